@@ -1,0 +1,123 @@
+/*
+ * cli: option parsing, errors and connections shared by the commands (see
+ * cli.h).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+static void command_help(const struct cli_command *cmd, const struct cli_opt *opts)
+{
+	printf("Usage: conformctl %s %s [OPTION]...%s%s\n%s.\n\nOptions:\n", cmd->group, cmd->name,
+	       cmd->args[0] ? " " : "", cmd->args, cmd->summary);
+	for (const struct cli_opt *o = opts; o && o->name; o++) {
+		char flag[64];
+		snprintf(flag, sizeof flag, "--%s%s", o->name, o->value ? " VALUE" : "");
+		printf("  %-24s %s\n", flag, o->help);
+	}
+	printf("  %-24s %s\n\nSettings (flag, environment variable):\n", "--help", "show this help");
+	char *help = config_help(CONFIG_CLI);
+	fputs(help, stdout);
+	free(help);
+}
+
+int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+	      const struct cli_opt *opts, const char **pos, int maxpos, int *npos, int minpos)
+{
+	*npos = 0;
+	for (int i = 1; i < argc;) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			command_help(cmd, opts);
+			return CLI_OK;
+		}
+		if (strcmp(a, "--") == 0) {
+			for (i++; i < argc; i++) {
+				if (*npos == maxpos)
+					goto too_many;
+				pos[(*npos)++] = argv[i];
+			}
+			break;
+		}
+		if (a[0] == '-' && a[1]) {
+			const struct cli_opt *o = opts;
+			const char *eq = strchr(a, '=');
+			size_t nlen = eq ? (size_t)(eq - a) - 2 : strlen(a) - 2;
+			while (o && o->name &&
+			       !(a[1] == '-' && strlen(o->name) == nlen && strncmp(a + 2, o->name, nlen) == 0))
+				o++;
+			if (o && o->name) {
+				if (o->flag) {
+					if (eq) {
+						fprintf(stderr, "conformctl %s %s: --%s takes no value\n",
+							cmd->group, cmd->name, o->name);
+						return CLI_USAGE;
+					}
+					*o->flag = true;
+				} else if (eq) {
+					*o->value = eq + 1;
+				} else if (i + 1 < argc) {
+					*o->value = argv[++i];
+				} else {
+					fprintf(stderr, "conformctl %s %s: --%s needs a value\n", cmd->group,
+						cmd->name, o->name);
+					return CLI_USAGE;
+				}
+				i++;
+				continue;
+			}
+			bool matched = false;
+			struct cf_error err;
+			if (config_parse_flag(&cli->cfg, CONFIG_CLI, argc, argv, &i, &matched, &err)) {
+				fprintf(stderr, "conformctl: %s\n", err.detail);
+				return CLI_USAGE;
+			}
+			if (matched)
+				continue;
+			fprintf(stderr, "conformctl %s %s: unknown option '%s' (see --help)\n", cmd->group,
+				cmd->name, a);
+			return CLI_USAGE;
+		}
+		if (*npos == maxpos)
+			goto too_many;
+		pos[(*npos)++] = a;
+		i++;
+	}
+	if (*npos < minpos) {
+		fprintf(stderr, "conformctl %s %s: missing %s (see --help)\n", cmd->group, cmd->name,
+			cmd->args);
+		return CLI_USAGE;
+	}
+	return -1;
+too_many:
+	fprintf(stderr, "conformctl %s %s: too many arguments (see --help)\n", cmd->group, cmd->name);
+	return CLI_USAGE;
+}
+
+int cli_fail(const struct cf_error *err)
+{
+	if (err->pointer[0])
+		fprintf(stderr, "conformctl: %s (at %s)\n", err->detail, err->pointer);
+	else
+		fprintf(stderr, "conformctl: %s\n", err->detail);
+	return CLI_FAIL;
+}
+
+cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err)
+{
+	char *conninfo = config_runtime_conninfo(&cli->cfg);
+	cf_err e = db_connect(conninfo, out, err);
+	free(conninfo);
+	return e;
+}
+
+cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err)
+{
+	char *conninfo = config_owner_conninfo(&cli->cfg);
+	cf_err e = db_connect(conninfo, out, err);
+	free(conninfo);
+	return e;
+}

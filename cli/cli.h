@@ -1,0 +1,64 @@
+/*
+ * cli: what conformctl's command groups share: the command table type, the
+ * option parser (every command has --help; an unknown option is a usage
+ * error, exit 2), database connections, and turning a cf_error into a
+ * message and an exit code.
+ */
+#ifndef CONFORM_CLI_H
+#define CONFORM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "db.h"
+#include "error.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct cli {
+	struct config cfg;
+	const char *os_user;  /* for audit records of CLI actions */
+};
+
+struct cli_command;
+typedef int (*cli_handler)(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+
+struct cli_command {
+	const char *group;     /* "db" */
+	const char *name;      /* "migrate" */
+	const char *args;      /* "FILE..." for the usage line, or "" */
+	const char *summary;
+	cli_handler handler;
+};
+
+/* An option of a command: --name VALUE (value != NULL) or --name (flag). */
+struct cli_opt {
+	const char *name;
+	const char **value;
+	bool *flag;
+	const char *help;
+};
+
+/*
+ * Parses argv[1..] of a command (argv[0] is its name) against opts and the
+ * CLI's configuration flags; collects positional arguments in pos (borrowed
+ * from argv, at most maxpos). Returns -1 to go on, or an exit status: 0 after
+ * printing --help, 2 after a usage error.
+ */
+int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+	      const struct cli_opt *opts, const char **pos, int maxpos, int *npos,
+	      int minpos);
+
+/* Prints "conformctl: <detail>" (and the JSON pointer when set) to stderr
+ * and returns the exit status for err. */
+int cli_fail(const struct cf_error *err);
+
+/* Connections as the runtime role, or as the schema owner (migrations). */
+cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The command tables of each group (cmd_*.c). */
+extern const struct cli_command cli_db_commands[];
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * conformctl db: schema migrations (migrate, status).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "migrate.h"
+
+static void print_applied(const struct migration *m, void *arg)
+{
+	(void)arg;
+	printf("applied %s\n", m->name);
+	fflush(stdout);
+}
+
+static int db_migrate(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	int npos, rc = cli_parse(cli, cmd, argc, argv, NULL, NULL, 0, &npos, 0);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	int applied = 0, version = 0;
+	cf_err e = cli_db_owner(cli, &db, &err);
+	if (!e)
+		e = migrate_apply(db, cli->cfg.migrations_dir, print_applied, NULL, &applied, &err);
+	if (!e)
+		e = migrate_current_version(db, &version, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("%s; the schema is at version %d\n",
+	       applied ? "migrated" : "nothing to apply", version);
+	return CLI_OK;
+}
+
+static int db_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	int npos, rc = cli_parse(cli, cmd, argc, argv, NULL, NULL, 0, &npos, 0);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	struct migration_set set = { 0 };
+	cf_err e = cli_db_owner(cli, &db, &err);
+	if (!e)
+		e = migrate_load(db, cli->cfg.migrations_dir, &set, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	int pending = 0, changed = 0;
+	printf("%-7s %-40s %s\n", "VERSION", "FILE", "STATE");
+	for (size_t i = 0; i < set.count; i++) {
+		const struct migration *m = &set.items[i];
+		const char *state;
+		char buf[96];
+		if (!m->applied) {
+			state = "pending";
+			pending++;
+		} else if (!m->path) {
+			state = "applied, but no such file in this build";
+			changed++;
+		} else if (strcmp(m->sha256, m->applied_sha256) != 0) {
+			state = "CHANGED after it was applied";
+			changed++;
+		} else {
+			snprintf(buf, sizeof buf, "applied %s", m->applied_at);
+			state = buf;
+		}
+		printf("%04d    %-40s %s\n", m->version, m->name, state);
+	}
+	printf("%d pending, this build needs version %d\n", pending, migrate_required_version());
+	migrate_set_free(&set);
+	return changed ? CLI_FAIL : CLI_OK;
+}
+
+const struct cli_command cli_db_commands[] = {
+	{ "db", "migrate", "", "Apply the pending schema migrations, as the schema owner", db_migrate },
+	{ "db", "status", "", "List applied and pending migrations", db_status },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,293 @@
+/*
+ * config: the declarative table of settings (see config.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mem.h"
+
+#ifndef CONFORM_MIGRATIONS_DEFAULT
+#define CONFORM_MIGRATIONS_DEFAULT "migrations"
+#endif
+
+enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;
+	unsigned programs;
+	long min, max;      /* for KEY_LONG */
+	const char *help;
+};
+
+#define S CONFIG_SERVER
+#define C CONFIG_CLI
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "data-dir", KEY_STRING, OFF(data_dir), "./var", S | C, 0, 0,
+	  "directory of the embedded PostgreSQL cluster, evidence files and keys" },
+	{ "database-url", KEY_STRING, OFF(database_url), "", S | C, 0, 0,
+	  "libpq connection string of the runtime role; empty: the embedded cluster" },
+	{ "database-owner-url", KEY_STRING, OFF(database_owner_url), "", C, 0, 0,
+	  "connection string of the schema owner, for migrations; empty: derived" },
+	{ "migrations-dir", KEY_STRING, OFF(migrations_dir), CONFORM_MIGRATIONS_DEFAULT, C, 0, 0,
+	  "directory of the NNNN_name.sql migration files" },
+	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,
+	  "address and port conformd listens on" },
+	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C, 0, 0,
+	  "error, warn, info or debug" },
+	{ "threads", KEY_LONG, OFF(threads), "0", S, 0, 1024,
+	  "worker threads, each with its own database connection; 0: one per CPU" },
+	{ "connection-limit", KEY_LONG, OFF(connection_limit), "1024", S, 1, 1000000,
+	  "most concurrent client connections" },
+	{ "connection-timeout", KEY_LONG, OFF(connection_timeout), "30", S, 1, 86400,
+	  "seconds of inactivity after which a client connection is closed" },
+	{ "shutdown-timeout", KEY_LONG, OFF(shutdown_timeout), "30", S, 0, 3600,
+	  "seconds to let in-flight requests finish on SIGTERM" },
+	{ "max-body", KEY_SIZE, OFF(max_body), "1MiB", S, 0, 0,
+	  "largest JSON request body (bytes, or with K/M/G suffix)" },
+	{ "max-json-depth", KEY_LONG, OFF(max_json_depth), "32", S, 1, 1000,
+	  "deepest nesting of a JSON request body" },
+};
+
+#undef S
+#undef C
+
+static size_t key_count(void)
+{
+	return sizeof keys / sizeof keys[0];
+}
+
+cf_err config_parse_size(const char *s, size_t *out, struct cf_error *err)
+{
+	char *end = NULL;
+	errno = 0;
+	if (!isdigit((unsigned char)s[0]))
+		return cf_error_set(err, CF_EINVAL, NULL, "'%.40s' is not a size", s);
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return cf_error_set(err, CF_EINVAL, NULL, "'%.40s' is out of range", s);
+	static const struct {
+		const char *suffix;
+		unsigned long long mult;
+	} units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1ULL << 10 }, { "KiB", 1ULL << 10 }, { "k", 1ULL << 10 },
+		{ "M", 1ULL << 20 }, { "MiB", 1ULL << 20 },
+		{ "G", 1ULL << 30 }, { "GiB", 1ULL << 30 },
+	};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > SIZE_MAX / units[i].mult)
+				return cf_error_set(err, CF_EINVAL, NULL, "'%.40s' is out of range", s);
+			*out = (size_t)(v * units[i].mult);
+			return CF_OK;
+		}
+	}
+	return cf_error_set(err, CF_EINVAL, NULL,
+			    "'%.40s' is not a size (a number with an optional K, M or G suffix)", s);
+}
+
+static cf_err key_apply(struct config *cfg, const struct key *k, const char *value,
+			struct cf_error *err)
+{
+	char *base = (char *)cfg;
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_LOGLEVEL: {
+		if (k->type == KEY_LOGLEVEL) {
+			enum log_level lvl;
+			cf_err e = log_parse_level(value, &lvl, err);
+			if (e)
+				return e;
+		}
+		char **slot = (char **)(void *)(base + k->offset);
+		free(*slot);
+		*slot = cf_strdup(value);
+		return CF_OK;
+	}
+	case KEY_LONG: {
+		char *end = NULL;
+		errno = 0;
+		long v = strtol(value, &end, 10);
+		if (errno || end == value || *end)
+			return cf_error_set(err, CF_EINVAL, NULL, "'%.40s' is not a whole number", value);
+		if (v < k->min || v > k->max)
+			return cf_error_set(err, CF_EINVAL, NULL, "%ld is outside %ld..%ld", v, k->min,
+					    k->max);
+		*(long *)(void *)(base + k->offset) = v;
+		return CF_OK;
+	}
+	case KEY_SIZE:
+		return config_parse_size(value, (size_t *)(void *)(base + k->offset), err);
+	}
+	return cf_error_set(err, CF_EINTERNAL, NULL, "bad key type");
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < key_count(); i++) {
+		cf_err e = key_apply(cfg, &keys[i], keys[i].def, NULL);
+		if (e)
+			abort(); /* a default that does not parse is a bug */
+	}
+}
+
+static void key_env_name(const struct key *k, char *out, size_t size)
+{
+	size_t o = (size_t)snprintf(out, size, "CONFORM_");
+	for (const char *p = k->name; *p && o + 1 < size; p++)
+		out[o++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	out[o] = '\0';
+}
+
+cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *err)
+{
+	for (size_t i = 0; i < key_count(); i++) {
+		if (!(keys[i].programs & program))
+			continue;
+		char name[64];
+		key_env_name(&keys[i], name, sizeof name);
+		const char *v = getenv(name);
+		if (!v)
+			continue;
+		cf_err e = key_apply(cfg, &keys[i], v, err);
+		if (e) {
+			cf_error_prefix(err, "%s", name);
+			return e;
+		}
+	}
+	return CF_OK;
+}
+
+cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **argv, int *i,
+			 bool *matched, struct cf_error *err)
+{
+	const char *arg = argv[*i];
+	*matched = false;
+	if (strncmp(arg, "--", 2) != 0)
+		return CF_OK;
+	const char *name = arg + 2;
+	const char *eq = strchr(name, '=');
+	size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+	for (size_t k = 0; k < key_count(); k++) {
+		if (!(keys[k].programs & program))
+			continue;
+		if (strlen(keys[k].name) != nlen || strncmp(keys[k].name, name, nlen) != 0)
+			continue;
+		const char *value;
+		if (eq) {
+			value = eq + 1;
+		} else {
+			if (*i + 1 >= argc)
+				return cf_error_set(err, CF_EINVAL, NULL, "--%s needs a value",
+						    keys[k].name);
+			value = argv[++*i];
+		}
+		cf_err e = key_apply(cfg, &keys[k], value, err);
+		if (e) {
+			cf_error_prefix(err, "--%s", keys[k].name);
+			return e;
+		}
+		*matched = true;
+		(*i)++;
+		return CF_OK;
+	}
+	return CF_OK;
+}
+
+char *config_help(unsigned program)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < key_count(); i++) {
+		if (!(keys[i].programs & program))
+			continue;
+		char env[64];
+		key_env_name(&keys[i], env, sizeof env);
+		char flag[64];
+		snprintf(flag, sizeof flag, "--%s", keys[i].name);
+		if (buf_printf(&b, NULL, "  %-22s %-30s %s\n  %-22s %-30s (default: %s)\n", flag, env,
+			       keys[i].help, "", "", keys[i].def[0] ? keys[i].def : "none"))
+			break;
+	}
+	return buf_steal(&b, NULL);
+}
+
+/* Appends v quoted as a libpq conninfo value ('...' with \ and ' escaped). */
+static cf_err conninfo_quote(struct buf *b, const char *v)
+{
+	cf_err e = buf_puts(b, "'", NULL);
+	for (const char *p = v; *p && !e; p++) {
+		if (*p == '\'' || *p == '\\')
+			e = buf_append(b, "\\", 1, NULL);
+		if (!e)
+			e = buf_append(b, p, 1, NULL);
+	}
+	return e ? e : buf_puts(b, "'", NULL);
+}
+
+char *config_socket_dir(const struct config *cfg)
+{
+	char *dir = cf_asprintf("%s/pg/sock", cfg->data_dir);
+	char resolved[PATH_MAX];
+	if (realpath(dir, resolved)) {
+		free(dir);
+		return cf_strdup(resolved);
+	}
+	return dir;
+}
+
+static char *embedded_conninfo(const struct config *cfg, const char *user)
+{
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	char *dir = config_socket_dir(cfg);
+	/* The cap only guards against an absurd data directory path: libpq
+	 * then reports the bad host, which names the problem. */
+	if (buf_puts(&b, "host=", NULL) || conninfo_quote(&b, dir) ||
+	    buf_printf(&b, NULL, " dbname=conform user=%s connect_timeout=2", user))
+		buf_reset(&b);
+	free(dir);
+	return buf_steal(&b, NULL);
+}
+
+char *config_runtime_conninfo(const struct config *cfg)
+{
+	if (cfg->database_url[0])
+		return cf_strdup(cfg->database_url);
+	return embedded_conninfo(cfg, "conform_app");
+}
+
+char *config_owner_conninfo(const struct config *cfg)
+{
+	if (cfg->database_owner_url[0])
+		return cf_strdup(cfg->database_owner_url);
+	if (cfg->database_url[0])
+		return cf_strdup(cfg->database_url);
+	return embedded_conninfo(cfg, "conform_owner");
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < key_count(); i++) {
+		if (keys[i].type == KEY_STRING || keys[i].type == KEY_LOGLEVEL) {
+			char **slot = (char **)(void *)((char *)cfg + keys[i].offset);
+			CF_FREE(*slot);
+		}
+	}
+}

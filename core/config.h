@@ -1,0 +1,66 @@
+/*
+ * config: every setting of conformd and conformctl in one declarative table.
+ * Each key "some-name" is read, in this order of precedence, from the flag
+ * --some-name, the environment variable CONFORM_SOME_NAME, and its default.
+ */
+#ifndef CONFORM_CONFIG_H
+#define CONFORM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* Which program a key belongs to (a key may belong to both). */
+enum config_program { CONFIG_SERVER = 1, CONFIG_CLI = 2 };
+
+struct config {
+	char *data_dir;            /* embedded cluster, blobs, keys */
+	char *database_url;        /* runtime role; "" = embedded cluster */
+	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
+	char *migrations_dir;
+	char *listen;              /* host:port */
+	char *log_level;
+	long threads;              /* 0 = one per CPU */
+	long connection_limit;
+	long connection_timeout;   /* seconds */
+	long shutdown_timeout;     /* seconds */
+	size_t max_body;           /* bytes of a JSON request body */
+	long max_json_depth;
+};
+
+/* Fills cfg with the defaults. Free with config_free. */
+void config_defaults(struct config *cfg);
+
+/* Applies the CONFORM_* environment variables of the program's keys. */
+cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * If argv[*i] is a flag of one of the program's keys, applies it (consuming
+ * the next argument too for "--key value"), advances *i past it and sets
+ * *matched. Errors name the flag and the problem.
+ */
+cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **argv, int *i,
+			 bool *matched, struct cf_error *err) CF_MUST_CHECK;
+
+/* Returns the help text listing the program's keys (flag, variable, default,
+ * meaning); the caller frees. */
+char *config_help(unsigned program);
+
+/*
+ * Connection strings. With database_url set they return it (the owner URL
+ * falls back to database_url when database_owner_url is unset); without, they
+ * point at the embedded cluster's socket under data_dir. The caller frees.
+ */
+char *config_runtime_conninfo(const struct config *cfg);
+char *config_owner_conninfo(const struct config *cfg);
+
+/* The embedded cluster's socket directory (data_dir/pg/sock, resolved). */
+char *config_socket_dir(const struct config *cfg);
+
+void config_free(struct config *cfg);
+
+/* Parses "1048576", "64K", "1MiB", "2G" ... into bytes. */
+cf_err config_parse_size(const char *s, size_t *out, struct cf_error *err) CF_MUST_CHECK;
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * db: PostgreSQL connections through libpq. Queries always travel with
+ * parameters (never values in SQL text); hot statements are prepared once per
+ * connection. Transactions retry on serialization failure and deadlock, and
+ * a lost connection is re-established on the next use.
+ */
+#ifndef CONFORM_DB_H
+#define CONFORM_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "error.h"
+
+struct db; /* one connection; used by one thread at a time */
+
+enum db_isolation { DB_READ_COMMITTED, DB_REPEATABLE_READ, DB_SERIALIZABLE };
+
+/*
+ * Opens a connection. On error *out is NULL and err names the problem (the
+ * connection string is not repeated: it may hold a password).
+ */
+cf_err db_connect(const char *conninfo, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Closes the connection (safe on NULL). */
+void db_close(struct db *db);
+
+/* Re-establishes the connection if it was lost. */
+cf_err db_ensure(struct db *db, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Runs sql with n text parameters (a NULL parameter is SQL NULL). On success
+ * *res (may be NULL when the result is not wanted) holds the result, which the
+ * caller frees with PQclear. Errors are mapped to cf codes: unique violation
+ * → CF_ECONFLICT, check violation and exceptions raised by conform's triggers
+ * → CF_EUNPROCESSABLE, lost connection → CF_EUNAVAILABLE, others CF_EDB.
+ */
+cf_err db_query(struct db *db, PGresult **res, struct cf_error *err, const char *sql, int n,
+		const char *const *params) CF_MUST_CHECK;
+
+/* As db_query, but the statement is prepared once per connection and then
+ * executed by name. sql must be a string with static storage: its address
+ * identifies the statement. */
+cf_err db_query_hot(struct db *db, PGresult **res, struct cf_error *err, const char *sql, int n,
+		    const char *const *params) CF_MUST_CHECK;
+
+/* Runs sql (which may hold several statements) with no parameters: for
+ * migrations and fixed commands only, never with values in it. */
+cf_err db_exec_script(struct db *db, const char *sql, struct cf_error *err) CF_MUST_CHECK;
+
+cf_err db_begin(struct db *db, enum db_isolation iso, struct cf_error *err) CF_MUST_CHECK;
+cf_err db_commit(struct db *db, struct cf_error *err) CF_MUST_CHECK;
+/* Rolls back if a transaction is open; never fails (a lost connection has
+ * rolled back already). */
+void db_rollback(struct db *db);
+bool db_in_transaction(const struct db *db);
+
+typedef cf_err (*db_tx_fn)(struct db *db, void *arg, struct cf_error *err);
+
+/*
+ * Runs fn inside one transaction and commits. fn must only touch the database
+ * (it may run more than once: serialization failures and deadlocks are
+ * retried up to five times). On error everything is rolled back.
+ */
+cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
+		      struct cf_error *err) CF_MUST_CHECK;
+
+/* The SQLSTATE of the last failed query ("" if none). */
+const char *db_last_sqlstate(const struct db *db);
+
+/* Database errors seen by this process (for metrics). */
+unsigned long db_error_count(void);
+
+/* Result helpers: the value at (row, col), or NULL for SQL NULL (borrowed
+ * from res). */
+const char *db_value(const PGresult *res, int row, int col);
+long long db_value_ll(const PGresult *res, int row, int col);
+bool db_value_bool(const PGresult *res, int row, int col);
+
+#endif

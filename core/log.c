@@ -1,0 +1,263 @@
+/*
+ * log: leveled, one-line-per-event logging to a file descriptor (see log.h).
+ * Each line is written with one write(2), so lines from threads never mix.
+ */
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_int log_level = CF_LOG_INFO;
+static atomic_int log_fd = STDERR_FILENO;
+static _Thread_local char log_rid[40];
+
+/* Buffered mode: one buffer per thread that logs, all on a list that the
+ * flusher walks. A buffer's mutex is almost never contended (its thread and,
+ * every 100 ms, the flusher). */
+#define TBUF_SIZE 32768
+
+struct tbuf {
+	pthread_mutex_t mu;
+	size_t len;
+	struct tbuf *next;
+	char data[TBUF_SIZE];
+};
+
+static atomic_bool log_async;
+static pthread_mutex_t tbufs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tbuf *tbufs;
+static _Thread_local struct tbuf *tbuf_mine;
+static pthread_t flusher;
+static pthread_mutex_t flusher_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flusher_cv = PTHREAD_COND_INITIALIZER;
+static bool flusher_stop;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void log_set_level(enum log_level level)
+{
+	atomic_store(&log_level, (int)level);
+}
+
+enum log_level log_get_level(void)
+{
+	return (enum log_level)atomic_load(&log_level);
+}
+
+bool log_enabled(enum log_level level)
+{
+	return (int)level <= atomic_load(&log_level);
+}
+
+cf_err log_parse_level(const char *s, enum log_level *out, struct cf_error *err)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return CF_OK;
+		}
+	}
+	return cf_error_set(err, CF_EINVAL, NULL,
+			    "unknown log level '%.32s' (expected error, warn, info or debug)", s);
+}
+
+void log_set_request_id(const char *rid)
+{
+	snprintf(log_rid, sizeof log_rid, "%s", rid ? rid : "");
+}
+
+void log_set_fd(int fd)
+{
+	atomic_store(&log_fd, fd);
+}
+
+void log_timestamp(char *out, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000L);
+}
+
+static int is_token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* Copies msg into out escaping control characters and redacting cfm_ tokens. */
+static size_t log_sanitize(char *out, size_t size, const char *msg)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < size; p++) {
+		if (p[0] == 'c' && strncmp((const char *)p, "cfm_", 4) == 0 && is_token_char(p[4])) {
+			static const char red[] = "cfm_[redacted]";
+			if (o + sizeof red >= size)
+				break;
+			memcpy(out + o, red, sizeof red - 1);
+			o += sizeof red - 1;
+			p += 4;
+			while (is_token_char(p[1]))
+				p++;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+			continue;
+		}
+		out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void write_all(const char *p, size_t n)
+{
+	int fd = atomic_load(&log_fd);
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return; /* nowhere to report a failing log */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Writes out b's lines; the caller holds b->mu. */
+static void tbuf_drain(struct tbuf *b)
+{
+	write_all(b->data, b->len);
+	b->len = 0;
+}
+
+static struct tbuf *tbuf_get(void)
+{
+	if (tbuf_mine)
+		return tbuf_mine;
+	struct tbuf *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_mutex_lock(&tbufs_mu);
+	b->next = tbufs;
+	tbufs = b;
+	pthread_mutex_unlock(&tbufs_mu);
+	tbuf_mine = b;
+	return b;
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&tbufs_mu);
+	for (struct tbuf *b = tbufs; b; b = b->next) {
+		pthread_mutex_lock(&b->mu);
+		tbuf_drain(b);
+		pthread_mutex_unlock(&b->mu);
+	}
+	pthread_mutex_unlock(&tbufs_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&flusher_mu);
+	while (!flusher_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&flusher_cv, &flusher_mu, &until);
+		pthread_mutex_unlock(&flusher_mu);
+		log_flush();
+		pthread_mutex_lock(&flusher_mu);
+	}
+	pthread_mutex_unlock(&flusher_mu);
+	return NULL;
+}
+
+void log_async_start(void)
+{
+	if (atomic_load(&log_async))
+		return;
+	flusher_stop = false;
+	if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0)
+		atomic_store(&log_async, true);
+}
+
+void log_async_stop(void)
+{
+	if (!atomic_exchange(&log_async, false))
+		return;
+	pthread_mutex_lock(&flusher_mu);
+	flusher_stop = true;
+	pthread_cond_signal(&flusher_cv);
+	pthread_mutex_unlock(&flusher_mu);
+	pthread_join(flusher, NULL);
+	log_flush();
+	pthread_mutex_lock(&tbufs_mu);
+	struct tbuf *b = tbufs;
+	tbufs = NULL;
+	pthread_mutex_unlock(&tbufs_mu);
+	while (b) {
+		struct tbuf *next = b->next;
+		pthread_mutex_destroy(&b->mu);
+		free(b);
+		b = next;
+	}
+	/* Threads that logged keep a stale pointer; this thread's is reset. The
+	 * others have ended by now (log_async_stop runs after the workers). */
+	tbuf_mine = NULL;
+}
+
+static void emit(enum log_level level, const char *line, size_t len)
+{
+	struct tbuf *b = atomic_load(&log_async) ? tbuf_get() : NULL;
+	if (!b) {
+		write_all(line, len);
+		return;
+	}
+	pthread_mutex_lock(&b->mu);
+	if (b->len + len > TBUF_SIZE)
+		tbuf_drain(b);
+	memcpy(b->data + b->len, line, len);
+	b->len += len;
+	/* Warnings and errors go out at once, after the lines before them. */
+	if (level <= CF_LOG_WARN)
+		tbuf_drain(b);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+
+	char line[4096];
+	char ts[32];
+	log_timestamp(ts, sizeof ts);
+	int n = snprintf(line, sizeof line, "%s %s rid=%s ", ts, level_names[level],
+			 log_rid[0] ? log_rid : "-");
+	if (n < 0)
+		return;
+	size_t len = (size_t)n;
+	len += log_sanitize(line + len, sizeof line - len - 1, msg);
+	line[len++] = '\n';
+	emit(level, line, len);
+}

@@ -1,0 +1,55 @@
+/*
+ * log: one line per event on standard error, with a UTC ISO-8601 millisecond
+ * timestamp, the level and the current request id:
+ *   2026-11-25T14:08:28.123Z info rid=5f2c... message
+ * Control characters are escaped and anything shaped like an API token
+ * (cfm_...) is redacted, as a second line of defence: secrets must never be
+ * passed to a log call in the first place.
+ */
+#ifndef CONFORM_LOG_H
+#define CONFORM_LOG_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+enum log_level { CF_LOG_ERROR, CF_LOG_WARN, CF_LOG_INFO, CF_LOG_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+bool log_enabled(enum log_level level);
+
+/* Parses "error", "warn", "info" or "debug". */
+cf_err log_parse_level(const char *s, enum log_level *out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Sets the request id of the calling thread's log lines (NULL clears it). The
+ * string is copied. */
+void log_set_request_id(const char *rid);
+
+/* Redirects log lines to fd (default 2). For tests. */
+void log_set_fd(int fd);
+
+/*
+ * Buffered mode, for conformd's hot path: each thread collects its lines and
+ * a background thread writes them out at least every 100 ms (a thread also
+ * writes when its buffer fills; error lines are written at once). A line is
+ * still never split. log_async_stop writes everything out and returns to
+ * direct writes. A crash may lose the last 100 ms of info lines.
+ */
+void log_async_start(void);
+void log_async_stop(void);
+
+/* Writes out every buffered line now. */
+void log_flush(void);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(CF_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(CF_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(CF_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) do { if (log_enabled(CF_LOG_DEBUG)) log_msg(CF_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/* Writes the current UTC time as YYYY-MM-DDTHH:MM:SS.mmmZ into out (>= 25 bytes). */
+void log_timestamp(char *out, size_t size);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# deploy/local/run.sh: from a fresh clone to a running conform on this machine.
+# Installs what is missing, builds, starts the embedded PostgreSQL cluster
+# (unless CONFORM_DATABASE_URL is set), migrates, imports the shipped schemes
+# and runs conformd in the foreground. Ctrl-C stops conformd and the cluster.
+# Safe to run again: every step is idempotent.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+# shellcheck source=deploy/local/common.sh
+. deploy/local/common.sh
+
+export CONFORM_DATA_DIR=${CONFORM_DATA_DIR:-./var}
+export CONFORM_LISTEN=${CONFORM_LISTEN:-127.0.0.1:8080}
+build=${CONFORM_BUILD_DIR:-$top/build}
+
+conform_install $CONFORM_PACKAGES
+conform_say "building in $build"
+conform_build "$top" "$build"
+
+embedded=0
+if [ -z "${CONFORM_DATABASE_URL:-}" ]; then
+	embedded=1
+	data=$(cd "$(dirname "$CONFORM_DATA_DIR")" 2>/dev/null && pwd)/$(basename "$CONFORM_DATA_DIR") ||
+		data=$CONFORM_DATA_DIR
+	mkdir -p "$data"
+	data=$(cd "$data" && pwd)
+	pg=$(conform_pg_base "$data")
+	conform_say "PostgreSQL 15 cluster in $(readlink -f "$pg") (socket only)"
+	conform_pg_init "$pg"
+	conform_pg_start "$pg"
+	conform_pg_roles "$pg"
+	conform_pg_database "$pg" conform
+fi
+
+conform_say "migrating"
+"$build/conformctl" db migrate
+
+if "$build/conformctl" scheme --help >/dev/null 2>&1; then
+	conform_say "importing the shipped schemes"
+	"$build/conformctl" scheme import schemes/*.json
+fi
+
+stop_all() {
+	if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	if [ "$embedded" = 1 ]; then
+		conform_say "stopping PostgreSQL"
+		conform_pg_stop "$pg" || true
+	fi
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+url="http://$CONFORM_LISTEN"
+cat <<MSG
+
+conform is starting on $url  (Ctrl-C stops conformd and PostgreSQL)
+
+  curl $url/v1/ready                  is the service ready?
+  curl $url/v1/openapi.json           the API description
+  curl $url/metrics                   Prometheus metrics
+
+In another terminal, from $top:
+  $build/conformctl --help          administer conform (db status, schemes, ...)
+  $build/conformctl db status       the schema migrations
+
+Read on: README.md, docs/operations.md, docs/architecture.md.
+
+MSG
+"$build/conformd" &
+pid=$!
+wait "$pid"

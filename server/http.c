@@ -1,0 +1,382 @@
+/*
+ * http: libmicrohttpd glue (see http.h): request contexts, body limits,
+ * dispatch to the route table, replies, and the request-completed callback
+ * where every request is logged, counted and freed.
+ */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpglue.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "rnd.h"
+#include "router.h"
+#include "server.h"
+#include "workerdb.h"
+
+/* Request ids: 128 bits from a per-thread generator seeded from the CSPRNG.
+ * They name log lines, they are not secrets. */
+static _Thread_local unsigned long long rid_state[2];
+
+static unsigned long long rid_next(void)
+{
+	if (!rid_state[0] && !rid_state[1])
+		rnd_bytes(rid_state, sizeof rid_state);
+	/* xorshift128+ */
+	unsigned long long s1 = rid_state[0];
+	const unsigned long long s0 = rid_state[1];
+	rid_state[0] = s0;
+	s1 ^= s1 << 23;
+	rid_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return rid_state[1] + s0;
+}
+
+/* A client's X-Request-Id is kept when it is short and plain. */
+static bool rid_acceptable(const char *v)
+{
+	size_t n = 0;
+	for (; v[n]; n++) {
+		char c = v[n];
+		if (n >= 64 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return n > 0;
+}
+
+static void request_set_rid(struct request *rq)
+{
+	const char *given =
+		MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (given && rid_acceptable(given)) {
+		snprintf(rq->rid, sizeof rq->rid, "%s", given);
+	} else {
+		unsigned long long a = rid_next(), b = rid_next();
+		snprintf(rq->rid, sizeof rq->rid, "%016llx%016llx", a, b);
+	}
+}
+
+const char *request_param(const struct request *rq, const char *name)
+{
+	for (int i = 0; i < rq->nparams; i++)
+		if (strcmp(rq->param_names[i], name) == 0)
+			return rq->param_values[i];
+	return NULL;
+}
+
+const char *request_query(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_header(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* The deepest nesting of arrays and objects in a JSON text (strings skipped). */
+static long json_depth(const char *s, size_t n)
+{
+	long depth = 0, max = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+cf_err request_json(struct request *rq, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	const char *ct = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t ctlen = ct ? strcspn(ct, ";") : 0;
+	while (ctlen && ct[ctlen - 1] == ' ')
+		ctlen--;
+	if (!ct || !((ctlen == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+		     (ctlen > 5 && strncasecmp(ct + ctlen - 5, "+json", 5) == 0)))
+		return cf_error_set(err, CF_EMEDIA, NULL,
+				    "the request body must be JSON (Content-Type: application/json)");
+	if (rq->body.len == 0)
+		return cf_error_set(err, CF_EINVAL, "", "the request body is empty; a JSON object is expected");
+	long max_depth = rq->srv->cfg->max_json_depth;
+	if (json_depth(rq->body.data, rq->body.len) > max_depth)
+		return cf_error_set(err, CF_EINVAL, "", "the JSON body is nested deeper than %ld levels",
+				    max_depth);
+	json_error_t jerr;
+	json_t *j = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return cf_error_set(err, CF_EINVAL, "", "the body is not valid JSON: %s (line %d, column %d)",
+				    jerr.text, jerr.line, jerr.column);
+	*out = j;
+	return CF_OK;
+}
+
+cf_err request_db(struct request *rq, struct db **out, struct cf_error *err)
+{
+	return workerdb_get(rq->srv->runtime_conninfo, out, err);
+}
+
+void reply_header(struct request *rq, const char *name, const char *value)
+{
+	if (rq->nheaders == HTTP_MAX_HEADERS) {
+		log_error("too many response headers; dropping %s", name);
+		return;
+	}
+	rq->header_names[rq->nheaders] = cf_strdup(name);
+	rq->header_values[rq->nheaders] = cf_strdup(value);
+	rq->nheaders++;
+}
+
+void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
+{
+	if (rq->responded) {
+		log_error("a second response for %s %s was dropped (a bug)", rq->method, rq->path);
+		MHD_destroy_response(resp);
+		return;
+	}
+	rq->responded = true;
+	rq->status = status;
+	rq->bytes = bytes;
+	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+	for (int i = 0; i < rq->nheaders; i++)
+		MHD_add_response_header(resp, rq->header_names[i], rq->header_values[i]);
+	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES)
+		log_warn("could not queue the response (client gone?)");
+	MHD_destroy_response(resp);
+}
+
+void reply_bytes(struct request *rq, unsigned status, const char *content_type, const void *data,
+		 size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	reply_response(rq, status, resp, len);
+}
+
+void reply_static(struct request *rq, unsigned status, const char *content_type, const void *data,
+		  size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	reply_response(rq, status, resp, len);
+}
+
+static void reply_dumped(struct request *rq, unsigned status, const char *content_type, char *text)
+{
+	size_t len = strlen(text);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	reply_response(rq, status, resp, len);
+}
+
+void reply_json(struct request *rq, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text) {
+		struct cf_error err;
+		cf_error_set(&err, CF_EINTERNAL, NULL, "could not serialise the response");
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_dumped(rq, status, "application/json", text);
+}
+
+void reply_problem(struct request *rq, const struct cf_error *err)
+{
+	unsigned status = (unsigned)cf_code_http_status(err->code);
+	const char *title = MHD_get_reason_phrase_for(status);
+	json_t *p = json_object();
+	char type[96];
+	snprintf(type, sizeof type, "urn:conform:problem:%s", cf_code_slug(err->code));
+	json_object_set_new(p, "type", json_string(type));
+	json_object_set_new(p, "title", json_string(title && *title ? title : "Error"));
+	json_object_set_new(p, "status", json_integer(status));
+	/* Server-side failures are described in the log, not to the client. */
+	if (status >= 500 && err->code != CF_EUNAVAILABLE)
+		json_object_set_new(p, "detail",
+				    json_string("an internal error occurred; the request id names it in the "
+						"server log"));
+	else
+		json_object_set_new(p, "detail", json_string(err->detail));
+	if (err->pointer[0])
+		json_object_set_new(p, "pointer", json_string(err->pointer));
+	json_object_set_new(p, "instance", json_string(rq->path));
+	json_object_set_new(p, "request_id", json_string(rq->rid));
+	if (err->extra[0]) {
+		json_t *extra = json_loads(err->extra, 0, NULL);
+		if (json_is_object(extra))
+			json_object_update_missing(p, extra);
+		json_decref(extra);
+	}
+	if (status >= 500)
+		log_error("%s %s: %s", rq->method, rq->path, err->detail);
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	reply_dumped(rq, status, "application/problem+json", text);
+}
+
+void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)
+{
+	struct cf_error err;
+	cf_error_clear(&err);
+	err.code = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err.detail, sizeof err.detail, fmt, ap);
+	va_end(ap);
+	reply_problem(rq, &err);
+}
+
+static size_t body_limit(const struct request *rq)
+{
+	return rq->srv->cfg->max_body;
+}
+
+static struct request *request_new(struct server *srv, struct MHD_Connection *conn, const char *url,
+				   const char *method)
+{
+	struct request *rq = cf_calloc(1, sizeof *rq);
+	rq->srv = srv;
+	rq->conn = conn;
+	rq->method = method;
+	rq->path = url;
+	rq->route_index = -1;
+	clock_gettime(CLOCK_MONOTONIC, &rq->started);
+	request_set_rid(rq);
+	buf_init(&rq->body, body_limit(rq));
+	atomic_fetch_add(&srv->in_flight, 1);
+	return rq;
+}
+
+/* First call of a request: route it and check the announced body size. */
+static void request_begin(struct request *rq)
+{
+	char allow[128];
+	/* HEAD is answered like GET; libmicrohttpd leaves out the body. */
+	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+	enum router_result r = router_match(rq, method, rq->path, &rq->route_index, allow, sizeof allow);
+
+	/* The body limit comes first: an oversized request is refused before
+	 * anything else is said about it, as a proxy would. */
+	const char *cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end = NULL;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (end != cl && n > rq->body.max) {
+			reply_problem_msg(rq, CF_ETOOLARGE,
+					  "the request body (%llu bytes) is larger than the limit of %zu bytes",
+					  n, rq->body.max);
+			return;
+		}
+	}
+	if (r == ROUTER_NOT_FOUND) {
+		reply_problem_msg(rq, CF_ENOTFOUND, "there is no resource at %s", rq->path);
+		return;
+	}
+	if (r == ROUTER_BAD_METHOD) {
+		reply_header(rq, MHD_HTTP_HEADER_ALLOW, allow);
+		reply_problem_msg(rq, CF_EMETHOD, "%s is not allowed on %s; allowed: %s", rq->method,
+				  rq->path, allow);
+		return;
+	}
+	rq->route = &router_routes(NULL)[rq->route_index];
+}
+
+static void request_dispatch(struct request *rq)
+{
+	if (rq->body_too_large) {
+		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %zu bytes",
+				  rq->body.max);
+		return;
+	}
+	log_set_request_id(rq->rid);
+	rq->route->handler(rq);
+	if (!rq->responded)
+		reply_problem_msg(rq, CF_EINTERNAL, "the handler sent no response");
+}
+
+enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				const char *method, const char *version, const char *upload_data,
+				size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	struct request *rq = *con_cls;
+	if (!rq) {
+		rq = request_new(cls, conn, url, method);
+		*con_cls = rq;
+		request_begin(rq);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!rq->responded && !rq->body_too_large &&
+		    buf_append(&rq->body, upload_data, *upload_data_size, NULL)) {
+			rq->body_too_large = true;
+			buf_free(&rq->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!rq->responded)
+		request_dispatch(rq);
+	return MHD_YES;
+}
+
+static double elapsed_seconds(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		       enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	struct server *srv = cls;
+	struct request *rq = *con_cls;
+	if (!rq)
+		return;
+	*con_cls = NULL;
+	double secs = elapsed_seconds(&rq->started);
+	unsigned status = rq->responded ? rq->status : 499;
+	metrics_observe(rq->route_index, status, secs);
+	log_set_request_id(rq->rid);
+	log_info("access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s", rq->method, rq->path,
+		 status, rq->bytes, secs * 1e3,
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	log_set_request_id(NULL);
+
+	for (int i = 0; i < rq->nparams; i++)
+		free(rq->param_values[i]);
+	for (int i = 0; i < rq->nheaders; i++) {
+		free(rq->header_names[i]);
+		free(rq->header_values[i]);
+	}
+	buf_free(&rq->body);
+	free(rq);
+	atomic_fetch_sub(&srv->in_flight, 1);
+}

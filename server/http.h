@@ -1,0 +1,93 @@
+/*
+ * http: the libmicrohttpd glue. One struct request lives from the first
+ * callback of a request to libmicrohttpd's request-completed callback, where
+ * it (and everything hung on it) is freed in one place, the access line is
+ * written and the metrics are counted. A handler sends exactly one response
+ * with one of the reply_* functions.
+ */
+#ifndef CONFORM_HTTP_H
+#define CONFORM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "error.h"
+
+struct server;
+struct route;
+struct db;
+
+#define HTTP_MAX_PARAMS 6
+#define HTTP_MAX_HEADERS 8
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;  /* NULL when no route matched */
+	int route_index;            /* -1 when no route matched */
+	const char *method;         /* owned by libmicrohttpd */
+	const char *path;           /* owned by libmicrohttpd, no query string */
+	char rid[65];
+	struct timespec started;
+	char param_names[HTTP_MAX_PARAMS][32];
+	char *param_values[HTTP_MAX_PARAMS];
+	int nparams;
+	struct buf body;
+	bool body_too_large;
+	bool responded;
+	unsigned status;
+	size_t bytes;
+	char *header_names[HTTP_MAX_HEADERS];
+	char *header_values[HTTP_MAX_HEADERS];
+	int nheaders;
+};
+
+/* A path parameter of the matched route ("id" for /v1/x/{id}); NULL if none. */
+const char *request_param(const struct request *rq, const char *name);
+
+/* A query parameter, or NULL. Borrowed from libmicrohttpd. */
+const char *request_query(const struct request *rq, const char *name);
+
+/* A request header, or NULL. Borrowed from libmicrohttpd. */
+const char *request_header(const struct request *rq, const char *name);
+
+/*
+ * Parses the JSON body: checks the media type (application/json), the
+ * nesting depth and duplicate keys. On success *out is a new reference.
+ */
+cf_err request_json(struct request *rq, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The calling worker thread's database connection (opened on first use,
+ * re-established after a failure). */
+cf_err request_db(struct request *rq, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Adds a header to the response that will be sent (copied). */
+void reply_header(struct request *rq, const char *name, const char *value);
+
+/* Sends body (stolen reference) as application/json with the status. */
+void reply_json(struct request *rq, unsigned status, json_t *body);
+
+/* Sends err as RFC 9457 application/problem+json. */
+void reply_problem(struct request *rq, const struct cf_error *err);
+
+/* Sends a problem built from a code and a message. */
+void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sends len bytes of data (copied) with the media type. */
+void reply_bytes(struct request *rq, unsigned status, const char *content_type, const void *data,
+		 size_t len);
+
+/* Sends static data (not copied, must outlive the response). */
+void reply_static(struct request *rq, unsigned status, const char *content_type, const void *data,
+		  size_t len);
+
+/* Sends a response built by the caller (queued and destroyed here). */
+void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * conformd: the conform REST service. Reads its settings, checks that the
+ * database schema is current, serves until SIGTERM or SIGINT, then stops
+ * gracefully and exits 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+
+static void usage(FILE *out)
+{
+	char *help = config_help(CONFIG_SERVER);
+	fprintf(out,
+		"Usage: conformd [OPTION]...\n"
+		"Serve the conform REST API (IoT security conformity certification).\n\n"
+		"Every option can also be set by its environment variable; a flag wins.\n"
+		"  %-22s %s\n  %-22s %s\n%s\n"
+		"With no database URL, conformd uses the embedded PostgreSQL cluster that\n"
+		"deploy/local/run.sh starts under the data directory.\n",
+		"--help", "show this help and exit", "--version", "show the version and exit", help);
+	free(help);
+}
+
+/* Refuses to serve an old schema: every query would be a gamble. */
+static int check_schema(const struct config *cfg)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char *conninfo = config_runtime_conninfo(cfg);
+	cf_err e = db_connect(conninfo, &db, &err);
+	free(conninfo);
+	int version = 0;
+	if (!e)
+		e = migrate_current_version(db, &version, &err);
+	db_close(db);
+	if (e) {
+		log_error("cannot check the database schema: %s", err.detail);
+		return -1;
+	}
+	int needed = migrate_required_version();
+	if (version < needed) {
+		log_error("the database schema is at version %d but this conformd needs version %d: "
+			  "run `conformctl db migrate` first",
+			  version, needed);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct cf_error err;
+	config_defaults(&cfg);
+	int status = EXIT_FAILURE;
+
+	if (config_from_env(&cfg, CONFIG_SERVER, &err)) {
+		fprintf(stderr, "conformd: %s\n", err.detail);
+		status = 2;
+		goto out;
+	}
+	for (int i = 1; i < argc;) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			status = EXIT_SUCCESS;
+			goto out;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("conformd %s\n", CONFORM_VERSION);
+			status = EXIT_SUCCESS;
+			goto out;
+		}
+		bool matched = false;
+		if (config_parse_flag(&cfg, CONFIG_SERVER, argc, argv, &i, &matched, &err)) {
+			fprintf(stderr, "conformd: %s\n", err.detail);
+			status = 2;
+			goto out;
+		}
+		if (!matched) {
+			fprintf(stderr, "conformd: unknown option '%s' (see conformd --help)\n", argv[i]);
+			status = 2;
+			goto out;
+		}
+	}
+	enum log_level level;
+	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
+		log_set_level(level);
+
+	if (check_schema(&cfg))
+		goto out;
+
+	/* Signals are taken by sigwait in this thread alone: block them before
+	 * the worker threads start, so that they inherit the mask. */
+	signal(SIGINT, SIG_DFL); /* a shell starts background jobs with SIGINT ignored */
+	signal(SIGTERM, SIG_DFL);
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct server srv = { 0 };
+	log_async_start();
+	if (server_start(&srv, &cfg, &err)) {
+		log_error("%s", err.detail);
+		log_async_stop();
+		goto out;
+	}
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_stop(&srv);
+	log_async_stop();
+	status = EXIT_SUCCESS;
+out:
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,43 @@
+/*
+ * router: the route table (method, pattern, handler, body kind) and the
+ * matching of a request to it: an unknown path is 404, a known path with
+ * another method 405 with Allow.
+ */
+#ifndef CONFORM_ROUTER_H
+#define CONFORM_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+
+typedef void (*route_handler)(struct request *rq);
+
+enum route_body {
+	ROUTE_BODY_NONE,  /* a body is refused (413 beyond 0 bytes is not useful: ignored) */
+	ROUTE_BODY_JSON,  /* up to max-body bytes, buffered */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;   /* "/v1/schemes/{id}": {name} matches one segment */
+	route_handler handler;
+	enum route_body body;
+	const char *summary;
+};
+
+/* The table, for the server and for tests that walk every route. */
+const struct route *router_routes(size_t *count);
+
+enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+
+/*
+ * Matches method and path. On ROUTER_MATCH *index is the route and the
+ * request's path parameters are set (copies, freed with the request). On
+ * ROUTER_BAD_METHOD allow (size allow_size) lists the path's methods, comma
+ * separated.
+ */
+enum router_result router_match(struct request *rq, const char *method, const char *path,
+				int *index, char *allow, size_t allow_size);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * routes/system: liveness, readiness, metrics and the OpenAPI description.
+ */
+#include <stdio.h>
+
+#include "buf.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "routes.h"
+
+extern const unsigned char conform_openapi_json[];
+extern const size_t conform_openapi_json_len;
+
+static const char health_body[] = "{\"status\":\"ok\"}";
+
+void route_health(struct request *rq)
+{
+	reply_static(rq, 200, "application/json", health_body, sizeof health_body - 1);
+}
+
+void route_ready(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	int version = 0;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = migrate_current_version(db, &version, &err);
+	if (e) {
+		/* The cause (socket path, server message) is for the operator's log. */
+		log_warn("not ready: %s", err.detail);
+		reply_problem_msg(rq, CF_EUNAVAILABLE, "the database is not reachable");
+		return;
+	}
+	int needed = migrate_required_version();
+	if (version < needed) {
+		reply_problem_msg(rq, CF_EUNAVAILABLE,
+				  "the database schema is at version %d; this conformd needs %d "
+				  "(run conformctl db migrate)",
+				  version, needed);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s,s:i}", "status", "ready", "schema_version", version));
+}
+
+void route_metrics(struct request *rq)
+{
+	struct buf b;
+	struct cf_error err;
+	buf_init(&b, 16u << 20);
+	if (metrics_render(&b, &err)) {
+		buf_free(&b);
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_bytes(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&b), b.len);
+	buf_free(&b);
+}
+
+void route_openapi(struct request *rq)
+{
+	reply_static(rq, 200, "application/json", conform_openapi_json, conform_openapi_json_len);
+}

@@ -1,0 +1,146 @@
+/*
+ * server: start and graceful stop of the libmicrohttpd daemon (see server.h).
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "httpglue.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "workerdb.h"
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("libmicrohttpd: %s", msg);
+}
+
+/* Parses "host:port", "[v6]:port" or ":port" into addr. */
+static cf_err parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+			   struct cf_error *err)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon)
+		return cf_error_set(err, CF_EINVAL, NULL, "listen: '%s' is not host:port", listen);
+	size_t hlen = (size_t)(colon - listen);
+	if (hlen >= sizeof host)
+		return cf_error_set(err, CF_EINVAL, NULL, "listen: the host is too long");
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	char *end = NULL;
+	long port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port < 0 || port > 65535)
+		return cf_error_set(err, CF_EINVAL, NULL, "listen: '%s' is not a port", colon + 1);
+	memset(addr, 0, sizeof *addr);
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+		if (n < 2 || host[n - 1] != ']')
+			return cf_error_set(err, CF_EINVAL, NULL, "listen: bad IPv6 address '%s'", host);
+		host[n - 1] = '\0';
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return cf_error_set(err, CF_EINVAL, NULL, "listen: bad IPv6 address '%s'", host + 1);
+		*len = sizeof *a6;
+		return CF_OK;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((unsigned short)port);
+	if (host[0] == '\0' || strcmp(host, "*") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (strcmp(host, "localhost") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return cf_error_set(err, CF_EINVAL, NULL, "listen: '%s' is not an IPv4 address", host);
+	*len = sizeof *a4;
+	return CF_OK;
+}
+
+cf_err server_start(struct server *srv, const struct config *cfg, struct cf_error *err)
+{
+	struct sockaddr_storage addr;
+	socklen_t addrlen = 0;
+	cf_err e = parse_listen(cfg->listen, &addr, &addrlen, err);
+	if (e)
+		return e;
+
+	srv->cfg = cfg;
+	srv->runtime_conninfo = config_runtime_conninfo(cfg);
+	atomic_store(&srv->in_flight, 0);
+	metrics_init();
+
+	long threads = cfg->threads;
+	if (threads <= 0) {
+		threads = sysconf(_SC_NPROCESSORS_ONLN);
+		if (threads < 1)
+			threads = 1;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, http_on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		free(srv->runtime_conninfo);
+		srv->runtime_conninfo = NULL;
+		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (address in use?)",
+				    cfg->listen);
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	log_info("listening on %s (port %u, %ld worker threads)", cfg->listen, srv->port, threads);
+	return CF_OK;
+}
+
+void server_stop(struct server *srv)
+{
+	if (!srv->daemon)
+		return;
+	MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	long waited_ms = 0, limit_ms = srv->cfg->shutdown_timeout * 1000L;
+	int busy;
+	while ((busy = atomic_load(&srv->in_flight)) > 0 && waited_ms < limit_ms) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+		waited_ms += 20;
+	}
+	if (busy > 0)
+		log_warn("stopping with %d requests still in flight after %ld s", busy,
+			 srv->cfg->shutdown_timeout);
+	MHD_stop_daemon(srv->daemon);
+	srv->daemon = NULL;
+	workerdb_close_all();
+	free(srv->runtime_conninfo);
+	srv->runtime_conninfo = NULL;
+	log_info("stopped");
+}

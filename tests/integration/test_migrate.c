@@ -1,0 +1,250 @@
+/*
+ * Integration tests of schema migrations (conformctl db migrate and db
+ * status) and of conformd's refusal to serve an old schema.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "proc.h"
+#include "testdb.h"
+#include "testsrv.h"
+#include "tsupport.h"
+
+static char *admin_url(void)
+{
+	return cf_asprintf("host=%s dbname=postgres user=postgres", getenv("CONFORM_TEST_PGHOST"));
+}
+
+/* A database with nothing in it, owned by the schema owner. */
+static char *empty_database(const char *name)
+{
+	char *url = admin_url();
+	PGconn *c = PQconnectdb(url);
+	ck_assert(PQstatus(c) == CONNECTION_OK);
+	char *sql = cf_asprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	PQclear(PQexec(c, sql));
+	free(sql);
+	sql = cf_asprintf("CREATE DATABASE %s OWNER conform_owner TEMPLATE template0", name);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+	PQclear(r);
+	free(sql);
+	PQfinish(c);
+	free(url);
+	return cf_asprintf("host=%s dbname=%s user=conform_owner", getenv("CONFORM_TEST_PGHOST"), name);
+}
+
+/* A private copy of migrations/, which the tests may edit. */
+static char *copy_migrations(void)
+{
+	char tmpl[] = "/tmp/conform-mig.XXXXXX";
+	ck_assert(mkdtemp(tmpl));
+	char *src = tsupport_source_path("migrations");
+	char *cmd = cf_asprintf("cp '%s'/*.sql '%s'/", src, tmpl);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(src);
+	return cf_strdup(tmpl);
+}
+
+static int count_files(const char *dir)
+{
+	char *cmd = cf_asprintf("ls '%s'/*.sql | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	ck_assert(fscanf(p, "%d", &n) == 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+static int count_occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void migrate(struct proc_result *r, const char *owner_url, const char *dir, const char *cmd)
+{
+	char *bin = testsrv_binary("conformctl");
+	char *dirflag = cf_asprintf("--migrations-dir=%s", dir);
+	char *env_owner = cf_asprintf("CONFORM_DATABASE_OWNER_URL=%s", owner_url);
+	const char *argv[] = { bin, "db", cmd, dirflag, NULL };
+	const char *env[] = { env_owner, NULL };
+	proc_run(r, argv, env);
+	free(bin);
+	free(dirflag);
+	free(env_owner);
+}
+
+START_TEST(migrate_applies_once_and_reports_status)
+{
+	char *dir = copy_migrations();
+	char *url = empty_database("t_migrate_once");
+	struct proc_result r;
+
+	migrate(&r, url, dir, "status");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "pending"));
+	proc_result_free(&r);
+
+	migrate(&r, url, dir, "migrate");
+	ck_assert_msg(r.status == 0, "migrate failed: %s", r.err);
+	ck_assert_int_eq(count_occurrences(r.out, "applied "), count_files(dir));
+	proc_result_free(&r);
+
+	migrate(&r, url, dir, "migrate");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "nothing to apply"));
+	proc_result_free(&r);
+
+	migrate(&r, url, dir, "status");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "0 pending"));
+	ck_assert(strstr(r.out, "0001_foundation.sql"));
+	proc_result_free(&r);
+	free(url);
+	free(dir);
+}
+END_TEST
+
+START_TEST(edited_applied_migration_is_refused)
+{
+	char *dir = copy_migrations();
+	char *url = empty_database("t_migrate_edit");
+	struct proc_result r;
+	migrate(&r, url, dir, "migrate");
+	ck_assert_int_eq(r.status, 0);
+	proc_result_free(&r);
+
+	char *file = cf_asprintf("%s/0001_foundation.sql", dir);
+	FILE *f = fopen(file, "a");
+	fputs("-- an innocent-looking edit\n", f);
+	fclose(f);
+
+	migrate(&r, url, dir, "migrate");
+	ck_assert_int_ne(r.status, 0);
+	ck_assert_msg(strstr(r.err, file) != NULL, "the error does not name %s: %s", file, r.err);
+	ck_assert(strstr(r.err, "changed"));
+	proc_result_free(&r);
+
+	migrate(&r, url, dir, "status");
+	ck_assert_int_ne(r.status, 0);
+	ck_assert(strstr(r.out, "CHANGED"));
+	proc_result_free(&r);
+	free(file);
+	free(url);
+	free(dir);
+}
+END_TEST
+
+START_TEST(concurrent_migrations_apply_each_file_once)
+{
+	char *dir = copy_migrations();
+	char *url = empty_database("t_migrate_race");
+	char *bin = testsrv_binary("conformctl");
+	char *dirflag = cf_asprintf("--migrations-dir=%s", dir);
+	char *env_owner = cf_asprintf("CONFORM_DATABASE_OWNER_URL=%s", url);
+	const char *argv[] = { bin, "db", "migrate", dirflag, NULL };
+	const char *env[] = { env_owner, NULL };
+
+	enum { N = 4 };
+	pid_t pids[N];
+	char *outs[N], *errs[N];
+	for (int i = 0; i < N; i++)
+		pids[i] = proc_start(argv, env, &outs[i], &errs[i]);
+	int applied = 0;
+	for (int i = 0; i < N; i++) {
+		struct proc_result r;
+		proc_wait(&r, pids[i], outs[i], errs[i]);
+		ck_assert_msg(r.status == 0, "a concurrent migrate failed: %s", r.err);
+		applied += count_occurrences(r.out, "applied ");
+		proc_result_free(&r);
+	}
+	ck_assert_int_eq(applied, count_files(dir));
+
+	PGconn *c = PQconnectdb(url);
+	PGresult *res = PQexec(c, "SELECT count(*), count(DISTINCT version) FROM schema_migrations");
+	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), count_files(dir));
+	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 1)), count_files(dir));
+	PQclear(res);
+	PQfinish(c);
+	free(bin);
+	free(dirflag);
+	free(env_owner);
+	free(url);
+	free(dir);
+}
+END_TEST
+
+START_TEST(conformd_refuses_an_old_schema)
+{
+	char *url = empty_database("t_migrate_behind");
+	char *bin = testsrv_binary("conformd");
+	char *env_db = cf_asprintf("CONFORM_DATABASE_URL=%s", url);
+	const char *argv[] = { bin, "--listen=127.0.0.1:0", NULL };
+	const char *env[] = { env_db, NULL };
+	struct proc_result r;
+	proc_run(&r, argv, env);
+	ck_assert_int_ne(r.status, 0);
+	ck_assert_msg(strstr(r.err, "conformctl db migrate") != NULL, "unclear message: %s", r.err);
+	ck_assert(strstr(r.err, "schema is at version 0"));
+	proc_result_free(&r);
+	free(env_db);
+	free(bin);
+	free(url);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+	struct proc_result r;
+	char *ctl = testsrv_binary("conformctl");
+	char *d = testsrv_binary("conformd");
+	const char *a1[] = { ctl, "db", "migrate", "--no-such-flag", NULL };
+	proc_run(&r, a1, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert(strstr(r.err, "--no-such-flag"));
+	proc_result_free(&r);
+	const char *a2[] = { d, "--no-such-flag", NULL };
+	proc_run(&r, a2, NULL);
+	ck_assert_int_eq(r.status, 2);
+	proc_result_free(&r);
+	const char *a3[] = { ctl, "nosuchgroup", NULL };
+	proc_run(&r, a3, NULL);
+	ck_assert_int_eq(r.status, 2);
+	proc_result_free(&r);
+	const char *a4[] = { ctl, "db", "status", "--help", NULL };
+	proc_run(&r, a4, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "Usage: conformctl db status"));
+	proc_result_free(&r);
+	const char *a5[] = { d, "--help", NULL };
+	proc_run(&r, a5, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "CONFORM_LISTEN"));
+	proc_result_free(&r);
+	free(ctl);
+	free(d);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("migrate");
+	TCase *tc = tcase_create("migrate");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, migrate_applies_once_and_reports_status);
+	tcase_add_test(tc, edited_applied_migration_is_refused);
+	tcase_add_test(tc, concurrent_migrations_apply_each_file_once);
+	tcase_add_test(tc, conformd_refuses_an_old_schema);
+	tcase_add_test(tc, usage_errors_exit_2);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}

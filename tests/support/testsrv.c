@@ -1,0 +1,145 @@
+/*
+ * testsrv: conformd as a child process (see testsrv.h).
+ */
+#include "testsrv.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+extern char **environ;
+
+char *testsrv_binary(const char *name)
+{
+	const char *bin = getenv("CONFORM_BINARY_DIR");
+	return cf_asprintf("%s/%s", bin ? bin : CONFORM_BINARY_DIR, name);
+}
+
+char *testsrv_artifact_path(const char *name)
+{
+	const char *dir = getenv("CONFORM_TEST_ARTIFACTS");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	mkdir(dir, 0755);
+	return cf_asprintf("%s/%s", dir, name);
+}
+
+static unsigned short free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const *extra_env)
+{
+	char *bin = testsrv_binary("conformd");
+	char listen[64];
+	snprintf(listen, sizeof listen, "CONFORM_LISTEN=127.0.0.1:%u", s->port);
+	char *dburl = cf_asprintf("CONFORM_DATABASE_URL=%s", db->app_url);
+	char *datadir = cf_asprintf("CONFORM_DATA_DIR=%s", s->data_dir);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		putenv(listen);
+		putenv(dburl);
+		putenv(datadir);
+		putenv((char *)"CONFORM_THREADS=4");
+		for (const char *const *e = extra_env; e && *e; e++)
+			putenv((char *)(uintptr_t)*e);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	free(bin);
+	free(dburl);
+	free(datadir);
+	return pid;
+}
+
+void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const *extra_env)
+{
+	memset(s, 0, sizeof *s);
+	char tmpl[] = "/tmp/conform-srv.XXXXXX";
+	ck_assert(mkdtemp(tmpl) != NULL);
+	s->data_dir = cf_strdup(tmpl);
+	char name[64];
+	snprintf(name, sizeof name, "conformd-%s.log", db->name);
+	s->log_path = testsrv_artifact_path(name);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		s->port = free_port();
+		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", s->port);
+		s->pid = spawn(s, db, extra_env);
+		for (int i = 0; i < 200; i++) {
+			int status;
+			if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+				s->pid = 0;
+				break; /* exited: port taken, or a real failure (see the log) */
+			}
+			struct http_resp r;
+			char url[96];
+			snprintf(url, sizeof url, "%s/v1/health", s->base);
+			if (http_try(&r, "GET", url, NULL, NULL, 0) == 0 && r.status == 200) {
+				http_resp_free(&r);
+				return;
+			}
+			http_resp_free(&r);
+			usleep(25000);
+		}
+		if (s->pid) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, NULL, 0);
+			s->pid = 0;
+		}
+	}
+	ck_abort_msg("conformd did not start; see %s", s->log_path);
+}
+
+void testsrv_stop(struct testsrv *s)
+{
+	if (s->pid) {
+		kill(s->pid, SIGTERM);
+		int status = 0;
+		ck_assert(waitpid(s->pid, &status, 0) == s->pid);
+		s->pid = 0;
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "conformd did not exit cleanly (status %d); see %s", status, s->log_path);
+	}
+	if (s->data_dir) {
+		char *cmd = cf_asprintf("rm -rf '%s'", s->data_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", s->data_dir);
+		free(cmd);
+	}
+	CF_FREE(s->data_dir);
+	CF_FREE(s->log_path);
+}
+
+void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *method, const char *path,
+		 const char *const *headers, const char *body)
+{
+	char *url = cf_asprintf("%s%s", s->base, path);
+	http_do(r, method, url, headers, body, body ? strlen(body) : 0);
+	free(url);
+}

@@ -1,0 +1,39 @@
+/*
+ * testsrv: the real conformd, started on a free port against a suite's
+ * database, and stopped with SIGTERM (its exit status is checked: a clean
+ * shutdown is part of every integration test).
+ */
+#ifndef CONFORM_TESTSRV_H
+#define CONFORM_TESTSRV_H
+
+#include <sys/types.h>
+
+#include "http.h"
+#include "testdb.h"
+
+struct testsrv {
+	pid_t pid;
+	unsigned short port;
+	char base[64];      /* "http://127.0.0.1:PORT" */
+	char *data_dir;     /* a temporary CONFORM_DATA_DIR */
+	char *log_path;     /* conformd's standard error */
+};
+
+/* Starts conformd; extra_env is a NULL-terminated list of "NAME=value" (may
+ * be NULL). Waits until /v1/health answers. */
+void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const *extra_env);
+
+/* Sends SIGTERM, waits, and asserts exit status 0. */
+void testsrv_stop(struct testsrv *s);
+
+/* A request to path on the server (see http_do). */
+void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *method, const char *path,
+		 const char *const *headers, const char *body);
+
+/* Returns a new path "ARTIFACTS/name" for files the tests keep. */
+char *testsrv_artifact_path(const char *name);
+
+/* The path of a built program ("conformctl"). */
+char *testsrv_binary(const char *name);
+
+#endif

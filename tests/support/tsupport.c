@@ -1,0 +1,42 @@
+/*
+ * tsupport: running suites and reading test data (see tsupport.h).
+ */
+#include "tsupport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mem.h"
+
+int tsupport_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+char *tsupport_source_path(const char *relative)
+{
+	const char *top = getenv("CONFORM_SOURCE_DIR");
+	return cf_asprintf("%s/%s", top ? top : CONFORM_SOURCE_DIR, relative);
+}
+
+char *tsupport_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	ck_assert(n >= 0);
+	char *data = cf_malloc((size_t)n + 1);
+	ck_assert(fread(data, 1, (size_t)n, f) == (size_t)n);
+	data[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return data;
+}
