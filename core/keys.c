@@ -1,0 +1,531 @@
+/*
+ * keys: Ed25519 private keys through OpenSSL 3 EVP and OSSL_STORE, and the
+ * public-key helpers (see keys.h). Nothing outside this file sees an
+ * EVP_PKEY holding a private key.
+ */
+#include "keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/store.h>
+#include <openssl/ui.h>
+#include <openssl/x509.h>
+
+#include "codec.h"
+#include "digest.h"
+#include "mem.h"
+
+/* scrypt cost of saved keys: that of `openssl pkcs8 -scrypt`. N=2^15 would
+ * need more than the 32 MiB OpenSSL allows by default when decrypting. */
+#define SCRYPT_N (1u << 14)
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+#define SALT_LEN 16
+
+/* The most objects keys_load reads from one store (a token may hold many). */
+#define MAX_STORE_OBJECTS 4096
+
+struct keys_private {
+	EVP_PKEY *pkey;
+	unsigned char pub[32];
+};
+
+/* The reason of OpenSSL's latest error, for messages (never a secret). */
+static const char *ossl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	return r ? r : "unknown OpenSSL error";
+}
+
+/* Takes *pkey (set to NULL) into a new key object; on error *pkey is kept. */
+static cf_err keys_wrap(EVP_PKEY **pkey, struct keys_private **out, struct cf_error *err)
+{
+	unsigned char pub[32];
+	size_t len = sizeof pub;
+	if (EVP_PKEY_get_raw_public_key(*pkey, pub, &len) != 1 || len != sizeof pub)
+		return cf_error_set(err, CF_ECRYPTO, NULL, "cannot read the Ed25519 public key: %s",
+				    ossl_reason());
+	struct keys_private *k = cf_malloc(sizeof *k);
+	k->pkey = *pkey;
+	memcpy(k->pub, pub, sizeof pub);
+	*pkey = NULL;
+	*out = k;
+	return CF_OK;
+}
+
+cf_err keys_generate(struct keys_private **out, struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	*out = NULL;
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (!pkey) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot generate an Ed25519 key: %s",
+				 ossl_reason());
+		goto out;
+	}
+	e = keys_wrap(&pkey, out, err);
+out:
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return e;
+}
+
+cf_err keys_from_raw_private(struct keys_private **out, const unsigned char seed[32],
+			     struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	*out = NULL;
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (!pkey) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot make an Ed25519 key: %s",
+				 ossl_reason());
+		goto out;
+	}
+	e = keys_wrap(&pkey, out, err);
+out:
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return e;
+}
+
+static cf_err write_all(int fd, const char *data, size_t n, const char *path,
+			struct cf_error *err)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return cf_error_set(err, CF_EIO, NULL, "cannot write %s: %s", path,
+					    w < 0 ? strerror(errno) : "short write");
+		data += w;
+		n -= (size_t)w;
+	}
+	return CF_OK;
+}
+
+cf_err keys_save_pem(const struct keys_private *k, const char *path, const char *passphrase,
+		     struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *p8 = NULL;
+	BIO *mem = NULL;
+	int fd = -1;
+	bool created = false;
+
+	size_t plen = passphrase ? strlen(passphrase) : 0;
+	if (plen == 0) {
+		e = cf_error_set(err, CF_EINVAL, NULL,
+				 "a passphrase is needed to save a private key");
+		goto out;
+	}
+	if (plen > KEYS_PASSPHRASE_MAX) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "the passphrase is longer than %d bytes",
+				 KEYS_PASSPHRASE_MAX);
+		goto out;
+	}
+
+	/* Encrypt first, so that a failure leaves no file behind. */
+	p8inf = EVP_PKEY2PKCS8(k->pkey);
+	pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, SALT_LEN, NULL, SCRYPT_N,
+				    SCRYPT_R, SCRYPT_P);
+	if (!p8inf || !pbe) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot export the private key: %s",
+				 ossl_reason());
+		goto out;
+	}
+	p8 = PKCS8_set0_pbe(passphrase, (int)plen, p8inf, pbe);
+	if (!p8) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot encrypt the private key: %s",
+				 ossl_reason());
+		goto out;
+	}
+	pbe = NULL; /* now owned by p8 */
+	mem = BIO_new(BIO_s_mem());
+	if (!mem || PEM_write_bio_PKCS8(mem, p8) != 1) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot encode the private key: %s",
+				 ossl_reason());
+		goto out;
+	}
+	char *pem = NULL;
+	long pem_len = BIO_get_mem_data(mem, &pem);
+	if (pem_len <= 0) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot encode the private key");
+		goto out;
+	}
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			e = cf_error_set(err, CF_ECONFLICT, NULL,
+					 "%s already exists; refusing to overwrite a key file", path);
+		else
+			e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", path,
+					 strerror(errno));
+		goto out;
+	}
+	created = true;
+	/* The umask may only have removed bits; make it exactly 0600. */
+	if (fchmod(fd, 0600) != 0) {
+		e = cf_error_set(err, CF_EIO, NULL, "cannot set the mode of %s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	e = write_all(fd, pem, (size_t)pem_len, path, err);
+	if (e)
+		goto out;
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		e = cf_error_set(err, CF_EIO, NULL, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	created = false; /* complete: keep it */
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(path);
+	BIO_free(mem);
+	X509_SIG_free(p8);
+	X509_ALGOR_free(pbe);
+	PKCS8_PRIV_KEY_INFO_free(p8inf); /* cleanses the key bytes */
+	ERR_clear_error();
+	return e;
+}
+
+struct pass_ctx {
+	const char *pass;
+	bool asked;
+};
+
+/* OpenSSL asks through this (wrapped as a UI_METHOD) when a key is encrypted.
+ * Returning -1 without a passphrase keeps OpenSSL from prompting a terminal. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_ctx *pc = u;
+	(void)rwflag;
+	if (!pc)
+		return -1;
+	pc->asked = true;
+	if (!pc->pass)
+		return -1;
+	size_t n = strlen(pc->pass);
+	if (size < 0 || n > (size_t)size)
+		return -1;
+	memcpy(buf, pc->pass, n);
+	return (int)n;
+}
+
+/* A store's name for messages: a URI is cut at its query, where a PKCS#11
+ * URI may carry pin-value. The caller frees. */
+static char *store_name(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	return q ? cf_asprintf("%.*s?...", (int)(q - uri), uri) : cf_strdup(uri);
+}
+
+cf_err keys_load(struct keys_private **out, const char *path_or_uri, const char *passphrase,
+		 struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	UI_METHOD *ui = NULL;
+	OSSL_STORE_CTX *store = NULL;
+	OSSL_STORE_INFO *info = NULL;
+	EVP_PKEY *pkey = NULL;
+	struct pass_ctx pc = { passphrase, false };
+	char *name = store_name(path_or_uri);
+	size_t objects = 0;
+
+	*out = NULL;
+	ERR_clear_error();
+	if (passphrase && strlen(passphrase) > KEYS_PASSPHRASE_MAX) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "the passphrase for %s is longer than %d bytes",
+				 name, KEYS_PASSPHRASE_MAX);
+		goto out;
+	}
+	ui = UI_UTIL_wrap_read_pem_callback(pass_cb, 0);
+	if (!ui) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "cannot set up a passphrase callback: %s",
+				 ossl_reason());
+		goto out;
+	}
+	store = OSSL_STORE_open(path_or_uri, ui, &pc, NULL, NULL);
+	if (!store) {
+		e = cf_error_set(err, CF_EIO, NULL, "cannot open the key store %s: %s", name,
+				 ossl_reason());
+		goto out;
+	}
+	/* No OSSL_STORE_expect: with it OpenSSL 3.0 reports a public key as an
+	 * error, not as "no private key here". The bound guards against a store
+	 * that fails without ever reaching its end. */
+	for (int tries = 0; tries < MAX_STORE_OBJECTS && !OSSL_STORE_eof(store); tries++) {
+		info = OSSL_STORE_load(store);
+		if (!info)
+			continue; /* an object that did not decode; OpenSSL 3.0 also
+				   * flags an error at the very end, so go on */
+		objects++;
+		if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY) {
+			if (pkey) {
+				e = cf_error_set(err, CF_EINVAL, NULL,
+						 "%s holds more than one private key", name);
+				goto out;
+			}
+			pkey = OSSL_STORE_INFO_get1_PKEY(info);
+		}
+		OSSL_STORE_INFO_free(info);
+		info = NULL;
+	}
+
+	if (!pkey) {
+		if (pc.asked && !passphrase)
+			e = cf_error_set(err, CF_EUNAUTH, NULL,
+					 "the private key in %s is encrypted and no passphrase was given",
+					 name);
+		else if (pc.asked)
+			e = cf_error_set(err, CF_EUNAUTH, NULL,
+					 "cannot decrypt the private key in %s: wrong passphrase or damaged file",
+					 name);
+		else if (objects == 0)
+			e = cf_error_set(err, CF_EINVAL, NULL,
+					 "%s holds nothing that OpenSSL reads as a key", name);
+		else
+			e = cf_error_set(err, CF_ENOTFOUND, NULL, "%s holds no private key", name);
+		goto out;
+	}
+	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
+		const char *type = EVP_PKEY_get0_type_name(pkey);
+		e = cf_error_set(err, CF_EINVAL, NULL, "%s holds a key of type %s, not Ed25519",
+				 name, type ? type : "unknown");
+		goto out;
+	}
+	e = keys_wrap(&pkey, out, err);
+out:
+	EVP_PKEY_free(pkey);
+	OSSL_STORE_INFO_free(info);
+	OSSL_STORE_close(store);
+	UI_destroy_method(ui);
+	free(name);
+	ERR_clear_error();
+	return e;
+}
+
+cf_err keys_read_passphrase_file(const char *path, char **out, struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	/* Room for the longest passphrase and its "\r\n"; anything longer
+	 * without a newline is too long. */
+	char buf[KEYS_PASSPHRASE_MAX + 2];
+	size_t n = 0;
+	bool eol = false;
+	int fd = -1;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = cf_error_set(err, errno == ENOENT ? CF_ENOTFOUND : CF_EIO, NULL,
+				 "cannot open the passphrase file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (!eol && n < sizeof buf) {
+		ssize_t r = read(fd, buf + n, sizeof buf - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = cf_error_set(err, CF_EIO, NULL, "cannot read the passphrase file %s: %s",
+					 path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		const char *nl = memchr(buf + n, '\n', (size_t)r);
+		if (nl) {
+			eol = true;
+			n = (size_t)(nl - buf);
+		} else {
+			n += (size_t)r;
+		}
+	}
+	if (eol && n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n > KEYS_PASSPHRASE_MAX) {
+		e = cf_error_set(err, CF_ETOOLARGE, NULL,
+				 "the passphrase in %s is too large: more than %d bytes", path,
+				 KEYS_PASSPHRASE_MAX);
+		goto out;
+	}
+	if (n == 0) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "the first line of the passphrase file %s is empty",
+				 path);
+		goto out;
+	}
+	if (memchr(buf, '\0', n)) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "the passphrase in %s contains a NUL byte",
+				 path);
+		goto out;
+	}
+	*out = cf_strndup(buf, n);
+out:
+	if (fd >= 0)
+		close(fd);
+	cf_wipe(buf, sizeof buf);
+	return e;
+}
+
+void keys_passphrase_free(char *p)
+{
+	if (!p)
+		return;
+	cf_wipe(p, strlen(p));
+	free(p);
+}
+
+void keys_public_raw(const struct keys_private *k, unsigned char out[32])
+{
+	memcpy(out, k->pub, 32);
+}
+
+cf_err keys_sign(const struct keys_private *k, const void *msg, size_t n, unsigned char sig[64],
+		 struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	size_t siglen = 64;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	/* Ed25519 is one-shot and has no separate digest (RFC 8032 PureEdDSA). */
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig, &siglen, n ? msg : (const void *)"", n) != 1 ||
+	    siglen != 64) {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "Ed25519 signing failed: %s", ossl_reason());
+		goto out;
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return e;
+}
+
+void keys_free(struct keys_private *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey); /* OpenSSL cleanses the private key */
+	free(k);
+}
+
+bool keys_verify(const unsigned char pub[32], const void *msg, size_t n,
+		 const unsigned char sig[64])
+{
+	bool ok = false;
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	if (!pkey)
+		goto out;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
+		goto out;
+	ok = EVP_DigestVerify(ctx, sig, 64, n ? msg : (const void *)"", n) == 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error(); /* a bad signature is an answer, not an error to keep */
+	return ok;
+}
+
+void keys_jwk_thumbprint(const unsigned char pub[32], char out[44])
+{
+	/* RFC 7638 3.2: the required members only, in lexicographic order, no
+	 * white space. */
+	char *x = codec_b64url_encode(pub, 32);
+	char *canon = cf_asprintf("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
+	unsigned char h[32];
+	digest_sha256(canon, strlen(canon), h);
+	char *t = codec_b64url_encode(h, sizeof h);
+	memcpy(out, t, 44); /* 43 characters and the NUL */
+	free(t);
+	free(canon);
+	free(x);
+}
+
+json_t *keys_public_jwk(const unsigned char pub[32], const char *kid)
+{
+	char *x = codec_b64url_encode(pub, 32);
+	json_t *jwk = json_object();
+	json_object_set_new(jwk, "kty", json_string("OKP"));
+	json_object_set_new(jwk, "crv", json_string("Ed25519"));
+	json_object_set_new(jwk, "x", json_string(x));
+	if (kid)
+		json_object_set_new(jwk, "kid", json_string(kid));
+	json_object_set_new(jwk, "alg", json_string("EdDSA"));
+	json_object_set_new(jwk, "use", json_string("sig"));
+	free(x);
+	return jwk;
+}
+
+/* Checks that member name of jwk, if present (or if required), is the string
+ * want. */
+static cf_err jwk_expect(const json_t *jwk, const char *name, const char *want, bool required,
+			 struct cf_error *err)
+{
+	char pointer[32];
+	snprintf(pointer, sizeof pointer, "/%s", name);
+	const json_t *v = json_object_get(jwk, name);
+	if (!v && !required)
+		return CF_OK;
+	if (!v)
+		return cf_error_set(err, CF_EINVAL, pointer, "the JWK has no \"%s\" member", name);
+	if (!json_is_string(v) || strcmp(json_string_value(v), want) != 0)
+		return cf_error_set(err, CF_EINVAL, pointer, "the JWK member \"%s\" must be \"%s\"",
+				    name, want);
+	return CF_OK;
+}
+
+cf_err keys_public_from_jwk(const json_t *jwk, unsigned char pub[32], struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	unsigned char *x = NULL;
+	size_t xlen = 0;
+
+	if (!json_is_object(jwk)) {
+		e = cf_error_set(err, CF_EINVAL, "", "the JWK is not a JSON object");
+		goto out;
+	}
+	if ((e = jwk_expect(jwk, "kty", "OKP", true, err)) ||
+	    (e = jwk_expect(jwk, "crv", "Ed25519", true, err)) ||
+	    (e = jwk_expect(jwk, "alg", "EdDSA", false, err)) ||
+	    (e = jwk_expect(jwk, "use", "sig", false, err)))
+		goto out;
+	if (json_object_get(jwk, "d")) {
+		e = cf_error_set(err, CF_EINVAL, "/d",
+				 "the JWK holds a private key (member \"d\"); only public keys are accepted");
+		goto out;
+	}
+	const json_t *xv = json_object_get(jwk, "x");
+	if (!json_is_string(xv)) {
+		e = cf_error_set(err, CF_EINVAL, "/x", "the JWK member \"x\" must be a string");
+		goto out;
+	}
+	if (codec_b64url_decode(json_string_value(xv), json_string_length(xv), &x, &xlen, NULL) ||
+	    xlen != 32) {
+		e = cf_error_set(err, CF_EINVAL, "/x",
+				 "the JWK member \"x\" must be the base64url of a 32-byte Ed25519 key");
+		goto out;
+	}
+	memcpy(pub, x, 32);
+out:
+	free(x);
+	return e;
+}
