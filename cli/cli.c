@@ -121,3 +121,9 @@ cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err)
 	free(conninfo);
 	return e;
 }
+
+struct audit_actor cli_actor(const struct cli *cli)
+{
+	struct audit_actor a = { "cli", cli->os_user, NULL };
+	return a;
+}

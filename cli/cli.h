@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "error.h"
@@ -58,7 +59,12 @@ int cli_fail(const struct cf_error *err);
 cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 
+/* The audit actor of conformctl's changes: the operating-system user. */
+struct audit_actor cli_actor(const struct cli *cli);
+
 /* The command tables of each group (cmd_*.c). */
 extern const struct cli_command cli_db_commands[];
+extern const struct cli_command cli_scheme_commands[];
+extern const struct cli_command cli_audit_commands[];
 
 #endif

@@ -13,6 +13,8 @@
 
 static const struct cli_command *const groups[] = {
 	cli_db_commands,
+	cli_scheme_commands,
+	cli_audit_commands,
 };
 
 static void usage(FILE *out)
@@ -94,6 +96,18 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		}
+	if (group_known && name && (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)) {
+		printf("Usage: conformctl %s COMMAND [ARG]...  (each command takes --help)\n\n", group);
+		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+			for (const struct cli_command *c = groups[g]; c->group; c++)
+				if (strcmp(c->group, group) == 0) {
+					char line[64];
+					snprintf(line, sizeof line, "%s %s", c->name, c->args);
+					printf("  %-26s %s\n", line, c->summary);
+				}
+		status = CLI_OK;
+		goto out;
+	}
 	if (!group_known) {
 		fprintf(stderr, "conformctl: unknown command '%s' (see conformctl --help)\n", group);
 	} else {

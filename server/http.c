@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,6 +74,24 @@ const char *request_param(const struct request *rq, const char *name)
 const char *request_query(const struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+cf_err request_query_int(const struct request *rq, const char *name, long def, long min, long max,
+			 long *out, struct cf_error *err)
+{
+	const char *v = request_query(rq, name);
+	if (!v) {
+		*out = def;
+		return CF_OK;
+	}
+	char *end = NULL;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return cf_error_set(err, CF_EINVAL, NULL, "%s must be a whole number from %ld to %ld", name,
+				    min, max);
+	*out = n;
+	return CF_OK;
 }
 
 const char *request_header(const struct request *rq, const char *name)
@@ -237,6 +256,17 @@ void reply_problem(struct request *rq, const struct cf_error *err)
 	char *text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	reply_dumped(rq, status, "application/problem+json", text);
+}
+
+void reply_outcome(struct request *rq, cf_err e, const struct cf_error *err, unsigned status,
+		   json_t *body)
+{
+	if (e) {
+		json_decref(body);
+		reply_problem(rq, err);
+	} else {
+		reply_json(rq, status, body);
+	}
 }
 
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)

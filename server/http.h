@@ -53,6 +53,13 @@ const char *request_param(const struct request *rq, const char *name);
 /* A query parameter, or NULL. Borrowed from libmicrohttpd. */
 const char *request_query(const struct request *rq, const char *name);
 
+/*
+ * An integer query parameter within min..max; def when absent. A bad value
+ * is CF_EINVAL naming the parameter.
+ */
+cf_err request_query_int(const struct request *rq, const char *name, long def, long min, long max,
+			 long *out, struct cf_error *err) CF_MUST_CHECK;
+
 /* A request header, or NULL. Borrowed from libmicrohttpd. */
 const char *request_header(const struct request *rq, const char *name);
 
@@ -74,6 +81,11 @@ void reply_json(struct request *rq, unsigned status, json_t *body);
 
 /* Sends err as RFC 9457 application/problem+json. */
 void reply_problem(struct request *rq, const struct cf_error *err);
+
+/* The usual ending of a handler: the problem when e is set (body, if any,
+ * is released), else body (stolen) with status. */
+void reply_outcome(struct request *rq, cf_err e, const struct cf_error *err, unsigned status,
+		   json_t *body);
 
 /* Sends a problem built from a code and a message. */
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)

@@ -17,6 +17,17 @@ static const struct route routes[] = {
 	{ "GET", "/v1/ready", route_ready, ROUTE_BODY_NONE, "the database answers and the schema is current" },
 	{ "GET", "/metrics", route_metrics, ROUTE_BODY_NONE, "Prometheus metrics" },
 	{ "GET", "/v1/openapi.json", route_openapi, ROUTE_BODY_NONE, "this API's OpenAPI description" },
+	{ "GET", "/v1/schemes", route_schemes_list, ROUTE_BODY_NONE, "the imported schemes" },
+	{ "GET", "/v1/schemes/{id}", route_scheme_get, ROUTE_BODY_NONE, "a scheme and its versions" },
+	{ "GET", "/v1/schemes/{id}/versions/{version}", route_scheme_version_get, ROUTE_BODY_NONE,
+	  "a scheme version" },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/requirements", route_scheme_requirements,
+	  ROUTE_BODY_NONE, "a version's requirements" },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/checklist", route_scheme_checklist,
+	  ROUTE_BODY_NONE, "the checklist for a class" },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/oscal", route_scheme_oscal, ROUTE_BODY_NONE,
+	  "the version as an OSCAL catalog" },
+	{ "GET", "/v1/crosswalk", route_crosswalk, ROUTE_BODY_NONE, "mappings between two versions" },
 };
 
 const struct route *router_routes(size_t *count)

@@ -37,10 +37,8 @@ fi
 conform_say "migrating"
 "$build/conformctl" db migrate
 
-if "$build/conformctl" scheme --help >/dev/null 2>&1; then
-	conform_say "importing the shipped schemes"
-	"$build/conformctl" scheme import schemes/*.json
-fi
+conform_say "importing the shipped schemes"
+"$build/conformctl" scheme import schemes/*.json
 
 stop_all() {
 	if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then

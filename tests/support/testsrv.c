@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -142,4 +143,26 @@ void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *metho
 	char *url = cf_asprintf("%s%s", s->base, path);
 	http_do(r, method, url, headers, body, body ? strlen(body) : 0);
 	free(url);
+}
+
+void testsrv_ctl(struct proc_result *r, const struct testdb *db, const char *const *args,
+		 const char *const *env)
+{
+	const char *argv[64];
+	int n = 0;
+	char *bin = testsrv_binary("conformctl");
+	argv[n++] = bin;
+	for (const char *const *a = args; *a && n < 63; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
+	char *dburl = cf_asprintf("CONFORM_DATABASE_URL=%s", db->app_url);
+	const char *envs[32];
+	int m = 0;
+	envs[m++] = dburl;
+	for (const char *const *e = env; e && *e && m < 31; e++)
+		envs[m++] = *e;
+	envs[m] = NULL;
+	proc_run(r, argv, envs);
+	free(dburl);
+	free(bin);
 }

@@ -33,6 +33,16 @@ void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *metho
 /* Returns a new path "ARTIFACTS/name" for files the tests keep. */
 char *testsrv_artifact_path(const char *name);
 
+struct proc_result;
+
+/*
+ * Runs conformctl with args (NULL-terminated, without the program name)
+ * against the suite's database as the runtime role, plus extra "NAME=value"
+ * environment entries (may be NULL).
+ */
+void testsrv_ctl(struct proc_result *r, const struct testdb *db, const char *const *args,
+		 const char *const *env);
+
 /* The path of a built program ("conformctl"). */
 char *testsrv_binary(const char *name);
 

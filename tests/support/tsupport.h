@@ -7,6 +7,7 @@
 #define CONFORM_TSUPPORT_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Runs the suite (no fork, so sanitizers see everything) and returns the
