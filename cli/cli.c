@@ -9,10 +9,17 @@
 
 #include "mem.h"
 
+/* "db migrate", or "bootstrap" for a group that is its own command. */
+static const char *label(const struct cli_command *cmd, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", cmd->group, cmd->name[0] ? " " : "", cmd->name);
+	return buf;
+}
+
 static void command_help(const struct cli_command *cmd, const struct cli_opt *opts)
 {
-	printf("Usage: conformctl %s %s [OPTION]...%s%s\n%s.\n\nOptions:\n", cmd->group, cmd->name,
-	       cmd->args[0] ? " " : "", cmd->args, cmd->summary);
+	printf("Usage: conformctl %s%s%s [OPTION]...%s%s\n%s.\n\nOptions:\n", cmd->group,
+	       cmd->name[0] ? " " : "", cmd->name, cmd->args[0] ? " " : "", cmd->args, cmd->summary);
 	for (const struct cli_opt *o = opts; o && o->name; o++) {
 		char flag[64];
 		snprintf(flag, sizeof flag, "--%s%s", o->name, o->value ? " VALUE" : "");
@@ -27,6 +34,7 @@ static void command_help(const struct cli_command *cmd, const struct cli_opt *op
 int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
 	      const struct cli_opt *opts, const char **pos, int maxpos, int *npos, int minpos)
 {
+	char lb[64];
 	*npos = 0;
 	for (int i = 1; i < argc;) {
 		const char *a = argv[i];
@@ -52,8 +60,8 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 			if (o && o->name) {
 				if (o->flag) {
 					if (eq) {
-						fprintf(stderr, "conformctl %s %s: --%s takes no value\n",
-							cmd->group, cmd->name, o->name);
+						fprintf(stderr, "conformctl %s: --%s takes no value\n",
+							label(cmd, lb, sizeof lb), o->name);
 						return CLI_USAGE;
 					}
 					*o->flag = true;
@@ -62,8 +70,7 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 				} else if (i + 1 < argc) {
 					*o->value = argv[++i];
 				} else {
-					fprintf(stderr, "conformctl %s %s: --%s needs a value\n", cmd->group,
-						cmd->name, o->name);
+					fprintf(stderr, "conformctl %s: --%s needs a value\n", label(cmd, lb, sizeof lb), o->name);
 					return CLI_USAGE;
 				}
 				i++;
@@ -77,8 +84,7 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 			}
 			if (matched)
 				continue;
-			fprintf(stderr, "conformctl %s %s: unknown option '%s' (see --help)\n", cmd->group,
-				cmd->name, a);
+			fprintf(stderr, "conformctl %s: unknown option '%s' (see --help)\n", label(cmd, lb, sizeof lb), a);
 			return CLI_USAGE;
 		}
 		if (*npos == maxpos)
@@ -87,13 +93,13 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 		i++;
 	}
 	if (*npos < minpos) {
-		fprintf(stderr, "conformctl %s %s: missing %s (see --help)\n", cmd->group, cmd->name,
+		fprintf(stderr, "conformctl %s: missing %s (see --help)\n", label(cmd, lb, sizeof lb),
 			cmd->args);
 		return CLI_USAGE;
 	}
 	return -1;
 too_many:
-	fprintf(stderr, "conformctl %s %s: too many arguments (see --help)\n", cmd->group, cmd->name);
+	fprintf(stderr, "conformctl %s: too many arguments (see --help)\n", label(cmd, lb, sizeof lb));
 	return CLI_USAGE;
 }
 

@@ -27,7 +27,7 @@ typedef int (*cli_handler)(struct cli *cli, const struct cli_command *cmd, int a
 
 struct cli_command {
 	const char *group;     /* "db" */
-	const char *name;      /* "migrate" */
+	const char *name;      /* "migrate"; "" when the group is the command */
 	const char *args;      /* "FILE..." for the usage line, or "" */
 	const char *summary;
 	cli_handler handler;
@@ -66,5 +66,7 @@ struct audit_actor cli_actor(const struct cli *cli);
 extern const struct cli_command cli_db_commands[];
 extern const struct cli_command cli_scheme_commands[];
 extern const struct cli_command cli_audit_commands[];
+extern const struct cli_command cli_bootstrap_commands[];
+extern const struct cli_command cli_token_commands[];
 
 #endif

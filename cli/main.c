@@ -15,6 +15,8 @@ static const struct cli_command *const groups[] = {
 	cli_db_commands,
 	cli_scheme_commands,
 	cli_audit_commands,
+	cli_bootstrap_commands,
+	cli_token_commands,
 };
 
 static void usage(FILE *out)
@@ -25,7 +27,8 @@ static void usage(FILE *out)
 	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
 		for (const struct cli_command *c = groups[g]; c->group; c++) {
 			char name[64];
-			snprintf(name, sizeof name, "%s %s %s", c->group, c->name, c->args);
+			snprintf(name, sizeof name, "%s%s%s %s", c->group, c->name[0] ? " " : "", c->name,
+				 c->args);
 			fprintf(out, "  %-34s %s\n", name, c->summary);
 		}
 	fprintf(out, "\nEvery command takes --help. Settings (flag, environment variable):\n");
@@ -88,6 +91,14 @@ int main(int argc, char **argv)
 			if (strcmp(c->group, group) != 0)
 				continue;
 			group_known = true;
+			if (c->name[0] == '\0') {
+				/* the group is the command: its arguments follow the group */
+				enum log_level level;
+				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)
+					log_set_level(level);
+				status = c->handler(&cli, c, argc - i, argv + i);
+				goto out;
+			}
 			if (name && strcmp(c->name, name) == 0) {
 				enum log_level level;
 				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)

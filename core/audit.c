@@ -3,6 +3,7 @@
  */
 #include "audit.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,4 +176,46 @@ cf_err audit_verify(struct db *db, struct audit_check *out, struct cf_error *err
 		if (n < 5000)
 			return CF_OK;
 	}
+}
+
+cf_err audit_list(struct db *db, const struct audit_filter *f, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	char after[24], limit[24];
+	snprintf(after, sizeof after, "%lld", f->after);
+	snprintf(limit, sizeof limit, "%d", f->limit + 1);
+	bool prefix = f->action && f->action[0] && f->action[strlen(f->action) - 1] == '.';
+	const char *p[] = { after, f->action, prefix ? "t" : "f", f->object_type, f->object_id,
+			    f->actor_id, f->since, f->until, limit };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+		" actor_kind, actor_id, actor_org, action, object_type, object_id, details::text,"
+		" prev_hash, hash FROM audit_log WHERE seq > $1"
+		" AND ($2::text IS NULL OR CASE WHEN $3::boolean THEN starts_with(action, $2)"
+		"  ELSE action = $2 END)"
+		" AND ($4::text IS NULL OR object_type = $4) AND ($5::text IS NULL OR object_id = $5)"
+		" AND ($6::text IS NULL OR actor_id = $6)"
+		" AND ($7::timestamptz IS NULL OR at >= $7) AND ($8::timestamptz IS NULL OR at < $8)"
+		" ORDER BY seq LIMIT $9", 9, p);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > f->limit ? f->limit : n;
+	for (int i = 0; i < shown; i++) {
+		json_t *details = json_loads(db_value(res, i, 8), 0, NULL);
+		const char *org = db_value(res, i, 4);
+		json_array_append_new(items,
+			json_pack("{s:I,s:s,s:{s:s,s:s,s:o},s:s,s:{s:s,s:s},s:o,s:s,s:s}", "seq",
+				  (json_int_t)db_value_ll(res, i, 0), "at", db_value(res, i, 1), "actor",
+				  "kind", db_value(res, i, 2), "id", db_value(res, i, 3), "org",
+				  org ? json_string(org) : json_null(), "action", db_value(res, i, 5),
+				  "object", "type", db_value(res, i, 6), "id", db_value(res, i, 7),
+				  "details", details ? details : json_object(), "prev_hash",
+				  db_value(res, i, 9), "hash", db_value(res, i, 10)));
+	}
+	*out = json_pack("{s:o,s:o}", "items", items, "next",
+			 n > f->limit ? json_integer(db_value_ll(res, shown - 1, 0)) : json_null());
+	PQclear(res);
+	return CF_OK;
 }

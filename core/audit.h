@@ -39,6 +39,20 @@ struct audit_check {
  * reported in *out (first_broken != 0). */
 cf_err audit_verify(struct db *db, struct audit_check *out, struct cf_error *err) CF_MUST_CHECK;
 
+struct audit_filter {
+	const char *action;       /* exact, or a prefix ending in '.' ("scheme.") */
+	const char *object_type;
+	const char *object_id;
+	const char *actor_id;
+	const char *since, *until; /* RFC 3339 times, may be NULL */
+	long long after;           /* seq of the last record of the previous page */
+	int limit;
+};
+
+/* Records matching the filter, oldest first: {"items": [...], "next": seq or null}. */
+cf_err audit_list(struct db *db, const struct audit_filter *f, json_t **out,
+		  struct cf_error *err) CF_MUST_CHECK;
+
 /*
  * Builds the canonical record text whose SHA-256 is the record's hash (new
  * string, caller frees; NULL if details hold a real number).

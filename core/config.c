@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	  "largest JSON request body (bytes, or with K/M/G suffix)" },
 	{ "max-json-depth", KEY_LONG, OFF(max_json_depth), "32", S, 1, 1000,
 	  "deepest nesting of a JSON request body" },
+	{ "auth-fail-limit", KEY_LONG, OFF(auth_fail_limit), "10", S, 1, 1000000,
+	  "failed authentications per client address per minute before 429" },
 };
 
 #undef S

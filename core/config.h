@@ -27,6 +27,7 @@ struct config {
 	long shutdown_timeout;     /* seconds */
 	size_t max_body;           /* bytes of a JSON request body */
 	long max_json_depth;
+	long auth_fail_limit;      /* failed authentications per address per minute */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

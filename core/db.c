@@ -129,6 +129,8 @@ static cf_err db_fail(struct db *db, PGresult *res, struct cf_error *err)
 	if (strcmp(db->sqlstate, "23514") == 0 || strcmp(db->sqlstate, "P0001") == 0 ||
 	    strcmp(db->sqlstate, "23503") == 0)
 		return cf_error_set(err, CF_EUNPROCESSABLE, NULL, "%s", msg);
+	if (strncmp(db->sqlstate, "22", 2) == 0)
+		return cf_error_set(err, CF_EINVAL, NULL, "invalid value: %s", msg);
 	if (strcmp(db->sqlstate, "42501") == 0)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the database refused: %s", msg);
 	log_error("database error %s: %s", db->sqlstate, msg);

@@ -5,9 +5,12 @@
 #ifndef CONFORM_JSONX_H
 #define CONFORM_JSONX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
+
+#include "error.h"
 
 /*
  * The canonical text of j: no whitespace, object members sorted by key,
@@ -27,5 +30,37 @@ void jsonx_pointer_push_index(char *buf, size_t size, size_t index);
 
 /* The string member key of object, or NULL when absent or not a string. */
 const char *jsonx_str(const json_t *object, const char *key);
+
+/*
+ * Input validation, for request bodies. base is the JSON pointer of obj
+ * ("" for the document); errors are CF_EINVAL with the pointer of the member
+ * at fault and a message that names it.
+ */
+
+/* obj must be an object whose keys are all in allowed (NULL-terminated). */
+cf_err jsonx_check_object(const json_t *obj, const char *base, const char *const *allowed,
+			  struct cf_error *err) CF_MUST_CHECK;
+
+/* A string member of 1..max bytes without control characters; *out is NULL
+ * when it is absent and not required (borrowed from obj). */
+cf_err jsonx_get_text(const json_t *obj, const char *base, const char *key, bool required,
+		      size_t max, const char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* An integer member within min..max; *present tells whether it was given. */
+cf_err jsonx_get_int(const json_t *obj, const char *base, const char *key, bool required,
+		     long long min, long long max, long long *out, bool *present,
+		     struct cf_error *err) CF_MUST_CHECK;
+
+/* Is s a date (2026-01-31) or an RFC 3339 time? */
+bool jsonx_is_time(const char *s);
+
+/* A time member: RFC 3339 ("2026-01-31T12:00:00Z", offset or fraction
+ * allowed) or a date ("2026-01-31", midnight UTC). */
+cf_err jsonx_get_time(const json_t *obj, const char *base, const char *key, bool required,
+		      const char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* A boolean member. */
+cf_err jsonx_get_bool(const json_t *obj, const char *base, const char *key, bool *out,
+		      bool *present, struct cf_error *err) CF_MUST_CHECK;
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "party.h"
 
 struct server;
 struct route;
@@ -42,6 +43,9 @@ struct request {
 	bool responded;
 	unsigned status;
 	size_t bytes;
+	char client[64];            /* the client's address, once auth needs it */
+	bool authenticated;
+	struct principal principal; /* valid when authenticated */
 	char *header_names[HTTP_MAX_HEADERS];
 	char *header_values[HTTP_MAX_HEADERS];
 	int nheaders;
@@ -65,7 +69,8 @@ const char *request_header(const struct request *rq, const char *name);
 
 /*
  * Parses the JSON body: checks the media type (application/json), the
- * nesting depth and duplicate keys. On success *out is a new reference.
+ * nesting depth and duplicate keys; an empty body is {}. On success *out is
+ * a new reference.
  */
 cf_err request_json(struct request *rq, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 

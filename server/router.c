@@ -12,22 +12,80 @@
 #include "mem.h"
 #include "routes/routes.h"
 
+/* Access policies: PUBLIC, or grants of (roles, ownership rule). */
+#define PUBLIC { .public_access = true }
+#define ALLOW(...) { .grants = { __VA_ARGS__ } }
+#define G(roles, rule) { (roles), (rule) }
+#define ADMIN G(ROLE_ADMIN, AUTHZ_ANY)
+
 static const struct route routes[] = {
-	{ "GET", "/v1/health", route_health, ROUTE_BODY_NONE, "the process is running" },
-	{ "GET", "/v1/ready", route_ready, ROUTE_BODY_NONE, "the database answers and the schema is current" },
-	{ "GET", "/metrics", route_metrics, ROUTE_BODY_NONE, "Prometheus metrics" },
-	{ "GET", "/v1/openapi.json", route_openapi, ROUTE_BODY_NONE, "this API's OpenAPI description" },
-	{ "GET", "/v1/schemes", route_schemes_list, ROUTE_BODY_NONE, "the imported schemes" },
-	{ "GET", "/v1/schemes/{id}", route_scheme_get, ROUTE_BODY_NONE, "a scheme and its versions" },
+	/* system */
+	{ "GET", "/v1/health", route_health, ROUTE_BODY_NONE, PUBLIC, "the process is running" },
+	{ "GET", "/v1/ready", route_ready, ROUTE_BODY_NONE, PUBLIC,
+	  "the database answers and the schema is current" },
+	{ "GET", "/metrics", route_metrics, ROUTE_BODY_NONE, PUBLIC, "Prometheus metrics" },
+	{ "GET", "/v1/openapi.json", route_openapi, ROUTE_BODY_NONE, PUBLIC,
+	  "this API's OpenAPI description" },
+
+	/* schemes: public */
+	{ "GET", "/v1/schemes", route_schemes_list, ROUTE_BODY_NONE, PUBLIC, "the imported schemes" },
+	{ "GET", "/v1/schemes/{id}", route_scheme_get, ROUTE_BODY_NONE, PUBLIC,
+	  "a scheme and its versions" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}", route_scheme_version_get, ROUTE_BODY_NONE,
-	  "a scheme version" },
+	  PUBLIC, "a scheme version" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/requirements", route_scheme_requirements,
-	  ROUTE_BODY_NONE, "a version's requirements" },
+	  ROUTE_BODY_NONE, PUBLIC, "a version's requirements" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/checklist", route_scheme_checklist,
-	  ROUTE_BODY_NONE, "the checklist for a class" },
+	  ROUTE_BODY_NONE, PUBLIC, "the checklist for a class" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/oscal", route_scheme_oscal, ROUTE_BODY_NONE,
-	  "the version as an OSCAL catalog" },
-	{ "GET", "/v1/crosswalk", route_crosswalk, ROUTE_BODY_NONE, "mappings between two versions" },
+	  PUBLIC, "the version as an OSCAL catalog" },
+	{ "GET", "/v1/crosswalk", route_crosswalk, ROUTE_BODY_NONE, PUBLIC,
+	  "mappings between two versions" },
+
+	/* parties */
+	{ "GET", "/v1/me", route_me, ROUTE_BODY_NONE, ALLOW(G(ROLE_ALL, AUTHZ_ANY)),
+	  "who the token belongs to" },
+	{ "POST", "/v1/organisations", route_org_create, ROUTE_BODY_JSON, ALLOW(ADMIN),
+	  "register an organisation" },
+	{ "GET", "/v1/organisations", route_org_list, ROUTE_BODY_NONE, ALLOW(ADMIN),
+	  "the organisations" },
+	{ "GET", "/v1/organisations/{id}", route_org_get, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_OWN_ORG)), "an organisation" },
+	{ "PATCH", "/v1/organisations/{id}", route_org_update, ROUTE_BODY_JSON,
+	  ALLOW(ADMIN, G(ROLE_APPLICANT, AUTHZ_OWN_ORG)), "change an organisation's details" },
+	{ "POST", "/v1/users", route_user_create, ROUTE_BODY_JSON, ALLOW(ADMIN), "add a person" },
+	{ "GET", "/v1/users", route_user_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the people" },
+	{ "GET", "/v1/users/{id}", route_user_get, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_SELF)), "a person" },
+	{ "PATCH", "/v1/users/{id}", route_user_update, ROUTE_BODY_JSON, ALLOW(ADMIN),
+	  "change a person's name, roles or activity" },
+	{ "POST", "/v1/users/{id}/tokens", route_token_create, ROUTE_BODY_JSON,
+	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_SELF)), "make an API token (shown once)" },
+	{ "GET", "/v1/users/{id}/tokens", route_token_list, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_SELF)), "a person's tokens (never the secrets)" },
+	{ "POST", "/v1/tokens/{id}/revoke", route_token_revoke, ROUTE_BODY_JSON,
+	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_OWN_TOKEN)), "revoke a token" },
+
+	/* accreditation */
+	{ "POST", "/v1/accreditations", route_acc_grant, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ACCREDITOR, AUTHZ_ANY)), "grant an accreditation" },
+	{ "GET", "/v1/accreditations", route_acc_list, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ACCREDITOR, AUTHZ_ANY)), "accreditations (an accreditor's own)" },
+	{ "GET", "/v1/accreditations/{id}", route_acc_get, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ACCREDITOR, AUTHZ_GRANTOR)), "an accreditation and its history" },
+	{ "POST", "/v1/accreditations/{id}/suspend", route_acc_suspend, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ACCREDITOR, AUTHZ_GRANTOR)), "suspend an accreditation" },
+	{ "POST", "/v1/accreditations/{id}/reinstate", route_acc_reinstate, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ACCREDITOR, AUTHZ_GRANTOR)), "reinstate a suspended accreditation" },
+	{ "POST", "/v1/accreditations/{id}/withdraw", route_acc_withdraw, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ACCREDITOR, AUTHZ_GRANTOR)), "withdraw an accreditation (final)" },
+	{ "GET", "/v1/bodies", route_bodies_list, ROUTE_BODY_NONE, PUBLIC,
+	  "the directory of assessment bodies" },
+	{ "GET", "/v1/bodies/{id}", route_body_get, ROUTE_BODY_NONE, PUBLIC,
+	  "an assessment body and its accreditations" },
+
+	/* audit */
+	{ "GET", "/v1/audit", route_audit_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the audit trail" },
 };
 
 const struct route *router_routes(size_t *count)

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "authz.h"
+
 struct request;
 
 typedef void (*route_handler)(struct request *rq);
@@ -23,6 +25,7 @@ struct route {
 	const char *pattern;   /* "/v1/schemes/{id}": {name} matches one segment */
 	route_handler handler;
 	enum route_body body;
+	struct authz_policy access; /* who may call it: checked before the handler */
 	const char *summary;
 };
 

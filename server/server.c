@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "throttle.h"
 #include "workerdb.h"
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -87,6 +88,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	srv->runtime_conninfo = config_runtime_conninfo(cfg);
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
+	throttle_init(cfg->auth_fail_limit);
 
 	long threads = cfg->threads;
 	if (threads <= 0) {

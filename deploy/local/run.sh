@@ -63,6 +63,8 @@ conform is starting on $url  (Ctrl-C stops conformd and PostgreSQL)
   curl $url/metrics                   Prometheus metrics
 
 In another terminal, from $top:
+  $build/conformctl bootstrap --org-name NAME --country GB --email EMAIL \\
+      --admin-name NAME --admin-email EMAIL      the first admin and its token (once)
   $build/conformctl --help          administer conform (db status, schemes, ...)
   $build/conformctl db status       the schema migrations
 

@@ -21,4 +21,31 @@ void route_scheme_checklist(struct request *rq);
 void route_scheme_oscal(struct request *rq);
 void route_crosswalk(struct request *rq);
 
+/* parties.c */
+void route_me(struct request *rq);
+void route_org_create(struct request *rq);
+void route_org_list(struct request *rq);
+void route_org_get(struct request *rq);
+void route_org_update(struct request *rq);
+void route_user_create(struct request *rq);
+void route_user_list(struct request *rq);
+void route_user_get(struct request *rq);
+void route_user_update(struct request *rq);
+void route_token_create(struct request *rq);
+void route_token_list(struct request *rq);
+void route_token_revoke(struct request *rq);
+
+/* accreditations.c */
+void route_acc_grant(struct request *rq);
+void route_acc_list(struct request *rq);
+void route_acc_get(struct request *rq);
+void route_acc_suspend(struct request *rq);
+void route_acc_reinstate(struct request *rq);
+void route_acc_withdraw(struct request *rq);
+void route_bodies_list(struct request *rq);
+void route_body_get(struct request *rq);
+
+/* audit.c */
+void route_audit_list(struct request *rq);
+
 #endif

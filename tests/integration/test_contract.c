@@ -9,7 +9,9 @@
 
 #include <jansson.h>
 
+#include "authz.h"
 #include "mem.h"
+#include "party.h"
 #include "router.h"
 #include "tsupport.h"
 
@@ -83,6 +85,61 @@ START_TEST(every_described_operation_is_served)
 }
 END_TEST
 
+/* "x-conform-access" of the description says what the route table enforces. */
+static void check_access(const struct route *r, json_t *op)
+{
+	json_t *access = json_object_get(op, "x-conform-access");
+	json_t *security = json_object_get(op, "security");
+	ck_assert_msg(access != NULL, "%s %s has no x-conform-access", r->method, r->pattern);
+	if (r->access.public_access) {
+		ck_assert_msg(json_is_string(access) && strcmp(json_string_value(access), "public") == 0,
+			      "%s %s is public but not described so", r->method, r->pattern);
+		ck_assert_msg(json_is_array(security) && json_array_size(security) == 0,
+			      "%s %s is public: its security must be []", r->method, r->pattern);
+		return;
+	}
+	ck_assert_msg(json_is_array(security) && json_array_size(security) == 1,
+		      "%s %s needs a token: its security must name bearer", r->method, r->pattern);
+	ck_assert_msg(json_is_array(access), "%s %s: x-conform-access must list grants", r->method,
+		      r->pattern);
+	size_t n = 0;
+	while (n < AUTHZ_MAX_GRANTS && r->access.grants[n].roles)
+		n++;
+	ck_assert_msg(json_array_size(access) == n, "%s %s: %zu grants described, %zu enforced",
+		      r->method, r->pattern, json_array_size(access), n);
+	for (size_t i = 0; i < n; i++) {
+		const struct authz_grant *g = &r->access.grants[i];
+		json_t *d = json_array_get(access, i);
+		ck_assert_msg(strcmp(json_string_value(json_object_get(d, "rule")), authz_rule_name(g->rule)) == 0,
+			      "%s %s grant %zu: rule %s, enforced %s", r->method, r->pattern, i,
+			      json_string_value(json_object_get(d, "rule")), authz_rule_name(g->rule));
+		unsigned described = 0;
+		size_t k;
+		json_t *role;
+		json_array_foreach(json_object_get(d, "roles"), k, role)
+			described |= party_role_parse(json_string_value(role));
+		ck_assert_msg(described == g->roles, "%s %s grant %zu: roles differ from the route table",
+			      r->method, r->pattern, i);
+	}
+}
+
+START_TEST(access_is_described_as_enforced)
+{
+	json_t *doc = load_openapi();
+	json_t *paths = json_object_get(doc, "paths");
+	size_t n;
+	const struct route *routes = router_routes(&n);
+	for (size_t i = 0; i < n; i++) {
+		char *m = lower(routes[i].method);
+		json_t *op = json_object_get(json_object_get(paths, routes[i].pattern), m);
+		free(m);
+		ck_assert_ptr_nonnull(op);
+		check_access(&routes[i], op);
+	}
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(route_patterns_are_unique)
 {
 	size_t n;
@@ -103,6 +160,7 @@ int main(void)
 	tcase_add_test(tc, every_route_is_described);
 	tcase_add_test(tc, every_described_operation_is_served);
 	tcase_add_test(tc, route_patterns_are_unique);
+	tcase_add_test(tc, access_is_described_as_enforced);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

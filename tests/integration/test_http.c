@@ -182,13 +182,21 @@ START_TEST(access_log_has_no_query_secrets)
 {
 	struct http_resp r;
 	const char *h[] = { "Authorization: Bearer cfm_SECRETTOKENVALUE123", "X-Request-Id: logcheck-1", NULL };
+	/* a token that is not known is refused even on a public route, and
+	 * the refusal is logged without it */
 	testsrv_req(&srv, &r, "GET", "/v1/health?token=cfm_QUERYSECRET&x=1", h, NULL);
+	ck_assert_int_eq(r.status, 401);
+	http_resp_free(&r);
+	const char *h2[] = { "X-Request-Id: logcheck-2", NULL };
+	testsrv_req(&srv, &r, "GET", "/v1/health?token=cfm_QUERYSECRET&x=1", h2, NULL);
 	ck_assert_int_eq(r.status, 200);
 	http_resp_free(&r);
-	usleep(100000);
+	usleep(300000);
 	char *log = tsupport_read_file(srv.log_path, NULL);
-	ck_assert_msg(strstr(log, "rid=logcheck-1 access method=GET path=/v1/health status=200 bytes=15") != NULL,
+	ck_assert_msg(strstr(log, "rid=logcheck-2 access method=GET path=/v1/health status=200 bytes=15") != NULL,
 		      "no access line in %s", srv.log_path);
+	ck_assert(strstr(log, "rid=logcheck-1 warn authentication failed") == NULL); /* level before rid */
+	ck_assert(strstr(log, "warn rid=logcheck-1 authentication failed from 127.0.0.1"));
 	ck_assert(strstr(log, "QUERYSECRET") == NULL);
 	ck_assert(strstr(log, "SECRETTOKENVALUE") == NULL);
 	ck_assert(strstr(log, "token=") == NULL);

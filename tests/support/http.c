@@ -12,6 +12,13 @@
 #include "buf.h"
 #include "mem.h"
 
+static _Thread_local const char *source_address;
+
+void http_set_source(const char *source)
+{
+	source_address = source;
+}
+
 static size_t collect(char *data, size_t size, size_t n, void *arg)
 {
 	struct buf *b = arg;
@@ -43,6 +50,8 @@ int http_try(struct http_resp *r, const char *method, const char *url, const cha
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (source_address)
+		curl_easy_setopt(c, CURLOPT_INTERFACE, source_address);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

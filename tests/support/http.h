@@ -27,6 +27,10 @@ void http_do(struct http_resp *r, const char *method, const char *url, const cha
 int http_try(struct http_resp *r, const char *method, const char *url, const char *const *headers,
 	     const void *body, size_t len);
 
+/* Makes the following requests of this thread come from source (a local
+ * address such as 127.0.0.2; NULL: the default). */
+void http_set_source(const char *source);
+
 /* The value of a response header (case-insensitive name), copied to out; NULL if absent. */
 const char *http_header(const struct http_resp *r, const char *name, char *out, size_t size);
 

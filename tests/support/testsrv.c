@@ -166,3 +166,39 @@ void testsrv_ctl(struct proc_result *r, const struct testdb *db, const char *con
 	free(dburl);
 	free(bin);
 }
+
+json_t *testsrv_api(const struct testsrv *s, const char *method, const char *path, const char *token,
+		    const json_t *body, long *status)
+{
+	char auth[128];
+	const char *headers[4];
+	int n = 0;
+	if (token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		headers[n++] = auth;
+	}
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (text)
+		headers[n++] = "Content-Type: application/json";
+	headers[n] = NULL;
+	struct http_resp r;
+	testsrv_req(s, &r, method, path, headers, text);
+	free(text);
+	*status = r.status;
+	json_t *j = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	http_resp_free(&r);
+	return j;
+}
+
+json_t *testsrv_api_ok(const struct testsrv *s, const char *method, const char *path,
+		       const char *token, const json_t *body, long expect)
+{
+	long status;
+	json_t *j = testsrv_api(s, method, path, token, body, &status);
+	if (status != expect) {
+		char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		ck_abort_msg("%s %s: %ld, expected %ld: %s", method, path, status, expect,
+			     dump ? dump : "(no body)");
+	}
+	return j;
+}

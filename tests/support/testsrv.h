@@ -30,6 +30,18 @@ void testsrv_stop(struct testsrv *s);
 void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *method, const char *path,
 		 const char *const *headers, const char *body);
 
+/*
+ * A JSON API call: Authorization with token (may be NULL), Content-Type
+ * application/json when body is given. Returns the parsed body (new
+ * reference, NULL when the body is empty) and sets *status.
+ */
+json_t *testsrv_api(const struct testsrv *s, const char *method, const char *path, const char *token,
+		    const json_t *body, long *status);
+
+/* Like testsrv_api, and asserts the status. */
+json_t *testsrv_api_ok(const struct testsrv *s, const char *method, const char *path,
+		       const char *token, const json_t *body, long expect);
+
 /* Returns a new path "ARTIFACTS/name" for files the tests keep. */
 char *testsrv_artifact_path(const char *name);
 

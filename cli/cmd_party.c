@@ -1,0 +1,170 @@
+/*
+ * conformctl bootstrap and token: the first admin, and API tokens.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonx.h"
+#include "party.h"
+
+static int bootstrap_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *org_name = NULL, *country = NULL, *email = NULL, *website = NULL;
+	const char *admin_name = NULL, *admin_email = NULL;
+	const struct cli_opt opts[] = {
+		{ "org-name", &org_name, NULL, "the scheme owner's name (required)" },
+		{ "country", &country, NULL, "its ISO 3166-1 alpha-2 country code (required)" },
+		{ "email", &email, NULL, "its contact e-mail address (required)" },
+		{ "website", &website, NULL, "its website" },
+		{ "admin-name", &admin_name, NULL, "the first admin's name (required)" },
+		{ "admin-email", &admin_email, NULL, "the first admin's e-mail address (required)" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	if (!org_name || !country || !email || !admin_name || !admin_email) {
+		fprintf(stderr, "conformctl bootstrap: --org-name, --country, --email, --admin-name and "
+				"--admin-email are required (see --help)\n");
+		return CLI_USAGE;
+	}
+	json_t *org = json_pack("{s:s,s:s,s:{s:s}}", "name", org_name, "country", country, "contact",
+				"email", email);
+	if (website)
+		json_object_set_new(org, "website", json_string(website));
+	json_t *admin = json_pack("{s:s,s:s}", "name", admin_name, "email", admin_email);
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = party_bootstrap(db, &actor, org, admin, &out, &err);
+	db_close(db);
+	json_decref(org);
+	json_decref(admin);
+	if (e)
+		return cli_fail(&err);
+	json_t *user = json_object_get(out, "user"), *token = json_object_get(out, "token");
+	printf("scheme owner: %s (%s)\n", jsonx_str(json_object_get(out, "organisation"), "name"),
+	       jsonx_str(json_object_get(out, "organisation"), "id"));
+	printf("admin:        %s <%s> (%s)\n", jsonx_str(user, "name"), jsonx_str(user, "email"),
+	       jsonx_str(user, "id"));
+	printf("token:        %s\n", jsonx_str(token, "token"));
+	printf("              expires %s; shown this once, never stored: keep it safe.\n",
+	       jsonx_str(token, "expires_at"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *user = NULL, *name = NULL, *days = NULL;
+	const struct cli_opt opts[] = {
+		{ "user", &user, NULL, "the user, by id or e-mail address (required)" },
+		{ "name", &name, NULL, "what the token is for" },
+		{ "days", &days, NULL, "days until it expires (default 90, at most 730)" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	if (!user) {
+		fprintf(stderr, "conformctl token create: --user is required\n");
+		return CLI_USAGE;
+	}
+	char *end = NULL;
+	long d = days ? strtol(days, &end, 10) : TOKEN_DAYS_DEFAULT;
+	if (days && (*end || d < 1 || d > TOKEN_DAYS_MAX)) {
+		fprintf(stderr, "conformctl token create: --days must be 1 to %d\n", TOKEN_DAYS_MAX);
+		return CLI_USAGE;
+	}
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	char uid[37];
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = party_user_find(db, user, uid, &err);
+	if (!e)
+		e = party_token_create(db, &actor, uid, name, (int)d, &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("token %s for user %s, expires %s:\n%s\n(shown this once, never stored)\n",
+	       jsonx_str(out, "id"), uid, jsonx_str(out, "expires_at"), jsonx_str(out, "token"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *user = NULL;
+	const struct cli_opt opts[] = {
+		{ "user", &user, NULL, "only this user's tokens (id or e-mail address)" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	char uid[37];
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e && user)
+		e = party_user_find(db, user, uid, &err);
+	if (!e)
+		e = party_token_list(db, user ? uid : NULL, &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("%-36s %-36s %-8s %-12s %-20s %s\n", "TOKEN", "USER", "STATE", "ENDS WITH", "EXPIRES",
+	       "NAME");
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(out, "items"), i, t)
+		printf("%-36s %-36s %-8s ...%-9s %-20s %s\n", jsonx_str(t, "id"), jsonx_str(t, "user_id"),
+		       jsonx_str(t, "state"), jsonx_str(t, "hint"), jsonx_str(t, "expires_at"),
+		       jsonx_str(t, "name"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *pos[1];
+	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = party_token_revoke(db, &actor, pos[0], &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("token %s revoked at %s\n", jsonx_str(out, "id"), jsonx_str(out, "revoked_at"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+const struct cli_command cli_bootstrap_commands[] = {
+	{ "bootstrap", "", "",
+	  "Make the scheme owner, its first admin and the admin's token (once; prints the token)",
+	  bootstrap_cmd },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_command cli_token_commands[] = {
+	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd },
+	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd },
+	{ "token", "revoke", "TOKEN-ID", "Revoke a token", token_revoke_cmd },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

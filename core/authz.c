@@ -1,0 +1,77 @@
+/*
+ * authz: evaluation of route policies (see authz.h).
+ */
+#include "authz.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "accreditation.h"
+
+const char *authz_rule_name(enum authz_rule rule)
+{
+	switch (rule) {
+	case AUTHZ_ANY:
+		return "any";
+	case AUTHZ_OWN_ORG:
+		return "own organisation";
+	case AUTHZ_SELF:
+		return "self";
+	case AUTHZ_OWN_TOKEN:
+		return "own token";
+	case AUTHZ_GRANTOR:
+		return "granted by own organisation";
+	}
+	return "?";
+}
+
+/* Does the rule hold? CF_OK yes, CF_EFORBIDDEN no, other errors as they come. */
+static cf_err rule_holds(struct db *db, const struct principal *p, enum authz_rule rule,
+			 const char *id, struct cf_error *err)
+{
+	char owner[37];
+	cf_err e;
+	switch (rule) {
+	case AUTHZ_ANY:
+		return CF_OK;
+	case AUTHZ_OWN_ORG:
+		return id && strcmp(id, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_SELF:
+		return id && strcmp(id, p->user_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_OWN_TOKEN:
+		e = party_token_owner(db, id, owner, err);
+		if (e)
+			return e;
+		return strcmp(owner, p->user_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_GRANTOR:
+		e = accreditation_grantor(db, id, owner, err);
+		if (e)
+			return e;
+		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	}
+	return CF_EFORBIDDEN;
+}
+
+cf_err authz_check(struct db *db, const struct principal *p, const struct authz_policy *policy,
+		   authz_param_fn param, void *ctx, struct cf_error *err)
+{
+	if (policy->public_access)
+		return CF_OK;
+	cf_err found = CF_OK;
+	for (int i = 0; i < AUTHZ_MAX_GRANTS && policy->grants[i].roles; i++) {
+		const struct authz_grant *g = &policy->grants[i];
+		if (!(g->roles & p->roles))
+			continue;
+		cf_err e = rule_holds(db, p, g->rule, param(ctx, "id"), err);
+		if (e == CF_OK)
+			return CF_OK;
+		if (e == CF_ENOTFOUND)
+			found = e;
+		else if (e != CF_EFORBIDDEN)
+			return e;
+	}
+	if (found)
+		return found;
+	return cf_error_set(err, CF_EFORBIDDEN, NULL,
+			    "your roles do not allow this here (see GET /v1/me for what you hold)");
+}

@@ -1,0 +1,892 @@
+/*
+ * party: organisations, people, tokens and authentication (see party.h).
+ */
+#include "party.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "digest.h"
+#include "jsonx.h"
+#include "mem.h"
+#include "rnd.h"
+
+static const char *const role_names[] = { "admin", "accreditor", "assessor", "certifier",
+					  "applicant" };
+
+unsigned party_role_parse(const char *name)
+{
+	for (unsigned i = 0; i < 5; i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *party_role_name(unsigned role)
+{
+	for (unsigned i = 0; i < 5; i++)
+		if (role == 1u << i)
+			return role_names[i];
+	return "?";
+}
+
+/* The roles an organisation's people may hold (as conform_roles_fit). */
+static unsigned roles_for_kind(const char *kind)
+{
+	if (strcmp(kind, "scheme_owner") == 0)
+		return ROLE_ADMIN;
+	if (strcmp(kind, "accreditation_body") == 0)
+		return ROLE_ACCREDITOR;
+	if (strcmp(kind, "assessment_body") == 0)
+		return ROLE_ASSESSOR | ROLE_CERTIFIER;
+	if (strcmp(kind, "manufacturer") == 0)
+		return ROLE_APPLICANT;
+	return 0;
+}
+
+struct audit_actor party_actor(const struct principal *p)
+{
+	struct audit_actor a = { "user", p->user_id, p->org_id };
+	return a;
+}
+
+bool party_is_uuid(const char *s)
+{
+	if (!s || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+static cf_err require_uuid(const char *s, const char *what, struct cf_error *err)
+{
+	if (party_is_uuid(s))
+		return CF_OK;
+	return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no %s %.40s", what, s ? s : "");
+}
+
+/* ---- authentication ---- */
+
+cf_err party_authenticate(struct db *db, const char *token, struct principal *out,
+			  struct cf_error *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t n = token ? strlen(token) : 0;
+	if (n != TOKEN_LEN || strncmp(token, TOKEN_PREFIX, 4) != 0)
+		return cf_error_set(err, CF_EUNAUTH, NULL, "the bearer token is not a conform token");
+	char hash[DIGEST_SHA256_HEX_LEN];
+	digest_sha256_hex(token, n, hash);
+	const char *p[] = { hash };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT t.id, u.id, u.org_id, o.kind, array_to_string(u.roles, ','),"
+		" t.expires_at <= now(), t.revoked_at IS NOT NULL, u.active,"
+		" t.last_used_at IS NULL OR t.last_used_at < now() - interval '60 seconds'"
+		" FROM api_token t JOIN app_user u ON u.id = t.user_id"
+		" JOIN organisation o ON o.id = u.org_id WHERE t.token_hash = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return cf_error_set(err, CF_EUNAUTH, NULL, "the bearer token is not known");
+	}
+	if (db_value_bool(res, 0, 5) || db_value_bool(res, 0, 6) || !db_value_bool(res, 0, 7)) {
+		const char *why = db_value_bool(res, 0, 6) ? "revoked" :
+				  db_value_bool(res, 0, 5) ? "expired" : "of a deactivated user";
+		cf_error_set(err, CF_EUNAUTH, NULL, "the bearer token is %s", why);
+		PQclear(res);
+		return CF_EUNAUTH;
+	}
+	snprintf(out->token_id, sizeof out->token_id, "%s", db_value(res, 0, 0));
+	snprintf(out->user_id, sizeof out->user_id, "%s", db_value(res, 0, 1));
+	snprintf(out->org_id, sizeof out->org_id, "%s", db_value(res, 0, 2));
+	snprintf(out->org_kind, sizeof out->org_kind, "%s", db_value(res, 0, 3));
+	char roles[128];
+	snprintf(roles, sizeof roles, "%s", db_value(res, 0, 4));
+	bool touch = db_value_bool(res, 0, 8);
+	PQclear(res);
+	char *save = NULL;
+	for (char *r = strtok_r(roles, ",", &save); r; r = strtok_r(NULL, ",", &save))
+		out->roles |= party_role_parse(r);
+	if (touch) {
+		const char *tp[] = { out->token_id };
+		e = db_query_hot(db, NULL, err,
+				 "UPDATE api_token SET last_used_at = now() WHERE id = $1", 1, tp);
+	}
+	return e;
+}
+
+/* ---- organisations ---- */
+
+#define ORG_COLUMNS                                                                            \
+	"id, kind, name, country, contact_email, contact_phone, address, website,"              \
+	" security_contact, disclosure_policy_url, response_days, " DB_TS("created_at") ", "     \
+	DB_TS("updated_at")
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *org_json(const PGresult *res, int i)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:o,s:o},s:o,s:s,s:s}", "id",
+			      db_value(res, i, 0), "kind", db_value(res, i, 1), "name",
+			      db_value(res, i, 2), "country", db_value(res, i, 3), "contact", "email",
+			      db_value(res, i, 4), "phone", str_or_null(db_value(res, i, 5)), "address",
+			      str_or_null(db_value(res, i, 6)), "website",
+			      str_or_null(db_value(res, i, 7)), "created_at", db_value(res, i, 11),
+			      "updated_at", db_value(res, i, 12));
+	if (strcmp(db_value(res, i, 1), "manufacturer") == 0)
+		json_object_set_new(o, "vulnerability_disclosure",
+			json_pack("{s:s,s:s,s:I}", "contact", db_value(res, i, 8), "policy_url",
+				  db_value(res, i, 9), "response_days",
+				  (json_int_t)db_value_ll(res, i, 10)));
+	return o;
+}
+
+static bool looks_like_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	return at && at != s && at[1] && !strchr(at + 1, '@') && !strpbrk(s, " \t\r\n<>");
+}
+
+static bool looks_like_url(const char *s)
+{
+	return (strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]);
+}
+
+/* The validated fields of an organisation body (borrowed from the body). */
+struct org_fields {
+	const char *kind, *name, *country, *email, *phone, *address, *website;
+	const char *security_contact, *policy_url;
+	long long response_days;
+	bool has_vd;
+};
+
+/* Validates a create (full) or patch (partial) organisation body. kind is
+ * the existing kind for a patch. */
+static cf_err org_validate(const json_t *body, bool patch, const char *kind, struct org_fields *f,
+			   struct cf_error *err)
+{
+	static const char *const keys[] = { "kind", "name", "country", "contact", "website",
+					    "vulnerability_disclosure", NULL };
+	static const char *const contact_keys[] = { "email", "phone", "address", NULL };
+	static const char *const vd_keys[] = { "contact", "policy_url", "response_days", NULL };
+	memset(f, 0, sizeof *f);
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (e)
+		return e;
+	if (patch) {
+		if (json_object_get(body, "kind"))
+			return cf_error_set(err, CF_EINVAL, "/kind", "an organisation's kind cannot change");
+		f->kind = kind;
+	} else {
+		e = jsonx_get_text(body, "", "kind", true, 32, &f->kind, err);
+		if (e)
+			return e;
+		if (!roles_for_kind(f->kind))
+			return cf_error_set(err, CF_EINVAL, "/kind",
+					    "/kind must be accreditation_body, assessment_body or "
+					    "manufacturer");
+	}
+	if ((e = jsonx_get_text(body, "", "name", !patch, 200, &f->name, err)) ||
+	    (e = jsonx_get_text(body, "", "country", !patch, 2, &f->country, err)) ||
+	    (e = jsonx_get_text(body, "", "website", false, 500, &f->website, err)))
+		return e;
+	if (f->country && !(isupper((unsigned char)f->country[0]) && isupper((unsigned char)f->country[1])))
+		return cf_error_set(err, CF_EINVAL, "/country",
+				    "/country must be an ISO 3166-1 alpha-2 code such as GB");
+	if (f->website && !looks_like_url(f->website))
+		return cf_error_set(err, CF_EINVAL, "/website", "/website must be an http(s) URL");
+	json_t *contact = json_object_get(body, "contact");
+	if (!contact && !patch)
+		return cf_error_set(err, CF_EINVAL, "/contact", "/contact is required (at least an email)");
+	if (contact) {
+		if ((e = jsonx_check_object(contact, "/contact", contact_keys, err)) ||
+		    (e = jsonx_get_text(contact, "/contact", "email", !patch, 254, &f->email, err)) ||
+		    (e = jsonx_get_text(contact, "/contact", "phone", false, 40, &f->phone, err)) ||
+		    (e = jsonx_get_text(contact, "/contact", "address", false, 500, &f->address, err)))
+			return e;
+		if (f->email && !looks_like_email(f->email))
+			return cf_error_set(err, CF_EINVAL, "/contact/email",
+					    "/contact/email is not an e-mail address");
+	}
+	json_t *vd = json_object_get(body, "vulnerability_disclosure");
+	bool manufacturer = strcmp(f->kind, "manufacturer") == 0;
+	if (vd && !manufacturer)
+		return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure",
+				    "only a manufacturer has a vulnerability disclosure contact");
+	if (!vd && manufacturer && !patch)
+		return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure",
+				    "/vulnerability_disclosure is required for a manufacturer: buyers see "
+				    "it on its certificates");
+	if (vd) {
+		f->has_vd = true;
+		if ((e = jsonx_check_object(vd, "/vulnerability_disclosure", vd_keys, err)) ||
+		    (e = jsonx_get_text(vd, "/vulnerability_disclosure", "contact", true, 500,
+					&f->security_contact, err)) ||
+		    (e = jsonx_get_text(vd, "/vulnerability_disclosure", "policy_url", true, 500,
+					&f->policy_url, err)) ||
+		    (e = jsonx_get_int(vd, "/vulnerability_disclosure", "response_days", true, 1, 365,
+				       &f->response_days, NULL, err)))
+			return e;
+		if (!looks_like_email(f->security_contact) && !looks_like_url(f->security_contact) &&
+		    strncmp(f->security_contact, "mailto:", 7) != 0)
+			return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure/contact",
+					    "the contact must be an e-mail address or a URL");
+		if (!looks_like_url(f->policy_url))
+			return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure/policy_url",
+					    "the policy must be an http(s) URL");
+	}
+	return CF_OK;
+}
+
+struct org_job {
+	const struct audit_actor *actor;
+	const struct org_fields *f;
+	const char *id;     /* for updates */
+	json_t **out;
+};
+
+static cf_err org_insert(struct db *db, const struct audit_actor *actor, const struct org_fields *f,
+			 json_t **out, struct cf_error *err)
+{
+	char days[24];
+	snprintf(days, sizeof days, "%lld", f->response_days);
+	const char *p[] = { f->kind, f->name, f->country, f->email, f->phone, f->address, f->website,
+			    f->security_contact, f->policy_url, f->has_vd ? days : NULL };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"INSERT INTO organisation (kind, name, country, contact_email, contact_phone, address,"
+		" website, security_contact, disclosure_policy_url, response_days)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " ORG_COLUMNS, 10, p);
+	if (e)
+		return e;
+	*out = org_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:s,s:s}", "kind", f->kind, "name", f->name);
+	e = audit_append(db, actor, "organisation.create", "organisation", jsonx_str(*out, "id"),
+			 details, err);
+	json_decref(details);
+	if (e) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+static cf_err org_create_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct org_job *job = arg;
+	return org_insert(db, job->actor, job->f, job->out, err);
+}
+
+cf_err party_org_create(struct db *db, const struct audit_actor *actor, const json_t *body,
+			json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	struct org_fields f;
+	cf_err e = org_validate(body, false, NULL, &f, err);
+	if (e)
+		return e;
+	if (strcmp(f.kind, "scheme_owner") == 0)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/kind",
+				    "there is one scheme owner, made by conformctl bootstrap");
+	struct org_job job = { actor, &f, NULL, out };
+	return db_transaction(db, DB_READ_COMMITTED, org_create_tx, &job, err);
+}
+
+cf_err party_org_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	cf_err e = require_uuid(id, "organisation", err);
+	if (e)
+		return e;
+	const char *p[] = { id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err, "SELECT " ORG_COLUMNS " FROM organisation WHERE id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		*out = org_json(res, 0);
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %s", id);
+	PQclear(res);
+	return e;
+}
+
+static cf_err org_update_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct org_job *job = arg;
+	const struct org_fields *f = job->f;
+	char days[24];
+	snprintf(days, sizeof days, "%lld", f->response_days);
+	const char *p[] = { job->id, f->name, f->country, f->email, f->phone, f->address, f->website,
+			    f->security_contact, f->policy_url, f->has_vd ? days : NULL };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"UPDATE organisation SET name = coalesce($2, name), country = coalesce($3, country),"
+		" contact_email = coalesce($4, contact_email), contact_phone = coalesce($5, contact_phone),"
+		" address = coalesce($6, address), website = coalesce($7, website),"
+		" security_contact = coalesce($8, security_contact),"
+		" disclosure_policy_url = coalesce($9, disclosure_policy_url),"
+		" response_days = coalesce($10::integer, response_days), updated_at = now()"
+		" WHERE id = $1 RETURNING " ORG_COLUMNS, 10, p);
+	if (e)
+		return e;
+	*job->out = org_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:[]}", "changed");
+	static const char *const names[] = { "name", "country", "contact.email", "contact.phone",
+					     "contact.address", "website", "vulnerability_disclosure" };
+	const char *vals[] = { f->name, f->country, f->email, f->phone, f->address, f->website,
+			       f->has_vd ? "x" : NULL };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (vals[i])
+			json_array_append_new(json_object_get(details, "changed"), json_string(names[i]));
+	e = audit_append(db, job->actor, "organisation.update", "organisation", job->id, details, err);
+	json_decref(details);
+	return e;
+}
+
+cf_err party_org_update(struct db *db, const struct audit_actor *actor, const char *id,
+			const json_t *patch, json_t **out, struct cf_error *err)
+{
+	json_t *current = NULL;
+	*out = NULL;
+	cf_err e = party_org_get(db, id, &current, err);
+	if (e)
+		return e;
+	struct org_fields f;
+	e = org_validate(patch, true, jsonx_str(current, "kind"), &f, err);
+	json_decref(current);
+	if (e)
+		return e;
+	struct org_job job = { actor, &f, id, out };
+	return db_transaction(db, DB_READ_COMMITTED, org_update_tx, &job, err);
+}
+
+cf_err party_org_list(struct db *db, const char *kind, const char *after, int limit, json_t **out,
+		      struct cf_error *err)
+{
+	*out = NULL;
+	if (kind && !roles_for_kind(kind))
+		return cf_error_set(err, CF_EINVAL, NULL, "kind=%.32s is not a kind of organisation", kind);
+	if (after && !party_is_uuid(after))
+		return cf_error_set(err, CF_EINVAL, NULL, "after must be an organisation id");
+	char lim[24];
+	snprintf(lim, sizeof lim, "%d", limit + 1);
+	const char *p[] = { kind, after, lim };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT " ORG_COLUMNS " FROM organisation WHERE ($1::org_kind IS NULL OR kind = $1)"
+		" AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3", 3, p);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > limit ? limit : n;
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, org_json(res, i));
+	*out = json_pack("{s:o,s:o}", "items", items, "next",
+			 n > limit ? json_string(db_value(res, shown - 1, 0)) : json_null());
+	PQclear(res);
+	return CF_OK;
+}
+
+/* ---- people ---- */
+
+#define USER_COLUMNS                                                                           \
+	"u.id, u.org_id, u.name, u.email, array_to_json(u.roles)::text, u.active, "             \
+	DB_TS("u.created_at") ", " DB_TS("u.updated_at") ", o.name, o.kind"
+
+static json_t *user_json(const PGresult *res, int i)
+{
+	json_t *roles = json_loads(db_value(res, i, 4), 0, NULL);
+	return json_pack("{s:s,s:{s:s,s:s,s:s},s:s,s:s,s:o,s:b,s:s,s:s}", "id", db_value(res, i, 0),
+			 "organisation", "id", db_value(res, i, 1), "name", db_value(res, i, 8), "kind",
+			 db_value(res, i, 9), "name", db_value(res, i, 2), "email", db_value(res, i, 3),
+			 "roles", roles ? roles : json_array(), "active", db_value_bool(res, i, 5),
+			 "created_at", db_value(res, i, 6), "updated_at", db_value(res, i, 7));
+}
+
+/* Validates a roles array; *mask gets the roles, *pg the PostgreSQL array text. */
+static cf_err roles_validate(const json_t *roles, unsigned *mask, char *pg, size_t size,
+			     struct cf_error *err)
+{
+	*mask = 0;
+	if (!json_is_array(roles) || json_array_size(roles) == 0)
+		return cf_error_set(err, CF_EINVAL, "/roles", "/roles must be a non-empty array of roles");
+	size_t used = (size_t)snprintf(pg, size, "{");
+	size_t i;
+	json_t *r;
+	json_array_foreach(roles, i, r) {
+		char ptr[32];
+		snprintf(ptr, sizeof ptr, "/roles/%zu", i);
+		unsigned role = json_is_string(r) ? party_role_parse(json_string_value(r)) : 0;
+		if (!role)
+			return cf_error_set(err, CF_EINVAL, ptr,
+					    "%s must be admin, accreditor, assessor, certifier or applicant",
+					    ptr);
+		if (*mask & role)
+			return cf_error_set(err, CF_EINVAL, ptr, "role %s is listed twice",
+					    party_role_name(role));
+		*mask |= role;
+		used += (size_t)snprintf(pg + used, size - used, "%s%s", i ? "," : "", party_role_name(role));
+	}
+	snprintf(pg + used, size - used, "}");
+	return CF_OK;
+}
+
+static cf_err org_kind_of(struct db *db, const char *org_id, char kind[24], struct cf_error *err)
+{
+	const char *p[] = { org_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err, "SELECT kind FROM organisation WHERE id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(kind, 24, "%s", db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/org_id", "there is no organisation %s", org_id);
+	PQclear(res);
+	return e;
+}
+
+struct user_job {
+	const struct audit_actor *actor;
+	const char *id, *org_id, *name, *email, *roles_pg;
+	bool active, has_active;
+	json_t **out;
+};
+
+static cf_err user_insert(struct db *db, struct user_job *job, struct cf_error *err)
+{
+	const char *p[] = { job->org_id, job->name, job->email, job->roles_pg };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"WITH u AS (INSERT INTO app_user (org_id, name, email, roles) VALUES ($1, $2, $3, $4)"
+		" RETURNING *) SELECT " USER_COLUMNS " FROM u JOIN organisation o ON o.id = u.org_id",
+		4, p);
+	if (e) {
+		if (e == CF_ECONFLICT)
+			cf_error_set(err, CF_ECONFLICT, "/email", "a user with e-mail %s exists already",
+				     job->email);
+		return e;
+	}
+	*job->out = user_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:s,s:O}", "org_id", job->org_id, "roles",
+				    json_object_get(*job->out, "roles"));
+	e = audit_append(db, job->actor, "user.create", "user", jsonx_str(*job->out, "id"), details,
+			 err);
+	json_decref(details);
+	return e;
+}
+
+static cf_err user_create_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	return user_insert(db, arg, err);
+}
+
+cf_err party_user_create(struct db *db, const struct audit_actor *actor, const json_t *body,
+			 json_t **out, struct cf_error *err)
+{
+	static const char *const keys[] = { "org_id", "name", "email", "roles", NULL };
+	*out = NULL;
+	const char *org_id, *name, *email;
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "org_id", true, 36, &org_id, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "name", true, 200, &name, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "email", true, 254, &email, err);
+	if (e)
+		return e;
+	if (!looks_like_email(email))
+		return cf_error_set(err, CF_EINVAL, "/email", "/email is not an e-mail address");
+	if (!party_is_uuid(org_id))
+		return cf_error_set(err, CF_EINVAL, "/org_id", "/org_id must be an organisation id");
+	unsigned mask;
+	char roles_pg[128];
+	e = roles_validate(json_object_get(body, "roles"), &mask, roles_pg, sizeof roles_pg, err);
+	if (e)
+		return e;
+	char kind[24];
+	e = org_kind_of(db, org_id, kind, err);
+	if (e)
+		return e;
+	if (mask & ~roles_for_kind(kind))
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/roles",
+				    "these roles do not fit an organisation of kind %s", kind);
+	struct user_job job = { actor, NULL, org_id, name, email, roles_pg, true, false, out };
+	return db_transaction(db, DB_READ_COMMITTED, user_create_tx, &job, err);
+}
+
+cf_err party_user_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	cf_err e = require_uuid(id, "user", err);
+	if (e)
+		return e;
+	const char *p[] = { id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT " USER_COLUMNS " FROM app_user u JOIN organisation o ON o.id = u.org_id"
+		" WHERE u.id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		*out = user_json(res, 0);
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no user %s", id);
+	PQclear(res);
+	return e;
+}
+
+static cf_err user_update_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct user_job *job = arg;
+	const char *p[] = { job->id, job->name, job->roles_pg,
+			    job->has_active ? (job->active ? "true" : "false") : NULL };
+	cf_err e = db_query_hot(db, NULL, err,
+		"UPDATE app_user SET name = coalesce($2, name), roles = coalesce($3::user_role[], roles),"
+		" active = coalesce($4::boolean, active), updated_at = now() WHERE id = $1", 4, p);
+	if (!e)
+		e = party_user_get(db, job->id, job->out, err);
+	if (e)
+		return e;
+	json_t *details = json_pack("{s:O,s:O}", "roles", json_object_get(*job->out, "roles"),
+				    "active", json_object_get(*job->out, "active"));
+	e = audit_append(db, job->actor, "user.update", "user", job->id, details, err);
+	json_decref(details);
+	return e;
+}
+
+cf_err party_user_update(struct db *db, const struct audit_actor *actor, const char *id,
+			 const json_t *patch, json_t **out, struct cf_error *err)
+{
+	static const char *const keys[] = { "name", "roles", "active", NULL };
+	json_t *current = NULL;
+	*out = NULL;
+	cf_err e = party_user_get(db, id, &current, err);
+	if (e)
+		return e;
+	struct user_job job = { actor, id, NULL, NULL, NULL, NULL, true, false, out };
+	char roles_pg[128];
+	e = jsonx_check_object(patch, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(patch, "", "name", false, 200, &job.name, err);
+	if (!e)
+		e = jsonx_get_bool(patch, "", "active", &job.active, &job.has_active, err);
+	if (!e && json_object_get(patch, "roles")) {
+		unsigned mask;
+		e = roles_validate(json_object_get(patch, "roles"), &mask, roles_pg, sizeof roles_pg, err);
+		const char *kind = jsonx_str(json_object_get(current, "organisation"), "kind");
+		if (!e && (mask & ~roles_for_kind(kind)))
+			e = cf_error_set(err, CF_EUNPROCESSABLE, "/roles",
+					 "these roles do not fit an organisation of kind %s", kind);
+		job.roles_pg = roles_pg;
+	}
+	json_decref(current);
+	if (e)
+		return e;
+	return db_transaction(db, DB_READ_COMMITTED, user_update_tx, &job, err);
+}
+
+cf_err party_user_list(struct db *db, const char *org_id, const char *after, int limit, json_t **out,
+		       struct cf_error *err)
+{
+	*out = NULL;
+	if (org_id && !party_is_uuid(org_id))
+		return cf_error_set(err, CF_EINVAL, NULL, "org_id must be an organisation id");
+	if (after && !party_is_uuid(after))
+		return cf_error_set(err, CF_EINVAL, NULL, "after must be a user id");
+	char lim[24];
+	snprintf(lim, sizeof lim, "%d", limit + 1);
+	const char *p[] = { org_id, after, lim };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT " USER_COLUMNS " FROM app_user u JOIN organisation o ON o.id = u.org_id"
+		" WHERE ($1::uuid IS NULL OR u.org_id = $1) AND ($2::uuid IS NULL OR u.id > $2)"
+		" ORDER BY u.id LIMIT $3", 3, p);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > limit ? limit : n;
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, user_json(res, i));
+	*out = json_pack("{s:o,s:o}", "items", items, "next",
+			 n > limit ? json_string(db_value(res, shown - 1, 0)) : json_null());
+	PQclear(res);
+	return CF_OK;
+}
+
+cf_err party_user_find(struct db *db, const char *id_or_email, char id[37], struct cf_error *err)
+{
+	const char *p[] = { party_is_uuid(id_or_email) ? id_or_email : NULL, id_or_email };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT id FROM app_user WHERE id = $1::uuid OR lower(email) = lower($2)", 2, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(id, 37, "%s", db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no user %.100s", id_or_email);
+	PQclear(res);
+	return e;
+}
+
+/* ---- tokens ---- */
+
+#define TOKEN_COLUMNS                                                                          \
+	"id, user_id, name, hint, " DB_TS("created_at") ", " DB_TS("expires_at") ", "           \
+	DB_TS("revoked_at") ", " DB_TS("last_used_at") ", expires_at <= now()"
+
+static json_t *token_json(const PGresult *res, int i)
+{
+	const char *state = db_value(res, i, 6) ? "revoked" : db_value_bool(res, i, 8) ? "expired" : "active";
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", db_value(res, i, 0), "user_id",
+			 db_value(res, i, 1), "name", db_value(res, i, 2), "hint", db_value(res, i, 3),
+			 "created_at", db_value(res, i, 4), "expires_at", db_value(res, i, 5),
+			 "revoked_at", str_or_null(db_value(res, i, 6)), "last_used_at",
+			 str_or_null(db_value(res, i, 7)), "state", state);
+}
+
+struct token_job {
+	const struct audit_actor *actor;
+	const char *user_id, *name, *id;
+	int days;
+	json_t **out;
+};
+
+/* Makes a token inside the caller's transaction. */
+static cf_err token_insert(struct db *db, struct token_job *job, struct cf_error *err)
+{
+	unsigned char raw[32];
+	rnd_bytes(raw, sizeof raw);
+	char *b64 = codec_b64url_encode(raw, sizeof raw);
+	cf_wipe(raw, sizeof raw);
+	char token[TOKEN_LEN + 1];
+	snprintf(token, sizeof token, "%s%s", TOKEN_PREFIX, b64);
+	cf_wipe(b64, strlen(b64));
+	free(b64);
+	char hash[DIGEST_SHA256_HEX_LEN], days[24];
+	digest_sha256_hex(token, strlen(token), hash);
+	snprintf(days, sizeof days, "%d", job->days);
+	const char *p[] = { job->user_id, job->name ? job->name : "api", hash, token + TOKEN_LEN - 4,
+			    days };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"INSERT INTO api_token (user_id, name, token_hash, hint, expires_at)"
+		" SELECT $1, $2, $3, $4, now() + make_interval(days => $5::integer)"
+		" FROM app_user WHERE id = $1 AND active RETURNING " TOKEN_COLUMNS, 5, p);
+	if (!e && PQntuples(res) == 0)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL, "user %s is not active", job->user_id);
+	if (e) {
+		PQclear(res);
+		cf_wipe(token, sizeof token);
+		return e;
+	}
+	*job->out = token_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:s,s:s,s:O}", "user_id", job->user_id, "name",
+				    job->name ? job->name : "api", "expires_at",
+				    json_object_get(*job->out, "expires_at"));
+	e = audit_append(db, job->actor, "token.create", "token", jsonx_str(*job->out, "id"), details,
+			 err);
+	json_decref(details);
+	if (!e)
+		json_object_set_new(*job->out, "token", json_string(token));
+	cf_wipe(token, sizeof token);
+	return e;
+}
+
+static cf_err token_create_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	return token_insert(db, arg, err);
+}
+
+cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *user_id,
+			  const char *name, int days, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (days < 1 || days > TOKEN_DAYS_MAX)
+		return cf_error_set(err, CF_EINVAL, "/expires_in_days",
+				    "a token lives from 1 to %d days", TOKEN_DAYS_MAX);
+	cf_err e = require_uuid(user_id, "user", err);
+	if (e)
+		return e;
+	struct token_job job = { actor, user_id, name, NULL, days, out };
+	return db_transaction(db, DB_READ_COMMITTED, token_create_tx, &job, err);
+}
+
+cf_err party_token_list(struct db *db, const char *user_id, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { user_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT " TOKEN_COLUMNS " FROM api_token WHERE ($1::uuid IS NULL OR user_id = $1)"
+		" ORDER BY created_at DESC, id", 1, p);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, token_json(res, i));
+	*out = json_pack("{s:o}", "items", items);
+	PQclear(res);
+	return CF_OK;
+}
+
+static cf_err token_revoke_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct token_job *job = arg;
+	const char *p[] = { job->id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1"
+		" RETURNING " TOKEN_COLUMNS, 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no token %s", job->id);
+	}
+	*job->out = token_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:O}", "user_id", json_object_get(*job->out, "user_id"));
+	e = audit_append(db, job->actor, "token.revoke", "token", job->id, details, err);
+	json_decref(details);
+	return e;
+}
+
+cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const char *token_id,
+			  json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	cf_err e = require_uuid(token_id, "token", err);
+	if (e)
+		return e;
+	struct token_job job = { actor, NULL, NULL, token_id, 0, out };
+	return db_transaction(db, DB_READ_COMMITTED, token_revoke_tx, &job, err);
+}
+
+cf_err party_token_owner(struct db *db, const char *token_id, char user_id[37], struct cf_error *err)
+{
+	cf_err e = require_uuid(token_id, "token", err);
+	if (e)
+		return e;
+	const char *p[] = { token_id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err, "SELECT user_id FROM api_token WHERE id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(user_id, 37, "%s", db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no token %s", token_id);
+	PQclear(res);
+	return e;
+}
+
+/* ---- me, bootstrap ---- */
+
+cf_err party_me(struct db *db, const struct principal *p, json_t **out, struct cf_error *err)
+{
+	json_t *user = NULL, *org = NULL;
+	*out = NULL;
+	cf_err e = party_user_get(db, p->user_id, &user, err);
+	if (!e)
+		e = party_org_get(db, p->org_id, &org, err);
+	if (e) {
+		json_decref(user);
+		return e;
+	}
+	*out = json_pack("{s:o,s:o,s:O,s:{s:s}}", "user", user, "organisation", org, "roles",
+			 json_object_get(user, "roles"), "token", "id", p->token_id);
+	return CF_OK;
+}
+
+struct bootstrap_job {
+	const struct audit_actor *actor;
+	const struct org_fields *org;
+	const char *name, *email;
+	json_t **out;
+};
+
+static cf_err bootstrap_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct bootstrap_job *job = arg;
+	json_t *org = NULL, *user = NULL, *token = NULL;
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+				"SELECT 1 FROM organisation WHERE kind = 'scheme_owner'", 0, NULL);
+	if (e)
+		return e;
+	bool exists = PQntuples(res) > 0;
+	PQclear(res);
+	if (exists)
+		return cf_error_set(err, CF_ECONFLICT, NULL,
+				    "conform is bootstrapped already: the scheme owner exists (an admin "
+				    "can make more admins and tokens)");
+	e = org_insert(db, job->actor, job->org, &org, err);
+	if (e)
+		return e;
+	struct user_job uj = { job->actor, NULL, jsonx_str(org, "id"), job->name, job->email,
+			       "{admin}", true, false, &user };
+	e = user_insert(db, &uj, err);
+	if (!e) {
+		struct token_job tj = { job->actor, jsonx_str(user, "id"), "bootstrap", NULL,
+					TOKEN_DAYS_DEFAULT, &token };
+		e = token_insert(db, &tj, err);
+	}
+	if (e) {
+		json_decref(org);
+		json_decref(user);
+		return e;
+	}
+	*job->out = json_pack("{s:o,s:o,s:o}", "organisation", org, "user", user, "token", token);
+	return CF_OK;
+}
+
+cf_err party_bootstrap(struct db *db, const struct audit_actor *actor, const json_t *org,
+		       const json_t *admin, json_t **out, struct cf_error *err)
+{
+	static const char *const admin_keys[] = { "name", "email", NULL };
+	*out = NULL;
+	/* The scheme owner's body is validated like any organisation's that has
+	 * no disclosure contact, then given its own kind. */
+	json_t *o = json_deep_copy(org);
+	json_object_set_new(o, "kind", json_string("accreditation_body"));
+	struct org_fields f;
+	cf_err e = org_validate(o, false, NULL, &f, err);
+	if (e) {
+		json_decref(o);
+		return e;
+	}
+	f.kind = "scheme_owner";
+	const char *name, *email;
+	e = jsonx_check_object(admin, "/admin", admin_keys, err);
+	if (!e)
+		e = jsonx_get_text(admin, "/admin", "name", true, 200, &name, err);
+	if (!e)
+		e = jsonx_get_text(admin, "/admin", "email", true, 254, &email, err);
+	if (!e && !looks_like_email(email))
+		e = cf_error_set(err, CF_EINVAL, "/admin/email", "the admin's e-mail address is not one");
+	if (!e) {
+		struct bootstrap_job job = { actor, &f, name, email, out };
+		e = db_transaction(db, DB_READ_COMMITTED, bootstrap_tx, &job, err);
+	}
+	json_decref(o);
+	return e;
+}

@@ -1,0 +1,98 @@
+/*
+ * auth: authentication and authorisation of a request (see auth.h).
+ */
+#include "auth.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "authz.h"
+#include "http.h"
+#include "log.h"
+#include "party.h"
+#include "router.h"
+#include "server.h"
+#include "throttle.h"
+
+static void client_address(struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, rq->client,
+			  sizeof rq->client);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  rq->client, sizeof rq->client);
+	else
+		snprintf(rq->client, sizeof rq->client, "unknown");
+}
+
+static const char *param_of(void *ctx, const char *name)
+{
+	return request_param(ctx, name);
+}
+
+static void refuse_unauthenticated(struct request *rq, const char *why)
+{
+	reply_header(rq, "WWW-Authenticate", "Bearer realm=\"conform\"");
+	reply_problem_msg(rq, CF_EUNAUTH, "%s", why);
+}
+
+bool auth_request(struct request *rq)
+{
+	const struct authz_policy *policy = &rq->route->access;
+	const char *header = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!header && policy->public_access)
+		return true;
+	if (!header) {
+		refuse_unauthenticated(rq, "this needs a bearer token (Authorization: Bearer cfm_...)");
+		return false;
+	}
+	client_address(rq);
+	long wait = throttle_blocked(rq->client);
+	if (wait > 0) {
+		char secs[24];
+		snprintf(secs, sizeof secs, "%ld", wait);
+		reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+		reply_problem_msg(rq, CF_ETHROTTLED,
+				  "too many failed authentications from your address; try again in %ld s",
+				  wait);
+		return false;
+	}
+	struct cf_error err;
+	const char *token = NULL;
+	if (strncasecmp(header, "Bearer ", 7) == 0) {
+		token = header + 7;
+		while (*token == ' ')
+			token++;
+	}
+	struct db *db = NULL;
+	cf_err e = token ? request_db(rq, &db, &err) : CF_EUNAUTH;
+	if (!e)
+		e = party_authenticate(db, token, &rq->principal, &err);
+	if (e == CF_EUNAUTH || !token) {
+		const char *why = token ? err.detail : "the Authorization header is not a bearer token";
+		throttle_failure(rq->client);
+		/* the reason, never the token */
+		log_warn("authentication failed from %s: %s", rq->client, why);
+		refuse_unauthenticated(rq, why);
+		return false;
+	}
+	if (e) {
+		reply_problem(rq, &err);
+		return false;
+	}
+	rq->authenticated = true;
+	e = authz_check(db, &rq->principal, policy, param_of, rq, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,18 @@
+/*
+ * auth: who is calling, and may they? Runs after routing and before any
+ * handler: reads the bearer token, refuses throttled addresses (429),
+ * authenticates (401, logged without the secret) and applies the route's
+ * policy from the route table (403).
+ */
+#ifndef CONFORM_AUTH_H
+#define CONFORM_AUTH_H
+
+#include <stdbool.h>
+
+struct request;
+
+/* True when the request may go on to its handler; otherwise the refusal has
+ * been sent. */
+bool auth_request(struct request *rq);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * routes/parties: who is calling (/v1/me), organisations, people and their
+ * API tokens.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "jsonx.h"
+#include "party.h"
+#include "routes.h"
+
+/* 201 with a Location for what was made. */
+static void reply_created(struct request *rq, cf_err e, const struct cf_error *err, json_t *out,
+			  const char *collection)
+{
+	if (!e && jsonx_str(out, "id")) {
+		char loc[160];
+		snprintf(loc, sizeof loc, "%s/%s", collection, jsonx_str(out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	}
+	reply_outcome(rq, e, err, 201, out);
+}
+
+void route_me(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_me(db, &rq->principal, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_org_create(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_org_create(db, &actor, body, &out, &err);
+	json_decref(body);
+	reply_created(rq, e, &err, out, "/v1/organisations");
+}
+
+void route_org_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long limit;
+	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_org_list(db, request_query(rq, "kind"), request_query(rq, "after"), (int)limit,
+				   &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_org_get(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_org_get(db, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_org_update(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_org_update(db, &actor, request_param(rq, "id"), body, &out, &err);
+	json_decref(body);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_user_create(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_user_create(db, &actor, body, &out, &err);
+	json_decref(body);
+	reply_created(rq, e, &err, out, "/v1/users");
+}
+
+void route_user_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long limit;
+	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_user_list(db, request_query(rq, "org_id"), request_query(rq, "after"),
+				    (int)limit, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_user_get(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_user_get(db, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_user_update(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_user_update(db, &actor, request_param(rq, "id"), body, &out, &err);
+	json_decref(body);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_token_create(struct request *rq)
+{
+	static const char *const keys[] = { "name", "expires_in_days", NULL };
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	const char *name = NULL;
+	long long days = TOKEN_DAYS_DEFAULT;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = jsonx_check_object(body, "", keys, &err);
+	if (!e)
+		e = jsonx_get_text(body, "", "name", false, 100, &name, &err);
+	if (!e)
+		e = jsonx_get_int(body, "", "expires_in_days", false, 1, TOKEN_DAYS_MAX, &days, NULL, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_token_create(db, &actor, request_param(rq, "id"), name, (int)days, &out, &err);
+	json_decref(body);
+	/* The token is in this response and nowhere else: keep it out of caches. */
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	reply_created(rq, e, &err, out, "/v1/tokens");
+}
+
+void route_token_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_token_list(db, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_token_revoke(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = party_actor(&rq->principal);
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = party_token_revoke(db, &actor, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}

@@ -1,0 +1,105 @@
+/*
+ * throttle: a fixed-size table of addresses (see throttle.h). Memory stays
+ * bounded under a flood of addresses: a slot is found by hashing and a short
+ * probe; when none is free, the slot with the oldest window is reused.
+ */
+#include "throttle.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define SLOTS 8192
+#define PROBE 16
+#define WINDOW 60
+
+struct slot {
+	char addr[48];
+	time_t window_start;
+	long failures;
+};
+
+static struct slot slots[SLOTS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long limit = 10;
+
+void throttle_init(long n)
+{
+	pthread_mutex_lock(&lock);
+	limit = n;
+	memset(slots, 0, sizeof slots);
+	pthread_mutex_unlock(&lock);
+}
+
+static unsigned long hash(const char *s)
+{
+	unsigned long h = 5381;
+	for (; *s; s++)
+		h = h * 33 ^ (unsigned char)*s;
+	return h;
+}
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + 1; /* never 0: 0 marks an empty slot */
+}
+
+/* Is slot a better one to reuse than b? Empty, then expired, then oldest. */
+static bool better_victim(const struct slot *a, const struct slot *b, time_t now)
+{
+	int ra = !a->window_start ? 0 : now - a->window_start >= WINDOW ? 1 : 2;
+	int rb = !b->window_start ? 0 : now - b->window_start >= WINDOW ? 1 : 2;
+	if (ra != rb)
+		return ra < rb;
+	return a->window_start < b->window_start;
+}
+
+/* The slot of addr, or NULL; with create, a slot is made for it. Caller
+ * holds the lock. */
+static struct slot *find(const char *addr, bool create, time_t now)
+{
+	unsigned long h = hash(addr);
+	struct slot *victim = NULL;
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *s = &slots[(h + (unsigned long)i) % SLOTS];
+		if (s->window_start && strcmp(s->addr, addr) == 0)
+			return s;
+		if (!victim || better_victim(s, victim, now))
+			victim = s;
+	}
+	if (!create)
+		return NULL;
+	snprintf(victim->addr, sizeof victim->addr, "%s", addr);
+	victim->window_start = now;
+	victim->failures = 0;
+	return victim;
+}
+
+long throttle_blocked(const char *addr)
+{
+	time_t now = now_s();
+	long wait = 0;
+	pthread_mutex_lock(&lock);
+	struct slot *s = find(addr, false, now);
+	if (s && now - s->window_start < WINDOW && s->failures >= limit)
+		wait = WINDOW - (long)(now - s->window_start);
+	pthread_mutex_unlock(&lock);
+	return wait;
+}
+
+void throttle_failure(const char *addr)
+{
+	time_t now = now_s();
+	pthread_mutex_lock(&lock);
+	struct slot *s = find(addr, true, now);
+	if (now - s->window_start >= WINDOW) {
+		s->window_start = now;
+		s->failures = 0;
+	}
+	s->failures++;
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,376 @@
+/*
+ * The authorisation table, walked: every route of conformd is called with
+ * every role and with no token, and must answer 401 (no token), 403 (a role
+ * the table does not allow) or its success status. A route that this
+ * suite's table does not list fails the suite, so a new route cannot go
+ * without a decision on who may call it. Ownership rules are checked
+ * separately, by calls on other organisations' resources.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "mem.h"
+#include "router.h"
+#include "tsupport.h"
+#include "world.h"
+
+static struct world w;
+
+enum { NONE, ADMIN, ACCREDITOR, ASSESSOR, CERTIFIER, APPLICANT, NROLES };
+static const char *const role_names[NROLES] = { "no token", "admin", "accreditor", "assessor",
+						"certifier", "applicant" };
+#define A(r) (1u << (r))
+#define EVERYONE (A(ADMIN) | A(ACCREDITOR) | A(ASSESSOR) | A(CERTIFIER) | A(APPLICANT))
+
+static struct actor *actor_of(int role)
+{
+	switch (role) {
+	case ADMIN:
+		return &w.admin;
+	case ACCREDITOR:
+		return &w.accreditor;
+	case ASSESSOR:
+		return &w.assessor;
+	case CERTIFIER:
+		return &w.certifier;
+	case APPLICANT:
+		return &w.applicant;
+	}
+	return NULL;
+}
+
+struct call {
+	char path[256];
+	json_t *body;
+};
+
+typedef void (*prepare_fn)(struct call *c, int role);
+
+struct access_case {
+	const char *method, *pattern;
+	bool public_access;
+	unsigned allowed;   /* roles that succeed */
+	long ok;            /* their status */
+	prepare_fn prepare; /* NULL: the pattern is the path */
+};
+
+/* The caller's own things; the admin's for "no token" (the answer is 401
+ * before anything is looked at). */
+static struct actor *me(int role)
+{
+	return role == NONE ? &w.admin : actor_of(role);
+}
+
+static void own_org(struct call *c, int role)
+{
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s", me(role)->org);
+}
+
+static void own_org_patch(struct call *c, int role)
+{
+	own_org(c, role);
+	c->body = json_pack("{s:s}", "website", "https://example.org/updated");
+}
+
+static int serial;
+
+static void new_org(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/organisations");
+	c->body = json_pack("{s:s,s:s,s:s,s:{s:s}}", "kind", "assessment_body", "name", "Matrix Lab",
+			    "country", "DE", "contact", "email", "lab@example.org");
+}
+
+static void new_user(struct call *c, int role)
+{
+	(void)role;
+	char email[64];
+	snprintf(email, sizeof email, "matrix%d@example.org", ++serial);
+	snprintf(c->path, sizeof c->path, "/v1/users");
+	c->body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", w.applicant2.org, "name", "Matrix Person",
+			    "email", email, "roles", "applicant");
+}
+
+static void self(struct call *c, int role)
+{
+	snprintf(c->path, sizeof c->path, "/v1/users/%s", me(role)->user);
+}
+
+static void user_patch(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/users/%s", w.applicant2.user);
+	c->body = json_pack("{s:s}", "name", "Otto A. Applicant");
+}
+
+static void self_tokens(struct call *c, int role)
+{
+	snprintf(c->path, sizeof c->path, "/v1/users/%s/tokens", me(role)->user);
+}
+
+static void self_token_new(struct call *c, int role)
+{
+	self_tokens(c, role);
+	c->body = json_pack("{s:s,s:i}", "name", "matrix", "expires_in_days", 1);
+}
+
+/* A fresh token of the caller's, made by the admin. */
+static void own_token_revoke(struct call *c, int role)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", me(role)->user);
+	json_t *t = testsrv_api_ok(&w.srv, "POST", path, w.admin.token, NULL, 201);
+	json_array_append(w.secrets, json_object_get(t, "token"));
+	snprintf(c->path, sizeof c->path, "/v1/tokens/%s/revoke", jsonx_str(t, "id"));
+	json_decref(t);
+}
+
+static void new_accreditation(struct call *c, int role)
+{
+	(void)role;
+	char ref[48];
+	snprintf(ref, sizeof ref, "MATRIX-%d", ++serial);
+	snprintf(c->path, sizeof c->path, "/v1/accreditations");
+	c->body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", w.certifier.org, "scheme_id",
+			    "uk-psti", "max_class", 0, "reference", ref, "valid_from", "2026-01-01",
+			    "valid_until", "2028-01-01");
+}
+
+static void existing_accreditation(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/accreditations/%s", w.accreditation_dcms);
+}
+
+/* A fresh accreditation for a change; suspended first when to reinstate. */
+static void acc_change(struct call *c, const char *action, bool suspended)
+{
+	char id[37];
+	world_accredit(&w, w.certifier.org, "etsi-en-303-645", 0, id);
+	if (suspended) {
+		char path[128];
+		snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", id);
+		json_t *b = json_pack("{s:s}", "reason", "matrix");
+		json_decref(testsrv_api_ok(&w.srv, "POST", path, w.accreditor.token, b, 200));
+		json_decref(b);
+	}
+	snprintf(c->path, sizeof c->path, "/v1/accreditations/%s/%s", id, action);
+	c->body = json_pack("{s:s}", "reason", "matrix test");
+}
+
+static void acc_suspend(struct call *c, int role)
+{
+	(void)role;
+	acc_change(c, "suspend", false);
+}
+
+static void acc_reinstate(struct call *c, int role)
+{
+	(void)role;
+	acc_change(c, "reinstate", true);
+}
+
+static void acc_withdraw(struct call *c, int role)
+{
+	(void)role;
+	acc_change(c, "withdraw", false);
+}
+
+static void body_entry(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/bodies/%s", w.certifier.org);
+}
+
+
+static const struct access_case cases[] = {
+	{ "GET", "/v1/health", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/ready", true, EVERYONE, 200, NULL },
+	{ "GET", "/metrics", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/openapi.json", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes/{id}", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes/{id}/versions/{version}", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/requirements", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/checklist", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/schemes/{id}/versions/{version}/oscal", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/crosswalk", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/me", false, EVERYONE, 200, NULL },
+	{ "POST", "/v1/organisations", false, A(ADMIN), 201, new_org },
+	{ "GET", "/v1/organisations", false, A(ADMIN), 200, NULL },
+	{ "GET", "/v1/organisations/{id}", false, EVERYONE, 200, own_org },
+	{ "PATCH", "/v1/organisations/{id}", false, A(ADMIN) | A(APPLICANT), 200, own_org_patch },
+	{ "POST", "/v1/users", false, A(ADMIN), 201, new_user },
+	{ "GET", "/v1/users", false, A(ADMIN), 200, NULL },
+	{ "GET", "/v1/users/{id}", false, EVERYONE, 200, self },
+	{ "PATCH", "/v1/users/{id}", false, A(ADMIN), 200, user_patch },
+	{ "POST", "/v1/users/{id}/tokens", false, EVERYONE, 201, self_token_new },
+	{ "GET", "/v1/users/{id}/tokens", false, EVERYONE, 200, self_tokens },
+	{ "POST", "/v1/tokens/{id}/revoke", false, EVERYONE, 200, own_token_revoke },
+	{ "POST", "/v1/accreditations", false, A(ACCREDITOR), 201, new_accreditation },
+	{ "GET", "/v1/accreditations", false, A(ADMIN) | A(ACCREDITOR), 200, NULL },
+	{ "GET", "/v1/accreditations/{id}", false, A(ADMIN) | A(ACCREDITOR), 200, existing_accreditation },
+	{ "POST", "/v1/accreditations/{id}/suspend", false, A(ACCREDITOR), 200, acc_suspend },
+	{ "POST", "/v1/accreditations/{id}/reinstate", false, A(ACCREDITOR), 200, acc_reinstate },
+	{ "POST", "/v1/accreditations/{id}/withdraw", false, A(ACCREDITOR), 200, acc_withdraw },
+	{ "GET", "/v1/bodies", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/bodies/{id}", true, EVERYONE, 200, body_entry },
+	{ "GET", "/v1/audit", false, A(ADMIN), 200, NULL },
+};
+
+/* The concrete path of a parameterless case, or of the public scheme routes. */
+static void default_path(const struct access_case *k, struct call *c)
+{
+	static const struct {
+		const char *pattern, *path;
+	} paths[] = {
+		{ "/v1/schemes/{id}", "/v1/schemes/dcms-cop" },
+		{ "/v1/schemes/{id}/versions/{version}", "/v1/schemes/dcms-cop/versions/2018" },
+		{ "/v1/schemes/{id}/versions/{version}/requirements",
+		  "/v1/schemes/dcms-cop/versions/2018/requirements" },
+		{ "/v1/schemes/{id}/versions/{version}/checklist",
+		  "/v1/schemes/dcms-cop/versions/2018/checklist?class=0" },
+		{ "/v1/schemes/{id}/versions/{version}/oscal", "/v1/schemes/dcms-cop/versions/2018/oscal" },
+		{ "/v1/crosswalk", "/v1/crosswalk?from=dcms-cop@2018&to=etsi-en-303-645@2.1.1" },
+	};
+	snprintf(c->path, sizeof c->path, "%s", k->pattern);
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (strcmp(paths[i].pattern, k->pattern) == 0)
+			snprintf(c->path, sizeof c->path, "%s", paths[i].path);
+}
+
+static const struct access_case *find_case(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (strcmp(cases[i].method, method) == 0 && strcmp(cases[i].pattern, pattern) == 0)
+			return &cases[i];
+	return NULL;
+}
+
+START_TEST(every_route_every_role)
+{
+	size_t n;
+	const struct route *routes = router_routes(&n);
+	int calls = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct access_case *k = find_case(routes[i].method, routes[i].pattern);
+		ck_assert_msg(k != NULL, "%s %s is not in the access table of this test: decide who "
+					 "may call it", routes[i].method, routes[i].pattern);
+		ck_assert_msg(k->public_access == routes[i].access.public_access,
+			      "%s %s: public in one table, not in the other", k->method, k->pattern);
+		for (int role = NONE; role < NROLES; role++) {
+			struct call c = { .body = NULL };
+			if (k->prepare)
+				k->prepare(&c, role);
+			else
+				default_path(k, &c);
+			long expect = k->public_access || (role != NONE && (k->allowed & A(role))) ? k->ok
+				      : role == NONE ? 401 : 403;
+			long status;
+			json_t *r = testsrv_api(&w.srv, k->method, c.path,
+						role == NONE ? NULL : actor_of(role)->token, c.body,
+						&status);
+			char *dump = r ? json_dumps(r, JSON_COMPACT) : NULL;
+			ck_assert_msg(status == expect, "%s %s as %s: %ld, expected %ld: %.300s", k->method,
+				      c.path, role_names[role], status, expect, dump ? dump : "");
+			free(dump);
+			json_decref(r);
+			json_decref(c.body);
+			calls++;
+		}
+	}
+	printf("access: %zu routes x %d callers = %d calls\n", n, NROLES, calls);
+}
+END_TEST
+
+START_TEST(ownership_is_enforced)
+{
+	char path[160];
+	long status;
+	/* another organisation, another person, another person's tokens */
+	snprintf(path, sizeof path, "/v1/organisations/%s", w.applicant2.org);
+	json_decref(testsrv_api(&w.srv, "GET", path, w.applicant.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	json_t *patch = json_pack("{s:s}", "name", "Hijacked");
+	json_decref(testsrv_api(&w.srv, "PATCH", path, w.applicant.token, patch, &status));
+	ck_assert_int_eq(status, 403);
+	json_decref(patch);
+	snprintf(path, sizeof path, "/v1/users/%s", w.applicant2.user);
+	json_decref(testsrv_api(&w.srv, "GET", path, w.applicant.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant2.user);
+	json_decref(testsrv_api(&w.srv, "POST", path, w.applicant.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	const char *other = jsonx_str(json_array_get(json_object_get(list, "items"), 0), "id");
+	snprintf(path, sizeof path, "/v1/tokens/%s/revoke", other);
+	json_decref(testsrv_api(&w.srv, "POST", path, w.applicant.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	json_decref(list);
+	/* an unknown token is 404 for a role that could own one */
+	json_decref(testsrv_api(&w.srv, "POST",
+				"/v1/tokens/00000000-0000-4000-8000-000000000000/revoke",
+				w.applicant.token, NULL, &status));
+	ck_assert_int_eq(status, 404);
+
+	/* an accreditation granted by another accreditation body */
+	char ab2[37];
+	world_org(&w, "accreditation_body", "Other Accreditation", ab2);
+	struct actor other_acc;
+	world_person(&w, &other_acc, ab2, "[\"accreditor\"]", "Oscar Accreditor");
+	snprintf(path, sizeof path, "/v1/accreditations/%s", w.accreditation_dcms);
+	json_decref(testsrv_api(&w.srv, "GET", path, other_acc.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	json_t *b = json_pack("{s:s}", "reason", "not mine");
+	json_decref(testsrv_api(&w.srv, "POST", path, other_acc.token, b, &status));
+	ck_assert_int_eq(status, 403);
+	json_decref(b);
+	/* and its list holds none of the first body's grants */
+	json_t *accs = testsrv_api_ok(&w.srv, "GET", "/v1/accreditations", other_acc.token, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(accs, "items")), 0);
+	json_decref(accs);
+}
+END_TEST
+
+START_TEST(a_bad_token_on_a_public_route_is_refused)
+{
+	long status;
+	json_t *r = testsrv_api(&w.srv, "GET", "/v1/schemes", "cfm_not-a-real-token", NULL, &status);
+	ck_assert_int_eq(status, 401);
+	json_decref(r);
+	struct http_resp h;
+	const char *hdr[] = { "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l", NULL };
+	testsrv_req(&w.srv, &h, "GET", "/v1/me", hdr, NULL);
+	ck_assert_int_eq(h.status, 401);
+	char www[128];
+	ck_assert_ptr_nonnull(http_header(&h, "WWW-Authenticate", www, sizeof www));
+	http_resp_free(&h);
+}
+END_TEST
+
+static void setup(void)
+{
+	world_create(&w, "access", NULL);
+}
+
+static void teardown(void)
+{
+	world_destroy(&w);
+}
+
+int main(void)
+{
+	Suite *s = suite_create("access");
+	TCase *tc = tcase_create("access");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, every_route_every_role);
+	tcase_add_test(tc, ownership_is_enforced);
+	tcase_add_test(tc, a_bad_token_on_a_public_route_is_refused);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}

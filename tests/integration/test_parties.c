@@ -1,0 +1,547 @@
+/*
+ * Integration tests of parties, tokens, accreditation and the audit trail:
+ * tokens never appear in clear in the logs or the database; the audit chain
+ * names the record a superuser altered; an accreditation suspended at T
+ * stops covering from T and covers again when reinstated; failed
+ * authentications are throttled per address.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accreditation.h"
+#include "db.h"
+#include "jsonx.h"
+#include "mem.h"
+#include "proc.h"
+#include "tsupport.h"
+#include "world.h"
+
+static struct world w;
+
+static void setup(void)
+{
+	world_create(&w, "parties", NULL);
+}
+
+static void teardown(void)
+{
+	world_destroy(&w);
+}
+
+static json_t *body_of(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+START_TEST(organisations_are_validated)
+{
+	long status;
+	/* a manufacturer needs its vulnerability disclosure contact */
+	json_t *b = body_of("{\"kind\":\"manufacturer\",\"name\":\"No VDP Ltd\",\"country\":\"GB\","
+			    "\"contact\":{\"email\":\"a@b.example\"}}");
+	json_t *r = testsrv_api(&w.srv, "POST", "/v1/organisations", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/vulnerability_disclosure");
+	json_decref(r);
+	json_decref(b);
+	b = body_of("{\"kind\":\"assessment_body\",\"name\":\"Lab\",\"country\":\"gb\","
+		    "\"contact\":{\"email\":\"a@b.example\"}}");
+	r = testsrv_api(&w.srv, "POST", "/v1/organisations", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/country");
+	json_decref(r);
+	json_decref(b);
+	b = body_of("{\"kind\":\"assessment_body\",\"name\":\"Lab\",\"country\":\"GB\","
+		    "\"contact\":{\"email\":\"a@b.example\",\"fax\":\"1\"}}");
+	r = testsrv_api(&w.srv, "POST", "/v1/organisations", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/contact/fax");
+	json_decref(r);
+	json_decref(b);
+	b = body_of("{\"kind\":\"scheme_owner\",\"name\":\"Second Owner\",\"country\":\"GB\","
+		    "\"contact\":{\"email\":\"a@b.example\"}}");
+	r = testsrv_api(&w.srv, "POST", "/v1/organisations", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 422);
+	json_decref(r);
+	json_decref(b);
+	/* a JSON body must say it is JSON */
+	struct http_resp h;
+	char auth[96];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.admin.token);
+	const char *hdr[] = { auth, "Content-Type: text/plain", NULL };
+	testsrv_req(&w.srv, &h, "POST", "/v1/organisations", hdr, "{}");
+	ck_assert_int_eq(h.status, 415);
+	http_resp_free(&h);
+
+	/* the manufacturer keeps its disclosure contact current itself */
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s", w.applicant.org);
+	b = body_of("{\"vulnerability_disclosure\":{\"contact\":\"https://acme.example/report\","
+		    "\"policy_url\":\"https://acme.example/vdp\",\"response_days\":3}}");
+	r = testsrv_api_ok(&w.srv, "PATCH", path, w.applicant.token, b, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r, "vulnerability_disclosure"),
+							    "response_days")), 3);
+	json_decref(r);
+	json_decref(b);
+}
+END_TEST
+
+START_TEST(people_hold_roles_that_fit_their_organisation)
+{
+	long status;
+	char text[256];
+	snprintf(text, sizeof text,
+		 "{\"org_id\":\"%s\",\"name\":\"Wrong Role\",\"email\":\"wrong@example.org\","
+		 "\"roles\":[\"applicant\"]}", w.assessor.org);
+	json_t *b = body_of(text);
+	json_t *r = testsrv_api(&w.srv, "POST", "/v1/users", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 422);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/roles");
+	json_decref(r);
+	json_decref(b);
+	/* e-mail addresses are unique, whatever their case */
+	json_t *me = testsrv_api_ok(&w.srv, "GET", "/v1/me", w.applicant.token, NULL, 200);
+	snprintf(text, sizeof text,
+		 "{\"org_id\":\"%s\",\"name\":\"Twin\",\"email\":\"%s\",\"roles\":[\"applicant\"]}",
+		 w.applicant.org, jsonx_str(json_object_get(me, "user"), "email"));
+	for (char *p = strstr(text, "person"); p && *p != '@'; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	json_decref(me);
+	b = body_of(text);
+	r = testsrv_api(&w.srv, "POST", "/v1/users", w.admin.token, b, &status);
+	ck_assert_int_eq(status, 409);
+	json_decref(r);
+	json_decref(b);
+}
+END_TEST
+
+START_TEST(tokens_live_expire_and_die)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant.user);
+	json_t *b = body_of("{\"name\":\"laptop\",\"expires_in_days\":30}");
+	json_t *t = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, b, 201);
+	json_decref(b);
+	const char *token = jsonx_str(t, "token");
+	json_array_append(w.secrets, json_object_get(t, "token"));
+	ck_assert_uint_eq(strlen(token), 47);
+	ck_assert(strncmp(token, "cfm_", 4) == 0);
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", token, NULL, 200));
+
+	/* listed without its secret, with its use noted */
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, w.applicant.token, NULL, 200);
+	char *dump = json_dumps(list, 0);
+	ck_assert_ptr_null(strstr(dump, token));
+	ck_assert_ptr_nonnull(strstr(dump, "\"hint\""));
+	free(dump);
+	json_decref(list);
+
+	/* revoked: refused at once */
+	snprintf(path, sizeof path, "/v1/tokens/%s/revoke", jsonx_str(t, "id"));
+	json_t *rv = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, NULL, 200);
+	ck_assert_str_eq(jsonx_str(rv, "state"), "revoked");
+	json_decref(rv);
+	long status;
+	json_t *r = testsrv_api(&w.srv, "GET", "/v1/me", token, NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert(strstr(jsonx_str(r, "detail"), "revoked"));
+	json_decref(r);
+
+	/* expired: refused (expiry set in the past by the superuser) */
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant.user);
+	json_t *t2 = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, NULL, 201);
+	json_array_append(w.secrets, json_object_get(t2, "token"));
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "UPDATE api_token SET created_at = now() - interval '2 days', expires_at = now() -"
+		 " interval '1 day' WHERE id = '%s'", jsonx_str(t2, "id"));
+	PQclear(testdb_super_exec(&w.db, sql));
+	r = testsrv_api(&w.srv, "GET", "/v1/me", jsonx_str(t2, "token"), NULL, &status);
+	ck_assert_int_eq(status, 401);
+	ck_assert(strstr(jsonx_str(r, "detail"), "expired"));
+	json_decref(r);
+
+	/* a deactivated user's tokens stop working */
+	struct actor temp;
+	world_person(&w, &temp, w.applicant2.org, "[\"applicant\"]", "Temp Worker");
+	snprintf(path, sizeof path, "/v1/users/%s", temp.user);
+	b = body_of("{\"active\":false}");
+	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.admin.token, b, 200));
+	json_decref(b);
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/me", temp.token, NULL, &status));
+	ck_assert_int_eq(status, 401);
+	json_decref(t);
+	json_decref(t2);
+}
+END_TEST
+
+START_TEST(cli_tokens_and_a_second_bootstrap)
+{
+	struct proc_result r;
+	json_t *me = testsrv_api_ok(&w.srv, "GET", "/v1/me", w.certifier.token, NULL, 200);
+	char email[128];
+	snprintf(email, sizeof email, "%s", jsonx_str(json_object_get(me, "user"), "email"));
+	json_decref(me);
+	const char *create[] = { "token", "create", "--user", email, "--name", "cli", "--days", "7", NULL };
+	testsrv_ctl(&r, &w.db, create, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	const char *tok = strstr(r.out, "cfm_");
+	ck_assert_ptr_nonnull(tok);
+	char token[48];
+	memcpy(token, tok, 47);
+	token[47] = '\0';
+	json_array_append_new(w.secrets, json_string(token));
+	proc_result_free(&r);
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", token, NULL, 200));
+
+	const char *list[] = { "token", "list", "--user", email, NULL };
+	testsrv_ctl(&r, &w.db, list, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_null(strstr(r.out, token));
+	char id[37];
+	const char *line = strstr(r.out, "active");
+	ck_assert_ptr_nonnull(line);
+	proc_result_free(&r);
+	/* find the id of the token just made: the newest of the user's */
+	json_t *tl = testsrv_api_ok(&w.srv, "GET", "/v1/me", token, NULL, 200);
+	snprintf(id, sizeof id, "%s", jsonx_str(json_object_get(tl, "token"), "id"));
+	json_decref(tl);
+	const char *revoke[] = { "token", "revoke", id, NULL };
+	testsrv_ctl(&r, &w.db, revoke, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	proc_result_free(&r);
+	long status;
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/me", token, NULL, &status));
+	ck_assert_int_eq(status, 401);
+
+	const char *boot[] = { "bootstrap", "--org-name", "Again", "--country", "GB", "--email",
+			       "x@example.org", "--admin-name", "Eve", "--admin-email", "eve@example.org",
+			       NULL };
+	testsrv_ctl(&r, &w.db, boot, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert(strstr(r.err, "bootstrapped already"));
+	ck_assert_ptr_null(strstr(r.out, "cfm_"));
+	proc_result_free(&r);
+	const char *incomplete[] = { "bootstrap", "--org-name", "Again", NULL };
+	testsrv_ctl(&r, &w.db, incomplete, NULL);
+	ck_assert_int_eq(r.status, 2);
+	proc_result_free(&r);
+}
+END_TEST
+
+/* A covers query through the C API, as the application role. */
+static bool covers_at(const char *at)
+{
+	struct db *db = NULL;
+	struct cf_error err;
+	ck_assert_int_eq(db_connect(w.db.app_url, &db, &err), 0);
+	bool yes = false;
+	ck_assert_int_eq(accreditation_covers(db, w.certifier.org, "dcms-cop", "2018", 0, at, &yes, &err), 0);
+	db_close(db);
+	return yes;
+}
+
+/* at + seconds, in RFC 3339 (at is "YYYY-MM-DDTHH:MM:SS.ffffffZ"). */
+static void shift(const char *at, int seconds, char *out, size_t size)
+{
+	struct tm tm = { 0 };
+	const char *rest = strptime(at, "%Y-%m-%dT%H:%M:%S", &tm);
+	ck_assert_ptr_nonnull(rest);
+	time_t t = timegm(&tm) + seconds;
+	gmtime_r(&t, &tm);
+	char base[32];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, size, "%s%s", base, rest); /* the fraction and the Z */
+}
+
+static const char *event_time(const json_t *acc, const char *action)
+{
+	size_t i;
+	json_t *e;
+	const char *found = NULL;
+	json_array_foreach(json_object_get(acc, "history"), i, e)
+		if (strcmp(jsonx_str(e, "action"), action) == 0)
+			found = jsonx_str(e, "effective_at");
+	return found;
+}
+
+START_TEST(suspension_stops_cover_from_its_time_and_reinstatement_restores_it)
+{
+	char path[128];
+	ck_assert(covers_at(NULL));
+	/* a class above the accreditation's maximum, or another scheme: never */
+	struct db *db = NULL;
+	struct cf_error err;
+	bool yes = true;
+	ck_assert_int_eq(db_connect(w.db.app_url, &db, &err), 0);
+	ck_assert_int_eq(accreditation_covers(db, w.certifier.org, "dcms-cop", "2018", 1, NULL, &yes, &err), 0);
+	ck_assert(!yes);
+	ck_assert_int_eq(accreditation_covers(db, w.certifier.org, "uk-psti", "2023", 0, NULL, &yes, &err), 0);
+	ck_assert(!yes);
+	ck_assert_int_eq(accreditation_covers(db, w.applicant.org, "dcms-cop", "2018", 0, NULL, &yes, &err), 0);
+	ck_assert(!yes);
+	db_close(db);
+
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	json_t *b = body_of("{\"reason\":\"surveillance audit found nonconformities\"}");
+	json_t *acc = testsrv_api_ok(&w.srv, "POST", path, w.accreditor.token, b, 200);
+	json_decref(b);
+	ck_assert_str_eq(jsonx_str(acc, "status"), "suspended");
+	char t[48], before[48], after[48];
+	snprintf(t, sizeof t, "%s", event_time(acc, "suspended"));
+	json_decref(acc);
+	shift(t, -1, before, sizeof before);
+	shift(t, 1, after, sizeof after);
+	ck_assert_msg(covers_at(before), "not covered just before the suspension at %s", t);
+	ck_assert(!covers_at(t));
+	ck_assert(!covers_at(after));
+	ck_assert(!covers_at(NULL));
+
+	/* the public directory tells it */
+	snprintf(path, sizeof path, "/v1/bodies/%s", w.certifier.org);
+	json_t *body = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	size_t i;
+	json_t *a;
+	bool seen = false;
+	json_array_foreach(json_object_get(body, "accreditations"), i, a)
+		if (strcmp(jsonx_str(a, "id"), w.accreditation_dcms) == 0) {
+			ck_assert_str_eq(jsonx_str(a, "status"), "suspended");
+			seen = true;
+		}
+	ck_assert(seen);
+	json_decref(body);
+
+	/* suspending again is not a transition */
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	b = body_of("{\"reason\":\"again\"}");
+	long status;
+	json_t *r = testsrv_api(&w.srv, "POST", path, w.accreditor.token, b, &status);
+	ck_assert_int_eq(status, 409);
+	ck_assert_str_eq(jsonx_str(r, "state"), "suspended");
+	json_decref(r);
+	json_decref(b);
+
+	sleep(1); /* so that the reinstatement has its own second */
+	snprintf(path, sizeof path, "/v1/accreditations/%s/reinstate", w.accreditation_dcms);
+	b = body_of("{\"reason\":\"corrective actions verified\"}");
+	acc = testsrv_api_ok(&w.srv, "POST", path, w.accreditor.token, b, 200);
+	json_decref(b);
+	ck_assert_str_eq(jsonx_str(acc, "status"), "active");
+	char t2[48], after2[48];
+	snprintf(t2, sizeof t2, "%s", event_time(acc, "reinstated"));
+	shift(t2, 1, after2, sizeof after2);
+	ck_assert(covers_at(t2));
+	ck_assert(covers_at(after2));
+	ck_assert(covers_at(NULL));
+	ck_assert_msg(!covers_at(after), "the suspended second %s is still suspended in history", after);
+	ck_assert(covers_at(before));
+	/* history: granted, suspended, reinstated, with reasons */
+	json_t *h = json_object_get(acc, "history");
+	ck_assert_uint_eq(json_array_size(h), 3);
+	ck_assert_str_eq(jsonx_str(json_array_get(h, 1), "action"), "suspended");
+	ck_assert_str_eq(jsonx_str(json_array_get(h, 1), "reason"), "surveillance audit found nonconformities");
+	ck_assert_str_eq(jsonx_str(json_array_get(h, 2), "action"), "reinstated");
+	json_decref(acc);
+
+	/* a change dated in the past is refused: history is not rewritten */
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	b = body_of("{\"reason\":\"backdated\",\"effective_at\":\"2020-01-01T00:00:00Z\"}");
+	r = testsrv_api(&w.srv, "POST", path, w.accreditor.token, b, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/effective_at");
+	json_decref(r);
+	json_decref(b);
+}
+END_TEST
+
+START_TEST(withdrawal_is_final)
+{
+	char id[37], path[128];
+	world_accredit(&w, w.certifier.org, "uk-psti", 0, id);
+	snprintf(path, sizeof path, "/v1/accreditations/%s/withdraw", id);
+	json_t *b = body_of("{\"reason\":\"body ceased trading\"}");
+	json_t *acc = testsrv_api_ok(&w.srv, "POST", path, w.accreditor.token, b, 200);
+	ck_assert_str_eq(jsonx_str(acc, "status"), "withdrawn");
+	json_decref(acc);
+	snprintf(path, sizeof path, "/v1/accreditations/%s/reinstate", id);
+	long status;
+	json_decref(testsrv_api(&w.srv, "POST", path, w.accreditor.token, b, &status));
+	ck_assert_int_eq(status, 409);
+	json_decref(b);
+	/* the grant's own checks */
+	b = body_of("{\"body_id\":\"00000000-0000-4000-8000-000000000000\",\"scheme_id\":\"dcms-cop\","
+		    "\"max_class\":0,\"reference\":\"X-1\",\"valid_from\":\"2026-01-01\","
+		    "\"valid_until\":\"2027-01-01\"}");
+	json_t *r = testsrv_api(&w.srv, "POST", "/v1/accreditations", w.accreditor.token, b, &status);
+	ck_assert_int_eq(status, 422);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/body_id");
+	json_decref(r);
+	json_decref(b);
+	char text[320];
+	snprintf(text, sizeof text,
+		 "{\"body_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"max_class\":3,\"reference\":\"X-2\","
+		 "\"valid_from\":\"2026-01-01\",\"valid_until\":\"2027-01-01\"}", w.certifier.org);
+	b = body_of(text);
+	r = testsrv_api(&w.srv, "POST", "/v1/accreditations", w.accreditor.token, b, &status);
+	ck_assert_int_eq(status, 422);
+	ck_assert_str_eq(jsonx_str(r, "pointer"), "/max_class");
+	json_decref(r);
+	json_decref(b);
+	snprintf(text, sizeof text,
+		 "{\"body_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"max_class\":0,\"reference\":\"X-3\","
+		 "\"valid_from\":\"2026-01-01\",\"valid_until\":\"2032-01-01\"}", w.certifier.org);
+	b = body_of(text);
+	r = testsrv_api(&w.srv, "POST", "/v1/accreditations", w.accreditor.token, b, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert(strstr(jsonx_str(r, "detail"), "five years"));
+	json_decref(r);
+	json_decref(b);
+}
+END_TEST
+
+START_TEST(audit_trail_lists_and_verifies_and_names_a_tampered_record)
+{
+	json_t *page = testsrv_api_ok(&w.srv, "GET", "/v1/audit?action=user.create&limit=3",
+				      w.admin.token, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 3);
+	/* the first admin came from conformctl bootstrap, the others through the API */
+	json_t *first = json_array_get(json_object_get(page, "items"), 0);
+	ck_assert_str_eq(jsonx_str(json_object_get(first, "actor"), "kind"), "cli");
+	json_t *second = json_array_get(json_object_get(page, "items"), 1);
+	ck_assert_str_eq(jsonx_str(json_object_get(second, "actor"), "kind"), "user");
+	ck_assert_str_eq(jsonx_str(json_object_get(second, "actor"), "id"), w.admin.user);
+	ck_assert(json_is_integer(json_object_get(page, "next")));
+	char path[128];
+	snprintf(path, sizeof path, "/v1/audit?action=user.create&limit=3&after=%lld",
+		 (long long)json_integer_value(json_object_get(page, "next")));
+	json_t *page2 = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	ck_assert_int_gt(json_integer_value(json_object_get(json_array_get(json_object_get(page2, "items"), 0), "seq")),
+			 json_integer_value(json_object_get(page, "next")) - 1);
+	json_decref(page2);
+	json_decref(page);
+	json_t *pfx = testsrv_api_ok(&w.srv, "GET", "/v1/audit?action=accreditation.&limit=1000",
+				     w.admin.token, NULL, 200);
+	ck_assert_uint_ge(json_array_size(json_object_get(pfx, "items")), 2);
+	json_decref(pfx);
+	long status;
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/audit?since=yesterday", w.admin.token, NULL, &status));
+	ck_assert_int_eq(status, 400);
+
+	struct proc_result r;
+	const char *verify[] = { "audit", "verify", NULL };
+	testsrv_ctl(&r, &w.db, verify, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert(strstr(r.out, "intact"));
+	proc_result_free(&r);
+
+	/* the runtime role may not touch the trail */
+	PGconn *c = PQconnectdb(w.db.app_url);
+	PGresult *res = PQexec(c, "UPDATE audit_log SET actor_id = 'mallory' WHERE seq = 7");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	res = PQexec(c, "DELETE FROM audit_log WHERE seq = 7");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	PQfinish(c);
+
+	/* the superuser can; verify names the record */
+	PQclear(testdb_super_exec(&w.db, "UPDATE audit_log SET details = '{\"name\": \"forged\"}' WHERE seq = 7"));
+	testsrv_ctl(&r, &w.db, verify, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "broken at record 7:"), "%s", r.err);
+	proc_result_free(&r);
+}
+END_TEST
+
+START_TEST(no_token_in_clear_in_logs_or_database)
+{
+	/* exercise the tokens once more, good and bad */
+	size_t i;
+	json_t *t;
+	json_array_foreach(w.secrets, i, t) {
+		long status;
+		json_decref(testsrv_api(&w.srv, "GET", "/v1/me", json_string_value(t), NULL, &status));
+	}
+	usleep(300000); /* access lines are written within 100 ms */
+	char *log = tsupport_read_file(w.srv.log_path, NULL);
+	char *dump_path = testsrv_artifact_path("parties-pg_dump.sql");
+	char *cmd = cf_asprintf("pg_dump -h '%s' -U postgres '%s' > '%s'", getenv("CONFORM_TEST_PGHOST"),
+				w.db.name, dump_path);
+	ck_assert_int_eq(system(cmd), 0);
+	char *dump = tsupport_read_file(dump_path, NULL);
+	ck_assert_uint_gt(json_array_size(w.secrets), 8);
+	json_array_foreach(w.secrets, i, t) {
+		const char *tok = json_string_value(t);
+		ck_assert_msg(strstr(log, tok) == NULL, "a token is in clear in %s", w.srv.log_path);
+		ck_assert_msg(strstr(dump, tok) == NULL, "a token is in clear in the database dump");
+		/* nor its random part alone */
+		ck_assert(strstr(dump, tok + 4) == NULL);
+		ck_assert(strstr(log, tok + 4) == NULL);
+	}
+	ck_assert(strstr(dump, "api_token")); /* the dump is real */
+	ck_assert(strstr(log, "access method=GET path=/v1/me status=200"));
+	free(cmd);
+	free(dump);
+	free(dump_path);
+	free(log);
+}
+END_TEST
+
+START_TEST(failed_authentications_are_throttled_per_address)
+{
+	/* 20 failures from 127.0.0.3 within a minute: the later ones draw 429 */
+	http_set_source("127.0.0.3");
+	int throttled = 0;
+	for (int i = 0; i < 20; i++) {
+		long status;
+		json_decref(testsrv_api(&w.srv, "GET", "/v1/me", "cfm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+					NULL, &status));
+		ck_assert(status == 401 || status == 429);
+		throttled += status == 429;
+	}
+	ck_assert_int_ge(throttled, 10);
+	struct http_resp h;
+	char auth[96], retry[32];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.applicant.token);
+	const char *hdr[] = { auth, NULL };
+	testsrv_req(&w.srv, &h, "GET", "/v1/me", hdr, NULL);
+	ck_assert_int_eq(h.status, 429); /* even a good token, from that address */
+	ck_assert_ptr_nonnull(http_header(&h, "Retry-After", retry, sizeof retry));
+	ck_assert_int_gt(atoi(retry), 0);
+	ck_assert_int_le(atoi(retry), 60);
+	http_resp_free(&h);
+	/* public routes without a token are not affected */
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/schemes", NULL, NULL, 200));
+	/* another address is not affected */
+	http_set_source("127.0.0.4");
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", w.applicant.token, NULL, 200));
+	http_set_source(NULL);
+	char *log = tsupport_read_file(w.srv.log_path, NULL);
+	ck_assert(strstr(log, "authentication failed from 127.0.0.3"));
+	free(log);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("parties");
+	TCase *tc = tcase_create("parties");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, organisations_are_validated);
+	tcase_add_test(tc, people_hold_roles_that_fit_their_organisation);
+	tcase_add_test(tc, tokens_live_expire_and_die);
+	tcase_add_test(tc, cli_tokens_and_a_second_bootstrap);
+	tcase_add_test(tc, suspension_stops_cover_from_its_time_and_reinstatement_restores_it);
+	tcase_add_test(tc, withdrawal_is_final);
+	tcase_add_test(tc, no_token_in_clear_in_logs_or_database);
+	tcase_add_test(tc, failed_authentications_are_throttled_per_address);
+	tcase_add_test(tc, audit_trail_lists_and_verifies_and_names_a_tampered_record);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}

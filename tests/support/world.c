@@ -1,0 +1,158 @@
+/*
+ * world: the populated test conform (see world.h).
+ */
+#include "world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "proc.h"
+#include "tsupport.h"
+
+static int counter;
+
+static void remember(struct world *w, const char *token)
+{
+	json_array_append_new(w->secrets, json_string(token));
+}
+
+void world_org(struct world *w, const char *kind, const char *name, char out[37])
+{
+	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s}}", "kind", kind, "name", name, "country", "GB",
+				 "contact", "email", "contact@example.org");
+	if (strcmp(kind, "manufacturer") == 0)
+		json_object_set_new(body, "vulnerability_disclosure",
+			json_pack("{s:s,s:s,s:i}", "contact", "security@example.org", "policy_url",
+				  "https://example.org/security", "response_days", 5));
+	json_t *o = testsrv_api_ok(&w->srv, "POST", "/v1/organisations", w->admin.token, body, 201);
+	snprintf(out, 37, "%s", json_string_value(json_object_get(o, "id")));
+	json_decref(o);
+	json_decref(body);
+}
+
+void world_person(struct world *w, struct actor *a, const char *org, const char *roles,
+		  const char *name)
+{
+	char email[96];
+	snprintf(email, sizeof email, "person%d.%d@example.org", ++counter, (int)getpid());
+	json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "org_id", org, "name", name, "email", email,
+				 "roles", json_loads(roles, 0, NULL));
+	json_t *u = testsrv_api_ok(&w->srv, "POST", "/v1/users", w->admin.token, body, 201);
+	snprintf(a->user, sizeof a->user, "%s", json_string_value(json_object_get(u, "id")));
+	snprintf(a->org, sizeof a->org, "%s", org);
+	json_decref(u);
+	json_decref(body);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", a->user);
+	json_t *tb = json_pack("{s:s}", "name", "tests");
+	json_t *t = testsrv_api_ok(&w->srv, "POST", path, w->admin.token, tb, 201);
+	snprintf(a->token, sizeof a->token, "%s", json_string_value(json_object_get(t, "token")));
+	remember(w, a->token);
+	json_decref(t);
+	json_decref(tb);
+}
+
+static void day(char *out, size_t size, int offset_days)
+{
+	time_t t = time(NULL) + (time_t)offset_days * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void world_accredit(struct world *w, const char *body_org, const char *scheme, int max_class,
+		    char out[37])
+{
+	char from[32], until[32], ref[64];
+	day(from, sizeof from, -1);
+	day(until, sizeof until, 3 * 365);
+	snprintf(ref, sizeof ref, "ACC-%d-%d", (int)getpid(), ++counter);
+	json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", body_org, "scheme_id", scheme,
+				 "max_class", max_class, "reference", ref, "valid_from", from,
+				 "valid_until", until);
+	json_t *a = testsrv_api_ok(&w->srv, "POST", "/v1/accreditations", w->accreditor.token, body, 201);
+	snprintf(out, 37, "%s", json_string_value(json_object_get(a, "id")));
+	json_decref(a);
+	json_decref(body);
+}
+
+static void import_schemes(struct world *w)
+{
+	const char *files[] = { "schemes/dcms-cop-2018.json", "schemes/etsi-en-303-645-2.1.1.json",
+				"schemes/iotsf-cf-2.0.json", "schemes/uk-psti-2023.json" };
+	const char *args[8] = { "scheme", "import" };
+	char *paths[4];
+	for (int i = 0; i < 4; i++)
+		args[2 + i] = paths[i] = tsupport_source_path(files[i]);
+	args[6] = NULL;
+	struct proc_result r;
+	testsrv_ctl(&r, &w->db, args, NULL);
+	ck_assert_msg(r.status == 0, "scheme import: %s", r.err);
+	proc_result_free(&r);
+	for (int i = 0; i < 4; i++)
+		free(paths[i]);
+}
+
+static void bootstrap(struct world *w)
+{
+	const char *args[] = { "bootstrap", "--org-name", "Test Scheme Owner", "--country", "GB",
+			       "--email", "owner@example.org", "--admin-name", "Ada Admin",
+			       "--admin-email", "ada@example.org", NULL };
+	struct proc_result r;
+	testsrv_ctl(&r, &w->db, args, NULL);
+	ck_assert_msg(r.status == 0, "bootstrap: %s", r.err);
+	const char *t = strstr(r.out, "token:");
+	ck_assert_ptr_nonnull(t);
+	t += 6;
+	while (*t == ' ')
+		t++;
+	size_t n = strcspn(t, "\n");
+	ck_assert_uint_lt(n, sizeof w->admin.token);
+	memcpy(w->admin.token, t, n);
+	w->admin.token[n] = '\0';
+	remember(w, w->admin.token);
+	proc_result_free(&r);
+}
+
+void world_create(struct world *w, const char *suite, const char *const *extra_env)
+{
+	memset(w, 0, sizeof *w);
+	w->secrets = json_array();
+	testdb_create(&w->db, suite);
+	import_schemes(w);
+	bootstrap(w);
+	testsrv_start(&w->srv, &w->db, extra_env);
+	json_t *me = testsrv_api_ok(&w->srv, "GET", "/v1/me", w->admin.token, NULL, 200);
+	snprintf(w->admin.user, sizeof w->admin.user, "%s",
+		 json_string_value(json_object_get(json_object_get(me, "user"), "id")));
+	snprintf(w->admin.org, sizeof w->admin.org, "%s",
+		 json_string_value(json_object_get(json_object_get(me, "organisation"), "id")));
+	json_decref(me);
+
+	char ab[37], body[37], maker[37], maker2[37];
+	world_org(w, "accreditation_body", "UKAS-like Accreditation", ab);
+	world_org(w, "assessment_body", "Test Lab Certification", body);
+	world_org(w, "manufacturer", "Acme Devices", maker);
+	world_org(w, "manufacturer", "Other Devices", maker2);
+	world_person(w, &w->accreditor, ab, "[\"accreditor\"]", "Alice Accreditor");
+	world_person(w, &w->assessor, body, "[\"assessor\"]", "Sam Assessor");
+	world_person(w, &w->assessor2, body, "[\"assessor\"]", "Sue Assessor");
+	world_person(w, &w->certifier, body, "[\"certifier\"]", "Cat Certifier");
+	world_person(w, &w->certifier2, body, "[\"assessor\", \"certifier\"]", "Chris Both");
+	world_person(w, &w->applicant, maker, "[\"applicant\"]", "Ann Applicant");
+	world_person(w, &w->applicant2, maker2, "[\"applicant\"]", "Otto Applicant");
+	world_accredit(w, body, "dcms-cop", 0, w->accreditation_dcms);
+	world_accredit(w, body, "iotsf-cf", 4, w->accreditation_iotsf);
+}
+
+void world_destroy(struct world *w)
+{
+	testsrv_stop(&w->srv);
+	testdb_drop(&w->db);
+	json_decref(w->secrets);
+	w->secrets = NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * world: a populated conform for integration tests: the shipped schemes,
+ * the scheme owner and its admin (through conformctl bootstrap), an
+ * accreditation body, an assessment body accredited for dcms-cop and
+ * iotsf-cf, two manufacturers, their people and a token for each person.
+ */
+#ifndef CONFORM_WORLD_H
+#define CONFORM_WORLD_H
+
+#include <jansson.h>
+
+#include "testdb.h"
+#include "testsrv.h"
+
+struct actor {
+	char user[37];
+	char org[37];
+	char token[64];
+};
+
+struct world {
+	struct testdb db;
+	struct testsrv srv;
+	struct actor admin, accreditor, assessor, assessor2, certifier, certifier2, applicant,
+		applicant2;
+	char accreditation_dcms[37];
+	char accreditation_iotsf[37];
+	json_t *secrets; /* every token handed out, for the tests that look for leaks */
+};
+
+/* Builds the world in a fresh database and starts conformd (extra_env as
+ * for testsrv_start). */
+void world_create(struct world *w, const char *suite, const char *const *extra_env);
+void world_destroy(struct world *w);
+
+/* Makes a person with roles (a JSON array text such as "[\"assessor\"]") in
+ * org and a token for them. */
+void world_person(struct world *w, struct actor *a, const char *org, const char *roles,
+		  const char *name);
+
+/* A fresh organisation of kind; returns its id in out. */
+void world_org(struct world *w, const char *kind, const char *name, char out[37]);
+
+/* Grants an accreditation to body_org for scheme (all versions) up to
+ * max_class, valid from yesterday for three years; id in out. */
+void world_accredit(struct world *w, const char *body_org, const char *scheme, int max_class,
+		    char out[37]);
+
+#endif
