@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "accreditation.h"
+#include "application.h"
+#include "product.h"
 
 const char *authz_rule_name(enum authz_rule rule)
 {
@@ -21,6 +23,14 @@ const char *authz_rule_name(enum authz_rule rule)
 		return "own token";
 	case AUTHZ_GRANTOR:
 		return "granted by own organisation";
+	case AUTHZ_OWN_PRODUCT:
+		return "own product";
+	case AUTHZ_APPLICANT:
+		return "own application";
+	case AUTHZ_BODY_STAFF:
+		return "submitted to own body";
+	case AUTHZ_NAMED_BODY:
+		return "naming own body";
 	}
 	return "?";
 }
@@ -48,6 +58,24 @@ static cf_err rule_holds(struct db *db, const struct principal *p, enum authz_ru
 		if (e)
 			return e;
 		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_OWN_PRODUCT:
+		e = product_owner(db, id, owner, err);
+		if (e)
+			return e;
+		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_APPLICANT:
+	case AUTHZ_BODY_STAFF:
+	case AUTHZ_NAMED_BODY: {
+		char body[37];
+		e = application_parties(db, id, owner, body, rule == AUTHZ_NAMED_BODY, err);
+		if (e)
+			return e;
+		if (rule == AUTHZ_APPLICANT)
+			return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+		/* a body sees an application once it is submitted to it; it may be
+		 * told the state of one that names it (actions answer 409) */
+		return body[0] && strcmp(body, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	}
 	}
 	return CF_EFORBIDDEN;
 }

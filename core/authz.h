@@ -19,6 +19,10 @@ enum authz_rule {
 	AUTHZ_SELF,        /* {id} is the caller (a user id) */
 	AUTHZ_OWN_TOKEN,   /* {id} is one of the caller's tokens */
 	AUTHZ_GRANTOR,     /* {id} is an accreditation granted by the caller's organisation */
+	AUTHZ_OWN_PRODUCT, /* {id} is a product of the caller's organisation */
+	AUTHZ_APPLICANT,   /* {id} is an application of the caller's organisation */
+	AUTHZ_BODY_STAFF,  /* {id} is an application submitted to the caller's body */
+	AUTHZ_NAMED_BODY,  /* {id} is an application naming the caller's body (any state) */
 };
 
 struct authz_grant {

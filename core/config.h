@@ -26,6 +26,7 @@ struct config {
 	long connection_timeout;   /* seconds */
 	long shutdown_timeout;     /* seconds */
 	size_t max_body;           /* bytes of a JSON request body */
+	size_t max_upload;         /* bytes of an evidence file */
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */
 };

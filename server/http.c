@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
+#include "blobstore.h"
 #include "httpglue.h"
 #include "log.h"
 #include "mem.h"
@@ -286,9 +288,11 @@ void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, .
 	reply_problem(rq, &err);
 }
 
-static size_t body_limit(const struct request *rq)
+struct blob_writer *request_take_blob(struct request *rq)
 {
-	return rq->srv->cfg->max_body;
+	struct blob_writer *b = rq->blob;
+	rq->blob = NULL;
+	return b;
 }
 
 static struct request *request_new(struct server *srv, struct MHD_Connection *conn, const char *url,
@@ -302,18 +306,23 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 	rq->route_index = -1;
 	clock_gettime(CLOCK_MONOTONIC, &rq->started);
 	request_set_rid(rq);
-	buf_init(&rq->body, body_limit(rq));
+	buf_init(&rq->body, srv->cfg->max_body);
 	atomic_fetch_add(&srv->in_flight, 1);
 	return rq;
 }
 
-/* First call of a request: route it and check the announced body size. */
+/* First call of a request: route it, check the announced body size, and
+ * decide who may call it, all before a byte of the body is read. */
 static void request_begin(struct request *rq)
 {
 	char allow[128];
 	/* HEAD is answered like GET; libmicrohttpd leaves out the body. */
 	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
 	enum router_result r = router_match(rq, method, rq->path, &rq->route_index, allow, sizeof allow);
+	const struct route *route = r == ROUTER_MATCH ? &router_routes(NULL)[rq->route_index] : NULL;
+	bool upload = route && route->body == ROUTE_BODY_UPLOAD;
+	uint64_t limit = upload ? rq->srv->cfg->max_upload : rq->srv->cfg->max_body;
+	log_set_request_id(rq->rid);
 
 	/* The body limit comes first: an oversized request is refused before
 	 * anything else is said about it, as a proxy would. */
@@ -321,10 +330,10 @@ static void request_begin(struct request *rq)
 	if (cl) {
 		char *end = NULL;
 		unsigned long long n = strtoull(cl, &end, 10);
-		if (end != cl && n > rq->body.max) {
+		if (end != cl && n > limit) {
 			reply_problem_msg(rq, CF_ETOOLARGE,
-					  "the request body (%llu bytes) is larger than the limit of %zu bytes",
-					  n, rq->body.max);
+					  "the request body (%llu bytes) is larger than the limit of %llu bytes",
+					  n, (unsigned long long)limit);
 			return;
 		}
 	}
@@ -338,19 +347,54 @@ static void request_begin(struct request *rq)
 				  rq->path, allow);
 		return;
 	}
-	rq->route = &router_routes(NULL)[rq->route_index];
+	rq->route = route;
+	if (!auth_request(rq))
+		return;
+	if (upload) {
+		if (route->precheck) {
+			route->precheck(rq);
+			if (rq->responded)
+				return;
+		}
+		struct cf_error err;
+		if (blob_begin(rq->srv->blob_root, limit, &rq->blob, &err))
+			reply_problem(rq, &err);
+	}
+}
+
+static void request_body(struct request *rq, const char *data, size_t n)
+{
+	if (rq->responded || rq->body_too_large)
+		return;
+	if (rq->blob) {
+		struct cf_error err;
+		if (blob_write(rq->blob, data, n, &err)) {
+			if (err.code != CF_ETOOLARGE)
+				log_error("evidence upload: %s", err.detail);
+			rq->body_too_large = err.code == CF_ETOOLARGE;
+			blob_abort(rq->blob);
+			rq->blob = NULL;
+			if (!rq->body_too_large)
+				reply_problem(rq, &err);
+		}
+		return;
+	}
+	if (buf_append(&rq->body, data, n, NULL)) {
+		rq->body_too_large = true;
+		buf_free(&rq->body);
+	}
 }
 
 static void request_dispatch(struct request *rq)
 {
 	if (rq->body_too_large) {
-		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %zu bytes",
-				  rq->body.max);
+		uint64_t limit = rq->route && rq->route->body == ROUTE_BODY_UPLOAD ? rq->srv->cfg->max_upload
+										 : rq->srv->cfg->max_body;
+		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %llu bytes",
+				  (unsigned long long)limit);
 		return;
 	}
 	log_set_request_id(rq->rid);
-	if (!auth_request(rq))
-		return;
 	rq->route->handler(rq);
 	if (!rq->responded)
 		reply_problem_msg(rq, CF_EINTERNAL, "the handler sent no response");
@@ -369,11 +413,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!rq->responded && !rq->body_too_large &&
-		    buf_append(&rq->body, upload_data, *upload_data_size, NULL)) {
-			rq->body_too_large = true;
-			buf_free(&rq->body);
-		}
+		request_body(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -414,6 +454,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(rq->header_values[i]);
 	}
 	buf_free(&rq->body);
+	blob_abort(rq->blob); /* an upload the handler did not keep leaves nothing */
 	free(rq);
 	atomic_fetch_sub(&srv->in_flight, 1);
 }

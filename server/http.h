@@ -22,6 +22,7 @@
 struct server;
 struct route;
 struct db;
+struct blob_writer;
 
 #define HTTP_MAX_PARAMS 6
 #define HTTP_MAX_HEADERS 8
@@ -39,6 +40,7 @@ struct request {
 	char *param_values[HTTP_MAX_PARAMS];
 	int nparams;
 	struct buf body;
+	struct blob_writer *blob;   /* upload routes: the body, being stored */
 	bool body_too_large;
 	bool responded;
 	unsigned status;
@@ -77,6 +79,10 @@ cf_err request_json(struct request *rq, json_t **out, struct cf_error *err) CF_M
 /* The calling worker thread's database connection (opened on first use,
  * re-established after a failure). */
 cf_err request_db(struct request *rq, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Upload routes: hands the stored body to the handler, which commits or
+ * aborts it. NULL if there is none. */
+struct blob_writer *request_take_blob(struct request *rq);
 
 /* Adds a header to the response that will be sent (copied). */
 void reply_header(struct request *rq, const char *name, const char *value);

@@ -16,8 +16,9 @@ struct request;
 typedef void (*route_handler)(struct request *rq);
 
 enum route_body {
-	ROUTE_BODY_NONE,  /* a body is refused (413 beyond 0 bytes is not useful: ignored) */
-	ROUTE_BODY_JSON,  /* up to max-body bytes, buffered */
+	ROUTE_BODY_NONE,    /* any body is read and ignored (within max-body) */
+	ROUTE_BODY_JSON,    /* up to max-body bytes, buffered */
+	ROUTE_BODY_UPLOAD,  /* up to max-upload bytes, streamed to the blob store */
 };
 
 struct route {
@@ -27,6 +28,7 @@ struct route {
 	enum route_body body;
 	struct authz_policy access; /* who may call it: checked before the handler */
 	const char *summary;
+	route_handler precheck;     /* upload routes: may refuse before the body is read */
 };
 
 /* The table, for the server and for tests that walk every route. */

@@ -86,6 +86,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 
 	srv->cfg = cfg;
 	srv->runtime_conninfo = config_runtime_conninfo(cfg);
+	srv->blob_root = cf_asprintf("%s/blobs", cfg->data_dir);
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
 	throttle_init(cfg->auth_fail_limit);
@@ -113,6 +114,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	if (!srv->daemon) {
 		free(srv->runtime_conninfo);
 		srv->runtime_conninfo = NULL;
+		CF_FREE(srv->blob_root);
 		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (address in use?)",
 				    cfg->listen);
 	}
@@ -144,5 +146,6 @@ void server_stop(struct server *srv)
 	workerdb_close_all();
 	free(srv->runtime_conninfo);
 	srv->runtime_conninfo = NULL;
+	CF_FREE(srv->blob_root);
 	log_info("stopped");
 }

@@ -16,6 +16,7 @@ struct MHD_Daemon;
 struct server {
 	const struct config *cfg;
 	char *runtime_conninfo;
+	char *blob_root;         /* data_dir/blobs */
 	struct MHD_Daemon *daemon;
 	unsigned short port;     /* the bound port */
 	atomic_int in_flight;    /* requests begun and not completed */

@@ -164,4 +164,4 @@ conform_pg_database() {
 }
 
 # What tests/run.sh needs beyond the service's packages.
-CONFORM_TEST_PACKAGES="wrk"
+CONFORM_TEST_PACKAGES="wrk jq"

@@ -45,6 +45,27 @@ void route_acc_withdraw(struct request *rq);
 void route_bodies_list(struct request *rq);
 void route_body_get(struct request *rq);
 
+/* products.c */
+void route_product_create(struct request *rq);
+void route_product_list(struct request *rq);
+void route_product_get(struct request *rq);
+void route_product_update(struct request *rq);
+
+/* applications.c */
+void route_app_create(struct request *rq);
+void route_app_list(struct request *rq);
+void route_app_get(struct request *rq);
+void route_app_update(struct request *rq);
+void route_app_answer(struct request *rq);
+void route_app_action(struct request *rq);
+void route_app_verdicts(struct request *rq);
+void route_app_verdict_history(struct request *rq);
+void route_evidence_precheck(struct request *rq);
+void route_evidence_upload(struct request *rq);
+void route_evidence_list(struct request *rq);
+void route_evidence_get(struct request *rq);
+void route_evidence_delete(struct request *rq);
+
 /* audit.c */
 void route_audit_list(struct request *rq);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh: conformd against a bare libmicrohttpd server, measured
-# in one run with wrk on this machine, with the ratio printed. Starts its own
-# throwaway PostgreSQL. Figures, not pass/fail: the targets are printed
-# beside them.
+# tests/bench/run.sh: the benchmarks, in one run on this machine, each
+# printed with its target. Figures, not pass/fail. Starts its own throwaway
+# PostgreSQL.
+#   1. GET /v1/health against a bare libmicrohttpd server (wrk; the ratio);
+#   2. conformd's peak resident memory around a 64 MiB evidence upload.
 #
 #   tests/bench/run.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -38,6 +39,7 @@ sock=$(readlink -f "$tmp")/sock
 export CONFORM_DATABASE_OWNER_URL="host=$sock dbname=conform user=conform_owner"
 export CONFORM_DATABASE_URL="host=$sock dbname=conform user=conform_app"
 "$build/conformctl" db migrate >/dev/null
+"$build/conformctl" scheme import schemes/*.json >/dev/null 2>&1
 
 # wrk_rps URL: requests per second of a wrk run (all 2xx, or it fails).
 wrk_rps() {
@@ -71,6 +73,43 @@ wait_http "http://127.0.0.1:$port_conformd/v1/health"
 wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port_conformd/v1/health" >/dev/null
 health=$(wrk_rps "http://127.0.0.1:$port_conformd/v1/health")
 
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
+
+# 2. Memory of an evidence upload: a fresh conformd, a manufacturer with a
+# self-assessed application, then 64 MiB streamed to it. The peak resident
+# set size is reset just before (clear_refs 5), so the figure is the growth
+# the upload causes.
+CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir \
+	"$build/conformd" 2>"$tmp/conformd2.log" &
+pids+=($!)
+cpid=${pids[0]}
+base_url="http://127.0.0.1:$port_conformd"
+wait_http "$base_url/v1/health"
+admin=$("$build/conformctl" bootstrap --org-name Bench --country GB --email b@example.org \
+	--admin-name Bench --admin-email bench@example.org | awk '/^token:/ {print $2}')
+api() { # METHOD PATH TOKEN [JSON]
+	curl -fsS -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+		${4:+-d "$4"} "$base_url$2"
+}
+maker=$(api POST /v1/organisations "$admin" '{"kind":"manufacturer","name":"Bench Devices",
+	"country":"GB","contact":{"email":"m@example.org"},"vulnerability_disclosure":{"contact":
+	"security@example.org","policy_url":"https://example.org/vdp","response_days":5}}' | jq -r .id)
+user=$(api POST /v1/users "$admin" "{\"org_id\":\"$maker\",\"name\":\"Bench\",
+	\"email\":\"applicant@example.org\",\"roles\":[\"applicant\"]}" | jq -r .id)
+applicant=$(api POST "/v1/users/$user/tokens" "$admin" | jq -r .token)
+product=$(api POST /v1/products "$applicant" '{"name":"Bench","model":"B","hardware_version":"1",
+	"firmware_version":"1","support_end":"2031-01-01"}' | jq -r .id)
+app=$(api POST /v1/applications "$applicant" "{\"product_id\":\"$product\",\"scheme_id\":
+	\"dcms-cop\",\"scheme_version\":\"2018\",\"assessment_type\":\"self\"}" | jq -r .id)
+head -c 64M /dev/urandom >"$tmp/upload.bin"
+curl -fsS -o /dev/null "$base_url/v1/health"
+rss_before=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status")
+echo 5 >"/proc/$cpid/clear_refs"
+curl -fsS -o /dev/null -X POST -T "$tmp/upload.bin" -H "Authorization: Bearer $applicant" \
+	-H 'Content-Type: application/octet-stream' "$base_url/v1/applications/$app/evidence?name=big.bin"
+hwm_after=$(awk '/^VmHWM/ {print $2}' "/proc/$cpid/status")
+growth_kib=$((hwm_after - rss_before))
+
 printf '\n%-44s %12s %8s %8s\n' "endpoint" "requests/s" "ratio" "target"
 printf '%-44s %12.0f %8s %8s\n' "baseline: bare libmicrohttpd" "$base" "1.00" ""
 printf '%-44s %12.0f %8.2f %8s\n' "conformd GET /v1/health" "$health" \
@@ -78,3 +117,7 @@ printf '%-44s %12.0f %8.2f %8s\n' "conformd GET /v1/health" "$health" \
 echo
 echo "($threads server threads, wrk -t2 -c$conns -d${duration}s, $(nproc) CPUs shared by server and wrk;"
 echo " conformd writes its access log to a file, as in production)"
+printf '\n%-44s %12s %8s\n' "memory" "growth" "target"
+printf '%-44s %9.1f MiB %8s\n' "64 MiB evidence upload: peak RSS growth" \
+	"$(awk -v k="$growth_kib" 'BEGIN{print k/1024}')" "<16 MiB"
+printf '%-44s %9.1f MiB\n' "  (resident before the upload)" "$(awk -v k="$rss_before" 'BEGIN{print k/1024}')"

@@ -5,7 +5,12 @@
  * stops covering from T and covers again when reinstated; failed
  * authentications are throttled per address.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -527,6 +532,52 @@ START_TEST(failed_authentications_are_throttled_per_address)
 }
 END_TEST
 
+/* SIGTERM while a request is half received: conformd stops accepting, lets
+ * the request finish, answers it, and exits 0. */
+START_TEST(sigterm_lets_in_flight_requests_finish)
+{
+	struct testsrv other;
+	testsrv_start(&other, &w.db, NULL);
+	const char *body = "{\"kind\":\"assessment_body\",\"name\":\"Late Lab\",\"country\":\"FR\","
+			   "\"contact\":{\"email\":\"late@example.org\"}}";
+	size_t len = strlen(body);
+	char head[512];
+	int hl = snprintf(head, sizeof head,
+			  "POST /v1/organisations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+			  "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			  w.admin.token, len);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(other.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(send(fd, head, (size_t)hl, 0), hl);
+	ck_assert_int_eq(send(fd, body, 10, 0), 10);
+	usleep(200000);
+	ck_assert_int_eq(kill(other.pid, SIGTERM), 0);
+	usleep(300000);
+	/* still running: the request is in flight */
+	int status = 0;
+	ck_assert_int_eq(waitpid(other.pid, &status, WNOHANG), 0);
+	/* new connections are refused meanwhile */
+	int fd2 = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ne(connect(fd2, (struct sockaddr *)&a, sizeof a), 0);
+	close(fd2);
+	ck_assert_int_eq(send(fd, body + 10, len - 10, 0), (ssize_t)(len - 10));
+	char reply[4096];
+	size_t got = 0;
+	ssize_t r;
+	while ((r = recv(fd, reply + got, sizeof reply - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	reply[got] = '\0';
+	close(fd);
+	ck_assert_msg(strncmp(reply, "HTTP/1.1 201", 12) == 0, "reply: %.200s", reply);
+	ck_assert_int_eq(waitpid(other.pid, &status, 0), other.pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	other.pid = 0;
+	testsrv_stop(&other);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parties");
@@ -541,6 +592,7 @@ int main(void)
 	tcase_add_test(tc, withdrawal_is_final);
 	tcase_add_test(tc, no_token_in_clear_in_logs_or_database);
 	tcase_add_test(tc, failed_authentications_are_throttled_per_address);
+	tcase_add_test(tc, sigterm_lets_in_flight_requests_finish);
 	tcase_add_test(tc, audit_trail_lists_and_verifies_and_names_a_tampered_record);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);

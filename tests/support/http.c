@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,9 +37,13 @@ int http_try(struct http_resp *r, const char *method, const char *url, const cha
 	buf_init(&hb, 1 << 20);
 	CURL *c = curl_easy_init();
 	struct curl_slist *hl = NULL;
-	for (const char *const *h = headers; h && *h; h++)
+	bool expect = false;
+	for (const char *const *h = headers; h && *h; h++) {
 		hl = curl_slist_append(hl, *h);
-	hl = curl_slist_append(hl, "Expect:");
+		expect = expect || strncasecmp(*h, "Expect:", 7) == 0;
+	}
+	if (!expect)
+		hl = curl_slist_append(hl, "Expect:"); /* no 100-continue unless asked */
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "HEAD") == 0)

@@ -156,3 +156,106 @@ void world_destroy(struct world *w)
 	json_decref(w->secrets);
 	w->secrets = NULL;
 }
+
+const char *world_product(struct world *w)
+{
+	static char product[37];
+	static const struct world *made_for;
+	if (made_for == w && product[0])
+		return product;
+	json_t *b = json_loads("{\"name\":\"Acme Smart Plug\",\"model\":\"SP-1\","
+			       "\"hardware_version\":\"1.0\",\"firmware_version\":\"1.0.3\","
+			       "\"support_end\":\"2031-06-30\"}", 0, NULL);
+	json_t *p = testsrv_api_ok(&w->srv, "POST", "/v1/products", w->applicant.token, b, 201);
+	snprintf(product, sizeof product, "%s", json_string_value(json_object_get(p, "id")));
+	made_for = w;
+	json_decref(p);
+	json_decref(b);
+	return product;
+}
+
+void world_etag(struct world *w, const char *id, char out[24])
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/applications/%s", id);
+	json_t *a = testsrv_api_ok(&w->srv, "GET", path, w->applicant.token, NULL, 200);
+	snprintf(out, 24, "%s", json_string_value(json_object_get(a, "etag")));
+	json_decref(a);
+}
+
+json_t *world_act(struct world *w, const char *id, const struct actor *who, const char *action,
+		  const char *body_text, long expect)
+{
+	char path[160], etag[24], auth[96], im[64];
+	world_etag(w, id, etag);
+	snprintf(path, sizeof path, "/v1/applications/%s/actions/%s", id, action);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", who->token);
+	snprintf(im, sizeof im, "If-Match: %s", etag);
+	const char *headers[] = { auth, im, "Content-Type: application/json", NULL };
+	struct http_resp r;
+	testsrv_req(&w->srv, &r, "POST", path, headers, body_text ? body_text : "{}");
+	ck_assert_msg(r.status == expect, "%s %s: %ld, expected %ld: %.300s", action, id, r.status,
+		      expect, r.body);
+	json_t *j = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	http_resp_free(&r);
+	return j;
+}
+
+static void world_verdicts(struct world *w, const char *id, const char *verdict)
+{
+	char body[2048] = "{\"verdicts\":[";
+	size_t n = strlen(body);
+	for (int i = 1; i <= 13; i++)
+		n += (size_t)snprintf(body + n, sizeof body - n,
+				      "%s{\"ref\":\"DCMS-%d\",\"verdict\":\"%s\",\"comment\":\"seen\"}",
+				      i > 1 ? "," : "", i, verdict);
+	snprintf(body + n, sizeof body - n, "]}");
+	json_t *b = json_loads(body, 0, NULL);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/applications/%s/verdicts", id);
+	json_decref(testsrv_api_ok(&w->srv, "POST", path, w->assessor.token, b, 200));
+	json_decref(b);
+}
+
+void world_application(struct world *w, const char *state, char id[37])
+{
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "product_id",
+			      world_product(w), "scheme_id", "dcms-cop", "scheme_version", "2018",
+			      "assessment_type", "third-party", "body_id", w->certifier.org, "owners",
+			      "Software", "Firmware lead", "Hardware", "Hardware lead", "Policy", "CISO",
+			      "Process", "PSIRT");
+	json_t *a = testsrv_api_ok(&w->srv, "POST", "/v1/applications", w->applicant.token, b, 201);
+	snprintf(id, 37, "%s", json_string_value(json_object_get(a, "id")));
+	json_decref(a);
+	json_decref(b);
+	if (strcmp(state, "draft") == 0)
+		return;
+	if (strcmp(state, "withdrawn") == 0) {
+		json_decref(world_act(w, id, &w->applicant, "withdraw", NULL, 200));
+		return;
+	}
+	json_t *ans = json_loads("{\"statement\":\"compliant\",\"text\":\"as documented\"}", 0, NULL);
+	for (int i = 1; i <= 13; i++) {
+		char path[160];
+		snprintf(path, sizeof path, "/v1/applications/%s/answers/DCMS-%d", id, i);
+		json_decref(testsrv_api_ok(&w->srv, "PUT", path, w->applicant.token, ans, 200));
+	}
+	json_decref(ans);
+	json_decref(world_act(w, id, &w->applicant, "submit", NULL, 200));
+	if (strcmp(state, "submitted") == 0)
+		return;
+	json_decref(world_act(w, id, &w->assessor, "take", NULL, 200));
+	if (strcmp(state, "in_evaluation") == 0)
+		return;
+	if (strcmp(state, "info_requested") == 0) {
+		world_verdicts(w, id, "info_needed");
+		json_decref(world_act(w, id, &w->assessor, "request-info", NULL, 200));
+		return;
+	}
+	world_verdicts(w, id, "pass");
+	json_decref(world_act(w, id, &w->assessor, "complete", NULL, 200));
+	if (strcmp(state, "evaluated") == 0)
+		return;
+	json_decref(world_act(w, id, &w->certifier, "decide",
+			      "{\"decision\":\"approve\",\"rationale\":\"all passed\"}", 200));
+}

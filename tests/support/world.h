@@ -46,4 +46,22 @@ void world_org(struct world *w, const char *kind, const char *name, char out[37]
 void world_accredit(struct world *w, const char *body_org, const char *scheme, int max_class,
 		    char out[37]);
 
+/* A product of the applicant's organisation (made once, then reused). */
+const char *world_product(struct world *w);
+
+/*
+ * A DCMS third-party application of the applicant to the certifier's body,
+ * moved to state (draft, submitted, in_evaluation, info_requested,
+ * evaluated, decided or withdrawn) by the people of the world: taken and
+ * evaluated by assessor, decided (approved) by certifier.
+ */
+void world_application(struct world *w, const char *state, char id[37]);
+
+/* The application's current ETag. */
+void world_etag(struct world *w, const char *id, char out[24]);
+
+/* Takes an action with the current ETag; asserts the status. */
+json_t *world_act(struct world *w, const char *id, const struct actor *who, const char *action,
+		  const char *body_text, long expect);
+
 #endif

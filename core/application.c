@@ -1,0 +1,1043 @@
+/*
+ * application: applications, answers and the transition table (see
+ * application.h).
+ */
+#include "application.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accreditation.h"
+#include "audit.h"
+#include "catalog.h"
+#include "decision.h"
+#include "jsonx.h"
+#include "mem.h"
+#include "scheme.h"
+
+static const char *const states[] = { "draft", "submitted", "in_evaluation", "info_requested",
+				      "evaluated", "decided", "withdrawn" };
+
+static const struct app_transition transitions[] = {
+	{ "submit", "draft", "submitted", ROLE_APPLICANT, APP_THIRD_PARTY },
+	{ "declare", "draft", "decided", ROLE_APPLICANT, APP_SELF },
+	{ "take", "submitted", "in_evaluation", ROLE_ASSESSOR, APP_THIRD_PARTY },
+	{ "request-info", "in_evaluation", "info_requested", ROLE_ASSESSOR, APP_THIRD_PARTY },
+	{ "resubmit", "info_requested", "in_evaluation", ROLE_APPLICANT, APP_THIRD_PARTY },
+	{ "complete", "in_evaluation", "evaluated", ROLE_ASSESSOR, APP_THIRD_PARTY },
+	{ "decide", "evaluated", "decided", ROLE_CERTIFIER, APP_THIRD_PARTY },
+	{ "withdraw", "draft", "withdrawn", ROLE_APPLICANT, APP_ANY },
+	{ "withdraw", "submitted", "withdrawn", ROLE_APPLICANT, APP_ANY },
+	{ "withdraw", "in_evaluation", "withdrawn", ROLE_APPLICANT, APP_ANY },
+	{ "withdraw", "info_requested", "withdrawn", ROLE_APPLICANT, APP_ANY },
+	{ "withdraw", "evaluated", "withdrawn", ROLE_APPLICANT, APP_ANY },
+};
+
+const struct app_transition *application_transitions(size_t *n)
+{
+	*n = sizeof transitions / sizeof transitions[0];
+	return transitions;
+}
+
+const char *const *application_states(size_t *n)
+{
+	*n = sizeof states / sizeof states[0];
+	return states;
+}
+
+void application_etag(int version, char out[24])
+{
+	snprintf(out, 24, "\"%d\"", version);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+#define APP_COLUMNS                                                                            \
+	"a.id, a.number, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class," \
+	" a.assessment_type, coalesce(a.body_id::text, ''), a.state, a.version,"                 \
+	" coalesce(a.assessor_id::text, ''), a.submitted_at IS NOT NULL"
+
+static void row_from(const PGresult *res, int i, struct application_row *a)
+{
+	snprintf(a->id, sizeof a->id, "%s", db_value(res, i, 0));
+	a->number = db_value_ll(res, i, 1);
+	snprintf(a->product_id, sizeof a->product_id, "%s", db_value(res, i, 2));
+	snprintf(a->manufacturer_id, sizeof a->manufacturer_id, "%s", db_value(res, i, 3));
+	snprintf(a->scheme_id, sizeof a->scheme_id, "%s", db_value(res, i, 4));
+	snprintf(a->scheme_version, sizeof a->scheme_version, "%s", db_value(res, i, 5));
+	a->class_number = (int)db_value_ll(res, i, 6);
+	snprintf(a->assessment_type, sizeof a->assessment_type, "%s", db_value(res, i, 7));
+	snprintf(a->body_id, sizeof a->body_id, "%s", db_value(res, i, 8));
+	snprintf(a->state, sizeof a->state, "%s", db_value(res, i, 9));
+	a->version = (int)db_value_ll(res, i, 10);
+	snprintf(a->assessor_id, sizeof a->assessor_id, "%s", db_value(res, i, 11));
+	a->submitted = db_value_bool(res, i, 12);
+}
+
+cf_err application_load(struct db *db, const char *id, bool lock, struct application_row *out,
+			struct cf_error *err)
+{
+	if (!party_is_uuid(id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", id);
+	const char *p[] = { id };
+	PGresult *res = NULL;
+	cf_err e = lock ? db_query_hot(db, &res, err,
+				       "SELECT " APP_COLUMNS " FROM application a WHERE a.id = $1 FOR UPDATE",
+				       1, p)
+			: db_query_hot(db, &res, err,
+				       "SELECT " APP_COLUMNS " FROM application a WHERE a.id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		row_from(res, 0, out);
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %s", id);
+	PQclear(res);
+	return e;
+}
+
+cf_err application_parties(struct db *db, const char *id, char manufacturer[37], char body[37],
+			   bool named, struct cf_error *err)
+{
+	struct application_row a;
+	cf_err e = application_load(db, id, false, &a, err);
+	if (e)
+		return e;
+	snprintf(manufacturer, 37, "%s", a.manufacturer_id);
+	snprintf(body, 37, "%s", a.submitted || named ? a.body_id : "");
+	return CF_OK;
+}
+
+static cf_err audit_app(struct db *db, const struct principal *p, const char *action,
+			const struct application_row *a, json_t *details, struct cf_error *err)
+{
+	struct audit_actor actor = party_actor(p);
+	json_object_set_new(details, "number", json_integer(a->number));
+	cf_err e = audit_append(db, &actor, action, "application", a->id, details, err);
+	json_decref(details);
+	return e;
+}
+
+static cf_err add_event(struct db *db, const struct application_row *a, const struct principal *p,
+			const char *action, const char *from, const char *to, const char *message,
+			struct cf_error *err)
+{
+	const char *params[] = { a->id, action, from, to, p->user_id, message };
+	return db_query_hot(db, NULL, err,
+		"INSERT INTO application_event (application_id, seq, action, from_state, to_state,"
+		" actor_id, message) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6"
+		" FROM application_event WHERE application_id = $1", 6, params);
+}
+
+/* ---- owners ---- */
+
+/* owners must be an object of secondary keyword -> a person or role. */
+static cf_err owners_validate(struct db *db, const char *scheme, const char *version,
+			      const json_t *owners, struct cf_error *err)
+{
+	if (!json_is_object(owners))
+		return cf_error_set(err, CF_EINVAL, "/owners",
+				    "/owners must map keywords to a person or role");
+	const char *p[] = { scheme, version };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT keywords::text FROM scheme_version WHERE scheme_id = $1 AND version = $2", 2, p);
+	if (e)
+		return e;
+	json_t *vocab = json_loads(db_value(res, 0, 0), 0, NULL);
+	PQclear(res);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)(uintptr_t)owners, key, v) {
+		bool known = false;
+		size_t i, k;
+		json_t *prim, *sec;
+		json_array_foreach(json_object_get(vocab, "primary"), i, prim)
+			json_array_foreach(json_object_get(prim, "secondary"), k, sec)
+				known = known || strcmp(json_string_value(sec), key) == 0;
+		char ptr[128] = "/owners";
+		jsonx_pointer_push(ptr, sizeof ptr, key);
+		const char *text;
+		if (!known)
+			e = cf_error_set(err, CF_EINVAL, ptr, "'%.40s' is not a keyword of %s@%s", key,
+					 scheme, version);
+		else
+			e = jsonx_get_text(owners, "/owners", key, true, 200, &text, err);
+		if (e)
+			break;
+	}
+	json_decref(vocab);
+	return e;
+}
+
+/* ---- create ---- */
+
+struct create_job {
+	const struct principal *p;
+	const char *product, *scheme, *version, *type, *body;
+	const char *levels[3];
+	int class_number;
+	char *owners;
+	json_t **out;
+	char id[37];
+};
+
+static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct create_job *j = arg;
+	char cls[24];
+	snprintf(cls, sizeof cls, "%d", j->class_number);
+	const char *params[] = { j->product, j->p->org_id, j->scheme, j->version, j->levels[0],
+				 j->levels[1], j->levels[2], cls, j->type, j->body, j->owners,
+				 j->p->user_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id,"
+		" scheme_version, confidentiality, integrity, availability, class, assessment_type,"
+		" body_id, owners, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" RETURNING *) SELECT " APP_COLUMNS " FROM a", 12, params);
+	if (e)
+		return e;
+	struct application_row a;
+	row_from(res, 0, &a);
+	PQclear(res);
+	snprintf(j->id, sizeof j->id, "%s", a.id);
+	e = add_event(db, &a, j->p, "create", NULL, "draft", NULL, err);
+	if (!e)
+		e = audit_app(db, j->p, "application.create", &a,
+			      json_pack("{s:s,s:s,s:i,s:s}", "product_id", j->product, "scheme",
+					j->scheme, "class", j->class_number, "assessment_type", j->type),
+			      err);
+	return e;
+}
+
+cf_err application_create(struct db *db, const struct principal *p, const json_t *body,
+			  json_t **out, struct cf_error *err)
+{
+	static const char *const keys[] = { "product_id", "scheme_id", "scheme_version",
+					    "confidentiality", "integrity", "availability", "class",
+					    "assessment_type", "body_id", "owners", NULL };
+	static const char *const level_keys[] = { "confidentiality", "integrity", "availability" };
+	*out = NULL;
+	struct create_job j = { .p = p, .out = out };
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "product_id", true, 36, &j.product, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "scheme_id", true, 64, &j.scheme, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "scheme_version", true, 40, &j.version, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "assessment_type", true, 16, &j.type, err);
+	for (int i = 0; i < 3 && !e; i++)
+		e = jsonx_get_text(body, "", level_keys[i], false, 8, &j.levels[i], err);
+	if (e)
+		return e;
+	if (strcmp(j.type, "self") != 0 && strcmp(j.type, "third-party") != 0)
+		return cf_error_set(err, CF_EINVAL, "/assessment_type",
+				    "/assessment_type must be self or third-party");
+	bool third = strcmp(j.type, "third-party") == 0;
+	e = jsonx_get_text(body, "", "body_id", third, 36, &j.body, err);
+	if (e)
+		return e;
+	if (!third && j.body)
+		return cf_error_set(err, CF_EINVAL, "/body_id", "a self declaration has no assessment body");
+	if (!party_is_uuid(j.product))
+		return cf_error_set(err, CF_EINVAL, "/product_id", "/product_id must be a product id");
+	if (j.body && !party_is_uuid(j.body))
+		return cf_error_set(err, CF_EINVAL, "/body_id", "/body_id must be an organisation id");
+
+	/* the product is the caller's; the body an assessment body */
+	const char *pp[] = { j.product, p->org_id, j.body };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT EXISTS (SELECT 1 FROM product WHERE id = $1 AND manufacturer_id = $2),"
+		" $3::uuid IS NULL OR EXISTS (SELECT 1 FROM organisation WHERE id = $3"
+		" AND kind = 'assessment_body')", 3, pp);
+	if (e)
+		return e;
+	bool product_ok = db_value_bool(res, 0, 0), body_ok = db_value_bool(res, 0, 1);
+	PQclear(res);
+	if (!product_ok)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/product_id",
+				    "your organisation has no product %s", j.product);
+	if (!body_ok)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/body_id", "%s is not an assessment body",
+				    j.body);
+
+	/* the class: derived from the objectives, or explicit for a scheme without classes */
+	json_t *version = NULL;
+	e = catalog_version(db, j.scheme, j.version, &version, err);
+	if (e == CF_ENOTFOUND)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/scheme_version",
+				    "there is no scheme %.64s version %.40s", j.scheme, j.version);
+	if (e)
+		return e;
+	if (strcmp(jsonx_str(version, "version"), j.version) != 0) {
+		json_decref(version);
+		return cf_error_set(err, CF_EINVAL, "/scheme_version", "give the version itself, not %s",
+				    j.version);
+	}
+	bool implicit = json_is_true(json_object_get(version, "implicit_class"));
+	json_decref(version);
+	int given = (j.levels[0] != NULL) + (j.levels[1] != NULL) + (j.levels[2] != NULL);
+	long long cls = 0;
+	bool has_class = false;
+	e = jsonx_get_int(body, "", "class", false, 0, 9, &cls, &has_class, err);
+	if (e)
+		return e;
+	if (given != 0 && given != 3)
+		return cf_error_set(err, CF_EINVAL, "/confidentiality",
+				    "confidentiality, integrity and availability go together");
+	if (given == 3) {
+		enum scheme_level lv[3];
+		for (int i = 0; i < 3; i++) {
+			e = scheme_level_parse(j.levels[i], &lv[i], err);
+			if (e) {
+				snprintf(err->pointer, sizeof err->pointer, "/%s", level_keys[i]);
+				return e;
+			}
+		}
+		e = catalog_derive_class(db, j.scheme, j.version, lv[0], lv[1], lv[2], &j.class_number, err);
+		if (e)
+			return e;
+		if (has_class && cls != j.class_number)
+			return cf_error_set(err, CF_EINVAL, "/class",
+					    "the security objectives give class %d, not %lld", j.class_number,
+					    cls);
+	} else if (implicit) {
+		if (has_class && cls != 0)
+			return cf_error_set(err, CF_EINVAL, "/class", "%s@%s has only class 0", j.scheme,
+					    j.version);
+		j.class_number = 0;
+	} else {
+		return cf_error_set(err, CF_EINVAL, "/confidentiality",
+				    "%s@%s has compliance classes: declare confidentiality, integrity "
+				    "and availability (basic, medium or high)", j.scheme, j.version);
+	}
+	json_t *owners = json_object_get(body, "owners");
+	if (owners) {
+		e = owners_validate(db, j.scheme, j.version, owners, err);
+		if (e)
+			return e;
+	}
+	j.owners = json_dumps(owners ? owners : json_object(), JSON_COMPACT);
+	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
+	free(j.owners);
+	if (!e)
+		e = application_get(db, j.id, out, err);
+	return e;
+}
+
+/* ---- If-Match ---- */
+
+static cf_err check_if_match(const char *if_match, int version, struct cf_error *err)
+{
+	if (!if_match)
+		return cf_error_set(err, CF_EPRECOND_REQ, NULL,
+				    "send If-Match with the application's ETag (from GET): changes "
+				    "are made to the version you have seen");
+	char etag[24];
+	application_etag(version, etag);
+	char weak[28];
+	snprintf(weak, sizeof weak, "W/%s", etag);
+	if (strcmp(if_match, etag) == 0 || strcmp(if_match, weak) == 0 || strcmp(if_match, "*") == 0)
+		return CF_OK;
+	return cf_error_set(err, CF_EPRECONDITION, NULL,
+			    "the application has changed since you read it (it is now at %s); read it "
+			    "again", etag);
+}
+
+/* ---- update ---- */
+
+struct update_job {
+	const struct principal *p;
+	const char *id, *if_match, *body_id;
+	char *owners;
+	bool has_body;
+};
+
+static cf_err update_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct update_job *j = arg;
+	struct application_row a;
+	cf_err e = application_load(db, j->id, true, &a, err);
+	if (e)
+		return e;
+	if (strcmp(a.manufacturer_id, j->p->org_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the application is not your organisation's");
+	e = check_if_match(j->if_match, a.version, err);
+	if (e)
+		return e;
+	bool draft = strcmp(a.state, "draft") == 0;
+	if (!draft && !(strcmp(a.state, "info_requested") == 0 && !j->has_body))
+		return cf_error_set(err, CF_ESTATE, NULL,
+				    "an application in state %s cannot be changed that way", a.state);
+	if (j->has_body && strcmp(a.assessment_type, "self") == 0)
+		return cf_error_set(err, CF_EINVAL, "/body_id", "a self declaration has no assessment body");
+	const char *params[] = { j->id, j->owners, j->has_body ? j->body_id : NULL };
+	e = db_query_hot(db, NULL, err,
+		"UPDATE application SET owners = coalesce($2::json, owners),"
+		" body_id = coalesce($3::uuid, body_id), version = version + 1, updated_at = now()"
+		" WHERE id = $1", 3, params);
+	if (!e)
+		e = audit_app(db, j->p, "application.update", &a,
+			      json_pack("{s:b,s:b}", "owners", j->owners != NULL, "body", j->has_body), err);
+	return e;
+}
+
+cf_err application_update(struct db *db, const struct principal *p, const char *id,
+			  const char *if_match, const json_t *body, json_t **out,
+			  struct cf_error *err)
+{
+	static const char *const keys[] = { "owners", "body_id", NULL };
+	*out = NULL;
+	struct application_row a;
+	struct update_job j = { p, id, if_match, NULL, NULL, false };
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = application_load(db, id, false, &a, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "body_id", false, 36, &j.body_id, err);
+	if (e)
+		return e;
+	if (j.body_id) {
+		j.has_body = true;
+		const char *pp[] = { j.body_id };
+		PGresult *res = NULL;
+		bool ok = party_is_uuid(j.body_id);
+		if (ok) {
+			e = db_query_hot(db, &res, err,
+				"SELECT 1 FROM organisation WHERE id = $1 AND kind = 'assessment_body'", 1, pp);
+			if (e)
+				return e;
+			ok = PQntuples(res) == 1;
+			PQclear(res);
+		}
+		if (!ok)
+			return cf_error_set(err, CF_EUNPROCESSABLE, "/body_id", "%.40s is not an assessment body",
+					    j.body_id);
+	}
+	json_t *owners = json_object_get(body, "owners");
+	if (owners) {
+		e = owners_validate(db, a.scheme_id, a.scheme_version, owners, err);
+		if (e)
+			return e;
+		j.owners = json_dumps(owners, JSON_COMPACT);
+	}
+	e = db_transaction(db, DB_READ_COMMITTED, update_tx, &j, err);
+	free(j.owners);
+	if (!e)
+		e = application_get(db, id, out, err);
+	return e;
+}
+
+/* ---- answers ---- */
+
+struct answer_job {
+	const struct principal *p;
+	const char *id, *ref, *statement, *text, *justification;
+};
+
+static cf_err answer_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct answer_job *j = arg;
+	struct application_row a;
+	cf_err e = application_load(db, j->id, true, &a, err);
+	if (e)
+		return e;
+	if (strcmp(a.manufacturer_id, j->p->org_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the application is not your organisation's");
+	if (strcmp(a.state, "draft") != 0 && strcmp(a.state, "info_requested") != 0) {
+		cf_error_set(err, CF_ESTATE, NULL,
+			     "answers change while the application is a draft or information is "
+			     "requested; it is %s", a.state);
+		char extra[64];
+		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", a.state);
+		cf_error_set_extra(err, extra);
+		return CF_ESTATE;
+	}
+	const char *rp[] = { a.scheme_id, a.scheme_version, j->ref };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT 1 FROM requirement WHERE scheme_id = $1 AND version = $2 AND ref = $3", 3, rp);
+	if (e)
+		return e;
+	bool known = PQntuples(res) == 1;
+	PQclear(res);
+	if (!known)
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "%s@%s has no requirement %s", a.scheme_id,
+				    a.scheme_version, j->ref);
+	const char *params[] = { j->id, j->ref, j->statement, j->text, j->justification, j->p->user_id };
+	e = db_query_hot(db, NULL, err,
+		"INSERT INTO application_answer (application_id, ref, statement, text, justification,"
+		" answered_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (application_id, ref) DO"
+		" UPDATE SET statement = $3, text = $4, justification = $5, answered_by = $6,"
+		" answered_at = now()", 6, params);
+	if (!e) {
+		const char *vp[] = { j->id };
+		e = db_query_hot(db, NULL, err,
+			"UPDATE application SET version = version + 1, updated_at = now() WHERE id = $1",
+			1, vp);
+	}
+	if (!e)
+		e = audit_app(db, j->p, "application.answer", &a,
+			      json_pack("{s:s,s:s}", "ref", j->ref, "statement", j->statement), err);
+	return e;
+}
+
+cf_err application_answer(struct db *db, const struct principal *p, const char *id, const char *ref,
+			  const json_t *body, json_t **out, struct cf_error *err)
+{
+	static const char *const keys[] = { "statement", "text", "justification", NULL };
+	*out = NULL;
+	struct answer_job j = { p, id, ref, NULL, NULL, NULL };
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "statement", true, 20, &j.statement, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "text", true, 20000, &j.text, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "justification", false, 20000, &j.justification, err);
+	if (e)
+		return e;
+	if (strcmp(j.statement, "compliant") != 0 && strcmp(j.statement, "not_applicable") != 0 &&
+	    strcmp(j.statement, "not_compliant") != 0)
+		return cf_error_set(err, CF_EINVAL, "/statement",
+				    "/statement must be compliant, not_applicable or not_compliant");
+	if (strcmp(j.statement, "not_applicable") == 0 && !j.justification)
+		return cf_error_set(err, CF_EINVAL, "/justification",
+				    "not applicable needs a justification");
+	e = db_transaction(db, DB_READ_COMMITTED, answer_tx, &j, err);
+	if (!e)
+		e = application_get(db, id, out, err);
+	return e;
+}
+
+/* ---- checks of the transitions ---- */
+
+/* Mandatory refs of the application's class that fail pred (a SQL
+ * condition on answer a and current verdict v), listed in *list. */
+static cf_err mandatory_where(struct db *db, const struct application_row *a, const char *sql,
+			      char *list, size_t size, int *count, struct cf_error *err)
+{
+	char cls[24];
+	snprintf(cls, sizeof cls, "%d", a->class_number);
+	const char *p[] = { a->id, a->scheme_id, a->scheme_version, cls };
+	PGresult *res = NULL;
+	cf_err e = db_query(db, &res, err, sql, 4, p);
+	if (e)
+		return e;
+	*count = PQntuples(res);
+	size_t used = 0;
+	list[0] = '\0';
+	for (int i = 0; i < *count && used + 40 < size; i++)
+		used += (size_t)snprintf(list + used, size - used, "%s%s", i ? ", " : "", db_value(res, i, 0));
+	PQclear(res);
+	return CF_OK;
+}
+
+#define MANDATORY_SQL(cond)                                                                    \
+	"SELECT r.ref FROM requirement r LEFT JOIN application_answer a"                         \
+	" ON a.application_id = $1 AND a.ref = r.ref"                                            \
+	" LEFT JOIN LATERAL (SELECT v.verdict FROM review_verdict v WHERE v.application_id = $1" \
+	" AND v.ref = r.ref ORDER BY v.id DESC LIMIT 1) v ON true"                               \
+	" WHERE r.scheme_id = $2 AND r.version = $3 AND r.mandatory_from_class <= $4::integer"   \
+	" AND (" cond ") ORDER BY r.position"
+
+static cf_err require_none(struct db *db, const struct application_row *a, const char *sql,
+			   const char *what, struct cf_error *err)
+{
+	char list[512];
+	int n = 0;
+	cf_err e = mandatory_where(db, a, sql, list, sizeof list, &n, err);
+	if (e)
+		return e;
+	if (n)
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL, "%d mandatory requirement%s %s: %s", n,
+				    n == 1 ? "" : "s", what, list);
+	return CF_OK;
+}
+
+/* Owners for every keyword group with a mandatory requirement. */
+static cf_err require_owners(struct db *db, const struct application_row *a, struct cf_error *err)
+{
+	char cls[24];
+	snprintf(cls, sizeof cls, "%d", a->class_number);
+	const char *p[] = { a->id, a->scheme_id, a->scheme_version, cls };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT DISTINCT unnest(r.secondary_keywords) k"
+		" FROM requirement r WHERE r.scheme_id = $2 AND r.version = $3"
+		" AND r.mandatory_from_class <= $4::integer) ks WHERE NOT EXISTS (SELECT 1 FROM"
+		" application x, json_each_text(x.owners) o WHERE x.id = $1 AND o.key = ks.k"
+		" AND length(trim(o.value)) > 0)", 4, p);
+	if (e)
+		return e;
+	const char *missing = db_value(res, 0, 0);
+	if (missing)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/owners",
+				 "give an owner (a person or role) for each keyword group; missing: %s",
+				 missing);
+	PQclear(res);
+	return e;
+}
+
+static cf_err snapshot_product(struct db *db, const struct application_row *a, struct cf_error *err)
+{
+	const char *p[] = { a->id };
+	cf_err e = db_query_hot(db, NULL, err,
+		"UPDATE application x SET product_snapshot = json_build_object('id', p.id, 'name', p.name,"
+		" 'model', p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
+		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
+		" 'gtin', p.gtin, 'support_end', p.support_end) FROM product p"
+		" WHERE x.id = $1 AND p.id = x.product_id", 1, p);
+	if (e)
+		return e;
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT p.support_end > current_date FROM application x JOIN product p"
+		" ON p.id = x.product_id WHERE x.id = $1", 1, p);
+	if (e)
+		return e;
+	bool supported = db_value_bool(res, 0, 0);
+	PQclear(res);
+	if (!supported)
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				    "the product's security support period has ended");
+	return CF_OK;
+}
+
+static cf_err check_submit(struct db *db, const struct application_row *a, struct cf_error *err)
+{
+	cf_err e = require_none(db, a, MANDATORY_SQL("a.ref IS NULL"), "have no answer", err);
+	if (!e)
+		e = require_owners(db, a, err);
+	if (!e)
+		e = snapshot_product(db, a, err);
+	if (e)
+		return e;
+	bool covered = false;
+	e = accreditation_covers(db, a->body_id, a->scheme_id, a->scheme_version, a->class_number, NULL,
+				 &covered, err);
+	if (e)
+		return e;
+	if (!covered)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/body_id",
+				    "the chosen body is not accredited for %s@%s at class %d now: "
+				    "choose an accredited body (GET /v1/bodies)",
+				    a->scheme_id, a->scheme_version, a->class_number);
+	return CF_OK;
+}
+
+static cf_err check_assessor(const struct application_row *a, const struct principal *p,
+			     struct cf_error *err)
+{
+	if (strcmp(a->assessor_id, p->user_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "only the assessor who took the application evaluates it");
+	return CF_OK;
+}
+
+/* ---- act ---- */
+
+struct act_job {
+	const struct principal *p;
+	const char *id, *action, *if_match;
+	const json_t *body;
+};
+
+static json_t *allowed_from(const char *state, const char *type)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
+		const struct app_transition *t = &transitions[i];
+		bool kind_ok = t->kind == APP_ANY ||
+			       (t->kind == APP_SELF) == (strcmp(type, "self") == 0);
+		if (strcmp(t->from, state) == 0 && kind_ok)
+			json_array_append_new(list, json_string(t->action));
+	}
+	return list;
+}
+
+static cf_err refuse_state(const struct application_row *a, const char *action, struct cf_error *err)
+{
+	json_t *allowed = allowed_from(a->state, a->assessment_type);
+	json_t *extra = json_pack("{s:s,s:o}", "state", a->state, "allowed_actions", allowed);
+	char *text = json_dumps(extra, JSON_COMPACT);
+	char *list = json_dumps(allowed, JSON_COMPACT);
+	json_decref(extra);
+	cf_error_set(err, CF_ESTATE, NULL,
+		     "cannot %s a%s application in state %s; allowed: %s", action,
+		     strcmp(a->assessment_type, "self") == 0 ? " self-declared" : "", a->state, list);
+	cf_error_set_extra(err, text);
+	free(text);
+	free(list);
+	return CF_ESTATE;
+}
+
+static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct act_job *j = arg;
+	const struct principal *p = j->p;
+	struct application_row a;
+	cf_err e = application_load(db, j->id, true, &a, err);
+	if (e)
+		return e;
+
+	/* the action exists, and the caller holds its role for this application */
+	const struct app_transition *any = NULL, *t = NULL;
+	bool self_type = strcmp(a.assessment_type, "self") == 0;
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
+		const struct app_transition *x = &transitions[i];
+		if (strcmp(x->action, j->action) != 0)
+			continue;
+		any = x;
+		bool kind_ok = x->kind == APP_ANY || (x->kind == APP_SELF) == self_type;
+		if (strcmp(x->from, a.state) == 0 && kind_ok)
+			t = x;
+	}
+	if (!any) {
+		json_t *all = allowed_from(a.state, a.assessment_type);
+		char *list = json_dumps(all, JSON_COMPACT);
+		json_decref(all);
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no action %.40s (from %s: %s)",
+				 j->action, a.state, list);
+		free(list);
+		return e;
+	}
+	bool member = any->role == ROLE_APPLICANT ? strcmp(a.manufacturer_id, p->org_id) == 0
+						  : strcmp(a.body_id, p->org_id) == 0;
+	if (!(p->roles & any->role) || !member)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL, "%s is for the application's %s", j->action,
+				    party_role_name(any->role));
+	e = check_if_match(j->if_match, a.version, err);
+	if (e)
+		return e;
+	if (!t)
+		return refuse_state(&a, j->action, err);
+
+	static const char *const keys[] = { "message", "decision", "rationale", "statement", NULL };
+	const char *message = NULL, *decision = NULL, *rationale = NULL, *statement = NULL;
+	e = jsonx_check_object(j->body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "message", false, 20000, &message, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "decision", false, 16, &decision, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "rationale", false, 20000, &rationale, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "statement", false, 20000, &statement, err);
+	if (e)
+		return e;
+
+	/* what each transition asks of the application */
+	if (strcmp(t->action, "submit") == 0) {
+		e = check_submit(db, &a, err);
+	} else if (strcmp(t->action, "declare") == 0) {
+		e = require_none(db, &a, MANDATORY_SQL("a.ref IS NULL"), "have no answer", err);
+		if (!e)
+			e = require_none(db, &a, MANDATORY_SQL("a.statement = 'not_compliant'"),
+					 "are answered not compliant: the product cannot be declared "
+					 "conformant", err);
+		if (!e)
+			e = snapshot_product(db, &a, err);
+		if (!e)
+			e = decision_record(db, &a, p, true, statement, true, err);
+	} else if (strcmp(t->action, "take") == 0) {
+		const char *params[] = { a.id, p->user_id };
+		e = db_query_hot(db, NULL, err, "UPDATE application SET assessor_id = $2 WHERE id = $1", 2,
+				 params);
+	} else if (strcmp(t->action, "request-info") == 0) {
+		e = check_assessor(&a, p, err);
+		if (!e) {
+			/* at least one requirement needs information (mandatory or not) */
+			const char *params[] = { a.id };
+			PGresult *res = NULL;
+			e = db_query_hot(db, &res, err,
+				"SELECT count(*) FROM (SELECT DISTINCT ON (ref) verdict FROM review_verdict"
+				" WHERE application_id = $1 ORDER BY ref, id DESC) v"
+				" WHERE verdict = 'info_needed'", 1, params);
+			if (!e && db_value_ll(res, 0, 0) == 0)
+				e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+						 "record a verdict 'info_needed' with your question on "
+						 "the requirements concerned first");
+			PQclear(res);
+		}
+	} else if (strcmp(t->action, "complete") == 0) {
+		e = check_assessor(&a, p, err);
+		if (!e)
+			e = require_none(db, &a,
+					 MANDATORY_SQL("v.verdict IS NULL OR v.verdict = 'info_needed'"),
+					 "have no final verdict", err);
+	} else if (strcmp(t->action, "decide") == 0) {
+		if (!decision || (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0))
+			e = cf_error_set(err, CF_EINVAL, "/decision", "/decision must be approve or reject");
+		if (!e) {
+			const char *params[] = { a.id, p->user_id };
+			PGresult *res = NULL;
+			e = db_query_hot(db, &res, err,
+				"SELECT EXISTS (SELECT 1 FROM review_verdict WHERE application_id = $1"
+				" AND assessor_id = $2)", 2, params);
+			if (!e && db_value_bool(res, 0, 0))
+				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+						 "you recorded verdicts on this application: the decision "
+						 "is taken by someone who did not evaluate it (ISO/IEC "
+						 "17065 7.5)");
+			PQclear(res);
+		}
+		if (!e)
+			e = decision_record(db, &a, p, strcmp(decision, "approve") == 0, rationale, false, err);
+	}
+	if (e)
+		return e;
+
+	const char *params[] = { a.id, t->to, strcmp(t->action, "submit") == 0 ? "t" : "f" };
+	e = db_query_hot(db, NULL, err,
+		"UPDATE application SET state = $2, version = version + 1, updated_at = now(),"
+		" submitted_at = CASE WHEN $3::boolean THEN now() ELSE submitted_at END WHERE id = $1",
+		3, params);
+	const char *said = message ? message : rationale ? rationale : statement;
+	if (!e)
+		e = add_event(db, &a, p, t->action, a.state, t->to, said, err);
+	if (!e) {
+		json_t *details = json_pack("{s:s,s:s}", "from", a.state, "to", t->to);
+		if (decision)
+			json_object_set_new(details, "decision", json_string(decision));
+		char action[48];
+		snprintf(action, sizeof action, "application.%s", t->action);
+		for (char *c = action; *c; c++)
+			if (*c == '-')
+				*c = '_'; /* audit actions are dotted snake_case */
+		e = audit_app(db, p, action, &a, details, err);
+	}
+	return e;
+}
+
+cf_err application_act(struct db *db, const struct principal *p, const char *id, const char *action,
+		       const char *if_match, const json_t *body, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	struct act_job j = { p, id, action, if_match, body };
+	cf_err e = db_transaction(db, DB_READ_COMMITTED, act_tx, &j, err);
+	if (!e)
+		e = application_get(db, id, out, err);
+	return e;
+}
+
+/* ---- reading ---- */
+
+/* The checklist with answers, current verdicts and evidence, and counts. */
+static cf_err requirements_status(struct db *db, const struct application_row *a, json_t *owners,
+				  json_t **items, json_t **counts, struct cf_error *err)
+{
+	char cls[24];
+	snprintf(cls, sizeof cls, "%d", a->class_number);
+	const char *p[] = { a->id, a->scheme_id, a->scheme_version, cls };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT r.ref, r.title, r.section_id, coalesce(r.mandatory_from_class <= $4::integer, false),"
+		" array_to_json(r.secondary_keywords)::text, r.conditional,"
+		" ans.statement, ans.text, ans.justification, " DB_TS("ans.answered_at") ","
+		" v.verdict, v.comment, v.assessor_id, " DB_TS("v.recorded_at") ","
+		" (SELECT json_agg(l.evidence_id ORDER BY e.uploaded_at) FROM evidence_link l"
+		"  JOIN evidence e ON e.id = l.evidence_id WHERE e.application_id = $1"
+		"  AND e.superseded_by IS NULL AND l.ref = r.ref)::text"
+		" FROM requirement r LEFT JOIN application_answer ans ON ans.application_id = $1"
+		" AND ans.ref = r.ref LEFT JOIN LATERAL (SELECT verdict, comment, assessor_id, recorded_at"
+		" FROM review_verdict x WHERE x.application_id = $1 AND x.ref = r.ref ORDER BY x.id DESC"
+		" LIMIT 1) v ON true WHERE r.scheme_id = $2 AND r.version = $3 ORDER BY r.position",
+		4, p);
+	if (e)
+		return e;
+	*items = json_array();
+	static const char *const tallies[] = { "pass", "fail", "not_applicable", "info_needed" };
+	json_t *c[2];
+	for (int k = 0; k < 2; k++)
+		c[k] = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "requirements", 0, "answered", 0,
+				 "pass", 0, "fail", 0, "not_applicable", 0, "info_needed", 0,
+				 "without_verdict", 0);
+	for (int i = 0; i < PQntuples(res); i++) {
+		bool mandatory = db_value_bool(res, i, 3);
+		json_t *kw = json_loads(db_value(res, i, 4), 0, NULL);
+		json_t *owner = json_array();
+		size_t k;
+		json_t *s;
+		json_array_foreach(kw, k, s) {
+			json_t *o = json_object_get(owners, json_string_value(s));
+			if (o)
+				json_array_append(owner, o);
+		}
+		json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o}", "ref", db_value(res, i, 0),
+			"title", db_value(res, i, 1), "section", db_value(res, i, 2), "applicability",
+			mandatory ? "mandatory" : "advisory", "keywords", kw, "conditional",
+			db_value_bool(res, i, 5), "owners", owner);
+		json_t *tally = c[mandatory ? 0 : 1];
+		json_object_set_new(tally, "requirements",
+				    json_integer(json_integer_value(json_object_get(tally, "requirements")) + 1));
+		if (db_value(res, i, 6)) {
+			json_object_set_new(item, "answer",
+				json_pack("{s:s,s:s,s:o,s:s}", "statement", db_value(res, i, 6), "text",
+					  db_value(res, i, 7), "justification",
+					  str_or_null(db_value(res, i, 8)), "answered_at", db_value(res, i, 9)));
+			json_object_set_new(tally, "answered",
+				json_integer(json_integer_value(json_object_get(tally, "answered")) + 1));
+		} else {
+			json_object_set_new(item, "answer", json_null());
+		}
+		const char *verdict = db_value(res, i, 10);
+		if (verdict) {
+			json_object_set_new(item, "verdict",
+				json_pack("{s:s,s:o,s:s,s:s}", "verdict", verdict, "comment",
+					  str_or_null(db_value(res, i, 11)), "assessor_id", db_value(res, i, 12),
+					  "recorded_at", db_value(res, i, 13)));
+			for (size_t t = 0; t < 4; t++)
+				if (strcmp(verdict, tallies[t]) == 0)
+					json_object_set_new(tally, tallies[t],
+						json_integer(json_integer_value(json_object_get(tally, tallies[t])) + 1));
+		} else {
+			json_object_set_new(item, "verdict", json_null());
+			json_object_set_new(tally, "without_verdict",
+				json_integer(json_integer_value(json_object_get(tally, "without_verdict")) + 1));
+		}
+		json_t *ev = db_value(res, i, 14) ? json_loads(db_value(res, i, 14), 0, NULL) : NULL;
+		json_object_set_new(item, "evidence", ev ? ev : json_array());
+		json_array_append_new(*items, item);
+	}
+	PQclear(res);
+	*counts = json_pack("{s:o,s:o}", "mandatory", c[0], "advisory", c[1]);
+	return CF_OK;
+}
+
+cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	struct application_row a;
+	cf_err e = application_load(db, id, false, &a, err);
+	if (e)
+		return e;
+	const char *p[] = { id };
+	PGresult *res = NULL, *ev = NULL;
+	json_t *items = NULL, *counts = NULL, *decision = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT a.owners::text, a.confidentiality, a.integrity, a.availability,"
+		" coalesce(a.product_snapshot, json_build_object('id', p.id, 'name', p.name, 'model',"
+		" p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
+		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
+		" 'gtin', p.gtin, 'support_end', p.support_end))::text,"
+		" m.name, b.name, u.name, " DB_TS("a.created_at") ", " DB_TS("a.updated_at") ", "
+		DB_TS("a.submitted_at") ", a.product_snapshot IS NOT NULL"
+		" FROM application a JOIN product p ON p.id = a.product_id"
+		" JOIN organisation m ON m.id = a.manufacturer_id"
+		" LEFT JOIN organisation b ON b.id = a.body_id LEFT JOIN app_user u ON u.id = a.assessor_id"
+		" WHERE a.id = $1", 1, p);
+	if (!e)
+		e = db_query_hot(db, &ev, err,
+			"SELECT e.seq, e.action, e.from_state, e.to_state, e.actor_id, u.name, e.message, "
+			DB_TS("e.at") " FROM application_event e LEFT JOIN app_user u ON u.id = e.actor_id"
+			" WHERE e.application_id = $1 ORDER BY e.seq", 1, p);
+	json_t *owners = !e ? json_loads(db_value(res, 0, 0), 0, NULL) : NULL;
+	if (!e)
+		e = requirements_status(db, &a, owners, &items, &counts, err);
+	if (!e)
+		e = decision_get(db, id, &decision, err);
+	if (e)
+		goto out;
+	json_t *events = json_array();
+	for (int i = 0; i < PQntuples(ev); i++)
+		json_array_append_new(events,
+			json_pack("{s:I,s:s,s:o,s:s,s:{s:o,s:o},s:o,s:s}", "seq",
+				  (json_int_t)db_value_ll(ev, i, 0), "action", db_value(ev, i, 1), "from",
+				  str_or_null(db_value(ev, i, 2)), "to", db_value(ev, i, 3), "actor", "id",
+				  str_or_null(db_value(ev, i, 4)), "name", str_or_null(db_value(ev, i, 5)),
+				  "message", str_or_null(db_value(ev, i, 6)), "at", db_value(ev, i, 7)));
+	char etag[24];
+	application_etag(a.version, etag);
+	json_t *declared = db_value(res, 0, 1)
+		? json_pack("{s:s,s:s,s:s}", "confidentiality", db_value(res, 0, 1), "integrity",
+			    db_value(res, 0, 2), "availability", db_value(res, 0, 3))
+		: json_null();
+	*out = json_pack("{s:s,s:I,s:s,s:s,s:s,s:b,s:{s:s,s:s},s:i,s:o,s:o,s:{s:s,s:s},s:o,s:o,s:o,"
+			 "s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
+		"id", a.id, "number", (json_int_t)a.number, "state", a.state, "etag", etag,
+		"assessment_type", a.assessment_type, "self_declaration",
+		strcmp(a.assessment_type, "self") == 0, "scheme", "id", a.scheme_id, "version",
+		a.scheme_version, "class", a.class_number, "declared", declared, "product",
+		json_loads(db_value(res, 0, 4), 0, NULL), "manufacturer", "id", a.manufacturer_id, "name",
+		db_value(res, 0, 5), "body",
+		a.body_id[0] ? json_pack("{s:s,s:s}", "id", a.body_id, "name", db_value(res, 0, 6))
+			     : json_null(),
+		"assessor",
+		a.assessor_id[0] ? json_pack("{s:s,s:s}", "id", a.assessor_id, "name", db_value(res, 0, 7))
+				 : json_null(),
+		"owners", owners, "created_at", db_value(res, 0, 8), "updated_at", db_value(res, 0, 9),
+		"submitted_at", str_or_null(db_value(res, 0, 10)), "allowed_actions",
+		allowed_from(a.state, a.assessment_type), "counts", counts, "requirements", items,
+		"decision", decision, "events", events);
+	owners = items = counts = decision = NULL; /* stolen */
+out:
+	json_decref(owners);
+	json_decref(items);
+	json_decref(counts);
+	json_decref(decision);
+	PQclear(res);
+	PQclear(ev);
+	return e;
+}
+
+cf_err application_list(struct db *db, const struct principal *p, const char *state,
+			long long after, int limit, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (state) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+			known = known || strcmp(states[i], state) == 0;
+		if (!known)
+			return cf_error_set(err, CF_EINVAL, NULL, "state=%.32s is not a state", state);
+	}
+	/* who sees what: the manufacturer its own, a body what was submitted to it */
+	const char *scope = p->roles & ROLE_ADMIN ? "all"
+			    : p->roles & ROLE_APPLICANT ? "manufacturer" : "body";
+	char aft[24], lim[24];
+	snprintf(aft, sizeof aft, "%lld", after);
+	snprintf(lim, sizeof lim, "%d", limit + 1);
+	const char *params[] = { scope, p->org_id, state, aft, lim };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT a.id, a.number, a.state, a.assessment_type, a.scheme_id, a.scheme_version,"
+		" a.class, p.name, p.model, m.name, b.name, " DB_TS("a.updated_at") ", a.version"
+		" FROM application a JOIN product p ON p.id = a.product_id"
+		" JOIN organisation m ON m.id = a.manufacturer_id"
+		" LEFT JOIN organisation b ON b.id = a.body_id"
+		" WHERE CASE $1 WHEN 'all' THEN true WHEN 'manufacturer' THEN a.manufacturer_id = $2::uuid"
+		"  ELSE a.body_id = $2::uuid AND a.submitted_at IS NOT NULL END"
+		" AND ($3::text IS NULL OR a.state = $3) AND a.number > $4::bigint"
+		" ORDER BY a.number LIMIT $5", 5, params);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > limit ? limit : n;
+	for (int i = 0; i < shown; i++) {
+		char etag[24];
+		application_etag((int)db_value_ll(res, i, 12), etag);
+		json_array_append_new(items,
+			json_pack("{s:s,s:I,s:s,s:s,s:{s:s,s:s},s:I,s:{s:s,s:s},s:s,s:o,s:s,s:s}", "id",
+				  db_value(res, i, 0), "number", (json_int_t)db_value_ll(res, i, 1), "state",
+				  db_value(res, i, 2), "assessment_type", db_value(res, i, 3), "scheme", "id",
+				  db_value(res, i, 4), "version", db_value(res, i, 5), "class",
+				  (json_int_t)db_value_ll(res, i, 6), "product", "name", db_value(res, i, 7),
+				  "model", db_value(res, i, 8), "manufacturer", db_value(res, i, 9), "body",
+				  str_or_null(db_value(res, i, 10)), "updated_at", db_value(res, i, 11),
+				  "etag", etag));
+	}
+	*out = json_pack("{s:o,s:o}", "items", items, "next",
+			 n > limit ? json_integer(db_value_ll(res, shown - 1, 1)) : json_null());
+	PQclear(res);
+	return CF_OK;
+}

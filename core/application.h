@@ -1,0 +1,109 @@
+/*
+ * application: applications for certification and their state machine.
+ *
+ *   draft -submit-> submitted -take-> in_evaluation <-request-info/resubmit-> info_requested
+ *   in_evaluation -complete-> evaluated -decide-> decided (approved | rejected)
+ *   draft -declare-> decided            (a self declaration: no body)
+ *   any state before decided -withdraw-> withdrawn
+ *
+ * Every transition is a row of one table (application_transitions), guarded
+ * by the caller's role, by If-Match (the application's version) and by the
+ * table itself: anything else is CF_ESTATE naming the state and the actions
+ * it allows. One transition = one transaction = one audit record.
+ */
+#ifndef CONFORM_APPLICATION_H
+#define CONFORM_APPLICATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "error.h"
+#include "party.h"
+
+enum app_kind { APP_ANY, APP_THIRD_PARTY, APP_SELF };
+
+struct app_transition {
+	const char *action;  /* as in POST /v1/applications/{id}/actions/{action} */
+	const char *from;
+	const char *to;
+	unsigned role;       /* ROLE_* that may take it */
+	enum app_kind kind;  /* which assessment type it belongs to */
+};
+
+/* The transition table and the states, for the API, the docs and the tests. */
+const struct app_transition *application_transitions(size_t *n);
+const char *const *application_states(size_t *n);
+
+/* The columns of an application that the rules look at. */
+struct application_row {
+	char id[37];
+	long long number;
+	char product_id[37];
+	char manufacturer_id[37];
+	char scheme_id[64];
+	char scheme_version[40];
+	int class_number;
+	char assessment_type[16];
+	char body_id[37];      /* "" for a self declaration */
+	char state[20];
+	int version;
+	char assessor_id[37];  /* "" until taken */
+	bool submitted;        /* it has been submitted to its body */
+};
+
+/* Loads an application (FOR UPDATE inside a transaction when lock). */
+cf_err application_load(struct db *db, const char *id, bool lock, struct application_row *out,
+			struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Creates a draft for a product of the caller's organisation. body: {product_id,
+ * scheme_id, scheme_version, confidentiality, integrity, availability (or
+ * class, for a scheme without classes), assessment_type, body_id (third-party),
+ * owners}. The class is derived from the security objectives.
+ */
+cf_err application_create(struct db *db, const struct principal *p, const json_t *body,
+			  json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Changes owners or body_id of a draft (or owners while info is requested). */
+cf_err application_update(struct db *db, const struct principal *p, const char *id,
+			  const char *if_match, const json_t *body, json_t **out,
+			  struct cf_error *err) CF_MUST_CHECK;
+
+/* The application with the status of every requirement of its checklist. */
+cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Applications the caller may see: an applicant its organisation's, body
+ * staff those submitted to their body, an admin all. state may be NULL;
+ * after is the number of the last one of the previous page (0: from the
+ * start).
+ */
+cf_err application_list(struct db *db, const struct principal *p, const char *state,
+			long long after, int limit, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Sets the answer to one requirement: {statement, text, justification}. */
+cf_err application_answer(struct db *db, const struct principal *p, const char *id, const char *ref,
+			  const json_t *body, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Takes an action (a transition). if_match is the If-Match header (NULL:
+ * CF_EPRECOND_REQ). body: {message} for most actions; {decision, rationale}
+ * for decide; {statement} for declare. *out is the application afterwards.
+ */
+cf_err application_act(struct db *db, const struct principal *p, const char *id, const char *action,
+		       const char *if_match, const json_t *body, json_t **out,
+		       struct cf_error *err) CF_MUST_CHECK;
+
+/* Who an application belongs to, for the authorisation rules: the
+ * manufacturer, and the body once it has been submitted to it ("" before,
+ * unless named is set: then the body it names, in any state). */
+cf_err application_parties(struct db *db, const char *id, char manufacturer[37], char body[37],
+			   bool named, struct cf_error *err) CF_MUST_CHECK;
+
+/* The ETag text of a version: "\"7\"". */
+void application_etag(int version, char out[24]);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * routes/applications: applications, their answers, actions (the state
+ * machine), verdicts and evidence (streamed uploads, downloads with digest).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "application.h"
+#include "blobstore.h"
+#include "codec.h"
+#include "evidence.h"
+#include "http.h"
+#include "jsonx.h"
+#include "review.h"
+#include "routes.h"
+#include "server.h"
+
+/* Replies with the application and its ETag. */
+static void reply_application(struct request *rq, cf_err e, const struct cf_error *err,
+			      unsigned status, json_t *out)
+{
+	if (!e && jsonx_str(out, "etag"))
+		reply_header(rq, MHD_HTTP_HEADER_ETAG, jsonx_str(out, "etag"));
+	reply_outcome(rq, e, err, status, out);
+}
+
+void route_app_create(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_create(db, &rq->principal, body, &out, &err);
+	json_decref(body);
+	if (!e) {
+		char loc[96];
+		snprintf(loc, sizeof loc, "/v1/applications/%s", jsonx_str(out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	}
+	reply_application(rq, e, &err, 201, out);
+}
+
+void route_app_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long limit = 0, after = 0;
+	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	if (!e)
+		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_list(db, &rq->principal, request_query(rq, "state"), after, (int)limit,
+				     &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_app_get(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_get(db, request_param(rq, "id"), &out, &err);
+	reply_application(rq, e, &err, 200, out);
+}
+
+void route_app_update(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_update(db, &rq->principal, request_param(rq, "id"),
+				       request_header(rq, MHD_HTTP_HEADER_IF_MATCH), body, &out, &err);
+	json_decref(body);
+	reply_application(rq, e, &err, 200, out);
+}
+
+void route_app_answer(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_answer(db, &rq->principal, request_param(rq, "id"),
+				       request_param(rq, "ref"), body, &out, &err);
+	json_decref(body);
+	reply_application(rq, e, &err, 200, out);
+}
+
+void route_app_action(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = application_act(db, &rq->principal, request_param(rq, "id"),
+				    request_param(rq, "action"), request_header(rq, MHD_HTTP_HEADER_IF_MATCH),
+				    body, &out, &err);
+	json_decref(body);
+	reply_application(rq, e, &err, 200, out);
+}
+
+void route_app_verdicts(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = review_record(db, &rq->principal, request_param(rq, "id"), body, &out, &err);
+	json_decref(body);
+	reply_application(rq, e, &err, 200, out);
+}
+
+void route_app_verdict_history(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = review_history(db, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+/* Before a byte of an upload is read: may this caller add evidence now? */
+void route_evidence_precheck(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = evidence_may_upload(db, &rq->principal, request_param(rq, "id"), &err);
+	if (e)
+		reply_problem(rq, &err);
+}
+
+void route_evidence_upload(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct evidence_upload u = {
+		.application_id = request_param(rq, "id"),
+		.name = request_query(rq, "name"),
+		.media_type = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.refs = request_query(rq, "refs"),
+		.supersedes = request_query(rq, "supersedes"),
+	};
+	struct blob_writer *blob = request_take_blob(rq);
+	cf_err e = blob ? blob_commit(blob, u.digest, &u.size, &err)
+			: cf_error_set(&err, CF_EINTERNAL, NULL, "the upload was not stored");
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = evidence_record(db, &rq->principal, &u, &out, &err);
+	if (!e)
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, jsonx_str(out, "href"));
+	reply_outcome(rq, e, &err, 201, out);
+}
+
+void route_evidence_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = evidence_list(db, request_param(rq, "id"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_evidence_get(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *meta = NULL;
+	int fd = -1;
+	uint64_t size = 0;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = evidence_get(db, request_param(rq, "id"), request_param(rq, "eid"), &meta, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	const char *digest = jsonx_str(meta, "digest");
+	char etag[72];
+	snprintf(etag, sizeof etag, "\"%s\"", digest);
+	const char *inm = request_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && strstr(inm, etag)) {
+		reply_header(rq, MHD_HTTP_HEADER_ETAG, etag);
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		reply_response(rq, MHD_HTTP_NOT_MODIFIED, resp, 0);
+		json_decref(meta);
+		return;
+	}
+	e = blob_open(rq->srv->blob_root, digest, &fd, &size, &err);
+	if (e) {
+		json_decref(meta);
+		reply_problem(rq, &err);
+		return;
+	}
+	/* RFC 9530: the digest of the content, base64 of the raw SHA-256 */
+	unsigned char raw[32];
+	char content_digest[80];
+	if (codec_hex_decode(digest, raw, sizeof raw, &err) == CF_OK) {
+		char *b64 = codec_b64_encode(raw, sizeof raw);
+		snprintf(content_digest, sizeof content_digest, "sha-256=:%s:", b64);
+		free(b64);
+		reply_header(rq, "Content-Digest", content_digest);
+	}
+	char disposition[300];
+	snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", jsonx_str(meta, "name"));
+	reply_header(rq, MHD_HTTP_HEADER_ETAG, etag);
+	reply_header(rq, "Content-Disposition", disposition);
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+	reply_header(rq, "X-Content-Type-Options", "nosniff");
+	/* libmicrohttpd sends the file from its descriptor and closes it */
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, jsonx_str(meta, "media_type"));
+	json_decref(meta);
+	reply_response(rq, 200, resp, (size_t)size);
+}
+
+void route_evidence_delete(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = evidence_delete(db, &rq->principal, request_param(rq, "id"), request_param(rq, "eid"),
+				    &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	reply_response(rq, MHD_HTTP_NO_CONTENT, resp, 0);
+}
