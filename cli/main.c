@@ -17,6 +17,10 @@ static const struct cli_command *const groups[] = {
 	cli_audit_commands,
 	cli_bootstrap_commands,
 	cli_token_commands,
+	cli_key_commands,
+	cli_cert_commands,
+	cli_log_commands,
+	cli_demo_commands,
 };
 
 static void usage(FILE *out)

@@ -8,6 +8,7 @@
 
 #include "accreditation.h"
 #include "application.h"
+#include "certificate.h"
 #include "product.h"
 
 const char *authz_rule_name(enum authz_rule rule)
@@ -31,6 +32,8 @@ const char *authz_rule_name(enum authz_rule rule)
 		return "submitted to own body";
 	case AUTHZ_NAMED_BODY:
 		return "naming own body";
+	case AUTHZ_ISSUER:
+		return "issued by own body";
 	}
 	return "?";
 }
@@ -76,6 +79,11 @@ static cf_err rule_holds(struct db *db, const struct principal *p, enum authz_ru
 		 * told the state of one that names it (actions answer 409) */
 		return body[0] && strcmp(body, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
 	}
+	case AUTHZ_ISSUER:
+		e = certificate_issuer(db, id, owner, err);
+		if (e)
+			return e;
+		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
 	}
 	return CF_EFORBIDDEN;
 }
@@ -90,7 +98,9 @@ cf_err authz_check(struct db *db, const struct principal *p, const struct authz_
 		const struct authz_grant *g = &policy->grants[i];
 		if (!(g->roles & p->roles))
 			continue;
-		cf_err e = rule_holds(db, p, g->rule, param(ctx, "id"), err);
+		/* certificates are named by their serial, everything else by id */
+		const char *id = param(ctx, g->rule == AUTHZ_ISSUER ? "serial" : "id");
+		cf_err e = rule_holds(db, p, g->rule, id, err);
 		if (e == CF_OK)
 			return CF_OK;
 		if (e == CF_ENOTFOUND)

@@ -23,6 +23,7 @@ enum authz_rule {
 	AUTHZ_APPLICANT,   /* {id} is an application of the caller's organisation */
 	AUTHZ_BODY_STAFF,  /* {id} is an application submitted to the caller's body */
 	AUTHZ_NAMED_BODY,  /* {id} is an application naming the caller's body (any state) */
+	AUTHZ_ISSUER,      /* {serial} is a certificate issued by the caller's body */
 };
 
 struct authz_grant {

@@ -47,6 +47,10 @@ static const struct key keys[] = {
 	  "directory of the NNNN_name.sql migration files" },
 	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,
 	  "address and port conformd listens on" },
+	{ "public-url", KEY_STRING, OFF(public_url), "http://127.0.0.1:8080", S | C, 0, 0,
+	  "the URL at which buyers reach this service (certificate ids, issuer DIDs)" },
+	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", S | C, 0, 0,
+	  "file whose first line is the passphrase of the signing keys; empty: DATA_DIR/keys/passphrase" },
 	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C, 0, 0,
 	  "error, warn, info or debug" },
 	{ "threads", KEY_LONG, OFF(threads), "0", S, 0, 1024,
@@ -243,6 +247,18 @@ static cf_err conninfo_quote(struct buf *b, const char *v)
 			e = buf_append(b, p, 1, NULL);
 	}
 	return e ? e : buf_puts(b, "'", NULL);
+}
+
+char *config_passphrase_file(const struct config *cfg)
+{
+	if (cfg->key_passphrase_file[0])
+		return cf_strdup(cfg->key_passphrase_file);
+	return cf_asprintf("%s/keys/passphrase", cfg->data_dir);
+}
+
+char *config_keys_dir(const struct config *cfg)
+{
+	return cf_asprintf("%s/keys", cfg->data_dir);
 }
 
 char *config_socket_dir(const struct config *cfg)

@@ -20,6 +20,8 @@ struct config {
 	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
 	char *migrations_dir;
 	char *listen;              /* host:port */
+	char *public_url;          /* how buyers reach this service */
+	char *key_passphrase_file; /* "": data_dir/keys/passphrase */
 	char *log_level;
 	long threads;              /* 0 = one per CPU */
 	long connection_limit;
@@ -56,6 +58,12 @@ char *config_help(unsigned program);
  */
 char *config_runtime_conninfo(const struct config *cfg);
 char *config_owner_conninfo(const struct config *cfg);
+
+/* The passphrase file of the signing keys (the setting, or data_dir/keys/passphrase). */
+char *config_passphrase_file(const struct config *cfg);
+
+/* The directory of key files (data_dir/keys). */
+char *config_keys_dir(const struct config *cfg);
 
 /* The embedded cluster's socket directory (data_dir/pg/sock, resolved). */
 char *config_socket_dir(const struct config *cfg);

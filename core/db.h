@@ -73,10 +73,10 @@ const char *db_last_sqlstate(const struct db *db);
 unsigned long db_error_count(void);
 
 /* SQL text of a timestamptz column as RFC 3339 UTC with seconds ("...Z"). */
-#define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define DB_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* The same with microseconds ("...55.123456Z"), for times that order events. */
-#define DB_TS_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define DB_TS_US(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* Result helpers: the value at (row, col), or NULL for SQL NULL (borrowed
  * from res). */

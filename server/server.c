@@ -17,9 +17,11 @@
 #include <microhttpd.h>
 
 #include "httpglue.h"
+#include "logsigner.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "signer.h"
 #include "throttle.h"
 #include "workerdb.h"
 
@@ -87,6 +89,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	srv->cfg = cfg;
 	srv->runtime_conninfo = config_runtime_conninfo(cfg);
 	srv->blob_root = cf_asprintf("%s/blobs", cfg->data_dir);
+	srv->passphrase_file = config_passphrase_file(cfg);
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
 	throttle_init(cfg->auth_fail_limit);
@@ -115,12 +118,14 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		free(srv->runtime_conninfo);
 		srv->runtime_conninfo = NULL;
 		CF_FREE(srv->blob_root);
+		CF_FREE(srv->passphrase_file);
 		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (address in use?)",
 				    cfg->listen);
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
 	log_info("listening on %s (port %u, %ld worker threads)", cfg->listen, srv->port, threads);
+	logsigner_start(srv);
 	return CF_OK;
 }
 
@@ -143,9 +148,12 @@ void server_stop(struct server *srv)
 			 srv->cfg->shutdown_timeout);
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	logsigner_stop();
 	workerdb_close_all();
+	signer_forget_all();
 	free(srv->runtime_conninfo);
 	srv->runtime_conninfo = NULL;
 	CF_FREE(srv->blob_root);
+	CF_FREE(srv->passphrase_file);
 	log_info("stopped");
 }

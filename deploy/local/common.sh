@@ -6,7 +6,8 @@ CONFORM_PG_BIN=${CONFORM_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 # Packages the build, the service and the tests need.
 CONFORM_PACKAGES="postgresql-15 postgresql-client-15 libpq-dev libmicrohttpd-dev libssl-dev
-libjansson-dev check cmake gcc make pkg-config curl libcurl4-openssl-dev ca-certificates"
+libjansson-dev zlib1g-dev check cmake gcc make pkg-config curl libcurl4-openssl-dev
+ca-certificates"
 
 conform_say() { printf '==> %s\n' "$*" >&2; }
 conform_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -66,6 +66,33 @@ void route_evidence_list(struct request *rq);
 void route_evidence_get(struct request *rq);
 void route_evidence_delete(struct request *rq);
 
+/* certificates.c */
+void route_cert_issue(struct request *rq);
+void route_cert_get(struct request *rq);
+void route_cert_jws(struct request *rq);
+void route_cert_suspend(struct request *rq);
+void route_cert_reinstate(struct request *rq);
+void route_cert_withdraw(struct request *rq);
+void route_cert_register(struct request *rq);
+void route_verify(struct request *rq);
+void route_jwks(struct request *rq);
+void route_did(struct request *rq);
+void route_status_list(struct request *rq);
+void route_context(struct request *rq);
+void route_schema(struct request *rq);
+void route_register_export(struct request *rq);
+
+/* log.c */
+void route_log_tree_head(struct request *rq);
+void route_log_checkpoint(struct request *rq);
+void route_log_vkey(struct request *rq);
+void route_log_entries(struct request *rq);
+void route_log_inclusion(struct request *rq);
+void route_log_consistency(struct request *rq);
+
+/* verify_page.c */
+void route_verify_page(struct request *rq);
+
 /* audit.c */
 void route_audit_list(struct request *rq);
 

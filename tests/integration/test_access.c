@@ -317,6 +317,142 @@ static void evidence_draft_file(struct call *c, int role)
 	evidence_of(c, "draft", true);
 }
 
+static void app_decided_certificate(struct call *c, int role)
+{
+	(void)role;
+	app_path(c, "decided", "/certificate");
+	c->if_match[0] = '\0';
+}
+
+static char shared_serial[40];
+
+static const char *a_serial(void)
+{
+	if (!shared_serial[0]) {
+		world_certificate(&w, shared_serial);
+		world_wait_checkpoint(&w, 1);
+	}
+	return shared_serial;
+}
+
+static void cert_path(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s", a_serial());
+}
+
+static void cert_jws(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/jws", a_serial());
+}
+
+static void cert_page(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/verify/%s", a_serial());
+}
+
+/* A fresh certificate for a status change; suspended first to reinstate. */
+static void cert_change(struct call *c, const char *action, bool suspend_first)
+{
+	char fresh[40];
+	world_certificate(&w, fresh);
+	if (suspend_first) {
+		char path[96];
+		snprintf(path, sizeof path, "/v1/certificates/%s/suspend", fresh);
+		json_t *b = json_pack("{s:s,s:s}", "reason_code", "nonconformity", "reason", "matrix");
+		json_decref(testsrv_api_ok(&w.srv, "POST", path, w.certifier.token, b, 200));
+		json_decref(b);
+	}
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/%s", fresh, action);
+	c->body = json_pack("{s:s,s:s}", "reason_code", "administrative", "reason", "matrix test");
+}
+
+static void cert_suspend(struct call *c, int role)
+{
+	(void)role;
+	cert_change(c, "suspend", false);
+}
+
+static void cert_reinstate(struct call *c, int role)
+{
+	(void)role;
+	cert_change(c, "reinstate", true);
+}
+
+static void cert_withdraw(struct call *c, int role)
+{
+	(void)role;
+	cert_change(c, "withdraw", false);
+}
+
+static void verify_body(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/verify");
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", a_serial());
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
+	c->body = json_pack("{s:s#}", "jws", r.body, r.len);
+	http_resp_free(&r);
+}
+
+static void did_doc(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/bodies/%s/did.json", w.certifier.org);
+}
+
+static void status_list(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/bodies/%s/status/revocation", w.certifier.org);
+}
+
+static void log_path(struct call *c, const char *path)
+{
+	a_serial(); /* a log with a signed head */
+	snprintf(c->path, sizeof c->path, "%s", path);
+}
+
+static void log_head(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/tree-head");
+}
+
+static void log_checkpoint(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/checkpoint");
+}
+
+static void log_vkey(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/vkey");
+}
+
+static void log_entries(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/entries?start=0&end=5");
+}
+
+static void log_inclusion(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/proof/inclusion?index=0");
+}
+
+static void log_consistency(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/log/proof/consistency?first=1&second=1");
+}
+
 static void body_entry(struct call *c, int role)
 {
 	(void)role;
@@ -378,6 +514,27 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/applications/{id}/evidence/{eid}", false,
 	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER), 200, evidence_file },
 	{ "DELETE", "/v1/applications/{id}/evidence/{eid}", false, A(APPLICANT), 204, evidence_draft_file },
+	{ "POST", "/v1/applications/{id}/certificate", false, A(CERTIFIER), 201, app_decided_certificate },
+	{ "GET", "/v1/certificates", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/certificates/{serial}", true, EVERYONE, 200, cert_path },
+	{ "GET", "/v1/certificates/{serial}/jws", true, EVERYONE, 200, cert_jws },
+	{ "POST", "/v1/certificates/{serial}/suspend", false, A(ADMIN) | A(CERTIFIER), 200, cert_suspend },
+	{ "POST", "/v1/certificates/{serial}/reinstate", false, A(ADMIN) | A(CERTIFIER), 200, cert_reinstate },
+	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
+	{ "POST", "/v1/verify", true, EVERYONE, 200, verify_body },
+	{ "GET", "/v1/register/export", true, EVERYONE, 200, NULL },
+	{ "GET", "/.well-known/jwks.json", true, EVERYONE, 200, NULL },
+	{ "GET", "/bodies/{id}/did.json", true, EVERYONE, 200, did_doc },
+	{ "GET", "/v1/bodies/{id}/status/{purpose}", true, EVERYONE, 200, status_list },
+	{ "GET", "/contexts/conformity/v1", true, EVERYONE, 200, NULL },
+	{ "GET", "/schemas/conformity-certificate/v1", true, EVERYONE, 200, NULL },
+	{ "GET", "/verify/{serial}", true, EVERYONE, 200, cert_page },
+	{ "GET", "/v1/log/tree-head", true, EVERYONE, 200, log_head },
+	{ "GET", "/v1/log/checkpoint", true, EVERYONE, 200, log_checkpoint },
+	{ "GET", "/v1/log/vkey", true, EVERYONE, 200, log_vkey },
+	{ "GET", "/v1/log/entries", true, EVERYONE, 200, log_entries },
+	{ "GET", "/v1/log/proof/inclusion", true, EVERYONE, 200, log_inclusion },
+	{ "GET", "/v1/log/proof/consistency", true, EVERYONE, 200, log_consistency },
 };
 
 /* The concrete path of a parameterless case, or of the public scheme routes. */

@@ -56,6 +56,7 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 	snprintf(listen, sizeof listen, "CONFORM_LISTEN=127.0.0.1:%u", s->port);
 	char *dburl = cf_asprintf("CONFORM_DATABASE_URL=%s", db->app_url);
 	char *datadir = cf_asprintf("CONFORM_DATA_DIR=%s", s->data_dir);
+	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", s->base);
 	pid_t pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
@@ -67,6 +68,7 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 		putenv(listen);
 		putenv(dburl);
 		putenv(datadir);
+		putenv(public_url);
 		putenv((char *)"CONFORM_THREADS=4");
 		for (const char *const *e = extra_env; e && *e; e++)
 			putenv((char *)(uintptr_t)*e);
@@ -76,6 +78,7 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 	free(bin);
 	free(dburl);
 	free(datadir);
+	free(public_url);
 	return pid;
 }
 

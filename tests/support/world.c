@@ -118,6 +118,24 @@ static void bootstrap(struct world *w)
 	proc_result_free(&r);
 }
 
+void world_ctl(struct world *w, struct proc_result *r, const char *const *args)
+{
+	const char *env[] = { w->passphrase_env, NULL };
+	testsrv_ctl(r, &w->db, args, env);
+}
+
+/* The line "made key <kid>" of conformctl key generate. */
+static void keygen(struct world *w, const char *const *args, char kid[48])
+{
+	struct proc_result r;
+	world_ctl(w, &r, args);
+	ck_assert_msg(r.status == 0, "key generate: %s", r.err);
+	const char *k = strstr(r.out, "made key ");
+	ck_assert_ptr_nonnull(k);
+	snprintf(kid, 48, "%.43s", k + 9);
+	proc_result_free(&r);
+}
+
 void world_create(struct world *w, const char *suite, const char *const *extra_env)
 {
 	memset(w, 0, sizeof *w);
@@ -125,7 +143,23 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 	testdb_create(&w->db, suite);
 	import_schemes(w);
 	bootstrap(w);
-	testsrv_start(&w->srv, &w->db, extra_env);
+	/* the deployment's key passphrase, in a file only we can read */
+	snprintf(w->keys_dir, sizeof w->keys_dir, "/tmp/conform-keys.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(w->keys_dir));
+	char *pp = cf_asprintf("%s/passphrase", w->keys_dir);
+	FILE *f = fopen(pp, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("correct horse battery staple of the test world\n", f);
+	fclose(f);
+	w->passphrase_env = cf_asprintf("CONFORM_KEY_PASSPHRASE_FILE=%s", pp);
+	free(pp);
+	const char *env[8];
+	int n = 0;
+	env[n++] = w->passphrase_env;
+	for (const char *const *e = extra_env; e && *e && n < 7; e++)
+		env[n++] = *e;
+	env[n] = NULL;
+	testsrv_start(&w->srv, &w->db, env);
 	json_t *me = testsrv_api_ok(&w->srv, "GET", "/v1/me", w->admin.token, NULL, 200);
 	snprintf(w->admin.user, sizeof w->admin.user, "%s",
 		 json_string_value(json_object_get(json_object_get(me, "user"), "id")));
@@ -147,6 +181,10 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 	world_person(w, &w->applicant2, maker2, "[\"applicant\"]", "Otto Applicant");
 	world_accredit(w, body, "dcms-cop", 0, w->accreditation_dcms);
 	world_accredit(w, body, "iotsf-cf", 4, w->accreditation_iotsf);
+	const char *bk[] = { "key", "generate", "--org", body, "--dir", w->keys_dir, NULL };
+	keygen(w, bk, w->body_kid);
+	const char *lk[] = { "key", "generate", "--log", "--dir", w->keys_dir, NULL };
+	keygen(w, lk, w->log_kid);
 }
 
 void world_destroy(struct world *w)
@@ -155,6 +193,11 @@ void world_destroy(struct world *w)
 	testdb_drop(&w->db);
 	json_decref(w->secrets);
 	w->secrets = NULL;
+	char *cmd = cf_asprintf("rm -rf '%s'", w->keys_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", w->keys_dir);
+	free(cmd);
+	CF_FREE(w->passphrase_env);
 }
 
 const char *world_product(struct world *w)
@@ -258,4 +301,28 @@ void world_application(struct world *w, const char *state, char id[37])
 		return;
 	json_decref(world_act(w, id, &w->certifier, "decide",
 			      "{\"decision\":\"approve\",\"rationale\":\"all passed\"}", 200));
+}
+
+void world_certificate(struct world *w, char serial[40])
+{
+	char id[37], path[128];
+	world_application(w, "decided", id);
+	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
+	json_t *c = testsrv_api_ok(&w->srv, "POST", path, w->certifier.token, NULL, 201);
+	snprintf(serial, 40, "%s", json_string_value(json_object_get(c, "serial")));
+	json_decref(c);
+}
+
+void world_wait_checkpoint(struct world *w, long long size)
+{
+	for (int i = 0; i < 200; i++) {
+		long status;
+		json_t *h = testsrv_api(&w->srv, "GET", "/v1/log/tree-head", NULL, NULL, &status);
+		long long got = status == 200 ? json_integer_value(json_object_get(h, "size")) : 0;
+		json_decref(h);
+		if (got >= size)
+			return;
+		usleep(50000);
+	}
+	ck_abort_msg("no signed tree head of size %lld within 10 s", size);
 }

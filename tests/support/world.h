@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "proc.h"
 #include "testdb.h"
 #include "testsrv.h"
 
@@ -26,6 +27,10 @@ struct world {
 	char accreditation_dcms[37];
 	char accreditation_iotsf[37];
 	json_t *secrets; /* every token handed out, for the tests that look for leaks */
+	char keys_dir[64];       /* private keys of the body and the log */
+	char *passphrase_env;    /* CONFORM_KEY_PASSPHRASE_FILE=... for conformd and conformctl */
+	char body_kid[48];
+	char log_kid[48];
 };
 
 /* Builds the world in a fresh database and starts conformd (extra_env as
@@ -56,6 +61,15 @@ const char *world_product(struct world *w);
  * evaluated by assessor, decided (approved) by certifier.
  */
 void world_application(struct world *w, const char *state, char id[37]);
+
+/* Issues the certificate of a freshly approved application; serial in out. */
+void world_certificate(struct world *w, char serial[40]);
+
+/* Waits (up to 10 s) until the log's signed tree head covers size entries. */
+void world_wait_checkpoint(struct world *w, long long size);
+
+/* Runs conformctl with the world's database and key settings. */
+void world_ctl(struct world *w, struct proc_result *r, const char *const *args);
 
 /* The application's current ETag. */
 void world_etag(struct world *w, const char *id, char out[24]);

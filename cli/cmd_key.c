@@ -1,0 +1,186 @@
+/*
+ * conformctl key: signing keys. Private keys go to PEM files encrypted with
+ * the deployment's passphrase (CONFORM_KEY_PASSPHRASE_FILE); the database
+ * keeps the public halves and where the private ones are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "codec.h"
+#include "jsonx.h"
+#include "keys.h"
+#include "mem.h"
+#include "rnd.h"
+#include "signer.h"
+
+cf_err cli_passphrase(struct cli *cli, char **out, struct cf_error *err)
+{
+	char *path = config_passphrase_file(&cli->cfg);
+	cf_err e = CF_OK;
+	struct stat st;
+	if (!cli->cfg.key_passphrase_file[0] && stat(path, &st) != 0 && errno == ENOENT) {
+		/* the default file, first use: a random passphrase, kept beside the keys */
+		char *dir = config_keys_dir(&cli->cfg);
+		mkdir(dir, 0700);
+		free(dir);
+		unsigned char raw[32];
+		rnd_bytes(raw, sizeof raw);
+		char *text = codec_b64url_encode(raw, sizeof raw);
+		cf_wipe(raw, sizeof raw);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1)
+			e = cf_error_set(err, CF_EIO, NULL, "cannot create the passphrase file %s", path);
+		else
+			fprintf(stderr, "conformctl: made a random key passphrase in %s (mode 0600); keep "
+					"it with the keys\n", path);
+		if (fd >= 0)
+			close(fd);
+		cf_wipe(text, strlen(text));
+		free(text);
+	}
+	if (!e)
+		e = keys_read_passphrase_file(path, out, err);
+	free(path);
+	return e;
+}
+
+static void print_key(const json_t *k)
+{
+	printf("%-44s %-11s %-36s %-20s %s\n", jsonx_str(k, "kid"), jsonx_str(k, "purpose"),
+	       jsonx_str(k, "org_id") ? jsonx_str(k, "org_id") : "(the service)",
+	       jsonx_str(k, "retired_at") ? "retired" : "active", jsonx_str(k, "private_key_ref"));
+}
+
+static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *org = NULL, *dir = NULL;
+	bool log_key = false;
+	const struct cli_opt opts[] = {
+		{ "org", &org, NULL, "the assessment body whose certificates the key signs" },
+		{ "log", NULL, &log_key, "a key for the service's transparency log instead" },
+		{ "dir", &dir, NULL, "where to write the PEM file (default DATA_DIR/keys)" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	if ((org != NULL) == log_key) {
+		fprintf(stderr, "conformctl key generate: give --org BODY-ID or --log\n");
+		return CLI_USAGE;
+	}
+	struct cf_error err;
+	struct db *db = NULL;
+	char *passphrase = NULL, *keys_dir = dir ? cf_strdup(dir) : config_keys_dir(&cli->cfg);
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_passphrase(cli, &passphrase, &err);
+	if (!e)
+		e = cli_db(cli, &db, &err);
+	if (!e)
+		e = signer_generate(db, &actor, org, keys_dir, passphrase, &out, &err);
+	keys_passphrase_free(passphrase);
+	db_close(db);
+	free(keys_dir);
+	if (e)
+		return cli_fail(&err);
+	printf("made key %s\n", jsonx_str(out, "kid"));
+	print_key(out);
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int key_import_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *org = NULL;
+	bool log_key = false;
+	const char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "org", &org, NULL, "the assessment body whose certificates the key signs" },
+		{ "log", NULL, &log_key, "the service's transparency log key instead" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	if ((org != NULL) == log_key) {
+		fprintf(stderr, "conformctl key import: give --org BODY-ID or --log\n");
+		return CLI_USAGE;
+	}
+	struct cf_error err;
+	struct db *db = NULL;
+	char *passphrase = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_passphrase(cli, &passphrase, &err);
+	if (!e)
+		e = cli_db(cli, &db, &err);
+	if (!e)
+		e = signer_import(db, &actor, org, pos[0], passphrase, &out, &err);
+	keys_passphrase_free(passphrase);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("registered key %s\n", jsonx_str(out, "kid"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = signer_list(db, &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("%-44s %-11s %-36s %-20s %s\n", "KID", "PURPOSE", "ORGANISATION", "STATE", "PRIVATE KEY");
+	size_t i;
+	json_t *k;
+	json_array_foreach(json_object_get(out, "items"), i, k)
+		print_key(k);
+	json_decref(out);
+	return CLI_OK;
+}
+
+static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *pos[1];
+	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = signer_retire(db, &actor, pos[0], &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("retired key %s: it signs nothing more and stays published\n", jsonx_str(out, "kid"));
+	json_decref(out);
+	return CLI_OK;
+}
+
+const struct cli_command cli_key_commands[] = {
+	{ "key", "generate", "", "Make an Ed25519 key for a body (--org) or for the log (--log)",
+	  key_generate_cmd },
+	{ "key", "import", "PATH-OR-URI", "Register an existing key (PEM file or OSSL_STORE URI)",
+	  key_import_cmd },
+	{ "key", "list", "", "List the signing keys", key_list_cmd },
+	{ "key", "retire", "KID", "Retire a key (its signatures stay verifiable)", key_retire_cmd },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,878 @@
+/*
+ * certificate: issuance, status, register, verification (see
+ * certificate.h).
+ */
+#include "certificate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "codec.h"
+#include "digest.h"
+#include "jsonx.h"
+#include "jws.h"
+#include "mem.h"
+#include "merkle.h"
+#include "signer.h"
+#include "statuslist.h"
+#include "tlog.h"
+
+#define JWS_MAX (64u << 10)
+
+static const char *const reason_codes[] = {
+	"nonconformity",           /* surveillance or a complaint found one */
+	"product_change",          /* the product changed outside the certified scope */
+	"support_ended",           /* the security support period ended */
+	"accreditation_withdrawn", /* the body may no longer certify */
+	"manufacturer_request",
+	"administrative",
+	"other",
+};
+
+bool certificate_reason_known(const char *code)
+{
+	for (size_t i = 0; i < sizeof reason_codes / sizeof reason_codes[0]; i++)
+		if (code && strcmp(code, reason_codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static void status_list_url(const char *public_url, const char *body, const char *purpose,
+			    char *out, size_t size)
+{
+	snprintf(out, size, "%s/v1/bodies/%s/status/%s", public_url, body, purpose);
+}
+
+/* ---- issuance ---- */
+
+struct issue_job {
+	const struct principal *p;
+	const struct cert_ctx *ctx;
+	const char *application_id;
+	char serial[40];
+	bool created;
+};
+
+/* Every index of purpose in use at body. */
+static cf_err used_indexes(struct db *db, const char *body, bool revocation, unsigned **out,
+			   size_t *n, struct cf_error *err)
+{
+	const char *p[] = { body };
+	PGresult *res = NULL;
+	cf_err e = revocation
+		? db_query_hot(db, &res, err, "SELECT revocation_index FROM certificate WHERE body_id = $1", 1, p)
+		: db_query_hot(db, &res, err, "SELECT suspension_index FROM certificate WHERE body_id = $1", 1, p);
+	if (e)
+		return e;
+	*n = (size_t)PQntuples(res);
+	*out = cf_calloc(*n ? *n : 1, sizeof **out);
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = (unsigned)db_value_ll(res, (int)i, 0);
+	PQclear(res);
+	return CF_OK;
+}
+
+static cf_err pick_index(struct db *db, const char *body, bool revocation, unsigned *out,
+			 struct cf_error *err)
+{
+	unsigned *used = NULL;
+	size_t n = 0;
+	cf_err e = used_indexes(db, body, revocation, &used, &n, err);
+	if (!e)
+		e = statuslist_random_index(used, n, out, err);
+	free(used);
+	return e;
+}
+
+/* What the credential states, gathered in one query. */
+enum {
+	I_STATE, I_TYPE, I_BODY, I_MAKER, I_SCHEME, I_VERSION, I_CLASS, I_PRODUCT, I_DECISION,
+	I_DECIDED_AT, I_EVIDENCE, I_MNAME, I_MCOUNTRY, I_MCONTACT, I_MPOLICY, I_MDAYS, I_BNAME,
+	I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK, I_YEAR, I_CERT,
+};
+
+static cf_err build_payload(const struct issue_job *j, const PGresult *r, const char *did,
+			    const char *acc_id, const char *acc_ref, const char *acc_name,
+			    unsigned rev, unsigned sus, json_t **out)
+{
+	const char *pub = j->ctx->public_url;
+	json_t *product = json_loads(db_value(r, 0, I_PRODUCT), 0, NULL);
+	char url[512], list[512];
+	snprintf(url, sizeof url, "%s/v1/certificates/%s", pub, j->serial);
+	json_t *prod = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "id", "", "name",
+				 json_object_get(product, "name"), "model", json_object_get(product, "model"),
+				 "hardwareVersion", json_object_get(product, "hardware_version"),
+				 "firmwareVersion", json_object_get(product, "firmware_version"),
+				 "securitySupportEnd", json_object_get(product, "support_end"));
+	char urn[64];
+	snprintf(urn, sizeof urn, "urn:uuid:%s", jsonx_str(product, "id"));
+	json_object_set_new(prod, "id", json_string(urn));
+	if (jsonx_str(product, "gtin"))
+		json_object_set(prod, "gtin", json_object_get(product, "gtin"));
+	if (jsonx_str(product, "product_page"))
+		json_object_set(prod, "productPage", json_object_get(product, "product_page"));
+	json_decref(product);
+	char maker[64], digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
+	snprintf(maker, sizeof maker, "urn:uuid:%s", db_value(r, 0, I_MAKER));
+	snprintf(digest, sizeof digest, "sha256:%s", db_value(r, 0, I_DIGEST));
+	snprintf(evidence, sizeof evidence, "sha256:%s", db_value(r, 0, I_EVIDENCE));
+	snprintf(acc, sizeof acc, "urn:uuid:%s", acc_id);
+	snprintf(ctx_url, sizeof ctx_url, "%s/contexts/conformity/v1", pub);
+	snprintf(schema, sizeof schema, "%s/schemas/conformity-certificate/v1", pub);
+	json_t *status = json_array();
+	status_list_url(pub, db_value(r, 0, I_BODY), "revocation", list, sizeof list);
+	json_array_append_new(status, statuslist_entry(list, "revocation", rev));
+	status_list_url(pub, db_value(r, 0, I_BODY), "suspension", list, sizeof list);
+	json_array_append_new(status, statuslist_entry(list, "suspension", sus));
+	char name[96];
+	snprintf(name, sizeof name, "Certificate of conformity %s", j->serial);
+	*out = json_pack(
+		"{s:[s,s],s:s,s:[s,s],s:s,s:{s:s,s:s},s:s,s:s,"
+		"s:{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:i}},s:o,"
+		"s:{s:s,s:s,s:s,s:s},s:i,s:{s:s,s:s,s:s},s:{s:s,s:s}},"
+		"s:{s:s,s:s},s:o}",
+		"@context", "https://www.w3.org/ns/credentials/v2", ctx_url, "id", url, "type",
+		"VerifiableCredential", "ConformityCertificate", "name", name, "issuer", "id", did, "name",
+		db_value(r, 0, I_BNAME), "validFrom", db_value(r, 0, I_FROM), "validUntil",
+		db_value(r, 0, I_UNTIL), "credentialSubject", "type", "ConformityAttestation", "serial",
+		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer", "id", maker, "name",
+		db_value(r, 0, I_MNAME), "country", db_value(r, 0, I_MCOUNTRY),
+		"vulnerabilityDisclosure", "contact", db_value(r, 0, I_MCONTACT), "policy",
+		db_value(r, 0, I_MPOLICY), "responseDays", atoi(db_value(r, 0, I_MDAYS)), "product", prod,
+		"scheme", "id", db_value(r, 0, I_SCHEME), "version", db_value(r, 0, I_VERSION), "name",
+		db_value(r, 0, I_STITLE), "digest", digest, "complianceClass",
+		atoi(db_value(r, 0, I_CLASS)), "accreditation", "id", acc, "reference", acc_ref,
+		"accreditor", acc_name, "decision", "date", db_value(r, 0, I_DECIDED_AT),
+		"evidenceDigest", evidence, "credentialSchema", "id", schema, "type", "JsonSchema",
+		"credentialStatus", status);
+	return *out ? CF_OK : CF_EINTERNAL;
+}
+
+static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct issue_job *j = arg;
+	const char *ap[] = { j->application_id };
+	PGresult *r = NULL, *res = NULL;
+	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL;
+	char *payload_text = NULL, *jws = NULL;
+	cf_err e = db_query_hot(db, &r, err,
+		"SELECT a.state, a.assessment_type, coalesce(a.body_id::text, ''), a.manufacturer_id,"
+		" a.scheme_id, a.scheme_version, a.class, a.product_snapshot::text, d.decision, "
+		DB_TS("d.decided_at") ", d.evidence_digest, m.name, m.country, m.security_contact,"
+		" m.disclosure_policy_url, m.response_days, b.name, v.digest, v.title, "
+		DB_TS("date_trunc('second', now())") ", "
+		DB_TS("least(date_trunc('second', now()) + make_interval(days =>"
+		" v.certificate_validity_days), ((a.product_snapshot->>'support_end')::date + 1)::timestamp"
+		" AT TIME ZONE 'UTC' - interval '1 second')") ","
+		" ((a.product_snapshot->>'support_end')::date + 1)::timestamp AT TIME ZONE 'UTC'"
+		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY'),"
+		" (SELECT serial FROM certificate c WHERE c.application_id = a.id)"
+		" FROM application a LEFT JOIN application_decision d ON d.application_id = a.id"
+		" JOIN organisation m ON m.id = a.manufacturer_id"
+		" LEFT JOIN organisation b ON b.id = a.body_id"
+		" JOIN scheme_version v ON v.scheme_id = a.scheme_id AND v.version = a.scheme_version"
+		" WHERE a.id = $1 FOR UPDATE OF a", 1, ap);
+	if (e)
+		goto out;
+	if (PQntuples(r) == 0) {
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %s", j->application_id);
+		goto out;
+	}
+	if (db_value(r, 0, I_CERT)) { /* issued before: the same certificate again */
+		snprintf(j->serial, sizeof j->serial, "%s", db_value(r, 0, I_CERT));
+		goto out;
+	}
+	const char *body = db_value(r, 0, I_BODY);
+	if (strcmp(db_value(r, 0, I_TYPE), "self") == 0) {
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				 "a self declaration is the manufacturer's own statement: no body issues "
+				 "a certificate for it");
+		goto out;
+	}
+	if (strcmp(body, j->p->org_id) != 0 || !(j->p->roles & ROLE_CERTIFIER)) {
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL, "the application's body's certifiers issue its certificate");
+		goto out;
+	}
+	if (strcmp(db_value(r, 0, I_STATE), "decided") != 0 || !db_value(r, 0, I_DECISION) ||
+	    strcmp(db_value(r, 0, I_DECISION), "approved") != 0) {
+		e = cf_error_set(err, CF_ESTATE, NULL,
+				 "a certificate follows an approval; the application is %s%s%s",
+				 db_value(r, 0, I_STATE), db_value(r, 0, I_DECISION) ? " and " : "",
+				 db_value(r, 0, I_DECISION) ? db_value(r, 0, I_DECISION) : "");
+		goto out;
+	}
+	if (!db_value_bool(r, 0, I_UNTIL_OK)) {
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				 "the product's security support period ends within a day: no certificate");
+		goto out;
+	}
+	/* the accreditation the certificate is issued under, now */
+	const char *cp[] = { body, db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION),
+			     db_value(r, 0, I_CLASS) };
+	e = db_query_hot(db, &res, err,
+		"SELECT a.id, a.reference, o.name FROM accreditation a JOIN organisation o"
+		" ON o.id = a.accreditor_id WHERE a.id = conform_cover($1, $2, $3, $4::integer, now())",
+		4, cp);
+	if (e)
+		goto out;
+	if (PQntuples(res) == 0) {
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				 "the body's accreditation does not cover %s@%s class %s now: no certificate "
+				 "is issued under a suspended or lapsed accreditation",
+				 db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS));
+		goto out;
+	}
+	char acc_id[37], acc_ref[128], acc_name[256];
+	snprintf(acc_id, sizeof acc_id, "%s", db_value(res, 0, 0));
+	snprintf(acc_ref, sizeof acc_ref, "%s", db_value(res, 0, 1));
+	snprintf(acc_name, sizeof acc_name, "%s", db_value(res, 0, 2));
+	PQclear(res);
+	res = NULL;
+
+	char kid[SIGNER_KID_LEN];
+	unsigned char pub[32];
+	const struct keys_private *key = NULL;
+	e = signer_current(db, body, kid, pub, err);
+	if (!e)
+		e = signer_private(db, kid, j->ctx->passphrase_file, &key, err);
+	if (e)
+		goto out;
+
+	/* status list positions of this body are handed out one issuer at a time */
+	char *lock = cf_asprintf("certificate:%s", body);
+	const char *lp[] = { lock };
+	e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lp);
+	free(lock);
+	unsigned rev = 0, sus = 0;
+	if (!e)
+		e = pick_index(db, body, true, &rev, err);
+	if (!e)
+		e = pick_index(db, body, false, &sus, err);
+	if (!e)
+		e = db_query_hot(db, &res, err, "SELECT nextval('certificate_serial_seq')", 0, NULL);
+	if (e)
+		goto out;
+	long long seq = db_value_ll(res, 0, 0);
+	PQclear(res);
+	res = NULL;
+	snprintf(j->serial, sizeof j->serial, "CF-%s-%06lld", db_value(r, 0, I_YEAR), seq);
+
+	char did[200], fullkid[300];
+	signer_did(j->ctx->public_url, body, did, sizeof did);
+	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
+	e = build_payload(j, r, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
+	if (e) {
+		cf_error_set(err, CF_EINTERNAL, NULL, "the credential could not be built");
+		goto out;
+	}
+	header = json_pack("{s:s,s:s,s:s,s:s}", "alg", "EdDSA", "typ", "vc+jwt", "cty", "vc", "kid", fullkid);
+	payload_text = json_dumps(payload, JSON_COMPACT);
+	e = jws_sign(key, header, payload_text, strlen(payload_text), &jws, err);
+	if (e)
+		goto out;
+
+	char jws_hash[65];
+	digest_sha256_hex(jws, strlen(jws), jws_hash);
+	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "issuance", "serial", j->serial, "issuer",
+			  did, "jws_sha256", jws_hash, "at", db_value(r, 0, I_FROM));
+	long long index = 0;
+	e = tlog_append(db, "issuance", j->serial, entry, &index, err);
+	if (e)
+		goto out;
+	char seqs[24], revs[16], suss[16], idx[24];
+	snprintf(seqs, sizeof seqs, "%lld", seq);
+	snprintf(revs, sizeof revs, "%u", rev);
+	snprintf(suss, sizeof suss, "%u", sus);
+	snprintf(idx, sizeof idx, "%lld", index);
+	const char *ip[] = { j->serial, seqs, j->application_id, body, db_value(r, 0, I_MAKER),
+			     db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS),
+			     acc_id, kid, db_value(r, 0, I_FROM), db_value(r, 0, I_UNTIL), payload_text,
+			     jws, revs, suss, idx, j->p->user_id };
+	e = db_query_hot(db, NULL, err,
+		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
+		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
+		" payload, jws, revocation_index, suspension_index, log_index, issued_by)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+		18, ip);
+	if (!e) {
+		const char *ep[] = { j->serial, j->p->user_id, idx };
+		e = db_query_hot(db, NULL, err,
+			"INSERT INTO certificate_event (serial, seq, action, actor_id, log_index)"
+			" VALUES ($1, 1, 'issued', $2, $3)", 3, ep);
+	}
+	if (e)
+		goto out;
+	details = json_pack("{s:s,s:s,s:s,s:I}", "application_id", j->application_id, "kid", kid,
+			    "valid_until", db_value(r, 0, I_UNTIL), "log_index", (json_int_t)index);
+	struct audit_actor actor = party_actor(j->p);
+	e = audit_append(db, &actor, "certificate.issue", "certificate", j->serial, details, err);
+	if (!e)
+		j->created = true;
+out:
+	PQclear(r);
+	PQclear(res);
+	json_decref(payload);
+	json_decref(header);
+	json_decref(entry);
+	json_decref(details);
+	free(payload_text);
+	free(jws);
+	return e;
+}
+
+cf_err certificate_issue(struct db *db, const struct principal *p, const struct cert_ctx *ctx,
+			 const char *application_id, json_t **out, bool *created, struct cf_error *err)
+{
+	*out = NULL;
+	*created = false;
+	if (!party_is_uuid(application_id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", application_id);
+	struct issue_job j = { p, ctx, application_id, "", false };
+	cf_err e = db_transaction(db, DB_READ_COMMITTED, issue_tx, &j, err);
+	if (e)
+		return e;
+	*created = j.created;
+	return certificate_get(db, ctx->public_url, j.serial, out, err);
+}
+
+/* ---- reading ---- */
+
+#define LIVE_STATUS                                                                            \
+	"CASE WHEN c.status = 'withdrawn' THEN 'withdrawn' WHEN now() >= c.valid_until THEN"      \
+	" 'expired' ELSE c.status END"
+
+cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
+		       struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { serial };
+	PGresult *res = NULL, *ev = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT c.serial, " LIVE_STATUS ", c.status_reason_code, c.status_reason, "
+		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_from") ", " DB_TS("c.valid_until") ","
+		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, b.name, c.log_index, l.leaf_hash,"
+		" (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
+		" (SELECT e.action FROM accreditation_event e WHERE e.accreditation_id = a.id"
+		"  AND e.effective_at <= now() ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1),"
+		" (SELECT " DB_TS("e.effective_at") " FROM accreditation_event e WHERE"
+		"  e.accreditation_id = a.id AND e.action = 'withdrawn' LIMIT 1),"
+		" " DB_TS("c.issued_at") ", c.application_id"
+		" FROM certificate c JOIN signing_key k ON k.kid = c.kid"
+		" JOIN organisation b ON b.id = c.body_id JOIN accreditation a ON a.id = c.accreditation_id"
+		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	}
+	e = db_query_hot(db, &ev, err,
+		"SELECT seq, action, reason_code, reason, " DB_TS("at") ", log_index FROM certificate_event"
+		" WHERE serial = $1 ORDER BY seq", 1, p);
+	if (e) {
+		PQclear(res);
+		return e;
+	}
+	json_t *history = json_array();
+	for (int i = 0; i < PQntuples(ev); i++)
+		json_array_append_new(history,
+			json_pack("{s:s,s:o,s:o,s:s,s:I}", "action", db_value(ev, i, 1), "reason_code",
+				  str_or_null(db_value(ev, i, 2)), "reason", str_or_null(db_value(ev, i, 3)),
+				  "at", db_value(ev, i, 4), "log_index", (json_int_t)db_value_ll(ev, i, 5)));
+	PQclear(ev);
+	char did[200], url[512], leafb64[64];
+	signer_did(public_url, db_value(res, 0, 10), did, sizeof did);
+	unsigned char leaf[32];
+	char *b64 = NULL;
+	if (codec_hex_decode(db_value(res, 0, 13), leaf, 32, NULL) == CF_OK)
+		b64 = codec_b64_encode(leaf, 32);
+	snprintf(leafb64, sizeof leafb64, "%s", b64 ? b64 : "");
+	free(b64);
+	const char *live = db_value(res, 0, 1);
+	/* a body that lost its accreditation: its live certificates await review */
+	json_t *review = json_null();
+	const char *acc_state = db_value(res, 0, 16);
+	if (acc_state && strcmp(acc_state, "withdrawn") == 0 &&
+	    (strcmp(live, "valid") == 0 || strcmp(live, "suspended") == 0))
+		review = json_pack("{s:b,s:s,s:s}", "required", 1, "reason",
+				   "the body's accreditation under which it was issued was withdrawn",
+				   "since", db_value(res, 0, 17) ? db_value(res, 0, 17) : "");
+	snprintf(url, sizeof url, "%s/verify/%s", public_url, serial);
+	json_t *credential = json_loads(db_value(res, 0, 7), 0, NULL);
+	char jws_url[512];
+	snprintf(jws_url, sizeof jws_url, "%s/v1/certificates/%s/jws", public_url, serial);
+	*out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:b,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s},"
+			 "s:{s:I,s:s,s:b},s:o,s:o,s:o,s:s,s:{s:s,s:s}}",
+		"serial", serial, "status", live, "status_reason_code", str_or_null(db_value(res, 0, 2)),
+		"status_reason", str_or_null(db_value(res, 0, 3)), "status_changed_at",
+		str_or_null(db_value(res, 0, 4)), "valid_from", db_value(res, 0, 5), "valid_until",
+		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
+		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
+		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
+		db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
+		(json_int_t)db_value_ll(res, 0, 12), "leaf_hash", leafb64, "in_signed_tree_head",
+		db_value_bool(res, 0, 14), "history", history, "review", review, "credential",
+		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
+		"jws", jws_url, "verify", url);
+	PQclear(res);
+	return CF_OK;
+}
+
+cf_err certificate_jws(struct db *db, const char *serial, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err, "SELECT jws FROM certificate WHERE serial = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		*out = cf_strdup(db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	PQclear(res);
+	return e;
+}
+
+cf_err certificate_issuer(struct db *db, const char *serial, char body_id[37], struct cf_error *err)
+{
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err, "SELECT body_id FROM certificate WHERE serial = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(body_id, 37, "%s", db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	PQclear(res);
+	return e;
+}
+
+/* ---- status ---- */
+
+struct change_job {
+	const struct principal *p;
+	const char *serial, *action, *reason_code, *reason;
+};
+
+static const struct {
+	const char *action, *from, *to, *event;
+} changes[] = {
+	{ "suspend", "valid", "suspended", "suspended" },
+	{ "reinstate", "suspended", "valid", "reinstated" },
+	{ "withdraw", "valid", "withdrawn", "withdrawn" },
+	{ "withdraw", "suspended", "withdrawn", "withdrawn" },
+};
+
+static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct change_job *j = arg;
+	const char *p[] = { j->serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT status, body_id, " DB_TS("now()") ", (SELECT max(seq) + 1 FROM certificate_event"
+		" WHERE serial = $1) FROM certificate WHERE serial = $1 FOR UPDATE", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", j->serial);
+	}
+	char status[16], body[37], at[32], seq[24];
+	snprintf(status, sizeof status, "%s", db_value(res, 0, 0));
+	snprintf(body, sizeof body, "%s", db_value(res, 0, 1));
+	snprintf(at, sizeof at, "%s", db_value(res, 0, 2));
+	snprintf(seq, sizeof seq, "%s", db_value(res, 0, 3));
+	PQclear(res);
+	if (!(j->p->roles & ROLE_ADMIN) && strcmp(body, j->p->org_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the issuing body's certifiers change its status");
+	size_t k = 0;
+	while (k < sizeof changes / sizeof changes[0] &&
+	       !(strcmp(changes[k].action, j->action) == 0 && strcmp(changes[k].from, status) == 0))
+		k++;
+	if (k == sizeof changes / sizeof changes[0]) {
+		char extra[64];
+		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", status);
+		cf_error_set(err, CF_ESTATE, NULL, "cannot %s a certificate that is %s%s", j->action, status,
+			     strcmp(status, "withdrawn") == 0 ? " (withdrawal is final)" : "");
+		cf_error_set_extra(err, extra);
+		return CF_ESTATE;
+	}
+	json_t *entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "status", "serial", j->serial, "status",
+				  changes[k].to, "reason_code", j->reason_code, "at", at);
+	long long index = 0;
+	e = tlog_append(db, "status", j->serial, entry, &index, err);
+	json_decref(entry);
+	if (e)
+		return e;
+	char idx[24];
+	snprintf(idx, sizeof idx, "%lld", index);
+	const char *up[] = { j->serial, changes[k].to, j->reason_code, j->reason };
+	e = db_query_hot(db, NULL, err,
+		"UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
+		" status_changed_at = now() WHERE serial = $1", 4, up);
+	if (!e) {
+		const char *ep[] = { j->serial, seq, changes[k].event, j->reason_code, j->reason, j->p->user_id,
+				     idx };
+		e = db_query_hot(db, NULL, err,
+			"INSERT INTO certificate_event (serial, seq, action, reason_code, reason, actor_id,"
+			" log_index) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, ep);
+	}
+	if (e)
+		return e;
+	char action[48];
+	snprintf(action, sizeof action, "certificate.%s", j->action);
+	json_t *details = json_pack("{s:s,s:s,s:s,s:I}", "status", changes[k].to, "reason_code",
+				    j->reason_code, "reason", j->reason, "log_index", (json_int_t)index);
+	struct audit_actor actor = party_actor(j->p);
+	e = audit_append(db, &actor, action, "certificate", j->serial, details, err);
+	json_decref(details);
+	return e;
+}
+
+cf_err certificate_change(struct db *db, const struct principal *p, const char *public_url,
+			  const char *serial, const char *action, const json_t *body, json_t **out,
+			  struct cf_error *err)
+{
+	static const char *const keys[] = { "reason_code", "reason", NULL };
+	*out = NULL;
+	struct change_job j = { p, serial, action, NULL, NULL };
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "reason_code", true, 40, &j.reason_code, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "reason", true, 2000, &j.reason, err);
+	if (e)
+		return e;
+	if (!certificate_reason_known(j.reason_code))
+		return cf_error_set(err, CF_EINVAL, "/reason_code",
+				    "/reason_code must be nonconformity, product_change, support_ended, "
+				    "accreditation_withdrawn, manufacturer_request, administrative or other");
+	e = db_transaction(db, DB_READ_COMMITTED, change_tx, &j, err);
+	if (!e)
+		e = certificate_get(db, public_url, serial, out, err);
+	return e;
+}
+
+cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **out,
+			    struct cf_error *err)
+{
+	*out = NULL;
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired" };
+	bool known = !q->status;
+	for (size_t i = 0; i < 4 && !known; i++)
+		known = strcmp(q->status, statuses[i]) == 0;
+	if (!known)
+		return cf_error_set(err, CF_EINVAL, NULL,
+				    "status must be valid, suspended, withdrawn or expired");
+	char scheme[64] = "", version[40] = "";
+	if (q->scheme) {
+		const char *at = strchr(q->scheme, '@');
+		snprintf(scheme, sizeof scheme, "%.*s", at ? (int)(at - q->scheme) : 63, q->scheme);
+		if (at)
+			snprintf(version, sizeof version, "%s", at + 1);
+	}
+	char after[24], limit[24];
+	snprintf(after, sizeof after, "%lld", q->after);
+	snprintf(limit, sizeof limit, "%d", q->limit + 1);
+	bool maker_id = party_is_uuid(q->manufacturer);
+	const char *p[] = { q->manufacturer && maker_id ? q->manufacturer : NULL,
+			    q->manufacturer && !maker_id ? q->manufacturer : NULL,
+			    q->scheme ? scheme : NULL, version[0] ? version : NULL, q->status, q->q, after,
+			    limit };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT c.seq, c.serial, " LIVE_STATUS ", c.application_id, a.product_snapshot->>'name',"
+		" a.product_snapshot->>'model', a.product_snapshot->>'firmware_version', m.name,"
+		" c.scheme_id, c.scheme_version, c.class, b.name, " DB_TS("c.valid_until") ", "
+		DB_TS("c.issued_at")
+		" FROM certificate c JOIN application a ON a.id = c.application_id"
+		" JOIN organisation m ON m.id = c.manufacturer_id JOIN organisation b ON b.id = c.body_id"
+		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
+		" AND ($2::text IS NULL OR m.name ILIKE '%' || $2 || '%')"
+		" AND ($3::text IS NULL OR c.scheme_id = $3) AND ($4::text IS NULL OR c.scheme_version = $4)"
+		" AND ($5::text IS NULL OR " LIVE_STATUS " = $5)"
+		" AND ($6::text IS NULL OR (a.product_snapshot->>'name') ILIKE '%' || $6 || '%'"
+		"  OR (a.product_snapshot->>'model') ILIKE '%' || $6 || '%' OR m.name ILIKE '%' || $6 || '%'"
+		"  OR c.serial = $6)"
+		" ORDER BY c.seq LIMIT $8", 8, p);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > q->limit ? q->limit : n;
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items,
+			json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
+				  db_value(res, i, 1), "status", db_value(res, i, 2), "product", "name",
+				  db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
+				  db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
+				  db_value(res, i, 8), "version", db_value(res, i, 9), "class",
+				  (json_int_t)db_value_ll(res, i, 10), "body", db_value(res, i, 11),
+				  "valid_until", db_value(res, i, 12), "issued_at", db_value(res, i, 13)));
+	*out = json_pack("{s:o,s:o}", "items", items, "next",
+			 n > q->limit ? json_integer(db_value_ll(res, shown - 1, 0)) : json_null());
+	PQclear(res);
+	return CF_OK;
+}
+
+/* ---- verification ---- */
+
+cf_err certificate_verify(struct db *db, const char *public_url, const char *compact, json_t **out,
+			  struct cf_error *err)
+{
+	*out = NULL;
+	struct jws j = { 0 };
+	json_t *payload = NULL, *cert = NULL;
+	cf_err e = jws_parse(compact, JWS_MAX, &j, err);
+	if (e)
+		return e;
+	json_t *result = json_object();
+	const char *kid = jsonx_str(j.header, "kid");
+	const char *hash = kid ? strrchr(kid, '#') : NULL;
+	const char *thumb = hash ? hash + 1 : kid;
+	unsigned char pub[32];
+	char org[37] = "";
+	bool retired = false, known = false, valid = false;
+	struct cf_error ignored;
+	if (thumb && signer_public(db, thumb, pub, org, &retired, &ignored) == CF_OK) {
+		known = true;
+		valid = jws_verify(&j, pub);
+	}
+	json_object_set_new(result, "signature_valid", json_boolean(valid));
+	json_object_set_new(result, "kid", str_or_null(kid));
+	json_object_set_new(result, "key", json_pack("{s:b,s:b}", "published", known, "retired", retired));
+	json_object_set_new(result, "typ", str_or_null(jsonx_str(j.header, "typ")));
+	payload = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
+	const char *issuer = jsonx_str(json_object_get(payload, "issuer"), "id");
+	char did[200] = "";
+	if (org[0])
+		signer_did(public_url, org, did, sizeof did);
+	bool issuer_ok = valid && issuer && org[0] && strcmp(issuer, did) == 0 && hash &&
+			 strncmp(kid, did, (size_t)(hash - kid)) == 0 && strlen(did) == (size_t)(hash - kid);
+	json_object_set_new(result, "issuer",
+			    json_pack("{s:o,s:o,s:b}", "id", str_or_null(issuer), "name",
+				      str_or_null(jsonx_str(json_object_get(payload, "issuer"), "name")),
+				      "matches_key", issuer_ok));
+	const char *serial = jsonx_str(json_object_get(payload, "credentialSubject"), "serial");
+	json_object_set_new(result, "serial", str_or_null(serial));
+	if (serial && certificate_get(db, public_url, serial, &cert, &ignored) == CF_OK) {
+		char *stored = NULL;
+		bool same = certificate_jws(db, serial, &stored, &ignored) == CF_OK && stored &&
+			    strcmp(stored, compact) == 0;
+		free(stored);
+		json_object_set(result, "status", json_object_get(cert, "status"));
+		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
+		json_object_set_new(result, "in_register", json_boolean(same));
+		json_object_set(result, "valid_until", json_object_get(cert, "valid_until"));
+		json_object_set(result, "expired", json_object_get(cert, "expired"));
+		/* logged: the entry, and its inclusion proof checked against the
+		 * latest signed tree head */
+		json_t *log = json_object_get(cert, "log");
+		long long index = json_integer_value(json_object_get(log, "index"));
+		json_t *proof = NULL;
+		bool included = false;
+		if (tlog_inclusion(db, NULL, index, 0, &proof, &ignored) == CF_OK) {
+			unsigned char leaf[32], root[32];
+			unsigned char *lb = NULL, *rb = NULL;
+			size_t ln = 0, rn = 0;
+			json_t *path = json_object_get(proof, "audit_path");
+			size_t plen = json_array_size(path);
+			unsigned char (*hashes)[32] = cf_calloc(plen ? plen : 1, 32);
+			bool ok = codec_b64_decode(jsonx_str(proof, "leaf_hash"), strlen(jsonx_str(proof, "leaf_hash")),
+						   &lb, &ln, &ignored) == CF_OK && ln == 32 &&
+				  codec_b64_decode(jsonx_str(proof, "root_hash"), strlen(jsonx_str(proof, "root_hash")),
+						   &rb, &rn, &ignored) == CF_OK && rn == 32;
+			for (size_t i = 0; ok && i < plen; i++) {
+				unsigned char *hb = NULL;
+				size_t hn = 0;
+				const char *h = json_string_value(json_array_get(path, i));
+				ok = codec_b64_decode(h, strlen(h), &hb, &hn, &ignored) == CF_OK && hn == 32;
+				if (ok)
+					memcpy(hashes[i], hb, 32);
+				free(hb);
+			}
+			if (ok) {
+				memcpy(leaf, lb, 32);
+				memcpy(root, rb, 32);
+				included = merkle_verify_inclusion(leaf, (size_t)index,
+					(size_t)json_integer_value(json_object_get(proof, "tree_size")),
+					(const unsigned char (*)[32])hashes, plen, root);
+			}
+			free(hashes);
+			free(lb);
+			free(rb);
+		}
+		json_object_set_new(result, "logged",
+			json_pack("{s:I,s:b,s:o}", "index", (json_int_t)index, "included", included,
+				  "tree_size", proof ? json_incref(json_object_get(proof, "tree_size")) : json_null()));
+		json_decref(proof);
+	} else {
+		json_object_set_new(result, "status", json_string("unknown"));
+		json_object_set_new(result, "in_register", json_false());
+		json_object_set_new(result, "logged", json_null());
+	}
+	json_object_set_new(result, "valid",
+		json_boolean(valid && issuer_ok && json_is_true(json_object_get(result, "in_register")) &&
+			     strcmp(jsonx_str(result, "status"), "valid") == 0));
+	*out = result;
+	json_decref(payload);
+	json_decref(cert);
+	jws_clear(&j);
+	return CF_OK;
+}
+
+/* ---- status lists ---- */
+
+cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const char *body_id,
+			       const char *purpose, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	bool revocation = strcmp(purpose, "revocation") == 0;
+	if (!revocation && strcmp(purpose, "suspension") != 0)
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "status lists are revocation and suspension");
+	if (!party_is_uuid(body_id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
+	const char *p[] = { body_id, revocation ? "withdrawn" : "suspended" };
+	PGresult *res = NULL;
+	cf_err e = revocation
+		? db_query_hot(db, &res, err, "SELECT revocation_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
+			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'"), 2, p)
+		: db_query_hot(db, &res, err, "SELECT suspension_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
+			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'"), 2, p);
+	if (e)
+		return e;
+	int n = PQntuples(res);
+	unsigned *set = cf_calloc((size_t)n, sizeof *set);
+	size_t count = 0;
+	for (int i = 0; i < n; i++)
+		if (db_value(res, i, 0))
+			set[count++] = (unsigned)db_value_ll(res, i, 0);
+	char from[32], until[32];
+	snprintf(from, sizeof from, "%s", db_value(res, n - 1, 1));
+	snprintf(until, sizeof until, "%s", db_value(res, n - 1, 2));
+	PQclear(res);
+
+	char kid[SIGNER_KID_LEN], did[200], fullkid[300], url[512];
+	unsigned char pub[32];
+	const struct keys_private *key = NULL;
+	json_t *cred = NULL, *header = NULL;
+	char *text = NULL;
+	e = signer_current(db, body_id, kid, pub, err);
+	if (!e)
+		e = signer_private(db, kid, ctx->passphrase_file, &key, err);
+	if (e)
+		goto out;
+	signer_did(ctx->public_url, body_id, did, sizeof did);
+	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
+	status_list_url(ctx->public_url, body_id, purpose, url, sizeof url);
+	e = statuslist_credential(url, did, purpose, from, until, 300000, set, count, &cred, err);
+	if (e)
+		goto out;
+	header = json_pack("{s:s,s:s,s:s,s:s}", "alg", "EdDSA", "typ", "vc+jwt", "cty", "vc", "kid", fullkid);
+	text = json_dumps(cred, JSON_COMPACT);
+	e = jws_sign(key, header, text, strlen(text), out, err);
+out:
+	free(set);
+	free(text);
+	json_decref(cred);
+	json_decref(header);
+	return e;
+}
+
+/* ---- register export ---- */
+
+cf_err certificate_export_header(struct db *db, const char *public_url, json_t **out,
+				 struct cf_error *err)
+{
+	*out = NULL;
+	json_t *head = NULL;
+	struct cf_error none;
+	cf_err e = tlog_tree_head(db, &head, &none);
+	if (e && e != CF_ENOTFOUND)
+		return cf_error_set(err, e, NULL, "%s", none.detail);
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT " DB_TS("now()") ", " DB_TS("now() + interval '1 hour'") ", count(*)"
+		" FROM certificate", 0, NULL);
+	if (e) {
+		json_decref(head);
+		return e;
+	}
+	char origin[256];
+	tlog_origin(public_url, origin, sizeof origin);
+	*out = json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:s,s:o}", "type", "conform-register-export", "version",
+			 1, "publisher", public_url, "generated_at", db_value(res, 0, 0), "next_update",
+			 db_value(res, 0, 1), "certificates", (json_int_t)db_value_ll(res, 0, 2),
+			 "log_origin", origin, "checkpoint", head ? head : json_null());
+	PQclear(res);
+	return CF_OK;
+}
+
+cf_err certificate_export_lines(struct db *db, long long *after, int limit, struct buf *out, int *n,
+				struct cf_error *err)
+{
+	*n = 0;
+	char a[24], l[24];
+	snprintf(a, sizeof a, "%lld", *after);
+	snprintf(l, sizeof l, "%d", limit);
+	const char *p[] = { a, l };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT c.seq, c.serial, " LIVE_STATUS ", " DB_TS("c.status_changed_at") ", c.log_index, c.jws"
+		" FROM certificate c WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
+	if (e)
+		return e;
+	for (int i = 0; i < PQntuples(res) && !e; i++) {
+		json_t *line = json_pack("{s:s,s:s,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
+					 db_value(res, i, 2), "status_changed_at",
+					 str_or_null(db_value(res, i, 3)), "log_index",
+					 (json_int_t)db_value_ll(res, i, 4), "jws", db_value(res, i, 5));
+		char *text = json_dumps(line, JSON_COMPACT);
+		json_decref(line);
+		e = buf_puts(out, text, err);
+		if (!e)
+			e = buf_puts(out, "\n", err);
+		free(text);
+		*after = db_value_ll(res, i, 0);
+		(*n)++;
+	}
+	PQclear(res);
+	return e;
+}
+
+cf_err certificate_export_signature(struct db *db, const char *passphrase_file,
+				    const unsigned char digest[32], long long count,
+				    long long checkpoint_size, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	char kid[SIGNER_KID_LEN], hex[65];
+	unsigned char pub[32];
+	const struct keys_private *key = NULL;
+	cf_err e = signer_current(db, NULL, kid, pub, err);
+	if (!e)
+		e = signer_private(db, kid, passphrase_file, &key, err);
+	if (e)
+		return e;
+	codec_hex_encode(digest, 32, hex);
+	json_t *header = json_pack("{s:s,s:s,s:s}", "alg", "EdDSA", "typ", "conform-export+jwt", "kid", kid);
+	json_t *payload = json_pack("{s:s,s:I,s:I}", "sha256", hex, "certificates", (json_int_t)count,
+				    "checkpoint_size", (json_int_t)checkpoint_size);
+	char *text = json_dumps(payload, JSON_COMPACT);
+	e = jws_sign(key, header, text, strlen(text), out, err);
+	free(text);
+	json_decref(header);
+	json_decref(payload);
+	return e;
+}

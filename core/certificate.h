@@ -1,0 +1,97 @@
+/*
+ * certificate: signed, verifiable certificates of conformity. A certificate
+ * is a W3C Verifiable Credential 2.0 secured as a compact JWS (EdDSA,
+ * typ vc+jwt) by the issuing body's key, logged in the transparency log at
+ * issuance and at every status change. Its status (valid, suspended,
+ * withdrawn; expired derived from validUntil) is served live and as W3C
+ * Bitstring Status Lists. docs/certificates.md describes the format.
+ */
+#ifndef CONFORM_CERTIFICATE_H
+#define CONFORM_CERTIFICATE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "db.h"
+#include "error.h"
+#include "keys.h"
+#include "party.h"
+
+struct cert_ctx {
+	const char *public_url;       /* ids, the issuer DID, the status list URLs */
+	const char *passphrase_file;  /* of the body's private key */
+};
+
+/*
+ * Issues the certificate of an approved third-party application, as a
+ * certifier of its body: one transaction with the log entry and the audit
+ * record. A second call returns the same certificate (*created false).
+ */
+cf_err certificate_issue(struct db *db, const struct principal *p, const struct cert_ctx *ctx,
+			 const char *application_id, json_t **out, bool *created,
+			 struct cf_error *err) CF_MUST_CHECK;
+
+/* A certificate with its live status, history, log entry and credential. */
+cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
+		       struct cf_error *err) CF_MUST_CHECK;
+
+/* The compact JWS (new string). */
+cf_err certificate_jws(struct db *db, const char *serial, char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The issuing body of a certificate (for the rule "issued by own body"). */
+cf_err certificate_issuer(struct db *db, const char *serial, char body_id[37],
+			  struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * action: "suspend", "reinstate" or "withdraw" (final); body {reason_code,
+ * reason}. Logged and audited; CF_ESTATE for a transition the status does
+ * not allow.
+ */
+cf_err certificate_change(struct db *db, const struct principal *p, const char *public_url,
+			  const char *serial, const char *action, const json_t *body, json_t **out,
+			  struct cf_error *err) CF_MUST_CHECK;
+
+struct cert_query {
+	const char *manufacturer;  /* id, or part of the name */
+	const char *scheme;        /* id or id@version */
+	const char *status;        /* valid, suspended, withdrawn, expired */
+	const char *q;             /* part of product name, model or manufacturer */
+	long long after;           /* register position of the last item seen */
+	int limit;
+};
+
+/* The public register: {"items": [...], "next": position or null}. */
+cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **out,
+			    struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Verifies a compact JWS as a buyer would: signature under the published
+ * key named by kid, issuer, the register's live status, expiry, and
+ * inclusion in the log under the latest checkpoint.
+ */
+cf_err certificate_verify(struct db *db, const char *public_url, const char *jws, json_t **out,
+			  struct cf_error *err) CF_MUST_CHECK;
+
+/* A body's status list credential for purpose (revocation | suspension),
+ * signed by the body's current key (compact JWS, new string). */
+cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const char *body_id,
+			       const char *purpose, char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Register export, streamed in pages: the header line (new reference)... */
+cf_err certificate_export_header(struct db *db, const char *public_url, json_t **out,
+				 struct cf_error *err) CF_MUST_CHECK;
+/* ...lines of certificates after position *after (updated), at most limit;
+ * *n is how many were appended (0 at the end)... */
+cf_err certificate_export_lines(struct db *db, long long *after, int limit, struct buf *out, int *n,
+				struct cf_error *err) CF_MUST_CHECK;
+/* ...and the signature line over the SHA-256 of everything before it. */
+cf_err certificate_export_signature(struct db *db, const char *passphrase_file,
+				    const unsigned char digest[32], long long count,
+				    long long checkpoint_size, char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Reason codes of status changes. */
+bool certificate_reason_known(const char *code);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * signer: keys in the database and loaded private keys (see signer.h).
+ */
+#include "signer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codec.h"
+#include "jsonx.h"
+#include "mem.h"
+#include "party.h"
+
+/* Loaded private keys, by kid: few (one or two per body), kept for the life
+ * of the process because loading one costs a scrypt derivation. */
+struct loaded {
+	char kid[SIGNER_KID_LEN];
+	struct keys_private *key;
+	struct loaded *next;
+};
+
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct loaded *loaded;
+
+static json_t *key_json(const PGresult *res, int i)
+{
+	const char *org = db_value(res, i, 1);
+	const char *retired = db_value(res, i, 6);
+	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "kid", db_value(res, i, 0), "org_id",
+			 org ? json_string(org) : json_null(), "purpose", db_value(res, i, 2),
+			 "public_key", db_value(res, i, 3), "private_key_ref", db_value(res, i, 4),
+			 "created_at", db_value(res, i, 5), "retired_at",
+			 retired ? json_string(retired) : json_null());
+}
+
+#define KEY_COLUMNS                                                                            \
+	"kid, org_id, purpose, public_key, private_key_ref, " DB_TS("created_at") ", "           \
+	DB_TS("retired_at")
+
+struct register_job {
+	const struct audit_actor *actor;
+	const char *org_id, *ref;
+	char kid[SIGNER_KID_LEN];
+	char x[48];
+	json_t **out;
+};
+
+static cf_err register_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct register_job *j = arg;
+	if (j->org_id) {
+		const char *op[] = { j->org_id };
+		PGresult *res = NULL;
+		cf_err e = db_query_hot(db, &res, err,
+			"SELECT kind FROM organisation WHERE id = $1", 1, op);
+		if (e)
+			return e;
+		bool body = PQntuples(res) == 1 && strcmp(db_value(res, 0, 0), "assessment_body") == 0;
+		PQclear(res);
+		if (!body)
+			return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+					    "%s is not an assessment body: only bodies sign certificates",
+					    j->org_id);
+	}
+	const char *p[] = { j->kid, j->org_id, j->org_id ? "certificate" : "log", j->x, j->ref };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"INSERT INTO signing_key (kid, org_id, purpose, public_key, private_key_ref)"
+		" VALUES ($1, $2, $3, $4, $5) RETURNING " KEY_COLUMNS, 5, p);
+	if (e)
+		return e;
+	*j->out = key_json(res, 0);
+	PQclear(res);
+	json_t *details = json_pack("{s:s,s:o}", "purpose", j->org_id ? "certificate" : "log",
+				    "org_id", j->org_id ? json_string(j->org_id) : json_null());
+	e = audit_append(db, j->actor, "key.register", "signing_key", j->kid, details, err);
+	json_decref(details);
+	return e;
+}
+
+static cf_err register_key(struct db *db, const struct audit_actor *actor, const char *org_id,
+			   const struct keys_private *k, const char *ref, json_t **out,
+			   struct cf_error *err)
+{
+	struct register_job j = { actor, org_id, ref, "", "", out };
+	unsigned char pub[32];
+	keys_public_raw(k, pub);
+	keys_jwk_thumbprint(pub, j.kid);
+	char *x = codec_b64url_encode(pub, sizeof pub);
+	snprintf(j.x, sizeof j.x, "%s", x);
+	free(x);
+	return db_transaction(db, DB_READ_COMMITTED, register_tx, &j, err);
+}
+
+cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
+		       const char *dir, const char *passphrase, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (org_id && !party_is_uuid(org_id))
+		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return cf_error_set(err, CF_EIO, NULL, "cannot create %s: %m", dir);
+	char resolved[PATH_MAX];
+	if (!realpath(dir, resolved))
+		return cf_error_set(err, CF_EIO, NULL, "cannot resolve %s: %m", dir);
+	struct keys_private *k = NULL;
+	cf_err e = keys_generate(&k, err);
+	if (e)
+		return e;
+	unsigned char pub[32];
+	char kid[SIGNER_KID_LEN];
+	keys_public_raw(k, pub);
+	keys_jwk_thumbprint(pub, kid);
+	char *path = cf_asprintf("%s/%s.pem", resolved, kid);
+	e = keys_save_pem(k, path, passphrase, err);
+	if (!e) {
+		e = register_key(db, actor, org_id, k, path, out, err);
+		if (e)
+			remove(path); /* not registered: not kept */
+	}
+	free(path);
+	keys_free(k);
+	return e;
+}
+
+cf_err signer_import(struct db *db, const struct audit_actor *actor, const char *org_id,
+		     const char *uri, const char *passphrase, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (org_id && !party_is_uuid(org_id))
+		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
+	struct keys_private *k = NULL;
+	cf_err e = keys_load(&k, uri, passphrase, err);
+	if (e)
+		return e;
+	char resolved[PATH_MAX];
+	/* a plain path is kept absolute, so that any process finds it */
+	const char *ref = !strstr(uri, ":") && realpath(uri, resolved) ? resolved : uri;
+	e = register_key(db, actor, org_id, k, ref, out, err);
+	keys_free(k);
+	return e;
+}
+
+cf_err signer_list(struct db *db, json_t **out, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT " KEY_COLUMNS " FROM signing_key ORDER BY created_at, kid", 0, NULL);
+	if (e)
+		return e;
+	json_t *items = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(items, key_json(res, i));
+	PQclear(res);
+	*out = json_pack("{s:o}", "items", items);
+	return CF_OK;
+}
+
+struct retire_job {
+	const struct audit_actor *actor;
+	const char *kid;
+	json_t **out;
+};
+
+static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct retire_job *j = arg;
+	const char *p[] = { j->kid };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"UPDATE signing_key SET retired_at = coalesce(retired_at, now()) WHERE kid = $1"
+		" RETURNING " KEY_COLUMNS, 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no key %s", j->kid);
+	}
+	*j->out = key_json(res, 0);
+	PQclear(res);
+	return audit_append(db, j->actor, "key.retire", "signing_key", j->kid, NULL, err);
+}
+
+cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid, json_t **out,
+		     struct cf_error *err)
+{
+	*out = NULL;
+	struct retire_job j = { actor, kid, out };
+	return db_transaction(db, DB_READ_COMMITTED, retire_tx, &j, err);
+}
+
+cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
+		      unsigned char pub[32], struct cf_error *err)
+{
+	const char *p[] = { org_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT kid, public_key FROM signing_key WHERE retired_at IS NULL AND"
+		" CASE WHEN $1::uuid IS NULL THEN purpose = 'log' ELSE org_id = $1 END"
+		" ORDER BY created_at DESC, kid LIMIT 1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				    org_id ? "the body has no signing key (conformctl key generate --org %s)"
+					   : "the service has no log key (conformctl key generate --log)%s",
+				    org_id ? org_id : "");
+	}
+	snprintf(kid, SIGNER_KID_LEN, "%s", db_value(res, 0, 0));
+	unsigned char *raw = NULL;
+	size_t n = 0;
+	e = codec_b64url_decode(db_value(res, 0, 1), strlen(db_value(res, 0, 1)), &raw, &n, err);
+	PQclear(res);
+	if (e)
+		return e;
+	if (n == 32)
+		memcpy(pub, raw, 32);
+	free(raw);
+	return n == 32 ? CF_OK : cf_error_set(err, CF_EINTERNAL, NULL, "a stored key is not 32 bytes");
+}
+
+cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char org_id[37],
+		     bool *retired, struct cf_error *err)
+{
+	const char *p[] = { kid };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT public_key, coalesce(org_id::text, ''), retired_at IS NOT NULL FROM signing_key"
+		" WHERE kid = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "no key %.60s is published here", kid);
+	}
+	unsigned char *raw = NULL;
+	size_t n = 0;
+	e = codec_b64url_decode(db_value(res, 0, 0), strlen(db_value(res, 0, 0)), &raw, &n, err);
+	if (!e && n == 32)
+		memcpy(pub, raw, 32);
+	snprintf(org_id, 37, "%s", db_value(res, 0, 1));
+	*retired = db_value_bool(res, 0, 2);
+	free(raw);
+	PQclear(res);
+	return e;
+}
+
+cf_err signer_private(struct db *db, const char *kid, const char *passphrase_file,
+		      const struct keys_private **out, struct cf_error *err)
+{
+	*out = NULL;
+	pthread_mutex_lock(&loaded_lock);
+	for (struct loaded *l = loaded; l; l = l->next)
+		if (strcmp(l->kid, kid) == 0)
+			*out = l->key;
+	pthread_mutex_unlock(&loaded_lock);
+	if (*out)
+		return CF_OK;
+
+	const char *p[] = { kid };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT private_key_ref FROM signing_key WHERE kid = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "no key %.60s", kid);
+	}
+	char *ref = cf_strdup(db_value(res, 0, 0));
+	PQclear(res);
+	char *passphrase = NULL;
+	struct keys_private *k = NULL;
+	e = keys_read_passphrase_file(passphrase_file, &passphrase, err);
+	if (!e)
+		e = keys_load(&k, ref, passphrase, err);
+	keys_passphrase_free(passphrase);
+	free(ref);
+	if (e)
+		return e;
+	unsigned char pub[32];
+	char check[SIGNER_KID_LEN];
+	keys_public_raw(k, pub);
+	keys_jwk_thumbprint(pub, check);
+	if (strcmp(check, kid) != 0) {
+		keys_free(k);
+		return cf_error_set(err, CF_ECRYPTO, NULL,
+				    "the private key found for %s is another key (%s)", kid, check);
+	}
+	pthread_mutex_lock(&loaded_lock);
+	struct loaded *l = cf_calloc(1, sizeof *l);
+	snprintf(l->kid, sizeof l->kid, "%s", kid);
+	l->key = k;
+	l->next = loaded;
+	loaded = l;
+	pthread_mutex_unlock(&loaded_lock);
+	*out = k;
+	return CF_OK;
+}
+
+void signer_forget_all(void)
+{
+	pthread_mutex_lock(&loaded_lock);
+	struct loaded *l = loaded;
+	loaded = NULL;
+	pthread_mutex_unlock(&loaded_lock);
+	while (l) {
+		struct loaded *next = l->next;
+		keys_free(l->key);
+		free(l);
+		l = next;
+	}
+}
+
+void signer_did(const char *public_url, const char *body_id, char *out, size_t size)
+{
+	/* did:web: the host, with ':' of a port as %3A, then the path as segments */
+	const char *h = strstr(public_url, "://");
+	h = h ? h + 3 : public_url;
+	size_t n = (size_t)snprintf(out, size, "did:web:");
+	for (; *h && *h != '/' && n + 4 < size; h++) {
+		if (*h == ':') {
+			memcpy(out + n, "%3A", 3);
+			n += 3;
+		} else {
+			out[n++] = (char)tolower((unsigned char)*h);
+		}
+	}
+	out[n] = '\0';
+	snprintf(out + n, size - n, ":bodies:%s", body_id);
+}
+
+static json_t *jwk_of(const char *x, const char *kid)
+{
+	unsigned char *raw = NULL;
+	size_t n = 0;
+	if (codec_b64url_decode(x, strlen(x), &raw, &n, NULL) || n != 32) {
+		free(raw);
+		return NULL;
+	}
+	json_t *j = keys_public_jwk(raw, kid);
+	free(raw);
+	return j;
+}
+
+cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT kid, public_key, coalesce(org_id::text, ''), retired_at IS NOT NULL"
+		" FROM signing_key ORDER BY created_at, kid", 0, NULL);
+	if (e)
+		return e;
+	json_t *keys = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *org = db_value(res, i, 2);
+		char kid[256];
+		if (org[0]) {
+			char did[200];
+			signer_did(public_url, org, did, sizeof did);
+			snprintf(kid, sizeof kid, "%s#%s", did, db_value(res, i, 0));
+		} else {
+			snprintf(kid, sizeof kid, "%s", db_value(res, i, 0));
+		}
+		json_t *jwk = jwk_of(db_value(res, i, 1), kid);
+		if (jwk)
+			json_array_append_new(keys, jwk);
+	}
+	PQclear(res);
+	*out = json_pack("{s:o}", "keys", keys);
+	return CF_OK;
+}
+
+cf_err signer_did_document(struct db *db, const char *public_url, const char *body_id, json_t **out,
+			   struct cf_error *err)
+{
+	*out = NULL;
+	if (!party_is_uuid(body_id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
+	const char *p[] = { body_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT o.name, k.kid, k.public_key FROM organisation o LEFT JOIN signing_key k"
+		" ON k.org_id = o.id WHERE o.id = $1 AND o.kind = 'assessment_body'"
+		" ORDER BY k.created_at, k.kid", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no assessment body %s", body_id);
+	}
+	char did[200];
+	signer_did(public_url, body_id, did, sizeof did);
+	json_t *methods = json_array(), *refs = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (!db_value(res, i, 1))
+			continue;
+		char id[300];
+		snprintf(id, sizeof id, "%s#%s", did, db_value(res, i, 1));
+		json_t *jwk = jwk_of(db_value(res, i, 2), NULL);
+		if (!jwk)
+			continue;
+		json_object_del(jwk, "use");
+		json_array_append_new(methods, json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type",
+							 "JsonWebKey", "controller", did, "publicKeyJwk", jwk));
+		json_array_append_new(refs, json_string(id));
+	}
+	*out = json_pack("{s:[s,s],s:s,s:o,s:O,s:O}", "@context", "https://www.w3.org/ns/did/v1",
+			 "https://w3id.org/security/jwk/v1", "id", did, "verificationMethod", methods,
+			 "assertionMethod", refs, "authentication", refs);
+	json_decref(refs);
+	PQclear(res);
+	return CF_OK;
+}

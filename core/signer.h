@@ -1,0 +1,73 @@
+/*
+ * signer: the signing keys of assessment bodies (certificates) and of the
+ * service (the transparency log). The database holds their public halves
+ * and where the private halves are (a PEM file encrypted with the
+ * deployment's passphrase, or any OpenSSL OSSL_STORE URI); keys.c alone
+ * reads them, and this module keeps the loaded handles for the life of the
+ * process. Retired keys sign nothing more and stay published.
+ */
+#ifndef CONFORM_SIGNER_H
+#define CONFORM_SIGNER_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "error.h"
+#include "keys.h"
+
+#define SIGNER_KID_LEN 44 /* the thumbprint and its NUL */
+
+/*
+ * Makes a key for org (an assessment body), or the log key when org_id is
+ * NULL: the private key goes to dir/<kid>.pem, mode 0600, encrypted with
+ * passphrase; the public key to the database with one audit record. *out is
+ * the key as listed.
+ */
+cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
+		       const char *dir, const char *passphrase, json_t **out,
+		       struct cf_error *err) CF_MUST_CHECK;
+
+/* Registers a key that already exists at uri (a path or OSSL_STORE URI). */
+cf_err signer_import(struct db *db, const struct audit_actor *actor, const char *org_id,
+		     const char *uri, const char *passphrase, json_t **out,
+		     struct cf_error *err) CF_MUST_CHECK;
+
+cf_err signer_list(struct db *db, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid, json_t **out,
+		     struct cf_error *err) CF_MUST_CHECK;
+
+/* The newest key of org (NULL: the log key) that is not retired. */
+cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
+		      unsigned char pub[32], struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * The private key kid, loaded once per process with the passphrase in
+ * passphrase_file (borrowed: valid until signer_forget_all).
+ */
+cf_err signer_private(struct db *db, const char *kid, const char *passphrase_file,
+		      const struct keys_private **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* A published key: its public half, organisation ("" for the log key) and
+ * whether it is retired. CF_ENOTFOUND when unknown. */
+cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char org_id[37],
+		     bool *retired, struct cf_error *err) CF_MUST_CHECK;
+
+/* did:web:<host of public_url, port encoded>:bodies:<body id> */
+void signer_did(const char *public_url, const char *body_id, char *out, size_t size);
+
+/* Every key, retired ones included: {"keys": [JWK...]}; a body key's kid is
+ * "<its DID>#<thumbprint>", as in the JWS headers; the log key's is the
+ * thumbprint. */
+cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* A body's DID document (did:web), its keys as JsonWebKey methods. */
+cf_err signer_did_document(struct db *db, const char *public_url, const char *body_id, json_t **out,
+			   struct cf_error *err) CF_MUST_CHECK;
+
+/* Releases every loaded private key (at shutdown). */
+void signer_forget_all(void);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * routes/certificates: issuance and status (certifiers), and everything a
+ * buyer or a mirror uses to verify without trusting us: the certificate,
+ * its JWS, the register and its signed export, verification, keys (JWKS,
+ * DID documents), status lists, the credential's context and schema.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "certificate.h"
+#include "digest.h"
+#include "http.h"
+#include "jsonx.h"
+#include "log.h"
+#include "mem.h"
+#include "routes.h"
+#include "server.h"
+#include "signer.h"
+#include "workerdb.h"
+
+extern const unsigned char conform_context_v1[];
+extern const size_t conform_context_v1_len;
+extern const unsigned char conform_schema_v1[];
+extern const size_t conform_schema_v1_len;
+
+static struct cert_ctx ctx_of(const struct request *rq)
+{
+	struct cert_ctx c = { rq->srv->cfg->public_url, rq->srv->passphrase_file };
+	return c;
+}
+
+void route_cert_issue(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	bool created = false;
+	struct cert_ctx ctx = ctx_of(rq);
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_issue(db, &rq->principal, &ctx, request_param(rq, "id"), &out, &created, &err);
+	if (!e) {
+		char loc[128];
+		snprintf(loc, sizeof loc, "/v1/certificates/%s", jsonx_str(out, "serial"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	}
+	reply_outcome(rq, e, &err, created ? 201 : 200, out);
+}
+
+void route_cert_get(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_get(db, rq->srv->cfg->public_url, request_param(rq, "serial"), &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_cert_jws(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char *jws = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_jws(db, request_param(rq, "serial"), &jws, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_bytes(rq, 200, "application/vc+jwt", jws, strlen(jws));
+	free(jws);
+}
+
+static void change(struct request *rq, const char *action)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url,
+				       request_param(rq, "serial"), action, body, &out, &err);
+	json_decref(body);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_cert_suspend(struct request *rq)
+{
+	change(rq, "suspend");
+}
+
+void route_cert_reinstate(struct request *rq)
+{
+	change(rq, "reinstate");
+}
+
+void route_cert_withdraw(struct request *rq)
+{
+	change(rq, "withdraw");
+}
+
+void route_cert_register(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long limit = 0, after = 0;
+	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	if (!e)
+		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
+	struct cert_query q = { request_query(rq, "manufacturer"), request_query(rq, "scheme"),
+				request_query(rq, "status"), request_query(rq, "q"), after, (int)limit };
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_register(db, &q, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_verify(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	char *jws = NULL;
+	cf_err e = CF_OK;
+	const char *ct = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct && (strncmp(ct, "application/json", 16) == 0)) {
+		json_t *body = NULL;
+		const char *text = NULL;
+		static const char *const keys[] = { "jws", NULL };
+		e = request_json(rq, &body, &err);
+		if (!e)
+			e = jsonx_check_object(body, "", keys, &err);
+		if (!e)
+			e = jsonx_get_text(body, "", "jws", true, 65536, &text, &err);
+		if (!e)
+			jws = cf_strdup(text);
+		json_decref(body);
+	} else {
+		/* the JWS itself as the body (application/vc+jwt, text/plain) */
+		size_t n = rq->body.len;
+		while (n && (rq->body.data[n - 1] == '\n' || rq->body.data[n - 1] == '\r' ||
+			     rq->body.data[n - 1] == ' '))
+			n--;
+		if (n == 0)
+			e = cf_error_set(&err, CF_EINVAL, NULL,
+					 "send the compact JWS as the body (application/vc+jwt) or as "
+					 "{\"jws\": ...} (application/json)");
+		else
+			jws = cf_strndup(rq->body.data, n);
+	}
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_verify(db, rq->srv->cfg->public_url, jws, &out, &err);
+	free(jws);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_jwks(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = signer_jwks(db, rq->srv->cfg->public_url, &out, &err);
+	if (!e)
+		reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_did(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = signer_did_document(db, rq->srv->cfg->public_url, request_param(rq, "id"), &out, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	char *text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	reply_bytes(rq, 200, "application/did+json", text, strlen(text));
+	free(text);
+}
+
+void route_status_list(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char *jws = NULL;
+	struct cert_ctx ctx = ctx_of(rq);
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_status_list(db, &ctx, request_param(rq, "id"), request_param(rq, "purpose"),
+					    &jws, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
+	reply_bytes(rq, 200, "application/vc+jwt", jws, strlen(jws));
+	free(jws);
+}
+
+void route_context(struct request *rq)
+{
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
+	reply_static(rq, 200, "application/ld+json", conform_context_v1, conform_context_v1_len);
+}
+
+void route_schema(struct request *rq)
+{
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
+	reply_static(rq, 200, "application/schema+json", conform_schema_v1, conform_schema_v1_len);
+}
+
+/* ---- the register export, streamed ---- */
+
+struct export_state {
+	struct server *srv;
+	struct buf buf;
+	size_t pos;
+	int phase;                /* 0 header, 1 certificates, 2 signature, 3 done */
+	long long after, count, checkpoint_size;
+	struct digest_ctx *hash;
+};
+
+/* Refills st->buf with the next part of the export; false at the end. */
+static bool export_refill(struct export_state *st)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	buf_reset(&st->buf);
+	st->pos = 0;
+	if (st->phase == 3)
+		return false;
+	if (workerdb_get(st->srv->runtime_conninfo, &db, &err)) {
+		log_error("register export: %s", err.detail);
+		return false;
+	}
+	if (st->phase == 0) {
+		json_t *head = NULL;
+		if (certificate_export_header(db, st->srv->cfg->public_url, &head, &err)) {
+			log_error("register export: %s", err.detail);
+			return false;
+		}
+		st->checkpoint_size = json_integer_value(json_object_get(json_object_get(head, "checkpoint"), "size"));
+		char *text = json_dumps(head, JSON_COMPACT);
+		json_decref(head);
+		bool ok = !buf_puts(&st->buf, text, &err) && !buf_puts(&st->buf, "\n", &err);
+		free(text);
+		st->phase = 1;
+		if (!ok)
+			return false;
+	} else if (st->phase == 1) {
+		int n = 0;
+		if (certificate_export_lines(db, &st->after, 1000, &st->buf, &n, &err)) {
+			log_error("register export: %s", err.detail);
+			return false;
+		}
+		st->count += n;
+		if (n == 0)
+			st->phase = 2;
+	}
+	if (st->phase == 2 && st->buf.len == 0) {
+		/* the last line signs the SHA-256 of all that came before it */
+		unsigned char d[DIGEST_SHA256_LEN];
+		digest_final(st->hash, d);
+		st->hash = NULL;
+		char *sig = NULL;
+		if (certificate_export_signature(db, st->srv->passphrase_file, d, st->count,
+						 st->checkpoint_size, &sig, &err)) {
+			log_error("register export: %s", err.detail);
+			return false;
+		}
+		bool ok = !buf_puts(&st->buf, sig, &err) && !buf_puts(&st->buf, "\n", &err);
+		free(sig);
+		st->phase = 3;
+		return ok;
+	}
+	if (st->hash)
+		digest_update(st->hash, st->buf.data ? st->buf.data : "", st->buf.len);
+	return true;
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	struct export_state *st = cls;
+	while (st->pos == st->buf.len) {
+		int phase = st->phase;
+		if (!export_refill(st))
+			return phase == 3 ? MHD_CONTENT_READER_END_OF_STREAM
+					  : MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	size_t n = st->buf.len - st->pos;
+	if (n > max)
+		n = max;
+	memcpy(out, st->buf.data + st->pos, n);
+	st->pos += n;
+	return (ssize_t)n;
+}
+
+static void export_free(void *cls)
+{
+	struct export_state *st = cls;
+	buf_free(&st->buf);
+	digest_abort(st->hash);
+	free(st);
+}
+
+void route_register_export(struct request *rq)
+{
+	struct export_state *st = cf_calloc(1, sizeof *st);
+	st->srv = rq->srv;
+	buf_init(&st->buf, 64u << 20);
+	st->hash = digest_sha256_new();
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, st, export_free);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/jsonl");
+	MHD_add_response_header(resp, "Content-Disposition", "attachment; filename=\"register.jsonl\"");
+	reply_response(rq, 200, resp, 0);
+}

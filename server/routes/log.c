@@ -1,0 +1,120 @@
+/*
+ * routes/log: the transparency log for auditors, monitors and witnesses:
+ * the signed tree head (JSON, and as a C2SP checkpoint), the verifier key,
+ * entries, inclusion and consistency proofs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "keys.h"
+#include "mem.h"
+#include "note.h"
+#include "routes.h"
+#include "server.h"
+#include "signer.h"
+#include "tlog.h"
+
+void route_log_tree_head(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_tree_head(db, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_log_checkpoint(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char *note = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_checkpoint_note(db, &note, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_bytes(rq, 200, "text/plain; charset=utf-8", note, strlen(note));
+	free(note);
+}
+
+void route_log_vkey(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char kid[SIGNER_KID_LEN], origin[256];
+	unsigned char pub[32];
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = signer_current(db, NULL, kid, pub, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	tlog_origin(rq->srv->cfg->public_url, origin, sizeof origin);
+	char *vkey = note_vkey(origin, pub);
+	char *text = cf_asprintf("%s\n", vkey);
+	reply_bytes(rq, 200, "text/plain; charset=utf-8", text, strlen(text));
+	free(text);
+	free(vkey);
+}
+
+void route_log_entries(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long start = 0, end = 0;
+	cf_err e = request_query_int(rq, "start", 0, 0, 0x7fffffffffffffffL, &start, &err);
+	if (!e)
+		e = request_query_int(rq, "end", start + 100, 1, 0x7fffffffffffffffL, &end, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_entries(db, start, end, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_log_inclusion(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long index = 0, size = 0;
+	const char *serial = request_query(rq, "serial");
+	cf_err e = request_query_int(rq, "tree_size", 0, 0, 0x7fffffffffffffffL, &size, &err);
+	if (!e && !serial && !request_query(rq, "index"))
+		e = cf_error_set(&err, CF_EINVAL, NULL, "give serial or index");
+	if (!e && !serial)
+		e = request_query_int(rq, "index", 0, 0, 0x7fffffffffffffffL, &index, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_inclusion(db, serial, index, size, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_log_consistency(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long first = 0, second = 0;
+	cf_err e = CF_OK;
+	if (!request_query(rq, "first") || !request_query(rq, "second"))
+		e = cf_error_set(&err, CF_EINVAL, NULL, "give first and second tree sizes");
+	if (!e)
+		e = request_query_int(rq, "first", 0, 1, 0x7fffffffffffffffL, &first, &err);
+	if (!e)
+		e = request_query_int(rq, "second", 0, 1, 0x7fffffffffffffffL, &second, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_consistency(db, first, second, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
