@@ -282,6 +282,10 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 		e = acc_fetch(db, j->id, j->out, err);
 	if (e)
 		return e;
+	/* certificates show their accreditation's state: caches start again */
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'accreditation')", 0, NULL);
+	if (e)
+		return e;
 	char action[48];
 	snprintf(action, sizeof action, "accreditation.%s", j->action);
 	json_t *details = json_pack("{s:s,s:s}", "reason", j->reason, "effective_at", when);

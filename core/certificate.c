@@ -528,6 +528,10 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	if (e)
 		return e;
+	/* conformd processes drop what they cached of it, at commit */
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_certificate', $1)", 1, p);
+	if (e)
+		return e;
 	char action[48];
 	snprintf(action, sizeof action, "certificate.%s", j->action);
 	json_t *details = json_pack("{s:s,s:s,s:s,s:I}", "status", changes[k].to, "reason_code",

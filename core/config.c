@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	  "largest JSON request body (bytes, or with K/M/G suffix)" },
 	{ "max-upload", KEY_SIZE, OFF(max_upload), "100MiB", S, 0, 0,
 	  "largest evidence file (bytes, or with K/M/G suffix)" },
+	{ "cert-cache", KEY_SIZE, OFF(cert_cache), "256MiB", S, 0, 0,
+	  "memory for cached certificate answers (0: none)" },
 	{ "max-json-depth", KEY_LONG, OFF(max_json_depth), "32", S, 1, 1000,
 	  "deepest nesting of a JSON request body" },
 	{ "auth-fail-limit", KEY_LONG, OFF(auth_fail_limit), "10", S, 1, 1000000,

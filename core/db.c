@@ -4,6 +4,7 @@
  */
 #include "db.h"
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,4 +283,42 @@ bool db_value_bool(const PGresult *res, int row, int col)
 {
 	const char *v = db_value(res, row, col);
 	return v && v[0] == 't';
+}
+
+cf_err db_listen(struct db *db, const char *const *channels, struct cf_error *err)
+{
+	for (const char *const *c = channels; *c; c++) {
+		/* a channel is an identifier, not a value: ours are fixed names */
+		char *escaped = PQescapeIdentifier(db->conn, *c, strlen(*c));
+		if (!escaped)
+			return cf_error_set(err, CF_EDB, NULL, "cannot listen on %s", *c);
+		char *sql = cf_asprintf("LISTEN %s", escaped);
+		PQfreemem(escaped);
+		cf_err e = db_exec_script(db, sql, err);
+		free(sql);
+		if (e)
+			return e;
+	}
+	return CF_OK;
+}
+
+cf_err db_wait_notifications(struct db *db, int timeout_ms, db_notify_fn fn, void *arg,
+			     struct cf_error *err)
+{
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "the listening connection is lost");
+	struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+	int r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return CF_OK; /* interrupted: the caller loops */
+	if (r > 0 && (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)) {
+		atomic_fetch_add(&db_errors, 1);
+		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "the listening connection is lost");
+	}
+	PGnotify *n;
+	while ((n = PQnotifies(db->conn))) {
+		fn(n->relname, n->extra, arg);
+		PQfreemem(n);
+	}
+	return CF_OK;
 }

@@ -66,6 +66,18 @@ typedef cf_err (*db_tx_fn)(struct db *db, void *arg, struct cf_error *err);
 cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
 		      struct cf_error *err) CF_MUST_CHECK;
 
+/* Listens on channels (NULL-terminated) on this connection. */
+cf_err db_listen(struct db *db, const char *const *channels, struct cf_error *err) CF_MUST_CHECK;
+
+typedef void (*db_notify_fn)(const char *channel, const char *payload, void *arg);
+
+/*
+ * Waits up to timeout_ms for notifications on a listening connection and
+ * hands each to fn. CF_EUNAVAILABLE when the connection is lost.
+ */
+cf_err db_wait_notifications(struct db *db, int timeout_ms, db_notify_fn fn, void *arg,
+			     struct cf_error *err) CF_MUST_CHECK;
+
 /* The SQLSTATE of the last failed query ("" if none). */
 const char *db_last_sqlstate(const struct db *db);
 

@@ -184,6 +184,10 @@ static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	*j->out = key_json(res, 0);
 	PQclear(res);
+	/* certificates show their key's state: caches start again */
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	if (e)
+		return e;
 	return audit_append(db, j->actor, "key.retire", "signing_key", j->kid, NULL, err);
 }
 

@@ -320,7 +320,16 @@ cf_err tlog_sign_checkpoint(struct db *db, const struct keys_private *k, const c
 		*made = PQntuples(res) == 1;
 	PQclear(res);
 	free(note);
+	if (!e && *made) {
+		const char *np[] = { sz };
+		e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_checkpoint', $1)", 1, np);
+	}
 	return e;
+}
+
+cf_err tlog_signed_size(struct db *db, long long *size, struct cf_error *err)
+{
+	return latest_size(db, size, err);
 }
 
 cf_err tlog_included(struct db *db, long long index, bool *yes, long long *size, struct cf_error *err)

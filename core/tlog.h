@@ -52,6 +52,9 @@ cf_err tlog_consistency(struct db *db, long long first, long long second, json_t
 cf_err tlog_sign_checkpoint(struct db *db, const struct keys_private *k, const char *kid,
 			    const char *origin, bool *made, struct cf_error *err) CF_MUST_CHECK;
 
+/* The size of the latest signed checkpoint (0 before the first). */
+cf_err tlog_signed_size(struct db *db, long long *size, struct cf_error *err) CF_MUST_CHECK;
+
 /* Is leaf index of the log included under the latest checkpoint? *size is
  * that checkpoint's size (0 when there is none or it is older than the leaf). */
 cf_err tlog_included(struct db *db, long long index, bool *yes, long long *size,

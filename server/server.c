@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "certcache.h"
 #include "httpglue.h"
 #include "logsigner.h"
 #include "log.h"
@@ -126,6 +127,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	srv->port = info ? info->port : 0;
 	log_info("listening on %s (port %u, %ld worker threads)", cfg->listen, srv->port, threads);
 	logsigner_start(srv);
+	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
 }
 
@@ -149,6 +151,7 @@ void server_stop(struct server *srv)
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
 	logsigner_stop();
+	certcache_stop();
 	workerdb_close_all();
 	signer_forget_all();
 	free(srv->runtime_conninfo);

@@ -27,6 +27,13 @@ while [ $# -gt 0 ]; do
 done
 
 conform_install $CONFORM_PACKAGES $CONFORM_TEST_PACKAGES
+# An independent JOSE implementation (node's jose) checks our certificates.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || conform_install nodejs npm
+if [ ! -d tests/js/node_modules/jose ]; then
+	conform_say "installing the JOSE test harness (npm ci)"
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null ||
+		conform_die "npm ci in tests/js failed"
+fi
 
 if [ "$asan" = 1 ]; then
 	build=$top/build-asan

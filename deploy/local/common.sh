@@ -165,4 +165,4 @@ conform_pg_database() {
 }
 
 # What tests/run.sh needs beyond the service's packages.
-CONFORM_TEST_PACKAGES="wrk jq"
+CONFORM_TEST_PACKAGES="wrk jq chromium"

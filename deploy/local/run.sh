@@ -67,6 +67,8 @@ In another terminal, from $top:
       --admin-name NAME --admin-email EMAIL      the first admin and its token (once)
   $build/conformctl --help          administer conform (db status, schemes, ...)
   $build/conformctl db status       the schema migrations
+  $build/conformctl demo            walk one DCMS application to a signed certificate,
+                                         then open the /verify/ page it prints
 
 Read on: README.md, docs/operations.md, docs/architecture.md.
 

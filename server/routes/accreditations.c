@@ -3,6 +3,7 @@
  * and the public directory of assessment bodies.
  */
 #include "accreditation.h"
+#include "certcache.h"
 #include "http.h"
 #include "party.h"
 #include "routes.h"
@@ -58,6 +59,8 @@ static void change(struct request *rq, const char *action)
 		e = request_db(rq, &db, &err);
 	if (!e)
 		e = accreditation_change(db, &actor, request_param(rq, "id"), action, body, &out, &err);
+	if (!e)
+		certcache_invalidate_all(); /* certificates show their accreditation's state */
 	json_decref(body);
 	reply_outcome(rq, e, &err, 200, out);
 }

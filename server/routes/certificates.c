@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
+#include "certcache.h"
 #include "certificate.h"
 #include "digest.h"
 #include "http.h"
@@ -49,15 +51,44 @@ void route_cert_issue(struct request *rq)
 	reply_outcome(rq, e, &err, created ? 201 : 200, out);
 }
 
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ". */
+static time_t epoch_of(const char *t)
+{
+	struct tm tm = { 0 };
+	return t && strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm) ? timegm(&tm) : 0;
+}
+
 void route_cert_get(struct request *rq)
 {
+	const char *serial = request_param(rq, "serial");
+	size_t len = 0;
+	char *cached = certcache_get(serial, &len);
+	if (cached) {
+		reply_bytes(rq, 200, "application/json", cached, len);
+		free(cached);
+		return;
+	}
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
+	unsigned long gen = certcache_generation();
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_get(db, rq->srv->cfg->public_url, request_param(rq, "serial"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+		e = certificate_get(db, rq->srv->cfg->public_url, serial, &out, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	char *text = json_dumps(out, JSON_COMPACT);
+	const char *status = jsonx_str(out, "status");
+	json_t *log = json_object_get(out, "log");
+	certcache_put(serial, text, strlen(text), json_integer_value(json_object_get(log, "index")),
+		      json_is_true(json_object_get(log, "in_signed_tree_head")),
+		      epoch_of(jsonx_str(out, "valid_until")),
+		      strcmp(status, "valid") == 0 || strcmp(status, "suspended") == 0, gen);
+	json_decref(out);
+	reply_bytes(rq, 200, "application/json", text, strlen(text));
+	free(text);
 }
 
 void route_cert_jws(struct request *rq)
@@ -87,6 +118,8 @@ static void change(struct request *rq, const char *action)
 	if (!e)
 		e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url,
 				       request_param(rq, "serial"), action, body, &out, &err);
+	if (!e)
+		certcache_invalidate(request_param(rq, "serial")); /* read your writes, here and now */
 	json_decref(body);
 	reply_outcome(rq, e, &err, 200, out);
 }

@@ -45,6 +45,15 @@ static cf_err row(struct buf *b, const char *label, const char *value)
 	return e;
 }
 
+/* "2026-11-25T15:15:03Z" -> "2026-11-25 15:15 UTC", for people. */
+static const char *when(const char *t, char *out, size_t size)
+{
+	if (!t || strlen(t) < 16 || t[10] != 'T')
+		return t ? t : "";
+	snprintf(out, size, "%.10s %.5s UTC", t, t + 11);
+	return out;
+}
+
 static const char head[] =
 	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -144,8 +153,9 @@ static cf_err render(struct buf *b, const json_t *c)
 			e = esc(b, jsonx_str(c, "status_reason"));
 		if (!e)
 			e = buf_puts(b, " (", NULL);
+		char t[40];
 		if (!e)
-			e = esc(b, jsonx_str(c, "status_changed_at"));
+			e = esc(b, when(jsonx_str(c, "status_changed_at"), t, sizeof t));
 		if (!e)
 			e = buf_puts(b, ")</p>\n", NULL);
 	}
@@ -188,10 +198,11 @@ static cf_err render(struct buf *b, const json_t *c)
 	}
 	if (!e)
 		e = row(b, "Certificate", jsonx_str(c, "serial"));
+	char t1[40], t2[40];
 	if (!e)
-		e = row(b, "Valid from", jsonx_str(c, "valid_from"));
+		e = row(b, "Valid from", when(jsonx_str(c, "valid_from"), t1, sizeof t1));
 	if (!e)
-		e = row(b, "Valid until", jsonx_str(c, "valid_until"));
+		e = row(b, "Valid until", when(jsonx_str(c, "valid_until"), t2, sizeof t2));
 	if (!e)
 		e = buf_puts(b, "</table>\n<h2>Found a security problem?</h2><table>\n", NULL);
 	if (!e)

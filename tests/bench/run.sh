@@ -3,7 +3,9 @@
 # printed with its target. Figures, not pass/fail. Starts its own throwaway
 # PostgreSQL.
 #   1. GET /v1/health against a bare libmicrohttpd server (wrk; the ratio);
-#   2. conformd's peak resident memory around a 64 MiB evidence upload.
+#   2. conformd's peak resident memory around a 64 MiB evidence upload;
+#   3. GET /v1/certificates/{serial} at random over a register of 100,000
+#      certificates, against the same baseline.
 #
 #   tests/bench/run.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -80,7 +82,7 @@ kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 # set size is reset just before (clear_refs 5), so the figure is the growth
 # the upload causes.
 CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir \
-	"$build/conformd" 2>"$tmp/conformd2.log" &
+	CONFORM_CERT_CACHE=${CONFORM_BENCH_CERT_CACHE:-512MiB} "$build/conformd" 2>"$tmp/conformd2.log" &
 pids+=($!)
 cpid=${pids[0]}
 base_url="http://127.0.0.1:$port_conformd"
@@ -110,10 +112,66 @@ curl -fsS -o /dev/null -X POST -T "$tmp/upload.bin" -H "Authorization: Bearer $a
 hwm_after=$(awk '/^VmHWM/ {print $2}' "/proc/$cpid/status")
 growth_kib=$((hwm_after - rss_before))
 
+# 3. The register: one real certificate from conformctl demo, cloned into
+# 100,000 (applications, log entries and certificates) by the superuser, then
+# read at random serials.
+CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
+conform_pg_psql "$tmp" conform "
+CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
+INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
+	assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)
+SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
+	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.created_by, now()
+FROM g, application a WHERE a.id = (SELECT application_id FROM certificate ORDER BY seq LIMIT 1);
+INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
+SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
+	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
+FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
+	LATERAL (SELECT '{\"kind\":\"issuance\",\"serial\":\"CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
+	|| '\"}' AS entry) e;
+INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
+	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
+	revocation_index, suspension_index, log_index, issued_by)
+SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
+	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
+	c.valid_from, c.valid_until, c.payload, c.jws,
+	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
+	b.base + g.i, c.issued_by
+FROM g, (SELECT max(idx) - 100000 AS base FROM tlog_entry) b,
+	(SELECT * FROM certificate ORDER BY seq LIMIT 1) c;
+INSERT INTO certificate_event (serial, seq, action, log_index)
+SELECT serial, 1, 'issued', log_index FROM certificate WHERE seq > 1000;
+ANALYZE;" >/dev/null
+registered=$(psql -X -tA -h "$sock" -U postgres -d conform -c "SELECT count(*) FROM certificate")
+cat >"$tmp/random-serial.lua" <<'LUA'
+math.randomseed(os.time())
+request = function()
+	return wrk.format("GET", string.format("/v1/certificates/CF-2026-%07d", 100000 + math.random(1, 100000)))
+end
+LUA
+cat >"$tmp/every-serial.lua" <<'LUA'
+counter = 0
+request = function()
+	counter = counter + 1
+	return wrk.format("GET", string.format("/v1/certificates/CF-2026-%07d", 100000 + (counter - 1) % 100000 + 1))
+end
+LUA
+curl -fsS -o /dev/null "$base_url/v1/certificates/CF-2026-0100001"
+# A service that has been up a while has read its register once: one pass
+# over every serial first, then the measurement at random.
+wrk -t1 -c"$conns" -d20s -s "$tmp/every-serial.lua" "$base_url" >/dev/null
+cert_out=$(wrk -t2 -c"$conns" -d"${duration}s" -s "$tmp/random-serial.lua" "$base_url")
+if echo "$cert_out" | grep -q "Non-2xx"; then echo "$cert_out" >&2; conform_die "non-2xx from GET /v1/certificates"; fi
+cert=$(echo "$cert_out" | awk '/^Requests\/sec:/ {print $2}')
+
 printf '\n%-44s %12s %8s %8s\n' "endpoint" "requests/s" "ratio" "target"
 printf '%-44s %12.0f %8s %8s\n' "baseline: bare libmicrohttpd" "$base" "1.00" ""
 printf '%-44s %12.0f %8.2f %8s\n' "conformd GET /v1/health" "$health" \
 	"$(awk -v a="$health" -v b="$base" 'BEGIN{print a/b}')" ">=0.80"
+printf '%-44s %12.0f %8.2f %8s\n' "conformd GET /v1/certificates/{serial}" "$cert" \
+	"$(awk -v a="$cert" -v b="$base" 'BEGIN{print a/b}')" ">=0.50"
+echo "  ($registered certificates in the register, serials drawn at random, after one pass over all;"
+echo "   conformd's certificate cache: ${CONFORM_BENCH_CERT_CACHE:-512MiB})"
 echo
 echo "($threads server threads, wrk -t2 -c$conns -d${duration}s, $(nproc) CPUs shared by server and wrk;"
 echo " conformd writes its access log to a file, as in production)"
