@@ -53,7 +53,8 @@ conform_build() {
 # postgres user, otherwise to the invoking user.
 conform_pg_as() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		# from a directory postgres may enter, whatever ours is
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
