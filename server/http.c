@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "blobstore.h"
 #include "httpglue.h"
+#include "jsonx.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -274,6 +275,38 @@ void reply_outcome(struct request *rq, cf_err e, const struct cf_error *err, uns
 	} else {
 		reply_json(rq, status, body);
 	}
+}
+
+/* request_run and request_run_created; collection NULL sends no Location. */
+static void run(struct request *rq, request_step step, unsigned status, const char *collection)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = CF_OK;
+	if (rq->route->body == ROUTE_BODY_JSON)
+		e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = step(rq, db, body, &out, &err);
+	json_decref(body);
+	if (!e && collection && jsonx_str(out, "id")) {
+		char *location = cf_asprintf("%s/%s", collection, jsonx_str(out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, location);
+		free(location);
+	}
+	reply_outcome(rq, e, &err, status, out);
+}
+
+void request_run(struct request *rq, request_step step, unsigned status)
+{
+	run(rq, step, status, NULL);
+}
+
+void request_run_created(struct request *rq, request_step step, const char *collection)
+{
+	run(rq, step, 201, collection);
 }
 
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)

@@ -3,7 +3,7 @@
  * callback of a request to libmicrohttpd's request-completed callback, where
  * it (and everything hung on it) is freed in one place, the access line is
  * written and the metrics are counted. A handler sends exactly one response
- * with one of the reply_* functions.
+ * with one of the reply_* functions, or hands its domain step to request_run.
  */
 #ifndef CONFORM_HTTP_H
 #define CONFORM_HTTP_H
@@ -97,6 +97,30 @@ void reply_problem(struct request *rq, const struct cf_error *err);
  * is released), else body (stolen) with status. */
 void reply_outcome(struct request *rq, cf_err e, const struct cf_error *err, unsigned status,
 		   json_t *body);
+
+/*
+ * A handler's domain step, run by request_run. rq gives the parameters and
+ * the principal, db is the worker's connection (borrowed), body the parsed
+ * JSON body (borrowed; NULL on routes without one). On success the step sets
+ * *out (a new reference, sent as the reply); on failure it fills err, and
+ * whatever it left in *out is released. It may add headers with
+ * reply_header but never replies itself.
+ */
+typedef cf_err (*request_step)(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			       struct cf_error *err);
+
+/*
+ * The usual handler: parses the body when the route takes JSON, takes the
+ * worker's database, runs step and replies once: *out with status, or the
+ * problem of whichever of the three failed first. Handlers that check their
+ * query or body fields before taking the database keep their own shape, so
+ * that such a request is refused without one.
+ */
+void request_run(struct request *rq, request_step step, unsigned status);
+
+/* request_run for a creation: 201, and Location: collection/<id> when *out
+ * has an "id". */
+void request_run_created(struct request *rq, request_step step, const char *collection);
 
 /* Sends a problem built from a code and a message. */
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)

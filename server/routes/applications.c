@@ -17,32 +17,25 @@
 #include "routes.h"
 #include "server.h"
 
-/* Replies with the application and its ETag. */
-static void reply_application(struct request *rq, cf_err e, const struct cf_error *err,
-			      unsigned status, json_t *out)
+/* A step's ending for applications: on success the reply carries the
+ * application's ETag (for If-Match). */
+static cf_err with_etag(struct request *rq, cf_err e, const json_t *out)
 {
 	if (!e && jsonx_str(out, "etag"))
 		reply_header(rq, MHD_HTTP_HEADER_ETAG, jsonx_str(out, "etag"));
-	reply_outcome(rq, e, err, status, out);
+	return e;
+}
+
+static cf_err create(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	cf_err e = application_create(db, &rq->principal, body, out, err);
+	return with_etag(rq, e, *out);
 }
 
 void route_app_create(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_create(db, &rq->principal, body, &out, &err);
-	json_decref(body);
-	if (!e) {
-		char loc[96];
-		snprintf(loc, sizeof loc, "/v1/applications/%s", jsonx_str(out, "id"));
-		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
-	}
-	reply_application(rq, e, &err, 201, out);
+	request_run_created(rq, create, "/v1/applications");
 }
 
 void route_app_list(struct request *rq)
@@ -62,86 +55,81 @@ void route_app_list(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+static cf_err get(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		  struct cf_error *err)
+{
+	(void)body;
+	cf_err e = application_get(db, request_param(rq, "id"), out, err);
+	return with_etag(rq, e, *out);
+}
+
 void route_app_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_get(db, request_param(rq, "id"), &out, &err);
-	reply_application(rq, e, &err, 200, out);
+	request_run(rq, get, 200);
+}
+
+static cf_err update(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	cf_err e = application_update(db, &rq->principal, request_param(rq, "id"),
+				      request_header(rq, MHD_HTTP_HEADER_IF_MATCH), body, out, err);
+	return with_etag(rq, e, *out);
 }
 
 void route_app_update(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_update(db, &rq->principal, request_param(rq, "id"),
-				       request_header(rq, MHD_HTTP_HEADER_IF_MATCH), body, &out, &err);
-	json_decref(body);
-	reply_application(rq, e, &err, 200, out);
+	request_run(rq, update, 200);
+}
+
+static cf_err answer(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	cf_err e = application_answer(db, &rq->principal, request_param(rq, "id"),
+				      request_param(rq, "ref"), body, out, err);
+	return with_etag(rq, e, *out);
 }
 
 void route_app_answer(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_answer(db, &rq->principal, request_param(rq, "id"),
-				       request_param(rq, "ref"), body, &out, &err);
-	json_decref(body);
-	reply_application(rq, e, &err, 200, out);
+	request_run(rq, answer, 200);
+}
+
+static cf_err act(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		  struct cf_error *err)
+{
+	cf_err e = application_act(db, &rq->principal, request_param(rq, "id"),
+				   request_param(rq, "action"), request_header(rq, MHD_HTTP_HEADER_IF_MATCH),
+				   body, out, err);
+	return with_etag(rq, e, *out);
 }
 
 void route_app_action(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_act(db, &rq->principal, request_param(rq, "id"),
-				    request_param(rq, "action"), request_header(rq, MHD_HTTP_HEADER_IF_MATCH),
-				    body, &out, &err);
-	json_decref(body);
-	reply_application(rq, e, &err, 200, out);
+	request_run(rq, act, 200);
+}
+
+static cf_err verdicts(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		       struct cf_error *err)
+{
+	cf_err e = review_record(db, &rq->principal, request_param(rq, "id"), body, out, err);
+	return with_etag(rq, e, *out);
 }
 
 void route_app_verdicts(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = review_record(db, &rq->principal, request_param(rq, "id"), body, &out, &err);
-	json_decref(body);
-	reply_application(rq, e, &err, 200, out);
+	request_run(rq, verdicts, 200);
+}
+
+static cf_err verdict_history(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			      struct cf_error *err)
+{
+	(void)body;
+	return review_history(db, request_param(rq, "id"), out, err);
 }
 
 void route_app_verdict_history(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = review_history(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, verdict_history, 200);
 }
 
 /* Before a byte of an upload is read: may this caller add evidence now? */
@@ -180,15 +168,16 @@ void route_evidence_upload(struct request *rq)
 	reply_outcome(rq, e, &err, 201, out);
 }
 
+static cf_err evidence_items(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			     struct cf_error *err)
+{
+	(void)body;
+	return evidence_list(db, request_param(rq, "id"), out, err);
+}
+
 void route_evidence_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = evidence_list(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, evidence_items, 200);
 }
 
 void route_evidence_get(struct request *rq)

@@ -17,6 +17,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "mem.h"
+#include "router.h"
 #include "routes.h"
 #include "server.h"
 #include "signer.h"
@@ -107,36 +108,33 @@ void route_cert_jws(struct request *rq)
 	free(jws);
 }
 
-static void change(struct request *rq, const char *action)
+/* Suspend, reinstate, withdraw: the action is the last segment of the
+ * route's pattern (".../{serial}/suspend"). */
+static cf_err change(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
+	const char *serial = request_param(rq, "serial");
+	const char *action = strrchr(rq->route->pattern, '/') + 1;
+	cf_err e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url, serial, action,
+				      body, out, err);
 	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url,
-				       request_param(rq, "serial"), action, body, &out, &err);
-	if (!e)
-		certcache_invalidate(request_param(rq, "serial")); /* read your writes, here and now */
-	json_decref(body);
-	reply_outcome(rq, e, &err, 200, out);
+		certcache_invalidate(serial); /* read your writes, here and now */
+	return e;
 }
 
 void route_cert_suspend(struct request *rq)
 {
-	change(rq, "suspend");
+	request_run(rq, change, 200);
 }
 
 void route_cert_reinstate(struct request *rq)
 {
-	change(rq, "reinstate");
+	request_run(rq, change, 200);
 }
 
 void route_cert_withdraw(struct request *rq)
 {
-	change(rq, "withdraw");
+	request_run(rq, change, 200);
 }
 
 void route_cert_register(struct request *rq)
@@ -198,17 +196,19 @@ void route_verify(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
-void route_jwks(struct request *rq)
+static cf_err jwks(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		   struct cf_error *err)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = signer_jwks(db, rq->srv->cfg->public_url, &out, &err);
+	(void)body;
+	cf_err e = signer_jwks(db, rq->srv->cfg->public_url, out, err);
 	if (!e)
 		reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
-	reply_outcome(rq, e, &err, 200, out);
+	return e;
+}
+
+void route_jwks(struct request *rq)
+{
+	request_run(rq, jwks, 200);
 }
 
 void route_did(struct request *rq)

@@ -16,15 +16,17 @@
 #include "signer.h"
 #include "tlog.h"
 
+static cf_err tree_head(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			struct cf_error *err)
+{
+	(void)rq;
+	(void)body;
+	return tlog_tree_head(db, out, err);
+}
+
 void route_log_tree_head(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = tlog_tree_head(db, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, tree_head, 200);
 }
 
 void route_log_checkpoint(struct request *rq)

@@ -2,50 +2,36 @@
  * routes/parties: who is calling (/v1/me), organisations, people and their
  * API tokens.
  */
-#include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "http.h"
 #include "jsonx.h"
+#include "mem.h"
 #include "party.h"
 #include "routes.h"
 
-/* 201 with a Location for what was made. */
-static void reply_created(struct request *rq, cf_err e, const struct cf_error *err, json_t *out,
-			  const char *collection)
+static cf_err me(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		 struct cf_error *err)
 {
-	if (!e && jsonx_str(out, "id")) {
-		char loc[160];
-		snprintf(loc, sizeof loc, "%s/%s", collection, jsonx_str(out, "id"));
-		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
-	}
-	reply_outcome(rq, e, err, 201, out);
+	(void)body;
+	return party_me(db, &rq->principal, out, err);
 }
 
 void route_me(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_me(db, &rq->principal, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, me, 200);
+}
+
+static cf_err org_create(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			 struct cf_error *err)
+{
+	struct audit_actor actor = party_actor(&rq->principal);
+	return party_org_create(db, &actor, body, out, err);
 }
 
 void route_org_create(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_org_create(db, &actor, body, &out, &err);
-	json_decref(body);
-	reply_created(rq, e, &err, out, "/v1/organisations");
+	request_run_created(rq, org_create, "/v1/organisations");
 }
 
 void route_org_list(struct request *rq)
@@ -63,45 +49,40 @@ void route_org_list(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+static cf_err org_get(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		      struct cf_error *err)
+{
+	(void)body;
+	return party_org_get(db, request_param(rq, "id"), out, err);
+}
+
 void route_org_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_org_get(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, org_get, 200);
+}
+
+static cf_err org_update(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			 struct cf_error *err)
+{
+	struct audit_actor actor = party_actor(&rq->principal);
+	return party_org_update(db, &actor, request_param(rq, "id"), body, out, err);
 }
 
 void route_org_update(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
+	request_run(rq, org_update, 200);
+}
+
+static cf_err user_create(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			  struct cf_error *err)
+{
 	struct audit_actor actor = party_actor(&rq->principal);
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_org_update(db, &actor, request_param(rq, "id"), body, &out, &err);
-	json_decref(body);
-	reply_outcome(rq, e, &err, 200, out);
+	return party_user_create(db, &actor, body, out, err);
 }
 
 void route_user_create(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_user_create(db, &actor, body, &out, &err);
-	json_decref(body);
-	reply_created(rq, e, &err, out, "/v1/users");
+	request_run_created(rq, user_create, "/v1/users");
 }
 
 void route_user_list(struct request *rq)
@@ -119,30 +100,28 @@ void route_user_list(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+static cf_err user_get(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		       struct cf_error *err)
+{
+	(void)body;
+	return party_user_get(db, request_param(rq, "id"), out, err);
+}
+
 void route_user_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_user_get(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, user_get, 200);
+}
+
+static cf_err user_update(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			  struct cf_error *err)
+{
+	struct audit_actor actor = party_actor(&rq->principal);
+	return party_user_update(db, &actor, request_param(rq, "id"), body, out, err);
 }
 
 void route_user_update(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_user_update(db, &actor, request_param(rq, "id"), body, &out, &err);
-	json_decref(body);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, user_update, 200);
 }
 
 void route_token_create(struct request *rq)
@@ -168,20 +147,28 @@ void route_token_create(struct request *rq)
 	json_decref(body);
 	/* The token is in this response and nowhere else: keep it out of caches. */
 	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	reply_created(rq, e, &err, out, "/v1/tokens");
+	if (!e && jsonx_str(out, "id")) {
+		char *location = cf_asprintf("/v1/tokens/%s", jsonx_str(out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, location);
+		free(location);
+	}
+	reply_outcome(rq, e, &err, 201, out);
+}
+
+static cf_err token_list(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			 struct cf_error *err)
+{
+	(void)body;
+	return party_token_list(db, request_param(rq, "id"), out, err);
 }
 
 void route_token_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_token_list(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, token_list, 200);
 }
 
+/* Its route takes JSON but it reads none, so no request_run (which parses
+ * the body). */
 void route_token_revoke(struct request *rq)
 {
 	struct cf_error err;

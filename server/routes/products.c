@@ -1,30 +1,19 @@
 /*
  * routes/products: a manufacturer's products.
  */
-#include <stdio.h>
-
 #include "http.h"
-#include "jsonx.h"
 #include "product.h"
 #include "routes.h"
 
+static cf_err create(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	return product_create(db, &rq->principal, body, out, err);
+}
+
 void route_product_create(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = product_create(db, &rq->principal, body, &out, &err);
-	json_decref(body);
-	if (!e) {
-		char loc[96];
-		snprintf(loc, sizeof loc, "/v1/products/%s", jsonx_str(out, "id"));
-		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
-	}
-	reply_outcome(rq, e, &err, 201, out);
+	request_run_created(rq, create, "/v1/products");
 }
 
 void route_product_list(struct request *rq)
@@ -43,27 +32,25 @@ void route_product_list(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+static cf_err get(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		  struct cf_error *err)
+{
+	(void)body;
+	return product_get(db, request_param(rq, "id"), out, err);
+}
+
 void route_product_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = product_get(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, get, 200);
+}
+
+static cf_err update(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	return product_update(db, &rq->principal, request_param(rq, "id"), body, out, err);
 }
 
 void route_product_update(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *body = NULL, *out = NULL;
-	cf_err e = request_json(rq, &body, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = product_update(db, &rq->principal, request_param(rq, "id"), body, &out, &err);
-	json_decref(body);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, update, 200);
 }

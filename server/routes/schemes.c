@@ -9,37 +9,41 @@
 #include "oscal.h"
 #include "routes.h"
 
+static cf_err schemes(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		      struct cf_error *err)
+{
+	(void)rq;
+	(void)body;
+	return catalog_list(db, out, err);
+}
+
 void route_schemes_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = catalog_list(db, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, schemes, 200);
+}
+
+static cf_err scheme(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		     struct cf_error *err)
+{
+	(void)body;
+	return catalog_scheme(db, request_param(rq, "id"), out, err);
 }
 
 void route_scheme_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = catalog_scheme(db, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, scheme, 200);
+}
+
+static cf_err version(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		      struct cf_error *err)
+{
+	(void)body;
+	return catalog_version(db, request_param(rq, "id"), request_param(rq, "version"), out, err);
 }
 
 void route_scheme_version_get(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = catalog_version(db, request_param(rq, "id"), request_param(rq, "version"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, version, 200);
 }
 
 void route_scheme_requirements(struct request *rq)
@@ -110,20 +114,23 @@ void route_scheme_checklist(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+static cf_err oscal(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		    struct cf_error *err)
+{
+	json_t *doc = NULL;
+	char digest[65], imported_at[40];
+	(void)body;
+	cf_err e = catalog_document(db, request_param(rq, "id"), request_param(rq, "version"), &doc,
+				    digest, imported_at, err);
+	if (!e)
+		e = oscal_catalog(doc, digest, imported_at, out, err);
+	json_decref(doc);
+	return e;
+}
+
 void route_scheme_oscal(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *doc = NULL, *out = NULL;
-	char digest[65], imported_at[40];
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = catalog_document(db, request_param(rq, "id"), request_param(rq, "version"), &doc,
-				     digest, imported_at, &err);
-	if (!e)
-		e = oscal_catalog(doc, digest, imported_at, &out, &err);
-	json_decref(doc);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, oscal, 200);
 }
 
 void route_crosswalk(struct request *rq)
