@@ -473,6 +473,9 @@ static cf_err answer_tx(struct db *db, void *arg, struct cf_error *err)
 	if (!known)
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "%s@%s has no requirement %s", a.scheme_id,
 				    a.scheme_version, j->ref);
+	e = application_check_unsettled(db, &a, j->ref, NULL, err);
+	if (e)
+		return e;
 	const char *params[] = { j->id, j->ref, j->statement, j->text, j->justification, j->p->user_id };
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO application_answer (application_id, ref, statement, text, justification,"
@@ -488,6 +491,26 @@ static cf_err answer_tx(struct db *db, void *arg, struct cf_error *err)
 	if (!e)
 		e = audit_app(db, j->p, "application.answer", &a,
 			      json_pack("{s:s,s:s}", "ref", j->ref, "statement", j->statement), err);
+	return e;
+}
+
+cf_err application_check_unsettled(struct db *db, const struct application_row *a, const char *refs,
+				   const char *evidence_id, struct cf_error *err)
+{
+	const char *params[] = { a->id, refs ? refs : "", evidence_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT r, conform_settled($1, r) FROM (SELECT btrim(unnest(string_to_array($2, ',')))"
+		" UNION SELECT ref FROM evidence_link WHERE evidence_id = $3::uuid) s (r)"
+		" WHERE conform_settled($1, r) IS NOT NULL ORDER BY r LIMIT 1", 3, params);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		e = cf_error_set(err, CF_ESTATE, NULL,
+				 "requirement %s was judged %s: its answer and evidence stay as they were "
+				 "judged; while information is requested, change what the assessor asked "
+				 "about (info_needed)", db_value(res, 0, 0), db_value(res, 0, 1));
+	PQclear(res);
 	return e;
 }
 
@@ -784,7 +807,12 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 			e = db_query_hot(db, &res, err,
 				"SELECT EXISTS (SELECT 1 FROM review_verdict WHERE application_id = $1"
 				" AND assessor_id = $2)", 2, params);
-			if (!e && db_value_bool(res, 0, 0))
+			if (!e && strcmp(a.assessor_id, p->user_id) == 0)
+				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+						 "you took this application for evaluation: the decision "
+						 "is taken by someone who did not evaluate it (ISO/IEC "
+						 "17065 7.5)");
+			else if (!e && db_value_bool(res, 0, 0))
 				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
 						 "you recorded verdicts on this application: the decision "
 						 "is taken by someone who did not evaluate it (ISO/IEC "

@@ -103,6 +103,17 @@ cf_err application_act(struct db *db, const struct principal *p, const char *id,
 cf_err application_parties(struct db *db, const char *id, char manufacturer[37], char body[37],
 			   bool named, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * CF_ESTATE, naming the requirement, if the assessor has settled any of the
+ * requirements in refs (comma-separated, may be NULL) or those evidence_id
+ * (may be NULL) is linked to: a settled requirement, whose latest verdict is
+ * pass, fail or not_applicable, keeps the answer and evidence it was judged
+ * on. The database refuses the change too (0007_review_integrity.sql); this
+ * says so first, plainly.
+ */
+cf_err application_check_unsettled(struct db *db, const struct application_row *a, const char *refs,
+				   const char *evidence_id, struct cf_error *err) CF_MUST_CHECK;
+
 /* The ETag text of a version: "\"7\"". */
 void application_etag(int version, char out[24]);
 

@@ -85,6 +85,10 @@ static cf_err record_tx(struct db *db, void *arg, struct cf_error *err)
 	cf_err e = application_load(db, u->application_id, true, &a, err);
 	if (!e)
 		e = may_upload(&a, j->p, err);
+	if (!e && u->supersedes && !party_is_uuid(u->supersedes))
+		e = cf_error_set(err, CF_EINVAL, NULL, "supersedes must be an evidence id");
+	if (!e)
+		e = application_check_unsettled(db, &a, u->refs, u->supersedes, err);
 	if (e)
 		return e;
 	char size[24];
@@ -101,8 +105,6 @@ static cf_err record_tx(struct db *db, void *arg, struct cf_error *err)
 
 	/* links: the refs given, or those of the evidence it supersedes */
 	if (u->supersedes) {
-		if (!party_is_uuid(u->supersedes))
-			return cf_error_set(err, CF_EINVAL, NULL, "supersedes must be an evidence id");
 		const char *sp[] = { u->supersedes, a.id, j->id };
 		e = db_query_hot(db, &res, err,
 			"UPDATE evidence SET superseded_by = $3, superseded_at = now() WHERE id = $1"
@@ -130,12 +132,13 @@ static cf_err record_tx(struct db *db, void *arg, struct cf_error *err)
 				r++;
 			const char *lp[] = { j->id, r, a.scheme_id, a.scheme_version };
 			e = db_query_hot(db, &res, err,
-				"INSERT INTO evidence_link (evidence_id, ref) SELECT $1, ref FROM requirement"
-				" WHERE scheme_id = $3 AND version = $4 AND ref = $2 ON CONFLICT DO NOTHING"
-				" RETURNING ref", 4, lp);
+				"WITH req AS (SELECT ref FROM requirement WHERE scheme_id = $3 AND version = $4"
+				" AND ref = $2), link AS (INSERT INTO evidence_link (evidence_id, ref)"
+				" SELECT $1, ref FROM req ON CONFLICT DO NOTHING) SELECT count(*) FROM req",
+				4, lp);
 			if (e)
 				break;
-			bool known = PQntuples(res) == 1;
+			bool known = db_value_ll(res, 0, 0) == 1;
 			PQclear(res);
 			if (!known && *r)
 				e = cf_error_set(err, CF_EUNPROCESSABLE, NULL, "refs: %s@%s has no requirement %.40s",
@@ -266,8 +269,14 @@ static cf_err delete_tx(struct db *db, void *arg, struct cf_error *err)
 				    "supersede it with a new upload instead");
 	const char *p[] = { j->evidence_id, a.id };
 	PGresult *res = NULL;
+	/* only this application's evidence; a file it replaced is current again */
 	e = db_query_hot(db, NULL, err, "DELETE FROM evidence_link WHERE evidence_id = $1"
-			 " AND $2::uuid IS NOT NULL", 2, p);
+			 " AND EXISTS (SELECT 1 FROM evidence WHERE id = $1 AND application_id = $2)",
+			 2, p);
+	if (!e)
+		e = db_query_hot(db, NULL, err, "UPDATE evidence SET superseded_by = NULL,"
+				 " superseded_at = NULL WHERE superseded_by = $1 AND application_id = $2",
+				 2, p);
 	if (!e)
 		e = db_query_hot(db, &res, err,
 				 "DELETE FROM evidence WHERE id = $1 AND application_id = $2 RETURNING digest",

@@ -226,8 +226,17 @@ void route_evidence_get(struct request *rq)
 	reply_header(rq, "Content-Disposition", disposition);
 	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
 	reply_header(rq, "X-Content-Type-Options", "nosniff");
+	/* the media type is the uploader's word: a browser that opens the file
+	 * anyway (say text/html) runs nothing of it in this origin */
+	reply_header(rq, "Content-Security-Policy", "sandbox; default-src 'none'");
 	/* libmicrohttpd sends the file from its descriptor and closes it */
 	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		json_decref(meta);
+		reply_problem_msg(rq, CF_EINTERNAL, "the evidence file could not be sent");
+		return;
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, jsonx_str(meta, "media_type"));
 	json_decref(meta);
 	reply_response(rq, 200, resp, (size_t)size);

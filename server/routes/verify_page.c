@@ -138,9 +138,14 @@ static cf_err render(struct buf *b, const json_t *c)
 	snprintf(days, sizeof days, "within %lld days",
 		 (long long)json_integer_value(json_object_get(vd, "responseDays")));
 
-	char title[160];
-	snprintf(title, sizeof title, "Certificate %s", jsonx_str(c, "serial"));
-	cf_err e = buf_printf(b, NULL, head, title);
+	struct buf title; /* the serial is the register's own, escaped all the same */
+	buf_init(&title, 1024);
+	cf_err e = buf_puts(&title, "Certificate ", NULL);
+	if (!e)
+		e = esc(&title, jsonx_str(c, "serial"));
+	if (!e)
+		e = buf_printf(b, NULL, head, buf_str(&title));
+	buf_free(&title);
 	if (!e)
 		e = buf_printf(b, NULL, "<div class=\"status %s\"><strong>%s</strong><span>", status, upper);
 	if (!e)

@@ -579,6 +579,9 @@ START_TEST(evidence_is_stored_once_served_with_its_digest_and_never_deleted)
 	snprintf(etag, sizeof etag, "\"%s\"", hex);
 	ck_assert_str_eq(http_header(&r, "ETag", hv, sizeof hv), etag);
 	ck_assert_str_eq(http_header(&r, "Content-Type", hv, sizeof hv), "application/pdf");
+	/* the uploader chose the media type: nothing of the file runs in our origin */
+	ck_assert_str_eq(http_header(&r, "X-Content-Type-Options", hv, sizeof hv), "nosniff");
+	ck_assert(strstr(http_header(&r, "Content-Security-Policy", hv, sizeof hv), "sandbox"));
 	http_resp_free(&r);
 	char inm[128];
 	snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
@@ -630,6 +633,124 @@ START_TEST(evidence_is_stored_once_served_with_its_digest_and_never_deleted)
 	json_decref(e1);
 	json_decref(e2);
 	json_decref(e3);
+}
+END_TEST
+
+/* Raw SQL as conformd's own role: what the database refuses whatever C does. */
+static void sql_refused(const char *sql, const char *because)
+{
+	PGconn *c = PQconnectdb(w.db.app_url);
+	PGresult *res = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR, "%s: not refused", sql);
+	ck_assert_msg(strstr(PQresultErrorMessage(res), because), "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
+}
+
+START_TEST(what_was_judged_stays_as_judged)
+{
+	char id[37], path[256], query[96], sql[256];
+	new_application(id, "third-party", w.certifier.org);
+	answer_all(id, "compliant");
+	const char report[] = "penetration test report, March";
+	json_t *e1 = upload(id, "pentest.txt", "DCMS-3", report, sizeof report - 1, NULL, 201);
+	json_decref(act(id, &w.applicant, "submit", NULL, 200));
+	json_decref(act(id, &w.assessor, "take", NULL, 200));
+	snprintf(path, sizeof path, "/v1/applications/%s/verdicts", id);
+	json_decref(call("POST", path, w.assessor.token,
+			 "{\"ref\":\"DCMS-2\",\"verdict\":\"info_needed\",\"comment\":\"Where is the "
+			 "policy?\"}", NULL, 200));
+	verdicts(id, &w.assessor, "pass", 2);
+	json_decref(act(id, &w.assessor, "request-info", NULL, 200));
+
+	/* DCMS-3 passed on its answer and the report: neither changes now */
+	snprintf(path, sizeof path, "/v1/applications/%s/answers/DCMS-3", id);
+	json_t *p = call("PUT", path, w.applicant.token,
+			 "{\"statement\":\"compliant\",\"text\":\"Something else.\"}", NULL, 409);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "DCMS-3 was judged pass"), "%s",
+		      jsonx_str(p, "detail"));
+	json_decref(p);
+	const char other[] = "a different report";
+	json_decref(upload(id, "other.txt", "DCMS-2,DCMS-3", other, sizeof other - 1, NULL, 409));
+	snprintf(query, sizeof query, "&supersedes=%s", jsonx_str(e1, "id"));
+	json_decref(upload(id, "pentest-v2.txt", "DCMS-2", other, sizeof other - 1, query, 409));
+	/* the database says no as well */
+	snprintf(sql, sizeof sql, "UPDATE application_answer SET text = 'x' WHERE application_id = '%s'"
+		 " AND ref = 'DCMS-3'", id);
+	sql_refused(sql, "DCMS-3 was judged pass");
+	snprintf(sql, sizeof sql, "UPDATE evidence SET superseded_by = id WHERE id = '%s'",
+		 jsonx_str(e1, "id"));
+	sql_refused(sql, "DCMS-3 was judged");
+	snprintf(sql, sizeof sql, "DELETE FROM evidence_link WHERE evidence_id = '%s'", jsonx_str(e1, "id"));
+	sql_refused(sql, "DCMS-3 was judged pass");
+
+	/* what was asked about changes freely; a ref named twice is linked once */
+	json_t *e2 = upload(id, "vdp.txt", "DCMS-2,DCMS-2", other, sizeof other - 1, NULL, 201);
+	ck_assert_uint_eq(json_array_size(json_object_get(e2, "refs")), 1);
+	json_decref(e2);
+	snprintf(path, sizeof path, "/v1/applications/%s/answers/DCMS-2", id);
+	json_decref(call("PUT", path, w.applicant.token,
+			 "{\"statement\":\"compliant\",\"text\":\"At /security.\"}", NULL, 200));
+	json_decref(act(id, &w.applicant, "resubmit", NULL, 200));
+	json_decref(e1);
+}
+END_TEST
+
+START_TEST(the_assessor_who_took_it_never_decides)
+{
+	/* certifier2 takes it and records nothing: still not the one to decide */
+	char id[37], sql[1024];
+	new_application(id, "third-party", w.certifier.org);
+	answer_all(id, "compliant");
+	json_decref(act(id, &w.applicant, "submit", NULL, 200));
+	json_decref(act(id, &w.certifier2, "take", NULL, 200));
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
+		 " evidence_digest, self_declaration) VALUES ('%s', 'approved', 'x', '%s', '%064d', false)",
+		 id, w.certifier2.user, 0);
+	sql_refused(sql, "assessor who took");
+	/* and no certificate comes from an application that was not approved */
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
+		 " scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
+		 " payload, jws, revocation_index, suspension_index, log_index, issued_by) VALUES"
+		 " ('CF-2026-999999', 999999, '%s', '%s', '%s', 'dcms-cop', '2018', 0,"
+		 " gen_random_uuid(), 'k', now(), now() + interval '1 day', '{}', 'j', 0, 0, 0, '%s')",
+		 id, w.certifier.org, w.applicant.org, w.certifier.user);
+	sql_refused(sql, "follows a body's approval");
+}
+END_TEST
+
+START_TEST(deleting_a_replacement_brings_back_the_original)
+{
+	char id[37], query[96];
+	new_application(id, "third-party", w.certifier.org);
+	const char v1[] = "manual v1", v2[] = "manual v2";
+	json_t *e1 = upload(id, "manual.txt", "DCMS-4", v1, sizeof v1 - 1, NULL, 201);
+	snprintf(query, sizeof query, "&supersedes=%s", jsonx_str(e1, "id"));
+	json_t *e2 = upload(id, "manual.txt", "", v2, sizeof v2 - 1, query, 201);
+	json_decref(call("DELETE", jsonx_str(e2, "href"), w.applicant.token, NULL, NULL, 204));
+	json_t *back = call("GET", jsonx_str(e1, "href"), w.applicant.token, NULL, NULL, 200);
+	json_decref(back); /* the download itself; the record says it is current again: */
+	char path[160];
+	snprintf(path, sizeof path, "/v1/applications/%s/evidence", id);
+	json_t *list = call("GET", path, w.applicant.token, NULL, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(list, "items")), 1);
+	ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(list, "items"), 0),
+					       "superseded_by")));
+	json_decref(list);
+	/* another application's evidence is not this one's to delete */
+	char mine[37], path2[256];
+	new_application(mine, "third-party", w.certifier.org);
+	snprintf(path2, sizeof path2, "/v1/applications/%s/evidence/%s", mine, jsonx_str(e1, "id"));
+	json_decref(call("DELETE", path2, w.applicant.token, NULL, NULL, 404));
+	snprintf(path, sizeof path, "/v1/applications/%s/evidence", id);
+	list = call("GET", path, w.applicant.token, NULL, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(json_object_get(list, "items"),
+									  0), "refs")), 1);
+	json_decref(list);
+	json_decref(e1);
+	json_decref(e2);
 }
 END_TEST
 
@@ -769,6 +890,9 @@ int main(void)
 	tcase_add_test(tc, two_assessors_race_to_take_one_wins);
 	tcase_add_test(tc, an_upload_over_the_limit_leaves_nothing);
 	tcase_add_test(tc, evidence_is_stored_once_served_with_its_digest_and_never_deleted);
+	tcase_add_test(tc, what_was_judged_stays_as_judged);
+	tcase_add_test(tc, the_assessor_who_took_it_never_decides);
+	tcase_add_test(tc, deleting_a_replacement_brings_back_the_original);
 	tcase_add_test(tc, a_self_declaration_goes_its_own_way);
 	tcase_add_test(tc, lists_show_each_party_what_is_theirs);
 	tcase_add_test(tc, inputs_are_checked);
