@@ -204,7 +204,7 @@ cf_err accreditation_grant(struct db *db, const struct audit_actor *actor, const
 	e = grant_check(db, &j, err);
 	if (e)
 		return e;
-	return db_transaction(db, DB_READ_COMMITTED, grant_tx, &j, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, grant_tx, &j, j.out, err);
 }
 
 struct change_job {
@@ -310,7 +310,7 @@ cf_err accreditation_change(struct db *db, const struct audit_actor *actor, cons
 		e = jsonx_get_time(body, "", "effective_at", false, &j.effective_at, err);
 	if (e)
 		return e;
-	return db_transaction(db, DB_READ_COMMITTED, change_tx, &j, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, change_tx, &j, j.out, err);
 }
 
 cf_err accreditation_list(struct db *db, const char *accreditor, const char *body_id,

@@ -266,6 +266,33 @@ cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *a
 	return e;
 }
 
+struct json_tx {
+	db_tx_fn fn;
+	void *arg;
+	json_t **out;
+};
+
+static cf_err json_tx_attempt(struct db *db, void *arg, struct cf_error *err)
+{
+	struct json_tx *t = arg;
+	json_decref(*t->out); /* what an attempt that was rolled back made */
+	*t->out = NULL;
+	return t->fn(db, t->arg, err);
+}
+
+cf_err db_transaction_json(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
+			   json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	struct json_tx t = { fn, arg, out };
+	cf_err e = db_transaction(db, iso, json_tx_attempt, &t, err);
+	if (e) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
 const char *db_value(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))

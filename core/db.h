@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "error.h"
@@ -65,6 +66,15 @@ typedef cf_err (*db_tx_fn)(struct db *db, void *arg, struct cf_error *err);
  */
 cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
 		      struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * db_transaction for an fn that leaves its result in *out (a jansson value):
+ * *out is NULL before each attempt, and freed and NULL again unless the
+ * transaction committed, so a failed COMMIT or a retry leaks nothing and
+ * returns nothing that did not happen.
+ */
+cf_err db_transaction_json(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
+			   json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* Listens on channels (NULL-terminated) on this connection. */
 cf_err db_listen(struct db *db, const char *const *channels, struct cf_error *err) CF_MUST_CHECK;

@@ -301,7 +301,7 @@ cf_err party_org_create(struct db *db, const struct audit_actor *actor, const js
 		return cf_error_set(err, CF_EUNPROCESSABLE, "/kind",
 				    "there is one scheme owner, made by conformctl bootstrap");
 	struct org_job job = { actor, &f, NULL, out };
-	return db_transaction(db, DB_READ_COMMITTED, org_create_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, org_create_tx, &job, out, err);
 }
 
 cf_err party_org_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
@@ -371,7 +371,7 @@ cf_err party_org_update(struct db *db, const struct audit_actor *actor, const ch
 	if (e)
 		return e;
 	struct org_job job = { actor, &f, id, out };
-	return db_transaction(db, DB_READ_COMMITTED, org_update_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, org_update_tx, &job, out, err);
 }
 
 cf_err party_org_list(struct db *db, const char *kind, const char *after, int limit, json_t **out,
@@ -528,7 +528,7 @@ cf_err party_user_create(struct db *db, const struct audit_actor *actor, const j
 		return cf_error_set(err, CF_EUNPROCESSABLE, "/roles",
 				    "these roles do not fit an organisation of kind %s", kind);
 	struct user_job job = { actor, NULL, org_id, name, email, roles_pg, true, false, out };
-	return db_transaction(db, DB_READ_COMMITTED, user_create_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, user_create_tx, &job, out, err);
 }
 
 cf_err party_user_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
@@ -599,7 +599,7 @@ cf_err party_user_update(struct db *db, const struct audit_actor *actor, const c
 	json_decref(current);
 	if (e)
 		return e;
-	return db_transaction(db, DB_READ_COMMITTED, user_update_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, user_update_tx, &job, job.out, err);
 }
 
 cf_err party_user_list(struct db *db, const char *org_id, const char *after, int limit, json_t **out,
@@ -727,7 +727,7 @@ cf_err party_token_create(struct db *db, const struct audit_actor *actor, const 
 	if (e)
 		return e;
 	struct token_job job = { actor, user_id, name, NULL, days, out };
-	return db_transaction(db, DB_READ_COMMITTED, token_create_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, token_create_tx, &job, out, err);
 }
 
 cf_err party_token_list(struct db *db, const char *user_id, json_t **out, struct cf_error *err)
@@ -778,7 +778,7 @@ cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const 
 	if (e)
 		return e;
 	struct token_job job = { actor, NULL, NULL, token_id, 0, out };
-	return db_transaction(db, DB_READ_COMMITTED, token_revoke_tx, &job, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, token_revoke_tx, &job, out, err);
 }
 
 cf_err party_token_owner(struct db *db, const char *token_id, char user_id[37], struct cf_error *err)
@@ -885,7 +885,7 @@ cf_err party_bootstrap(struct db *db, const struct audit_actor *actor, const jso
 		e = cf_error_set(err, CF_EINVAL, "/admin/email", "the admin's e-mail address is not one");
 	if (!e) {
 		struct bootstrap_job job = { actor, &f, name, email, out };
-		e = db_transaction(db, DB_READ_COMMITTED, bootstrap_tx, &job, err);
+		e = db_transaction_json(db, DB_READ_COMMITTED, bootstrap_tx, &job, out, err);
 	}
 	json_decref(o);
 	return e;

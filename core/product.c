@@ -113,12 +113,7 @@ cf_err product_create(struct db *db, const struct principal *p, const json_t *bo
 	if (strcmp(p->org_kind, "manufacturer") != 0)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "products belong to manufacturers");
 	struct product_job j = { p, &f, NULL, out };
-	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
-	if (e) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return e;
+	return db_transaction_json(db, DB_READ_COMMITTED, create_tx, &j, out, err);
 }
 
 static cf_err update_tx(struct db *db, void *arg, struct cf_error *err)
@@ -162,12 +157,7 @@ cf_err product_update(struct db *db, const struct principal *p, const char *id, 
 	if (e)
 		return e;
 	struct product_job j = { p, &f, id, out };
-	e = db_transaction(db, DB_READ_COMMITTED, update_tx, &j, err);
-	if (e) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return e;
+	return db_transaction_json(db, DB_READ_COMMITTED, update_tx, &j, out, err);
 }
 
 cf_err product_get(struct db *db, const char *id, json_t **out, struct cf_error *err)

@@ -95,7 +95,7 @@ static cf_err register_key(struct db *db, const struct audit_actor *actor, const
 	char *x = codec_b64url_encode(pub, sizeof pub);
 	snprintf(j.x, sizeof j.x, "%s", x);
 	free(x);
-	return db_transaction(db, DB_READ_COMMITTED, register_tx, &j, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, register_tx, &j, j.out, err);
 }
 
 cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
@@ -196,7 +196,7 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
 {
 	*out = NULL;
 	struct retire_job j = { actor, kid, out };
-	return db_transaction(db, DB_READ_COMMITTED, retire_tx, &j, err);
+	return db_transaction_json(db, DB_READ_COMMITTED, retire_tx, &j, out, err);
 }
 
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
