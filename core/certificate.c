@@ -95,7 +95,7 @@ static cf_err pick_index(struct db *db, const char *body, bool revocation, unsig
 enum {
 	I_STATE, I_TYPE, I_BODY, I_MAKER, I_SCHEME, I_VERSION, I_CLASS, I_PRODUCT, I_DECISION,
 	I_DECIDED_AT, I_EVIDENCE, I_MNAME, I_MCOUNTRY, I_MCONTACT, I_MPOLICY, I_MDAYS, I_BNAME,
-	I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK, I_YEAR, I_CERT,
+	I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK, I_YEAR,
 };
 
 static cf_err build_payload(const struct issue_job *j, const PGresult *r, const char *did,
@@ -172,8 +172,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		" v.certificate_validity_days), ((a.product_snapshot->>'support_end')::date + 1)::timestamp"
 		" AT TIME ZONE 'UTC' - interval '1 second')") ","
 		" ((a.product_snapshot->>'support_end')::date + 1)::timestamp AT TIME ZONE 'UTC'"
-		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY'),"
-		" (SELECT serial FROM certificate c WHERE c.application_id = a.id)"
+		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY')"
 		" FROM application a LEFT JOIN application_decision d ON d.application_id = a.id"
 		" JOIN organisation m ON m.id = a.manufacturer_id"
 		" LEFT JOIN organisation b ON b.id = a.body_id"
@@ -183,10 +182,6 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		goto out;
 	if (PQntuples(r) == 0) {
 		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %s", j->application_id);
-		goto out;
-	}
-	if (db_value(r, 0, I_CERT)) { /* issued before: the same certificate again */
-		snprintf(j->serial, sizeof j->serial, "%s", db_value(r, 0, I_CERT));
 		goto out;
 	}
 	const char *body = db_value(r, 0, I_BODY);
@@ -200,6 +195,17 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		e = cf_error_set(err, CF_EFORBIDDEN, NULL, "the application's body's certifiers issue its certificate");
 		goto out;
 	}
+	/* Issued before: the same certificate again. Read after the row lock, in a statement
+	 * of its own, so that a concurrent issue that committed while we waited is seen. */
+	e = db_query_hot(db, &res, err, "SELECT serial FROM certificate WHERE application_id = $1", 1, ap);
+	if (e)
+		goto out;
+	if (PQntuples(res) == 1) {
+		snprintf(j->serial, sizeof j->serial, "%s", db_value(res, 0, 0));
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
 	if (strcmp(db_value(r, 0, I_STATE), "decided") != 0 || !db_value(r, 0, I_DECISION) ||
 	    strcmp(db_value(r, 0, I_DECISION), "approved") != 0) {
 		e = cf_error_set(err, CF_ESTATE, NULL,
@@ -264,8 +270,8 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	res = NULL;
 	snprintf(j->serial, sizeof j->serial, "CF-%s-%06lld", db_value(r, 0, I_YEAR), seq);
 
-	char did[200], fullkid[300];
-	signer_did(j->ctx->public_url, body, did, sizeof did);
+	char did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN];
+	signer_did(j->ctx->public_url, body, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
 	e = build_payload(j, r, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
 	if (e) {
@@ -387,8 +393,8 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 				  str_or_null(db_value(ev, i, 2)), "reason", str_or_null(db_value(ev, i, 3)),
 				  "at", db_value(ev, i, 4), "log_index", (json_int_t)db_value_ll(ev, i, 5)));
 	PQclear(ev);
-	char did[200], url[512], leafb64[64];
-	signer_did(public_url, db_value(res, 0, 10), did, sizeof did);
+	char did[SIGNER_DID_LEN], url[512], leafb64[64];
+	signer_did(public_url, db_value(res, 0, 10), did);
 	unsigned char leaf[32];
 	char *b64 = NULL;
 	if (codec_hex_decode(db_value(res, 0, 13), leaf, 32, NULL) == CF_OK)
@@ -478,19 +484,18 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	const char *p[] = { j->serial };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT status, body_id, " DB_TS("now()") ", (SELECT max(seq) + 1 FROM certificate_event"
-		" WHERE serial = $1) FROM certificate WHERE serial = $1 FOR UPDATE", 1, p);
+		"SELECT status, body_id, " DB_TS("now()") " FROM certificate WHERE serial = $1 FOR UPDATE",
+		1, p);
 	if (e)
 		return e;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", j->serial);
 	}
-	char status[16], body[37], at[32], seq[24];
+	char status[16], body[37], at[32];
 	snprintf(status, sizeof status, "%s", db_value(res, 0, 0));
 	snprintf(body, sizeof body, "%s", db_value(res, 0, 1));
 	snprintf(at, sizeof at, "%s", db_value(res, 0, 2));
-	snprintf(seq, sizeof seq, "%s", db_value(res, 0, 3));
 	PQclear(res);
 	if (!(j->p->roles & ROLE_ADMIN) && strcmp(body, j->p->org_id) != 0)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the issuing body's certifiers change its status");
@@ -520,11 +525,14 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 		"UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
 		" status_changed_at = now() WHERE serial = $1", 4, up);
 	if (!e) {
-		const char *ep[] = { j->serial, seq, changes[k].event, j->reason_code, j->reason, j->p->user_id,
+		/* seq is read here, after the row lock, not with it: a statement's snapshot
+		 * predates the lock wait and would miss an event committed meanwhile */
+		const char *ep[] = { j->serial, changes[k].event, j->reason_code, j->reason, j->p->user_id,
 				     idx };
 		e = db_query_hot(db, NULL, err,
 			"INSERT INTO certificate_event (serial, seq, action, reason_code, reason, actor_id,"
-			" log_index) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, ep);
+			" log_index) SELECT $1, max(seq) + 1, $2, $3, $4, $5, $6 FROM certificate_event"
+			" WHERE serial = $1", 6, ep);
 	}
 	if (e)
 		return e;
@@ -656,9 +664,9 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 	json_object_set_new(result, "typ", str_or_null(jsonx_str(j.header, "typ")));
 	payload = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
 	const char *issuer = jsonx_str(json_object_get(payload, "issuer"), "id");
-	char did[200] = "";
+	char did[SIGNER_DID_LEN] = "";
 	if (org[0])
-		signer_did(public_url, org, did, sizeof did);
+		signer_did(public_url, org, did);
 	bool issuer_ok = valid && issuer && org[0] && strcmp(issuer, did) == 0 && hash &&
 			 strncmp(kid, did, (size_t)(hash - kid)) == 0 && strlen(did) == (size_t)(hash - kid);
 	json_object_set_new(result, "issuer",
@@ -768,7 +776,7 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 	snprintf(until, sizeof until, "%s", db_value(res, n - 1, 2));
 	PQclear(res);
 
-	char kid[SIGNER_KID_LEN], did[200], fullkid[300], url[512];
+	char kid[SIGNER_KID_LEN], did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN], url[512];
 	unsigned char pub[32];
 	const struct keys_private *key = NULL;
 	json_t *cred = NULL, *header = NULL;
@@ -778,7 +786,7 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 		e = signer_private(db, kid, ctx->passphrase_file, &key, err);
 	if (e)
 		goto out;
-	signer_did(ctx->public_url, body_id, did, sizeof did);
+	signer_did(ctx->public_url, body_id, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
 	status_list_url(ctx->public_url, body_id, purpose, url, sizeof url);
 	e = statuslist_credential(url, did, purpose, from, until, 300000, set, count, &cred, err);

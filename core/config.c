@@ -20,7 +20,7 @@
 #define CONFORM_MIGRATIONS_DEFAULT "migrations"
 #endif
 
-enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL };
+enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL };
 
 struct key {
 	const char *name;
@@ -47,7 +47,7 @@ static const struct key keys[] = {
 	  "directory of the NNNN_name.sql migration files" },
 	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,
 	  "address and port conformd listens on" },
-	{ "public-url", KEY_STRING, OFF(public_url), "http://127.0.0.1:8080", S | C, 0, 0,
+	{ "public-url", KEY_URL, OFF(public_url), "http://127.0.0.1:8080", S | C, 0, 0,
 	  "the URL at which buyers reach this service (certificate ids, issuer DIDs)" },
 	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", S | C, 0, 0,
 	  "file whose first line is the passphrase of the signing keys; empty: DATA_DIR/keys/passphrase" },
@@ -111,13 +111,50 @@ cf_err config_parse_size(const char *s, size_t *out, struct cf_error *err)
 			    "'%.40s' is not a size (a number with an optional K, M or G suffix)", s);
 }
 
+/*
+ * A public URL: http(s)://host[:port][/path], host and path of the characters
+ * a did:web identifier carries as they are (the issuer DIDs are made from
+ * it), no query or fragment, at most CONFIG_URL_MAX characters. A trailing
+ * '/' is dropped.
+ */
+static cf_err url_check(const char *v, struct cf_error *err)
+{
+	const char *h = strncmp(v, "https://", 8) == 0 ? v + 8 : strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
+	if (!h)
+		return cf_error_set(err, CF_EINVAL, NULL, "'%.60s' is not an http(s):// URL", v);
+	if (strlen(v) > CONFIG_URL_MAX)
+		return cf_error_set(err, CF_EINVAL, NULL, "the URL is longer than %d characters",
+				    CONFIG_URL_MAX);
+	size_t host = strcspn(h, ":/");
+	if (host == 0)
+		return cf_error_set(err, CF_EINVAL, NULL, "'%.60s' names no host", v);
+	for (const char *c = h; *c; c++) {
+		bool in_host = c < h + host;
+		if (isalnum((unsigned char)*c) || *c == '.' || *c == '-')
+			continue;
+		if (!in_host && (*c == '/' || *c == '_' || *c == '~' ||
+				 (*c == ':' && c == h + host && isdigit((unsigned char)c[1]))))
+			continue;
+		return cf_error_set(err, CF_EINVAL, NULL,
+				    "'%c' in '%.60s': a public URL is a host, a port and a plain path",
+				    *c, v);
+	}
+	return CF_OK;
+}
+
 static cf_err key_apply(struct config *cfg, const struct key *k, const char *value,
 			struct cf_error *err)
 {
 	char *base = (char *)cfg;
 	switch (k->type) {
 	case KEY_STRING:
+	case KEY_URL:
 	case KEY_LOGLEVEL: {
+		if (k->type == KEY_URL) {
+			cf_err e = url_check(value, err);
+			if (e)
+				return e;
+		}
 		if (k->type == KEY_LOGLEVEL) {
 			enum log_level lvl;
 			cf_err e = log_parse_level(value, &lvl, err);
@@ -127,6 +164,9 @@ static cf_err key_apply(struct config *cfg, const struct key *k, const char *val
 		char **slot = (char **)(void *)(base + k->offset);
 		free(*slot);
 		*slot = cf_strdup(value);
+		size_t n = strlen(*slot);
+		if (k->type == KEY_URL && n && (*slot)[n - 1] == '/')
+			(*slot)[n - 1] = '\0';
 		return CF_OK;
 	}
 	case KEY_LONG: {

@@ -14,13 +14,16 @@
 /* Which program a key belongs to (a key may belong to both). */
 enum config_program { CONFIG_SERVER = 1, CONFIG_CLI = 2 };
 
+/* The longest public URL: http(s)://host[:port][/path], no trailing '/'. */
+#define CONFIG_URL_MAX 200
+
 struct config {
 	char *data_dir;            /* embedded cluster, blobs, keys */
 	char *database_url;        /* runtime role; "" = embedded cluster */
 	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
 	char *migrations_dir;
 	char *listen;              /* host:port */
-	char *public_url;          /* how buyers reach this service */
+	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX */
 	char *key_passphrase_file; /* "": data_dir/keys/passphrase */
 	char *log_level;
 	long threads;              /* 0 = one per CPU */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -323,22 +324,28 @@ void signer_forget_all(void)
 	}
 }
 
-void signer_did(const char *public_url, const char *body_id, char *out, size_t size)
+void signer_did(const char *public_url, const char *body_id, char out[SIGNER_DID_LEN])
 {
-	/* did:web: the host, with ':' of a port as %3A, then the path as segments */
+	struct buf b;
+	buf_init(&b, SIGNER_DID_LEN - 1);
 	const char *h = strstr(public_url, "://");
 	h = h ? h + 3 : public_url;
-	size_t n = (size_t)snprintf(out, size, "did:web:");
-	for (; *h && *h != '/' && n + 4 < size; h++) {
-		if (*h == ':') {
-			memcpy(out + n, "%3A", 3);
-			n += 3;
-		} else {
-			out[n++] = (char)tolower((unsigned char)*h);
-		}
+	cf_err e = buf_puts(&b, "did:web:", NULL);
+	for (; *h && *h != '/' && !e; h++) {
+		char c = (char)tolower((unsigned char)*h);
+		e = c == ':' ? buf_puts(&b, "%3A", NULL) : buf_append(&b, &c, 1, NULL);
 	}
-	out[n] = '\0';
-	snprintf(out + n, size - n, ":bodies:%s", body_id);
+	for (; *h && !e; h++) /* the path: each '/' starts a segment, empty ones dropped */
+		if (*h != '/')
+			e = buf_append(&b, h, 1, NULL);
+		else if (h[1] && h[1] != '/')
+			e = buf_puts(&b, ":", NULL);
+	if (!e)
+		e = buf_printf(&b, NULL, ":bodies:%s", body_id);
+	/* config keeps public URLs short enough that this never fails */
+	char *did = buf_steal(&b, NULL);
+	snprintf(out, SIGNER_DID_LEN, "%s", e || !did ? "" : did);
+	free(did);
 }
 
 static json_t *jwk_of(const char *x, const char *kid)
@@ -365,10 +372,10 @@ cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct c
 	json_t *keys = json_array();
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *org = db_value(res, i, 2);
-		char kid[256];
+		char kid[SIGNER_DID_LEN + SIGNER_KID_LEN];
 		if (org[0]) {
-			char did[200];
-			signer_did(public_url, org, did, sizeof did);
+			char did[SIGNER_DID_LEN];
+			signer_did(public_url, org, did);
 			snprintf(kid, sizeof kid, "%s#%s", did, db_value(res, i, 0));
 		} else {
 			snprintf(kid, sizeof kid, "%s", db_value(res, i, 0));
@@ -400,13 +407,13 @@ cf_err signer_did_document(struct db *db, const char *public_url, const char *bo
 		PQclear(res);
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no assessment body %s", body_id);
 	}
-	char did[200];
-	signer_did(public_url, body_id, did, sizeof did);
+	char did[SIGNER_DID_LEN];
+	signer_did(public_url, body_id, did);
 	json_t *methods = json_array(), *refs = json_array();
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (!db_value(res, i, 1))
 			continue;
-		char id[300];
+		char id[SIGNER_DID_LEN + SIGNER_KID_LEN];
 		snprintf(id, sizeof id, "%s#%s", did, db_value(res, i, 1));
 		json_t *jwk = jwk_of(db_value(res, i, 2), NULL);
 		if (!jwk)

@@ -55,8 +55,15 @@ cf_err signer_private(struct db *db, const char *kid, const char *passphrase_fil
 cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char org_id[37],
 		     bool *retired, struct cf_error *err) CF_MUST_CHECK;
 
-/* did:web:<host of public_url, port encoded>:bodies:<body id> */
-void signer_did(const char *public_url, const char *body_id, char *out, size_t size);
+/* Room for a DID made from any public URL config accepts. */
+#define SIGNER_DID_LEN 320
+
+/*
+ * The body's did:web identifier under public_url: did:web:<host, a port's ':'
+ * as %3A>[:<path segment>...]:bodies:<body id>, which resolves to
+ * <public_url>/bodies/<body id>/did.json.
+ */
+void signer_did(const char *public_url, const char *body_id, char out[SIGNER_DID_LEN]);
 
 /* Every key, retired ones included: {"keys": [JWK...]}; a body key's kid is
  * "<its DID>#<thumbprint>", as in the JWS headers; the log key's is the

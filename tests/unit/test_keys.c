@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "keys.h"
 #include "mem.h"
+#include "signer.h"
 #include "tsupport.h"
 
 static char tmpdir[64];
@@ -489,6 +490,21 @@ START_TEST(passphrase_files)
 }
 END_TEST
 
+START_TEST(did_web_follows_the_public_url)
+{
+	/* did:web resolves <host>[/<path>]/bodies/<id>/did.json: the path counts */
+	const char *id = "0b7f6c2e-5d7a-4c47-9a4e-2f3b9d1c8e10";
+	char did[SIGNER_DID_LEN];
+	signer_did("http://127.0.0.1:8080", id, did);
+	ck_assert_str_eq(did, "did:web:127.0.0.1%3A8080:bodies:0b7f6c2e-5d7a-4c47-9a4e-2f3b9d1c8e10");
+	signer_did("https://Certs.Example.org/conform/v1", id, did);
+	ck_assert_str_eq(did, "did:web:certs.example.org:conform:v1:bodies:"
+			      "0b7f6c2e-5d7a-4c47-9a4e-2f3b9d1c8e10");
+	signer_did("https://certs.example.org//a/", id, did);
+	ck_assert_str_eq(did, "did:web:certs.example.org:a:bodies:0b7f6c2e-5d7a-4c47-9a4e-2f3b9d1c8e10");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("keys");
@@ -504,6 +520,7 @@ int main(void)
 	tcase_add_test(tc, load_unencrypted_known_key);
 	tcase_add_test(tc, refuses_other_key_types);
 	tcase_add_test(tc, passphrase_files);
+	tcase_add_test(tc, did_web_follows_the_public_url);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

@@ -153,6 +153,35 @@ START_TEST(config_sizes)
 }
 END_TEST
 
+START_TEST(config_public_url)
+{
+	struct config cfg;
+	struct cf_error err;
+	config_defaults(&cfg);
+	char *argv[] = { "conformd", "--public-url=https://certs.example.org:8443/conform/" };
+	int i = 1;
+	bool matched = false;
+	ck_assert_int_eq(config_parse_flag(&cfg, CONFIG_SERVER, 2, argv, &i, &matched, &err), 0);
+	ck_assert_str_eq(cfg.public_url, "https://certs.example.org:8443/conform"); /* no trailing / */
+	char *bad[] = { "--public-url=ftp://x", "--public-url=https://", "--public-url=https://h/a?b",
+			      "--public-url=https://h/a#b", "--public-url=https://us er@h",
+			      "--public-url=https://h:x" };
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		char *a[] = { "conformd", bad[k] };
+		i = 1;
+		ck_assert_msg(config_parse_flag(&cfg, CONFIG_SERVER, 2, a, &i, &matched, &err) == CF_EINVAL,
+			      "%s accepted", bad[k]);
+		ck_assert(strstr(err.detail, "--public-url") != NULL);
+	}
+	char long_url[CONFIG_URL_MAX + 32];
+	snprintf(long_url, sizeof long_url, "--public-url=https://h/%0*d", CONFIG_URL_MAX, 0);
+	char *a[] = { "conformd", long_url };
+	i = 1;
+	ck_assert_int_eq(config_parse_flag(&cfg, CONFIG_SERVER, 2, a, &i, &matched, &err), CF_EINVAL);
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(config_embedded_conninfo)
 {
 	struct config cfg;
@@ -240,6 +269,7 @@ int main(void)
 	tcase_add_test(tc, config_precedence);
 	tcase_add_test(tc, config_errors_name_the_setting);
 	tcase_add_test(tc, config_sizes);
+	tcase_add_test(tc, config_public_url);
 	tcase_add_test(tc, config_embedded_conninfo);
 	tcase_add_test(tc, log_format_and_hygiene);
 	suite_add_tcase(s, tc);
