@@ -624,6 +624,89 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 }
 END_TEST
 
+struct racing_post {
+	const struct actor *who;
+	char path[160];
+	const char *body;
+	long status;
+	char serial[40];
+	char detail[400];
+};
+
+static void *race_post(void *arg)
+{
+	struct racing_post *rp = arg;
+	char auth[96], url[256];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", rp->who->token);
+	snprintf(url, sizeof url, "%s%s", w.srv.base, rp->path);
+	const char *h[] = { auth, "Content-Type: application/json", NULL };
+	struct http_resp r;
+	rp->status = http_try(&r, "POST", url, h, rp->body, rp->body ? strlen(rp->body) : 0) == 0 ?
+		     r.status : -1;
+	json_t *j = rp->status > 0 && r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	snprintf(rp->serial, sizeof rp->serial, "%s", jsonx_str(j, "serial") ? jsonx_str(j, "serial") : "");
+	snprintf(rp->detail, sizeof rp->detail, "%s", jsonx_str(j, "detail") ? jsonx_str(j, "detail") : "");
+	json_decref(j);
+	if (rp->status > 0)
+		http_resp_free(&r);
+	return NULL;
+}
+
+static void run_race(struct racing_post *rp, int n)
+{
+	pthread_t t[8];
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, race_post, &rp[i]);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+START_TEST(racing_issues_and_status_changes_never_collide)
+{
+	/* four certifiers issuing one approval at once: one certificate, told to all */
+	for (int round = 0; round < 6; round++) {
+		char id[37];
+		world_application(&w, "decided", id);
+		struct racing_post rp[4];
+		for (int i = 0; i < 4; i++) {
+			rp[i] = (struct racing_post){ .who = &w.certifier };
+			snprintf(rp[i].path, sizeof rp[i].path, "/v1/applications/%s/certificate", id);
+		}
+		run_race(rp, 4);
+		int created = 0;
+		for (int i = 0; i < 4; i++) {
+			ck_assert_msg(rp[i].status == 201 || rp[i].status == 200, "round %d: %ld %s", round,
+				      rp[i].status, rp[i].detail);
+			created += rp[i].status == 201;
+			ck_assert_str_eq(rp[i].serial, rp[0].serial);
+		}
+		ck_assert_int_eq(created, 1);
+	}
+	/* suspend racing withdraw: withdrawal always succeeds (from valid or from
+	 * suspended); the suspension succeeds or finds it withdrawn */
+	for (int round = 0; round < 6; round++) {
+		char serial[40];
+		world_certificate(&w, serial);
+		struct racing_post rp[2] = {
+			{ .who = &w.certifier, .body = "{\"reason_code\":\"nonconformity\",\"reason\":\"r\"}" },
+			{ .who = &w.certifier, .body = "{\"reason_code\":\"nonconformity\",\"reason\":\"r\"}" },
+		};
+		snprintf(rp[0].path, sizeof rp[0].path, "/v1/certificates/%s/suspend", serial);
+		snprintf(rp[1].path, sizeof rp[1].path, "/v1/certificates/%s/withdraw", serial);
+		run_race(rp, 2);
+		ck_assert_msg(rp[1].status == 200, "round %d: withdraw %ld %s", round, rp[1].status,
+			      rp[1].detail);
+		ck_assert_msg(rp[0].status == 200 || (rp[0].status == 409 && strstr(rp[0].detail, "withdrawn")),
+			      "round %d: suspend %ld %s", round, rp[0].status, rp[0].detail);
+		char path[128];
+		snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+		json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+		ck_assert_str_eq(jsonx_str(c, "status"), "withdrawn");
+		json_decref(c);
+	}
+}
+END_TEST
+
 START_TEST(a_tampered_log_is_caught)
 {
 	char serial[40];
@@ -881,6 +964,7 @@ int main(void)
 	tcase_add_test(tc, status_changes_are_told_truthfully_everywhere);
 	tcase_add_test(tc, the_page_escapes_what_it_shows);
 	tcase_add_test(tc, eight_issuers_1600_certificates_and_a_log_without_a_gap);
+	tcase_add_test(tc, racing_issues_and_status_changes_never_collide);
 	tcase_add_test(tc, a_tampered_log_is_caught);
 	tcase_add_test(tc, the_register_and_its_signed_export);
 	tcase_add_test(tc, conformctl_cert_verify_offline_and_live);
