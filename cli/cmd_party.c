@@ -90,7 +90,7 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	if (!e)
 		e = party_user_find(db, user, uid, &err);
 	if (!e)
-		e = party_token_create(db, &actor, uid, name, (int)d, &out, &err);
+		e = party_token_create(db, &actor, NULL, uid, name, (int)d, &out, &err);
 	db_close(db);
 	if (e)
 		return cli_fail(&err);

@@ -650,24 +650,50 @@ cf_err party_user_find(struct db *db, const char *id_or_email, char id[37], stru
 
 #define TOKEN_COLUMNS                                                                          \
 	"id, user_id, name, hint, " DB_TS("created_at") ", " DB_TS("expires_at") ", "           \
-	DB_TS("revoked_at") ", " DB_TS("last_used_at") ", expires_at <= now()"
+	DB_TS("revoked_at") ", " DB_TS("last_used_at") ", expires_at <= now(), created_by,"     \
+	" created_with"
 
 static json_t *token_json(const PGresult *res, int i)
 {
 	const char *state = db_value(res, i, 6) ? "revoked" : db_value_bool(res, i, 8) ? "expired" : "active";
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", db_value(res, i, 0), "user_id",
-			 db_value(res, i, 1), "name", db_value(res, i, 2), "hint", db_value(res, i, 3),
-			 "created_at", db_value(res, i, 4), "expires_at", db_value(res, i, 5),
-			 "revoked_at", str_or_null(db_value(res, i, 6)), "last_used_at",
-			 str_or_null(db_value(res, i, 7)), "state", state);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o}", "id", db_value(res, i, 0),
+			 "user_id", db_value(res, i, 1), "name", db_value(res, i, 2), "hint",
+			 db_value(res, i, 3), "created_at", db_value(res, i, 4), "expires_at",
+			 db_value(res, i, 5), "revoked_at", str_or_null(db_value(res, i, 6)),
+			 "last_used_at", str_or_null(db_value(res, i, 7)), "state", state, "created_by",
+			 str_or_null(db_value(res, i, 9)), "created_with", str_or_null(db_value(res, i, 10)));
 }
 
 struct token_job {
 	const struct audit_actor *actor;
+	const char *with_token; /* the token the request came with, or NULL */
 	const char *user_id, *name, *id;
 	int days;
 	json_t **out;
 };
+
+/* An admin hands out a person's first token, or a replacement once none is
+ * active; every other token the person makes for themselves. */
+static cf_err token_for_someone_else(struct db *db, const struct token_job *job, struct cf_error *err)
+{
+	if (strcmp(job->actor->kind, "user") != 0 || strcmp(job->actor->id, job->user_id) == 0)
+		return CF_OK;
+	const char *p[] = { job->user_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT count(*) FROM api_token WHERE user_id = $1 AND revoked_at IS NULL"
+		" AND expires_at > now()", 1, p);
+	if (e)
+		return e;
+	long long active = db_value_ll(res, 0, 0);
+	PQclear(res);
+	if (active)
+		return cf_error_set(err, CF_ECONFLICT, NULL,
+				    "user %s has %lld active token%s: they make further tokens "
+				    "themselves; an admin hands out the first, or a replacement once "
+				    "all are revoked", job->user_id, active, active == 1 ? "" : "s");
+	return CF_OK;
+}
 
 /* Makes a token inside the caller's transaction. */
 static cf_err token_insert(struct db *db, struct token_job *job, struct cf_error *err)
@@ -683,13 +709,16 @@ static cf_err token_insert(struct db *db, struct token_job *job, struct cf_error
 	char hash[DIGEST_SHA256_HEX_LEN], days[24];
 	digest_sha256_hex(token, strlen(token), hash);
 	snprintf(days, sizeof days, "%d", job->days);
+	const char *by = strcmp(job->actor->kind, "user") == 0 ? job->actor->id : NULL;
 	const char *p[] = { job->user_id, job->name ? job->name : "api", hash, token + TOKEN_LEN - 4,
-			    days };
+			    days, by, job->with_token };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"INSERT INTO api_token (user_id, name, token_hash, hint, expires_at)"
-		" SELECT $1, $2, $3, $4, now() + make_interval(days => $5::integer)"
-		" FROM app_user WHERE id = $1 AND active RETURNING " TOKEN_COLUMNS, 5, p);
+	cf_err e = token_for_someone_else(db, job, err);
+	if (!e)
+		e = db_query_hot(db, &res, err,
+			"INSERT INTO api_token (user_id, name, token_hash, hint, expires_at, created_by,"
+			" created_with) SELECT $1, $2, $3, $4, now() + make_interval(days => $5::integer),"
+			" $6, $7 FROM app_user WHERE id = $1 AND active RETURNING " TOKEN_COLUMNS, 7, p);
 	if (!e && PQntuples(res) == 0)
 		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL, "user %s is not active", job->user_id);
 	if (e) {
@@ -716,8 +745,9 @@ static cf_err token_create_tx(struct db *db, void *arg, struct cf_error *err)
 	return token_insert(db, arg, err);
 }
 
-cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *user_id,
-			  const char *name, int days, json_t **out, struct cf_error *err)
+cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *with_token,
+			  const char *user_id, const char *name, int days, json_t **out,
+			  struct cf_error *err)
 {
 	*out = NULL;
 	if (days < 1 || days > TOKEN_DAYS_MAX)
@@ -726,7 +756,7 @@ cf_err party_token_create(struct db *db, const struct audit_actor *actor, const 
 	cf_err e = require_uuid(user_id, "user", err);
 	if (e)
 		return e;
-	struct token_job job = { actor, user_id, name, NULL, days, out };
+	struct token_job job = { actor, with_token, user_id, name, NULL, days, out };
 	return db_transaction_json(db, DB_READ_COMMITTED, token_create_tx, &job, out, err);
 }
 
@@ -764,7 +794,21 @@ static cf_err token_revoke_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	*job->out = token_json(res, 0);
 	PQclear(res);
-	json_t *details = json_pack("{s:O}", "user_id", json_object_get(*job->out, "user_id"));
+	/* and every live token made with it, at any depth */
+	e = db_query_hot(db, &res, err,
+		"WITH RECURSIVE made (id) AS (SELECT id FROM api_token WHERE created_with = $1"
+		" UNION SELECT t.id FROM api_token t JOIN made m ON t.created_with = m.id)"
+		" UPDATE api_token SET revoked_at = now() WHERE id IN (SELECT id FROM made)"
+		" AND revoked_at IS NULL RETURNING id", 1, p);
+	if (e)
+		return e;
+	json_t *also = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(also, json_string(db_value(res, i, 0)));
+	PQclear(res);
+	json_object_set_new(*job->out, "also_revoked", also);
+	json_t *details = json_pack("{s:O,s:O}", "user_id", json_object_get(*job->out, "user_id"),
+				    "also_revoked", also);
 	e = audit_append(db, job->actor, "token.revoke", "token", job->id, details, err);
 	json_decref(details);
 	return e;
@@ -777,7 +821,7 @@ cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const 
 	cf_err e = require_uuid(token_id, "token", err);
 	if (e)
 		return e;
-	struct token_job job = { actor, NULL, NULL, token_id, 0, out };
+	struct token_job job = { actor, NULL, NULL, NULL, token_id, 0, out };
 	return db_transaction_json(db, DB_READ_COMMITTED, token_revoke_tx, &job, out, err);
 }
 
@@ -846,7 +890,7 @@ static cf_err bootstrap_tx(struct db *db, void *arg, struct cf_error *err)
 			       "{admin}", true, false, &user };
 	e = user_insert(db, &uj, err);
 	if (!e) {
-		struct token_job tj = { job->actor, jsonx_str(user, "id"), "bootstrap", NULL,
+		struct token_job tj = { job->actor, NULL, jsonx_str(user, "id"), "bootstrap", NULL,
 					TOKEN_DAYS_DEFAULT, &token };
 		e = token_insert(db, &tj, err);
 	}

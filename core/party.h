@@ -82,12 +82,20 @@ cf_err party_user_find(struct db *db, const char *id_or_email, char id[37],
 /*
  * Makes a token for user_id, valid for days (1..TOKEN_DAYS_MAX). *out holds
  * the token itself under "token": the only time it exists outside the
- * caller's hands. name may be NULL.
+ * caller's hands. name may be NULL. with_token is the id of the token the
+ * request came with (NULL from the command line): revoking it revokes this
+ * one. A person (actor of kind user) makes tokens for someone else only
+ * while that someone has no active token: an admin hands out the first one,
+ * or a replacement once all are revoked; the rest people make themselves
+ * (CF_ECONFLICT otherwise).
  */
-cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *user_id,
-			  const char *name, int days, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *with_token,
+			  const char *user_id, const char *name, int days, json_t **out,
+			  struct cf_error *err) CF_MUST_CHECK;
 cf_err party_token_list(struct db *db, const char *user_id, json_t **out,
 			struct cf_error *err) CF_MUST_CHECK;
+/* Revokes a token and every token made with it, at any depth; *out is the
+ * token, with "also_revoked": the ids of the others. */
 cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const char *token_id,
 			  json_t **out, struct cf_error *err) CF_MUST_CHECK;
 /* The owner of a token (for the authorisation rule "own token"). */

@@ -143,7 +143,8 @@ void route_token_create(struct request *rq)
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = party_token_create(db, &actor, request_param(rq, "id"), name, (int)days, &out, &err);
+		e = party_token_create(db, &actor, rq->principal.token_id, request_param(rq, "id"), name,
+				       (int)days, &out, &err);
 	json_decref(body);
 	/* The token is in this response and nowhere else: keep it out of caches. */
 	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

@@ -118,12 +118,12 @@ static void self_token_new(struct call *c, int role)
 	c->body = json_pack("{s:s,s:i}", "name", "matrix", "expires_in_days", 1);
 }
 
-/* A fresh token of the caller's, made by the admin. */
+/* A fresh token of the caller's, made by the caller. */
 static void own_token_revoke(struct call *c, int role)
 {
 	char path[128];
 	snprintf(path, sizeof path, "/v1/users/%s/tokens", me(role)->user);
-	json_t *t = testsrv_api_ok(&w.srv, "POST", path, w.admin.token, NULL, 201);
+	json_t *t = testsrv_api_ok(&w.srv, "POST", path, me(role)->token, NULL, 201);
 	json_array_append(w.secrets, json_object_get(t, "token"));
 	snprintf(c->path, sizeof c->path, "/v1/tokens/%s/revoke", jsonx_str(t, "id"));
 	json_decref(t);

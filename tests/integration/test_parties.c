@@ -185,6 +185,60 @@ START_TEST(tokens_live_expire_and_die)
 }
 END_TEST
 
+START_TEST(tokens_come_from_their_owner_and_die_with_their_maker)
+{
+	char path[128];
+	long status;
+	/* an admin handed out the applicant's first token: the next ones are theirs to make */
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant.user);
+	json_t *r = testsrv_api(&w.srv, "POST", path, w.admin.token, NULL, &status);
+	ck_assert_int_eq(status, 409);
+	ck_assert(strstr(jsonx_str(r, "detail"), "they make further tokens themselves"));
+	json_decref(r);
+
+	/* a token made with a token dies with it, at any depth */
+	json_t *t1 = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, NULL, 201);
+	json_array_append(w.secrets, json_object_get(t1, "token"));
+	ck_assert_str_eq(jsonx_str(t1, "created_by"), w.applicant.user);
+	json_t *t2 = testsrv_api_ok(&w.srv, "POST", path, jsonx_str(t1, "token"), NULL, 201);
+	json_array_append(w.secrets, json_object_get(t2, "token"));
+	ck_assert_str_eq(jsonx_str(t2, "created_with"), jsonx_str(t1, "id"));
+	json_t *t3 = testsrv_api_ok(&w.srv, "POST", path, jsonx_str(t2, "token"), NULL, 201);
+	json_array_append(w.secrets, json_object_get(t3, "token"));
+	snprintf(path, sizeof path, "/v1/tokens/%s/revoke", jsonx_str(t1, "id"));
+	json_t *rv = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(rv, "also_revoked")), 2);
+	json_decref(rv);
+	http_set_source("127.0.0.5"); /* a failure of its own, apart from the throttle test's */
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/me", jsonx_str(t3, "token"), NULL, &status));
+	http_set_source(NULL);
+	ck_assert_int_eq(status, 401);
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", w.applicant.token, NULL, 200));
+
+	/* a replacement from the admin once none is active */
+	struct actor temp;
+	world_person(&w, &temp, w.applicant2.org, "[\"applicant\"]", "Lost Token");
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", temp.user);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(list, "items"), i, it) {
+		ck_assert_str_eq(jsonx_str(it, "created_by"), w.admin.user);
+		char rp[128];
+		snprintf(rp, sizeof rp, "/v1/tokens/%s/revoke", jsonx_str(it, "id"));
+		json_decref(testsrv_api_ok(&w.srv, "POST", rp, w.admin.token, NULL, 200));
+	}
+	json_decref(list);
+	json_t *fresh = testsrv_api_ok(&w.srv, "POST", path, w.admin.token, NULL, 201);
+	json_array_append(w.secrets, json_object_get(fresh, "token"));
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", jsonx_str(fresh, "token"), NULL, 200));
+	json_decref(fresh);
+	json_decref(t1);
+	json_decref(t2);
+	json_decref(t3);
+}
+END_TEST
+
 START_TEST(cli_tokens_and_a_second_bootstrap)
 {
 	struct proc_result r;
@@ -465,13 +519,16 @@ END_TEST
 
 START_TEST(no_token_in_clear_in_logs_or_database)
 {
-	/* exercise the tokens once more, good and bad */
+	/* exercise the tokens once more, good and bad (from an address of their
+	 * own: the bad ones count towards the throttle) */
 	size_t i;
 	json_t *t;
+	http_set_source("127.0.0.6");
 	json_array_foreach(w.secrets, i, t) {
 		long status;
 		json_decref(testsrv_api(&w.srv, "GET", "/v1/me", json_string_value(t), NULL, &status));
 	}
+	http_set_source(NULL);
 	usleep(300000); /* access lines are written within 100 ms */
 	char *log = tsupport_read_file(w.srv.log_path, NULL);
 	char *dump_path = testsrv_artifact_path("parties-pg_dump.sql");
@@ -587,6 +644,7 @@ int main(void)
 	tcase_add_test(tc, organisations_are_validated);
 	tcase_add_test(tc, people_hold_roles_that_fit_their_organisation);
 	tcase_add_test(tc, tokens_live_expire_and_die);
+	tcase_add_test(tc, tokens_come_from_their_owner_and_die_with_their_maker);
 	tcase_add_test(tc, cli_tokens_and_a_second_bootstrap);
 	tcase_add_test(tc, suspension_stops_cover_from_its_time_and_reinstatement_restores_it);
 	tcase_add_test(tc, withdrawal_is_final);
