@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +21,7 @@
 #define CONFORM_MIGRATIONS_DEFAULT "migrations"
 #endif
 
-enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL };
+enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL, KEY_ADDRS };
 
 struct key {
 	const char *name;
@@ -70,7 +71,9 @@ static const struct key keys[] = {
 	{ "max-json-depth", KEY_LONG, OFF(max_json_depth), "32", S, 1, 1000,
 	  "deepest nesting of a JSON request body" },
 	{ "auth-fail-limit", KEY_LONG, OFF(auth_fail_limit), "10", S, 1, 1000000,
-	  "failed authentications per client address per minute before 429" },
+	  "failed authentications per client address (IPv6: per /64) per minute before 429" },
+	{ "trusted-proxies", KEY_ADDRS, OFF(trusted_proxies), "", S, 0, 0,
+	  "addresses of reverse proxies whose X-Forwarded-For names the client; empty: none" },
 };
 
 #undef S
@@ -142,6 +145,23 @@ static cf_err url_check(const char *v, struct cf_error *err)
 	return CF_OK;
 }
 
+/* IPv4 and IPv6 addresses separated by commas or spaces, or none. */
+static cf_err addrs_check(const char *v, struct cf_error *err)
+{
+	const char *sep = ", \t";
+	for (const char *p = v + strspn(v, sep); *p; p += strspn(p, sep)) {
+		size_t n = strcspn(p, sep);
+		char text[64];
+		unsigned char bin[16];
+		snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), p);
+		if (n >= sizeof text || (inet_pton(AF_INET, text, bin) != 1 &&
+					 inet_pton(AF_INET6, text, bin) != 1))
+			return cf_error_set(err, CF_EINVAL, NULL, "'%.60s' is not an IP address", text);
+		p += n;
+	}
+	return CF_OK;
+}
+
 static cf_err key_apply(struct config *cfg, const struct key *k, const char *value,
 			struct cf_error *err)
 {
@@ -149,18 +169,14 @@ static cf_err key_apply(struct config *cfg, const struct key *k, const char *val
 	switch (k->type) {
 	case KEY_STRING:
 	case KEY_URL:
+	case KEY_ADDRS:
 	case KEY_LOGLEVEL: {
-		if (k->type == KEY_URL) {
-			cf_err e = url_check(value, err);
-			if (e)
-				return e;
-		}
-		if (k->type == KEY_LOGLEVEL) {
-			enum log_level lvl;
-			cf_err e = log_parse_level(value, &lvl, err);
-			if (e)
-				return e;
-		}
+		enum log_level lvl;
+		cf_err e = k->type == KEY_URL ? url_check(value, err) :
+			   k->type == KEY_ADDRS ? addrs_check(value, err) :
+			   k->type == KEY_LOGLEVEL ? log_parse_level(value, &lvl, err) : CF_OK;
+		if (e)
+			return e;
 		char **slot = (char **)(void *)(base + k->offset);
 		free(*slot);
 		*slot = cf_strdup(value);
@@ -347,7 +363,7 @@ char *config_owner_conninfo(const struct config *cfg)
 void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < key_count(); i++) {
-		if (keys[i].type == KEY_STRING || keys[i].type == KEY_LOGLEVEL) {
+		if (keys[i].type != KEY_LONG && keys[i].type != KEY_SIZE) {
 			char **slot = (char **)(void *)((char *)cfg + keys[i].offset);
 			CF_FREE(*slot);
 		}

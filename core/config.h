@@ -35,6 +35,7 @@ struct config {
 	size_t cert_cache;         /* bytes of cached certificate answers; 0: none */
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */
+	char *trusted_proxies;     /* reverse proxies believed about X-Forwarded-For */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

@@ -3,14 +3,12 @@
  */
 #include "auth.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include "authz.h"
+#include "clientaddr.h"
 #include "http.h"
 #include "log.h"
 #include "party.h"
@@ -22,15 +20,7 @@ static void client_address(struct request *rq)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, rq->client,
-			  sizeof rq->client);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  rq->client, sizeof rq->client);
-	else
-		snprintf(rq->client, sizeof rq->client, "unknown");
+	clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"), rq->client);
 }
 
 static const char *param_of(void *ctx, const char *name)

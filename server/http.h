@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "clientaddr.h"
 #include "error.h"
 #include "party.h"
 
@@ -45,7 +46,7 @@ struct request {
 	bool responded;
 	unsigned status;
 	size_t bytes;
-	char client[64];            /* the client's address, once auth needs it */
+	char client[CLIENTADDR_LEN]; /* the client's address, once auth needs it */
 	bool authenticated;
 	struct principal principal; /* valid when authenticated */
 	char *header_names[HTTP_MAX_HEADERS];

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "certcache.h"
+#include "clientaddr.h"
 #include "httpglue.h"
 #include "logsigner.h"
 #include "log.h"
@@ -94,6 +95,11 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
 	throttle_init(cfg->auth_fail_limit);
+	e = clientaddr_init(cfg->trusted_proxies, err);
+	if (e) {
+		cf_error_prefix(err, "CONFORM_TRUSTED_PROXIES");
+		return e;
+	}
 
 	long threads = cfg->threads;
 	if (threads <= 0) {

@@ -5,6 +5,7 @@
  */
 #include "throttle.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #define WINDOW 60
 
 struct slot {
-	char addr[48];
+	char addr[64];
 	time_t window_start;
 	long failures;
 };
@@ -79,8 +80,25 @@ static struct slot *find(const char *addr, bool create, time_t now)
 	return victim;
 }
 
-long throttle_blocked(const char *addr)
+/* The key an address is counted under: itself, or for IPv6 its /64, the
+ * block one subscriber is usually given (and can rotate within). */
+static void key_of(const char *addr, char key[64])
 {
+	unsigned char a[16];
+	if (strchr(addr, ':') && inet_pton(AF_INET6, addr, a) == 1) {
+		memset(a + 8, 0, 8);
+		char text[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, a, text, sizeof text);
+		snprintf(key, 64, "%s/64", text);
+	} else {
+		snprintf(key, 64, "%s", addr);
+	}
+}
+
+long throttle_blocked(const char *client)
+{
+	char addr[64];
+	key_of(client, addr);
 	time_t now = now_s();
 	long wait = 0;
 	pthread_mutex_lock(&lock);
@@ -91,8 +109,10 @@ long throttle_blocked(const char *addr)
 	return wait;
 }
 
-void throttle_failure(const char *addr)
+void throttle_failure(const char *client)
 {
+	char addr[64];
+	key_of(client, addr);
 	time_t now = now_s();
 	pthread_mutex_lock(&lock);
 	struct slot *s = find(addr, true, now);

@@ -1,6 +1,7 @@
 /*
- * throttle: failed authentications counted per client address in one-minute
- * windows; an address over the limit is refused (429) until its window ends.
+ * throttle: failed authentications counted per client address (an IPv6
+ * address per /64) in one-minute windows; an address over the limit is
+ * refused (429) until its window ends.
  * Per process: behind a load balancer each conformd counts its own.
  */
 #ifndef CONFORM_THROTTLE_H

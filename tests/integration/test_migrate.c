@@ -216,6 +216,16 @@ START_TEST(usage_errors_exit_2)
 	proc_run(&r, a2, NULL);
 	ck_assert_int_eq(r.status, 2);
 	proc_result_free(&r);
+	const char *a2b[] = { d, "--trusted-proxies=proxy.example", NULL };
+	proc_run(&r, a2b, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "--trusted-proxies") && strstr(r.err, "not an IP address"), "%s", r.err);
+	proc_result_free(&r);
+	const char *a2c[] = { d, "--public-url=https://certs.example.org/a?b", NULL };
+	proc_run(&r, a2c, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "--public-url"), "%s", r.err);
+	proc_result_free(&r);
 	const char *a3[] = { ctl, "nosuchgroup", NULL };
 	proc_run(&r, a3, NULL);
 	ck_assert_int_eq(r.status, 2);

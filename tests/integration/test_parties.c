@@ -28,7 +28,9 @@ static struct world w;
 
 static void setup(void)
 {
-	world_create(&w, "parties", NULL);
+	/* 127.0.0.7 stands for a reverse proxy in front of conformd */
+	const char *env[] = { "CONFORM_TRUSTED_PROXIES=127.0.0.7, ::1", NULL };
+	world_create(&w, "parties", env);
 }
 
 static void teardown(void)
@@ -589,6 +591,57 @@ START_TEST(failed_authentications_are_throttled_per_address)
 }
 END_TEST
 
+/* GET /v1/me with token, as forwarded for xff (NULL: no header); the status. */
+static long me_via(const char *token, const char *xff)
+{
+	char auth[96], fwd[160];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	snprintf(fwd, sizeof fwd, "X-Forwarded-For: %s", xff ? xff : "");
+	const char *h[] = { auth, xff ? fwd : NULL, NULL };
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", "/v1/me", h, NULL);
+	long status = r.status;
+	http_resp_free(&r);
+	return status;
+}
+
+START_TEST(behind_a_trusted_proxy_each_forwarded_client_is_throttled)
+{
+	const char *bad = "cfm_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+	http_set_source("127.0.0.7");
+	/* a client behind the proxy (and whatever it wrote into the header itself) */
+	int throttled = 0;
+	for (int i = 0; i < 14; i++)
+		throttled += me_via(bad, "198.51.100.1, 203.0.113.9") == 429;
+	ck_assert_int_ge(throttled, 4);
+	ck_assert_int_eq(me_via(w.applicant.token, "203.0.113.9"), 429);
+	/* the proxy's other clients, and the proxy itself, are not locked out */
+	ck_assert_int_eq(me_via(w.applicant.token, "203.0.113.10"), 200);
+	ck_assert_int_eq(me_via(w.applicant.token, "198.51.100.1"), 200);
+	ck_assert_int_eq(me_via(w.applicant.token, NULL), 200);
+
+	/* IPv6: one /64 is one subscriber, however it rotates its addresses */
+	for (int i = 0; i < 14; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "2001:db8:1:2::%x", i + 1);
+		me_via(bad, a);
+	}
+	ck_assert_int_eq(me_via(w.applicant.token, "2001:db8:1:2:ffff::9"), 429);
+	ck_assert_int_eq(me_via(w.applicant.token, "2001:db8:1:3::1"), 200);
+
+	/* a peer that is not a trusted proxy is not believed */
+	http_set_source("127.0.0.8");
+	ck_assert_int_eq(me_via(bad, "192.0.2.77"), 401);
+	http_set_source(NULL);
+	usleep(200000);
+	char *log = tsupport_read_file(w.srv.log_path, NULL);
+	ck_assert(strstr(log, "authentication failed from 203.0.113.9:"));
+	ck_assert(strstr(log, "authentication failed from 127.0.0.8:"));
+	ck_assert(!strstr(log, "authentication failed from 192.0.2.77"));
+	free(log);
+}
+END_TEST
+
 /* SIGTERM while a request is half received: conformd stops accepting, lets
  * the request finish, answers it, and exits 0. */
 START_TEST(sigterm_lets_in_flight_requests_finish)
@@ -650,6 +703,7 @@ int main(void)
 	tcase_add_test(tc, withdrawal_is_final);
 	tcase_add_test(tc, no_token_in_clear_in_logs_or_database);
 	tcase_add_test(tc, failed_authentications_are_throttled_per_address);
+	tcase_add_test(tc, behind_a_trusted_proxy_each_forwarded_client_is_throttled);
 	tcase_add_test(tc, sigterm_lets_in_flight_requests_finish);
 	tcase_add_test(tc, audit_trail_lists_and_verifies_and_names_a_tampered_record);
 	suite_add_tcase(s, tc);
