@@ -246,6 +246,8 @@ static bool db_retryable(const struct db *db)
 cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
 		      struct cf_error *err)
 {
+	if (db->in_tx) /* joins the caller's transaction, which commits or retries */
+		return fn(db, arg, err);
 	cf_err e = CF_OK;
 	for (int attempt = 1; attempt <= DB_TX_ATTEMPTS; attempt++) {
 		db->sqlstate[0] = '\0';

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "blobstore.h"
 #include "httpglue.h"
+#include "creation.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mem.h"
@@ -277,8 +278,7 @@ void reply_outcome(struct request *rq, cf_err e, const struct cf_error *err, uns
 	}
 }
 
-/* request_run and request_run_created; collection NULL sends no Location. */
-static void run(struct request *rq, request_step step, unsigned status, const char *collection)
+void request_run(struct request *rq, request_step step, unsigned status)
 {
 	struct cf_error err;
 	struct db *db = NULL;
@@ -291,22 +291,42 @@ static void run(struct request *rq, request_step step, unsigned status, const ch
 	if (!e)
 		e = step(rq, db, body, &out, &err);
 	json_decref(body);
-	if (!e && collection && jsonx_str(out, "id")) {
-		char *location = cf_asprintf("%s/%s", collection, jsonx_str(out, "id"));
-		reply_header(rq, MHD_HTTP_HEADER_LOCATION, location);
-		free(location);
-	}
 	reply_outcome(rq, e, &err, status, out);
 }
 
-void request_run(struct request *rq, request_step step, unsigned status)
+struct created {
+	request_step step;
+	const json_t *body;
+	const char *collection;
+};
+
+/* The creation with its Location, as one step for creation_run. */
+static cf_err create(struct request *rq, struct db *db, void *arg, json_t **out, struct cf_error *err)
 {
-	run(rq, step, status, NULL);
+	const struct created *c = arg;
+	cf_err e = c->step(rq, db, c->body, out, err);
+	if (!e && jsonx_str(*out, "id")) {
+		char *location = cf_asprintf("%s/%s", c->collection, jsonx_str(*out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, location);
+		free(location);
+	}
+	return e;
 }
 
 void request_run_created(struct request *rq, request_step step, const char *collection)
 {
-	run(rq, step, 201, collection);
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e) {
+		struct created c = { step, body, collection };
+		e = creation_run(rq, db, rq->body.data, rq->body.len, create, &c, &out, &err);
+	}
+	json_decref(body);
+	reply_outcome(rq, e, &err, 201, out);
 }
 
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)

@@ -119,8 +119,9 @@ typedef cf_err (*request_step)(struct request *rq, struct db *db, const json_t *
  */
 void request_run(struct request *rq, request_step step, unsigned status);
 
-/* request_run for a creation: 201, and Location: collection/<id> when *out
- * has an "id". */
+/* request_run for a creation (a JSON body): 201, and Location:
+ * collection/<id> when *out has an "id"; an Idempotency-Key makes repeats
+ * answer the first creation (creation.h). */
 void request_run_created(struct request *rq, request_step step, const char *collection);
 
 /* Sends a problem built from a code and a message. */

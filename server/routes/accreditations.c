@@ -20,7 +20,7 @@ static cf_err grant(struct request *rq, struct db *db, const json_t *body, json_
 
 void route_acc_grant(struct request *rq)
 {
-	request_run(rq, grant, 201);
+	request_run_created(rq, grant, "/v1/accreditations");
 }
 
 static cf_err list(struct request *rq, struct db *db, const json_t *body, json_t **out,

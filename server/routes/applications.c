@@ -12,7 +12,9 @@
 #include "codec.h"
 #include "evidence.h"
 #include "http.h"
+#include "creation.h"
 #include "jsonx.h"
+#include "mem.h"
 #include "review.h"
 #include "routes.h"
 #include "server.h"
@@ -144,6 +146,15 @@ void route_evidence_precheck(struct request *rq)
 		reply_problem(rq, &err);
 }
 
+static cf_err record_evidence(struct request *rq, struct db *db, void *arg, json_t **out,
+			      struct cf_error *err)
+{
+	cf_err e = evidence_record(db, &rq->principal, arg, out, err);
+	if (!e)
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, jsonx_str(*out, "href"));
+	return e;
+}
+
 void route_evidence_upload(struct request *rq)
 {
 	struct cf_error err;
@@ -161,10 +172,15 @@ void route_evidence_upload(struct request *rq)
 			: cf_error_set(&err, CF_EINTERNAL, NULL, "the upload was not stored");
 	if (!e)
 		e = request_db(rq, &db, &err);
-	if (!e)
-		e = evidence_record(db, &rq->principal, &u, &out, &err);
-	if (!e)
-		reply_header(rq, MHD_HTTP_HEADER_LOCATION, jsonx_str(out, "href"));
+	if (!e) {
+		/* a repeat must bring the same file with the same parameters */
+		char *what = cf_asprintf("name=%s\nrefs=%s\nsupersedes=%s\ntype=%s\ndigest=%s",
+					 u.name ? u.name : "", u.refs ? u.refs : "",
+					 u.supersedes ? u.supersedes : "", u.media_type ? u.media_type : "",
+					 u.digest);
+		e = creation_run(rq, db, what, strlen(what), record_evidence, &u, &out, &err);
+		free(what);
+	}
 	reply_outcome(rq, e, &err, 201, out);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "http.h"
+#include "creation.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -133,7 +134,10 @@ void route_token_create(struct request *rq)
 	struct audit_actor actor = party_actor(&rq->principal);
 	const char *name = NULL;
 	long long days = TOKEN_DAYS_DEFAULT;
-	cf_err e = request_json(rq, &body, &err);
+	cf_err e = creation_refuse_key(rq, "a token is shown once and never kept, so a repeat could "
+				      "not answer it; list the tokens to see whether it was made", &err);
+	if (!e)
+		e = request_json(rq, &body, &err);
 	if (!e)
 		e = jsonx_check_object(body, "", keys, &err);
 	if (!e)
