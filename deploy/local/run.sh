@@ -13,7 +13,13 @@ cd "$top"
 
 export CONFORM_DATA_DIR=${CONFORM_DATA_DIR:-./var}
 export CONFORM_LISTEN=${CONFORM_LISTEN:-127.0.0.1:8080}
-export CONFORM_PUBLIC_URL=${CONFORM_PUBLIC_URL:-http://$CONFORM_LISTEN}
+# The public URL follows the listen address; listening on every address
+# ("*:8080", ":8080", "0.0.0.0:8080"), this machine reaches it as 127.0.0.1.
+listen_host=${CONFORM_LISTEN%:*}
+case $listen_host in
+''|'*'|0.0.0.0) listen_host=127.0.0.1 ;;
+esac
+export CONFORM_PUBLIC_URL=${CONFORM_PUBLIC_URL:-http://$listen_host:${CONFORM_LISTEN##*:}}
 build=${CONFORM_BUILD_DIR:-$top/build}
 
 conform_install $CONFORM_PACKAGES
