@@ -562,18 +562,17 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 	 * workflow has its own tests); the decision trigger still checks each */
 	char template_id[37];
 	world_application(&w, "decided", template_id);
-	char *sql = cf_asprintf(
+	const char *params[] = { template_id, w.certifier.user };
+	PGresult *res = testdb_super_query(&w.db,
 		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id, scheme_version,"
 		" class, assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)"
 		" SELECT product_id, manufacturer_id, scheme_id, scheme_version, class, assessment_type,"
 		" body_id, owners, 'decided', product_snapshot, created_by, now() FROM application,"
-		" generate_series(1, 1600) WHERE id = '%s' RETURNING id),"
+		" generate_series(1, 1600) WHERE id = $1 RETURNING id),"
 		" d AS (INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
 		" evidence_digest, self_declaration) SELECT id, 'approved', 'bulk approval for the test',"
-		" '%s', repeat('0', 64), false FROM a RETURNING application_id)"
-		" SELECT application_id FROM d", template_id, w.certifier.user);
-	PGresult *res = testdb_super_exec(&w.db, sql);
-	free(sql);
+		" $2, repeat('0', 64), false FROM a RETURNING application_id)"
+		" SELECT application_id FROM d", 2, params);
 	ck_assert_int_eq(PQntuples(res), 1600);
 	char (*ids)[37] = cf_calloc(1600, 37);
 	for (int i = 0; i < 1600; i++)

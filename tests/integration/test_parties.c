@@ -163,11 +163,10 @@ START_TEST(tokens_live_expire_and_die)
 	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant.user);
 	json_t *t2 = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, NULL, 201);
 	json_array_append(w.secrets, json_object_get(t2, "token"));
-	char sql[256];
-	snprintf(sql, sizeof sql,
-		 "UPDATE api_token SET created_at = now() - interval '2 days', expires_at = now() -"
-		 " interval '1 day' WHERE id = '%s'", jsonx_str(t2, "id"));
-	PQclear(testdb_super_exec(&w.db, sql));
+	const char *t2_id[] = { jsonx_str(t2, "id") };
+	PQclear(testdb_super_query(&w.db,
+				   "UPDATE api_token SET created_at = now() - interval '2 days',"
+				   " expires_at = now() - interval '1 day' WHERE id = $1", 1, t2_id));
 	r = testsrv_api(&w.srv, "GET", "/v1/me", jsonx_str(t2, "token"), NULL, &status);
 	ck_assert_int_eq(status, 401);
 	ck_assert(strstr(jsonx_str(r, "detail"), "expired"));

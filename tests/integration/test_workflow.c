@@ -133,6 +133,22 @@ static json_t *upload(const char *id, const char *name, const char *refs, const 
 	return j;
 }
 
+/* SQL with parameters as conformd's own role, which the database must
+ * refuse (because: a part of its message; NULL: any refusal). */
+static void sql_refused(const char *because, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = testdb_app_query(&w.db, sql, n, params);
+	ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR, "%s: not refused", sql);
+	ck_assert_msg(!because || strstr(PQresultErrorMessage(res), because), "%s",
+		      PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+#define DECISION_SQL                                                                          \
+	"INSERT INTO application_decision (application_id, decision, rationale, decided_by,"   \
+	" evidence_digest, self_declaration) VALUES ($1, 'approved', 'x', $2, repeat('0', 64),"  \
+	" false)"
+
 static void setup(void)
 {
 	world_create(&w, "workflow", NULL);
@@ -258,25 +274,11 @@ START_TEST(an_evaluator_never_decides)
 	json_decref(p);
 
 	/* the database refuses it too, whatever the C code says */
-	PGconn *c = PQconnectdb(w.db.app_url);
-	char sql[512];
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
-		 " evidence_digest, self_declaration) VALUES ('%s', 'approved', 'x', '%s', '%064d', false)",
-		 id, w.certifier2.user, 0);
-	PGresult *res = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
-	ck_assert_msg(strstr(PQresultErrorMessage(res), "recorded no verdict"), "%s", PQresultErrorMessage(res));
-	PQclear(res);
+	const char *by_evaluator[] = { id, w.certifier2.user };
+	sql_refused("recorded no verdict", DECISION_SQL, 2, by_evaluator);
 	/* nor by an applicant, who is not a certifier of the body */
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
-		 " evidence_digest, self_declaration) VALUES ('%s', 'approved', 'x', '%s', '%064d', false)",
-		 id, w.applicant.user, 0);
-	res = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
-	PQclear(res);
-	PQfinish(c);
+	const char *by_applicant[] = { id, w.applicant.user };
+	sql_refused(NULL, DECISION_SQL, 2, by_applicant);
 
 	/* a rejection needs its rationale too */
 	json_decref(act(id, &w.certifier, "decide", "{\"decision\":\"reject\"}", 400));
@@ -623,33 +625,17 @@ START_TEST(evidence_is_stored_once_served_with_its_digest_and_never_deleted)
 			 jsonx_str(e3, "id"));
 	json_decref(list);
 	/* the database keeps its promise too */
-	PGconn *c = PQconnectdb(w.db.app_url);
-	char sql[160];
-	snprintf(sql, sizeof sql, "DELETE FROM evidence WHERE id = '%s'", jsonx_str(e1, "id"));
-	PGresult *res = PQexec(c, sql);
-	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
-	PQclear(res);
-	PQfinish(c);
+	const char *e1_id[] = { jsonx_str(e1, "id") };
+	sql_refused(NULL, "DELETE FROM evidence WHERE id = $1", 1, e1_id);
 	json_decref(e1);
 	json_decref(e2);
 	json_decref(e3);
 }
 END_TEST
 
-/* Raw SQL as conformd's own role: what the database refuses whatever C does. */
-static void sql_refused(const char *sql, const char *because)
-{
-	PGconn *c = PQconnectdb(w.db.app_url);
-	PGresult *res = PQexec(c, sql);
-	ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR, "%s: not refused", sql);
-	ck_assert_msg(strstr(PQresultErrorMessage(res), because), "%s", PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(c);
-}
-
 START_TEST(what_was_judged_stays_as_judged)
 {
-	char id[37], path[256], query[96], sql[256];
+	char id[37], path[256], query[96];
 	new_application(id, "third-party", w.certifier.org);
 	answer_all(id, "compliant");
 	const char report[] = "penetration test report, March";
@@ -675,14 +661,11 @@ START_TEST(what_was_judged_stays_as_judged)
 	snprintf(query, sizeof query, "&supersedes=%s", jsonx_str(e1, "id"));
 	json_decref(upload(id, "pentest-v2.txt", "DCMS-2", other, sizeof other - 1, query, 409));
 	/* the database says no as well */
-	snprintf(sql, sizeof sql, "UPDATE application_answer SET text = 'x' WHERE application_id = '%s'"
-		 " AND ref = 'DCMS-3'", id);
-	sql_refused(sql, "DCMS-3 was judged pass");
-	snprintf(sql, sizeof sql, "UPDATE evidence SET superseded_by = id WHERE id = '%s'",
-		 jsonx_str(e1, "id"));
-	sql_refused(sql, "DCMS-3 was judged");
-	snprintf(sql, sizeof sql, "DELETE FROM evidence_link WHERE evidence_id = '%s'", jsonx_str(e1, "id"));
-	sql_refused(sql, "DCMS-3 was judged pass");
+	const char *app[] = { id }, *ev[] = { jsonx_str(e1, "id") };
+	sql_refused("DCMS-3 was judged pass", "UPDATE application_answer SET text = 'x'"
+		    " WHERE application_id = $1 AND ref = 'DCMS-3'", 1, app);
+	sql_refused("DCMS-3 was judged", "UPDATE evidence SET superseded_by = id WHERE id = $1", 1, ev);
+	sql_refused("DCMS-3 was judged pass", "DELETE FROM evidence_link WHERE evidence_id = $1", 1, ev);
 
 	/* what was asked about changes freely; a ref named twice is linked once */
 	json_t *e2 = upload(id, "vdp.txt", "DCMS-2,DCMS-2", other, sizeof other - 1, NULL, 201);
@@ -699,25 +682,21 @@ END_TEST
 START_TEST(the_assessor_who_took_it_never_decides)
 {
 	/* certifier2 takes it and records nothing: still not the one to decide */
-	char id[37], sql[1024];
+	char id[37];
 	new_application(id, "third-party", w.certifier.org);
 	answer_all(id, "compliant");
 	json_decref(act(id, &w.applicant, "submit", NULL, 200));
 	json_decref(act(id, &w.certifier2, "take", NULL, 200));
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
-		 " evidence_digest, self_declaration) VALUES ('%s', 'approved', 'x', '%s', '%064d', false)",
-		 id, w.certifier2.user, 0);
-	sql_refused(sql, "assessor who took");
+	const char *by_taker[] = { id, w.certifier2.user };
+	sql_refused("assessor who took", DECISION_SQL, 2, by_taker);
 	/* and no certificate comes from an application that was not approved */
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
-		 " scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
-		 " payload, jws, revocation_index, suspension_index, log_index, issued_by) VALUES"
-		 " ('CF-2026-999999', 999999, '%s', '%s', '%s', 'dcms-cop', '2018', 0,"
-		 " gen_random_uuid(), 'k', now(), now() + interval '1 day', '{}', 'j', 0, 0, 0, '%s')",
-		 id, w.certifier.org, w.applicant.org, w.certifier.user);
-	sql_refused(sql, "follows a body's approval");
+	const char *cert[] = { id, w.certifier.org, w.applicant.org, w.certifier.user };
+	sql_refused("follows a body's approval",
+		    "INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
+		    " scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
+		    " payload, jws, revocation_index, suspension_index, log_index, issued_by) VALUES"
+		    " ('CF-2026-999999', 999999, $1, $2, $3, 'dcms-cop', '2018', 0, gen_random_uuid(),"
+		    " 'k', now(), now() + interval '1 day', '{}', 'j', 0, 0, 0, $4)", 4, cert);
 }
 END_TEST
 

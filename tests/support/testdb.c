@@ -97,14 +97,34 @@ void testdb_drop(struct testdb *t)
 	CF_FREE(t->super_url);
 }
 
-PGresult *testdb_super_exec(const struct testdb *t, const char *sql)
+PGresult *testdb_super_query(const struct testdb *t, const char *sql, int n, const char *const *params)
 {
 	PGconn *c = connect_or_die(t->super_url);
-	PGresult *r = PQexec(c, sql);
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
 		exit(EXIT_FAILURE);
 	}
+	PQfinish(c);
+	return r;
+}
+
+PGresult *testdb_super_exec(const struct testdb *t, const char *sql)
+{
+	PGconn *c = connect_or_die(t->super_url);
+	PGresult *r = PQexec(c, sql); /* a script of several statements, for tampering tests */
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+		exit(EXIT_FAILURE);
+	}
+	PQfinish(c);
+	return r;
+}
+
+PGresult *testdb_app_query(const struct testdb *t, const char *sql, int n, const char *const *params)
+{
+	PGconn *c = connect_or_die(t->app_url);
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	PQfinish(c);
 	return r;
 }

@@ -19,8 +19,16 @@ struct testdb {
 void testdb_create(struct testdb *t, const char *suite);
 void testdb_drop(struct testdb *t);
 
-/* Runs sql as the superuser in the suite's database; aborts on failure.
- * Returns the result (caller PQclear). */
+/* Runs sql (one statement or a script of several, no values in it) as the
+ * superuser in the suite's database; aborts on failure. Returns the result
+ * (caller PQclear). */
 PGresult *testdb_super_exec(const struct testdb *t, const char *sql);
+
+/* testdb_super_exec with parameters ($1...): values never go into sql. */
+PGresult *testdb_super_query(const struct testdb *t, const char *sql, int n, const char *const *params);
+
+/* Runs sql with parameters as conformd's own role (conform_app) and returns
+ * its result whatever it is: for what the database must refuse. */
+PGresult *testdb_app_query(const struct testdb *t, const char *sql, int n, const char *const *params);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,11 +58,18 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 	char *dburl = cf_asprintf("CONFORM_DATABASE_URL=%s", db->app_url);
 	char *datadir = cf_asprintf("CONFORM_DATA_DIR=%s", s->data_dir);
 	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", s->base);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
+		/* a test that dies must not leave conformd behind, holding ctest's
+		 * output pipe open until the suite's timeout */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
 		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
