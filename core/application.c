@@ -1018,6 +1018,21 @@ out:
 	return e;
 }
 
+/* A row of the application list. */
+static json_t *summary_json(const PGresult *res, int i)
+{
+	char etag[24];
+	application_etag((int)db_value_ll(res, i, 12), etag);
+	return json_pack("{s:s,s:I,s:s,s:s,s:{s:s,s:s},s:I,s:{s:s,s:s},s:s,s:o,s:s,s:s}", "id",
+			 db_value(res, i, 0), "number", (json_int_t)db_value_ll(res, i, 1), "state",
+			 db_value(res, i, 2), "assessment_type", db_value(res, i, 3), "scheme", "id",
+			 db_value(res, i, 4), "version", db_value(res, i, 5), "class",
+			 (json_int_t)db_value_ll(res, i, 6), "product", "name", db_value(res, i, 7),
+			 "model", db_value(res, i, 8), "manufacturer", db_value(res, i, 9), "body",
+			 str_or_null(db_value(res, i, 10)), "updated_at", db_value(res, i, 11), "etag",
+			 etag);
+}
+
 cf_err application_list(struct db *db, const struct principal *p, const char *state,
 			long long after, int limit, json_t **out, struct cf_error *err)
 {
@@ -1049,23 +1064,7 @@ cf_err application_list(struct db *db, const struct principal *p, const char *st
 		" ORDER BY a.number LIMIT $5", 5, params);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > limit ? limit : n;
-	for (int i = 0; i < shown; i++) {
-		char etag[24];
-		application_etag((int)db_value_ll(res, i, 12), etag);
-		json_array_append_new(items,
-			json_pack("{s:s,s:I,s:s,s:s,s:{s:s,s:s},s:I,s:{s:s,s:s},s:s,s:o,s:s,s:s}", "id",
-				  db_value(res, i, 0), "number", (json_int_t)db_value_ll(res, i, 1), "state",
-				  db_value(res, i, 2), "assessment_type", db_value(res, i, 3), "scheme", "id",
-				  db_value(res, i, 4), "version", db_value(res, i, 5), "class",
-				  (json_int_t)db_value_ll(res, i, 6), "product", "name", db_value(res, i, 7),
-				  "model", db_value(res, i, 8), "manufacturer", db_value(res, i, 9), "body",
-				  str_or_null(db_value(res, i, 10)), "updated_at", db_value(res, i, 11),
-				  "etag", etag));
-	}
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > limit ? json_integer(db_value_ll(res, shown - 1, 1)) : json_null());
+	*out = db_page(res, limit, summary_json, 1, DB_CURSOR_NUMBER);
 	PQclear(res);
 	return CF_OK;
 }

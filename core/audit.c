@@ -178,6 +178,20 @@ cf_err audit_verify(struct db *db, struct audit_check *out, struct cf_error *err
 	}
 }
 
+/* A row of the audit list. */
+static json_t *record_json(const PGresult *res, int i)
+{
+	json_t *details = json_loads(db_value(res, i, 8), 0, NULL);
+	const char *org = db_value(res, i, 4);
+	return json_pack("{s:I,s:s,s:{s:s,s:s,s:o},s:s,s:{s:s,s:s},s:o,s:s,s:s}", "seq",
+			 (json_int_t)db_value_ll(res, i, 0), "at", db_value(res, i, 1), "actor", "kind",
+			 db_value(res, i, 2), "id", db_value(res, i, 3), "org",
+			 org ? json_string(org) : json_null(), "action", db_value(res, i, 5), "object",
+			 "type", db_value(res, i, 6), "id", db_value(res, i, 7), "details",
+			 details ? details : json_object(), "prev_hash", db_value(res, i, 9), "hash",
+			 db_value(res, i, 10));
+}
+
 cf_err audit_list(struct db *db, const struct audit_filter *f, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
@@ -200,22 +214,7 @@ cf_err audit_list(struct db *db, const struct audit_filter *f, json_t **out, str
 		" ORDER BY seq LIMIT $9", 9, p);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > f->limit ? f->limit : n;
-	for (int i = 0; i < shown; i++) {
-		json_t *details = json_loads(db_value(res, i, 8), 0, NULL);
-		const char *org = db_value(res, i, 4);
-		json_array_append_new(items,
-			json_pack("{s:I,s:s,s:{s:s,s:s,s:o},s:s,s:{s:s,s:s},s:o,s:s,s:s}", "seq",
-				  (json_int_t)db_value_ll(res, i, 0), "at", db_value(res, i, 1), "actor",
-				  "kind", db_value(res, i, 2), "id", db_value(res, i, 3), "org",
-				  org ? json_string(org) : json_null(), "action", db_value(res, i, 5),
-				  "object", "type", db_value(res, i, 6), "id", db_value(res, i, 7),
-				  "details", details ? details : json_object(), "prev_hash",
-				  db_value(res, i, 9), "hash", db_value(res, i, 10)));
-	}
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > f->limit ? json_integer(db_value_ll(res, shown - 1, 0)) : json_null());
+	*out = db_page(res, f->limit, record_json, 0, DB_CURSOR_NUMBER);
 	PQclear(res);
 	return CF_OK;
 }

@@ -574,6 +574,18 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 	return e;
 }
 
+/* A row of the register. */
+static json_t *register_json(const PGresult *res, int i)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
+			 db_value(res, i, 1), "status", db_value(res, i, 2), "product", "name",
+			 db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
+			 db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
+			 db_value(res, i, 8), "version", db_value(res, i, 9), "class",
+			 (json_int_t)db_value_ll(res, i, 10), "body", db_value(res, i, 11),
+			 "valid_until", db_value(res, i, 12), "issued_at", db_value(res, i, 13));
+}
+
 cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **out,
 			    struct cf_error *err)
 {
@@ -618,19 +630,7 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 		" ORDER BY c.seq LIMIT $8", 8, p);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > q->limit ? q->limit : n;
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items,
-			json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
-				  db_value(res, i, 1), "status", db_value(res, i, 2), "product", "name",
-				  db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
-				  db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
-				  db_value(res, i, 8), "version", db_value(res, i, 9), "class",
-				  (json_int_t)db_value_ll(res, i, 10), "body", db_value(res, i, 11),
-				  "valid_until", db_value(res, i, 12), "issued_at", db_value(res, i, 13)));
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > q->limit ? json_integer(db_value_ll(res, shown - 1, 0)) : json_null());
+	*out = db_page(res, q->limit, register_json, 0, DB_CURSOR_NUMBER);
 	PQclear(res);
 	return CF_OK;
 }

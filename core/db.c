@@ -295,6 +295,19 @@ cf_err db_transaction_json(struct db *db, enum db_isolation iso, db_tx_fn fn, vo
 	return e;
 }
 
+json_t *db_page(const PGresult *res, int limit, db_row_fn row, int next_col, enum db_cursor cursor)
+{
+	json_t *items = json_array();
+	int n = PQntuples(res), shown = n > limit ? limit : n;
+	for (int i = 0; i < shown; i++)
+		json_array_append_new(items, row(res, i));
+	json_t *next = json_null();
+	if (n > limit)
+		next = cursor == DB_CURSOR_NUMBER ? json_integer(db_value_ll(res, shown - 1, next_col))
+						  : json_string(db_value(res, shown - 1, next_col));
+	return json_pack("{s:o,s:o}", "items", items, "next", next);
+}
+
 const char *db_value(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))

@@ -81,6 +81,19 @@ cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *a
 cf_err db_transaction_json(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
 			   json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
+/* How a page's cursor is written: the column's text, or its number. */
+enum db_cursor { DB_CURSOR_TEXT, DB_CURSOR_NUMBER };
+
+/* One result row as JSON (a new reference). */
+typedef json_t *(*db_row_fn)(const PGresult *res, int row);
+
+/*
+ * A keyset page from res, whose query asked for limit + 1 rows: {"items":
+ * row(res, i) for the first limit rows, "next": column next_col of the last
+ * of them when there are more, else null}. res stays the caller's.
+ */
+json_t *db_page(const PGresult *res, int limit, db_row_fn row, int next_col, enum db_cursor cursor);
+
 /* Listens on channels (NULL-terminated) on this connection. */
 cf_err db_listen(struct db *db, const char *const *channels, struct cf_error *err) CF_MUST_CHECK;
 

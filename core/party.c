@@ -391,12 +391,7 @@ cf_err party_org_list(struct db *db, const char *kind, const char *after, int li
 		" AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3", 3, p);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > limit ? limit : n;
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, org_json(res, i));
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > limit ? json_string(db_value(res, shown - 1, 0)) : json_null());
+	*out = db_page(res, limit, org_json, 0, DB_CURSOR_TEXT);
 	PQclear(res);
 	return CF_OK;
 }
@@ -620,12 +615,7 @@ cf_err party_user_list(struct db *db, const char *org_id, const char *after, int
 		" ORDER BY u.id LIMIT $3", 3, p);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > limit ? limit : n;
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, user_json(res, i));
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > limit ? json_string(db_value(res, shown - 1, 0)) : json_null());
+	*out = db_page(res, limit, user_json, 0, DB_CURSOR_TEXT);
 	PQclear(res);
 	return CF_OK;
 }

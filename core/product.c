@@ -193,12 +193,7 @@ cf_err product_list(struct db *db, const char *manufacturer, const char *after, 
 		" AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3", 3, p);
 	if (e)
 		return e;
-	json_t *items = json_array();
-	int n = PQntuples(res), shown = n > limit ? limit : n;
-	for (int i = 0; i < shown; i++)
-		json_array_append_new(items, product_json(res, i));
-	*out = json_pack("{s:o,s:o}", "items", items, "next",
-			 n > limit ? json_string(db_value(res, shown - 1, 0)) : json_null());
+	*out = db_page(res, limit, product_json, 0, DB_CURSOR_TEXT);
 	PQclear(res);
 	return CF_OK;
 }

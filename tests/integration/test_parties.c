@@ -98,6 +98,43 @@ START_TEST(organisations_are_validated)
 }
 END_TEST
 
+START_TEST(organisations_and_people_come_in_pages)
+{
+	/* walk both lists two at a time: every one once, in order, then next is null */
+	const char *lists[] = { "/v1/organisations", "/v1/users" };
+	for (size_t l = 0; l < 2; l++) {
+		json_t *all = testsrv_api_ok(&w.srv, "GET", lists[l], w.admin.token, NULL, 200);
+		size_t total = json_array_size(json_object_get(all, "items"));
+		ck_assert_uint_gt(total, 4);
+		char path[160], last[37] = "";
+		size_t seen = 0;
+		snprintf(path, sizeof path, "%s?limit=2", lists[l]);
+		for (;;) {
+			json_t *page = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+			size_t i;
+			json_t *it;
+			json_array_foreach(json_object_get(page, "items"), i, it) {
+				ck_assert_str_eq(jsonx_str(it, "id"),
+						 jsonx_str(json_array_get(json_object_get(all, "items"), seen), "id"));
+				ck_assert_str_gt(jsonx_str(it, "id"), last);
+				snprintf(last, sizeof last, "%s", jsonx_str(it, "id"));
+				seen++;
+			}
+			const char *next = jsonx_str(page, "next");
+			if (next) {
+				ck_assert_str_eq(next, last);
+				snprintf(path, sizeof path, "%s?limit=2&after=%s", lists[l], next);
+			}
+			json_decref(page);
+			if (!next)
+				break;
+		}
+		ck_assert_uint_eq(seen, total);
+		json_decref(all);
+	}
+}
+END_TEST
+
 START_TEST(people_hold_roles_that_fit_their_organisation)
 {
 	long status;
@@ -695,6 +732,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, organisations_are_validated);
 	tcase_add_test(tc, people_hold_roles_that_fit_their_organisation);
+	tcase_add_test(tc, organisations_and_people_come_in_pages);
 	tcase_add_test(tc, tokens_live_expire_and_die);
 	tcase_add_test(tc, tokens_come_from_their_owner_and_die_with_their_maker);
 	tcase_add_test(tc, cli_tokens_and_a_second_bootstrap);
