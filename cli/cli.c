@@ -50,7 +50,9 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 			}
 			break;
 		}
-		if (a[0] == '-' && a[1]) {
+		/* Options are long (--name); a word with one dash is an argument,
+		 * such as a key id, whose base64url alphabet includes '-'. */
+		if (a[0] == '-' && a[1] == '-') {
 			const struct cli_opt *o = opts;
 			const char *eq = strchr(a, '=');
 			size_t nlen = eq ? (size_t)(eq - a) - 2 : strlen(a) - 2;
@@ -84,7 +86,8 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 			}
 			if (matched)
 				continue;
-			fprintf(stderr, "conformctl %s: unknown option '%s' (see --help)\n", label(cmd, lb, sizeof lb), a);
+			fprintf(stderr, "conformctl %s: unknown option '%s' (see --help; an argument that "
+				"begins with -- goes after a lone --)\n", label(cmd, lb, sizeof lb), a);
 			return CLI_USAGE;
 		}
 		if (*npos == maxpos)

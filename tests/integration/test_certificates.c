@@ -743,7 +743,7 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 	ck_assert_str_eq(jsonx_str(json_object_get(before, "key"), "state"), "active");
 	json_decref(before);
 	struct proc_result r;
-	const char *retire[] = { "key", "retire", w.body_kid, NULL };
+	const char *retire[] = { "key", "retire", "--", w.body_kid, NULL }; /* a kid may begin with - */
 	world_ctl(&w, &r, retire);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);

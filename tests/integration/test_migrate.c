@@ -226,6 +226,13 @@ START_TEST(usage_errors_exit_2)
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--public-url"), "%s", r.err);
 	proc_result_free(&r);
+	/* a word with one dash is an argument (a key id may begin with '-'), not an option */
+	const char *a2d[] = { ctl, "key", "retire", "-4YTyuSQ9-Lo5e52S2a3ShONLJuKEqsDMMW3ZWat8bY",
+			      "--database-url=postgresql:///nonexistent?host=/nonexistent", NULL };
+	proc_run(&r, a2d, NULL);
+	ck_assert_int_ne(r.status, 2);
+	ck_assert_msg(!strstr(r.err, "unknown option"), "%s", r.err);
+	proc_result_free(&r);
 	const char *a3[] = { ctl, "nosuchgroup", NULL };
 	proc_run(&r, a3, NULL);
 	ck_assert_int_eq(r.status, 2);
