@@ -113,8 +113,9 @@ hwm_after=$(awk '/^VmHWM/ {print $2}' "/proc/$cpid/status")
 growth_kib=$((hwm_after - rss_before))
 
 # 3. The register: one real certificate from conformctl demo, cloned into
-# 100,000 (applications, log entries and certificates) by the superuser, then
-# read at random serials.
+# 100,000 (applications with their approvals, log entries and certificates)
+# by the superuser, through the database's own checks, then read at random
+# serials.
 CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
 conform_pg_psql "$tmp" conform "
 CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
@@ -123,6 +124,11 @@ INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_vers
 SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
 	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.created_by, now()
 FROM g, application a WHERE a.id = (SELECT application_id FROM certificate ORDER BY seq LIMIT 1);
+INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
+	self_declaration)
+SELECT g.app, d.decision, d.rationale, d.decided_by, d.evidence_digest, d.self_declaration
+FROM g, application_decision d
+WHERE d.application_id = (SELECT application_id FROM certificate ORDER BY seq LIMIT 1);
 INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
 SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
 	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
