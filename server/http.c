@@ -294,6 +294,21 @@ void request_run(struct request *rq, request_step step, unsigned status)
 	reply_outcome(rq, e, &err, status, out);
 }
 
+void request_run_page(struct request *rq, request_page_step step)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	long limit;
+	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
+				     &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = step(rq, db, (int)limit, &out, &err);
+	reply_outcome(rq, e, &err, 200, out);
+}
+
 struct created {
 	request_step step;
 	const json_t *body;

@@ -119,6 +119,21 @@ typedef cf_err (*request_step)(struct request *rq, struct db *db, const json_t *
  */
 void request_run(struct request *rq, request_step step, unsigned status);
 
+/* How many items a page holds unless ?limit= says otherwise, and at most. */
+#define REQUEST_LIMIT_DEFAULT 100
+#define REQUEST_LIMIT_MAX 500
+
+/* A list's domain step: one page of at most limit items. */
+typedef cf_err (*request_page_step)(struct request *rq, struct db *db, int limit, json_t **out,
+				    struct cf_error *err);
+
+/*
+ * The usual list handler: reads ?limit= (REQUEST_LIMIT_DEFAULT, at most
+ * REQUEST_LIMIT_MAX) before taking the worker's database, so that a bad one
+ * is 400 even while the database is down, runs step and replies 200.
+ */
+void request_run_page(struct request *rq, request_page_step step);
+
 /* request_run for a creation (a JSON body): 201, and Location:
  * collection/<id> when *out has an "id"; an Idempotency-Key makes repeats
  * answer the first creation (creation.h). */

@@ -46,7 +46,8 @@ void route_app_list(struct request *rq)
 	struct db *db = NULL;
 	json_t *out = NULL;
 	long limit = 0, after = 0;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
+				     &err);
 	if (!e)
 		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
 	if (!e)

@@ -143,7 +143,8 @@ void route_cert_register(struct request *rq)
 	struct db *db = NULL;
 	json_t *out = NULL;
 	long limit = 0, after = 0;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
+	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
+				     &err);
 	if (!e)
 		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
 	struct cert_query q = { request_query(rq, "manufacturer"), request_query(rq, "scheme"),

@@ -35,19 +35,16 @@ void route_org_create(struct request *rq)
 	request_run_created(rq, org_create, "/v1/organisations");
 }
 
+static cf_err org_list(struct request *rq, struct db *db, int limit, json_t **out,
+		       struct cf_error *err)
+{
+	return party_org_list(db, request_query(rq, "kind"), request_query(rq, "after"), limit, out,
+			      err);
+}
+
 void route_org_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_org_list(db, request_query(rq, "kind"), request_query(rq, "after"), (int)limit,
-				   &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run_page(rq, org_list);
 }
 
 static cf_err org_get(struct request *rq, struct db *db, const json_t *body, json_t **out,
@@ -86,19 +83,16 @@ void route_user_create(struct request *rq)
 	request_run_created(rq, user_create, "/v1/users");
 }
 
+static cf_err user_list(struct request *rq, struct db *db, int limit, json_t **out,
+			struct cf_error *err)
+{
+	return party_user_list(db, request_query(rq, "org_id"), request_query(rq, "after"), limit, out,
+			       err);
+}
+
 void route_user_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_user_list(db, request_query(rq, "org_id"), request_query(rq, "after"),
-				    (int)limit, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run_page(rq, user_list);
 }
 
 static cf_err user_get(struct request *rq, struct db *db, const json_t *body, json_t **out,

@@ -16,20 +16,16 @@ void route_product_create(struct request *rq)
 	request_run_created(rq, create, "/v1/products");
 }
 
-void route_product_list(struct request *rq)
+static cf_err list(struct request *rq, struct db *db, int limit, json_t **out, struct cf_error *err)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit;
 	/* a manufacturer sees its own products, an admin all */
 	const char *org = rq->principal.roles & ROLE_ADMIN ? NULL : rq->principal.org_id;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = product_list(db, org, request_query(rq, "after"), (int)limit, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	return product_list(db, org, request_query(rq, "after"), limit, out, err);
+}
+
+void route_product_list(struct request *rq)
+{
+	request_run_page(rq, list);
 }
 
 static cf_err get(struct request *rq, struct db *db, const json_t *body, json_t **out,

@@ -46,21 +46,18 @@ void route_scheme_version_get(struct request *rq)
 	request_run(rq, version, 200);
 }
 
+static cf_err requirements(struct request *rq, struct db *db, int limit, json_t **out,
+			   struct cf_error *err)
+{
+	struct catalog_page page = { request_query(rq, "section"), request_query(rq, "keyword"),
+				     request_query(rq, "after"), limit };
+	return catalog_requirements(db, request_param(rq, "id"), request_param(rq, "version"), &page,
+				    out, err);
+}
+
 void route_scheme_requirements(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit = 0;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 500, &limit, &err);
-	struct catalog_page page = { request_query(rq, "section"), request_query(rq, "keyword"),
-				     request_query(rq, "after"), (int)limit };
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = catalog_requirements(db, request_param(rq, "id"), request_param(rq, "version"), &page,
-					 &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run_page(rq, requirements);
 }
 
 /* ?class=N, or ?confidentiality=&integrity=&availability= (all three). */
