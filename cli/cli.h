@@ -73,9 +73,4 @@ extern const struct cli_command cli_log_commands[];
 extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
 
-/* The key passphrase (cmd_key.c): from CONFORM_KEY_PASSPHRASE_FILE, or the
- * default file, made with a random passphrase on first use. Free with
- * keys_passphrase_free. */
-cf_err cli_passphrase(struct cli *cli, char **out, struct cf_error *err) CF_MUST_CHECK;
-
 #endif

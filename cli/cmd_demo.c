@@ -27,8 +27,7 @@ struct demo {
 	struct db *db;
 	struct audit_actor actor;
 	int run;
-	char *passphrase;
-	char *keys_dir;
+	char *signer_socket; /* conform-signer: it makes and holds the keys */
 };
 
 static cf_err make_org(struct demo *d, const char *kind, const char *name, char id[37],
@@ -120,7 +119,7 @@ static cf_err walk(struct demo *d, struct cf_error *err)
 	printf("organisations and people: made\n");
 
 	/* the body's certificate key; the service's log key if it has none */
-	e = signer_generate(d->db, &d->actor, body, d->keys_dir, d->passphrase, &out, err);
+	e = signer_generate(d->db, &d->actor, body, d->signer_socket, &out, err);
 	if (e)
 		return e;
 	printf("signing key of the body: %s\n", jsonx_str(out, "kid"));
@@ -128,7 +127,7 @@ static cf_err walk(struct demo *d, struct cf_error *err)
 	out = NULL;
 	struct cf_error none;
 	if (signer_current(d->db, NULL, kid, pub, &none) != CF_OK) {
-		e = signer_generate(d->db, &d->actor, NULL, d->keys_dir, d->passphrase, &out, err);
+		e = signer_generate(d->db, &d->actor, NULL, d->signer_socket, &out, err);
 		if (e)
 			return e;
 		printf("log key of the service: %s\n", jsonx_str(out, "kid"));
@@ -217,11 +216,9 @@ static cf_err walk(struct demo *d, struct cf_error *err)
 			"{\"decision\":\"approve\",\"rationale\":\"Every guideline met on the evidence.\"}", err);
 	if (e)
 		return e;
-	char *pp = config_passphrase_file(&d->cli->cfg);
-	struct cert_ctx ctx = { d->cli->cfg.public_url, pp };
+	struct cert_ctx ctx = { d->cli->cfg.public_url, d->signer_socket };
 	bool created = false;
 	e = certificate_issue(d->db, &certifier, &ctx, app, &out, &created, err);
-	free(pp);
 	if (e)
 		return e;
 	printf("\ncertificate %s issued, valid until %s\n", jsonx_str(out, "serial"),
@@ -249,8 +246,6 @@ static int demo_cmd(struct cli *cli, const struct cli_command *cmd, int argc, ch
 		e = cf_error_set(&err, CF_EUNPROCESSABLE, NULL,
 				 "dcms-cop@2018 is not imported: conformctl scheme import schemes/*.json");
 	json_decref(scheme);
-	if (!e)
-		e = cli_passphrase(cli, &d.passphrase, &err);
 	if (!e) {
 		/* a number for this run, so that demo names never collide */
 		json_t *orgs = NULL;
@@ -263,11 +258,10 @@ static int demo_cmd(struct cli *cli, const struct cli_command *cmd, int argc, ch
 				d.run++;
 		json_decref(orgs);
 	}
-	d.keys_dir = config_keys_dir(&cli->cfg);
+	d.signer_socket = config_signer_socket(&cli->cfg);
 	if (!e)
 		e = walk(&d, &err);
-	keys_passphrase_free(d.passphrase);
-	free(d.keys_dir);
+	free(d.signer_socket);
 	db_close(d.db);
 	if (e)
 		return cli_fail(&err);

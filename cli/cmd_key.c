@@ -1,54 +1,19 @@
 /*
- * conformctl key: signing keys. Private keys go to PEM files encrypted with
- * the deployment's passphrase (CONFORM_KEY_PASSPHRASE_FILE); the database
- * keeps the public halves and where the private ones are.
+ * conformctl key: signing keys. conform-signer (CONFORM_SIGNER_SOCKET) makes
+ * and holds the private keys; the database keeps the public halves. Acting
+ * locally as the operator; a body's administrator does the same through the
+ * API (POST /v1/organisations/{id}/keys).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "codec.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "mem.h"
-#include "rnd.h"
+#include "party.h"
 #include "signer.h"
-
-cf_err cli_passphrase(struct cli *cli, char **out, struct cf_error *err)
-{
-	char *path = config_passphrase_file(&cli->cfg);
-	cf_err e = CF_OK;
-	struct stat st;
-	if (!cli->cfg.key_passphrase_file[0] && stat(path, &st) != 0 && errno == ENOENT) {
-		/* the default file, first use: a random passphrase, kept beside the keys */
-		char *dir = config_keys_dir(&cli->cfg);
-		mkdir(dir, 0700);
-		free(dir);
-		unsigned char raw[32];
-		rnd_bytes(raw, sizeof raw);
-		char *text = codec_b64url_encode(raw, sizeof raw);
-		cf_wipe(raw, sizeof raw);
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-		if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1)
-			e = cf_error_set(err, CF_EIO, NULL, "cannot create the passphrase file %s", path);
-		else
-			fprintf(stderr, "conformctl: made a random key passphrase in %s (mode 0600); keep "
-					"it with the keys\n", path);
-		if (fd >= 0)
-			close(fd);
-		cf_wipe(text, strlen(text));
-		free(text);
-	}
-	if (!e)
-		e = keys_read_passphrase_file(path, out, err);
-	free(path);
-	return e;
-}
 
 static void print_key(const json_t *k)
 {
@@ -59,12 +24,11 @@ static void print_key(const json_t *k)
 
 static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	const char *org = NULL, *dir = NULL;
+	const char *org = NULL;
 	bool log_key = false;
 	const struct cli_opt opts[] = {
 		{ "org", &org, NULL, "the assessment body whose certificates the key signs" },
 		{ "log", NULL, &log_key, "a key for the service's transparency log instead" },
-		{ "dir", &dir, NULL, "where to write the PEM file (default DATA_DIR/keys)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
@@ -76,17 +40,14 @@ static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	}
 	struct cf_error err;
 	struct db *db = NULL;
-	char *passphrase = NULL, *keys_dir = dir ? cf_strdup(dir) : config_keys_dir(&cli->cfg);
+	char *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_passphrase(cli, &passphrase, &err);
+	cf_err e = cli_db(cli, &db, &err);
 	if (!e)
-		e = cli_db(cli, &db, &err);
-	if (!e)
-		e = signer_generate(db, &actor, org, keys_dir, passphrase, &out, &err);
-	keys_passphrase_free(passphrase);
+		e = signer_generate(db, &actor, org, sock, &out, &err);
 	db_close(db);
-	free(keys_dir);
+	free(sock);
 	if (e)
 		return cli_fail(&err);
 	printf("made key %s\n", jsonx_str(out, "kid"));
@@ -114,16 +75,21 @@ static int key_import_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	}
 	struct cf_error err;
 	struct db *db = NULL;
-	char *passphrase = NULL;
+	char *passphrase = NULL, *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_passphrase(cli, &passphrase, &err);
+	cf_err e = CF_OK;
+	/* the file's own passphrase, if it has one: conform-signer seals the key
+	 * again under the owner's */
+	if (cli->cfg.key_passphrase_file[0])
+		e = keys_read_passphrase_file(cli->cfg.key_passphrase_file, &passphrase, &err);
 	if (!e)
 		e = cli_db(cli, &db, &err);
 	if (!e)
-		e = signer_import(db, &actor, org, pos[0], passphrase, &out, &err);
+		e = signer_import(db, &actor, org, sock, pos[0], passphrase, &out, &err);
 	keys_passphrase_free(passphrase);
 	db_close(db);
+	free(sock);
 	if (e)
 		return cli_fail(&err);
 	printf("registered key %s\n", jsonx_str(out, "kid"));
@@ -133,15 +99,24 @@ static int key_import_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 
 static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, NULL, 0, &n, 0);
+	const char *org = NULL;
+	const struct cli_opt opts[] = {
+		{ "org", &org, NULL, "only the keys of this assessment body" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
 	if (rc >= 0)
 		return rc;
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	cf_err e = cli_db(cli, &db, &err);
+	cf_err e = CF_OK;
+	if (org && !party_is_uuid(org))
+		e = cf_error_set(&err, CF_EINVAL, NULL, "--org: %.40s is not an organisation id", org);
 	if (!e)
-		e = signer_list(db, &out, &err);
+		e = cli_db(cli, &db, &err);
+	if (!e)
+		e = signer_list(db, org, &out, &err);
 	db_close(db);
 	if (e)
 		return cli_fail(&err);
@@ -162,25 +137,31 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 		return rc;
 	struct cf_error err;
 	struct db *db = NULL;
+	char *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e = cli_db(cli, &db, &err);
 	if (!e)
-		e = signer_retire(db, &actor, pos[0], &out, &err);
+		e = signer_retire(db, &actor, pos[0], NULL, sock, &out, &err);
 	db_close(db);
+	free(sock);
 	if (e)
 		return cli_fail(&err);
 	printf("retired key %s: it signs nothing more and stays published\n", jsonx_str(out, "kid"));
+	if (!json_is_true(json_object_get(out, "private_key_destroyed")))
+		fprintf(stderr, "conformctl: conform-signer could not be told to destroy the private "
+				"key; it is unused, and `key retire %s` again destroys it\n",
+			jsonx_str(out, "kid"));
 	json_decref(out);
 	return CLI_OK;
 }
 
 const struct cli_command cli_key_commands[] = {
-	{ "key", "generate", "", "Make an Ed25519 key for a body (--org) or for the log (--log)",
+	{ "key", "generate", "", "Have conform-signer make a key for a body (--org) or the log (--log)",
 	  key_generate_cmd },
-	{ "key", "import", "PATH-OR-URI", "Register an existing key (PEM file or OSSL_STORE URI)",
+	{ "key", "import", "PATH-OR-URI", "Hand an existing key (PEM file or OSSL_STORE URI) to conform-signer",
 	  key_import_cmd },
 	{ "key", "list", "", "List the signing keys", key_list_cmd },
-	{ "key", "retire", "KID", "Retire a key (its signatures stay verifiable)", key_retire_cmd },
+	{ "key", "retire", "KID", "Retire a key: the signer destroys it, its signatures stay verifiable", key_retire_cmd },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

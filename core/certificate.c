@@ -247,7 +247,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	const struct keys_private *key = NULL;
 	e = signer_current(db, body, kid, pub, err);
 	if (!e)
-		e = signer_private(db, kid, j->ctx->passphrase_file, &key, err);
+		e = signer_private(db, kid, j->ctx->signer_socket, &key, err);
 	if (e)
 		goto out;
 
@@ -783,7 +783,7 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 	char *text = NULL;
 	e = signer_current(db, body_id, kid, pub, err);
 	if (!e)
-		e = signer_private(db, kid, ctx->passphrase_file, &key, err);
+		e = signer_private(db, kid, ctx->signer_socket, &key, err);
 	if (e)
 		goto out;
 	signer_did(ctx->public_url, body_id, did);
@@ -864,7 +864,7 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	return e;
 }
 
-cf_err certificate_export_signature(struct db *db, const char *passphrase_file,
+cf_err certificate_export_signature(struct db *db, const char *signer_socket,
 				    const unsigned char digest[32], long long count,
 				    long long checkpoint_size, char **out, struct cf_error *err)
 {
@@ -874,7 +874,7 @@ cf_err certificate_export_signature(struct db *db, const char *passphrase_file,
 	const struct keys_private *key = NULL;
 	cf_err e = signer_current(db, NULL, kid, pub, err);
 	if (!e)
-		e = signer_private(db, kid, passphrase_file, &key, err);
+		e = signer_private(db, kid, signer_socket, &key, err);
 	if (e)
 		return e;
 	codec_hex_encode(digest, 32, hex);

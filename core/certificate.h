@@ -21,7 +21,7 @@
 
 struct cert_ctx {
 	const char *public_url;       /* ids, the issuer DID, the status list URLs */
-	const char *passphrase_file;  /* of the body's private key */
+	const char *signer_socket;    /* conform-signer, which holds the private keys */
 };
 
 /*
@@ -87,7 +87,7 @@ cf_err certificate_export_header(struct db *db, const char *public_url, json_t *
 cf_err certificate_export_lines(struct db *db, long long *after, int limit, struct buf *out, int *n,
 				struct cf_error *err) CF_MUST_CHECK;
 /* ...and the signature line over the SHA-256 of everything before it. */
-cf_err certificate_export_signature(struct db *db, const char *passphrase_file,
+cf_err certificate_export_signature(struct db *db, const char *signer_socket,
 				    const unsigned char digest[32], long long count,
 				    long long checkpoint_size, char **out, struct cf_error *err) CF_MUST_CHECK;
 

@@ -35,10 +35,11 @@ struct key {
 
 #define S CONFIG_SERVER
 #define C CONFIG_CLI
+#define G CONFIG_SIGNER
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key keys[] = {
-	{ "data-dir", KEY_STRING, OFF(data_dir), "./var", S | C, 0, 0,
+	{ "data-dir", KEY_STRING, OFF(data_dir), "./var", S | C | G, 0, 0,
 	  "directory of the embedded PostgreSQL cluster, evidence files and keys" },
 	{ "database-url", KEY_STRING, OFF(database_url), "", S | C, 0, 0,
 	  "libpq connection string of the runtime role; empty: the embedded cluster" },
@@ -50,9 +51,13 @@ static const struct key keys[] = {
 	  "address and port conformd listens on" },
 	{ "public-url", KEY_URL, OFF(public_url), "http://127.0.0.1:8080", S | C, 0, 0,
 	  "the URL at which buyers reach this service (certificate ids, issuer DIDs)" },
-	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", S | C, 0, 0,
-	  "file whose first line is the passphrase of the signing keys; empty: DATA_DIR/keys/passphrase" },
-	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C, 0, 0,
+	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", C, 0, 0,
+	  "file whose first line is the passphrase of a PEM file given to key import" },
+	{ "signer-socket", KEY_STRING, OFF(signer_socket), "", S | C | G, 0, 0,
+	  "Unix socket of conform-signer, which alone holds private keys; empty: DATA_DIR/signer/signer.sock" },
+	{ "signer-dir", KEY_STRING, OFF(signer_dir), "", G, 0, 0,
+	  "conform-signer's own directory (mode 0700): its keys and their PINs; empty: DATA_DIR/signer" },
+	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C | G, 0, 0,
 	  "error, warn, info or debug" },
 	{ "threads", KEY_LONG, OFF(threads), "0", S, 0, 1024,
 	  "worker threads, each with its own database connection; 0: one per CPU" },
@@ -78,6 +83,7 @@ static const struct key keys[] = {
 
 #undef S
 #undef C
+#undef G
 
 static size_t key_count(void)
 {
@@ -317,6 +323,20 @@ char *config_passphrase_file(const struct config *cfg)
 char *config_keys_dir(const struct config *cfg)
 {
 	return cf_asprintf("%s/keys", cfg->data_dir);
+}
+
+char *config_signer_socket(const struct config *cfg)
+{
+	if (cfg->signer_socket[0])
+		return cf_strdup(cfg->signer_socket);
+	return cf_asprintf("%s/signer/signer.sock", cfg->data_dir);
+}
+
+char *config_signer_dir(const struct config *cfg)
+{
+	if (cfg->signer_dir[0])
+		return cf_strdup(cfg->signer_dir);
+	return cf_asprintf("%s/signer", cfg->data_dir);
 }
 
 char *config_socket_dir(const struct config *cfg)

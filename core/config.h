@@ -12,7 +12,7 @@
 #include "error.h"
 
 /* Which program a key belongs to (a key may belong to both). */
-enum config_program { CONFIG_SERVER = 1, CONFIG_CLI = 2 };
+enum config_program { CONFIG_SERVER = 1, CONFIG_CLI = 2, CONFIG_SIGNER = 4 };
 
 /* The longest public URL: http(s)://host[:port][/path], no trailing '/'. */
 #define CONFIG_URL_MAX 200
@@ -24,7 +24,9 @@ struct config {
 	char *migrations_dir;
 	char *listen;              /* host:port */
 	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX */
-	char *key_passphrase_file; /* "": data_dir/keys/passphrase */
+	char *key_passphrase_file; /* of a PEM file conformctl key import reads */
+	char *signer_socket;       /* conform-signer's socket; "": data_dir/signer/signer.sock */
+	char *signer_dir;          /* conform-signer's own directory; "": data_dir/signer */
 	char *log_level;
 	long threads;              /* 0 = one per CPU */
 	long connection_limit;
@@ -69,6 +71,11 @@ char *config_passphrase_file(const struct config *cfg);
 
 /* The directory of key files (data_dir/keys). */
 char *config_keys_dir(const struct config *cfg);
+
+/* conform-signer's socket (the setting, or data_dir/signer/signer.sock) and
+ * directory (the setting, or data_dir/signer). The caller frees. */
+char *config_signer_socket(const struct config *cfg);
+char *config_signer_dir(const struct config *cfg);
 
 /* The embedded cluster's socket directory (data_dir/pg/sock, resolved). */
 char *config_socket_dir(const struct config *cfg);

@@ -37,8 +37,11 @@
 #define MAX_STORE_OBJECTS 4096
 
 struct keys_private {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey;         /* NULL for a delegated key */
 	unsigned char pub[32];
+	keys_sign_fn sign;      /* a delegated key: who signs */
+	void *ctx;
+	void (*ctx_free)(void *ctx);
 };
 
 /* The reason of OpenSSL's latest error, for messages (never a secret). */
@@ -57,7 +60,7 @@ static cf_err keys_wrap(EVP_PKEY **pkey, struct keys_private **out, struct cf_er
 	if (EVP_PKEY_get_raw_public_key(*pkey, pub, &len) != 1 || len != sizeof pub)
 		return cf_error_set(err, CF_ECRYPTO, NULL, "cannot read the Ed25519 public key: %s",
 				    ossl_reason());
-	struct keys_private *k = cf_malloc(sizeof *k);
+	struct keys_private *k = cf_calloc(1, sizeof *k);
 	k->pkey = *pkey;
 	memcpy(k->pub, pub, sizeof pub);
 	*pkey = NULL;
@@ -128,6 +131,10 @@ cf_err keys_save_pem(const struct keys_private *k, const char *path, const char 
 	bool created = false;
 
 	size_t plen = passphrase ? strlen(passphrase) : 0;
+	if (!k->pkey) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "this key's private half is held elsewhere");
+		goto out;
+	}
 	if (plen == 0) {
 		e = cf_error_set(err, CF_EINVAL, NULL,
 				 "a passphrase is needed to save a private key");
@@ -404,6 +411,14 @@ cf_err keys_sign(const struct keys_private *k, const void *msg, size_t n, unsign
 {
 	cf_err e = CF_OK;
 	size_t siglen = 64;
+	if (!k->pkey) {
+		e = k->sign(k->ctx, msg, n, sig, err);
+		/* whoever holds the key answered: trust it only once it verifies */
+		if (!e && !keys_verify(k->pub, msg, n, sig))
+			e = cf_error_set(err, CF_ECRYPTO, NULL,
+					 "the signer's signature does not verify under the key's public half");
+		return e;
+	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	/* Ed25519 is one-shot and has no separate digest (RFC 8032 PureEdDSA). */
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
@@ -423,7 +438,20 @@ void keys_free(struct keys_private *k)
 	if (!k)
 		return;
 	EVP_PKEY_free(k->pkey); /* OpenSSL cleanses the private key */
+	if (k->ctx_free)
+		k->ctx_free(k->ctx);
 	free(k);
+}
+
+struct keys_private *keys_delegate(const unsigned char pub[32], keys_sign_fn fn, void *ctx,
+				   void (*ctx_free)(void *ctx))
+{
+	struct keys_private *k = cf_calloc(1, sizeof *k);
+	memcpy(k->pub, pub, 32);
+	k->sign = fn;
+	k->ctx = ctx;
+	k->ctx_free = ctx_free;
+	return k;
 }
 
 bool keys_verify(const unsigned char pub[32], const void *msg, size_t n,

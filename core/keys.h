@@ -83,6 +83,23 @@ cf_err keys_sign(const struct keys_private *k, const void *msg, size_t n, unsign
 /* Frees k, wiping the key material (safe on NULL). */
 void keys_free(struct keys_private *k);
 
+/*
+ * Signs the n bytes at msg with a private key held elsewhere (the signer
+ * process, a token): writes the signature to sig.
+ */
+typedef cf_err (*keys_sign_fn)(void *ctx, const void *msg, size_t n, unsigned char sig[64],
+			       struct cf_error *err);
+
+/*
+ * A key whose private half this process never holds: keys_sign calls
+ * fn(ctx, ...) and checks the answer against pub (a signature that does not
+ * verify is CF_ECRYPTO), keys_public_raw gives pub. ctx is owned by the new
+ * key and released by ctx_free (may be NULL) in keys_free. Returns a new key
+ * (keys_free).
+ */
+struct keys_private *keys_delegate(const unsigned char pub[32], keys_sign_fn fn, void *ctx,
+				   void (*ctx_free)(void *ctx));
+
 /* --- Public keys only ------------------------------------------------ */
 
 /* True when sig is a valid Ed25519 signature of msg (n bytes) under pub. */

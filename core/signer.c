@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,10 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
+#include "signerlink.h"
 
-/* Loaded private keys, by kid: few (one or two per body), kept for the life
- * of the process because loading one costs a scrypt derivation. */
+/* Handles of the keys signed with, by kid: each names a key that only
+ * conform-signer holds (keys_delegate), so caching them holds no secret. */
 struct loaded {
 	char kid[SIGNER_KID_LEN];
 	struct keys_private *key;
@@ -86,73 +88,144 @@ static cf_err register_tx(struct db *db, void *arg, struct cf_error *err)
 }
 
 static cf_err register_key(struct db *db, const struct audit_actor *actor, const char *org_id,
-			   const struct keys_private *k, const char *ref, json_t **out,
+			   const unsigned char pub[32], const char *ref, json_t **out,
 			   struct cf_error *err)
 {
 	struct register_job j = { actor, org_id, ref, "", "", out };
-	unsigned char pub[32];
-	keys_public_raw(k, pub);
 	keys_jwk_thumbprint(pub, j.kid);
-	char *x = codec_b64url_encode(pub, sizeof pub);
+	char *x = codec_b64url_encode(pub, 32);
 	snprintf(j.x, sizeof j.x, "%s", x);
 	free(x);
 	return db_transaction_json(db, DB_READ_COMMITTED, register_tx, &j, j.out, err);
 }
 
-cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
-		       const char *dir, const char *passphrase, json_t **out, struct cf_error *err)
+/* The signer's name of a key owner: the body's id, or "log". */
+static const char *owner_name(const char *org_id)
 {
-	*out = NULL;
+	return org_id ? org_id : "log";
+}
+
+/* Asks the signer to destroy a key; a key it no longer holds is no error. */
+static cf_err destroy_key(const char *signer_socket, const char *org_id, const char *kid,
+			  struct cf_error *err)
+{
+	json_t *req = json_pack("{s:s,s:s,s:s}", "op", "destroy", "owner", owner_name(org_id), "kid",
+				kid), *ok = NULL;
+	cf_err e = signerlink_call(signer_socket, req, &ok, err);
+	json_decref(req);
+	json_decref(ok);
+	return e == CF_ENOTFOUND ? CF_OK : e;
+}
+
+/* Registers the key the signer answered with (ok: {"kid", "public_key"});
+ * when the database refuses it, the signer destroys it again. */
+static cf_err register_made(struct db *db, const struct audit_actor *actor, const char *org_id,
+			    const char *signer_socket, const json_t *ok, json_t **out,
+			    struct cf_error *err)
+{
+	const char *kid = json_string_value(json_object_get(ok, "kid"));
+	const char *x = json_string_value(json_object_get(ok, "public_key"));
+	unsigned char *pub = NULL;
+	size_t n = 0;
+	char check[SIGNER_KID_LEN];
+	if (!kid || !x || codec_b64url_decode(x, strlen(x), &pub, &n, NULL) || n != 32) {
+		free(pub);
+		return cf_error_set(err, CF_EINTERNAL, NULL, "the signer answered without a public key");
+	}
+	keys_jwk_thumbprint(pub, check);
+	cf_err e = strcmp(check, kid) == 0
+			   ? CF_OK
+			   : cf_error_set(err, CF_EINTERNAL, NULL, "the signer's kid is not its key's");
+	char *ref = cf_asprintf("conform-signer:%s/%s", owner_name(org_id), kid);
+	if (!e)
+		e = register_key(db, actor, org_id, pub, ref, out, err);
+	if (e) {
+		struct cf_error ignored;
+		if (destroy_key(signer_socket, org_id, check, &ignored)) {
+			/* the key stays in the signer, unregistered: it signs nothing */
+		}
+	}
+	free(ref);
+	free(pub);
+	return e;
+}
+
+/* Checks that org_id, if given, is a well-formed id. */
+static cf_err check_org(const char *org_id, struct cf_error *err)
+{
 	if (org_id && !party_is_uuid(org_id))
 		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return cf_error_set(err, CF_EIO, NULL, "cannot create %s: %m", dir);
-	char resolved[PATH_MAX];
-	if (!realpath(dir, resolved))
-		return cf_error_set(err, CF_EIO, NULL, "cannot resolve %s: %m", dir);
-	struct keys_private *k = NULL;
-	cf_err e = keys_generate(&k, err);
+	return CF_OK;
+}
+
+cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
+		       const char *signer_socket, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	json_t *req = NULL, *ok = NULL;
+	cf_err e = check_org(org_id, err);
 	if (e)
 		return e;
-	unsigned char pub[32];
-	char kid[SIGNER_KID_LEN];
-	keys_public_raw(k, pub);
-	keys_jwk_thumbprint(pub, kid);
-	char *path = cf_asprintf("%s/%s.pem", resolved, kid);
-	e = keys_save_pem(k, path, passphrase, err);
-	if (!e) {
-		e = register_key(db, actor, org_id, k, path, out, err);
+	if (org_id) {
+		/* refuse before the signer makes a key for nothing */
+		const char *op[] = { org_id };
+		PGresult *res = NULL;
+		e = db_query_hot(db, &res, err, "SELECT kind FROM organisation WHERE id = $1", 1, op);
 		if (e)
-			remove(path); /* not registered: not kept */
+			return e;
+		bool found = PQntuples(res) == 1, body = found &&
+			strcmp(db_value(res, 0, 0), "assessment_body") == 0;
+		PQclear(res);
+		if (!found)
+			return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %s", org_id);
+		if (!body)
+			return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+					    "%s is not an assessment body: only bodies sign certificates",
+					    org_id);
 	}
-	free(path);
-	keys_free(k);
+	req = json_pack("{s:s,s:s}", "op", "generate", "owner", owner_name(org_id));
+	e = signerlink_call(signer_socket, req, &ok, err);
+	if (!e)
+		e = register_made(db, actor, org_id, signer_socket, ok, out, err);
+	json_decref(req);
+	json_decref(ok);
 	return e;
 }
 
 cf_err signer_import(struct db *db, const struct audit_actor *actor, const char *org_id,
-		     const char *uri, const char *passphrase, json_t **out, struct cf_error *err)
+		     const char *signer_socket, const char *uri, const char *passphrase,
+		     json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (org_id && !party_is_uuid(org_id))
-		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
-	struct keys_private *k = NULL;
-	cf_err e = keys_load(&k, uri, passphrase, err);
+	json_t *req = NULL, *ok = NULL;
+	cf_err e = check_org(org_id, err);
 	if (e)
 		return e;
 	char resolved[PATH_MAX];
-	/* a plain path is kept absolute, so that any process finds it */
+	/* a plain path goes absolute: the signer runs in another directory */
 	const char *ref = !strstr(uri, ":") && realpath(uri, resolved) ? resolved : uri;
-	e = register_key(db, actor, org_id, k, ref, out, err);
-	keys_free(k);
+	req = json_pack("{s:s,s:s,s:s}", "op", "import", "owner", owner_name(org_id), "uri", ref);
+	if (passphrase)
+		json_object_set_new(req, "passphrase", json_string(passphrase));
+	e = signerlink_call(signer_socket, req, &ok, err);
+	if (!e)
+		e = register_made(db, actor, org_id, signer_socket, ok, out, err);
+	json_t *pass = json_object_get(req, "passphrase");
+	if (json_is_string(pass))
+		cf_wipe((char *)(uintptr_t)json_string_value(pass), json_string_length(pass));
+	json_decref(req);
+	json_decref(ok);
 	return e;
 }
 
-cf_err signer_list(struct db *db, json_t **out, struct cf_error *err)
+cf_err signer_list(struct db *db, const char *org_id, json_t **out, struct cf_error *err)
 {
+	*out = NULL;
+	const char *p[] = { org_id };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT " KEY_COLUMNS " FROM signing_key ORDER BY created_at, kid", 0, NULL);
+		"SELECT " KEY_COLUMNS " FROM signing_key WHERE $1::uuid IS NULL OR org_id = $1"
+		" ORDER BY created_at, kid", 1, p);
 	if (e)
 		return e;
 	json_t *items = json_array();
@@ -166,17 +239,18 @@ cf_err signer_list(struct db *db, json_t **out, struct cf_error *err)
 struct retire_job {
 	const struct audit_actor *actor;
 	const char *kid;
+	const char *org_id; /* when set, the key must be this organisation's */
 	json_t **out;
 };
 
 static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct retire_job *j = arg;
-	const char *p[] = { j->kid };
 	PGresult *res = NULL;
+	const char *p2[] = { j->kid, j->org_id };
 	cf_err e = db_query_hot(db, &res, err,
 		"UPDATE signing_key SET retired_at = coalesce(retired_at, now()) WHERE kid = $1"
-		" RETURNING " KEY_COLUMNS, 1, p);
+		" AND ($2::uuid IS NULL OR org_id = $2) RETURNING " KEY_COLUMNS, 2, p2);
 	if (e)
 		return e;
 	if (PQntuples(res) == 0) {
@@ -192,12 +266,25 @@ static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
 	return audit_append(db, j->actor, "key.retire", "signing_key", j->kid, NULL, err);
 }
 
-cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid, json_t **out,
+cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid,
+		     const char *org_id, const char *signer_socket, json_t **out,
 		     struct cf_error *err)
 {
 	*out = NULL;
-	struct retire_job j = { actor, kid, out };
-	return db_transaction_json(db, DB_READ_COMMITTED, retire_tx, &j, out, err);
+	struct retire_job j = { actor, kid, org_id, out };
+	cf_err e = check_org(org_id, err);
+	if (!e)
+		e = db_transaction_json(db, DB_READ_COMMITTED, retire_tx, &j, out, err);
+	if (e)
+		return e;
+	/* Retired in the database first: from now on nothing asks for it. Then
+	 * the private half goes; a signer that cannot be reached keeps a key
+	 * that nothing uses, and the answer says so. */
+	const char *owner = jsonx_str(*out, "org_id");
+	struct cf_error derr;
+	bool destroyed = destroy_key(signer_socket, owner, kid, &derr) == CF_OK;
+	json_object_set_new(*out, "private_key_destroyed", json_boolean(destroyed));
+	return CF_OK;
 }
 
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
@@ -257,7 +344,46 @@ cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char
 	return e;
 }
 
-cf_err signer_private(struct db *db, const char *kid, const char *passphrase_file,
+/* A delegated key's way to the signer. */
+struct remote {
+	char *socket;
+	char owner[40];
+	char kid[SIGNER_KID_LEN];
+};
+
+static void remote_free(void *ctx)
+{
+	struct remote *r = ctx;
+	if (r)
+		free(r->socket);
+	free(r);
+}
+
+static cf_err remote_sign(void *ctx, const void *msg, size_t n, unsigned char sig[64],
+			  struct cf_error *err)
+{
+	struct remote *r = ctx;
+	char *data = codec_b64url_encode(n ? msg : "", n);
+	json_t *req = json_pack("{s:s,s:s,s:s,s:s}", "op", "sign", "owner", r->owner, "kid", r->kid,
+				"data", data), *ok = NULL;
+	free(data);
+	cf_err e = signerlink_call(r->socket, req, &ok, err);
+	json_decref(req);
+	if (e)
+		return e;
+	const char *s = jsonx_str(ok, "signature");
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	if (!s || codec_b64url_decode(s, strlen(s), &raw, &len, NULL) || len != 64)
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "the signer answered without a signature");
+	else
+		memcpy(sig, raw, 64);
+	free(raw);
+	json_decref(ok);
+	return e;
+}
+
+cf_err signer_private(struct db *db, const char *kid, const char *signer_socket,
 		      const struct keys_private **out, struct cf_error *err)
 {
 	*out = NULL;
@@ -269,36 +395,17 @@ cf_err signer_private(struct db *db, const char *kid, const char *passphrase_fil
 	if (*out)
 		return CF_OK;
 
-	const char *p[] = { kid };
-	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"SELECT private_key_ref FROM signing_key WHERE kid = $1", 1, p);
-	if (e)
-		return e;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cf_error_set(err, CF_ENOTFOUND, NULL, "no key %.60s", kid);
-	}
-	char *ref = cf_strdup(db_value(res, 0, 0));
-	PQclear(res);
-	char *passphrase = NULL;
-	struct keys_private *k = NULL;
-	e = keys_read_passphrase_file(passphrase_file, &passphrase, err);
-	if (!e)
-		e = keys_load(&k, ref, passphrase, err);
-	keys_passphrase_free(passphrase);
-	free(ref);
-	if (e)
-		return e;
 	unsigned char pub[32];
-	char check[SIGNER_KID_LEN];
-	keys_public_raw(k, pub);
-	keys_jwk_thumbprint(pub, check);
-	if (strcmp(check, kid) != 0) {
-		keys_free(k);
-		return cf_error_set(err, CF_ECRYPTO, NULL,
-				    "the private key found for %s is another key (%s)", kid, check);
-	}
+	char org[37];
+	bool retired;
+	cf_err e = signer_public(db, kid, pub, org, &retired, err);
+	if (e)
+		return e;
+	struct remote *r = cf_calloc(1, sizeof *r);
+	r->socket = cf_strdup(signer_socket);
+	snprintf(r->owner, sizeof r->owner, "%s", org[0] ? org : "log");
+	snprintf(r->kid, sizeof r->kid, "%s", kid);
+	struct keys_private *k = keys_delegate(pub, remote_sign, r, remote_free);
 	pthread_mutex_lock(&loaded_lock);
 	struct loaded *l = cf_calloc(1, sizeof *l);
 	snprintf(l->kid, sizeof l->kid, "%s", kid);

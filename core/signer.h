@@ -1,10 +1,11 @@
 /*
  * signer: the signing keys of assessment bodies (certificates) and of the
- * service (the transparency log). The database holds their public halves
- * and where the private halves are (a PEM file encrypted with the
- * deployment's passphrase, or any OpenSSL OSSL_STORE URI); keys.c alone
- * reads them, and this module keeps the loaded handles for the life of the
- * process. Retired keys sign nothing more and stay published.
+ * service (the transparency log). The database holds their public halves;
+ * the private halves live in conform-signer, a process of their own
+ * (signer/signerd.c), reached over its Unix socket (signerlink.h). This
+ * module asks it to make, sign with and destroy keys, and keeps the
+ * database's record of them. Retired keys sign nothing more and stay
+ * published.
  */
 #ifndef CONFORM_SIGNER_H
 #define CONFORM_SIGNER_H
@@ -21,22 +22,33 @@
 #define SIGNER_KID_LEN 44 /* the thumbprint and its NUL */
 
 /*
- * Makes a key for org (an assessment body), or the log key when org_id is
- * NULL: the private key goes to dir/<kid>.pem, mode 0600, encrypted with
- * passphrase; the public key to the database with one audit record. *out is
- * the key as listed.
+ * Has conform-signer (at signer_socket) make a key for org (an assessment
+ * body), or the log key when org_id is NULL, and registers its public half
+ * with one audit record; a key the database refuses is destroyed again.
+ * *out is the key as listed. CF_EUNAVAILABLE when the signer cannot be
+ * reached.
  */
 cf_err signer_generate(struct db *db, const struct audit_actor *actor, const char *org_id,
-		       const char *dir, const char *passphrase, json_t **out,
-		       struct cf_error *err) CF_MUST_CHECK;
+		       const char *signer_socket, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* Registers a key that already exists at uri (a path or OSSL_STORE URI). */
+/* Has the signer take in a key that already exists at uri (a path or an
+ * OSSL_STORE URI it can read; passphrase may be NULL), then registers it. */
 cf_err signer_import(struct db *db, const struct audit_actor *actor, const char *org_id,
-		     const char *uri, const char *passphrase, json_t **out,
-		     struct cf_error *err) CF_MUST_CHECK;
+		     const char *signer_socket, const char *uri, const char *passphrase,
+		     json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
-cf_err signer_list(struct db *db, json_t **out, struct cf_error *err) CF_MUST_CHECK;
-cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid, json_t **out,
+/* The keys of org_id, or every key when org_id is NULL: {"items": [...]}. */
+cf_err signer_list(struct db *db, const char *org_id, json_t **out,
+		   struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Retires kid (when org_id is given, only a key of that organisation:
+ * CF_ENOTFOUND otherwise), with its audit record, then has the signer
+ * destroy its private half; "private_key_destroyed" in *out says whether it
+ * could. Retiring twice keeps the first time.
+ */
+cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char *kid,
+		     const char *org_id, const char *signer_socket, json_t **out,
 		     struct cf_error *err) CF_MUST_CHECK;
 
 /* The newest key of org (NULL: the log key) that is not retired. */
@@ -44,10 +56,11 @@ cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN
 		      unsigned char pub[32], struct cf_error *err) CF_MUST_CHECK;
 
 /*
- * The private key kid, loaded once per process with the passphrase in
- * passphrase_file (borrowed: valid until signer_forget_all).
+ * A handle that signs with kid through the signer at signer_socket
+ * (keys_delegate: this process never holds the private key). Borrowed: valid
+ * until signer_forget_all.
  */
-cf_err signer_private(struct db *db, const char *kid, const char *passphrase_file,
+cf_err signer_private(struct db *db, const char *kid, const char *signer_socket,
 		      const struct keys_private **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* A published key: its public half, organisation ("" for the log key) and
@@ -74,7 +87,7 @@ cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct c
 cf_err signer_did_document(struct db *db, const char *public_url, const char *body_id, json_t **out,
 			   struct cf_error *err) CF_MUST_CHECK;
 
-/* Releases every loaded private key (at shutdown). */
+/* Releases every handle of signer_private (at shutdown). */
 void signer_forget_all(void);
 
 #endif

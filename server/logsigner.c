@@ -30,7 +30,7 @@ static void sign_once(struct server *srv, bool *warned)
 	if (workerdb_get(srv->runtime_conninfo, &db, &err))
 		return; /* readiness reports the database; nothing to add */
 	if (signer_current(db, NULL, kid, pub, &err) ||
-	    signer_private(db, kid, srv->passphrase_file, &key, &err)) {
+	    signer_private(db, kid, srv->signer_socket, &key, &err)) {
 		if (!*warned)
 			log_warn("the transparency log is not signed: %s", err.detail);
 		*warned = true;

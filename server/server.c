@@ -91,7 +91,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	srv->cfg = cfg;
 	srv->runtime_conninfo = config_runtime_conninfo(cfg);
 	srv->blob_root = cf_asprintf("%s/blobs", cfg->data_dir);
-	srv->passphrase_file = config_passphrase_file(cfg);
+	srv->signer_socket = config_signer_socket(cfg);
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
 	throttle_init(cfg->auth_fail_limit);
@@ -125,7 +125,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		free(srv->runtime_conninfo);
 		srv->runtime_conninfo = NULL;
 		CF_FREE(srv->blob_root);
-		CF_FREE(srv->passphrase_file);
+		CF_FREE(srv->signer_socket);
 		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (address in use?)",
 				    cfg->listen);
 	}
@@ -163,6 +163,6 @@ void server_stop(struct server *srv)
 	free(srv->runtime_conninfo);
 	srv->runtime_conninfo = NULL;
 	CF_FREE(srv->blob_root);
-	CF_FREE(srv->passphrase_file);
+	CF_FREE(srv->signer_socket);
 	log_info("stopped");
 }

@@ -17,7 +17,7 @@ struct server {
 	const struct config *cfg;
 	char *runtime_conninfo;
 	char *blob_root;         /* data_dir/blobs */
-	char *passphrase_file;   /* of the signing keys */
+	char *signer_socket;     /* conform-signer, which alone holds private keys */
 	struct MHD_Daemon *daemon;
 	unsigned short port;     /* the bound port */
 	atomic_int in_flight;    /* requests begun and not completed */

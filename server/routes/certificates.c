@@ -30,7 +30,7 @@ extern const size_t conform_schema_v1_len;
 
 static struct cert_ctx ctx_of(const struct request *rq)
 {
-	struct cert_ctx c = { rq->srv->cfg->public_url, rq->srv->passphrase_file };
+	struct cert_ctx c = { rq->srv->cfg->public_url, rq->srv->signer_socket };
 	return c;
 }
 
@@ -315,7 +315,7 @@ static bool export_refill(struct export_state *st)
 		digest_final(st->hash, d);
 		st->hash = NULL;
 		char *sig = NULL;
-		if (certificate_export_signature(db, st->srv->passphrase_file, d, st->count,
+		if (certificate_export_signature(db, st->srv->signer_socket, d, st->count,
 						 st->checkpoint_size, &sig, &err)) {
 			log_error("register export: %s", err.detail);
 			return false;

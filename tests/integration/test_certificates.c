@@ -772,7 +772,7 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 	ck_assert(strstr(jsonx_str(p, "detail"), "no signing key"));
 	json_decref(p);
 	/* ...until it has a new one */
-	const char *gen[] = { "key", "generate", "--org", w.certifier.org, "--dir", w.keys_dir, NULL };
+	const char *gen[] = { "key", "generate", "--org", w.certifier.org, NULL };
 	world_ctl(&w, &r, gen);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);
@@ -910,7 +910,7 @@ START_TEST(conformctl_demo_walks_to_a_certificate)
 	struct proc_result r;
 	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
 	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.passphrase_env, public_url, data_dir, NULL };
+	const char *env[] = { w.signer.env, public_url, data_dir, NULL };
 	const char *args[] = { "demo", NULL };
 	testsrv_ctl(&r, &w.db, args, env);
 	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include "mem.h"
 #include "proc.h"
+#include "signerlink.h"
 
 extern char **environ;
 
@@ -146,6 +148,84 @@ void testsrv_stop(struct testsrv *s)
 	}
 	CF_FREE(s->data_dir);
 	CF_FREE(s->log_path);
+}
+
+void testsrv_signer_start(struct testsigner *g, const char *name)
+{
+	memset(g, 0, sizeof *g);
+	char tmpl[] = "/tmp/conform-signer.XXXXXX";
+	ck_assert(mkdtemp(tmpl) != NULL);
+	g->dir = cf_asprintf("%s/signer", tmpl);
+	g->socket = cf_asprintf("%s/signer.sock", g->dir);
+	g->env = cf_asprintf("CONFORM_SIGNER_SOCKET=%s", g->socket);
+	char logname[96];
+	snprintf(logname, sizeof logname, "conform-signer-%s.log", name);
+	g->log_path = testsrv_artifact_path(logname);
+	char *bin = testsrv_binary("conform-signer");
+	char *dir_env = cf_asprintf("CONFORM_SIGNER_DIR=%s", g->dir);
+	char *data_env = cf_asprintf("CONFORM_DATA_DIR=%s", tmpl);
+	pid_t parent = getpid();
+	g->pid = fork();
+	ck_assert(g->pid >= 0);
+	if (g->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
+		int fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		putenv(g->env);
+		putenv(dir_env);
+		putenv(data_env);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	free(bin);
+	free(dir_env);
+	free(data_env);
+	json_t *ping = json_pack("{s:s}", "op", "ping");
+	bool up = false;
+	for (int i = 0; i < 400 && !up; i++) {
+		json_t *ok = NULL;
+		struct cf_error err;
+		up = signerlink_call(g->socket, ping, &ok, &err) == CF_OK;
+		json_decref(ok);
+		if (!up) {
+			int status;
+			ck_assert_msg(waitpid(g->pid, &status, WNOHANG) == 0,
+				      "conform-signer exited; see %s", g->log_path);
+			usleep(25000);
+		}
+	}
+	json_decref(ping);
+	ck_assert_msg(up, "conform-signer did not answer; see %s", g->log_path);
+}
+
+void testsrv_signer_stop(struct testsigner *g)
+{
+	if (g->pid) {
+		kill(g->pid, SIGTERM);
+		int status = 0;
+		ck_assert(waitpid(g->pid, &status, 0) == g->pid);
+		g->pid = 0;
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "conform-signer did not exit cleanly (status %d); see %s", status,
+			      g->log_path);
+	}
+	if (g->dir) {
+		/* the temporary directory above the signer's own */
+		char *cmd = cf_asprintf("rm -rf \"$(dirname '%s')\"", g->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", g->dir);
+		free(cmd);
+	}
+	CF_FREE(g->dir);
+	CF_FREE(g->socket);
+	CF_FREE(g->env);
+	CF_FREE(g->log_path);
 }
 
 void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *method, const char *path,

@@ -19,6 +19,23 @@ struct testsrv {
 	char *log_path;     /* conformd's standard error */
 };
 
+/* conform-signer, the process that holds the private keys, in a temporary
+ * directory of its own. */
+struct testsigner {
+	pid_t pid;
+	char *dir;          /* its CONFORM_SIGNER_DIR (mode 0700) */
+	char *socket;       /* its socket */
+	char *env;          /* "CONFORM_SIGNER_SOCKET=..." for conformd and conformctl */
+	char *log_path;     /* its standard error */
+};
+
+/* Starts conform-signer; waits until it answers on its socket. name makes
+ * its log file's name. */
+void testsrv_signer_start(struct testsigner *g, const char *name);
+
+/* Sends SIGTERM, waits, asserts exit status 0, removes its directory. */
+void testsrv_signer_stop(struct testsigner *g);
+
 /* Starts conformd; extra_env is a NULL-terminated list of "NAME=value" (may
  * be NULL). Waits until /v1/health answers. */
 void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const *extra_env);

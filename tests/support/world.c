@@ -120,7 +120,7 @@ static void bootstrap(struct world *w)
 
 void world_ctl(struct world *w, struct proc_result *r, const char *const *args)
 {
-	const char *env[] = { w->passphrase_env, NULL };
+	const char *env[] = { w->signer.env, NULL };
 	testsrv_ctl(r, &w->db, args, env);
 }
 
@@ -143,19 +143,13 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 	testdb_create(&w->db, suite);
 	import_schemes(w);
 	bootstrap(w);
-	/* the deployment's key passphrase, in a file only we can read */
 	snprintf(w->keys_dir, sizeof w->keys_dir, "/tmp/conform-keys.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(w->keys_dir));
-	char *pp = cf_asprintf("%s/passphrase", w->keys_dir);
-	FILE *f = fopen(pp, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("correct horse battery staple of the test world\n", f);
-	fclose(f);
-	w->passphrase_env = cf_asprintf("CONFORM_KEY_PASSPHRASE_FILE=%s", pp);
-	free(pp);
+	/* the private keys live in conform-signer, never in conformd */
+	testsrv_signer_start(&w->signer, suite);
 	const char *env[8];
 	int n = 0;
-	env[n++] = w->passphrase_env;
+	env[n++] = w->signer.env;
 	for (const char *const *e = extra_env; e && *e && n < 7; e++)
 		env[n++] = *e;
 	env[n] = NULL;
@@ -181,15 +175,16 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 	world_person(w, &w->applicant2, maker2, "[\"applicant\"]", "Otto Applicant");
 	world_accredit(w, body, "dcms-cop", 0, w->accreditation_dcms);
 	world_accredit(w, body, "iotsf-cf", 4, w->accreditation_iotsf);
-	const char *bk[] = { "key", "generate", "--org", body, "--dir", w->keys_dir, NULL };
+	const char *bk[] = { "key", "generate", "--org", body, NULL };
 	keygen(w, bk, w->body_kid);
-	const char *lk[] = { "key", "generate", "--log", "--dir", w->keys_dir, NULL };
+	const char *lk[] = { "key", "generate", "--log", NULL };
 	keygen(w, lk, w->log_kid);
 }
 
 void world_destroy(struct world *w)
 {
 	testsrv_stop(&w->srv);
+	testsrv_signer_stop(&w->signer);
 	testdb_drop(&w->db);
 	json_decref(w->secrets);
 	w->secrets = NULL;
@@ -197,7 +192,6 @@ void world_destroy(struct world *w)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", w->keys_dir);
 	free(cmd);
-	CF_FREE(w->passphrase_env);
 }
 
 const char *world_product(struct world *w)

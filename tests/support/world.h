@@ -27,8 +27,8 @@ struct world {
 	char accreditation_dcms[37];
 	char accreditation_iotsf[37];
 	json_t *secrets; /* every token handed out, for the tests that look for leaks */
-	char keys_dir[64];       /* private keys of the body and the log */
-	char *passphrase_env;    /* CONFORM_KEY_PASSPHRASE_FILE=... for conformd and conformctl */
+	char keys_dir[64];       /* a scratch directory for key files and conformctl's data */
+	struct testsigner signer; /* holds the body's and the log's private keys */
 	char body_kid[48];
 	char log_kid[48];
 };
@@ -68,7 +68,7 @@ void world_certificate(struct world *w, char serial[40]);
 /* Waits (up to 10 s) until the log's signed tree head covers size entries. */
 void world_wait_checkpoint(struct world *w, long long size);
 
-/* Runs conformctl with the world's database and key settings. */
+/* Runs conformctl with the world's database and signer. */
 void world_ctl(struct world *w, struct proc_result *r, const char *const *args);
 
 /* The application's current ETag. */

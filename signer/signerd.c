@@ -1,0 +1,550 @@
+/*
+ * conform-signer: the one process that holds private signing keys. conformd
+ * and conformctl ask it, over a Unix socket in a directory only it can read,
+ * to make a key for an owner (an assessment body, or "log" for the service's
+ * transparency log), to sign bytes with one, to list and to destroy them;
+ * its answers carry public keys and signatures, never a secret
+ * (core/signerlink.h). Each owner's keys are sealed under that owner's own
+ * random passphrase, kept in a 0600 file beside them: one owner's secret
+ * opens no other owner's key. core/keys.c does all the key work.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "config.h"
+#include "keys.h"
+#include "log.h"
+#include "mem.h"
+#include "party.h"
+#include "rnd.h"
+#include "signerlink.h"
+
+/* The signer's directory, resolved; keys under dir/owners/<owner>/. */
+static char *dir;
+
+/* Keys opened once (a scrypt derivation each), for the life of the process. */
+struct opened {
+	char owner[40];
+	char kid[48];
+	struct keys_private *key;
+	struct opened *next;
+};
+static struct opened *opened;
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static bool valid_owner(const char *s)
+{
+	return s && (strcmp(s, "log") == 0 || party_is_uuid(s));
+}
+
+/* A kid is an RFC 7638 thumbprint: 43 base64url characters. */
+static bool valid_kid(const char *s)
+{
+	if (!s || strlen(s) != 43)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+static cf_err need_owner(const json_t *req, const char **owner, struct cf_error *err)
+{
+	*owner = json_string_value(json_object_get(req, "owner"));
+	if (!valid_owner(*owner))
+		return cf_error_set(err, CF_EINVAL, "/owner",
+				    "\"owner\" must be an organisation id or \"log\"");
+	return CF_OK;
+}
+
+static cf_err need_kid(const json_t *req, const char **kid, struct cf_error *err)
+{
+	*kid = json_string_value(json_object_get(req, "kid"));
+	if (!valid_kid(*kid))
+		return cf_error_set(err, CF_EINVAL, "/kid", "\"kid\" must be a key thumbprint");
+	return CF_OK;
+}
+
+static char *key_path(const char *owner, const char *kid)
+{
+	return cf_asprintf("%s/owners/%s/%s.pem", dir, owner, kid);
+}
+
+/*
+ * The owner's passphrase: the first line of dir/owners/<owner>/passphrase,
+ * made (256 random bits) on the owner's first key when create is set.
+ * *out is released with keys_passphrase_free.
+ */
+static cf_err owner_passphrase(const char *owner, bool create, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	cf_err e = CF_OK;
+	char *owners = cf_asprintf("%s/owners", dir);
+	char *home = cf_asprintf("%s/%s", owners, owner);
+	char *path = cf_asprintf("%s/passphrase", home);
+	if (create) {
+		if ((mkdir(owners, 0700) != 0 && errno != EEXIST) ||
+		    (mkdir(home, 0700) != 0 && errno != EEXIST)) {
+			e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", home, strerror(errno));
+			goto out;
+		}
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			unsigned char raw[32];
+			rnd_bytes(raw, sizeof raw);
+			char *text = codec_b64url_encode(raw, sizeof raw);
+			cf_wipe(raw, sizeof raw);
+			size_t n = strlen(text);
+			bool ok = write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 &&
+				  fsync(fd) == 0;
+			cf_wipe(text, n);
+			free(text);
+			if (close(fd) != 0 || !ok) {
+				unlink(path);
+				e = cf_error_set(err, CF_EIO, NULL, "cannot write %s", path);
+				goto out;
+			}
+		} else if (errno != EEXIST) {
+			e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	e = keys_read_passphrase_file(path, out, err);
+out:
+	free(path);
+	free(home);
+	free(owners);
+	return e;
+}
+
+/* Seals k under the owner's passphrase and keeps it open; *kid is set. */
+static cf_err keep(const char *owner, struct keys_private **k, json_t **ok, struct cf_error *err)
+{
+	unsigned char pub[32];
+	char kid[KEYS_THUMBPRINT_LEN];
+	keys_public_raw(*k, pub);
+	keys_jwk_thumbprint(pub, kid);
+	char *passphrase = NULL;
+	char *path = key_path(owner, kid);
+	cf_err e = owner_passphrase(owner, true, &passphrase, err);
+	if (!e)
+		e = keys_save_pem(*k, path, passphrase, err);
+	keys_passphrase_free(passphrase);
+	free(path);
+	if (e)
+		return e;
+	struct opened *o = cf_calloc(1, sizeof *o);
+	snprintf(o->owner, sizeof o->owner, "%s", owner);
+	snprintf(o->kid, sizeof o->kid, "%s", kid);
+	o->key = *k;
+	*k = NULL;
+	o->next = opened;
+	opened = o;
+	char *x = codec_b64url_encode(pub, sizeof pub);
+	*ok = json_pack("{s:s,s:s,s:s}", "owner", owner, "kid", kid, "public_key", x);
+	free(x);
+	return CF_OK;
+}
+
+/* The open key kid of owner, opening it on first use (borrowed). */
+static cf_err find(const char *owner, const char *kid, const struct keys_private **out,
+		   struct cf_error *err)
+{
+	for (struct opened *o = opened; o; o = o->next)
+		if (strcmp(o->owner, owner) == 0 && strcmp(o->kid, kid) == 0) {
+			*out = o->key;
+			return CF_OK;
+		}
+	char *path = key_path(owner, kid);
+	char *passphrase = NULL;
+	struct keys_private *k = NULL;
+	cf_err e = CF_OK;
+	if (access(path, F_OK) != 0) {
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the signer holds no key %s for %s", kid, owner);
+		goto out;
+	}
+	e = owner_passphrase(owner, false, &passphrase, err);
+	if (!e)
+		e = keys_load(&k, path, passphrase, err);
+	if (e)
+		goto out;
+	struct opened *o = cf_calloc(1, sizeof *o);
+	snprintf(o->owner, sizeof o->owner, "%s", owner);
+	snprintf(o->kid, sizeof o->kid, "%s", kid);
+	o->key = k;
+	o->next = opened;
+	opened = o;
+	*out = k;
+out:
+	keys_passphrase_free(passphrase);
+	free(path);
+	return e;
+}
+
+static cf_err op_generate(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	const char *owner;
+	struct keys_private *k = NULL;
+	cf_err e = need_owner(req, &owner, err);
+	if (!e)
+		e = keys_generate(&k, err);
+	if (!e)
+		e = keep(owner, &k, ok, err);
+	keys_free(k);
+	return e;
+}
+
+/* Takes in an existing key (a PEM file or OSSL_STORE URI this process can
+ * read, with its passphrase) and seals it like a made one. */
+static cf_err op_import(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	const char *owner, *uri = json_string_value(json_object_get(req, "uri"));
+	const char *passphrase = json_string_value(json_object_get(req, "passphrase"));
+	struct keys_private *k = NULL;
+	cf_err e = need_owner(req, &owner, err);
+	if (e)
+		return e;
+	if (!uri || !uri[0])
+		return cf_error_set(err, CF_EINVAL, "/uri", "\"uri\" must name the key to import");
+	e = keys_load(&k, uri, passphrase, err);
+	if (!e)
+		e = keep(owner, &k, ok, err);
+	keys_free(k);
+	return e;
+}
+
+static cf_err op_sign(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	const char *owner, *kid;
+	const char *data = json_string_value(json_object_get(req, "data"));
+	const struct keys_private *k = NULL;
+	unsigned char *msg = NULL, sig[64];
+	size_t n = 0;
+	cf_err e = need_owner(req, &owner, err);
+	if (!e)
+		e = need_kid(req, &kid, err);
+	if (e)
+		return e;
+	if (!data || codec_b64url_decode(data, strlen(data), &msg, &n, NULL))
+		return cf_error_set(err, CF_EINVAL, "/data", "\"data\" must be base64url");
+	e = find(owner, kid, &k, err);
+	if (!e)
+		e = keys_sign(k, msg, n, sig, err);
+	if (!e) {
+		char *s = codec_b64url_encode(sig, sizeof sig);
+		*ok = json_pack("{s:s}", "signature", s);
+		free(s);
+		log_info("signed %zu bytes for %s with %s", n, owner, kid);
+	}
+	free(msg);
+	return e;
+}
+
+/* Destroys a retired key: nothing can sign with it again. */
+static cf_err op_destroy(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	const char *owner, *kid;
+	cf_err e = need_owner(req, &owner, err);
+	if (!e)
+		e = need_kid(req, &kid, err);
+	if (e)
+		return e;
+	for (struct opened **p = &opened; *p; p = &(*p)->next)
+		if (strcmp((*p)->owner, owner) == 0 && strcmp((*p)->kid, kid) == 0) {
+			struct opened *o = *p;
+			*p = o->next;
+			keys_free(o->key);
+			free(o);
+			break;
+		}
+	char *path = key_path(owner, kid);
+	if (unlink(path) != 0)
+		e = errno == ENOENT ? cf_error_set(err, CF_ENOTFOUND, NULL,
+						   "the signer holds no key %s for %s", kid, owner)
+				    : cf_error_set(err, CF_EIO, NULL, "cannot remove %s: %s", path,
+						   strerror(errno));
+	free(path);
+	if (!e) {
+		*ok = json_pack("{s:s,s:s}", "owner", owner, "kid", kid);
+		log_info("destroyed key %s of %s", kid, owner);
+	}
+	return e;
+}
+
+/* Every key the signer holds: {"keys": [{"owner", "kid"}...]}. */
+static cf_err op_list(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	(void)req;
+	(void)err;
+	json_t *keys = json_array();
+	char *owners = cf_asprintf("%s/owners", dir);
+	DIR *d = opendir(owners);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!valid_owner(de->d_name))
+			continue;
+		char *home = cf_asprintf("%s/%s", owners, de->d_name);
+		DIR *h = opendir(home);
+		struct dirent *ke;
+		while (h && (ke = readdir(h))) {
+			size_t len = strlen(ke->d_name);
+			if (len == 47 && strcmp(ke->d_name + 43, ".pem") == 0) {
+				char kid[44];
+				memcpy(kid, ke->d_name, 43);
+				kid[43] = '\0';
+				if (valid_kid(kid))
+					json_array_append_new(keys, json_pack("{s:s,s:s}", "owner",
+									     de->d_name, "kid", kid));
+			}
+		}
+		if (h)
+			closedir(h);
+		free(home);
+	}
+	if (d)
+		closedir(d);
+	free(owners);
+	*ok = json_pack("{s:o}", "keys", keys);
+	return CF_OK;
+}
+
+static cf_err op_ping(const json_t *req, json_t **ok, struct cf_error *err)
+{
+	(void)req;
+	(void)err;
+	*ok = json_object();
+	return CF_OK;
+}
+
+static const struct {
+	const char *name;
+	cf_err (*run)(const json_t *req, json_t **ok, struct cf_error *err);
+} ops[] = {
+	{ "ping", op_ping },	 { "generate", op_generate }, { "import", op_import },
+	{ "sign", op_sign },	 { "destroy", op_destroy },   { "list", op_list },
+};
+
+static void serve(int fd)
+{
+	struct cf_error err;
+	json_t *req = NULL, *ok = NULL, *answer = NULL;
+	struct timeval tv = { .tv_sec = SIGNERLINK_TIMEOUT };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	cf_err e = signerlink_recv(fd, &req, &err);
+	if (e) {
+		log_warn("a request could not be read: %s", err.detail);
+		goto out;
+	}
+	const char *op = json_string_value(json_object_get(req, "op"));
+	e = cf_error_set(&err, CF_EINVAL, "/op", "unknown operation \"%.32s\"", op ? op : "");
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (op && strcmp(op, ops[i].name) == 0)
+			e = ops[i].run(req, &ok, &err);
+	if (e) {
+		log_warn("%s: %s", op ? op : "(no op)", err.detail);
+		answer = json_pack("{s:{s:i,s:s}}", "error", "code", (int)err.code, "detail", err.detail);
+	} else {
+		answer = json_pack("{s:O}", "ok", ok);
+	}
+	if (signerlink_send(fd, answer, &err))
+		log_warn("an answer could not be sent: %s", err.detail);
+out:
+	if (req) {
+		/* an import request carried a passphrase */
+		json_t *pass = json_object_get(req, "passphrase");
+		if (json_is_string(pass))
+			cf_wipe((char *)(uintptr_t)json_string_value(pass), json_string_length(pass));
+	}
+	json_decref(req);
+	json_decref(ok);
+	json_decref(answer);
+}
+
+/* Makes path's directory (0700) when missing and binds a listening socket
+ * there, mode 0600. Refuses when another signer already listens. */
+static int listen_on(const char *path, struct cf_error *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof addr.sun_path) {
+		cf_error_set(err, CF_EINVAL, NULL, "the socket path %s is longer than %zu bytes", path,
+			     sizeof addr.sun_path - 1);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	char *parent = cf_strdup(path);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		mkdir(parent, 0700);
+	}
+	free(parent);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		cf_error_set(err, CF_EIO, NULL, "cannot make a socket: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode) ||
+		    connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+			cf_error_set(err, CF_ECONFLICT, NULL,
+				     "%s is in use (another conform-signer, or not a socket)", path);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		unlink(path); /* left by a signer that died */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	}
+	mode_t old = umask(0177); /* the socket is born 0600 */
+	int b = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+	umask(old);
+	if (b != 0 || listen(fd, 64) != 0) {
+		cf_error_set(err, CF_EIO, NULL, "cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Makes the signer's directory, or checks an existing one: ours, and closed
+ * to everyone else (made 0700 when it was not). */
+static cf_err own_dir(const char *path, struct cf_error *err)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", path, strerror(errno));
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cf_error_set(err, CF_EIO, NULL, "%s is not a directory", path);
+	if (st.st_uid != geteuid())
+		return cf_error_set(err, CF_EIO, NULL,
+				    "%s belongs to another user; the signer's directory must be its own",
+				    path);
+	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) != 0)
+		return cf_error_set(err, CF_EIO, NULL, "cannot make %s mode 0700: %s", path,
+				    strerror(errno));
+	char resolved[PATH_MAX];
+	if (!realpath(path, resolved))
+		return cf_error_set(err, CF_EIO, NULL, "cannot resolve %s: %s", path, strerror(errno));
+	dir = cf_strdup(resolved);
+	return CF_OK;
+}
+
+static void usage(FILE *out)
+{
+	char *help = config_help(CONFIG_SIGNER);
+	fprintf(out,
+		"Usage: conform-signer [OPTION]...\n"
+		"Hold conform's private signing keys and sign for conformd and conformctl\n"
+		"over a Unix socket. Runs in the foreground until SIGTERM or SIGINT.\n\n"
+		"Every option can also be set by its environment variable; a flag wins.\n"
+		"  %-22s %s\n%s",
+		"--help", "show this help and exit", help);
+	free(help);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct cf_error err;
+	int status = EXIT_FAILURE, fd = -1;
+	char *socket_path = NULL, *signer_dir = NULL;
+	config_defaults(&cfg);
+	umask(077);
+
+	if (config_from_env(&cfg, CONFIG_SIGNER, &err)) {
+		fprintf(stderr, "conform-signer: %s\n", err.detail);
+		status = 2;
+		goto out;
+	}
+	for (int i = 1; i < argc;) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			status = EXIT_SUCCESS;
+			goto out;
+		}
+		bool matched = false;
+		if (config_parse_flag(&cfg, CONFIG_SIGNER, argc, argv, &i, &matched, &err)) {
+			fprintf(stderr, "conform-signer: %s\n", err.detail);
+			status = 2;
+			goto out;
+		}
+		if (!matched) {
+			fprintf(stderr, "conform-signer: unknown option '%s' (see --help)\n", argv[i]);
+			status = 2;
+			goto out;
+		}
+	}
+	enum log_level level;
+	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
+		log_set_level(level);
+	mkdir(cfg.data_dir, 0700);
+	signer_dir = config_signer_dir(&cfg);
+	socket_path = config_signer_socket(&cfg);
+	if (own_dir(signer_dir, &err)) {
+		log_error("%s", err.detail);
+		goto out;
+	}
+	fd = listen_on(socket_path, &err);
+	if (fd < 0) {
+		log_error("%s", err.detail);
+		goto out;
+	}
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll wakes */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("conform-signer: keys in %s, listening on %s", dir, socket_path);
+	while (!stopping) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, -1) <= 0)
+			continue;
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		serve(c);
+		close(c);
+	}
+	log_info("conform-signer: stopping");
+	status = EXIT_SUCCESS;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(socket_path);
+	}
+	while (opened) {
+		struct opened *o = opened;
+		opened = o->next;
+		keys_free(o->key);
+		free(o);
+	}
+	free(dir);
+	free(socket_path);
+	free(signer_dir);
+	config_free(&cfg);
+	return status;
+}
