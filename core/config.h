@@ -27,6 +27,7 @@ struct config {
 	char *key_passphrase_file; /* of a PEM file conformctl key import reads */
 	char *signer_socket;       /* conform-signer's socket; "": data_dir/signer/signer.sock */
 	char *signer_dir;          /* conform-signer's own directory; "": data_dir/signer */
+	char *pkcs11_module;       /* the PKCS#11 module conform-signer keeps keys in */
 	char *log_level;
 	long threads;              /* 0 = one per CPU */
 	long connection_limit;

@@ -1,10 +1,11 @@
 /*
- * keys: Ed25519 private keys through OpenSSL 3 EVP and OSSL_STORE, and the
- * public-key helpers (see keys.h). Nothing outside this file sees an
+ * keys: Ed25519 private keys through OpenSSL 3 EVP and OSSL_STORE, in
+ * PKCS#11 tokens, and the public-key helpers (see keys.h). Nothing outside this file sees an
  * EVP_PKEY holding a private key.
  */
 #include "keys.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -21,10 +22,12 @@
 #include <openssl/store.h>
 #include <openssl/ui.h>
 #include <openssl/x509.h>
+#include <p11-kit/pkcs11.h>
 
 #include "codec.h"
 #include "digest.h"
 #include "mem.h"
+#include "rnd.h"
 
 /* scrypt cost of saved keys: that of `openssl pkcs8 -scrypt`. N=2^15 would
  * need more than the 32 MiB OpenSSL allows by default when decrypting. */
@@ -556,4 +559,424 @@ cf_err keys_public_from_jwk(const json_t *jwk, unsigned char pub[32], struct cf_
 out:
 	free(x);
 	return e;
+}
+
+/* ---- PKCS#11 tokens ---- */
+
+/* The curve of CKA_EC_PARAMS: the DER of OID 1.3.101.112 (id-Ed25519,
+ * RFC 8410), which SoftHSM2 2.6 takes for edwards25519. */
+static const unsigned char ed25519_oid[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
+
+struct p11_token {
+	char label[33];
+	CK_SESSION_HANDLE session;
+	struct p11_token *next;
+};
+
+struct keys_p11 {
+	void *lib;
+	CK_FUNCTION_LIST_PTR f;
+	char *path;
+	struct p11_token *tokens; /* open, logged-in sessions by label */
+};
+
+static cf_err p11_fail(struct cf_error *err, const char *what, CK_RV rv)
+{
+	enum cf_code code = rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE ? CF_EUNAUTH
+										: CF_ECRYPTO;
+	return cf_error_set(err, code, NULL, "PKCS#11 %s failed (CKR 0x%lx)", what, (unsigned long)rv);
+}
+
+cf_err keys_p11_open(const char *path, struct keys_p11 **out, struct cf_error *err)
+{
+	*out = NULL;
+	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return cf_error_set(err, CF_EIO, NULL, "cannot load the PKCS#11 module %s: %s", path,
+				    dlerror());
+	CK_C_GetFunctionList get = NULL;
+	*(void **)&get = dlsym(lib, "C_GetFunctionList");
+	CK_FUNCTION_LIST_PTR f = NULL;
+	if (!get || get(&f) != CKR_OK || !f) {
+		dlclose(lib);
+		return cf_error_set(err, CF_EIO, NULL, "%s is not a PKCS#11 module", path);
+	}
+	CK_RV rv = f->C_Initialize(NULL);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		dlclose(lib);
+		return cf_error_set(err, CF_EIO, NULL, "cannot initialise the PKCS#11 module %s (CKR 0x%lx)",
+				    path, (unsigned long)rv);
+	}
+	struct keys_p11 *m = cf_calloc(1, sizeof *m);
+	m->lib = lib;
+	m->f = f;
+	m->path = cf_strdup(path);
+	*out = m;
+	return CF_OK;
+}
+
+void keys_p11_close(struct keys_p11 *m)
+{
+	if (!m)
+		return;
+	while (m->tokens) {
+		struct p11_token *t = m->tokens;
+		m->tokens = t->next;
+		m->f->C_Logout(t->session);
+		m->f->C_CloseSession(t->session);
+		free(t);
+	}
+	m->f->C_Finalize(NULL);
+	dlclose(m->lib);
+	free(m->path);
+	free(m);
+}
+
+/* A token label as PKCS#11 keeps it: 32 bytes, padded with spaces. */
+static void p11_label(const char *label, unsigned char out[32])
+{
+	size_t n = strlen(label);
+	memset(out, ' ', 32);
+	memcpy(out, label, n < 32 ? n : 32);
+}
+
+/* The slot of the initialised token label (*found), and a slot with a token
+ * not yet initialised (*have_free), if any. */
+static cf_err p11_slots(struct keys_p11 *m, const char *label, CK_SLOT_ID *slot, bool *found,
+			CK_SLOT_ID *free_slot, bool *have_free, struct cf_error *err)
+{
+	unsigned char want[32];
+	p11_label(label, want);
+	*found = *have_free = false;
+	CK_ULONG n = 0;
+	CK_RV rv = m->f->C_GetSlotList(CK_TRUE, NULL, &n);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_GetSlotList", rv);
+	CK_SLOT_ID *list = cf_calloc(n ? n : 1, sizeof *list);
+	rv = m->f->C_GetSlotList(CK_TRUE, list, &n);
+	for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++) {
+		CK_TOKEN_INFO info;
+		if (m->f->C_GetTokenInfo(list[i], &info) != CKR_OK)
+			continue;
+		if (!(info.flags & CKF_TOKEN_INITIALIZED)) {
+			if (!*have_free)
+				*free_slot = list[i];
+			*have_free = true;
+		} else if (memcmp(info.label, want, 32) == 0 && !*found) {
+			*slot = list[i];
+			*found = true;
+		}
+	}
+	free(list);
+	return rv == CKR_OK ? CF_OK : p11_fail(err, "C_GetSlotList", rv);
+}
+
+/* Initialises a fresh token label with the user PIN pin. */
+static cf_err p11_init_token(struct keys_p11 *m, CK_SLOT_ID free_slot, const char *label,
+			     const char *pin, CK_SLOT_ID *slot, struct cf_error *err)
+{
+	/* the SO PIN serves once, here: nobody needs it again */
+	unsigned char raw[24];
+	rnd_bytes(raw, sizeof raw);
+	char *so = codec_b64url_encode(raw, sizeof raw);
+	cf_wipe(raw, sizeof raw);
+	unsigned char lab[32];
+	p11_label(label, lab);
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	cf_err e = CF_OK;
+	bool found = false, have_free = false;
+	CK_SLOT_ID ignored;
+	CK_RV rv = m->f->C_InitToken(free_slot, (CK_UTF8CHAR_PTR)so, strlen(so), lab);
+	if (rv != CKR_OK) {
+		e = p11_fail(err, "C_InitToken", rv);
+		goto out;
+	}
+	/* SoftHSM2 gives an initialised token a slot of its own: look again */
+	e = p11_slots(m, label, slot, &found, &ignored, &have_free, err);
+	if (!e && !found)
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "the PKCS#11 token %s vanished after initialisation",
+				 label);
+	if (e)
+		goto out;
+	rv = m->f->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+	if (rv == CKR_OK)
+		rv = m->f->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)so, strlen(so));
+	if (rv == CKR_OK)
+		rv = m->f->C_InitPIN(s, (CK_UTF8CHAR_PTR)(uintptr_t)pin, strlen(pin));
+	if (rv != CKR_OK)
+		e = p11_fail(err, "setting the token's PIN", rv);
+	if (s != CK_INVALID_HANDLE) {
+		m->f->C_Logout(s);
+		m->f->C_CloseSession(s);
+	}
+out:
+	cf_wipe(so, strlen(so));
+	free(so);
+	return e;
+}
+
+/* A read-write session on token label, logged in as its user. With create,
+ * a missing token is initialised; without, it is CF_ENOTFOUND. */
+static cf_err p11_session(struct keys_p11 *m, const char *label, const char *pin, bool create,
+			  CK_SESSION_HANDLE *out, struct cf_error *err)
+{
+	for (struct p11_token *t = m->tokens; t; t = t->next)
+		if (strcmp(t->label, label) == 0) {
+			*out = t->session;
+			return CF_OK;
+		}
+	if (strlen(label) == 0 || strlen(label) > 32)
+		return cf_error_set(err, CF_EINVAL, NULL, "a token label must be 1 to 32 characters");
+	CK_SLOT_ID slot = 0, free_slot = 0;
+	bool found = false, have_free = false;
+	cf_err e = p11_slots(m, label, &slot, &found, &free_slot, &have_free, err);
+	if (e)
+		return e;
+	if (!found && !create)
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no PKCS#11 token %s", label);
+	if (!found && !have_free)
+		return cf_error_set(err, CF_ECRYPTO, NULL,
+				    "the PKCS#11 module %s has no free token for %s", m->path, label);
+	if (!found) {
+		e = p11_init_token(m, free_slot, label, pin, &slot, err);
+		if (e)
+			return e;
+	}
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_RV rv = m->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_OpenSession", rv);
+	rv = m->f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)pin, strlen(pin));
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+		m->f->C_CloseSession(s);
+		return p11_fail(err, "C_Login", rv);
+	}
+	struct p11_token *t = cf_calloc(1, sizeof *t);
+	snprintf(t->label, sizeof t->label, "%s", label);
+	t->session = s;
+	t->next = m->tokens;
+	m->tokens = t;
+	*out = s;
+	return CF_OK;
+}
+
+/* Up to max objects of the session's token with CKA_ID kid (and class, when
+ * class is not (CK_ULONG)-1). */
+static cf_err p11_find(struct keys_p11 *m, CK_SESSION_HANDLE s, const char *kid, CK_ULONG class,
+		       CK_OBJECT_HANDLE *found, CK_ULONG max, CK_ULONG *n, struct cf_error *err)
+{
+	CK_ATTRIBUTE t[2];
+	CK_ULONG count = 0;
+	if (kid)
+		t[count++] = (CK_ATTRIBUTE){ CKA_ID, (void *)(uintptr_t)kid, strlen(kid) };
+	if (class != (CK_ULONG)-1)
+		t[count++] = (CK_ATTRIBUTE){ CKA_CLASS, &class, sizeof class };
+	CK_RV rv = m->f->C_FindObjectsInit(s, t, count);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_FindObjectsInit", rv);
+	rv = m->f->C_FindObjects(s, found, max, n);
+	m->f->C_FindObjectsFinal(s);
+	return rv == CKR_OK ? CF_OK : p11_fail(err, "C_FindObjects", rv);
+}
+
+/* Names both halves of a key by its kid. */
+static cf_err p11_name(struct keys_p11 *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, const char *kid,
+		       struct cf_error *err)
+{
+	CK_ATTRIBUTE t[] = {
+		{ CKA_ID, (void *)(uintptr_t)kid, strlen(kid) },
+		{ CKA_LABEL, (void *)(uintptr_t)kid, strlen(kid) },
+	};
+	CK_RV rv = m->f->C_SetAttributeValue(s, h, t, 2);
+	return rv == CKR_OK ? CF_OK : p11_fail(err, "C_SetAttributeValue", rv);
+}
+
+cf_err keys_p11_generate(struct keys_p11 *m, const char *label, const char *pin,
+			 unsigned char pub[32], char kid[KEYS_THUMBPRINT_LEN], struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_session(m, label, pin, true, &s, err);
+	if (e)
+		return e;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE pubt[] = {
+		{ CKA_TOKEN, &yes, sizeof yes },
+		{ CKA_VERIFY, &yes, sizeof yes },
+		{ CKA_EC_PARAMS, (void *)(uintptr_t)ed25519_oid, sizeof ed25519_oid },
+	};
+	CK_ATTRIBUTE privt[] = {
+		{ CKA_TOKEN, &yes, sizeof yes },	 { CKA_PRIVATE, &yes, sizeof yes },
+		{ CKA_SENSITIVE, &yes, sizeof yes },	 { CKA_EXTRACTABLE, &no, sizeof no },
+		{ CKA_SIGN, &yes, sizeof yes },
+	};
+	CK_MECHANISM mech = { CKM_EC_EDWARDS_KEY_PAIR_GEN, NULL, 0 };
+	CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
+	CK_RV rv = m->f->C_GenerateKeyPair(s, &mech, pubt, 3, privt, 5, &hpub, &hpriv);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_GenerateKeyPair (Ed25519)", rv);
+	/* CKA_EC_POINT: the DER OCTET STRING of the 32 bytes (some modules
+	 * give the bare 32) */
+	unsigned char point[64];
+	CK_ATTRIBUTE pt = { CKA_EC_POINT, point, sizeof point };
+	rv = m->f->C_GetAttributeValue(s, hpub, &pt, 1);
+	if (rv != CKR_OK) {
+		e = p11_fail(err, "reading the new public key", rv);
+	} else if (pt.ulValueLen == 34 && point[0] == 0x04 && point[1] == 0x20) {
+		memcpy(pub, point + 2, 32);
+	} else if (pt.ulValueLen == 32) {
+		memcpy(pub, point, 32);
+	} else {
+		e = cf_error_set(err, CF_ECRYPTO, NULL, "the token's Ed25519 public key has %lu bytes",
+				 (unsigned long)pt.ulValueLen);
+	}
+	if (!e) {
+		keys_jwk_thumbprint(pub, kid);
+		e = p11_name(m, s, hpub, kid, err);
+	}
+	if (!e)
+		e = p11_name(m, s, hpriv, kid, err);
+	if (e) {
+		m->f->C_DestroyObject(s, hpub);
+		m->f->C_DestroyObject(s, hpriv);
+	}
+	return e;
+}
+
+cf_err keys_p11_import(struct keys_p11 *m, const char *label, const char *pin,
+		       const struct keys_private *k, char kid[KEYS_THUMBPRINT_LEN],
+		       struct cf_error *err)
+{
+	if (!k->pkey)
+		return cf_error_set(err, CF_EINVAL, NULL, "this key's private half is held elsewhere");
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_session(m, label, pin, true, &s, err);
+	if (e)
+		return e;
+	keys_jwk_thumbprint(k->pub, kid);
+	CK_OBJECT_HANDLE h[1];
+	CK_ULONG n = 0;
+	e = p11_find(m, s, kid, (CK_ULONG)-1, h, 1, &n, err);
+	if (e)
+		return e;
+	if (n > 0)
+		return cf_error_set(err, CF_ECONFLICT, NULL, "the token %s already holds key %s", label, kid);
+	unsigned char seed[32], point[34] = { 0x04, 0x20 };
+	size_t len = sizeof seed;
+	if (EVP_PKEY_get_raw_private_key(k->pkey, seed, &len) != 1 || len != 32) {
+		ERR_clear_error();
+		return cf_error_set(err, CF_ECRYPTO, NULL, "cannot read the key to import");
+	}
+	memcpy(point + 2, k->pub, 32);
+	CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, pub_class = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE type = CKK_EC_EDWARDS;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE privt[] = {
+		{ CKA_CLASS, &priv_class, sizeof priv_class },
+		{ CKA_KEY_TYPE, &type, sizeof type },
+		{ CKA_TOKEN, &yes, sizeof yes },
+		{ CKA_PRIVATE, &yes, sizeof yes },
+		{ CKA_SENSITIVE, &yes, sizeof yes },
+		{ CKA_EXTRACTABLE, &no, sizeof no },
+		{ CKA_SIGN, &yes, sizeof yes },
+		{ CKA_EC_PARAMS, (void *)(uintptr_t)ed25519_oid, sizeof ed25519_oid },
+		{ CKA_VALUE, seed, sizeof seed },
+		{ CKA_ID, kid, strlen(kid) },
+		{ CKA_LABEL, kid, strlen(kid) },
+	};
+	CK_ATTRIBUTE pubt[] = {
+		{ CKA_CLASS, &pub_class, sizeof pub_class },
+		{ CKA_KEY_TYPE, &type, sizeof type },
+		{ CKA_TOKEN, &yes, sizeof yes },
+		{ CKA_VERIFY, &yes, sizeof yes },
+		{ CKA_EC_PARAMS, (void *)(uintptr_t)ed25519_oid, sizeof ed25519_oid },
+		{ CKA_EC_POINT, point, sizeof point },
+		{ CKA_ID, kid, strlen(kid) },
+		{ CKA_LABEL, kid, strlen(kid) },
+	};
+	CK_OBJECT_HANDLE hpriv = CK_INVALID_HANDLE, hpub = CK_INVALID_HANDLE;
+	CK_RV rv = m->f->C_CreateObject(s, privt, sizeof privt / sizeof privt[0], &hpriv);
+	cf_wipe(seed, sizeof seed);
+	if (rv != CKR_OK)
+		return p11_fail(err, "storing the private key", rv);
+	rv = m->f->C_CreateObject(s, pubt, sizeof pubt / sizeof pubt[0], &hpub);
+	if (rv != CKR_OK) {
+		m->f->C_DestroyObject(s, hpriv);
+		return p11_fail(err, "storing the public key", rv);
+	}
+	return CF_OK;
+}
+
+cf_err keys_p11_sign(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+		     const void *msg, size_t n, unsigned char sig[64], struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_session(m, label, pin, false, &s, err);
+	if (e)
+		return e;
+	CK_OBJECT_HANDLE h;
+	CK_ULONG found = 0;
+	e = p11_find(m, s, kid, CKO_PRIVATE_KEY, &h, 1, &found, err);
+	if (e)
+		return e;
+	if (found == 0)
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "the token %s holds no key %s", label, kid);
+	CK_MECHANISM mech = { CKM_EDDSA, NULL, 0 }; /* PureEdDSA: no parameters */
+	CK_RV rv = m->f->C_SignInit(s, &mech, h);
+	CK_ULONG siglen = 64;
+	if (rv == CKR_OK)
+		rv = m->f->C_Sign(s, (CK_BYTE_PTR)(uintptr_t)(n ? msg : ""), n, sig, &siglen);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_Sign (EdDSA)", rv);
+	if (siglen != 64)
+		return cf_error_set(err, CF_ECRYPTO, NULL, "the token's signature has %lu bytes",
+				    (unsigned long)siglen);
+	return CF_OK;
+}
+
+cf_err keys_p11_destroy(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+			struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_session(m, label, pin, false, &s, err);
+	if (e)
+		return e;
+	CK_OBJECT_HANDLE h[8];
+	CK_ULONG n = 0;
+	e = p11_find(m, s, kid, (CK_ULONG)-1, h, 8, &n, err);
+	if (e)
+		return e;
+	if (n == 0)
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "the token %s holds no key %s", label, kid);
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_RV rv = m->f->C_DestroyObject(s, h[i]);
+		if (rv != CKR_OK)
+			return p11_fail(err, "C_DestroyObject", rv);
+	}
+	return CF_OK;
+}
+
+cf_err keys_p11_list(struct keys_p11 *m, const char *label, const char *pin, json_t **out,
+		     struct cf_error *err)
+{
+	*out = NULL;
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_session(m, label, pin, false, &s, err);
+	if (e)
+		return e;
+	CK_OBJECT_HANDLE h[256];
+	CK_ULONG n = 0;
+	e = p11_find(m, s, NULL, CKO_PRIVATE_KEY, h, 256, &n, err);
+	if (e)
+		return e;
+	json_t *kids = json_array();
+	for (CK_ULONG i = 0; i < n; i++) {
+		char id[KEYS_THUMBPRINT_LEN] = "";
+		CK_ATTRIBUTE t = { CKA_ID, id, sizeof id - 1 };
+		if (m->f->C_GetAttributeValue(s, h[i], &t, 1) == CKR_OK && t.ulValueLen < sizeof id) {
+			id[t.ulValueLen] = '\0';
+			json_array_append_new(kids, json_string(id));
+		}
+	}
+	*out = kids;
+	return CF_OK;
 }

@@ -100,6 +100,57 @@ typedef cf_err (*keys_sign_fn)(void *ctx, const void *msg, size_t n, unsigned ch
 struct keys_private *keys_delegate(const unsigned char pub[32], keys_sign_fn fn, void *ctx,
 				   void (*ctx_free)(void *ctx));
 
+/* --- PKCS#11 tokens ------------------------------------------------- */
+
+/*
+ * A PKCS#11 module (SoftHSM2 in tests and the embedded default) in which
+ * each key owner has a token of its own, named by a label of at most 32
+ * characters and opened by that owner's PIN: one owner's PIN opens no other
+ * owner's keys. Keys are Ed25519 (CKK_EC_EDWARDS), made inside the token,
+ * sensitive and not extractable; their CKA_ID and CKA_LABEL are the kid
+ * (RFC 7638 thumbprint); signing is CKM_EDDSA. Sessions stay open and logged
+ * in for the life of the handle. Not thread-safe: one thread uses a handle.
+ */
+struct keys_p11;
+
+/* Loads the module at path (dlopen) and initialises it. On success *out is
+ * new (keys_p11_close); errors name the module. */
+cf_err keys_p11_open(const char *path, struct keys_p11 **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Logs out, finalises and unloads the module (safe on NULL). */
+void keys_p11_close(struct keys_p11 *m);
+
+/*
+ * Makes a key in the token label (initialised on first use, its user PIN
+ * set to pin and its SO PIN a random one that is then forgotten); writes its
+ * public key to pub and its kid to kid.
+ */
+cf_err keys_p11_generate(struct keys_p11 *m, const char *label, const char *pin,
+			 unsigned char pub[32], char kid[KEYS_THUMBPRINT_LEN],
+			 struct cf_error *err) CF_MUST_CHECK;
+
+/* Stores k (borrowed) in the token label like a made key (sensitive, not
+ * extractable). CF_ECONFLICT when the token already holds it. */
+cf_err keys_p11_import(struct keys_p11 *m, const char *label, const char *pin,
+		       const struct keys_private *k, char kid[KEYS_THUMBPRINT_LEN],
+		       struct cf_error *err) CF_MUST_CHECK;
+
+/* Signs the n bytes at msg with the key kid of the token label.
+ * CF_ENOTFOUND when the token or the key is not there. */
+cf_err keys_p11_sign(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+		     const void *msg, size_t n, unsigned char sig[64],
+		     struct cf_error *err) CF_MUST_CHECK;
+
+/* Destroys the key kid (both halves) in the token label. CF_ENOTFOUND when
+ * it is not there. */
+cf_err keys_p11_destroy(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+			struct cf_error *err) CF_MUST_CHECK;
+
+/* The kids of the private keys in the token label: *out is a new JSON array
+ * of strings. */
+cf_err keys_p11_list(struct keys_p11 *m, const char *label, const char *pin, json_t **out,
+		     struct cf_error *err) CF_MUST_CHECK;
+
 /* --- Public keys only ------------------------------------------------ */
 
 /* True when sig is a valid Ed25519 signature of msg (n bytes) under pub. */

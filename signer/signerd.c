@@ -4,9 +4,10 @@
  * to make a key for an owner (an assessment body, or "log" for the service's
  * transparency log), to sign bytes with one, to list and to destroy them;
  * its answers carry public keys and signatures, never a secret
- * (core/signerlink.h). Each owner's keys are sealed under that owner's own
- * random passphrase, kept in a 0600 file beside them: one owner's secret
- * opens no other owner's key. core/keys.c does all the key work.
+ * (core/signerlink.h). The keys live in a PKCS#11 module (SoftHSM2 by
+ * default, its tokens under the signer's directory), one token per owner,
+ * each opened by that owner's own random PIN kept in a 0600 file: one
+ * owner's PIN opens no other owner's key. core/keys.c does all the key work.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,17 +35,11 @@
 #include "rnd.h"
 #include "signerlink.h"
 
-/* The signer's directory, resolved; keys under dir/owners/<owner>/. */
+/* The signer's directory, resolved: softhsm2.conf, tokens/, owners/<owner>/pin. */
 static char *dir;
 
-/* Keys opened once (a scrypt derivation each), for the life of the process. */
-struct opened {
-	char owner[40];
-	char kid[48];
-	struct keys_private *key;
-	struct opened *next;
-};
-static struct opened *opened;
+/* The PKCS#11 module, loaded once. */
+static struct keys_p11 *p11;
 
 static volatile sig_atomic_t stopping;
 
@@ -88,23 +83,30 @@ static cf_err need_kid(const json_t *req, const char **kid, struct cf_error *err
 	return CF_OK;
 }
 
-static char *key_path(const char *owner, const char *kid)
+/* The owner's token label: a body's id without its dashes (labels have 32
+ * characters at most), or "log". */
+static void token_label(const char *owner, char out[33])
 {
-	return cf_asprintf("%s/owners/%s/%s.pem", dir, owner, kid);
+	size_t n = 0;
+	for (const char *p = owner; *p && n < 32; p++)
+		if (*p != '-')
+			out[n++] = *p;
+	out[n] = '\0';
 }
 
 /*
- * The owner's passphrase: the first line of dir/owners/<owner>/passphrase,
- * made (256 random bits) on the owner's first key when create is set.
+ * The owner's PIN: the first line of dir/owners/<owner>/pin, made (256
+ * random bits) with the owner's first key when create is set; without it a
+ * missing PIN is CF_ENOTFOUND (the signer holds nothing of the owner).
  * *out is released with keys_passphrase_free.
  */
-static cf_err owner_passphrase(const char *owner, bool create, char **out, struct cf_error *err)
+static cf_err owner_pin(const char *owner, bool create, char **out, struct cf_error *err)
 {
 	*out = NULL;
 	cf_err e = CF_OK;
 	char *owners = cf_asprintf("%s/owners", dir);
 	char *home = cf_asprintf("%s/%s", owners, owner);
-	char *path = cf_asprintf("%s/passphrase", home);
+	char *path = cf_asprintf("%s/pin", home);
 	if (create) {
 		if ((mkdir(owners, 0700) != 0 && errno != EEXIST) ||
 		    (mkdir(home, 0700) != 0 && errno != EEXIST)) {
@@ -131,6 +133,9 @@ static cf_err owner_passphrase(const char *owner, bool create, char **out, struc
 			e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", path, strerror(errno));
 			goto out;
 		}
+	} else if (access(path, F_OK) != 0) {
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the signer holds no key of %s", owner);
+		goto out;
 	}
 	e = keys_read_passphrase_file(path, out, err);
 out:
@@ -140,98 +145,60 @@ out:
 	return e;
 }
 
-/* Seals k under the owner's passphrase and keeps it open; *kid is set. */
-static cf_err keep(const char *owner, struct keys_private **k, json_t **ok, struct cf_error *err)
+static json_t *made_json(const char *owner, const char *kid, const unsigned char pub[32])
 {
-	unsigned char pub[32];
-	char kid[KEYS_THUMBPRINT_LEN];
-	keys_public_raw(*k, pub);
-	keys_jwk_thumbprint(pub, kid);
-	char *passphrase = NULL;
-	char *path = key_path(owner, kid);
-	cf_err e = owner_passphrase(owner, true, &passphrase, err);
-	if (!e)
-		e = keys_save_pem(*k, path, passphrase, err);
-	keys_passphrase_free(passphrase);
-	free(path);
-	if (e)
-		return e;
-	struct opened *o = cf_calloc(1, sizeof *o);
-	snprintf(o->owner, sizeof o->owner, "%s", owner);
-	snprintf(o->kid, sizeof o->kid, "%s", kid);
-	o->key = *k;
-	*k = NULL;
-	o->next = opened;
-	opened = o;
-	char *x = codec_b64url_encode(pub, sizeof pub);
-	*ok = json_pack("{s:s,s:s,s:s}", "owner", owner, "kid", kid, "public_key", x);
+	char *x = codec_b64url_encode(pub, 32);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "owner", owner, "kid", kid, "public_key", x);
 	free(x);
-	return CF_OK;
-}
-
-/* The open key kid of owner, opening it on first use (borrowed). */
-static cf_err find(const char *owner, const char *kid, const struct keys_private **out,
-		   struct cf_error *err)
-{
-	for (struct opened *o = opened; o; o = o->next)
-		if (strcmp(o->owner, owner) == 0 && strcmp(o->kid, kid) == 0) {
-			*out = o->key;
-			return CF_OK;
-		}
-	char *path = key_path(owner, kid);
-	char *passphrase = NULL;
-	struct keys_private *k = NULL;
-	cf_err e = CF_OK;
-	if (access(path, F_OK) != 0) {
-		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the signer holds no key %s for %s", kid, owner);
-		goto out;
-	}
-	e = owner_passphrase(owner, false, &passphrase, err);
-	if (!e)
-		e = keys_load(&k, path, passphrase, err);
-	if (e)
-		goto out;
-	struct opened *o = cf_calloc(1, sizeof *o);
-	snprintf(o->owner, sizeof o->owner, "%s", owner);
-	snprintf(o->kid, sizeof o->kid, "%s", kid);
-	o->key = k;
-	o->next = opened;
-	opened = o;
-	*out = k;
-out:
-	keys_passphrase_free(passphrase);
-	free(path);
-	return e;
+	return j;
 }
 
 static cf_err op_generate(const json_t *req, json_t **ok, struct cf_error *err)
 {
 	const char *owner;
-	struct keys_private *k = NULL;
+	char *pin = NULL, label[33], kid[KEYS_THUMBPRINT_LEN];
+	unsigned char pub[32];
 	cf_err e = need_owner(req, &owner, err);
+	if (e)
+		return e;
+	token_label(owner, label);
+	e = owner_pin(owner, true, &pin, err);
 	if (!e)
-		e = keys_generate(&k, err);
-	if (!e)
-		e = keep(owner, &k, ok, err);
-	keys_free(k);
+		e = keys_p11_generate(p11, label, pin, pub, kid, err);
+	keys_passphrase_free(pin);
+	if (!e) {
+		*ok = made_json(owner, kid, pub);
+		log_info("made key %s for %s", kid, owner);
+	}
 	return e;
 }
 
 /* Takes in an existing key (a PEM file or OSSL_STORE URI this process can
- * read, with its passphrase) and seals it like a made one. */
+ * read, with its passphrase) and stores it like a made one. */
 static cf_err op_import(const json_t *req, json_t **ok, struct cf_error *err)
 {
 	const char *owner, *uri = json_string_value(json_object_get(req, "uri"));
 	const char *passphrase = json_string_value(json_object_get(req, "passphrase"));
 	struct keys_private *k = NULL;
+	char *pin = NULL, label[33], kid[KEYS_THUMBPRINT_LEN];
 	cf_err e = need_owner(req, &owner, err);
 	if (e)
 		return e;
 	if (!uri || !uri[0])
 		return cf_error_set(err, CF_EINVAL, "/uri", "\"uri\" must name the key to import");
+	token_label(owner, label);
 	e = keys_load(&k, uri, passphrase, err);
 	if (!e)
-		e = keep(owner, &k, ok, err);
+		e = owner_pin(owner, true, &pin, err);
+	if (!e)
+		e = keys_p11_import(p11, label, pin, k, kid, err);
+	if (!e) {
+		unsigned char pub[32];
+		keys_public_raw(k, pub);
+		*ok = made_json(owner, kid, pub);
+		log_info("took in key %s for %s", kid, owner);
+	}
+	keys_passphrase_free(pin);
 	keys_free(k);
 	return e;
 }
@@ -240,7 +207,7 @@ static cf_err op_sign(const json_t *req, json_t **ok, struct cf_error *err)
 {
 	const char *owner, *kid;
 	const char *data = json_string_value(json_object_get(req, "data"));
-	const struct keys_private *k = NULL;
+	char *pin = NULL, label[33];
 	unsigned char *msg = NULL, sig[64];
 	size_t n = 0;
 	cf_err e = need_owner(req, &owner, err);
@@ -250,14 +217,16 @@ static cf_err op_sign(const json_t *req, json_t **ok, struct cf_error *err)
 		return e;
 	if (!data || codec_b64url_decode(data, strlen(data), &msg, &n, NULL))
 		return cf_error_set(err, CF_EINVAL, "/data", "\"data\" must be base64url");
-	e = find(owner, kid, &k, err);
+	token_label(owner, label);
+	e = owner_pin(owner, false, &pin, err);
 	if (!e)
-		e = keys_sign(k, msg, n, sig, err);
+		e = keys_p11_sign(p11, label, pin, kid, msg, n, sig, err);
+	keys_passphrase_free(pin);
 	if (!e) {
 		char *s = codec_b64url_encode(sig, sizeof sig);
 		*ok = json_pack("{s:s}", "signature", s);
 		free(s);
-		log_info("signed %zu bytes for %s with %s", n, owner, kid);
+		log_debug("signed %zu bytes for %s with %s", n, owner, kid);
 	}
 	free(msg);
 	return e;
@@ -267,26 +236,17 @@ static cf_err op_sign(const json_t *req, json_t **ok, struct cf_error *err)
 static cf_err op_destroy(const json_t *req, json_t **ok, struct cf_error *err)
 {
 	const char *owner, *kid;
+	char *pin = NULL, label[33];
 	cf_err e = need_owner(req, &owner, err);
 	if (!e)
 		e = need_kid(req, &kid, err);
 	if (e)
 		return e;
-	for (struct opened **p = &opened; *p; p = &(*p)->next)
-		if (strcmp((*p)->owner, owner) == 0 && strcmp((*p)->kid, kid) == 0) {
-			struct opened *o = *p;
-			*p = o->next;
-			keys_free(o->key);
-			free(o);
-			break;
-		}
-	char *path = key_path(owner, kid);
-	if (unlink(path) != 0)
-		e = errno == ENOENT ? cf_error_set(err, CF_ENOTFOUND, NULL,
-						   "the signer holds no key %s for %s", kid, owner)
-				    : cf_error_set(err, CF_EIO, NULL, "cannot remove %s: %s", path,
-						   strerror(errno));
-	free(path);
+	token_label(owner, label);
+	e = owner_pin(owner, false, &pin, err);
+	if (!e)
+		e = keys_p11_destroy(p11, label, pin, kid, err);
+	keys_passphrase_free(pin);
 	if (!e) {
 		*ok = json_pack("{s:s,s:s}", "owner", owner, "kid", kid);
 		log_info("destroyed key %s of %s", kid, owner);
@@ -298,35 +258,36 @@ static cf_err op_destroy(const json_t *req, json_t **ok, struct cf_error *err)
 static cf_err op_list(const json_t *req, json_t **ok, struct cf_error *err)
 {
 	(void)req;
-	(void)err;
+	cf_err e = CF_OK;
 	json_t *keys = json_array();
 	char *owners = cf_asprintf("%s/owners", dir);
 	DIR *d = opendir(owners);
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	while (!e && d && (de = readdir(d))) {
 		if (!valid_owner(de->d_name))
 			continue;
-		char *home = cf_asprintf("%s/%s", owners, de->d_name);
-		DIR *h = opendir(home);
-		struct dirent *ke;
-		while (h && (ke = readdir(h))) {
-			size_t len = strlen(ke->d_name);
-			if (len == 47 && strcmp(ke->d_name + 43, ".pem") == 0) {
-				char kid[44];
-				memcpy(kid, ke->d_name, 43);
-				kid[43] = '\0';
-				if (valid_kid(kid))
-					json_array_append_new(keys, json_pack("{s:s,s:s}", "owner",
-									     de->d_name, "kid", kid));
-			}
-		}
-		if (h)
-			closedir(h);
-		free(home);
+		char *pin = NULL, label[33];
+		json_t *kids = NULL;
+		token_label(de->d_name, label);
+		e = owner_pin(de->d_name, false, &pin, err);
+		if (!e)
+			e = keys_p11_list(p11, label, pin, &kids, err);
+		keys_passphrase_free(pin);
+		if (e == CF_ENOTFOUND) /* a PIN made, its token never: nothing held */
+			e = CF_OK;
+		size_t i;
+		json_t *kid;
+		json_array_foreach(kids, i, kid)
+			json_array_append_new(keys, json_pack("{s:s,s:O}", "owner", de->d_name, "kid", kid));
+		json_decref(kids);
 	}
 	if (d)
 		closedir(d);
 	free(owners);
+	if (e) {
+		json_decref(keys);
+		return e;
+	}
 	*ok = json_pack("{s:o}", "keys", keys);
 	return CF_OK;
 }
@@ -454,6 +415,45 @@ static cf_err own_dir(const char *path, struct cf_error *err)
 	return CF_OK;
 }
 
+/*
+ * Points SoftHSM2 at a configuration of the signer's own (dir/softhsm2.conf,
+ * tokens in dir/tokens, both made on first start), then loads the module.
+ * Another module ignores SOFTHSM2_CONF.
+ */
+static cf_err pkcs11_setup(const char *module, struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	char *conf = cf_asprintf("%s/softhsm2.conf", dir);
+	char *tokens = cf_asprintf("%s/tokens", dir);
+	if (mkdir(tokens, 0700) != 0 && errno != EEXIST) {
+		e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", tokens, strerror(errno));
+		goto out;
+	}
+	int fd = open(conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		char *text = cf_asprintf("# conform-signer's SoftHSM2: one token per key owner\n"
+					 "directories.tokendir = %s\nobjectstore.backend = file\n"
+					 "log.level = ERROR\nslots.removable = false\n",
+					 tokens);
+		bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+		free(text);
+		if (close(fd) != 0 || !ok) {
+			unlink(conf);
+			e = cf_error_set(err, CF_EIO, NULL, "cannot write %s", conf);
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		e = cf_error_set(err, CF_EIO, NULL, "cannot create %s: %s", conf, strerror(errno));
+		goto out;
+	}
+	setenv("SOFTHSM2_CONF", conf, 1);
+	e = keys_p11_open(module, &p11, err);
+out:
+	free(tokens);
+	free(conf);
+	return e;
+}
+
 static void usage(FILE *out)
 {
 	char *help = config_help(CONFIG_SIGNER);
@@ -509,6 +509,10 @@ int main(int argc, char **argv)
 		log_error("%s", err.detail);
 		goto out;
 	}
+	if (pkcs11_setup(cfg.pkcs11_module, &err)) {
+		log_error("%s", err.detail);
+		goto out;
+	}
 	fd = listen_on(socket_path, &err);
 	if (fd < 0) {
 		log_error("%s", err.detail);
@@ -536,12 +540,7 @@ out:
 		close(fd);
 		unlink(socket_path);
 	}
-	while (opened) {
-		struct opened *o = opened;
-		opened = o->next;
-		keys_free(o->key);
-		free(o);
-	}
+	keys_p11_close(p11);
 	free(dir);
 	free(socket_path);
 	free(signer_dir);

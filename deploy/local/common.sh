@@ -7,7 +7,7 @@ CONFORM_PG_BIN=${CONFORM_PG_BIN:-/usr/lib/postgresql/15/bin}
 # Packages the build, the service and the tests need.
 CONFORM_PACKAGES="postgresql-15 postgresql-client-15 libpq-dev libmicrohttpd-dev libssl-dev
 libjansson-dev zlib1g-dev check cmake gcc make pkg-config curl libcurl4-openssl-dev
-ca-certificates"
+ca-certificates softhsm2 libp11-kit-dev"
 
 conform_say() { printf '==> %s\n' "$*" >&2; }
 conform_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -165,5 +165,6 @@ conform_pg_database() {
 		conform_die "cannot create database $2"
 }
 
-# What tests/run.sh needs beyond the service's packages.
-CONFORM_TEST_PACKAGES="wrk jq chromium"
+# What tests/run.sh needs beyond the service's packages (gdb: its gcore
+# shows that conformd's memory holds no private key).
+CONFORM_TEST_PACKAGES="wrk jq chromium gdb"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # deploy/local/run.sh: from a fresh clone to a running conform on this machine.
 # Installs what is missing, builds, starts the embedded PostgreSQL cluster
-# (unless CONFORM_DATABASE_URL is set), migrates, imports the shipped schemes
-# and runs conformd in the foreground. Ctrl-C stops conformd and the cluster.
+# (unless CONFORM_DATABASE_URL is set), migrates, imports the shipped schemes,
+# starts conform-signer (which alone holds the private signing keys, under
+# DATA_DIR/signer) and runs conformd in the foreground. Ctrl-C stops conformd,
+# the signer and the cluster.
 # Safe to run again: every step is idempotent.
 set -euo pipefail
 
@@ -52,6 +54,11 @@ stop_all() {
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
+	if [ -n "${signer_pid:-}" ] && kill -0 "$signer_pid" 2>/dev/null; then
+		conform_say "stopping conform-signer"
+		kill -TERM "$signer_pid" 2>/dev/null || true
+		wait "$signer_pid" 2>/dev/null || true
+	fi
 	if [ "$embedded" = 1 ]; then
 		conform_say "stopping PostgreSQL"
 		conform_pg_stop "$pg" || true
@@ -60,10 +67,25 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 0' INT TERM
 
+# The signer first: conformd signs through its socket. It makes its own
+# directory (mode 0700); conformd and conformctl find the socket through the
+# same CONFORM_DATA_DIR (or CONFORM_SIGNER_SOCKET).
+signer_dir=${CONFORM_SIGNER_DIR:-$CONFORM_DATA_DIR/signer}
+signer_socket=${CONFORM_SIGNER_SOCKET:-$signer_dir/signer.sock}
+conform_say "conform-signer: keys in $signer_dir"
+"$build/conform-signer" &
+signer_pid=$!
+for _ in $(seq 1 100); do
+	[ -S "$signer_socket" ] && break
+	kill -0 "$signer_pid" 2>/dev/null || conform_die "conform-signer did not start"
+	sleep 0.1
+done
+[ -S "$signer_socket" ] || conform_die "conform-signer did not open $signer_socket"
+
 url="http://$CONFORM_LISTEN"
 cat <<MSG
 
-conform is starting on $url  (Ctrl-C stops conformd and PostgreSQL)
+conform is starting on $url  (Ctrl-C stops conformd, conform-signer and PostgreSQL)
 
   curl $url/v1/ready                  is the service ready?
   curl $url/v1/openapi.json           the API description
@@ -74,6 +96,7 @@ In another terminal, from $top:
       --admin-name NAME --admin-email EMAIL      the first admin and its token (once)
   $build/conformctl --help          administer conform (db status, schemes, ...)
   $build/conformctl db status       the schema migrations
+  $build/conformctl key generate --log      the transparency log's key (in conform-signer)
   $build/conformctl demo            walk one DCMS application to a signed certificate,
                                          then open the /verify/ page it prints
 
