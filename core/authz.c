@@ -10,6 +10,7 @@
 #include "application.h"
 #include "certificate.h"
 #include "product.h"
+#include "signer.h"
 
 const char *authz_rule_name(enum authz_rule rule)
 {
@@ -38,6 +39,8 @@ const char *authz_rule_name(enum authz_rule rule)
 		return "person of own organisation";
 	case AUTHZ_MEMBER_TOKEN:
 		return "token of own organisation";
+	case AUTHZ_KEY_HOLDER:
+		return "key of own organisation";
 	}
 	return "?";
 }
@@ -98,6 +101,11 @@ static cf_err rule_holds(struct db *db, const struct principal *p, enum authz_ru
 			return e;
 		return strcmp(org, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
 	}
+	case AUTHZ_KEY_HOLDER:
+		e = signer_key_owner(db, id, owner, err);
+		if (e)
+			return e;
+		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
 	}
 	return CF_EFORBIDDEN;
 }

@@ -26,6 +26,7 @@ enum authz_rule {
 	AUTHZ_ISSUER,      /* {serial} is a certificate issued by the caller's body */
 	AUTHZ_MEMBER,      /* {id} is a person of the caller's organisation */
 	AUTHZ_MEMBER_TOKEN, /* {id} is a token of a person of the caller's organisation */
+	AUTHZ_KEY_HOLDER,  /* {id} is a signing key (kid) of the caller's organisation */
 };
 
 struct authz_grant {

@@ -318,6 +318,23 @@ cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN
 	return n == 32 ? CF_OK : cf_error_set(err, CF_EINTERNAL, NULL, "a stored key is not 32 bytes");
 }
 
+cf_err signer_key_owner(struct db *db, const char *kid, char org[37], struct cf_error *err)
+{
+	const char *p[] = { kid };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT coalesce(org_id::text, '') FROM signing_key WHERE kid = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no key %.60s", kid);
+	}
+	snprintf(org, 37, "%s", db_value(res, 0, 0));
+	PQclear(res);
+	return CF_OK;
+}
+
 cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char org_id[37],
 		     bool *retired, struct cf_error *err)
 {

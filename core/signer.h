@@ -68,6 +68,11 @@ cf_err signer_private(struct db *db, const char *kid, const char *signer_socket,
 cf_err signer_public(struct db *db, const char *kid, unsigned char pub[32], char org_id[37],
 		     bool *retired, struct cf_error *err) CF_MUST_CHECK;
 
+/* The organisation of key kid into org ("" for the log key); CF_ENOTFOUND
+ * when there is no such key. For the authorisation rules. */
+cf_err signer_key_owner(struct db *db, const char *kid, char org[37],
+			struct cf_error *err) CF_MUST_CHECK;
+
 /* Room for a DID made from any public URL config accepts. */
 #define SIGNER_DID_LEN 320
 

@@ -76,6 +76,16 @@ static const struct route routes[] = {
 	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_MEMBER_TOKEN), G(ROLE_ALL, AUTHZ_OWN_TOKEN)),
 	  "revoke a token (as compromised: with what it made for its person)" },
 
+	/* a body's signing keys: its own administrator's alone (conform-signer
+	 * holds the private halves) */
+	{ "POST", "/v1/organisations/{id}/keys", route_key_create, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "make a new signing key for the body (rotation)" },
+	{ "GET", "/v1/organisations/{id}/keys", route_key_list, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "a body's signing keys" },
+	{ "POST", "/v1/keys/{id}/retire", route_key_retire, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_KEY_HOLDER)),
+	  "retire a key: the signer destroys it, its certificates stay verifiable" },
+
 	/* accreditation */
 	{ "POST", "/v1/accreditations", route_acc_grant, ROUTE_BODY_JSON,
 	  ALLOW(G(ROLE_ACCREDITOR, AUTHZ_ANY)), "grant an accreditation" },

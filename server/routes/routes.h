@@ -35,6 +35,11 @@ void route_token_create(struct request *rq);
 void route_token_list(struct request *rq);
 void route_token_revoke(struct request *rq);
 
+/* keys.c */
+void route_key_create(struct request *rq);
+void route_key_list(struct request *rq);
+void route_key_retire(struct request *rq);
+
 /* accreditations.c */
 void route_acc_grant(struct request *rq);
 void route_acc_list(struct request *rq);

@@ -79,6 +79,24 @@ static void own_org_patch(struct call *c, int role)
 
 static int serial;
 
+/* The assessment body's keys: only its administrator manages them. */
+static void body_keys(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s/keys", w.body_admin.org);
+}
+
+/* A fresh key of the body, made by its administrator, to retire. */
+static void body_key_retire(struct call *c, int role)
+{
+	(void)role;
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s/keys", w.body_admin.org);
+	json_t *k = testsrv_api_ok(&w.srv, "POST", path, w.body_admin.token, NULL, 201);
+	snprintf(c->path, sizeof c->path, "/v1/keys/%s/retire", json_string_value(json_object_get(k, "kid")));
+	json_decref(k);
+}
+
 static void new_org(struct call *c, int role)
 {
 	(void)role;
@@ -493,6 +511,9 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/users/{id}/tokens", false, EVERYONE, 201, self_token_new },
 	{ "GET", "/v1/users/{id}/tokens", false, EVERYONE, 200, self_tokens },
 	{ "POST", "/v1/tokens/{id}/revoke", false, EVERYONE, 200, own_token_revoke },
+	{ "POST", "/v1/organisations/{id}/keys", false, A(ORG_ADMIN), 201, body_keys },
+	{ "GET", "/v1/organisations/{id}/keys", false, A(ADMIN) | A(ORG_ADMIN), 200, body_keys },
+	{ "POST", "/v1/keys/{id}/retire", false, A(ORG_ADMIN), 200, body_key_retire },
 	{ "POST", "/v1/accreditations", false, A(ACCREDITOR), 201, new_accreditation },
 	{ "GET", "/v1/accreditations", false, A(ADMIN) | A(ACCREDITOR), 200, NULL },
 	{ "GET", "/v1/accreditations/{id}", false, A(ADMIN) | A(ACCREDITOR), 200, existing_accreditation },

@@ -5,7 +5,9 @@
  * dump of conformd (gdb's gcore) holds neither its PKCS#8 form nor its raw
  * seed, while it does hold the public key (so the search is real); no file
  * under conformd's data directory or the signer's own holds the key in
- * clear.
+ * clear. A body's administrator makes, rotates and retires the body's keys
+ * through the API; the scheme owner's admin cannot; what a retired key
+ * signed stays valid.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "mem.h"
 #include "proc.h"
 #include "rnd.h"
+#include "signerlink.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -176,6 +179,149 @@ START_TEST(conformd_signs_without_ever_holding_the_private_key)
 }
 END_TEST
 
+static json_t *post_key(const char *org, const struct actor *who, long expect)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s/keys", org);
+	return testsrv_api_ok(&w.srv, "POST", path, who->token, NULL, expect);
+}
+
+static json_t *retire(const char *kid, const struct actor *who, long expect)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/keys/%s/retire", kid);
+	return testsrv_api_ok(&w.srv, "POST", path, who->token, NULL, expect);
+}
+
+/* The kid that signed a certificate. */
+static void cert_kid(const char *serial, char kid[48])
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	snprintf(kid, 48, "%s", jsonx_str(json_object_get(c, "key"), "kid"));
+	json_decref(c);
+}
+
+/* Does conform-signer hold kid? Asked on its own socket. */
+static bool signer_holds(const char *kid)
+{
+	json_t *req = json_pack("{s:s}", "op", "list"), *ok = NULL;
+	struct cf_error err;
+	ck_assert_msg(signerlink_call(w.signer.socket, req, &ok, &err) == 0, "%s", err.detail);
+	bool held = false;
+	size_t i;
+	json_t *k;
+	json_array_foreach(json_object_get(ok, "keys"), i, k)
+		held = held || strcmp(jsonx_str(k, "kid"), kid) == 0;
+	json_decref(ok);
+	json_decref(req);
+	return held;
+}
+
+/* One audit record of action on kid, by who. */
+static void audited(const char *action, const char *kid, const struct actor *who)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/audit?action=%s&object_id=%s", action, kid);
+	json_t *page = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	json_t *items = json_object_get(page, "items");
+	ck_assert_uint_eq(json_array_size(items), 1);
+	ck_assert_str_eq(jsonx_str(json_object_get(json_array_get(items, 0), "actor"), "id"), who->user);
+	json_decref(page);
+}
+
+START_TEST(a_body_administrator_makes_rotates_and_retires_its_key)
+{
+	const char *body = w.certifier.org;
+	/* the scheme owner's admin has no say over a body's keys; nor has the
+	 * body's certifier, nor another organisation's administrator */
+	json_t *p = post_key(body, &w.admin, 403);
+	json_decref(p);
+	json_decref(retire(w.body_kid, &w.admin, 403));
+	json_decref(post_key(body, &w.certifier, 403));
+	json_decref(post_key(body, &w.maker_admin, 403));
+	json_decref(retire(w.body_kid, &w.maker_admin, 403));
+	/* a manufacturer signs no certificates */
+	p = post_key(w.applicant.org, &w.maker_admin, 422);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "not an assessment body"), "%s", jsonx_str(p, "detail"));
+	json_decref(p);
+	{
+		/* a key takes no members */
+		char path[96];
+		snprintf(path, sizeof path, "/v1/organisations/%s/keys", body);
+		json_t *b = json_pack("{s:s}", "private_key", "mine");
+		p = testsrv_api_ok(&w.srv, "POST", path, w.body_admin.token, b, 400);
+		ck_assert_str_eq(jsonx_str(p, "pointer"), "/private_key");
+		json_decref(p);
+		json_decref(b);
+	}
+
+	/* a certificate under the body's first key */
+	char before[40], old_kid[48];
+	world_certificate(&w, before);
+	cert_kid(before, old_kid);
+
+	/* rotation: the administrator makes a new key, which signs from now on */
+	json_t *k = post_key(body, &w.body_admin, 201);
+	char new_kid[48];
+	snprintf(new_kid, sizeof new_kid, "%s", jsonx_str(k, "kid"));
+	ck_assert_str_eq(jsonx_str(k, "org_id"), body);
+	ck_assert_str_eq(jsonx_str(k, "purpose"), "certificate");
+	ck_assert(strncmp(jsonx_str(k, "private_key_ref"), "conform-signer:", 15) == 0);
+	ck_assert_str_ne(new_kid, old_kid);
+	json_decref(k);
+	audited("key.register", new_kid, &w.body_admin);
+	ck_assert(signer_holds(new_kid));
+	char path[160];
+	snprintf(path, sizeof path, "/v1/organisations/%s/keys", body);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, w.body_admin.token, NULL, 200);
+	bool listed_old = false, listed_new = false;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(list, "items"), i, it) {
+		ck_assert_str_eq(jsonx_str(it, "org_id"), body);
+		listed_old = listed_old || strcmp(jsonx_str(it, "kid"), old_kid) == 0;
+		listed_new = listed_new || strcmp(jsonx_str(it, "kid"), new_kid) == 0;
+	}
+	ck_assert(listed_old && listed_new);
+	json_decref(list);
+	char after[40], after_kid[48];
+	world_certificate(&w, after);
+	cert_kid(after, after_kid);
+	ck_assert_str_eq(after_kid, new_kid);
+
+	/* the old key retires: the signer destroys it, its certificate stays valid */
+	json_t *r = retire(old_kid, &w.body_admin, 200);
+	ck_assert(json_is_string(json_object_get(r, "retired_at")));
+	ck_assert(json_is_true(json_object_get(r, "private_key_destroyed")));
+	json_decref(r);
+	audited("key.retire", old_kid, &w.body_admin);
+	ck_assert(!signer_holds(old_kid));
+	ck_assert(signer_holds(new_kid));
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", before);
+	struct http_resp h;
+	testsrv_req(&w.srv, &h, "GET", path, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	json_t *vb = json_pack("{s:s%}", "jws", h.body, h.len);
+	http_resp_free(&h);
+	json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, vb, 200);
+	ck_assert_msg(json_is_true(json_object_get(v, "valid")), "the old certificate no longer verifies");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "retired")));
+	json_decref(v);
+	json_decref(vb);
+	/* the old key is still published, for what it signed */
+	testsrv_req(&w.srv, &h, "GET", "/.well-known/jwks.json", NULL, NULL);
+	ck_assert(strstr(h.body, old_kid) != NULL);
+	http_resp_free(&h);
+	/* and the body goes on signing with its new key */
+	char again[40], again_kid[48];
+	world_certificate(&w, again);
+	cert_kid(again, again_kid);
+	ck_assert_str_eq(again_kid, new_kid);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signing_keys");
@@ -183,6 +329,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, conformd_signs_without_ever_holding_the_private_key);
+	tcase_add_test(tc, a_body_administrator_makes_rotates_and_retires_its_key);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
