@@ -73,11 +73,23 @@ static cf_err register_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	const char *p[] = { j->kid, j->org_id, j->org_id ? "certificate" : "log", j->x, j->ref };
 	PGresult *res = NULL;
+	/* A key registered before conform-signer (a PEM file) and now handed to
+	 * it is the same key: its record moves, it is not made twice. */
 	cf_err e = db_query_hot(db, &res, err,
 		"INSERT INTO signing_key (kid, org_id, purpose, public_key, private_key_ref)"
-		" VALUES ($1, $2, $3, $4, $5) RETURNING " KEY_COLUMNS, 5, p);
+		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kid) DO UPDATE"
+		" SET private_key_ref = EXCLUDED.private_key_ref"
+		" WHERE signing_key.org_id IS NOT DISTINCT FROM EXCLUDED.org_id"
+		" AND signing_key.private_key_ref <> EXCLUDED.private_key_ref"
+		" RETURNING " KEY_COLUMNS, 5, p);
 	if (e)
 		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ECONFLICT, NULL,
+				    "key %s is already registered (for another owner, or already in the signer)",
+				    j->kid);
+	}
 	*j->out = key_json(res, 0);
 	PQclear(res);
 	json_t *details = json_pack("{s:s,s:o}", "purpose", j->org_id ? "certificate" : "log",
@@ -386,6 +398,10 @@ static cf_err remote_sign(void *ctx, const void *msg, size_t n, unsigned char si
 	free(data);
 	cf_err e = signerlink_call(r->socket, req, &ok, err);
 	json_decref(req);
+	if (e == CF_ENOTFOUND)
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				    "conform-signer does not hold key %s: hand it over (conformctl key import) "
+				    "or make a new one", r->kid);
 	if (e)
 		return e;
 	const char *s = jsonx_str(ok, "signature");
