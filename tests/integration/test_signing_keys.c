@@ -322,6 +322,68 @@ START_TEST(a_body_administrator_makes_rotates_and_retires_its_key)
 }
 END_TEST
 
+/* A key registered before conform-signer (a PEM file the old conformd read)
+ * moves into the signer when its file is imported; the signer then signs
+ * with it, and a second import is refused. */
+START_TEST(a_key_from_before_the_signer_moves_into_it)
+{
+	struct keys_private *key = NULL;
+	ck_assert_int_eq(keys_generate(&key, NULL), 0);
+	unsigned char pub[32];
+	keys_public_raw(key, pub);
+	char kid[KEYS_THUMBPRINT_LEN];
+	keys_jwk_thumbprint(pub, kid);
+	char *x = codec_b64url_encode(pub, sizeof pub);
+	char *pem = cf_asprintf("%s/old.pem", w.keys_dir);
+	char *pass = cf_asprintf("%s/old.pass", w.keys_dir);
+	FILE *f = fopen(pass, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("the old deployment passphrase\n", f);
+	fclose(f);
+	ck_assert_int_eq(keys_save_pem(key, pem, "the old deployment passphrase", NULL), 0);
+	keys_free(key);
+	/* as the pre-0013 conformctl key generate left it */
+	const char *p[] = { kid, w.certifier.org, x, pem };
+	PQclear(testdb_super_query(&w.db,
+		"INSERT INTO signing_key (kid, org_id, purpose, public_key, private_key_ref)"
+		" VALUES ($1, $2, 'certificate', $3, $4)", 4, p));
+	char *pass_env = cf_asprintf("CONFORM_KEY_PASSPHRASE_FILE=%s", pass);
+	const char *env[] = { w.signer.env, pass_env, NULL };
+	const char *import[] = { "key", "import", "--org", w.certifier.org, pem, NULL };
+	struct proc_result r;
+	testsrv_ctl(&r, &w.db, import, env);
+	ck_assert_msg(r.status == 0, "key import: %s", r.err);
+	proc_result_free(&r);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s/keys", w.certifier.org);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, w.body_admin.token, NULL, 200);
+	size_t i;
+	json_t *it;
+	int seen = 0;
+	json_array_foreach(json_object_get(list, "items"), i, it)
+		if (strcmp(jsonx_str(it, "kid"), kid) == 0) {
+			seen++;
+			ck_assert(strncmp(jsonx_str(it, "private_key_ref"), "conform-signer:", 15) == 0);
+		}
+	ck_assert_int_eq(seen, 1);
+	json_decref(list);
+	ck_assert(signer_holds(kid));
+	/* it is the body's newest key: it signs the next certificate */
+	char serial[40], used[48];
+	world_certificate(&w, serial);
+	cert_kid(serial, used);
+	ck_assert_str_eq(used, kid);
+	testsrv_ctl(&r, &w.db, import, env);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "already holds"), "%s", r.err);
+	proc_result_free(&r);
+	free(pass_env);
+	free(pass);
+	free(pem);
+	free(x);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signing_keys");
@@ -330,6 +392,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, conformd_signs_without_ever_holding_the_private_key);
 	tcase_add_test(tc, a_body_administrator_makes_rotates_and_retires_its_key);
+	tcase_add_test(tc, a_key_from_before_the_signer_moves_into_it);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

@@ -505,6 +505,118 @@ START_TEST(did_web_follows_the_public_url)
 }
 END_TEST
 
+/* A delegated key signs through its function and trusts only an answer that
+ * verifies under its public half. */
+static cf_err sign_with(void *ctx, const void *msg, size_t n, unsigned char sig[64],
+			struct cf_error *err)
+{
+	return keys_sign(ctx, msg, n, sig, err);
+}
+
+START_TEST(a_delegated_key_checks_what_it_is_given)
+{
+	struct keys_private *real = NULL, *other = NULL;
+	ck_assert_int_eq(keys_generate(&real, NULL), 0);
+	ck_assert_int_eq(keys_generate(&other, NULL), 0);
+	unsigned char pub[32], sig[64];
+	keys_public_raw(real, pub);
+	struct keys_private *d = keys_delegate(pub, sign_with, real, NULL);
+	ck_assert_int_eq(keys_sign(d, "abc", 3, sig, NULL), 0);
+	ck_assert(keys_verify(pub, "abc", 3, sig));
+	/* its private half is elsewhere: it cannot be saved */
+	struct cf_error err;
+	ck_assert_int_eq(keys_save_pem(d, "/tmp/never-written.pem", "x", &err), CF_EINVAL);
+	keys_free(d);
+	/* a signer answering with another key's signature is caught */
+	d = keys_delegate(pub, sign_with, other, NULL);
+	ck_assert_int_eq(keys_sign(d, "abc", 3, sig, &err), CF_ECRYPTO);
+	keys_free(d);
+	keys_free(other);
+	keys_free(real);
+}
+END_TEST
+
+/* SoftHSM2 with its tokens in a fresh directory (SOFTHSM2_CONF). */
+static char *softhsm_dir(void)
+{
+	char tmpl[] = "/tmp/conform-p11.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	char *tokens = cf_asprintf("%s/tokens", tmpl);
+	ck_assert_int_eq(mkdir(tokens, 0700), 0);
+	char *conf = cf_asprintf("%s/softhsm2.conf", tmpl);
+	FILE *f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	free(conf);
+	free(tokens);
+	return cf_strdup(tmpl);
+}
+
+START_TEST(pkcs11_tokens_keep_each_owner_apart)
+{
+	char *dir = softhsm_dir();
+	struct keys_p11 *m = NULL;
+	struct cf_error err;
+	ck_assert_msg(keys_p11_open("/usr/lib/softhsm/libsofthsm2.so", &m, &err) == 0, "%s", err.detail);
+	unsigned char pub_a[32], pub_b[32], sig[64];
+	char kid_a[KEYS_THUMBPRINT_LEN], kid_b[KEYS_THUMBPRINT_LEN];
+	ck_assert_msg(keys_p11_generate(m, "bodya", "pin-of-a", pub_a, kid_a, &err) == 0, "%s", err.detail);
+	ck_assert_msg(keys_p11_generate(m, "bodyb", "pin-of-b", pub_b, kid_b, &err) == 0, "%s", err.detail);
+	/* kid is the thumbprint of what the token made; EdDSA signs verifiably */
+	char check[KEYS_THUMBPRINT_LEN];
+	keys_jwk_thumbprint(pub_a, check);
+	ck_assert_str_eq(check, kid_a);
+	ck_assert_int_eq(keys_p11_sign(m, "bodya", "pin-of-a", kid_a, "hello", 5, sig, &err), 0);
+	ck_assert(keys_verify(pub_a, "hello", 5, sig));
+	ck_assert(!keys_verify(pub_b, "hello", 5, sig));
+	/* one token holds only its owner's key */
+	ck_assert_int_eq(keys_p11_sign(m, "bodya", "pin-of-a", kid_b, "hello", 5, sig, &err), CF_ENOTFOUND);
+	json_t *kids = NULL;
+	ck_assert_int_eq(keys_p11_list(m, "bodyb", "pin-of-b", &kids, &err), 0);
+	ck_assert_uint_eq(json_array_size(kids), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(kids, 0)), kid_b);
+	json_decref(kids);
+	ck_assert_int_eq(keys_p11_sign(m, "nobody", "x", kid_a, "h", 1, sig, &err), CF_ENOTFOUND);
+	keys_p11_close(m);
+
+	/* in a fresh session, another owner's PIN opens nothing */
+	m = NULL;
+	ck_assert_int_eq(keys_p11_open("/usr/lib/softhsm/libsofthsm2.so", &m, &err), 0);
+	ck_assert_int_eq(keys_p11_sign(m, "bodya", "pin-of-b", kid_a, "hello", 5, sig, &err), CF_EUNAUTH);
+	ck_assert(strstr(err.detail, "C_Login"));
+	ck_assert(!strstr(err.detail, "pin-of"));
+	keys_p11_close(m);
+
+	/* a known key taken in signs like a made one; destroyed, it is gone */
+	m = NULL;
+	ck_assert_int_eq(keys_p11_open("/usr/lib/softhsm/libsofthsm2.so", &m, &err), 0);
+	unsigned char seed[32];
+	for (int i = 0; i < 32; i++)
+		seed[i] = (unsigned char)(i * 7 + 1);
+	struct keys_private *k = NULL;
+	ck_assert_int_eq(keys_from_raw_private(&k, seed, NULL), 0);
+	char kid_k[KEYS_THUMBPRINT_LEN];
+	unsigned char pub_k[32];
+	keys_public_raw(k, pub_k);
+	ck_assert_msg(keys_p11_import(m, "bodya", "pin-of-a", k, kid_k, &err) == 0, "%s", err.detail);
+	ck_assert_int_eq(keys_p11_import(m, "bodya", "pin-of-a", k, kid_k, &err), CF_ECONFLICT);
+	ck_assert_int_eq(keys_p11_sign(m, "bodya", "pin-of-a", kid_k, "x", 1, sig, &err), 0);
+	ck_assert(keys_verify(pub_k, "x", 1, sig));
+	ck_assert_int_eq(keys_p11_destroy(m, "bodya", "pin-of-a", kid_k, &err), 0);
+	ck_assert_int_eq(keys_p11_sign(m, "bodya", "pin-of-a", kid_k, "x", 1, sig, &err), CF_ENOTFOUND);
+	ck_assert_int_eq(keys_p11_destroy(m, "bodya", "pin-of-a", kid_k, &err), CF_ENOTFOUND);
+	keys_free(k);
+	keys_p11_close(m);
+
+	char *rm = cf_asprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(rm), 0);
+	free(rm);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("keys");
@@ -521,6 +633,8 @@ int main(void)
 	tcase_add_test(tc, refuses_other_key_types);
 	tcase_add_test(tc, passphrase_files);
 	tcase_add_test(tc, did_web_follows_the_public_url);
+	tcase_add_test(tc, a_delegated_key_checks_what_it_is_given);
+	tcase_add_test(tc, pkcs11_tokens_keep_each_owner_apart);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
