@@ -627,7 +627,9 @@ void keys_p11_close(struct keys_p11 *m)
 		free(t);
 	}
 	m->f->C_Finalize(NULL);
-	dlclose(m->lib);
+	/* The module stays mapped: some modules (SoftHSM2 among them) leave
+	 * threads or atexit handlers behind, which an unload would turn into a
+	 * crash at exit. */
 	free(m->path);
 	free(m);
 }

@@ -117,7 +117,7 @@ struct keys_p11;
  * new (keys_p11_close); errors name the module. */
 cf_err keys_p11_open(const char *path, struct keys_p11 **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* Logs out, finalises and unloads the module (safe on NULL). */
+/* Logs out and finalises the module (safe on NULL); it stays loaded. */
 void keys_p11_close(struct keys_p11 *m);
 
 /*

@@ -40,6 +40,7 @@ if [ "$asan" = 1 ]; then
 	conform_say "building with sanitizers in $build"
 	conform_build "$top" "$build" -DCONFORM_SANITIZE=ON
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 else
 	build=$top/build

@@ -3,13 +3,17 @@
  * through conform-signer and never holds a private key. A known key is
  * handed to the signer, a certificate is issued through conformd, and a core
  * dump of conformd (gdb's gcore) holds neither its PKCS#8 form nor its raw
- * seed, while it does hold the public key (so the search is real); no file
+ * seed, while it does hold the public key (so the search is real; built with
+ * AddressSanitizer, the search reads conformd's memory in place, see
+ * scan_memory); no file
  * under conformd's data directory or the signer's own holds the key in
  * clear. A body's administrator makes, rotates and retires the body's keys
  * through the API; the scheme owner's admin cannot; what a retired key
  * signed stays valid.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +73,116 @@ static const char *find_key(const unsigned char *data, size_t n, const struct ne
 		return "the base64url seed (a JWK d)";
 	return NULL;
 }
+
+#ifndef __SANITIZE_ADDRESS__
+/*
+ * Searches the file at path for the key's forms, and for pub (*has_pub), in
+ * chunks and over its data only: a core dump is sparse, and under
+ * AddressSanitizer it spans terabytes of holes. Returns the form found, or
+ * NULL.
+ */
+static const char *scan_core(const char *path, const struct needles *k, const unsigned char pub[32],
+			     bool *has_pub)
+{
+	enum { CHUNK = 16 << 20, KEEP = 128 };
+	int fd = open(path, O_RDONLY);
+	ck_assert_msg(fd >= 0, "cannot open %s", path);
+	off_t end = lseek(fd, 0, SEEK_END);
+	unsigned char *buf = cf_malloc(CHUNK + KEEP);
+	const char *found = NULL;
+	*has_pub = false;
+	for (off_t pos = 0; pos < end && !found;) {
+		off_t data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = end;
+		size_t have = 0; /* the tail of the previous chunk: a key may straddle */
+		for (off_t at = data; at < hole && !found;) {
+			size_t want = (size_t)(hole - at) < CHUNK ? (size_t)(hole - at) : CHUNK;
+			ssize_t r = pread(fd, buf + have, want, at);
+			if (r <= 0)
+				break;
+			size_t n = have + (size_t)r;
+			found = find_key(buf, n, k);
+			*has_pub = *has_pub || has(buf, n, pub, 32);
+			at += r;
+			have = n < KEEP ? n : KEEP;
+			memmove(buf, buf + n - have, have);
+		}
+		pos = hole;
+	}
+	free(buf);
+	close(fd);
+	return found;
+}
+
+#endif
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * Under AddressSanitizer a core dump of conformd is terabytes of shadow and
+ * allocator reservations (a gcore of it wrote 79 GB and filled the disk), so
+ * this build searches conformd's memory in place instead: every readable
+ * mapping the kernel would dump (no "dd" flag), page by page, only the pages
+ * that are present (/proc/PID/pagemap), read through /proc/PID/mem. Same
+ * needles, same answer as the gcore of the ordinary build.
+ */
+static const char *scan_memory(pid_t pid, const struct needles *k, const unsigned char pub[32],
+			       bool *has_pub)
+{
+	enum { PAGE = 4096, KEEP = 128 };
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+	FILE *maps = fopen(path, "r");
+	ck_assert_msg(maps != NULL, "cannot read %s", path);
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int mem = open(path, O_RDONLY);
+	snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+	int pagemap = open(path, O_RDONLY);
+	ck_assert(mem >= 0 && pagemap >= 0);
+	unsigned char buf[PAGE + KEEP];
+	const char *found = NULL;
+	*has_pub = false;
+	char line[512];
+	unsigned long lo = 0, hi = 0;
+	bool readable = false;
+	/* each mapping's header line, then its fields, VmFlags last */
+	while (!found && fgets(line, sizeof line, maps)) {
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
+			readable = perms[0] == 'r';
+			continue;
+		}
+		if (strncmp(line, "VmFlags:", 8) != 0 || !readable || strstr(line, " dd"))
+			continue;
+		size_t have = 0;
+		for (unsigned long at = lo; at < hi && !found; at += PAGE) {
+			uint64_t entry = 0;
+			if (pread(pagemap, &entry, sizeof entry, (off_t)(at / PAGE * sizeof entry)) !=
+				    (ssize_t)sizeof entry ||
+			    !(entry >> 63 & 1)) {
+				have = 0; /* not present: nothing straddles it */
+				continue;
+			}
+			if (pread(mem, buf + have, PAGE, (off_t)at) != PAGE) {
+				have = 0;
+				continue;
+			}
+			size_t n = have + PAGE;
+			found = find_key(buf, n, k);
+			*has_pub = *has_pub || has(buf, n, pub, 32);
+			have = KEEP;
+			memmove(buf, buf + n - KEEP, KEEP);
+		}
+	}
+	close(pagemap);
+	close(mem);
+	fclose(maps);
+	return found;
+}
+#endif
 
 /* Asserts that no file under dir holds the key in clear; returns how many
  * files it read. */
@@ -144,26 +258,32 @@ START_TEST(conformd_signs_without_ever_holding_the_private_key)
 	json_decref(c);
 	world_wait_checkpoint(&w, 1); /* the log key has signed too */
 
-	/* conformd's whole memory, as gdb dumps it */
+	/* conformd's whole memory: as gdb dumps it (gcore), or in place under
+	 * AddressSanitizer (see scan_memory) */
+	bool has_pub = false;
+	char *gcore_cmd = NULL;
+#ifdef __SANITIZE_ADDRESS__
+	const char *found = scan_memory(w.srv.pid, &k, pub, &has_pub);
+#else
 	char *core = cf_asprintf("%s/conformd.core", w.keys_dir);
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", (int)w.srv.pid);
-	char *gcore_cmd = cf_asprintf("gcore %s", core);
+	gcore_cmd = cf_asprintf("gcore %s", core);
 	const char *gcore[] = { "/usr/bin/gdb", "-batch", "-nx", "-p", pid, "-ex", gcore_cmd, NULL };
 	proc_run(&r, gcore, NULL);
 	ck_assert_msg(r.status == 0, "gdb: %s %s", r.out, r.err);
 	proc_result_free(&r);
-	size_t n = 0;
-	char *dump = tsupport_read_file(core, &n);
-	ck_assert_msg(dump && n > 1000000, "no core dump of conformd at %s", core);
-	/* the public half is there (the search sees conformd's memory)... */
-	ck_assert_msg(has((unsigned char *)dump, n, pub, sizeof pub),
-		      "the dump does not hold even the public key: it is not conformd's memory");
-	/* ...the private half in no form */
-	const char *found = find_key((unsigned char *)dump, n, &k);
-	ck_assert_msg(!found, "conformd's memory holds %s of the private key", found);
-	free(dump);
+	struct stat st;
+	ck_assert_msg(stat(core, &st) == 0 && st.st_size > 1000000, "no core dump of conformd at %s",
+		      core);
+	const char *found = scan_core(core, &k, pub, &has_pub);
 	ck_assert_int_eq(unlink(core), 0);
+	free(core);
+#endif
+	/* the private half in no form... */
+	ck_assert_msg(!found, "conformd's memory holds %s of the private key", found);
+	/* ...while the public half is there (the search sees conformd's memory) */
+	ck_assert_msg(has_pub, "the search does not find even the public key: it is not conformd's memory");
 
 	/* and no file holds it in clear: conformd's data, the signer's own */
 	scan_dir(w.srv.data_dir, &k);
