@@ -132,7 +132,7 @@ static const char *scan_core(const char *path, const struct needles *k, const un
 static const char *scan_memory(pid_t pid, const struct needles *k, const unsigned char pub[32],
 			       bool *has_pub)
 {
-	enum { PAGE = 4096, KEEP = 128 };
+	enum { PAGE = 4096, KEEP = 128, BATCH = 512 };
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
 	FILE *maps = fopen(path, "r");
@@ -143,38 +143,50 @@ static const char *scan_memory(pid_t pid, const struct needles *k, const unsigne
 	int pagemap = open(path, O_RDONLY);
 	ck_assert(mem >= 0 && pagemap >= 0);
 	unsigned char buf[PAGE + KEEP];
+	uint64_t entries[BATCH];
 	const char *found = NULL;
 	*has_pub = false;
 	char line[512];
-	unsigned long lo = 0, hi = 0;
+	unsigned long lo = 0, hi = 0, rss = 0;
 	bool readable = false;
-	/* each mapping's header line, then its fields, VmFlags last */
+	/* each mapping's header line, then its fields (Rss), VmFlags last */
 	while (!found && fgets(line, sizeof line, maps)) {
 		char perms[8];
-		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
+		unsigned long from, to;
+		/* into temporaries: a field line ("FilePmdMapped:") half-matches */
+		if (sscanf(line, "%lx-%lx %7s", &from, &to, perms) == 3) {
+			lo = from;
+			hi = to;
 			readable = perms[0] == 'r';
+			rss = 0;
 			continue;
 		}
-		if (strncmp(line, "VmFlags:", 8) != 0 || !readable || strstr(line, " dd"))
+		if (strncmp(line, "Rss:", 4) == 0) {
+			rss = strtoul(line + 4, NULL, 10);
+			continue;
+		}
+		/* nothing resident, or kept out of core dumps (ASan's shadow) */
+		if (strncmp(line, "VmFlags:", 8) != 0 || !readable || rss == 0 || strstr(line, " dd"))
 			continue;
 		size_t have = 0;
-		for (unsigned long at = lo; at < hi && !found; at += PAGE) {
-			uint64_t entry = 0;
-			if (pread(pagemap, &entry, sizeof entry, (off_t)(at / PAGE * sizeof entry)) !=
-				    (ssize_t)sizeof entry ||
-			    !(entry >> 63 & 1)) {
-				have = 0; /* not present: nothing straddles it */
-				continue;
+		for (unsigned long base = lo; base < hi && !found; base += (unsigned long)BATCH * PAGE) {
+			size_t pages = (hi - base) / PAGE < BATCH ? (hi - base) / PAGE : BATCH;
+			ssize_t got = pread(pagemap, entries, pages * sizeof entries[0],
+					    (off_t)(base / PAGE * sizeof entries[0]));
+			size_t known = got > 0 ? (size_t)got / sizeof entries[0] : 0;
+			for (size_t i = 0; i < pages && !found; i++) {
+				unsigned long at = base + i * PAGE;
+				if (i >= known || !(entries[i] >> 63 & 1) ||
+				    pread(mem, buf + have, PAGE, (off_t)at) != PAGE) {
+					have = 0; /* not present: nothing straddles it */
+					continue;
+				}
+				size_t n = have + PAGE;
+				found = find_key(buf, n, k);
+				*has_pub = *has_pub || has(buf, n, pub, 32);
+				have = KEEP;
+				memmove(buf, buf + n - KEEP, KEEP);
 			}
-			if (pread(mem, buf + have, PAGE, (off_t)at) != PAGE) {
-				have = 0;
-				continue;
-			}
-			size_t n = have + PAGE;
-			found = find_key(buf, n, k);
-			*has_pub = *has_pub || has(buf, n, pub, 32);
-			have = KEEP;
-			memmove(buf, buf + n - KEEP, KEEP);
 		}
 	}
 	close(pagemap);

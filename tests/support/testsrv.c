@@ -164,6 +164,10 @@ void testsrv_signer_start(struct testsigner *g, const char *name)
 	char *bin = testsrv_binary("conform-signer");
 	char *dir_env = cf_asprintf("CONFORM_SIGNER_DIR=%s", g->dir);
 	char *data_env = cf_asprintf("CONFORM_DATA_DIR=%s", tmpl);
+	/* Under AddressSanitizer: full stacks, so that tests/lsan.supp can name
+	 * the leak of SoftHSM2 (built without frame pointers) */
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *asan_env = asan ? cf_asprintf("ASAN_OPTIONS=%s:fast_unwind_on_malloc=0", asan) : NULL;
 	pid_t parent = getpid();
 	g->pid = fork();
 	ck_assert(g->pid >= 0);
@@ -180,12 +184,15 @@ void testsrv_signer_start(struct testsigner *g, const char *name)
 		putenv(g->env);
 		putenv(dir_env);
 		putenv(data_env);
+		if (asan_env)
+			putenv(asan_env);
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
 	free(bin);
 	free(dir_env);
 	free(data_env);
+	free(asan_env);
 	json_t *ping = json_pack("{s:s}", "op", "ping");
 	bool up = false;
 	for (int i = 0; i < 400 && !up; i++) {
