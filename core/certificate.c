@@ -91,16 +91,36 @@ static cf_err pick_index(struct db *db, const char *body, bool revocation, unsig
 	return e;
 }
 
-/* What the credential states, gathered in one query. */
+/* What the credential states, gathered in one query: the manufacturer and
+ * the product come from the application's snapshots taken when it left
+ * draft, never from the live organisation or product. */
 enum {
 	I_STATE, I_TYPE, I_BODY, I_MAKER, I_SCHEME, I_VERSION, I_CLASS, I_PRODUCT, I_DECISION,
-	I_DECIDED_AT, I_EVIDENCE, I_MNAME, I_MCOUNTRY, I_MCONTACT, I_MPOLICY, I_MDAYS, I_BNAME,
-	I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK, I_YEAR,
+	I_DECIDED_AT, I_EVIDENCE, I_MSNAP, I_BNAME, I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK,
+	I_YEAR,
 };
 
-static cf_err build_payload(const struct issue_job *j, const PGresult *r, const char *did,
-			    const char *acc_id, const char *acc_ref, const char *acc_name,
-			    unsigned rev, unsigned sus, json_t **out)
+/* The manufacturer node of the credential, from its snapshot (new reference). */
+static json_t *manufacturer_node(const json_t *snap)
+{
+	char urn[64];
+	snprintf(urn, sizeof urn, "urn:uuid:%s", jsonx_str(snap, "id"));
+	json_t *m = json_pack("{s:s,s:O,s:O,s:{s:O,s:O,s:O}}", "id", urn, "name",
+			      json_object_get(snap, "name"), "country", json_object_get(snap, "country"),
+			      "vulnerabilityDisclosure", "contact",
+			      json_object_get(snap, "security_contact"), "policy",
+			      json_object_get(snap, "disclosure_policy_url"), "responseDays",
+			      json_object_get(snap, "response_days"));
+	if (jsonx_str(snap, "address"))
+		json_object_set(m, "address", json_object_get(snap, "address"));
+	if (jsonx_str(snap, "website"))
+		json_object_set(m, "website", json_object_get(snap, "website"));
+	return m;
+}
+
+static cf_err build_payload(const struct issue_job *j, const PGresult *r, const json_t *maker_snap,
+			    const char *did, const char *acc_id, const char *acc_ref,
+			    const char *acc_name, unsigned rev, unsigned sus, json_t **out)
 {
 	const char *pub = j->ctx->public_url;
 	json_t *product = json_loads(db_value(r, 0, I_PRODUCT), 0, NULL);
@@ -119,8 +139,7 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	if (jsonx_str(product, "product_page"))
 		json_object_set(prod, "productPage", json_object_get(product, "product_page"));
 	json_decref(product);
-	char maker[64], digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
-	snprintf(maker, sizeof maker, "urn:uuid:%s", db_value(r, 0, I_MAKER));
+	char digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
 	snprintf(digest, sizeof digest, "sha256:%s", db_value(r, 0, I_DIGEST));
 	snprintf(evidence, sizeof evidence, "sha256:%s", db_value(r, 0, I_EVIDENCE));
 	snprintf(acc, sizeof acc, "urn:uuid:%s", acc_id);
@@ -135,18 +154,16 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	snprintf(name, sizeof name, "Certificate of conformity %s", j->serial);
 	*out = json_pack(
 		"{s:[s,s],s:s,s:[s,s],s:s,s:{s:s,s:s},s:s,s:s,"
-		"s:{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:i}},s:o,"
+		"s:{s:s,s:s,s:s,s:o,s:o,"
 		"s:{s:s,s:s,s:s,s:s},s:i,s:{s:s,s:s,s:s},s:{s:s,s:s}},"
 		"s:{s:s,s:s},s:o}",
 		"@context", "https://www.w3.org/ns/credentials/v2", ctx_url, "id", url, "type",
 		"VerifiableCredential", "ConformityCertificate", "name", name, "issuer", "id", did, "name",
 		db_value(r, 0, I_BNAME), "validFrom", db_value(r, 0, I_FROM), "validUntil",
 		db_value(r, 0, I_UNTIL), "credentialSubject", "type", "ConformityAttestation", "serial",
-		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer", "id", maker, "name",
-		db_value(r, 0, I_MNAME), "country", db_value(r, 0, I_MCOUNTRY),
-		"vulnerabilityDisclosure", "contact", db_value(r, 0, I_MCONTACT), "policy",
-		db_value(r, 0, I_MPOLICY), "responseDays", atoi(db_value(r, 0, I_MDAYS)), "product", prod,
-		"scheme", "id", db_value(r, 0, I_SCHEME), "version", db_value(r, 0, I_VERSION), "name",
+		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer",
+		manufacturer_node(maker_snap), "product", prod, "scheme", "id", db_value(r, 0, I_SCHEME), "version",
+		db_value(r, 0, I_VERSION), "name",
 		db_value(r, 0, I_STITLE), "digest", digest, "complianceClass",
 		atoi(db_value(r, 0, I_CLASS)), "accreditation", "id", acc, "reference", acc_ref,
 		"accreditor", acc_name, "decision", "date", db_value(r, 0, I_DECIDED_AT),
@@ -160,13 +177,14 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	struct issue_job *j = arg;
 	const char *ap[] = { j->application_id };
 	PGresult *r = NULL, *res = NULL;
-	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL;
+	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL, *maker = NULL;
+	json_t *product = NULL;
 	char *payload_text = NULL, *jws = NULL;
 	cf_err e = db_query_hot(db, &r, err,
 		"SELECT a.state, a.assessment_type, coalesce(a.body_id::text, ''), a.manufacturer_id,"
 		" a.scheme_id, a.scheme_version, a.class, a.product_snapshot::text, d.decision, "
-		DB_TS("d.decided_at") ", d.evidence_digest, m.name, m.country, m.security_contact,"
-		" m.disclosure_policy_url, m.response_days, b.name, v.digest, v.title, "
+		DB_TS("d.decided_at") ", d.evidence_digest, a.manufacturer_snapshot::text, b.name,"
+		" v.digest, v.title, "
 		DB_TS("date_trunc('second', now())") ", "
 		DB_TS("least(date_trunc('second', now()) + make_interval(days =>"
 		" v.certificate_validity_days), ((a.product_snapshot->>'support_end')::date + 1)::timestamp"
@@ -174,7 +192,6 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		" ((a.product_snapshot->>'support_end')::date + 1)::timestamp AT TIME ZONE 'UTC'"
 		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY')"
 		" FROM application a LEFT JOIN application_decision d ON d.application_id = a.id"
-		" JOIN organisation m ON m.id = a.manufacturer_id"
 		" LEFT JOIN organisation b ON b.id = a.body_id"
 		" JOIN scheme_version v ON v.scheme_id = a.scheme_id AND v.version = a.scheme_version"
 		" WHERE a.id = $1 FOR UPDATE OF a", 1, ap);
@@ -212,6 +229,15 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 				 "a certificate follows an approval; the application is %s%s%s",
 				 db_value(r, 0, I_STATE), db_value(r, 0, I_DECISION) ? " and " : "",
 				 db_value(r, 0, I_DECISION) ? db_value(r, 0, I_DECISION) : "");
+		goto out;
+	}
+	/* what was submitted, and only that, is signed */
+	maker = db_value(r, 0, I_MSNAP) ? json_loads(db_value(r, 0, I_MSNAP), 0, NULL) : NULL;
+	product = db_value(r, 0, I_PRODUCT) ? json_loads(db_value(r, 0, I_PRODUCT), 0, NULL) : NULL;
+	if (!jsonx_str(maker, "name") || !jsonx_str(product, "name")) {
+		e = cf_error_set(err, CF_ESTATE, NULL,
+				 "the application holds no snapshot of the manufacturer and product as "
+				 "submitted: nothing can be signed");
 		goto out;
 	}
 	if (!db_value_bool(r, 0, I_UNTIL_OK)) {
@@ -273,7 +299,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	char did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN];
 	signer_did(j->ctx->public_url, body, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
-	e = build_payload(j, r, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
+	e = build_payload(j, r, maker, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
 	if (e) {
 		cf_error_set(err, CF_EINTERNAL, NULL, "the credential could not be built");
 		goto out;
@@ -300,13 +326,18 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	const char *ip[] = { j->serial, seqs, j->application_id, body, db_value(r, 0, I_MAKER),
 			     db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS),
 			     acc_id, kid, db_value(r, 0, I_FROM), db_value(r, 0, I_UNTIL), payload_text,
-			     jws, revs, suss, idx, j->p->user_id };
+			     jws, revs, suss, idx, j->p->user_id, jsonx_str(maker, "name"),
+			     jsonx_str(product, "name"), jsonx_str(product, "model"),
+			     jsonx_str(product, "firmware_version"), db_value(r, 0, I_BNAME) };
+	/* the register shows and searches what the credential says, kept beside it */
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
 		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
-		" payload, jws, revocation_index, suspension_index, log_index, issued_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-		18, ip);
+		" payload, jws, revocation_index, suspension_index, log_index, issued_by,"
+		" manufacturer_name, product_name, product_model, firmware_version, issuer_name)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+		" $19, $20, $21, $22, $23)",
+		23, ip);
 	if (!e) {
 		const char *ep[] = { j->serial, j->p->user_id, idx };
 		e = db_query_hot(db, NULL, err,
@@ -328,6 +359,8 @@ out:
 	json_decref(header);
 	json_decref(entry);
 	json_decref(details);
+	json_decref(maker);
+	json_decref(product);
 	free(payload_text);
 	free(jws);
 	return e;
@@ -363,7 +396,8 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT c.serial, " LIVE_STATUS ", c.status_reason_code, c.status_reason, "
 		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_from") ", " DB_TS("c.valid_until") ","
-		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, b.name, c.log_index, l.leaf_hash,"
+		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, c.issuer_name, c.log_index,"
+		" l.leaf_hash,"
 		" (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
 		" (SELECT e.action FROM accreditation_event e WHERE e.accreditation_id = a.id"
 		"  AND e.effective_at <= now() ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1),"
@@ -371,7 +405,7 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 		"  e.accreditation_id = a.id AND e.action = 'withdrawn' LIMIT 1),"
 		" " DB_TS("c.issued_at") ", c.application_id"
 		" FROM certificate c JOIN signing_key k ON k.kid = c.kid"
-		" JOIN organisation b ON b.id = c.body_id JOIN accreditation a ON a.id = c.accreditation_id"
+		" JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
 	if (e)
 		return e;
@@ -614,18 +648,18 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    limit };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, " LIVE_STATUS ", c.application_id, a.product_snapshot->>'name',"
-		" a.product_snapshot->>'model', a.product_snapshot->>'firmware_version', m.name,"
-		" c.scheme_id, c.scheme_version, c.class, b.name, " DB_TS("c.valid_until") ", "
+		/* what each certificate says (kept at issue), never the organisation now */
+		"SELECT c.seq, c.serial, " LIVE_STATUS ", c.application_id, c.product_name,"
+		" c.product_model, c.firmware_version, c.manufacturer_name,"
+		" c.scheme_id, c.scheme_version, c.class, c.issuer_name, " DB_TS("c.valid_until") ", "
 		DB_TS("c.issued_at")
-		" FROM certificate c JOIN application a ON a.id = c.application_id"
-		" JOIN organisation m ON m.id = c.manufacturer_id JOIN organisation b ON b.id = c.body_id"
+		" FROM certificate c"
 		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
-		" AND ($2::text IS NULL OR m.name ILIKE '%' || $2 || '%')"
+		" AND ($2::text IS NULL OR c.manufacturer_name ILIKE '%' || $2 || '%')"
 		" AND ($3::text IS NULL OR c.scheme_id = $3) AND ($4::text IS NULL OR c.scheme_version = $4)"
 		" AND ($5::text IS NULL OR " LIVE_STATUS " = $5)"
-		" AND ($6::text IS NULL OR (a.product_snapshot->>'name') ILIKE '%' || $6 || '%'"
-		"  OR (a.product_snapshot->>'model') ILIKE '%' || $6 || '%' OR m.name ILIKE '%' || $6 || '%'"
+		" AND ($6::text IS NULL OR c.product_name ILIKE '%' || $6 || '%'"
+		"  OR c.product_model ILIKE '%' || $6 || '%' OR c.manufacturer_name ILIKE '%' || $6 || '%'"
 		"  OR c.serial = $6)"
 		" ORDER BY c.seq LIMIT $8", 8, p);
 	if (e)

@@ -120,9 +120,11 @@ CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" 
 conform_pg_psql "$tmp" conform "
 CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
 INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
-	assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)
+	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
+	submitted_at)
 SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
-	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.created_by, now()
+	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.manufacturer_snapshot,
+	a.created_by, now()
 FROM g, application a WHERE a.id = (SELECT application_id FROM certificate ORDER BY seq LIMIT 1);
 INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
 	self_declaration)
@@ -137,12 +139,14 @@ FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
 	|| '\"}' AS entry) e;
 INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
 	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
-	revocation_index, suspension_index, log_index, issued_by)
+	revocation_index, suspension_index, log_index, issued_by, manufacturer_name, product_name,
+	product_model, firmware_version, issuer_name)
 SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
 	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
 	c.valid_from, c.valid_until, c.payload, c.jws,
 	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
-	b.base + g.i, c.issued_by
+	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
+	c.firmware_version, c.issuer_name
 FROM g, (SELECT max(idx) - 100000 AS base FROM tlog_entry) b,
 	(SELECT * FROM certificate ORDER BY seq LIMIT 1) c;
 INSERT INTO certificate_event (serial, seq, action, log_index)

@@ -565,9 +565,11 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 	const char *params[] = { template_id, w.certifier.user };
 	PGresult *res = testdb_super_query(&w.db,
 		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id, scheme_version,"
-		" class, assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)"
+		" class, assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot,"
+		" created_by, submitted_at)"
 		" SELECT product_id, manufacturer_id, scheme_id, scheme_version, class, assessment_type,"
-		" body_id, owners, 'decided', product_snapshot, created_by, now() FROM application,"
+		" body_id, owners, 'decided', product_snapshot, manufacturer_snapshot, created_by, now()"
+		" FROM application,"
 		" generate_series(1, 1600) WHERE id = $1 RETURNING id),"
 		" d AS (INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
 		" evidence_digest, self_declaration) SELECT id, 'approved', 'bulk approval for the test',"

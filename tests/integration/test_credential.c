@@ -1,0 +1,190 @@
+/*
+ * What a credential says, and who can read it: the manufacturer and product
+ * are signed as they were submitted (a rename and a new disclosure contact
+ * after the decision reach neither the credential, nor the register, nor
+ * the page).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "jsonx.h"
+#include "jws.h"
+#include "mem.h"
+#include "proc.h"
+#include "tsupport.h"
+#include "world.h"
+
+static struct world w;
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	world_create(&w, "credential", NULL);
+}
+
+static void teardown(void)
+{
+	world_destroy(&w);
+	curl_global_cleanup();
+}
+
+static char *get_text(const char *path, long expect)
+{
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
+	ck_assert_msg(r.status == expect, "GET %s: %ld: %.200s", path, r.status, r.body);
+	char *t = cf_strdup(r.body);
+	http_resp_free(&r);
+	return t;
+}
+
+/* The payload of the certificate's compact JWS, as served (new reference). */
+static json_t *signed_payload(const char *serial)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	char *jws = get_text(path, 200);
+	struct jws j = { 0 };
+	ck_assert_int_eq(jws_parse(jws, 1 << 16, &j, NULL), 0);
+	json_t *payload = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
+	ck_assert_ptr_nonnull(payload);
+	jws_clear(&j);
+	free(jws);
+	return payload;
+}
+
+/* Whether the register's answer to query lists serial; the item in *item
+ * (borrowed from the returned page, which the caller releases). */
+static json_t *register_page(const char *query, const char *serial, json_t **item)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/v1/certificates?%s&limit=500", query);
+	json_t *page = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	*item = NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(page, "items"), i, it)
+		if (strcmp(jsonx_str(it, "serial"), serial) == 0)
+			*item = it;
+	return page;
+}
+
+START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
+{
+	/* submitted and decided under the names the body assessed... */
+	char decided[37], draft[37], path[160];
+	world_application(&w, "decided", decided);
+	world_application(&w, "draft", draft);
+
+	/* ...then the manufacturer renames itself, points its disclosure contact
+	 * elsewhere and renames the product */
+	snprintf(path, sizeof path, "/v1/organisations/%s", w.applicant.org);
+	json_t *patch = json_loads("{\"name\":\"Renamed Devices Ltd\",\"vulnerability_disclosure\":"
+				   "{\"contact\":\"elsewhere@renamed.example\",\"policy_url\":"
+				   "\"https://renamed.example/psirt\",\"response_days\":30}}", 0, NULL);
+	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.applicant.token, patch, 200));
+	json_decref(patch);
+	snprintf(path, sizeof path, "/v1/products/%s", world_product(&w));
+	patch = json_loads("{\"name\":\"Renamed Plug Pro\"}", 0, NULL);
+	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.applicant.token, patch, 200));
+	json_decref(patch);
+
+	/* the application past draft keeps the submitted manufacturer; a draft
+	 * follows the organisation */
+	snprintf(path, sizeof path, "/v1/applications/%s", decided);
+	json_t *a = testsrv_api_ok(&w.srv, "GET", path, w.applicant.token, NULL, 200);
+	ck_assert_str_eq(jsonx_str(json_object_get(a, "manufacturer"), "name"), "Acme Devices");
+	ck_assert_str_eq(jsonx_str(json_object_get(a, "product"), "name"), "Acme Smart Plug");
+	json_decref(a);
+	snprintf(path, sizeof path, "/v1/applications/%s", draft);
+	a = testsrv_api_ok(&w.srv, "GET", path, w.applicant.token, NULL, 200);
+	ck_assert_str_eq(jsonx_str(json_object_get(a, "manufacturer"), "name"), "Renamed Devices Ltd");
+	json_decref(a);
+
+	/* issued after the change */
+	snprintf(path, sizeof path, "/v1/applications/%s/certificate", decided);
+	json_t *c = testsrv_api_ok(&w.srv, "POST", path, w.certifier.token, NULL, 201);
+	char serial[40];
+	snprintf(serial, sizeof serial, "%s", jsonx_str(c, "serial"));
+	json_decref(c);
+
+	/* the signed credential: the submitted name, contact, policy and product */
+	json_t *payload = signed_payload(serial);
+	json_t *subject = json_object_get(payload, "credentialSubject");
+	json_t *maker = json_object_get(subject, "manufacturer");
+	json_t *vd = json_object_get(maker, "vulnerabilityDisclosure");
+	ck_assert_str_eq(jsonx_str(maker, "name"), "Acme Devices");
+	ck_assert_str_eq(jsonx_str(vd, "contact"), "security@example.org");
+	ck_assert_str_eq(jsonx_str(vd, "policy"), "https://example.org/security");
+	ck_assert_int_eq(json_integer_value(json_object_get(vd, "responseDays")), 5);
+	ck_assert_str_eq(jsonx_str(json_object_get(subject, "product"), "name"), "Acme Smart Plug");
+	char *text = json_dumps(payload, JSON_COMPACT);
+	ck_assert_msg(!strstr(text, "Renamed") && !strstr(text, "renamed.example"),
+		      "the credential carries what was never assessed: %s", text);
+	free(text);
+	json_decref(payload);
+
+	/* GET certificate: the credential and the issuer as issued */
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	json_t *cs = json_object_get(json_object_get(c, "credential"), "credentialSubject");
+	ck_assert_str_eq(jsonx_str(json_object_get(cs, "manufacturer"), "name"), "Acme Devices");
+	ck_assert_str_eq(jsonx_str(json_object_get(c, "issuer"), "name"), "Test Lab Certification");
+	json_decref(c);
+
+	/* the register: listed and found under the submitted names, not the new */
+	json_t *item = NULL;
+	json_t *page = register_page("q=Acme%20Devices", serial, &item);
+	ck_assert_msg(item != NULL, "?q= with the submitted name does not find %s", serial);
+	ck_assert_str_eq(jsonx_str(item, "manufacturer"), "Acme Devices");
+	ck_assert_str_eq(jsonx_str(json_object_get(item, "product"), "name"), "Acme Smart Plug");
+	ck_assert_str_eq(jsonx_str(item, "body"), "Test Lab Certification");
+	json_decref(page);
+	page = register_page("q=Renamed", serial, &item);
+	ck_assert_msg(item == NULL, "?q= with the new name finds %s", serial);
+	json_decref(page);
+	page = register_page("manufacturer=Acme", serial, &item);
+	ck_assert_ptr_nonnull(item);
+	json_decref(page);
+	page = register_page("manufacturer=Renamed", serial, &item);
+	ck_assert_ptr_null(item);
+	json_decref(page);
+	page = register_page("q=Renamed%20Plug", serial, &item);
+	ck_assert_ptr_null(item);
+	json_decref(page);
+	page = register_page("status=valid", serial, &item);
+	ck_assert_ptr_nonnull(item);
+	ck_assert_str_eq(jsonx_str(item, "manufacturer"), "Acme Devices");
+	json_decref(page);
+
+	/* the signed export carries the credential as issued */
+	char *export = get_text("/v1/register/export", 200);
+	ck_assert_ptr_nonnull(strstr(export, serial));
+	ck_assert_ptr_null(strstr(export, "Renamed"));
+	free(export);
+
+	/* the buyer's page */
+	snprintf(path, sizeof path, "/verify/%s", serial);
+	char *html = get_text(path, 200);
+	ck_assert_ptr_nonnull(strstr(html, "Acme Devices"));
+	ck_assert_ptr_nonnull(strstr(html, "security@example.org"));
+	ck_assert_ptr_nonnull(strstr(html, "Acme Smart Plug"));
+	ck_assert_msg(!strstr(html, "Renamed") && !strstr(html, "renamed.example"),
+		      "the page shows the live organisation");
+	free(html);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("credential");
+	TCase *tc = tcase_create("credential");
+	tcase_set_timeout(tc, 300);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, a_rename_after_the_decision_signs_and_shows_what_was_submitted);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}
