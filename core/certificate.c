@@ -118,13 +118,21 @@ static json_t *manufacturer_node(const json_t *snap)
 	return m;
 }
 
+/* The scheme version a certificate names, as a URL of this service that
+ * serves it (a bare scheme id is a relative IRI: JSON-LD drops it). */
+static void scheme_url_of(const char *public_url, const char *scheme, const char *version,
+			  char *out, size_t size)
+{
+	snprintf(out, size, "%s/v1/schemes/%s/versions/%s", public_url, scheme, version);
+}
+
 static cf_err build_payload(const struct issue_job *j, const PGresult *r, const json_t *maker_snap,
 			    const char *did, const char *acc_id, const char *acc_ref,
 			    const char *acc_name, unsigned rev, unsigned sus, json_t **out)
 {
 	const char *pub = j->ctx->public_url;
 	json_t *product = json_loads(db_value(r, 0, I_PRODUCT), 0, NULL);
-	char url[512], list[512];
+	char url[512], list[512], scheme_url[512];
 	snprintf(url, sizeof url, "%s/v1/certificates/%s", pub, j->serial);
 	json_t *prod = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "id", "", "name",
 				 json_object_get(product, "name"), "model", json_object_get(product, "model"),
@@ -140,6 +148,8 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 		json_object_set(prod, "productPage", json_object_get(product, "product_page"));
 	json_decref(product);
 	char digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
+	scheme_url_of(pub, db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), scheme_url,
+		      sizeof scheme_url);
 	snprintf(digest, sizeof digest, "sha256:%s", db_value(r, 0, I_DIGEST));
 	snprintf(evidence, sizeof evidence, "sha256:%s", db_value(r, 0, I_EVIDENCE));
 	snprintf(acc, sizeof acc, "urn:uuid:%s", acc_id);
@@ -162,7 +172,7 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 		db_value(r, 0, I_BNAME), "validFrom", db_value(r, 0, I_FROM), "validUntil",
 		db_value(r, 0, I_UNTIL), "credentialSubject", "type", "ConformityAttestation", "serial",
 		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer",
-		manufacturer_node(maker_snap), "product", prod, "scheme", "id", db_value(r, 0, I_SCHEME), "version",
+		manufacturer_node(maker_snap), "product", prod, "scheme", "id", scheme_url, "version",
 		db_value(r, 0, I_VERSION), "name",
 		db_value(r, 0, I_STITLE), "digest", digest, "complianceClass",
 		atoi(db_value(r, 0, I_CLASS)), "accreditation", "id", acc, "reference", acc_ref,

@@ -27,10 +27,12 @@ while [ $# -gt 0 ]; do
 done
 
 conform_install $CONFORM_PACKAGES $CONFORM_TEST_PACKAGES
-# An independent JOSE implementation (node's jose) checks our certificates.
+# Independent implementations check our certificates: node's jose (the JWS)
+# and jsonld (the credential as linked data).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || conform_install nodejs npm
-if [ ! -d tests/js/node_modules/jose ]; then
-	conform_say "installing the JOSE test harness (npm ci)"
+if [ ! -d tests/js/node_modules/jose ] || [ ! -d tests/js/node_modules/jsonld ] ||
+	[ ! -d tests/js/node_modules/@digitalbazaar/credentials-context ]; then
+	conform_say "installing the JOSE and JSON-LD test harness (npm ci)"
 	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null ||
 		conform_die "npm ci in tests/js failed"
 fi

@@ -187,11 +187,9 @@ static cf_err render(struct buf *b, const json_t *c)
 		e = buf_puts(b, "</table>\n<h2>Certification</h2><table>\n", NULL);
 	if (!e)
 		e = row(b, "Scheme", jsonx_str(scheme, "name"));
-	if (!e) {
-		char sv[128];
-		snprintf(sv, sizeof sv, "%s %s", jsonx_str(scheme, "id"), jsonx_str(scheme, "version"));
-		e = row(b, "Scheme version", sv);
-	}
+	/* scheme.id is the scheme version's URL; its version is what a person reads */
+	if (!e)
+		e = row(b, "Scheme version", jsonx_str(scheme, "version"));
 	if (!e)
 		e = row(b, "Compliance class", cls);
 	if (!e)

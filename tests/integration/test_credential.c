@@ -2,7 +2,9 @@
  * What a credential says, and who can read it: the manufacturer and product
  * are signed as they were submitted (a rename and a new disclosure contact
  * after the decision reach neither the credential, nor the register, nor
- * the page).
+ * the page); an issued credential survives JSON-LD processing by node's
+ * `jsonld` with the W3C VC 2.0 context in safe mode, with quads for the
+ * scheme, its version and its digest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,16 @@ static char *get_text(const char *path, long expect)
 	char *t = cf_strdup(r.body);
 	http_resp_free(&r);
 	return t;
+}
+
+static char *write_tmp(const char *name, const char *content)
+{
+	char *path = testsrv_artifact_path(name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+	return path;
 }
 
 /* The payload of the certificate's compact JWS, as served (new reference). */
@@ -178,6 +190,80 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 }
 END_TEST
 
+/* node tests/js/jsonld-check.mjs CONTEXT CREDENTIAL: its exit status and
+ * stdout (new string). */
+static int jsonld_check(const char *context_path, const char *credential_path, char **out)
+{
+	char *script = tsupport_source_path("tests/js/jsonld-check.mjs");
+	const char *argv[] = { "/usr/bin/env", "node", script, context_path, credential_path, NULL };
+	struct proc_result r;
+	proc_run(&r, argv, NULL);
+	int status = r.status;
+	if (status != 0 && status != 1)
+		fprintf(stderr, "node: %s %s\n", r.out, r.err);
+	*out = cf_strdup(r.out ? r.out : "");
+	proc_result_free(&r);
+	free(script);
+	return status;
+}
+
+START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
+{
+	char serial[40], path[96];
+	world_certificate(&w, serial);
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	char *jws = get_text(path, 200);
+	char *context = get_text("/contexts/conformity/v1", 200);
+	ck_assert_ptr_null(strstr(context, "@vocab"));
+	char *context_path = write_tmp("conformity-context.jsonld", context);
+	char *jws_path = write_tmp("credential-jsonld.jws", jws);
+	char *out = NULL;
+	int status = jsonld_check(context_path, jws_path, &out);
+	ck_assert_msg(status == 0, "jsonld: %s", out);
+	json_t *r = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	ck_assert_int_gt(json_integer_value(json_object_get(r, "quads")), 30);
+	const char *scheme = jsonx_str(json_object_get(r, "scheme"), "id");
+	char expect[256];
+	snprintf(expect, sizeof expect, "%s/v1/schemes/dcms-cop/versions/2018", w.srv.base);
+	ck_assert_str_eq(scheme, expect);
+	ck_assert_str_eq(jsonx_str(json_object_get(r, "scheme"), "version"), "2018");
+	/* the scheme's id is a URL that serves that scheme version */
+	json_decref(testsrv_api_ok(&w.srv, "GET", scheme + strlen(w.srv.base), NULL, NULL, 200));
+	json_decref(r);
+	free(out);
+
+	/* the check can fail: the same credential with a bare scheme id (as
+	 * before) or a term the context does not define is refused */
+	json_t *payload = signed_payload(serial);
+	json_t *sch = json_object_get(json_object_get(payload, "credentialSubject"), "scheme");
+	json_object_set_new(sch, "id", json_string("dcms-cop"));
+	char *text = json_dumps(payload, JSON_COMPACT);
+	char *bad_path = write_tmp("credential-bare-scheme.json", text);
+	ck_assert_int_eq(jsonld_check(context_path, bad_path, &out), 1);
+	ck_assert_msg(strstr(out, "relative @id reference") && strstr(out, "dcms-cop"), "%s", out);
+	free(out);
+	free(text);
+	free(bad_path);
+	json_object_set_new(sch, "id", json_string(expect));
+	json_object_set_new(sch, "colour", json_string("blue"));
+	text = json_dumps(payload, JSON_COMPACT);
+	bad_path = write_tmp("credential-undefined-term.json", text);
+	ck_assert_int_eq(jsonld_check(context_path, bad_path, &out), 1);
+	ck_assert_msg(strstr(out, "Safe mode"), "%s", out);
+	free(out);
+	free(text);
+	free(bad_path);
+	json_decref(payload);
+
+	free(context_path);
+	free(jws_path);
+	free(context);
+	free(jws);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("credential");
@@ -185,6 +271,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, a_rename_after_the_decision_signs_and_shows_what_was_submitted);
+	tcase_add_test(tc, an_issued_credential_survives_jsonld_safe_mode_and_rdf);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
