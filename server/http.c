@@ -187,6 +187,10 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	rq->status = status;
 	rq->bytes = bytes;
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+	/* public artifacts: browser verifiers on any origin may read them (no
+	 * credentials are involved: they are public and need no token) */
+	if (rq->route && rq->route->cors)
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	for (int i = 0; i < rq->nheaders; i++)
 		MHD_add_response_header(resp, rq->header_names[i], rq->header_values[i]);
 	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES)

@@ -4,7 +4,8 @@
  * after the decision reach neither the credential, nor the register, nor
  * the page); an issued credential survives JSON-LD processing by node's
  * `jsonld` with the W3C VC 2.0 context in safe mode, with quads for the
- * scheme, its version and its digest.
+ * scheme, its version and its digest; public artifacts can be fetched by
+ * browser verifiers on any origin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "codec.h"
 #include "jsonx.h"
 #include "jws.h"
 #include "mem.h"
@@ -264,6 +266,48 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 }
 END_TEST
 
+static void expect_cors(const char *path, bool cors)
+{
+	struct http_resp r;
+	const char *headers[] = { "Origin: https://verifier.example", NULL };
+	testsrv_req(&w.srv, &r, "GET", path, headers, NULL);
+	ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
+	char value[64];
+	const char *v = http_header(&r, "Access-Control-Allow-Origin", value, sizeof value);
+	if (cors)
+		ck_assert_msg(v && strcmp(v, "*") == 0, "GET %s: Access-Control-Allow-Origin is %s",
+			      path, v ? v : "absent");
+	else
+		ck_assert_msg(!v, "GET %s is not a public artifact but allows origin %s", path, v);
+	http_resp_free(&r);
+}
+
+START_TEST(public_artifacts_allow_any_origin)
+{
+	char serial[40], path[128];
+	world_certificate(&w, serial);
+	world_wait_checkpoint(&w, 1);
+	expect_cors("/.well-known/jwks.json", true);
+	snprintf(path, sizeof path, "/bodies/%s/did.json", w.certifier.org);
+	expect_cors(path, true);
+	snprintf(path, sizeof path, "/v1/bodies/%s/status/revocation", w.certifier.org);
+	expect_cors(path, true);
+	snprintf(path, sizeof path, "/v1/bodies/%s/status/suspension", w.certifier.org);
+	expect_cors(path, true);
+	expect_cors("/contexts/conformity/v1", true);
+	expect_cors("/schemas/conformity-certificate/v1", true);
+	expect_cors("/v1/log/checkpoint", true);
+	expect_cors("/v1/log/vkey", true);
+	expect_cors("/v1/log/tree-head", true);
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	expect_cors(path, true);
+	/* what is not an artifact for verifiers stays same-origin */
+	snprintf(path, sizeof path, "/verify/%s", serial);
+	expect_cors(path, false);
+	expect_cors("/v1/health", false);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("credential");
@@ -272,6 +316,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, a_rename_after_the_decision_signs_and_shows_what_was_submitted);
 	tcase_add_test(tc, an_issued_credential_survives_jsonld_safe_mode_and_rdf);
+	tcase_add_test(tc, public_artifacts_allow_any_origin);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
