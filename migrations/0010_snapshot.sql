@@ -44,3 +44,49 @@ COMMENT ON COLUMN certificate.manufacturer_name IS
 	'As the signed credential states it (the snapshot at submission): the register shows and '
 	'searches this, never the organisation''s current name. Likewise product_name, '
 	'product_model, firmware_version and issuer_name.';
+
+-- The database holds to it as well as the C code: past draft, the snapshots
+-- never change (json has no equality: compared as text)...
+CREATE FUNCTION application_snapshot_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF OLD.state <> 'draft' AND
+	   (NEW.product_snapshot::text IS DISTINCT FROM OLD.product_snapshot::text OR
+	    NEW.manufacturer_snapshot::text IS DISTINCT FROM OLD.manufacturer_snapshot::text) THEN
+		RAISE EXCEPTION 'an application past draft keeps the product and manufacturer as '
+			'submitted' USING ERRCODE = 'check_violation';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER application_snapshot_frozen BEFORE UPDATE OF product_snapshot,
+	manufacturer_snapshot ON application
+	FOR EACH ROW EXECUTE FUNCTION application_snapshot_frozen();
+
+-- ...and a certificate states them: its register values and its signed
+-- manufacturer and product are the application's snapshots.
+CREATE FUNCTION certificate_snapshot_check() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	a application%ROWTYPE;
+	subject json := NEW.payload::json -> 'credentialSubject';
+BEGIN
+	SELECT * INTO a FROM application WHERE id = NEW.application_id;
+	IF a.manufacturer_snapshot IS NULL OR a.product_snapshot IS NULL
+	   OR NEW.manufacturer_name IS DISTINCT FROM a.manufacturer_snapshot ->> 'name'
+	   OR NEW.product_name IS DISTINCT FROM a.product_snapshot ->> 'name'
+	   OR NEW.product_model IS DISTINCT FROM a.product_snapshot ->> 'model'
+	   OR NEW.firmware_version IS DISTINCT FROM a.product_snapshot ->> 'firmware_version'
+	   OR subject #>> '{manufacturer,name}' IS DISTINCT FROM a.manufacturer_snapshot ->> 'name'
+	   OR subject #>> '{manufacturer,vulnerabilityDisclosure,contact}'
+	      IS DISTINCT FROM a.manufacturer_snapshot ->> 'security_contact'
+	   OR subject #>> '{manufacturer,vulnerabilityDisclosure,policy}'
+	      IS DISTINCT FROM a.manufacturer_snapshot ->> 'disclosure_policy_url'
+	   OR subject #>> '{product,name}' IS DISTINCT FROM a.product_snapshot ->> 'name'
+	   OR subject #>> '{product,model}' IS DISTINCT FROM a.product_snapshot ->> 'model'
+	   OR subject #>> '{product,firmwareVersion}'
+	      IS DISTINCT FROM a.product_snapshot ->> 'firmware_version' THEN
+		RAISE EXCEPTION 'a certificate states the manufacturer and product as submitted'
+			USING ERRCODE = 'check_violation';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER certificate_snapshot_check BEFORE INSERT ON certificate
+	FOR EACH ROW EXECUTE FUNCTION certificate_snapshot_check();

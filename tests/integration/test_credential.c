@@ -189,6 +189,32 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 	ck_assert_msg(!strstr(html, "Renamed") && !strstr(html, "renamed.example"),
 		      "the page shows the live organisation");
 	free(html);
+
+	/* the database holds to it too: conformd's own role can neither change
+	 * the snapshot past draft nor record a certificate that states other
+	 * names than the snapshot's */
+	const char *up[] = { decided };
+	PGresult *res = testdb_app_query(&w.db,
+		"UPDATE application SET manufacturer_snapshot = json_build_object('name', 'Renamed"
+		" Devices Ltd') WHERE id = $1", 1, up);
+	ck_assert_int_ne(PQresultStatus(res), PGRES_COMMAND_OK);
+	ck_assert_ptr_nonnull(strstr(PQresultErrorMessage(res), "keeps the product and manufacturer"));
+	PQclear(res);
+	const char *ins[] = { serial };
+	res = testdb_app_query(&w.db,
+		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
+		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload,"
+		" jws, revocation_index, suspension_index, log_index, issued_by, manufacturer_name,"
+		" product_name, product_model, firmware_version, issuer_name)"
+		" SELECT 'CF-2099-999999', 999999, application_id, body_id, manufacturer_id, scheme_id,"
+		" scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,"
+		" revocation_index, suspension_index, log_index, issued_by, 'Renamed Devices Ltd',"
+		" product_name, product_model, firmware_version, issuer_name FROM certificate"
+		" WHERE serial = $1", 1, ins);
+	ck_assert_int_ne(PQresultStatus(res), PGRES_COMMAND_OK);
+	ck_assert_msg(strstr(PQresultErrorMessage(res), "states the manufacturer and product as submitted"),
+		      "%s", PQresultErrorMessage(res));
+	PQclear(res);
 }
 END_TEST
 
