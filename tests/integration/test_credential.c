@@ -4,7 +4,8 @@
  * after the decision reach neither the credential, nor the register, nor
  * the page); an issued credential survives JSON-LD processing by node's
  * `jsonld` with the W3C VC 2.0 context in safe mode, with quads for the
- * scheme, its version and its digest; public artifacts can be fetched by
+ * scheme, its version and its digest, and matches the JSON Schema conform
+ * publishes (node's ajv); public artifacts can be fetched by
  * browser verifiers on any origin.
  */
 #include <stdio.h>
@@ -218,21 +219,28 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 }
 END_TEST
 
-/* node tests/js/jsonld-check.mjs CONTEXT CREDENTIAL: its exit status and
- * stdout (new string). */
-static int jsonld_check(const char *context_path, const char *credential_path, char **out)
+/* node tests/js/SCRIPT A B: its exit status and stdout (new string). */
+static int run_node(const char *script, const char *a, const char *b, char **out)
 {
-	char *script = tsupport_source_path("tests/js/jsonld-check.mjs");
-	const char *argv[] = { "/usr/bin/env", "node", script, context_path, credential_path, NULL };
+	char *rel = cf_asprintf("tests/js/%s", script);
+	char *path = tsupport_source_path(rel);
+	const char *argv[] = { "/usr/bin/env", "node", path, a, b, NULL };
 	struct proc_result r;
 	proc_run(&r, argv, NULL);
 	int status = r.status;
 	if (status != 0 && status != 1)
-		fprintf(stderr, "node: %s %s\n", r.out, r.err);
+		fprintf(stderr, "node %s: %s %s\n", script, r.out, r.err);
 	*out = cf_strdup(r.out ? r.out : "");
 	proc_result_free(&r);
-	free(script);
+	free(path);
+	free(rel);
 	return status;
+}
+
+/* node tests/js/jsonld-check.mjs CONTEXT CREDENTIAL */
+static int jsonld_check(const char *context_path, const char *credential_path, char **out)
+{
+	return run_node("jsonld-check.mjs", context_path, credential_path, out);
 }
 
 START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
@@ -292,6 +300,37 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 }
 END_TEST
 
+START_TEST(an_issued_credential_matches_its_published_schema)
+{
+	char serial[40], path[96];
+	world_certificate(&w, serial);
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	char *jws = get_text(path, 200);
+	char *schema = get_text("/schemas/conformity-certificate/v1", 200);
+	char *schema_path = write_tmp("conformity-schema.json", schema);
+	char *jws_path = write_tmp("credential-schema.jws", jws);
+	char *out = NULL;
+	ck_assert_msg(run_node("schema-check.mjs", schema_path, jws_path, &out) == 0, "ajv: %s", out);
+	free(out);
+	/* it can fail: a bare scheme id, as credentials had, is not the schema's */
+	json_t *payload = signed_payload(serial);
+	json_object_set_new(json_object_get(json_object_get(payload, "credentialSubject"), "scheme"),
+			    "id", json_string("dcms-cop"));
+	char *text = json_dumps(payload, JSON_COMPACT);
+	char *bad_path = write_tmp("credential-schema-bare.json", text);
+	ck_assert_int_eq(run_node("schema-check.mjs", schema_path, bad_path, &out), 1);
+	ck_assert_msg(strstr(out, "/credentialSubject/scheme/id"), "%s", out);
+	free(out);
+	free(bad_path);
+	free(text);
+	json_decref(payload);
+	free(jws_path);
+	free(schema_path);
+	free(schema);
+	free(jws);
+}
+END_TEST
+
 static void expect_cors(const char *path, bool cors)
 {
 	struct http_resp r;
@@ -342,6 +381,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, a_rename_after_the_decision_signs_and_shows_what_was_submitted);
 	tcase_add_test(tc, an_issued_credential_survives_jsonld_safe_mode_and_rdf);
+	tcase_add_test(tc, an_issued_credential_matches_its_published_schema);
 	tcase_add_test(tc, public_artifacts_allow_any_origin);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
