@@ -270,6 +270,30 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 	json_decref(r);
 	free(out);
 
+	/* so does the credential conformctl demo issues */
+	struct proc_result pr;
+	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
+	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
+	const char *env[] = { w.passphrase_env, public_url, data_dir, NULL };
+	const char *args[] = { "demo", NULL };
+	testsrv_ctl(&pr, &w.db, args, env);
+	ck_assert_msg(pr.status == 0, "demo: %s %s", pr.out, pr.err);
+	const char *at = strstr(pr.out, "/verify/");
+	ck_assert_ptr_nonnull(at);
+	char demo[40], demo_path[96];
+	snprintf(demo, sizeof demo, "%.*s", (int)strcspn(at + 8, "\n"), at + 8);
+	proc_result_free(&pr);
+	free(public_url);
+	free(data_dir);
+	snprintf(demo_path, sizeof demo_path, "/v1/certificates/%s/jws", demo);
+	char *demo_jws = get_text(demo_path, 200);
+	char *demo_file = write_tmp("credential-demo.jws", demo_jws);
+	ck_assert_msg(jsonld_check(context_path, demo_file, &out) == 0, "jsonld, demo: %s", out);
+	ck_assert_ptr_nonnull(strstr(out, "/v1/schemes/dcms-cop/versions/2018"));
+	free(out);
+	free(demo_file);
+	free(demo_jws);
+
 	/* the check can fail: the same credential with a bare scheme id (as
 	 * before) or a term the context does not define is refused */
 	json_t *payload = signed_payload(serial);
