@@ -898,14 +898,15 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	const char *p[] = { a, l };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, s.status, " DB_TS("c.status_changed_at") ", c.log_index, c.jws"
-		" FROM certificate c" STATE_JOIN " WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
+		"SELECT c.seq, c.serial, s.status, " DB_TS("c.status_changed_at") ", c.log_index, c.jws,"
+		" s.review, " DB_TS("s.review_since") " FROM certificate c" STATE_JOIN " WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
 	if (e)
 		return e;
 	for (int i = 0; i < PQntuples(res) && !e; i++) {
-		json_t *line = json_pack("{s:s,s:s,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
-					 db_value(res, i, 2), "status_changed_at",
-					 str_or_null(db_value(res, i, 3)), "log_index",
+		json_t *line = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
+					 db_value(res, i, 2), "review",
+					 review_json(db_value(res, i, 6), db_value(res, i, 7)),
+					 "status_changed_at", str_or_null(db_value(res, i, 3)), "log_index",
 					 (json_int_t)db_value_ll(res, i, 4), "jws", db_value(res, i, 5));
 		char *text = json_dumps(line, JSON_COMPACT);
 		json_decref(line);

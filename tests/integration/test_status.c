@@ -72,7 +72,7 @@ static void code_of(const json_t *review, char out[40])
 
 /* What each surface of instance s says of serial now. */
 struct seen {
-	char get[40], verify[40], reg[40], page[40], cli[40];
+	char get[40], verify[40], reg[40], export[40], page[40], cli[40];
 };
 
 static void look(const struct testsrv *s, const char *serial, const char *jws, const char *jws_path,
@@ -107,6 +107,18 @@ static void look(const struct testsrv *s, const char *serial, const char *jws, c
 	reg = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(reg, "items")), 0);
 	json_decref(reg);
+	/* the register's export for mirrors: the certificate's line */
+	char *all = get_text(s, "/v1/register/export", 200);
+	char needle[64];
+	snprintf(needle, sizeof needle, "{\"serial\":\"%s\"", serial);
+	const char *at = strstr(all, needle);
+	ck_assert_ptr_nonnull(at);
+	json_t *line = json_loadb(at, strcspn(at, "\n"), 0, NULL);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(jsonx_str(line, "status"), "valid");
+	code_of(json_object_get(line, "review"), out->export);
+	json_decref(line);
+	free(all);
 	/* the buyer's page */
 	snprintf(path, sizeof path, "/verify/%s", serial);
 	char *html = get_text(s, path, 200);
@@ -145,13 +157,14 @@ static void all_say(const char *serial, const char *jws, const char *jws_path, c
 		for (;;) {
 			look(instances[k], serial, jws, jws_path, &s);
 			bool same = strcmp(s.get, code) == 0 && strcmp(s.verify, code) == 0 &&
-				    strcmp(s.reg, code) == 0 && strcmp(s.page, code) == 0 &&
+				    strcmp(s.reg, code) == 0 && strcmp(s.export, code) == 0 &&
+				    strcmp(s.page, code) == 0 &&
 				    strcmp(s.cli, code) == 0;
 			if (same)
 				break;
 			ck_assert_msg(now_s() < until,
-				      "instance %zu: expected %s; GET %s, verify %s, register %s, page %s, "
-				      "cli %s", k, code, s.get, s.verify, s.reg, s.page, s.cli);
+				      "instance %zu: expected %s; GET %s, verify %s, register %s, export %s, "
+				      "page %s, cli %s", k, code, s.get, s.verify, s.reg, s.export, s.page, s.cli);
 			usleep(50000);
 		}
 	}
