@@ -352,15 +352,12 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 
 /*
  * A certificate's status is read from one definition, the SQL function
- * conform_certificate_state (migration 0011), by every surface: the columns
- * below after "FROM certificate c" give its status, review code and review
- * time at now(), and the next scheduled change in epoch milliseconds.
+ * conform_certificate_state (migration 0011), by every surface: joined after
+ * "FROM certificate c" as s, it gives s.status, s.review, s.review_since and
+ * s.next_change at now() (or at $2 when given).
  */
 #define STATE_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
 #define STATE_AT_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, coalesce($2::timestamptz, now())) s"
-#define STATE_COLUMNS                                                                          \
-	"s.status, s.review, " DB_TS("s.review_since") ","                                       \
-	" floor(extract(epoch FROM s.next_change) * 1000)::bigint"
 
 /* The review member: null, or why the certificate awaits review (its body's
  * accreditation was suspended or withdrawn after issue) and since when. */
@@ -382,7 +379,7 @@ cf_err certificate_state(struct db *db, const char *serial, const char *at, json
 	const char *p[] = { serial, at };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT " STATE_COLUMNS ", " DB_TS_US("s.next_change") ", "
+		"SELECT s.status, s.review, " DB_TS("s.review_since") ", " DB_TS_US("s.next_change") ", "
 		DB_TS_US("coalesce($2::timestamptz, now())") " FROM certificate c" STATE_AT_JOIN
 		" WHERE c.serial = $1", 2, p);
 	if (e)
@@ -391,9 +388,9 @@ cf_err certificate_state(struct db *db, const char *serial, const char *at, json
 		PQclear(res);
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
 	}
-	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "serial", serial, "at", db_value(res, 0, 5), "status",
+	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "serial", serial, "at", db_value(res, 0, 4), "status",
 			 db_value(res, 0, 0), "review", review_json(db_value(res, 0, 1), db_value(res, 0, 2)),
-			 "next_change", str_or_null(db_value(res, 0, 4)));
+			 "next_change", str_or_null(db_value(res, 0, 3)));
 	PQclear(res);
 	return CF_OK;
 }
