@@ -350,9 +350,38 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 
 /* ---- reading ---- */
 
+/*
+ * Signed at or after the moment its key (k, joined on c.kid) was compromised
+ * from: not the body's statement, whatever its stored status. The one test
+ * of key compromise, for every surface (GET, verify, register, export, page).
+ */
+#define KEY_COMPROMISED "(k.compromised_since IS NOT NULL AND c.issued_at >= k.compromised_since)"
+
 #define LIVE_STATUS                                                                            \
-	"CASE WHEN c.status = 'withdrawn' THEN 'withdrawn' WHEN now() >= c.valid_until THEN"      \
-	" 'expired' ELSE c.status END"
+	"CASE WHEN " KEY_COMPROMISED " THEN 'key_compromised' WHEN c.status = 'withdrawn' THEN"   \
+	" 'withdrawn' WHEN now() >= c.valid_until THEN 'expired' ELSE c.status END"
+
+/*
+ * What a certificate's answer says of its key's compromise (cert: the answer
+ * being built; live: its LIVE_STATUS; since, at: the key's compromised_since
+ * and when that was declared, NULL when it was not): the key's time, and for
+ * a certificate signed after it, the reason in place of the stored one.
+ */
+static void key_compromise_note(json_t *cert, const char *live, const char *since, const char *at)
+{
+	if (!since)
+		return;
+	json_object_set_new(json_object_get(cert, "key"), "compromised_since", json_string(since));
+	if (strcmp(live, "key_compromised") != 0)
+		return;
+	char reason[200];
+	snprintf(reason, sizeof reason,
+		 "signed with the body's key after it was compromised (since %s): not the body's statement",
+		 since);
+	json_object_set_new(cert, "status_reason_code", json_string("key_compromised"));
+	json_object_set_new(cert, "status_reason", json_string(reason));
+	json_object_set_new(cert, "status_changed_at", json_string(at));
+}
 
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err)
@@ -369,7 +398,8 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 		"  AND e.effective_at <= now() ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1),"
 		" (SELECT " DB_TS("e.effective_at") " FROM accreditation_event e WHERE"
 		"  e.accreditation_id = a.id AND e.action = 'withdrawn' LIMIT 1),"
-		" " DB_TS("c.issued_at") ", c.application_id"
+		" " DB_TS("c.issued_at") ", c.application_id, " DB_TS_US("k.compromised_since") ","
+		" " DB_TS("k.compromised_at")
 		" FROM certificate c JOIN signing_key k ON k.kid = c.kid"
 		" JOIN organisation b ON b.id = c.body_id JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
@@ -402,6 +432,7 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 	snprintf(leafb64, sizeof leafb64, "%s", b64 ? b64 : "");
 	free(b64);
 	const char *live = db_value(res, 0, 1);
+	const char *compromised = db_value(res, 0, 20);
 	/* a body that lost its accreditation: its live certificates await review */
 	json_t *review = json_null();
 	const char *acc_state = db_value(res, 0, 16);
@@ -422,11 +453,12 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
 		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
 		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
-		db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
+		compromised ? "compromised" : db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
 		(json_int_t)db_value_ll(res, 0, 12), "leaf_hash", leafb64, "in_signed_tree_head",
 		db_value_bool(res, 0, 14), "history", history, "review", review, "credential",
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
+	key_compromise_note(*out, live, compromised, db_value(res, 0, 21));
 	PQclear(res);
 	return CF_OK;
 }
@@ -590,13 +622,14 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    struct cf_error *err)
 {
 	*out = NULL;
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired",
+						 "key_compromised" };
 	bool known = !q->status;
-	for (size_t i = 0; i < 4 && !known; i++)
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0] && !known; i++)
 		known = strcmp(q->status, statuses[i]) == 0;
 	if (!known)
 		return cf_error_set(err, CF_EINVAL, NULL,
-				    "status must be valid, suspended, withdrawn or expired");
+				    "status must be valid, suspended, withdrawn, expired or key_compromised");
 	char scheme[64] = "", version[40] = "";
 	if (q->scheme) {
 		const char *at = strchr(q->scheme, '@');
@@ -619,6 +652,7 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 		" c.scheme_id, c.scheme_version, c.class, b.name, " DB_TS("c.valid_until") ", "
 		DB_TS("c.issued_at")
 		" FROM certificate c JOIN application a ON a.id = c.application_id"
+		" JOIN signing_key k ON k.kid = c.kid"
 		" JOIN organisation m ON m.id = c.manufacturer_id JOIN organisation b ON b.id = c.body_id"
 		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
 		" AND ($2::text IS NULL OR m.name ILIKE '%' || $2 || '%')"
@@ -680,6 +714,10 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		bool same = certificate_jws(db, serial, &stored, &ignored) == CF_OK && stored &&
 			    strcmp(stored, compact) == 0;
 		free(stored);
+		json_t *key = json_object_get(result, "key");
+		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
+		json_object_set_new(key, "compromised", json_boolean(since != NULL));
+		json_object_set(key, "compromised_since", since ? since : json_null());
 		json_object_set(result, "status", json_object_get(cert, "status"));
 		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
 		json_object_set_new(result, "in_register", json_boolean(same));
@@ -843,7 +881,8 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT c.seq, c.serial, " LIVE_STATUS ", " DB_TS("c.status_changed_at") ", c.log_index, c.jws"
-		" FROM certificate c WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
+		" FROM certificate c JOIN signing_key k ON k.kid = c.kid WHERE c.seq > $1::bigint"
+		" ORDER BY c.seq LIMIT $2", 2, p);
 	if (e)
 		return e;
 	for (int i = 0; i < PQntuples(res) && !e; i++) {
