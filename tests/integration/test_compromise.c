@@ -177,6 +177,13 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	ck_assert_ptr_nonnull(it);
 	json_decref(it);
 	ck_assert_ptr_null(register_item(before, "key_compromised"));
+	char *export = get_text("/v1/register/export", 200);
+	char line[96];
+	snprintf(line, sizeof line, "{\"serial\":\"%s\",\"status\":\"key_compromised\"", after);
+	ck_assert_msg(strstr(export, line), "%s not in %.400s", line, export);
+	snprintf(line, sizeof line, "{\"serial\":\"%s\",\"status\":\"valid\"", before);
+	ck_assert_msg(strstr(export, line), "%s not in %.400s", line, export);
+	free(export);
 	/* the page */
 	char path[160];
 	snprintf(path, sizeof path, "/verify/%s", after);

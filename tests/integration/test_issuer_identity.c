@@ -333,8 +333,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("identity");
-	TCase *tc = tcase_create("identity");
+	Suite *s = suite_create("issuer_identity");
+	TCase *tc = tcase_create("issuer_identity");
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, demo_beside_a_service_on_a_free_port_verifies);
