@@ -34,6 +34,10 @@ const char *authz_rule_name(enum authz_rule rule)
 		return "naming own body";
 	case AUTHZ_ISSUER:
 		return "issued by own body";
+	case AUTHZ_MEMBER:
+		return "person of own organisation";
+	case AUTHZ_MEMBER_TOKEN:
+		return "token of own organisation";
 	}
 	return "?";
 }
@@ -84,6 +88,16 @@ static cf_err rule_holds(struct db *db, const struct principal *p, enum authz_ru
 		if (e)
 			return e;
 		return strcmp(owner, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	case AUTHZ_MEMBER:
+	case AUTHZ_MEMBER_TOKEN: {
+		char org[37];
+		e = rule == AUTHZ_MEMBER ? CF_OK : party_token_owner(db, id, owner, err);
+		if (!e)
+			e = party_user_org(db, rule == AUTHZ_MEMBER ? id : owner, org, err);
+		if (e)
+			return e;
+		return strcmp(org, p->org_id) == 0 ? CF_OK : CF_EFORBIDDEN;
+	}
 	}
 	return CF_EFORBIDDEN;
 }

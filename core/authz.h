@@ -24,6 +24,8 @@ enum authz_rule {
 	AUTHZ_BODY_STAFF,  /* {id} is an application submitted to the caller's body */
 	AUTHZ_NAMED_BODY,  /* {id} is an application naming the caller's body (any state) */
 	AUTHZ_ISSUER,      /* {serial} is a certificate issued by the caller's body */
+	AUTHZ_MEMBER,      /* {id} is a person of the caller's organisation */
+	AUTHZ_MEMBER_TOKEN, /* {id} is a token of a person of the caller's organisation */
 };
 
 struct authz_grant {

@@ -14,12 +14,12 @@
 #include "mem.h"
 #include "rnd.h"
 
-static const char *const role_names[] = { "admin", "accreditor", "assessor", "certifier",
-					  "applicant" };
+static const char *const role_names[ROLE_COUNT] = { "admin", "accreditor", "assessor",
+						     "certifier", "applicant", "org_admin" };
 
 unsigned party_role_parse(const char *name)
 {
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < ROLE_COUNT; i++)
 		if (strcmp(name, role_names[i]) == 0)
 			return 1u << i;
 	return 0;
@@ -27,23 +27,24 @@ unsigned party_role_parse(const char *name)
 
 const char *party_role_name(unsigned role)
 {
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < ROLE_COUNT; i++)
 		if (role == 1u << i)
 			return role_names[i];
 	return "?";
 }
 
-/* The roles an organisation's people may hold (as conform_roles_fit). */
+/* The roles an organisation's people may hold (as conform_roles_fit):
+ * every kind has its own administrators. */
 static unsigned roles_for_kind(const char *kind)
 {
 	if (strcmp(kind, "scheme_owner") == 0)
-		return ROLE_ADMIN;
+		return ROLE_ADMIN | ROLE_ORG_ADMIN;
 	if (strcmp(kind, "accreditation_body") == 0)
-		return ROLE_ACCREDITOR;
+		return ROLE_ACCREDITOR | ROLE_ORG_ADMIN;
 	if (strcmp(kind, "assessment_body") == 0)
-		return ROLE_ASSESSOR | ROLE_CERTIFIER;
+		return ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_ORG_ADMIN;
 	if (strcmp(kind, "manufacturer") == 0)
-		return ROLE_APPLICANT;
+		return ROLE_APPLICANT | ROLE_ORG_ADMIN;
 	return 0;
 }
 
@@ -428,7 +429,8 @@ static cf_err roles_validate(const json_t *roles, unsigned *mask, char *pg, size
 		unsigned role = json_is_string(r) ? party_role_parse(json_string_value(r)) : 0;
 		if (!role)
 			return cf_error_set(err, CF_EINVAL, ptr,
-					    "%s must be admin, accreditor, assessor, certifier or applicant",
+					    "%s must be admin, org_admin, accreditor, assessor, certifier "
+					    "or applicant",
 					    ptr);
 		if (*mask & role)
 			return cf_error_set(err, CF_EINVAL, ptr, "role %s is listed twice",
@@ -618,6 +620,24 @@ cf_err party_user_list(struct db *db, const char *org_id, const char *after, int
 	*out = db_page(res, limit, user_json, 0, DB_CURSOR_TEXT);
 	PQclear(res);
 	return CF_OK;
+}
+
+cf_err party_user_org(struct db *db, const char *user_id, char org_id[37], struct cf_error *err)
+{
+	cf_err e = require_uuid(user_id, "user", err);
+	if (e)
+		return e;
+	const char *p[] = { user_id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err, "SELECT org_id FROM app_user WHERE id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(org_id, 37, "%s", db_value(res, 0, 0));
+	else
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no user %s", user_id);
+	PQclear(res);
+	return e;
 }
 
 cf_err party_user_find(struct db *db, const char *id_or_email, char id[37], struct cf_error *err)

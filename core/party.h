@@ -21,8 +21,14 @@ enum role {
 	ROLE_ASSESSOR = 1 << 2,   /* assessment body */
 	ROLE_CERTIFIER = 1 << 3,  /* assessment body */
 	ROLE_APPLICANT = 1 << 4,  /* manufacturer */
+	/* An organisation's own administrator, in any kind of organisation: its
+	 * people, their roles and first tokens and, for a body, its keys. It
+	 * reaches nothing outside its own organisation. */
+	ROLE_ORG_ADMIN = 1 << 5,
 };
-#define ROLE_ALL (ROLE_ADMIN | ROLE_ACCREDITOR | ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_APPLICANT)
+#define ROLE_COUNT 6
+#define ROLE_ALL (ROLE_ADMIN | ROLE_ACCREDITOR | ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_APPLICANT | \
+		  ROLE_ORG_ADMIN)
 
 #define TOKEN_PREFIX "cfm_"
 #define TOKEN_LEN 47 /* "cfm_" + 43 base64url characters */
@@ -75,6 +81,10 @@ cf_err party_user_update(struct db *db, const struct audit_actor *actor, const c
 cf_err party_user_get(struct db *db, const char *id, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err party_user_list(struct db *db, const char *org_id, const char *after, int limit, json_t **out,
 		       struct cf_error *err) CF_MUST_CHECK;
+/* The organisation of a user (for the authorisation rule "person of own
+ * organisation"); CF_ENOTFOUND when there is no such user. */
+cf_err party_user_org(struct db *db, const char *user_id, char org_id[37],
+		      struct cf_error *err) CF_MUST_CHECK;
 /* Resolves a user given by id or e-mail address to its id. */
 cf_err party_user_find(struct db *db, const char *id_or_email, char id[37],
 		       struct cf_error *err) CF_MUST_CHECK;

@@ -3,6 +3,7 @@
  * API tokens.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "http.h"
 #include "creation.h"
@@ -83,11 +84,19 @@ void route_user_create(struct request *rq)
 	request_run_created(rq, user_create, "/v1/users");
 }
 
+/* The scheme owner's admin lists everyone; an organisation's administrator
+ * its own people only. */
 static cf_err user_list(struct request *rq, struct db *db, int limit, json_t **out,
 			struct cf_error *err)
 {
-	return party_user_list(db, request_query(rq, "org_id"), request_query(rq, "after"), limit, out,
-			       err);
+	const char *org = request_query(rq, "org_id");
+	if (!(rq->principal.roles & ROLE_ADMIN)) {
+		if (org && strcmp(org, rq->principal.org_id) != 0)
+			return cf_error_set(err, CF_EFORBIDDEN, NULL,
+					    "an organisation's administrator lists its own people only");
+		org = rq->principal.org_id;
+	}
+	return party_user_list(db, org, request_query(rq, "after"), limit, out, err);
 }
 
 void route_user_list(struct request *rq)

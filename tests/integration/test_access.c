@@ -18,11 +18,11 @@
 
 static struct world w;
 
-enum { NONE, ADMIN, ACCREDITOR, ASSESSOR, CERTIFIER, APPLICANT, NROLES };
+enum { NONE, ADMIN, ACCREDITOR, ASSESSOR, CERTIFIER, APPLICANT, ORG_ADMIN, NROLES };
 static const char *const role_names[NROLES] = { "no token", "admin", "accreditor", "assessor",
-						"certifier", "applicant" };
+						"certifier", "applicant", "org_admin" };
 #define A(r) (1u << (r))
-#define EVERYONE (A(ADMIN) | A(ACCREDITOR) | A(ASSESSOR) | A(CERTIFIER) | A(APPLICANT))
+#define EVERYONE (A(ADMIN) | A(ACCREDITOR) | A(ASSESSOR) | A(CERTIFIER) | A(APPLICANT) | A(ORG_ADMIN))
 
 static struct actor *actor_of(int role)
 {
@@ -37,8 +37,10 @@ static struct actor *actor_of(int role)
 		return &w.certifier;
 	case APPLICANT:
 		return &w.applicant;
+	case ORG_ADMIN:
+		return &w.body_admin; /* the assessment body's administrator */
 	}
-	return NULL;
+	return &w.admin; /* NONE: its token is never sent */
 }
 
 struct call {
@@ -85,14 +87,18 @@ static void new_org(struct call *c, int role)
 			    "country", "DE", "contact", "email", "lab@example.org");
 }
 
+/* A person of the caller's own organisation, in a role that fits it: an
+ * administrator staffs its own organisation only. */
 static void new_user(struct call *c, int role)
 {
-	(void)role;
 	char email[64];
 	snprintf(email, sizeof email, "matrix%d@example.org", ++serial);
 	snprintf(c->path, sizeof c->path, "/v1/users");
-	c->body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", w.applicant2.org, "name", "Matrix Person",
-			    "email", email, "roles", "applicant");
+	static const char *const fits[NROLES] = { "admin", "admin", "accreditor", "assessor",
+						  "certifier", "applicant", "assessor" };
+	const char *r = fits[role];
+	c->body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", me(role)->org, "name", "Matrix Person",
+			    "email", email, "roles", r);
 }
 
 static void self(struct call *c, int role)
@@ -100,11 +106,13 @@ static void self(struct call *c, int role)
 	snprintf(c->path, sizeof c->path, "/v1/users/%s", me(role)->user);
 }
 
+/* Another person of the caller's own organisation (the scheme owner's admin
+ * has only itself there). */
 static void user_patch(struct call *c, int role)
 {
-	(void)role;
-	snprintf(c->path, sizeof c->path, "/v1/users/%s", w.applicant2.user);
-	c->body = json_pack("{s:s}", "name", "Otto A. Applicant");
+	const struct actor *who = role == ORG_ADMIN ? &w.assessor2 : me(role);
+	snprintf(c->path, sizeof c->path, "/v1/users/%s", who->user);
+	c->body = json_pack("{s:s}", "name", role == ORG_ADMIN ? "Sue B. Assessor" : "Renamed");
 }
 
 static void self_tokens(struct call *c, int role)
@@ -476,11 +484,12 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/organisations", false, A(ADMIN), 201, new_org },
 	{ "GET", "/v1/organisations", false, A(ADMIN), 200, NULL },
 	{ "GET", "/v1/organisations/{id}", false, EVERYONE, 200, own_org },
-	{ "PATCH", "/v1/organisations/{id}", false, A(ADMIN) | A(APPLICANT), 200, own_org_patch },
-	{ "POST", "/v1/users", false, A(ADMIN), 201, new_user },
-	{ "GET", "/v1/users", false, A(ADMIN), 200, NULL },
+	{ "PATCH", "/v1/organisations/{id}", false, A(ADMIN) | A(APPLICANT) | A(ORG_ADMIN), 200,
+	  own_org_patch },
+	{ "POST", "/v1/users", false, A(ADMIN) | A(ORG_ADMIN), 201, new_user },
+	{ "GET", "/v1/users", false, A(ADMIN) | A(ORG_ADMIN), 200, NULL },
 	{ "GET", "/v1/users/{id}", false, EVERYONE, 200, self },
-	{ "PATCH", "/v1/users/{id}", false, A(ADMIN), 200, user_patch },
+	{ "PATCH", "/v1/users/{id}", false, A(ADMIN) | A(ORG_ADMIN), 200, user_patch },
 	{ "POST", "/v1/users/{id}/tokens", false, EVERYONE, 201, self_token_new },
 	{ "GET", "/v1/users/{id}/tokens", false, EVERYONE, 200, self_tokens },
 	{ "POST", "/v1/tokens/{id}/revoke", false, EVERYONE, 200, own_token_revoke },

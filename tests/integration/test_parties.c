@@ -214,7 +214,7 @@ START_TEST(tokens_live_expire_and_die)
 	world_person(&w, &temp, w.applicant2.org, "[\"applicant\"]", "Temp Worker");
 	snprintf(path, sizeof path, "/v1/users/%s", temp.user);
 	b = body_of("{\"active\":false}");
-	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.admin.token, b, 200));
+	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.maker2_admin.token, b, 200));
 	json_decref(b);
 	json_decref(testsrv_api(&w.srv, "GET", "/v1/me", temp.token, NULL, &status));
 	ck_assert_int_eq(status, 401);
@@ -261,13 +261,13 @@ START_TEST(tokens_come_from_their_owner_and_die_with_their_maker)
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(list, "items"), i, it) {
-		ck_assert_str_eq(jsonx_str(it, "created_by"), w.admin.user);
+		ck_assert_str_eq(jsonx_str(it, "created_by"), w.maker2_admin.user);
 		char rp[128];
 		snprintf(rp, sizeof rp, "/v1/tokens/%s/revoke", jsonx_str(it, "id"));
 		json_decref(testsrv_api_ok(&w.srv, "POST", rp, w.admin.token, NULL, 200));
 	}
 	json_decref(list);
-	json_t *fresh = testsrv_api_ok(&w.srv, "POST", path, w.admin.token, NULL, 201);
+	json_t *fresh = testsrv_api_ok(&w.srv, "POST", path, w.maker2_admin.token, NULL, 201);
 	json_array_append(w.secrets, json_object_get(fresh, "token"));
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", jsonx_str(fresh, "token"), NULL, 200));
 	json_decref(fresh);

@@ -20,6 +20,29 @@ static void remember(struct world *w, const char *token)
 	json_array_append_new(w->secrets, json_string(token));
 }
 
+/* Makes a person in org with roles as maker, and their first token. */
+static void person_by(struct world *w, const struct actor *maker, struct actor *a, const char *org,
+		      const char *roles, const char *name)
+{
+	char email[96];
+	snprintf(email, sizeof email, "person%d.%d@example.org", ++counter, (int)getpid());
+	json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "org_id", org, "name", name, "email", email,
+				 "roles", json_loads(roles, 0, NULL));
+	json_t *u = testsrv_api_ok(&w->srv, "POST", "/v1/users", maker->token, body, 201);
+	snprintf(a->user, sizeof a->user, "%s", json_string_value(json_object_get(u, "id")));
+	snprintf(a->org, sizeof a->org, "%s", org);
+	json_decref(u);
+	json_decref(body);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", a->user);
+	json_t *tb = json_pack("{s:s}", "name", "tests");
+	json_t *t = testsrv_api_ok(&w->srv, "POST", path, maker->token, tb, 201);
+	snprintf(a->token, sizeof a->token, "%s", json_string_value(json_object_get(t, "token")));
+	remember(w, a->token);
+	json_decref(t);
+	json_decref(tb);
+}
+
 void world_org(struct world *w, const char *kind, const char *name, char out[37])
 {
 	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s}}", "kind", kind, "name", name, "country", "GB",
@@ -32,28 +55,30 @@ void world_org(struct world *w, const char *kind, const char *name, char out[37]
 	snprintf(out, 37, "%s", json_string_value(json_object_get(o, "id")));
 	json_decref(o);
 	json_decref(body);
+	/* its first administrator, and their first token, from the scheme owner */
+	ck_assert_int_lt(w->norg_admins, (int)(sizeof w->org_admins / sizeof w->org_admins[0]));
+	struct actor *admin = cf_calloc(1, sizeof *admin);
+	char admin_name[256];
+	snprintf(admin_name, sizeof admin_name, "Administrator of %s", name);
+	person_by(w, &w->admin, admin, out, "[\"org_admin\"]", admin_name);
+	w->org_admins[w->norg_admins++] = admin;
+}
+
+const struct actor *world_org_admin(struct world *w, const char *org)
+{
+	if (strcmp(org, w->admin.org) == 0)
+		return &w->admin;
+	for (int i = 0; i < w->norg_admins; i++)
+		if (strcmp(w->org_admins[i]->org, org) == 0)
+			return w->org_admins[i];
+	ck_abort_msg("organisation %s has no administrator in the test world", org);
+	return NULL;
 }
 
 void world_person(struct world *w, struct actor *a, const char *org, const char *roles,
 		  const char *name)
 {
-	char email[96];
-	snprintf(email, sizeof email, "person%d.%d@example.org", ++counter, (int)getpid());
-	json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "org_id", org, "name", name, "email", email,
-				 "roles", json_loads(roles, 0, NULL));
-	json_t *u = testsrv_api_ok(&w->srv, "POST", "/v1/users", w->admin.token, body, 201);
-	snprintf(a->user, sizeof a->user, "%s", json_string_value(json_object_get(u, "id")));
-	snprintf(a->org, sizeof a->org, "%s", org);
-	json_decref(u);
-	json_decref(body);
-	char path[128];
-	snprintf(path, sizeof path, "/v1/users/%s/tokens", a->user);
-	json_t *tb = json_pack("{s:s}", "name", "tests");
-	json_t *t = testsrv_api_ok(&w->srv, "POST", path, w->admin.token, tb, 201);
-	snprintf(a->token, sizeof a->token, "%s", json_string_value(json_object_get(t, "token")));
-	remember(w, a->token);
-	json_decref(t);
-	json_decref(tb);
+	person_by(w, world_org_admin(w, org), a, org, roles, name);
 }
 
 static void day(char *out, size_t size, int offset_days)
@@ -172,6 +197,10 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 	world_org(w, "assessment_body", "Test Lab Certification", body);
 	world_org(w, "manufacturer", "Acme Devices", maker);
 	world_org(w, "manufacturer", "Other Devices", maker2);
+	w->ab_admin = *world_org_admin(w, ab);
+	w->body_admin = *world_org_admin(w, body);
+	w->maker_admin = *world_org_admin(w, maker);
+	w->maker2_admin = *world_org_admin(w, maker2);
 	world_person(w, &w->accreditor, ab, "[\"accreditor\"]", "Alice Accreditor");
 	world_person(w, &w->assessor, body, "[\"assessor\"]", "Sam Assessor");
 	world_person(w, &w->assessor2, body, "[\"assessor\"]", "Sue Assessor");
@@ -193,6 +222,9 @@ void world_destroy(struct world *w)
 	testdb_drop(&w->db);
 	json_decref(w->secrets);
 	w->secrets = NULL;
+	for (int i = 0; i < w->norg_admins; i++)
+		CF_FREE(w->org_admins[i]);
+	w->norg_admins = 0;
 	char *cmd = cf_asprintf("rm -rf '%s'", w->keys_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", w->keys_dir);

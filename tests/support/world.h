@@ -24,6 +24,14 @@ struct world {
 	struct testsrv srv;
 	struct actor admin, accreditor, assessor, assessor2, certifier, certifier2, applicant,
 		applicant2;
+	/* every organisation's first administrator (org_admin), made by the
+	 * scheme owner's admin with the organisation; each organisation's other
+	 * people are made, and given their first token, by its administrator */
+	struct actor body_admin;  /* of the assessment body (the certifier's) */
+	struct actor ab_admin;    /* of the accreditation body */
+	struct actor maker_admin, maker2_admin; /* of the applicant's and applicant2's */
+	struct actor *org_admins[32]; /* by organisation, for world_person */
+	int norg_admins;
 	char accreditation_dcms[37];
 	char accreditation_iotsf[37];
 	json_t *secrets; /* every token handed out, for the tests that look for leaks */
@@ -39,12 +47,20 @@ void world_create(struct world *w, const char *suite, const char *const *extra_e
 void world_destroy(struct world *w);
 
 /* Makes a person with roles (a JSON array text such as "[\"assessor\"]") in
- * org and a token for them. */
+ * org and a token for them, as a real organisation does: its administrator
+ * (world_org_admin) makes them and hands them their first token; the
+ * scheme owner's admin for its own organisation. */
 void world_person(struct world *w, struct actor *a, const char *org, const char *roles,
 		  const char *name);
 
-/* A fresh organisation of kind; returns its id in out. */
+/* A fresh organisation of kind, with its first administrator (made by the
+ * scheme owner's admin, who hands them their first token); returns its id
+ * in out. */
 void world_org(struct world *w, const char *kind, const char *name, char out[37]);
+
+/* The administrator (org_admin) of an organisation made by world_org, or the
+ * scheme owner's admin for the scheme owner. */
+const struct actor *world_org_admin(struct world *w, const char *org);
 
 /* Grants an accreditation to body_org for scheme (all versions) up to
  * max_class, valid from yesterday for three years; id in out. */
