@@ -2,7 +2,8 @@
  * conformctl demo: the whole scheme in a minute. Makes demo organisations
  * and people, a signing key, an accreditation, a product, and walks one DCMS
  * application from draft to an issued certificate with the same core
- * functions the API uses; prints the serial and the buyer's page.
+ * functions the API uses, under the service's stored public URL (identity.h);
+ * prints the serial and the buyer's page.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,8 @@ static int demo_cmd(struct cli *cli, const struct cli_command *cmd, int argc, ch
 	struct demo d = { .cli = cli, .actor = cli_actor(cli) };
 	json_t *scheme = NULL;
 	cf_err e = cli_db(cli, &d.db, &err);
+	if (!e) /* the service's identity, never one of our own */
+		e = cli_public_url(cli, d.db, &err);
 	if (!e && catalog_version(d.db, "dcms-cop", "2018", &scheme, &err) != CF_OK)
 		e = cf_error_set(&err, CF_EUNPROCESSABLE, NULL,
 				 "dcms-cop@2018 is not imported: conformctl scheme import schemes/*.json");

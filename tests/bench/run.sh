@@ -116,7 +116,7 @@ growth_kib=$((hwm_after - rss_before))
 # 100,000 (applications with their approvals, log entries and certificates)
 # by the superuser, through the database's own checks, then read at random
 # serials.
-CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
+CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
 conform_pg_psql "$tmp" conform "
 CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
 INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
