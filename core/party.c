@@ -87,7 +87,6 @@ struct user_job {
 	unsigned roles;
 };
 
-
 /*
  * The one who acts, as the staffing rules see them. conformctl is the
  * operator beside the database: it acts as the scheme owner's admin (its
@@ -146,11 +145,10 @@ static cf_err caller_of(struct db *db, const struct audit_actor *actor, struct c
 	return CF_OK;
 }
 
-/* What a person of org_id is now: roles (mask) and whether active. */
+/* A person as the rules see them: their organisation and roles. */
 struct person {
-	char org_id[37], org_kind[24];
+	char org_id[37];
 	unsigned roles;
-	bool active;
 };
 
 static cf_err person_of(struct db *db, const char *user_id, struct person *p, struct cf_error *err)
@@ -158,15 +156,12 @@ static cf_err person_of(struct db *db, const char *user_id, struct person *p, st
 	const char *params[] = { user_id };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT u.org_id, o.kind, array_to_string(u.roles, ','), u.active FROM app_user u"
-		" JOIN organisation o ON o.id = u.org_id WHERE u.id = $1", 1, params);
+		"SELECT org_id, array_to_string(roles, ',') FROM app_user WHERE id = $1", 1, params);
 	if (e)
 		return e;
 	if (PQntuples(res) == 1) {
 		snprintf(p->org_id, sizeof p->org_id, "%s", db_value(res, 0, 0));
-		snprintf(p->org_kind, sizeof p->org_kind, "%s", db_value(res, 0, 1));
-		p->roles = roles_parse_list(db_value(res, 0, 2));
-		p->active = db_value_bool(res, 0, 3);
+		p->roles = roles_parse_list(db_value(res, 0, 1));
 	} else {
 		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no user %s", user_id);
 	}
@@ -204,11 +199,16 @@ static cf_err may_add_person(struct db *db, const struct caller *c, const char *
 		return cf_error_set(err, CF_EFORBIDDEN, "/roles",
 				    "the scheme owner makes an organisation's first administrator "
 				    "(roles [\"org_admin\"]) only: that administrator adds its people");
+	/* the organisation's row is locked so that two such requests at once
+	 * make one administrator, not two */
 	const char *p[] = { org_id };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"SELECT count(*) FROM app_user WHERE org_id = $1 AND active AND 'org_admin' = ANY(roles::text[])",
-		1, p);
+	cf_err e = db_query_hot(db, NULL, err, "SELECT 1 FROM organisation WHERE id = $1 FOR UPDATE", 1,
+				p);
+	if (!e)
+		e = db_query_hot(db, &res, err,
+			"SELECT count(*) FROM app_user WHERE org_id = $1 AND active"
+			" AND 'org_admin' = ANY(roles::text[])", 1, p);
 	if (e)
 		return e;
 	long long admins = db_value_ll(res, 0, 0);
@@ -704,7 +704,8 @@ static cf_err user_insert(struct db *db, struct user_job *job, struct cf_error *
 static cf_err user_create_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct user_job *job = arg;
-	/* in the transaction: "has no administrator yet" holds when it commits */
+	/* in the transaction, so that "has no administrator yet" still holds
+	 * when the new one is inserted */
 	cf_err e = job->caller ? may_add_person(db, job->caller, job->org_id, job->roles, err) : CF_OK;
 	return e ? e : user_insert(db, job, err);
 }
