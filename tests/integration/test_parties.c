@@ -475,6 +475,41 @@ START_TEST(revoking_an_admins_token_revokes_only_what_it_made)
 }
 END_TEST
 
+/* conformctl demo does as a real scheme does: the operator makes each demo
+ * organisation with its administrator, who makes its people. */
+START_TEST(conformctl_demo_staffs_through_administrators)
+{
+	struct proc_result r;
+	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
+	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
+	const char *env[] = { w.passphrase_env, public_url, data_dir, NULL };
+	const char *args[] = { "demo", NULL };
+	testsrv_ctl(&r, &w.db, args, env);
+	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "/verify/"));
+	proc_result_free(&r);
+	free(public_url);
+	free(data_dir);
+	json_t *page = testsrv_api_ok(&w.srv, "GET", "/v1/audit?action=user.create&limit=1000",
+				      w.admin.token, NULL, 200);
+	size_t i;
+	json_t *it;
+	int staff_by_admins = 0;
+	json_array_foreach(json_object_get(page, "items"), i, it) {
+		const char *kind = jsonx_str(json_object_get(it, "actor"), "kind");
+		const char *role = json_string_value(json_array_get(json_object_get(json_object_get(it, "details"), "roles"), 0));
+		if (strcmp(kind, "cli") == 0)
+			/* the operator made the scheme owner's admin and first administrators only */
+			ck_assert_msg(strcmp(role, "admin") == 0 || strcmp(role, "org_admin") == 0,
+				      "conformctl made a person with role %s", role);
+		else if (strcmp(role, "certifier") == 0 || strcmp(role, "assessor") == 0)
+			staff_by_admins++;
+	}
+	json_decref(page);
+	ck_assert_int_ge(staff_by_admins, 2);
+}
+END_TEST
+
 START_TEST(tokens_come_from_their_owner)
 {
 	char path[128];
@@ -976,6 +1011,7 @@ int main(void)
 	tcase_add_test(tc, the_scheme_owner_never_staffs_a_body);
 	tcase_add_test(tc, a_person_rotates_their_token);
 	tcase_add_test(tc, revoking_an_admins_token_revokes_only_what_it_made);
+	tcase_add_test(tc, conformctl_demo_staffs_through_administrators);
 	tcase_add_test(tc, cli_tokens_and_a_second_bootstrap);
 	tcase_add_test(tc, suspension_stops_cover_from_its_time_and_reinstatement_restores_it);
 	tcase_add_test(tc, withdrawal_is_final);
