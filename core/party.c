@@ -230,6 +230,9 @@ static cf_err may_add_person(struct db *db, const struct caller *c, const char *
 static cf_err may_token_for(const struct caller *c, const char *user_id, const struct person *target,
 			    struct cf_error *err)
 {
+	if ((target->roles & ROLE_ADMIN) && !(c->roles & ROLE_ADMIN))
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "only the scheme owner's admin makes a token for an admin");
 	bool own = c->org_id[0] && strcmp(c->org_id, target->org_id) == 0;
 	if (own && (c->roles & (ROLE_ORG_ADMIN | ROLE_ADMIN)))
 		return CF_OK;
@@ -816,6 +819,9 @@ cf_err party_user_update(struct db *db, const struct audit_actor *actor, const c
 		e = cf_error_set(err, CF_EFORBIDDEN, NULL,
 				 "an organisation's administrator changes their own organisation's "
 				 "people only");
+	/* an org_admin of the scheme owner manages its people, not its admins */
+	if (!e && (target.roles & ROLE_ADMIN) && !(caller.roles & ROLE_ADMIN))
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL, "only the scheme owner's admin changes an admin");
 	if (!e)
 		e = jsonx_get_text(patch, "", "name", false, 200, &job.name, err);
 	if (!e)

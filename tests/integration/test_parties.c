@@ -376,6 +376,42 @@ START_TEST(the_scheme_owner_never_staffs_a_body)
 }
 END_TEST
 
+/* The scheme owner's own org_admin manages its people without its powers:
+ * it makes no admin, no token for one, and changes none. */
+START_TEST(only_an_admin_makes_or_changes_an_admin)
+{
+	char people_admin[37], new_admin[37], path[128], text[256];
+	person_without_token(&w.admin, w.admin.org, "org_admin", people_admin);
+	json_t *t = token_for(people_admin, w.admin.token);
+	const char *tok = jsonx_str(t, "token");
+	snprintf(text, sizeof text,
+		 "{\"name\":\"Self-made Admin\",\"email\":\"selfmade@example.org\",\"roles\":[\"admin\"]}");
+	forbidden("POST", "/v1/users", tok, text, "only the scheme owner's admin makes admins");
+	person_without_token(&w.admin, w.admin.org, "admin", new_admin);
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", new_admin);
+	forbidden("POST", path, tok, NULL, "only the scheme owner's admin makes a token for an admin");
+	snprintf(path, sizeof path, "/v1/users/%s", new_admin);
+	forbidden("PATCH", path, tok, "{\"active\":false}", "only the scheme owner's admin changes an admin");
+	snprintf(path, sizeof path, "/v1/users/%s", people_admin);
+	forbidden("PATCH", path, tok, "{\"roles\":[\"org_admin\",\"admin\"]}",
+		  "only the scheme owner's admin makes admins");
+	/* its own people it does manage */
+	snprintf(text, sizeof text,
+		 "{\"name\":\"Scheme Clerk\",\"email\":\"clerk@example.org\",\"roles\":[\"org_admin\"]}");
+	json_t *b = body_of(text);
+	json_t *u = testsrv_api_ok(&w.srv, "POST", "/v1/users", tok, b, 201);
+	ck_assert_str_eq(jsonx_str(json_object_get(u, "organisation"), "id"), w.admin.org);
+	json_decref(u);
+	json_decref(b);
+	/* nor does it reach another organisation */
+	snprintf(text, sizeof text,
+		 "{\"org_id\":\"%s\",\"name\":\"X\",\"email\":\"x2@example.org\",\"roles\":[\"org_admin\"]}",
+		 w.applicant.org);
+	forbidden("POST", "/v1/users", tok, text, "their own organisation only");
+	json_decref(t);
+}
+END_TEST
+
 START_TEST(a_person_rotates_their_token)
 {
 	struct actor temp;
@@ -1009,6 +1045,7 @@ int main(void)
 	tcase_add_test(tc, tokens_live_expire_and_die);
 	tcase_add_test(tc, tokens_come_from_their_owner);
 	tcase_add_test(tc, the_scheme_owner_never_staffs_a_body);
+	tcase_add_test(tc, only_an_admin_makes_or_changes_an_admin);
 	tcase_add_test(tc, a_person_rotates_their_token);
 	tcase_add_test(tc, revoking_an_admins_token_revokes_only_what_it_made);
 	tcase_add_test(tc, conformctl_demo_staffs_through_administrators);
