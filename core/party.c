@@ -1072,7 +1072,22 @@ static cf_err token_revoke_tx(struct db *db, void *arg, struct cf_error *err)
 	const char *p[] = { job->id };
 	PGresult *res = NULL;
 	json_t *also = NULL, *handed = NULL;
-	cf_err e = db_query_hot(db, &res, err,
+	char owner[37];
+	struct caller c;
+	struct person target;
+	/* an org_admin of the scheme owner does not switch its admins off */
+	cf_err e = party_token_owner(db, job->id, owner, err);
+	if (!e && strcmp(job->actor->kind, "user") == 0 && strcmp(job->actor->id, owner) != 0) {
+		e = caller_of(db, job->actor, &c, err);
+		if (!e)
+			e = person_of(db, owner, &target, err);
+		if (!e && (target.roles & ROLE_ADMIN) && !(c.roles & ROLE_ADMIN))
+			e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+					 "only the scheme owner's admin revokes an admin's token");
+	}
+	if (e)
+		return e;
+	e = db_query_hot(db, &res, err,
 		"UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1"
 		" RETURNING " TOKEN_COLUMNS, 1, p);
 	if (e)

@@ -395,6 +395,12 @@ START_TEST(only_an_admin_makes_or_changes_an_admin)
 	snprintf(path, sizeof path, "/v1/users/%s", people_admin);
 	forbidden("PATCH", path, tok, "{\"roles\":[\"org_admin\",\"admin\"]}",
 		  "only the scheme owner's admin makes admins");
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.admin.user);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", path, tok, NULL, 200);
+	snprintf(path, sizeof path, "/v1/tokens/%s/revoke",
+		 jsonx_str(json_array_get(json_object_get(list, "items"), 0), "id"));
+	json_decref(list);
+	forbidden("POST", path, tok, NULL, "only the scheme owner's admin revokes an admin's token");
 	/* its own people it does manage */
 	snprintf(text, sizeof text,
 		 "{\"name\":\"Scheme Clerk\",\"email\":\"clerk@example.org\",\"roles\":[\"org_admin\"]}");
