@@ -79,7 +79,8 @@ cf_err party_org_list(struct db *db, const char *kind, const char *after, int li
  * roles that fit its kind; the scheme owner's admin (and conformctl) its own
  * organisation's, and another organisation's first administrator only
  * (roles ["org_admin"], while it has no active one). Only an admin makes
- * admins. CF_EFORBIDDEN otherwise.
+ * or changes admins. CF_EFORBIDDEN otherwise. actor of kind "cli" acts as
+ * the scheme owner's admin.
  */
 cf_err party_user_create(struct db *db, const struct audit_actor *actor, const json_t *body,
 			 json_t **out, struct cf_error *err) CF_MUST_CHECK;
@@ -121,7 +122,9 @@ cf_err party_token_list(struct db *db, const char *user_id, json_t **out,
  * revoke the old) keeps the new one, and tokens handed to other people stay
  * theirs. *out is the token, with "also_revoked" (the ids of the others
  * revoked) and "handed_out" (compromised only: the live tokens made with it
- * or its offspring for other people, listed for review, left live).
+ * or its offspring for other people, listed for review, left live). Who may
+ * revoke is the route table's rule, but for one: only an admin revokes
+ * another admin's token (CF_EFORBIDDEN).
  */
 cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const char *token_id,
 			  bool compromised, json_t **out, struct cf_error *err) CF_MUST_CHECK;
