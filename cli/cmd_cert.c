@@ -160,7 +160,7 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	printf("type:        %s\n", typ_ok ? "vc+jwt" : "NOT vc+jwt");
 	printf("valid:       %s to %s (%s)\n", jsonx_str(payload, "validFrom"), jsonx_str(payload, "validUntil"),
 	       dates_ok ? "in force" : now >= until ? "EXPIRED" : "NOT YET VALID");
-	bool live_ok = true;
+	bool live_ok = true, under_review = false;
 	if (is_url(jwks_src) && serial) {
 		/* the service that published the keys answers for the status */
 		char *base = cf_strdup(jwks_src);
@@ -178,9 +178,18 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 		printf("status:      %s%s%s\n", st ? st : "unknown", jsonx_str(live, "status_reason") ? ": " : "",
 		       jsonx_str(live, "status_reason") ? jsonx_str(live, "status_reason") : "");
 		live_ok = st && strcmp(st, "valid") == 0;
+		/* under review the certificate stays valid, as POST /v1/verify says; the
+		 * review is shown and named in the result */
+		json_t *review = json_object_get(live, "review");
+		if (http == 200 && json_is_object(review)) {
+			under_review = true;
+			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
+			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
+		}
 	}
 	status = sig && issuer_ok && typ_ok && dates_ok && live_ok ? CLI_OK : CLI_FAIL;
-	printf("result:      %s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED");
+	printf("result:      %s%s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED",
+	       under_review ? ", UNDER REVIEW" : "");
 out:
 	if (e)
 		status = cli_fail(&err);

@@ -350,27 +350,73 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 
 /* ---- reading ---- */
 
-#define LIVE_STATUS                                                                            \
-	"CASE WHEN c.status = 'withdrawn' THEN 'withdrawn' WHEN now() >= c.valid_until THEN"      \
-	" 'expired' ELSE c.status END"
+/*
+ * A certificate's status is read from one definition, the SQL function
+ * conform_certificate_state (migration 0011), by every surface: joined after
+ * "FROM certificate c" as s, it gives s.status, s.review, s.review_since and
+ * s.next_change at now() (or at $2 when given).
+ */
+#define STATE_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
+#define STATE_AT_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, coalesce($2::timestamptz, now())) s"
+
+/* The review member: null, or why the certificate awaits review (its body's
+ * accreditation was suspended or withdrawn after issue) and since when. */
+static json_t *review_json(const char *code, const char *since)
+{
+	if (!code)
+		return json_null();
+	bool withdrawn = strcmp(code, "accreditation_withdrawn") == 0;
+	return json_pack("{s:b,s:s,s:s,s:s}", "required", 1, "code", code, "reason",
+			 withdrawn ? "the body's accreditation under which it was issued was withdrawn"
+				   : "the body's accreditation under which it was issued is suspended",
+			 "since", since ? since : "");
+}
+
+cf_err certificate_state(struct db *db, const char *serial, const char *at, json_t **out,
+			 struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { serial, at };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT s.status, s.review, " DB_TS("s.review_since") ", " DB_TS_US("s.next_change") ", "
+		DB_TS_US("coalesce($2::timestamptz, now())") " FROM certificate c" STATE_AT_JOIN
+		" WHERE c.serial = $1", 2, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	}
+	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "serial", serial, "at", db_value(res, 0, 4), "status",
+			 db_value(res, 0, 0), "review", review_json(db_value(res, 0, 1), db_value(res, 0, 2)),
+			 "next_change", str_or_null(db_value(res, 0, 3)));
+	PQclear(res);
+	return CF_OK;
+}
 
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err)
 {
+	return certificate_get_cacheable(db, public_url, serial, out, NULL, err);
+}
+
+cf_err certificate_get_cacheable(struct db *db, const char *public_url, const char *serial,
+				 json_t **out, long long *stale_at_ms, struct cf_error *err)
+{
 	*out = NULL;
+	if (stale_at_ms)
+		*stale_at_ms = 0;
 	const char *p[] = { serial };
 	PGresult *res = NULL, *ev = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.serial, " LIVE_STATUS ", c.status_reason_code, c.status_reason, "
+		"SELECT c.serial, s.status, c.status_reason_code, c.status_reason, "
 		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_from") ", " DB_TS("c.valid_until") ","
 		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, b.name, c.log_index, l.leaf_hash,"
-		" (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
-		" (SELECT e.action FROM accreditation_event e WHERE e.accreditation_id = a.id"
-		"  AND e.effective_at <= now() ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1),"
-		" (SELECT " DB_TS("e.effective_at") " FROM accreditation_event e WHERE"
-		"  e.accreditation_id = a.id AND e.action = 'withdrawn' LIMIT 1),"
-		" " DB_TS("c.issued_at") ", c.application_id"
-		" FROM certificate c JOIN signing_key k ON k.kid = c.kid"
+		" (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference, s.review, "
+		DB_TS("s.review_since") ", " DB_TS("c.issued_at") ", c.application_id,"
+		" floor(extract(epoch FROM s.next_change) * 1000)::bigint"
+		" FROM certificate c" STATE_JOIN " JOIN signing_key k ON k.kid = c.kid"
 		" JOIN organisation b ON b.id = c.body_id JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
 	if (e)
@@ -403,13 +449,9 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 	free(b64);
 	const char *live = db_value(res, 0, 1);
 	/* a body that lost its accreditation: its live certificates await review */
-	json_t *review = json_null();
-	const char *acc_state = db_value(res, 0, 16);
-	if (acc_state && strcmp(acc_state, "withdrawn") == 0 &&
-	    (strcmp(live, "valid") == 0 || strcmp(live, "suspended") == 0))
-		review = json_pack("{s:b,s:s,s:s}", "required", 1, "reason",
-				   "the body's accreditation under which it was issued was withdrawn",
-				   "since", db_value(res, 0, 17) ? db_value(res, 0, 17) : "");
+	json_t *review = review_json(db_value(res, 0, 16), db_value(res, 0, 17));
+	if (stale_at_ms && db_value(res, 0, 20))
+		*stale_at_ms = db_value_ll(res, 0, 20);
 	snprintf(url, sizeof url, "%s/verify/%s", public_url, serial);
 	json_t *credential = json_loads(db_value(res, 0, 7), 0, NULL);
 	char jws_url[512];
@@ -577,8 +619,9 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 /* A row of the register. */
 static json_t *register_json(const PGresult *res, int i)
 {
-	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
-			 db_value(res, i, 1), "status", db_value(res, i, 2), "product", "name",
+	return json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
+			 db_value(res, i, 1), "status", db_value(res, i, 2), "review",
+			 review_json(db_value(res, i, 14), db_value(res, i, 15)), "product", "name",
 			 db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
 			 db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
 			 db_value(res, i, 8), "version", db_value(res, i, 9), "class",
@@ -614,16 +657,16 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    limit };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, " LIVE_STATUS ", c.application_id, a.product_snapshot->>'name',"
+		"SELECT c.seq, c.serial, s.status, c.application_id, a.product_snapshot->>'name',"
 		" a.product_snapshot->>'model', a.product_snapshot->>'firmware_version', m.name,"
 		" c.scheme_id, c.scheme_version, c.class, b.name, " DB_TS("c.valid_until") ", "
-		DB_TS("c.issued_at")
-		" FROM certificate c JOIN application a ON a.id = c.application_id"
+		DB_TS("c.issued_at") ", s.review, " DB_TS("s.review_since")
+		" FROM certificate c" STATE_JOIN " JOIN application a ON a.id = c.application_id"
 		" JOIN organisation m ON m.id = c.manufacturer_id JOIN organisation b ON b.id = c.body_id"
 		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
 		" AND ($2::text IS NULL OR m.name ILIKE '%' || $2 || '%')"
 		" AND ($3::text IS NULL OR c.scheme_id = $3) AND ($4::text IS NULL OR c.scheme_version = $4)"
-		" AND ($5::text IS NULL OR " LIVE_STATUS " = $5)"
+		" AND ($5::text IS NULL OR s.status = $5)"
 		" AND ($6::text IS NULL OR (a.product_snapshot->>'name') ILIKE '%' || $6 || '%'"
 		"  OR (a.product_snapshot->>'model') ILIKE '%' || $6 || '%' OR m.name ILIKE '%' || $6 || '%'"
 		"  OR c.serial = $6)"
@@ -682,6 +725,9 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		free(stored);
 		json_object_set(result, "status", json_object_get(cert, "status"));
 		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
+		/* under review the certificate stays valid (ISO/IEC 17065: the body's
+		 * certificates are reviewed, not withdrawn): said beside valid */
+		json_object_set(result, "review", json_object_get(cert, "review"));
 		json_object_set_new(result, "in_register", json_boolean(same));
 		json_object_set(result, "valid_until", json_object_get(cert, "valid_until"));
 		json_object_set(result, "expired", json_object_get(cert, "expired"));
@@ -728,6 +774,7 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		json_decref(proof);
 	} else {
 		json_object_set_new(result, "status", json_string("unknown"));
+		json_object_set_new(result, "review", json_null());
 		json_object_set_new(result, "in_register", json_false());
 		json_object_set_new(result, "logged", json_null());
 	}
@@ -752,16 +799,22 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "status lists are revocation and suspension");
 	if (!party_is_uuid(body_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
+	/* A bit is set exactly when the certificate's status at this moment is the
+	 * list's: the same definition as every other surface (a suspended
+	 * certificate past validUntil is expired there, so not in the list).
+	 * Review is no status list purpose: a certificate under review is valid. */
 	const char *p[] = { body_id, revocation ? "withdrawn" : "suspended" };
 	PGresult *res = NULL;
 	cf_err e = revocation
-		? db_query_hot(db, &res, err, "SELECT revocation_index, " DB_TS("now()") ", "
-			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
-			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+		? db_query_hot(db, &res, err, "SELECT c.revocation_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
+			       " WHERE c.body_id = $1 AND c.status = $2 AND s.status = $2"
+			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p)
-		: db_query_hot(db, &res, err, "SELECT suspension_index, " DB_TS("now()") ", "
-			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
-			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+		: db_query_hot(db, &res, err, "SELECT c.suspension_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
+			       " WHERE c.body_id = $1 AND c.status = $2 AND s.status = $2"
+			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p);
 	if (e)
 		return e;
@@ -842,14 +895,15 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	const char *p[] = { a, l };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, " LIVE_STATUS ", " DB_TS("c.status_changed_at") ", c.log_index, c.jws"
-		" FROM certificate c WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
+		"SELECT c.seq, c.serial, s.status, " DB_TS("c.status_changed_at") ", c.log_index, c.jws,"
+		" s.review, " DB_TS("s.review_since") " FROM certificate c" STATE_JOIN " WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
 	if (e)
 		return e;
 	for (int i = 0; i < PQntuples(res) && !e; i++) {
-		json_t *line = json_pack("{s:s,s:s,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
-					 db_value(res, i, 2), "status_changed_at",
-					 str_or_null(db_value(res, i, 3)), "log_index",
+		json_t *line = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
+					 db_value(res, i, 2), "review",
+					 review_json(db_value(res, i, 6), db_value(res, i, 7)),
+					 "status_changed_at", str_or_null(db_value(res, i, 3)), "log_index",
 					 (json_int_t)db_value_ll(res, i, 4), "jws", db_value(res, i, 5));
 		char *text = json_dumps(line, JSON_COMPACT);
 		json_decref(line);

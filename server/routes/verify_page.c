@@ -164,9 +164,22 @@ static cf_err render(struct buf *b, const json_t *c)
 		if (!e)
 			e = buf_puts(b, ")</p>\n", NULL);
 	}
-	if (!e && json_is_object(json_object_get(c, "review")))
-		e = buf_puts(b, "<p class=\"note\">Under review: the assessment body's accreditation under "
-				"which this certificate was issued has been withdrawn.</p>\n", NULL);
+	const json_t *review = json_object_get(c, "review");
+	if (!e && json_is_object(review)) {
+		/* the status stays as it is (ISO/IEC 17065: a review, not a withdrawal);
+		 * the buyer is told, in the words every other surface uses */
+		char t[40];
+		e = buf_puts(b, "<p class=\"note review\"><b>Under review</b>: ", NULL);
+		if (!e)
+			e = esc(b, jsonx_str(review, "reason"));
+		if (!e)
+			e = buf_puts(b, " (since ", NULL);
+		if (!e)
+			e = esc(b, when(jsonx_str(review, "since"), t, sizeof t));
+		if (!e)
+			e = buf_puts(b, "). Ask the manufacturer or the scheme owner before relying on it.</p>\n",
+				     NULL);
+	}
 	if (!e)
 		e = buf_puts(b, "<h2>Product</h2><table>\n", NULL);
 	if (!e)
