@@ -59,6 +59,14 @@ int cli_fail(const struct cf_error *err);
 cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * Replaces cli->cfg.public_url with the service's stored identity (see
+ * identity.h): conformctl never signs or names anything under another URL.
+ * A --public-url that differs from it is refused; so is a database with no
+ * identity yet. Warns on stderr when the identity is not did:web-resolvable.
+ */
+cf_err cli_public_url(struct cli *cli, struct db *db, struct cf_error *err) CF_MUST_CHECK;
+
 /* The audit actor of conformctl's changes: the operating-system user. */
 struct audit_actor cli_actor(const struct cli *cli);
 
@@ -72,6 +80,7 @@ extern const struct cli_command cli_key_commands[];
 extern const struct cli_command cli_log_commands[];
 extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
+extern const struct cli_command cli_identity_commands[];
 
 /* The key passphrase (cmd_key.c): from CONFORM_KEY_PASSPHRASE_FILE, or the
  * default file, made with a random passphrase on first use. Free with

@@ -438,6 +438,29 @@ cf_err certificate_state(struct db *db, const char *serial, const char *at, json
 	return CF_OK;
 }
 
+/*
+ * What a certificate's answer says of its key's compromise (cert: the answer
+ * being built; live: its status from conform_certificate_state; since,
+ * at: the key's compromised_since and when that was declared, NULL when it
+ * was not): the key's time, and for a certificate signed after it, the
+ * reason in place of the stored one.
+ */
+static void key_compromise_note(json_t *cert, const char *live, const char *since, const char *at)
+{
+	if (!since)
+		return;
+	json_object_set_new(json_object_get(cert, "key"), "compromised_since", json_string(since));
+	if (strcmp(live, "key_compromised") != 0)
+		return;
+	char reason[200];
+	snprintf(reason, sizeof reason,
+		 "signed with the body's key after it was compromised (since %s): not the body's statement",
+		 since);
+	json_object_set_new(cert, "status_reason_code", json_string("key_compromised"));
+	json_object_set_new(cert, "status_reason", json_string(reason));
+	json_object_set_new(cert, "status_changed_at", json_string(at));
+}
+
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err)
 {
@@ -458,7 +481,8 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, c.issuer_name, c.log_index,"
 		" l.leaf_hash, (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
 		" s.review, " DB_TS("s.review_since") ", " DB_TS("c.issued_at") ", c.application_id,"
-		" floor(extract(epoch FROM s.next_change) * 1000)::bigint"
+		" floor(extract(epoch FROM s.next_change) * 1000)::bigint, "
+		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at")
 		" FROM certificate c" STATE_JOIN " JOIN signing_key k ON k.kid = c.kid"
 		" JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
@@ -491,6 +515,7 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	snprintf(leafb64, sizeof leafb64, "%s", b64 ? b64 : "");
 	free(b64);
 	const char *live = db_value(res, 0, 1);
+	const char *compromised = db_value(res, 0, 21);
 	/* a body that lost its accreditation: its live certificates await review */
 	json_t *review = review_json(db_value(res, 0, 16), db_value(res, 0, 17));
 	if (stale_at_ms && db_value(res, 0, 20))
@@ -507,11 +532,12 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
 		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
 		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
-		db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
+		compromised ? "compromised" : db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
 		(json_int_t)db_value_ll(res, 0, 12), "leaf_hash", leafb64, "in_signed_tree_head",
 		db_value_bool(res, 0, 14), "history", history, "review", review, "credential",
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
+	key_compromise_note(*out, live, compromised, db_value(res, 0, 22));
 	PQclear(res);
 	return CF_OK;
 }
@@ -676,13 +702,14 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    struct cf_error *err)
 {
 	*out = NULL;
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired",
+						 "key_compromised" };
 	bool known = !q->status;
-	for (size_t i = 0; i < 4 && !known; i++)
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0] && !known; i++)
 		known = strcmp(q->status, statuses[i]) == 0;
 	if (!known)
 		return cf_error_set(err, CF_EINVAL, NULL,
-				    "status must be valid, suspended, withdrawn or expired");
+				    "status must be valid, suspended, withdrawn, expired or key_compromised");
 	char scheme[64] = "", version[40] = "";
 	if (q->scheme) {
 		const char *at = strchr(q->scheme, '@');
@@ -766,6 +793,10 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		bool same = certificate_jws(db, serial, &stored, &ignored) == CF_OK && stored &&
 			    strcmp(stored, compact) == 0;
 		free(stored);
+		json_t *key = json_object_get(result, "key");
+		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
+		json_object_set_new(key, "compromised", json_boolean(since != NULL));
+		json_object_set(key, "compromised_since", since ? since : json_null());
 		json_object_set(result, "status", json_object_get(cert, "status"));
 		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
 		/* under review the certificate stays valid (ISO/IEC 17065: the body's
@@ -845,13 +876,14 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 	/* A bit is set exactly when the certificate's status at this moment is the
 	 * list's: the same definition as every other surface (a suspended
 	 * certificate past validUntil is expired there, so not in the list).
-	 * Review is no status list purpose: a certificate under review is valid. */
+	 * Review is no status list purpose: a certificate under review is valid.
+	 * What a compromised key signed after its compromise is revoked. */
 	const char *p[] = { body_id, revocation ? "withdrawn" : "suspended" };
 	PGresult *res = NULL;
 	cf_err e = revocation
 		? db_query_hot(db, &res, err, "SELECT c.revocation_index, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
-			       " WHERE c.body_id = $1 AND c.status = $2 AND s.status = $2"
+			       " WHERE c.body_id = $1 AND s.status IN ($2, 'key_compromised')"
 			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p)
 		: db_query_hot(db, &res, err, "SELECT c.suspension_index, " DB_TS("now()") ", "

@@ -93,12 +93,16 @@ api() { # METHOD PATH TOKEN [JSON]
 	curl -fsS -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
 		${4:+-d "$4"} "$base_url$2"
 }
-maker=$(api POST /v1/organisations "$admin" '{"kind":"manufacturer","name":"Bench Devices",
+# the scheme owner makes the manufacturer and its administrator, who staffs it
+maker_admin=$(api POST /v1/organisations "$admin" '{"kind":"manufacturer","name":"Bench Devices",
 	"country":"GB","contact":{"email":"m@example.org"},"vulnerability_disclosure":{"contact":
-	"security@example.org","policy_url":"https://example.org/vdp","response_days":5}}' | jq -r .id)
-user=$(api POST /v1/users "$admin" "{\"org_id\":\"$maker\",\"name\":\"Bench\",
-	\"email\":\"applicant@example.org\",\"roles\":[\"applicant\"]}" | jq -r .id)
-applicant=$(api POST "/v1/users/$user/tokens" "$admin" | jq -r .token)
+	"security@example.org","policy_url":"https://example.org/vdp","response_days":5},
+	"administrator":{"name":"Bench Admin","email":"maker-admin@example.org"}}' |
+	jq -r .administrator.id)
+maker_token=$(api POST "/v1/users/$maker_admin/tokens" "$admin" | jq -r .token)
+user=$(api POST /v1/users "$maker_token" '{"name":"Bench","email":"applicant@example.org",
+	"roles":["applicant"]}' | jq -r .id)
+applicant=$(api POST "/v1/users/$user/tokens" "$maker_token" | jq -r .token)
 product=$(api POST /v1/products "$applicant" '{"name":"Bench","model":"B","hardware_version":"1",
 	"firmware_version":"1","support_end":"2031-01-01"}' | jq -r .id)
 app=$(api POST /v1/applications "$applicant" "{\"product_id\":\"$product\",\"scheme_id\":
@@ -116,7 +120,7 @@ growth_kib=$((hwm_after - rss_before))
 # 100,000 (applications with their approvals, log entries and certificates)
 # by the superuser, through the database's own checks, then read at random
 # serials.
-CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
+CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
 conform_pg_psql "$tmp" conform "
 CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
 INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
