@@ -32,7 +32,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/schemes/{id}", route_scheme_get, ROUTE_BODY_NONE, PUBLIC,
 	  "a scheme and its versions" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}", route_scheme_version_get, ROUTE_BODY_NONE,
-	  PUBLIC, "a scheme version" },
+	  PUBLIC, "a scheme version", .cors = true }, /* what credentials name as their scheme */
 	{ "GET", "/v1/schemes/{id}/versions/{version}/requirements", route_scheme_requirements,
 	  ROUTE_BODY_NONE, PUBLIC, "a version's requirements" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/checklist", route_scheme_checklist,

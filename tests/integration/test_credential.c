@@ -388,6 +388,7 @@ START_TEST(public_artifacts_allow_any_origin)
 	expect_cors("/v1/log/checkpoint", true);
 	expect_cors("/v1/log/vkey", true);
 	expect_cors("/v1/log/tree-head", true);
+	expect_cors("/v1/schemes/dcms-cop/versions/2018", true); /* the credential's scheme id */
 	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
 	expect_cors(path, true);
 	/* what is not an artifact for verifiers stays same-origin */
