@@ -140,6 +140,15 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	ck_assert_msg(r.status == 0, "%s %s", r.out, r.err);
 	ck_assert_msg(strstr(r.out, "1 certificate(s)"), "%s", r.out);
 	proc_result_free(&r);
+	/* conformctl's NOTIFY reaches conformd's cache a moment after its commit */
+	for (int i = 0; i < 40; i++) {
+		c = get_cert(after);
+		bool told = strcmp(jsonx_str(c, "status"), "key_compromised") == 0;
+		json_decref(c);
+		if (told)
+			break;
+		usleep(50000);
+	}
 
 	/* GET */
 	c = get_cert(before);
