@@ -430,21 +430,44 @@ static void request_begin(struct request *rq)
 	}
 }
 
+/* An upload's body goes to its blob. Whatever goes wrong on the way, the body
+ * is read to its end before the answer: libmicrohttpd 0.9.x cannot queue a
+ * response while a body is still arriving (MHD_queue_response fails), so an
+ * answer tried then is lost and the client hears nothing until the
+ * connection timeout. Bytes are counted after a failure too, so that an
+ * over-limit body is answered 413 even when the disk filled up first: the
+ * limit comes first, as in request_begin. */
+static void request_upload(struct request *rq, const char *data, size_t n)
+{
+	rq->body_received += n;
+	if (rq->body_received > rq->srv->cfg->max_upload) {
+		rq->body_too_large = true;
+		blob_abort(rq->blob);
+		rq->blob = NULL;
+		return;
+	}
+	if (!rq->blob)
+		return; /* storing failed earlier: read and drop */
+	struct cf_error err;
+	if (blob_write(rq->blob, data, n, &err)) {
+		if (err.code == CF_ETOOLARGE) {
+			rq->body_too_large = true;
+		} else {
+			log_error("evidence upload: %s", err.detail);
+			rq->body_failed = true;
+			rq->body_error = err;
+		}
+		blob_abort(rq->blob);
+		rq->blob = NULL;
+	}
+}
+
 static void request_body(struct request *rq, const char *data, size_t n)
 {
 	if (rq->responded || rq->body_too_large)
 		return;
-	if (rq->blob) {
-		struct cf_error err;
-		if (blob_write(rq->blob, data, n, &err)) {
-			if (err.code != CF_ETOOLARGE)
-				log_error("evidence upload: %s", err.detail);
-			rq->body_too_large = err.code == CF_ETOOLARGE;
-			blob_abort(rq->blob);
-			rq->blob = NULL;
-			if (!rq->body_too_large)
-				reply_problem(rq, &err);
-		}
+	if (rq->route && rq->route->body == ROUTE_BODY_UPLOAD) {
+		request_upload(rq, data, n);
 		return;
 	}
 	if (buf_append(&rq->body, data, n, NULL)) {
@@ -463,6 +486,10 @@ static void request_dispatch(struct request *rq)
 		return;
 	}
 	log_set_request_id(rq->rid);
+	if (rq->body_failed) {
+		reply_problem(rq, &rq->body_error);
+		return;
+	}
 	rq->route->handler(rq);
 	if (!rq->responded)
 		reply_problem_msg(rq, CF_EINTERNAL, "the handler sent no response");

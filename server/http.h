@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -42,7 +43,10 @@ struct request {
 	int nparams;
 	struct buf body;
 	struct blob_writer *blob;   /* upload routes: the body, being stored */
+	uint64_t body_received;     /* upload routes: bytes of the body read so far */
 	bool body_too_large;
+	bool body_failed;           /* the body could not be stored: body_error says why */
+	struct cf_error body_error; /* answered once the whole body is read */
 	bool responded;
 	unsigned status;
 	size_t bytes;
