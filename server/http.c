@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
 #include "blobstore.h"
@@ -379,6 +380,17 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 	return rq;
 }
 
+static void reply_too_large(struct request *rq)
+{
+	if (rq->body_announced)
+		reply_problem_msg(rq, CF_ETOOLARGE,
+				  "the request body (%llu bytes) is larger than the limit of %llu bytes",
+				  (unsigned long long)rq->body_announced, (unsigned long long)rq->body_limit);
+	else
+		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %llu bytes",
+				  (unsigned long long)rq->body_limit);
+}
+
 /* First call of a request: route it, check the announced body size, and
  * decide who may call it, all before a byte of the body is read. */
 static void request_begin(struct request *rq)
@@ -394,14 +406,24 @@ static void request_begin(struct request *rq)
 
 	/* The body limit comes first: an oversized request is refused before
 	 * anything else is said about it, as a proxy would. */
+	rq->body_limit = limit;
 	const char *cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end = NULL;
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (end != cl && n > limit) {
-			reply_problem_msg(rq, CF_ETOOLARGE,
-					  "the request body (%llu bytes) is larger than the limit of %llu bytes",
-					  n, (unsigned long long)limit);
+			rq->body_announced = n;
+			rq->body_too_large = true;
+			/* Answering now and closing with the body unread makes the
+			 * kernel reset the connection, and a client that is still
+			 * sending (any that did not ask for 100 Continue) loses the
+			 * answer. So a body not too far past the limit is read and
+			 * dropped first, like Apache's and nginx's lingering close,
+			 * and answered in request_dispatch. */
+			const char *expect = request_header(rq, MHD_HTTP_HEADER_EXPECT);
+			bool waits = expect && strcasecmp(expect, "100-continue") == 0;
+			if (waits || n - limit > HTTP_DRAIN_MAX)
+				reply_too_large(rq);
 			return;
 		}
 	}
@@ -440,7 +462,7 @@ static void request_begin(struct request *rq)
 static void request_upload(struct request *rq, const char *data, size_t n)
 {
 	rq->body_received += n;
-	if (rq->body_received > rq->srv->cfg->max_upload) {
+	if (rq->body_received > rq->body_limit) {
 		rq->body_too_large = true;
 		blob_abort(rq->blob);
 		rq->blob = NULL;
@@ -479,10 +501,7 @@ static void request_body(struct request *rq, const char *data, size_t n)
 static void request_dispatch(struct request *rq)
 {
 	if (rq->body_too_large) {
-		uint64_t limit = rq->route && rq->route->body == ROUTE_BODY_UPLOAD ? rq->srv->cfg->max_upload
-										 : rq->srv->cfg->max_body;
-		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %llu bytes",
-				  (unsigned long long)limit);
+		reply_too_large(rq);
 		return;
 	}
 	log_set_request_id(rq->rid);
