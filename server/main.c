@@ -149,6 +149,9 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (LimitFSIZE=, ulimit -f) fails the one upload that
+	 * reaches it (EFBIG, answered like a full disk), not the whole service. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	struct server srv = { 0 };
 	log_async_start();
