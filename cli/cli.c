@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
 #include "mem.h"
 
 /* "db migrate", or "bootstrap" for a group that is its own command. */
@@ -129,6 +130,26 @@ cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err)
 	cf_err e = db_connect(conninfo, out, err);
 	free(conninfo);
 	return e;
+}
+
+cf_err cli_public_url(struct cli *cli, struct db *db, struct cf_error *err)
+{
+	struct identity_request rq = {
+		.explicit_url = cli->cfg.public_url[0] ? cli->cfg.public_url : NULL,
+		.setting = "--public-url (CONFORM_PUBLIC_URL)",
+		.may_store = false,
+	};
+	struct audit_actor actor = cli_actor(cli);
+	char *url = NULL;
+	bool unresolvable = false, stored = false;
+	cf_err e = identity_resolve(db, &actor, &rq, &url, &unresolvable, &stored, err);
+	if (e)
+		return e;
+	if (unresolvable)
+		fprintf(stderr, "conformctl: warning: public URL %s: %s\n", url, identity_loopback_warning());
+	free(cli->cfg.public_url);
+	cli->cfg.public_url = url;
+	return CF_OK;
 }
 
 struct audit_actor cli_actor(const struct cli *cli)

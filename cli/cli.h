@@ -59,6 +59,14 @@ int cli_fail(const struct cf_error *err);
 cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * Replaces cli->cfg.public_url with the service's stored identity (see
+ * identity.h): conformctl never signs or names anything under another URL.
+ * A --public-url that differs from it is refused; so is a database with no
+ * identity yet. Warns on stderr when the identity is not did:web-resolvable.
+ */
+cf_err cli_public_url(struct cli *cli, struct db *db, struct cf_error *err) CF_MUST_CHECK;
+
 /* The audit actor of conformctl's changes: the operating-system user. */
 struct audit_actor cli_actor(const struct cli *cli);
 
@@ -72,5 +80,6 @@ extern const struct cli_command cli_key_commands[];
 extern const struct cli_command cli_log_commands[];
 extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
+extern const struct cli_command cli_identity_commands[];
 
 #endif

@@ -153,14 +153,24 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	long long now = (long long)time(NULL);
 	bool dates_ok = from >= 0 && until >= 0 && from <= now && now < until;
 	bool typ_ok = jsonx_str(j.header, "typ") && strcmp(jsonx_str(j.header, "typ"), "vc+jwt") == 0;
+	/* a key revoked as compromised (the JWKS says since when): what claims
+	 * to be signed since then is not the body's; what claims to be older
+	 * may be a backdated forgery, which only the live register tells */
+	const char *compromised = jsonx_str(jwk, "compromised_since");
+	long long since = epoch_of(compromised);
+	bool key_ok = !compromised || (since >= 0 && from >= 0 && from < since);
 	const char *serial = jsonx_str(json_object_get(payload, "credentialSubject"), "serial");
 	printf("certificate: %s\n", serial ? serial : "(no serial)");
 	printf("signature:   %s (key %s)\n", sig ? "valid" : "INVALID", kid);
 	printf("issuer:      %s%s\n", issuer ? issuer : "(none)", issuer_ok ? "" : " (does not match the key)");
 	printf("type:        %s\n", typ_ok ? "vc+jwt" : "NOT vc+jwt");
+	if (compromised)
+		printf("key:         %s since %s%s\n", key_ok ? "compromised" : "COMPROMISED", compromised,
+		       key_ok ? "; signed before, by its date: check it live (--jwks URL) to rule out "
+				"a backdated forgery" : ": signed after, not the body's statement");
 	printf("valid:       %s to %s (%s)\n", jsonx_str(payload, "validFrom"), jsonx_str(payload, "validUntil"),
 	       dates_ok ? "in force" : now >= until ? "EXPIRED" : "NOT YET VALID");
-	bool live_ok = true;
+	bool live_ok = true, under_review = false;
 	if (is_url(jwks_src) && serial) {
 		/* the service that published the keys answers for the status */
 		char *base = cf_strdup(jwks_src);
@@ -178,9 +188,18 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 		printf("status:      %s%s%s\n", st ? st : "unknown", jsonx_str(live, "status_reason") ? ": " : "",
 		       jsonx_str(live, "status_reason") ? jsonx_str(live, "status_reason") : "");
 		live_ok = st && strcmp(st, "valid") == 0;
+		/* under review the certificate stays valid, as POST /v1/verify says; the
+		 * review is shown and named in the result */
+		json_t *review = json_object_get(live, "review");
+		if (http == 200 && json_is_object(review)) {
+			under_review = true;
+			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
+			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
+		}
 	}
-	status = sig && issuer_ok && typ_ok && dates_ok && live_ok ? CLI_OK : CLI_FAIL;
-	printf("result:      %s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED");
+	status = sig && issuer_ok && typ_ok && dates_ok && key_ok && live_ok ? CLI_OK : CLI_FAIL;
+	printf("result:      %s%s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED",
+	       under_review ? ", UNDER REVIEW" : "");
 out:
 	if (e)
 		status = cli_fail(&err);

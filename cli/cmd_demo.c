@@ -2,7 +2,8 @@
  * conformctl demo: the whole scheme in a minute. Makes demo organisations
  * and people, a signing key, an accreditation, a product, and walks one DCMS
  * application from draft to an issued certificate with the same core
- * functions the API uses; prints the serial and the buyer's page.
+ * functions the API uses, under the service's stored public URL (identity.h);
+ * prints the serial and the buyer's page.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,42 +31,56 @@ struct demo {
 	char *signer_socket; /* conform-signer: it makes and holds the keys */
 };
 
+/* An organisation and its first administrator (the scheme owner makes
+ * both, and nothing more of it: the administrator staffs it). */
 static cf_err make_org(struct demo *d, const char *kind, const char *name, char id[37],
-		       struct cf_error *err)
+		       struct principal *admin, struct cf_error *err)
 {
-	char full[128];
+	char full[128], admin_email[128];
 	snprintf(full, sizeof full, "%s (demo %d)", name, d->run);
-	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s},s:s}", "kind", kind, "name", full, "country", "GB",
-				 "contact", "email", "demo@example.org", "website", "https://example.org/");
+	snprintf(admin_email, sizeof admin_email, "demo%d-admin-%.16s@example.org", d->run, kind);
+	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s},s:s,s:{s:s,s:s}}", "kind", kind, "name", full,
+				 "country", "GB", "contact", "email", "demo@example.org", "website",
+				 "https://example.org/", "administrator", "name", "Ada Administrator",
+				 "email", admin_email);
 	if (strcmp(kind, "manufacturer") == 0)
 		json_object_set_new(body, "vulnerability_disclosure",
 			json_pack("{s:s,s:s,s:i}", "contact", "security@example.org", "policy_url",
 				  "https://example.org/security/disclosure", "response_days", 5));
 	json_t *out = NULL;
 	cf_err e = party_org_create(d->db, &d->actor, body, &out, err);
-	if (!e)
+	if (!e) {
 		snprintf(id, 37, "%s", jsonx_str(out, "id"));
+		memset(admin, 0, sizeof *admin);
+		snprintf(admin->user_id, sizeof admin->user_id, "%s",
+			 jsonx_str(json_object_get(out, "administrator"), "id"));
+		snprintf(admin->org_id, sizeof admin->org_id, "%s", id);
+		snprintf(admin->org_kind, sizeof admin->org_kind, "%s", kind);
+		admin->roles = ROLE_ORG_ADMIN;
+	}
 	json_decref(body);
 	json_decref(out);
 	return e;
 }
 
-static cf_err make_person(struct demo *d, const char *org, const char *kind, const char *role,
+/* A person of the organisation of admin, made by its administrator. */
+static cf_err make_person(struct demo *d, const struct principal *admin, const char *role,
 			  const char *name, struct principal *p, struct cf_error *err)
 {
 	char email[128];
 	snprintf(email, sizeof email, "demo%d-%s@example.org", d->run, role);
-	json_t *body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", org, "name", name, "email", email,
-				 "roles", role);
+	json_t *body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", admin->org_id, "name", name, "email",
+				 email, "roles", role);
 	json_t *out = NULL;
-	cf_err e = party_user_create(d->db, &d->actor, body, &out, err);
+	struct audit_actor by = party_actor(admin);
+	cf_err e = party_user_create(d->db, &by, body, &out, err);
 	json_decref(body);
 	if (e)
 		return e;
 	memset(p, 0, sizeof *p);
 	snprintf(p->user_id, sizeof p->user_id, "%s", jsonx_str(out, "id"));
-	snprintf(p->org_id, sizeof p->org_id, "%s", org);
-	snprintf(p->org_kind, sizeof p->org_kind, "%s", kind);
+	snprintf(p->org_id, sizeof p->org_id, "%s", admin->org_id);
+	snprintf(p->org_kind, sizeof p->org_kind, "%s", admin->org_kind);
 	p->roles = party_role_parse(role);
 	json_decref(out);
 	return CF_OK;
@@ -99,24 +114,24 @@ static cf_err walk(struct demo *d, struct cf_error *err)
 {
 	char ab[37], body[37], maker[37], acc[37], product[37], app[37], kid[SIGNER_KID_LEN];
 	unsigned char pub[32];
-	struct principal accreditor, assessor, certifier, applicant;
+	struct principal accreditor, assessor, certifier, applicant, ab_admin, body_admin, maker_admin;
 	json_t *out = NULL;
-	cf_err e = make_org(d, "accreditation_body", "Demo Accreditation Service", ab, err);
+	cf_err e = make_org(d, "accreditation_body", "Demo Accreditation Service", ab, &ab_admin, err);
 	if (!e)
-		e = make_org(d, "assessment_body", "Demo Test Laboratory", body, err);
+		e = make_org(d, "assessment_body", "Demo Test Laboratory", body, &body_admin, err);
 	if (!e)
-		e = make_org(d, "manufacturer", "Demo Devices Ltd", maker, err);
+		e = make_org(d, "manufacturer", "Demo Devices Ltd", maker, &maker_admin, err);
 	if (!e)
-		e = make_person(d, ab, "accreditation_body", "accreditor", "Alex Accreditor", &accreditor, err);
+		e = make_person(d, &ab_admin, "accreditor", "Alex Accreditor", &accreditor, err);
 	if (!e)
-		e = make_person(d, body, "assessment_body", "assessor", "Sam Assessor", &assessor, err);
+		e = make_person(d, &body_admin, "assessor", "Sam Assessor", &assessor, err);
 	if (!e)
-		e = make_person(d, body, "assessment_body", "certifier", "Cat Certifier", &certifier, err);
+		e = make_person(d, &body_admin, "certifier", "Cat Certifier", &certifier, err);
 	if (!e)
-		e = make_person(d, maker, "manufacturer", "applicant", "Ann Applicant", &applicant, err);
+		e = make_person(d, &maker_admin, "applicant", "Ann Applicant", &applicant, err);
 	if (e)
 		return e;
-	printf("organisations and people: made\n");
+	printf("organisations, each with its administrator, who made its people: made\n");
 
 	/* the body's certificate key; the service's log key if it has none */
 	e = signer_generate(d->db, &d->actor, body, d->signer_socket, &out, err);
@@ -242,6 +257,8 @@ static int demo_cmd(struct cli *cli, const struct cli_command *cmd, int argc, ch
 	struct demo d = { .cli = cli, .actor = cli_actor(cli) };
 	json_t *scheme = NULL;
 	cf_err e = cli_db(cli, &d.db, &err);
+	if (!e) /* the service's identity, never one of our own */
+		e = cli_public_url(cli, d.db, &err);
 	if (!e && catalog_version(d.db, "dcms-cop", "2018", &scheme, &err) != CF_OK)
 		e = cf_error_set(&err, CF_EUNPROCESSABLE, NULL,
 				 "dcms-cop@2018 is not imported: conformctl scheme import schemes/*.json");

@@ -19,7 +19,8 @@ static void print_key(const json_t *k)
 {
 	printf("%-44s %-11s %-36s %-20s %s\n", jsonx_str(k, "kid"), jsonx_str(k, "purpose"),
 	       jsonx_str(k, "org_id") ? jsonx_str(k, "org_id") : "(the service)",
-	       jsonx_str(k, "retired_at") ? "retired" : "active", jsonx_str(k, "private_key_ref"));
+	       jsonx_str(k, "compromised_since") ? "COMPROMISED" : jsonx_str(k, "retired_at") ? "retired" : "active",
+	       jsonx_str(k, "private_key_ref"));
 }
 
 static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
@@ -156,12 +157,56 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	return CLI_OK;
 }
 
+static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *since = NULL;
+	bool compromised = false;
+	const char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "compromised", NULL, &compromised, "the key is compromised (required: an ordinary end of use "
+		  "is conformctl key retire)" },
+		{ "since", &since, NULL, "RFC 3339 time from which the key is not to be trusted: what it "
+		  "signed at or after it verifies as key compromised" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	if (!compromised || !since) {
+		fprintf(stderr, "conformctl key revoke: give --compromised --since TIME (a key that is "
+				"simply no longer used: conformctl key retire KID)\n");
+		return CLI_USAGE;
+	}
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *out = NULL;
+	struct audit_actor actor = cli_actor(cli);
+	cf_err e = cli_db(cli, &db, &err);
+	if (!e)
+		e = cli_public_url(cli, db, &err);
+	if (!e)
+		e = signer_compromise(db, &actor, cli->cfg.public_url, pos[0], since, &out, &err);
+	db_close(db);
+	if (e)
+		return cli_fail(&err);
+	printf("revoked key %s as compromised since %s: it left the DID document's assertion methods; "
+	       "%lld certificate(s) it signed since then now verify as key compromised; log entry %lld\n",
+	       jsonx_str(out, "kid"), jsonx_str(out, "compromised_since"),
+	       (long long)json_integer_value(json_object_get(out, "certificates_signed_since")),
+	       (long long)json_integer_value(json_object_get(out, "log_index")));
+	json_decref(out);
+	return CLI_OK;
+}
+
 const struct cli_command cli_key_commands[] = {
 	{ "key", "generate", "", "Have conform-signer make a key for a body (--org) or the log (--log)",
 	  key_generate_cmd },
 	{ "key", "import", "PATH-OR-URI", "Hand an existing key (PEM file or OSSL_STORE URI) to conform-signer",
 	  key_import_cmd },
 	{ "key", "list", "", "List the signing keys", key_list_cmd },
-	{ "key", "retire", "KID", "Retire a key: the signer destroys it, its signatures stay verifiable", key_retire_cmd },
+	{ "key", "retire", "KID", "Retire a key: the signer destroys it, its signatures stay verifiable",
+	  key_retire_cmd },
+	{ "key", "revoke", "KID", "Revoke a compromised key (--compromised --since TIME): what it "
+	  "signed since then fails verification", key_revoke_cmd },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -43,6 +43,8 @@ static int log_key_cmd(struct cli *cli, const struct cli_command *cmd, int argc,
 	unsigned char pub[32];
 	cf_err e = cli_db(cli, &db, &err);
 	if (!e)
+		e = cli_public_url(cli, db, &err);
+	if (!e)
 		e = signer_current(db, NULL, kid, pub, &err);
 	db_close(db);
 	if (e)

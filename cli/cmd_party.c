@@ -1,5 +1,8 @@
 /*
- * conformctl bootstrap and token: the first admin, and API tokens.
+ * conformctl bootstrap and token: the first admin, and API tokens. The
+ * command line is the operator beside the database and acts as the scheme
+ * owner's admin: tokens for the scheme owner's people, and first tokens for
+ * other organisations' administrators; never for a body's staff.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +66,9 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 {
 	const char *user = NULL, *name = NULL, *days = NULL;
 	const struct cli_opt opts[] = {
-		{ "user", &user, NULL, "the user, by id or e-mail address (required)" },
+		{ "user", &user, NULL,
+		  "the user, by id or e-mail address: a person of the scheme owner, or another "
+		  "organisation's administrator with no active token (required)" },
 		{ "name", &name, NULL, "what the token is for" },
 		{ "days", &days, NULL, "days until it expires (default 90, at most 730)" },
 		{ NULL, NULL, NULL, NULL },
@@ -137,7 +142,13 @@ static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const char *pos[1];
-	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, pos, 1, &n, 1);
+	bool compromised = false;
+	const struct cli_opt opts[] = {
+		{ "compromised", NULL, &compromised,
+		  "it was stolen: also revoke every token made with it for the same person" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
 	if (rc >= 0)
 		return rc;
 	struct cf_error err;
@@ -146,11 +157,18 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e = cli_db(cli, &db, &err);
 	if (!e)
-		e = party_token_revoke(db, &actor, pos[0], &out, &err);
+		e = party_token_revoke(db, &actor, pos[0], compromised, &out, &err);
 	db_close(db);
 	if (e)
 		return cli_fail(&err);
 	printf("token %s revoked at %s\n", jsonx_str(out, "id"), jsonx_str(out, "revoked_at"));
+	size_t i;
+	json_t *id;
+	json_array_foreach(json_object_get(out, "also_revoked"), i, id)
+		printf("also revoked %s (made with it for the same person)\n", json_string_value(id));
+	json_array_foreach(json_object_get(out, "handed_out"), i, id)
+		printf("left live %s: made with it for someone else; their administrator may revoke it\n",
+		       json_string_value(id));
 	json_decref(out);
 	return CLI_OK;
 }
@@ -165,6 +183,7 @@ const struct cli_command cli_bootstrap_commands[] = {
 const struct cli_command cli_token_commands[] = {
 	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd },
 	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd },
-	{ "token", "revoke", "TOKEN-ID", "Revoke a token", token_revoke_cmd },
+	{ "token", "revoke", "TOKEN-ID",
+	  "Revoke a token (--compromised: and what it made for the same person)", token_revoke_cmd },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -21,6 +21,7 @@ static const struct cli_command *const groups[] = {
 	cli_cert_commands,
 	cli_log_commands,
 	cli_demo_commands,
+	cli_identity_commands,
 };
 
 static void usage(FILE *out)

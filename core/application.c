@@ -611,15 +611,27 @@ static cf_err require_owners(struct db *db, const struct application_row *a, str
 	return e;
 }
 
-static cf_err snapshot_product(struct db *db, const struct application_row *a, struct cf_error *err)
+/*
+ * What leaves draft is what is assessed and, later, signed: the product and
+ * the manufacturer (identity and vulnerability disclosure) as they are now.
+ * Issuance reads only these snapshots; a later PATCH of the product or the
+ * organisation changes neither.
+ */
+static cf_err snapshot_submission(struct db *db, const struct application_row *a,
+				  struct cf_error *err)
 {
 	const char *p[] = { a->id };
 	cf_err e = db_query_hot(db, NULL, err,
 		"UPDATE application x SET product_snapshot = json_build_object('id', p.id, 'name', p.name,"
 		" 'model', p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
 		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
-		" 'gtin', p.gtin, 'support_end', p.support_end) FROM product p"
-		" WHERE x.id = $1 AND p.id = x.product_id", 1, p);
+		" 'gtin', p.gtin, 'support_end', p.support_end),"
+		" manufacturer_snapshot = json_build_object('id', m.id, 'name', m.name, 'country',"
+		" m.country, 'contact_email', m.contact_email, 'contact_phone', m.contact_phone,"
+		" 'address', m.address, 'website', m.website, 'security_contact', m.security_contact,"
+		" 'disclosure_policy_url', m.disclosure_policy_url, 'response_days', m.response_days)"
+		" FROM product p, organisation m"
+		" WHERE x.id = $1 AND p.id = x.product_id AND m.id = x.manufacturer_id", 1, p);
 	if (e)
 		return e;
 	PGresult *res = NULL;
@@ -642,7 +654,7 @@ static cf_err check_submit(struct db *db, const struct application_row *a, struc
 	if (!e)
 		e = require_owners(db, a, err);
 	if (!e)
-		e = snapshot_product(db, a, err);
+		e = snapshot_submission(db, a, err);
 	if (e)
 		return e;
 	bool covered = false;
@@ -769,7 +781,7 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 					 "are answered not compliant: the product cannot be declared "
 					 "conformant", err);
 		if (!e)
-			e = snapshot_product(db, &a, err);
+			e = snapshot_submission(db, &a, err);
 		if (!e)
 			e = decision_record(db, &a, p, true, statement, true, err);
 	} else if (strcmp(t->action, "take") == 0) {
@@ -958,7 +970,8 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 		" p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
 		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
 		" 'gtin', p.gtin, 'support_end', p.support_end))::text,"
-		" m.name, b.name, u.name, " DB_TS("a.created_at") ", " DB_TS("a.updated_at") ", "
+		" coalesce(a.manufacturer_snapshot->>'name', m.name), b.name, u.name, "
+		DB_TS("a.created_at") ", " DB_TS("a.updated_at") ", "
 		DB_TS("a.submitted_at") ", a.product_snapshot IS NOT NULL"
 		" FROM application a JOIN product p ON p.id = a.product_id"
 		" JOIN organisation m ON m.id = a.manufacturer_id"
@@ -1054,7 +1067,10 @@ cf_err application_list(struct db *db, const struct principal *p, const char *st
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT a.id, a.number, a.state, a.assessment_type, a.scheme_id, a.scheme_version,"
-		" a.class, p.name, p.model, m.name, b.name, " DB_TS("a.updated_at") ", a.version"
+		" a.class, coalesce(a.product_snapshot->>'name', p.name),"
+		" coalesce(a.product_snapshot->>'model', p.model),"
+		" coalesce(a.manufacturer_snapshot->>'name', m.name), b.name, " DB_TS("a.updated_at") ","
+		" a.version"
 		" FROM application a JOIN product p ON p.id = a.product_id"
 		" JOIN organisation m ON m.id = a.manufacturer_id"
 		" LEFT JOIN organisation b ON b.id = a.body_id"

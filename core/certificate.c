@@ -91,20 +91,48 @@ static cf_err pick_index(struct db *db, const char *body, bool revocation, unsig
 	return e;
 }
 
-/* What the credential states, gathered in one query. */
+/* What the credential states, gathered in one query: the manufacturer and
+ * the product come from the application's snapshots taken when it left
+ * draft, never from the live organisation or product. */
 enum {
 	I_STATE, I_TYPE, I_BODY, I_MAKER, I_SCHEME, I_VERSION, I_CLASS, I_PRODUCT, I_DECISION,
-	I_DECIDED_AT, I_EVIDENCE, I_MNAME, I_MCOUNTRY, I_MCONTACT, I_MPOLICY, I_MDAYS, I_BNAME,
-	I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK, I_YEAR,
+	I_DECIDED_AT, I_EVIDENCE, I_MSNAP, I_BNAME, I_DIGEST, I_STITLE, I_FROM, I_UNTIL, I_UNTIL_OK,
+	I_YEAR,
 };
 
-static cf_err build_payload(const struct issue_job *j, const PGresult *r, const char *did,
-			    const char *acc_id, const char *acc_ref, const char *acc_name,
-			    unsigned rev, unsigned sus, json_t **out)
+/* The manufacturer node of the credential, from its snapshot (new reference). */
+static json_t *manufacturer_node(const json_t *snap)
+{
+	char urn[64];
+	snprintf(urn, sizeof urn, "urn:uuid:%s", jsonx_str(snap, "id"));
+	json_t *m = json_pack("{s:s,s:O,s:O,s:{s:O,s:O,s:O}}", "id", urn, "name",
+			      json_object_get(snap, "name"), "country", json_object_get(snap, "country"),
+			      "vulnerabilityDisclosure", "contact",
+			      json_object_get(snap, "security_contact"), "policy",
+			      json_object_get(snap, "disclosure_policy_url"), "responseDays",
+			      json_object_get(snap, "response_days"));
+	if (jsonx_str(snap, "address"))
+		json_object_set(m, "address", json_object_get(snap, "address"));
+	if (jsonx_str(snap, "website"))
+		json_object_set(m, "website", json_object_get(snap, "website"));
+	return m;
+}
+
+/* The scheme version a certificate names, as a URL of this service that
+ * serves it (a bare scheme id is a relative IRI: JSON-LD drops it). */
+static void scheme_url_of(const char *public_url, const char *scheme, const char *version,
+			  char *out, size_t size)
+{
+	snprintf(out, size, "%s/v1/schemes/%s/versions/%s", public_url, scheme, version);
+}
+
+static cf_err build_payload(const struct issue_job *j, const PGresult *r, const json_t *maker_snap,
+			    const char *did, const char *acc_id, const char *acc_ref,
+			    const char *acc_name, unsigned rev, unsigned sus, json_t **out)
 {
 	const char *pub = j->ctx->public_url;
 	json_t *product = json_loads(db_value(r, 0, I_PRODUCT), 0, NULL);
-	char url[512], list[512];
+	char url[512], list[512], scheme_url[512];
 	snprintf(url, sizeof url, "%s/v1/certificates/%s", pub, j->serial);
 	json_t *prod = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "id", "", "name",
 				 json_object_get(product, "name"), "model", json_object_get(product, "model"),
@@ -119,8 +147,9 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	if (jsonx_str(product, "product_page"))
 		json_object_set(prod, "productPage", json_object_get(product, "product_page"));
 	json_decref(product);
-	char maker[64], digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
-	snprintf(maker, sizeof maker, "urn:uuid:%s", db_value(r, 0, I_MAKER));
+	char digest[80], evidence[80], acc[64], ctx_url[512], schema[512];
+	scheme_url_of(pub, db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), scheme_url,
+		      sizeof scheme_url);
 	snprintf(digest, sizeof digest, "sha256:%s", db_value(r, 0, I_DIGEST));
 	snprintf(evidence, sizeof evidence, "sha256:%s", db_value(r, 0, I_EVIDENCE));
 	snprintf(acc, sizeof acc, "urn:uuid:%s", acc_id);
@@ -135,18 +164,16 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	snprintf(name, sizeof name, "Certificate of conformity %s", j->serial);
 	*out = json_pack(
 		"{s:[s,s],s:s,s:[s,s],s:s,s:{s:s,s:s},s:s,s:s,"
-		"s:{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:i}},s:o,"
+		"s:{s:s,s:s,s:s,s:o,s:o,"
 		"s:{s:s,s:s,s:s,s:s},s:i,s:{s:s,s:s,s:s},s:{s:s,s:s}},"
 		"s:{s:s,s:s},s:o}",
 		"@context", "https://www.w3.org/ns/credentials/v2", ctx_url, "id", url, "type",
 		"VerifiableCredential", "ConformityCertificate", "name", name, "issuer", "id", did, "name",
 		db_value(r, 0, I_BNAME), "validFrom", db_value(r, 0, I_FROM), "validUntil",
 		db_value(r, 0, I_UNTIL), "credentialSubject", "type", "ConformityAttestation", "serial",
-		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer", "id", maker, "name",
-		db_value(r, 0, I_MNAME), "country", db_value(r, 0, I_MCOUNTRY),
-		"vulnerabilityDisclosure", "contact", db_value(r, 0, I_MCONTACT), "policy",
-		db_value(r, 0, I_MPOLICY), "responseDays", atoi(db_value(r, 0, I_MDAYS)), "product", prod,
-		"scheme", "id", db_value(r, 0, I_SCHEME), "version", db_value(r, 0, I_VERSION), "name",
+		j->serial, "assessmentType", db_value(r, 0, I_TYPE), "manufacturer",
+		manufacturer_node(maker_snap), "product", prod, "scheme", "id", scheme_url, "version",
+		db_value(r, 0, I_VERSION), "name",
 		db_value(r, 0, I_STITLE), "digest", digest, "complianceClass",
 		atoi(db_value(r, 0, I_CLASS)), "accreditation", "id", acc, "reference", acc_ref,
 		"accreditor", acc_name, "decision", "date", db_value(r, 0, I_DECIDED_AT),
@@ -160,13 +187,14 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	struct issue_job *j = arg;
 	const char *ap[] = { j->application_id };
 	PGresult *r = NULL, *res = NULL;
-	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL;
+	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL, *maker = NULL;
+	json_t *product = NULL;
 	char *payload_text = NULL, *jws = NULL;
 	cf_err e = db_query_hot(db, &r, err,
 		"SELECT a.state, a.assessment_type, coalesce(a.body_id::text, ''), a.manufacturer_id,"
 		" a.scheme_id, a.scheme_version, a.class, a.product_snapshot::text, d.decision, "
-		DB_TS("d.decided_at") ", d.evidence_digest, m.name, m.country, m.security_contact,"
-		" m.disclosure_policy_url, m.response_days, b.name, v.digest, v.title, "
+		DB_TS("d.decided_at") ", d.evidence_digest, a.manufacturer_snapshot::text, b.name,"
+		" v.digest, v.title, "
 		DB_TS("date_trunc('second', now())") ", "
 		DB_TS("least(date_trunc('second', now()) + make_interval(days =>"
 		" v.certificate_validity_days), ((a.product_snapshot->>'support_end')::date + 1)::timestamp"
@@ -174,7 +202,6 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		" ((a.product_snapshot->>'support_end')::date + 1)::timestamp AT TIME ZONE 'UTC'"
 		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY')"
 		" FROM application a LEFT JOIN application_decision d ON d.application_id = a.id"
-		" JOIN organisation m ON m.id = a.manufacturer_id"
 		" LEFT JOIN organisation b ON b.id = a.body_id"
 		" JOIN scheme_version v ON v.scheme_id = a.scheme_id AND v.version = a.scheme_version"
 		" WHERE a.id = $1 FOR UPDATE OF a", 1, ap);
@@ -212,6 +239,15 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 				 "a certificate follows an approval; the application is %s%s%s",
 				 db_value(r, 0, I_STATE), db_value(r, 0, I_DECISION) ? " and " : "",
 				 db_value(r, 0, I_DECISION) ? db_value(r, 0, I_DECISION) : "");
+		goto out;
+	}
+	/* what was submitted, and only that, is signed */
+	maker = db_value(r, 0, I_MSNAP) ? json_loads(db_value(r, 0, I_MSNAP), 0, NULL) : NULL;
+	product = db_value(r, 0, I_PRODUCT) ? json_loads(db_value(r, 0, I_PRODUCT), 0, NULL) : NULL;
+	if (!jsonx_str(maker, "name") || !jsonx_str(product, "name")) {
+		e = cf_error_set(err, CF_ESTATE, NULL,
+				 "the application holds no snapshot of the manufacturer and product as "
+				 "submitted: nothing can be signed");
 		goto out;
 	}
 	if (!db_value_bool(r, 0, I_UNTIL_OK)) {
@@ -273,7 +309,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	char did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN];
 	signer_did(j->ctx->public_url, body, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
-	e = build_payload(j, r, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
+	e = build_payload(j, r, maker, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
 	if (e) {
 		cf_error_set(err, CF_EINTERNAL, NULL, "the credential could not be built");
 		goto out;
@@ -300,13 +336,18 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	const char *ip[] = { j->serial, seqs, j->application_id, body, db_value(r, 0, I_MAKER),
 			     db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS),
 			     acc_id, kid, db_value(r, 0, I_FROM), db_value(r, 0, I_UNTIL), payload_text,
-			     jws, revs, suss, idx, j->p->user_id };
+			     jws, revs, suss, idx, j->p->user_id, jsonx_str(maker, "name"),
+			     jsonx_str(product, "name"), jsonx_str(product, "model"),
+			     jsonx_str(product, "firmware_version"), db_value(r, 0, I_BNAME) };
+	/* the register shows and searches what the credential says, kept beside it */
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
 		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
-		" payload, jws, revocation_index, suspension_index, log_index, issued_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-		18, ip);
+		" payload, jws, revocation_index, suspension_index, log_index, issued_by,"
+		" manufacturer_name, product_name, product_model, firmware_version, issuer_name)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+		" $19, $20, $21, $22, $23)",
+		23, ip);
 	if (!e) {
 		const char *ep[] = { j->serial, j->p->user_id, idx };
 		e = db_query_hot(db, NULL, err,
@@ -328,6 +369,8 @@ out:
 	json_decref(header);
 	json_decref(entry);
 	json_decref(details);
+	json_decref(maker);
+	json_decref(product);
 	free(payload_text);
 	free(jws);
 	return e;
@@ -350,28 +393,98 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 
 /* ---- reading ---- */
 
-#define LIVE_STATUS                                                                            \
-	"CASE WHEN c.status = 'withdrawn' THEN 'withdrawn' WHEN now() >= c.valid_until THEN"      \
-	" 'expired' ELSE c.status END"
+/*
+ * A certificate's status is read from one definition, the SQL function
+ * conform_certificate_state (migration 0011), by every surface: joined after
+ * "FROM certificate c" as s, it gives s.status, s.review, s.review_since and
+ * s.next_change at now() (or at $2 when given).
+ */
+#define STATE_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
+#define STATE_AT_JOIN " CROSS JOIN LATERAL conform_certificate_state(c, coalesce($2::timestamptz, now())) s"
+
+/* The review member: null, or why the certificate awaits review (its body's
+ * accreditation was suspended or withdrawn after issue) and since when. */
+static json_t *review_json(const char *code, const char *since)
+{
+	if (!code)
+		return json_null();
+	bool withdrawn = strcmp(code, "accreditation_withdrawn") == 0;
+	return json_pack("{s:b,s:s,s:s,s:s}", "required", 1, "code", code, "reason",
+			 withdrawn ? "the body's accreditation under which it was issued was withdrawn"
+				   : "the body's accreditation under which it was issued is suspended",
+			 "since", since ? since : "");
+}
+
+cf_err certificate_state(struct db *db, const char *serial, const char *at, json_t **out,
+			 struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { serial, at };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT s.status, s.review, " DB_TS("s.review_since") ", " DB_TS_US("s.next_change") ", "
+		DB_TS_US("coalesce($2::timestamptz, now())") " FROM certificate c" STATE_AT_JOIN
+		" WHERE c.serial = $1", 2, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	}
+	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "serial", serial, "at", db_value(res, 0, 4), "status",
+			 db_value(res, 0, 0), "review", review_json(db_value(res, 0, 1), db_value(res, 0, 2)),
+			 "next_change", str_or_null(db_value(res, 0, 3)));
+	PQclear(res);
+	return CF_OK;
+}
+
+/*
+ * What a certificate's answer says of its key's compromise (cert: the answer
+ * being built; live: its status from conform_certificate_state; since,
+ * at: the key's compromised_since and when that was declared, NULL when it
+ * was not): the key's time, and for a certificate signed after it, the
+ * reason in place of the stored one.
+ */
+static void key_compromise_note(json_t *cert, const char *live, const char *since, const char *at)
+{
+	if (!since)
+		return;
+	json_object_set_new(json_object_get(cert, "key"), "compromised_since", json_string(since));
+	if (strcmp(live, "key_compromised") != 0)
+		return;
+	char reason[200];
+	snprintf(reason, sizeof reason,
+		 "signed with the body's key after it was compromised (since %s): not the body's statement",
+		 since);
+	json_object_set_new(cert, "status_reason_code", json_string("key_compromised"));
+	json_object_set_new(cert, "status_reason", json_string(reason));
+	json_object_set_new(cert, "status_changed_at", json_string(at));
+}
 
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err)
 {
+	return certificate_get_cacheable(db, public_url, serial, out, NULL, err);
+}
+
+cf_err certificate_get_cacheable(struct db *db, const char *public_url, const char *serial,
+				 json_t **out, long long *stale_at_ms, struct cf_error *err)
+{
 	*out = NULL;
+	if (stale_at_ms)
+		*stale_at_ms = 0;
 	const char *p[] = { serial };
 	PGresult *res = NULL, *ev = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.serial, " LIVE_STATUS ", c.status_reason_code, c.status_reason, "
+		"SELECT c.serial, s.status, c.status_reason_code, c.status_reason, "
 		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_from") ", " DB_TS("c.valid_until") ","
-		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, b.name, c.log_index, l.leaf_hash,"
-		" (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
-		" (SELECT e.action FROM accreditation_event e WHERE e.accreditation_id = a.id"
-		"  AND e.effective_at <= now() ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1),"
-		" (SELECT " DB_TS("e.effective_at") " FROM accreditation_event e WHERE"
-		"  e.accreditation_id = a.id AND e.action = 'withdrawn' LIMIT 1),"
-		" " DB_TS("c.issued_at") ", c.application_id"
-		" FROM certificate c JOIN signing_key k ON k.kid = c.kid"
-		" JOIN organisation b ON b.id = c.body_id JOIN accreditation a ON a.id = c.accreditation_id"
+		" c.payload, c.kid, k.retired_at IS NOT NULL, c.body_id, c.issuer_name, c.log_index,"
+		" l.leaf_hash, (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
+		" s.review, " DB_TS("s.review_since") ", " DB_TS("c.issued_at") ", c.application_id,"
+		" floor(extract(epoch FROM s.next_change) * 1000)::bigint, "
+		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at")
+		" FROM certificate c" STATE_JOIN " JOIN signing_key k ON k.kid = c.kid"
+		" JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
 	if (e)
 		return e;
@@ -402,14 +515,11 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 	snprintf(leafb64, sizeof leafb64, "%s", b64 ? b64 : "");
 	free(b64);
 	const char *live = db_value(res, 0, 1);
+	const char *compromised = db_value(res, 0, 21);
 	/* a body that lost its accreditation: its live certificates await review */
-	json_t *review = json_null();
-	const char *acc_state = db_value(res, 0, 16);
-	if (acc_state && strcmp(acc_state, "withdrawn") == 0 &&
-	    (strcmp(live, "valid") == 0 || strcmp(live, "suspended") == 0))
-		review = json_pack("{s:b,s:s,s:s}", "required", 1, "reason",
-				   "the body's accreditation under which it was issued was withdrawn",
-				   "since", db_value(res, 0, 17) ? db_value(res, 0, 17) : "");
+	json_t *review = review_json(db_value(res, 0, 16), db_value(res, 0, 17));
+	if (stale_at_ms && db_value(res, 0, 20))
+		*stale_at_ms = db_value_ll(res, 0, 20);
 	snprintf(url, sizeof url, "%s/verify/%s", public_url, serial);
 	json_t *credential = json_loads(db_value(res, 0, 7), 0, NULL);
 	char jws_url[512];
@@ -422,11 +532,12 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
 		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
 		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
-		db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
+		compromised ? "compromised" : db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
 		(json_int_t)db_value_ll(res, 0, 12), "leaf_hash", leafb64, "in_signed_tree_head",
 		db_value_bool(res, 0, 14), "history", history, "review", review, "credential",
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
+	key_compromise_note(*out, live, compromised, db_value(res, 0, 22));
 	PQclear(res);
 	return CF_OK;
 }
@@ -577,8 +688,9 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 /* A row of the register. */
 static json_t *register_json(const PGresult *res, int i)
 {
-	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
-			 db_value(res, i, 1), "status", db_value(res, i, 2), "product", "name",
+	return json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
+			 db_value(res, i, 1), "status", db_value(res, i, 2), "review",
+			 review_json(db_value(res, i, 14), db_value(res, i, 15)), "product", "name",
 			 db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
 			 db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
 			 db_value(res, i, 8), "version", db_value(res, i, 9), "class",
@@ -590,13 +702,14 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    struct cf_error *err)
 {
 	*out = NULL;
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired",
+						 "key_compromised" };
 	bool known = !q->status;
-	for (size_t i = 0; i < 4 && !known; i++)
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0] && !known; i++)
 		known = strcmp(q->status, statuses[i]) == 0;
 	if (!known)
 		return cf_error_set(err, CF_EINVAL, NULL,
-				    "status must be valid, suspended, withdrawn or expired");
+				    "status must be valid, suspended, withdrawn, expired or key_compromised");
 	char scheme[64] = "", version[40] = "";
 	if (q->scheme) {
 		const char *at = strchr(q->scheme, '@');
@@ -614,18 +727,18 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 			    limit };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, " LIVE_STATUS ", c.application_id, a.product_snapshot->>'name',"
-		" a.product_snapshot->>'model', a.product_snapshot->>'firmware_version', m.name,"
-		" c.scheme_id, c.scheme_version, c.class, b.name, " DB_TS("c.valid_until") ", "
-		DB_TS("c.issued_at")
-		" FROM certificate c JOIN application a ON a.id = c.application_id"
-		" JOIN organisation m ON m.id = c.manufacturer_id JOIN organisation b ON b.id = c.body_id"
+		/* what each certificate says (kept at issue), never the organisation now */
+		"SELECT c.seq, c.serial, s.status, c.application_id, c.product_name,"
+		" c.product_model, c.firmware_version, c.manufacturer_name,"
+		" c.scheme_id, c.scheme_version, c.class, c.issuer_name, " DB_TS("c.valid_until") ", "
+		DB_TS("c.issued_at") ", s.review, " DB_TS("s.review_since")
+		" FROM certificate c" STATE_JOIN
 		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
-		" AND ($2::text IS NULL OR m.name ILIKE '%' || $2 || '%')"
+		" AND ($2::text IS NULL OR c.manufacturer_name ILIKE '%' || $2 || '%')"
 		" AND ($3::text IS NULL OR c.scheme_id = $3) AND ($4::text IS NULL OR c.scheme_version = $4)"
-		" AND ($5::text IS NULL OR " LIVE_STATUS " = $5)"
-		" AND ($6::text IS NULL OR (a.product_snapshot->>'name') ILIKE '%' || $6 || '%'"
-		"  OR (a.product_snapshot->>'model') ILIKE '%' || $6 || '%' OR m.name ILIKE '%' || $6 || '%'"
+		" AND ($5::text IS NULL OR s.status = $5)"
+		" AND ($6::text IS NULL OR c.product_name ILIKE '%' || $6 || '%'"
+		"  OR c.product_model ILIKE '%' || $6 || '%' OR c.manufacturer_name ILIKE '%' || $6 || '%'"
 		"  OR c.serial = $6)"
 		" ORDER BY c.seq LIMIT $8", 8, p);
 	if (e)
@@ -680,8 +793,15 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		bool same = certificate_jws(db, serial, &stored, &ignored) == CF_OK && stored &&
 			    strcmp(stored, compact) == 0;
 		free(stored);
+		json_t *key = json_object_get(result, "key");
+		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
+		json_object_set_new(key, "compromised", json_boolean(since != NULL));
+		json_object_set(key, "compromised_since", since ? since : json_null());
 		json_object_set(result, "status", json_object_get(cert, "status"));
 		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
+		/* under review the certificate stays valid (ISO/IEC 17065: the body's
+		 * certificates are reviewed, not withdrawn): said beside valid */
+		json_object_set(result, "review", json_object_get(cert, "review"));
 		json_object_set_new(result, "in_register", json_boolean(same));
 		json_object_set(result, "valid_until", json_object_get(cert, "valid_until"));
 		json_object_set(result, "expired", json_object_get(cert, "expired"));
@@ -728,6 +848,7 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 		json_decref(proof);
 	} else {
 		json_object_set_new(result, "status", json_string("unknown"));
+		json_object_set_new(result, "review", json_null());
 		json_object_set_new(result, "in_register", json_false());
 		json_object_set_new(result, "logged", json_null());
 	}
@@ -752,16 +873,23 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "status lists are revocation and suspension");
 	if (!party_is_uuid(body_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
+	/* A bit is set exactly when the certificate's status at this moment is the
+	 * list's: the same definition as every other surface (a suspended
+	 * certificate past validUntil is expired there, so not in the list).
+	 * Review is no status list purpose: a certificate under review is valid.
+	 * What a compromised key signed after its compromise is revoked. */
 	const char *p[] = { body_id, revocation ? "withdrawn" : "suspended" };
 	PGresult *res = NULL;
 	cf_err e = revocation
-		? db_query_hot(db, &res, err, "SELECT revocation_index, " DB_TS("now()") ", "
-			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
-			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+		? db_query_hot(db, &res, err, "SELECT c.revocation_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
+			       " WHERE c.body_id = $1 AND s.status IN ($2, 'key_compromised')"
+			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p)
-		: db_query_hot(db, &res, err, "SELECT suspension_index, " DB_TS("now()") ", "
-			       DB_TS("now() + interval '1 day'") " FROM certificate WHERE body_id = $1"
-			       " AND status = $2 UNION ALL SELECT NULL, " DB_TS("now()") ", "
+		: db_query_hot(db, &res, err, "SELECT c.suspension_index, " DB_TS("now()") ", "
+			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
+			       " WHERE c.body_id = $1 AND c.status = $2 AND s.status = $2"
+			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p);
 	if (e)
 		return e;
@@ -842,14 +970,15 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	const char *p[] = { a, l };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT c.seq, c.serial, " LIVE_STATUS ", " DB_TS("c.status_changed_at") ", c.log_index, c.jws"
-		" FROM certificate c WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
+		"SELECT c.seq, c.serial, s.status, " DB_TS("c.status_changed_at") ", c.log_index, c.jws,"
+		" s.review, " DB_TS("s.review_since") " FROM certificate c" STATE_JOIN " WHERE c.seq > $1::bigint ORDER BY c.seq LIMIT $2", 2, p);
 	if (e)
 		return e;
 	for (int i = 0; i < PQntuples(res) && !e; i++) {
-		json_t *line = json_pack("{s:s,s:s,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
-					 db_value(res, i, 2), "status_changed_at",
-					 str_or_null(db_value(res, i, 3)), "log_index",
+		json_t *line = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
+					 db_value(res, i, 2), "review",
+					 review_json(db_value(res, i, 6), db_value(res, i, 7)),
+					 "status_changed_at", str_or_null(db_value(res, i, 3)), "log_index",
 					 (json_int_t)db_value_ll(res, i, 4), "jws", db_value(res, i, 5));
 		char *text = json_dumps(line, JSON_COMPACT);
 		json_decref(line);

@@ -33,9 +33,29 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 			 const char *application_id, json_t **out, bool *created,
 			 struct cf_error *err) CF_MUST_CHECK;
 
-/* A certificate with its live status, history, log entry and credential. */
+/*
+ * A certificate's effective status at a moment: at is an RFC 3339 time, NULL
+ * for now. Every surface (the certificate, verification, the register and its
+ * status= filter, the page, the status lists) reads this one definition, the
+ * SQL function conform_certificate_state. *out (new reference):
+ * {serial, at, status: valid|suspended|withdrawn|expired,
+ *  review: null | {required: true, code: accreditation_suspended|
+ *  accreditation_withdrawn, reason, since}, next_change: the next scheduled
+ *  moment the answer changes (an accreditation event, validUntil) or null}.
+ */
+cf_err certificate_state(struct db *db, const char *serial, const char *at, json_t **out,
+			 struct cf_error *err) CF_MUST_CHECK;
+
+/* A certificate with its live status (and review), history, log entry and
+ * credential (*out, new reference). */
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err) CF_MUST_CHECK;
+
+/* certificate_get, and when the answer goes stale without anyone acting: at
+ * *stale_at_ms (epoch milliseconds; 0 never), the certificate's next
+ * scheduled change. For caches; the time itself is not published. */
+cf_err certificate_get_cacheable(struct db *db, const char *public_url, const char *serial,
+				 json_t **out, long long *stale_at_ms, struct cf_error *err) CF_MUST_CHECK;
 
 /* The compact JWS (new string). */
 cf_err certificate_jws(struct db *db, const char *serial, char **out, struct cf_error *err) CF_MUST_CHECK;

@@ -49,8 +49,10 @@ static const struct key keys[] = {
 	  "directory of the NNNN_name.sql migration files" },
 	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,
 	  "address and port conformd listens on" },
-	{ "public-url", KEY_URL, OFF(public_url), "http://127.0.0.1:8080", S | C, 0, 0,
-	  "the URL at which buyers reach this service (certificate ids, issuer DIDs)" },
+	{ "public-url", KEY_URL, OFF(public_url), "", S | C, 0, 0,
+	  "the URL at which buyers reach this service (certificate ids, issuer DIDs); stored in the "
+	  "database at conformd's first start and fixed from then on; empty: the stored one, or at "
+	  "first start http://LISTEN for a loopback listen address" },
 	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", C, 0, 0,
 	  "file whose first line is the passphrase of a PEM file given to key import" },
 	{ "signer-socket", KEY_STRING, OFF(signer_socket), "", S | C | G, 0, 0,
@@ -126,10 +128,13 @@ cf_err config_parse_size(const char *s, size_t *out, struct cf_error *err)
  * A public URL: http(s)://host[:port][/path], host and path of the characters
  * a did:web identifier carries as they are (the issuer DIDs are made from
  * it), no query or fragment, at most CONFIG_URL_MAX characters. A trailing
- * '/' is dropped.
+ * '/' is dropped. Empty means not given. Which URLs may be an identity
+ * (https on a host name, or loopback) is identity.c's to say.
  */
 static cf_err url_check(const char *v, struct cf_error *err)
 {
+	if (!v[0])
+		return CF_OK; /* not given: the stored one (see identity.h) */
 	const char *h = strncmp(v, "https://", 8) == 0 ? v + 8 : strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
 	if (!h)
 		return cf_error_set(err, CF_EINVAL, NULL, "'%.60s' is not an http(s):// URL", v);

@@ -23,7 +23,9 @@ struct config {
 	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
 	char *migrations_dir;
 	char *listen;              /* host:port */
-	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX */
+	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX. "": not
+				    * given. conformd and conformctl replace it with the stored
+				    * identity (identity.h) before using it */
 	char *key_passphrase_file; /* of a PEM file conformctl key import reads */
 	char *signer_socket;       /* conform-signer's socket; "": data_dir/signer/signer.sock */
 	char *signer_dir;          /* conform-signer's own directory; "": data_dir/signer */

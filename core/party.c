@@ -73,6 +73,181 @@ static cf_err require_uuid(const char *s, const char *what, struct cf_error *err
 	return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no %s %.40s", what, s ? s : "");
 }
 
+/* ---- who may staff whom ---- */
+
+struct caller;
+
+/* A person to add or change. */
+struct user_job {
+	const struct audit_actor *actor;
+	const char *id, *org_id, *name, *email, *roles_pg;
+	bool active, has_active;
+	json_t **out;
+	const struct caller *caller; /* NULL: no staffing rule (bootstrap, a new organisation) */
+	unsigned roles;
+};
+
+/*
+ * The one who acts, as the staffing rules see them. conformctl is the
+ * operator beside the database: it acts as the scheme owner's admin (its
+ * own organisation, and other organisations' first administrators), never
+ * as any body's administrator.
+ */
+struct caller {
+	bool operator;
+	char user_id[37], org_id[37];
+	unsigned roles;
+};
+
+static unsigned roles_parse_list(const char *list)
+{
+	char buf[128];
+	unsigned mask = 0;
+	snprintf(buf, sizeof buf, "%s", list);
+	char *save = NULL;
+	for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
+		mask |= party_role_parse(r);
+	return mask;
+}
+
+static cf_err caller_of(struct db *db, const struct audit_actor *actor, struct caller *c,
+			struct cf_error *err)
+{
+	memset(c, 0, sizeof *c);
+	PGresult *res = NULL;
+	cf_err e;
+	if (strcmp(actor->kind, "user") == 0) {
+		const char *p[] = { actor->id };
+		e = db_query_hot(db, &res, err,
+			"SELECT org_id, array_to_string(roles, ',') FROM app_user WHERE id = $1 AND active",
+			1, p);
+		if (e)
+			return e;
+		if (PQntuples(res) == 1) {
+			snprintf(c->user_id, sizeof c->user_id, "%s", actor->id);
+			snprintf(c->org_id, sizeof c->org_id, "%s", db_value(res, 0, 0));
+			c->roles = roles_parse_list(db_value(res, 0, 1));
+		}
+		PQclear(res);
+		return CF_OK;
+	}
+	if (strcmp(actor->kind, "cli") != 0)
+		return CF_OK; /* no roles: staffs no one */
+	c->operator = true;
+	c->roles = ROLE_ADMIN;
+	e = db_query_hot(db, &res, err, "SELECT id FROM organisation WHERE kind = 'scheme_owner'", 0,
+			 NULL);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1)
+		snprintf(c->org_id, sizeof c->org_id, "%s", db_value(res, 0, 0));
+	PQclear(res);
+	return CF_OK;
+}
+
+/* A person as the rules see them: their organisation and roles. */
+struct person {
+	char org_id[37];
+	unsigned roles;
+};
+
+static cf_err person_of(struct db *db, const char *user_id, struct person *p, struct cf_error *err)
+{
+	const char *params[] = { user_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT org_id, array_to_string(roles, ',') FROM app_user WHERE id = $1", 1, params);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1) {
+		snprintf(p->org_id, sizeof p->org_id, "%s", db_value(res, 0, 0));
+		p->roles = roles_parse_list(db_value(res, 0, 1));
+	} else {
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no user %s", user_id);
+	}
+	PQclear(res);
+	return e;
+}
+
+/* Only the scheme owner's admin makes admins, and only in its organisation
+ * (the database lets no other kind hold the role). */
+static cf_err may_grant(const struct caller *c, unsigned adding, struct cf_error *err)
+{
+	if ((adding & ROLE_ADMIN) && !(c->roles & ROLE_ADMIN))
+		return cf_error_set(err, CF_EFORBIDDEN, "/roles",
+				    "only the scheme owner's admin makes admins");
+	return CF_OK;
+}
+
+/*
+ * May c add a person with roles to org_id? An organisation's administrator
+ * staffs its own organisation; the scheme owner's admin its own, and
+ * another organisation's first administrator only: while it has no active
+ * one (the way back when the last has gone), never its other people.
+ */
+static cf_err may_add_person(struct db *db, const struct caller *c, const char *org_id,
+			     unsigned roles, struct cf_error *err)
+{
+	bool own = c->org_id[0] && strcmp(c->org_id, org_id) == 0;
+	if (own && (c->roles & (ROLE_ORG_ADMIN | ROLE_ADMIN)))
+		return may_grant(c, roles, err);
+	if (!(c->roles & ROLE_ADMIN))
+		return cf_error_set(err, CF_EFORBIDDEN, "/org_id",
+				    "an organisation's administrator adds people to their own "
+				    "organisation only");
+	if (roles != ROLE_ORG_ADMIN)
+		return cf_error_set(err, CF_EFORBIDDEN, "/roles",
+				    "the scheme owner makes an organisation's first administrator "
+				    "(roles [\"org_admin\"]) only: that administrator adds its people");
+	/* the organisation's row is locked so that two such requests at once
+	 * make one administrator, not two */
+	const char *p[] = { org_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, NULL, err, "SELECT 1 FROM organisation WHERE id = $1 FOR UPDATE", 1,
+				p);
+	if (!e)
+		e = db_query_hot(db, &res, err,
+			"SELECT count(*) FROM app_user WHERE org_id = $1 AND active"
+			" AND 'org_admin' = ANY(roles::text[])", 1, p);
+	if (e)
+		return e;
+	long long admins = db_value_ll(res, 0, 0);
+	PQclear(res);
+	if (admins)
+		return cf_error_set(err, CF_EFORBIDDEN, "/org_id",
+				    "organisation %s has an administrator already: its administrators "
+				    "add its people", org_id);
+	return CF_OK;
+}
+
+/*
+ * May c make a token for someone else, the person target (id user_id)? Their
+ * own organisation's administrator may; the scheme owner's admin (and
+ * conformctl) for its own organisation's people, and for another
+ * organisation's administrator who holds no other role: never a token
+ * that acts as a body's, an accreditor's or a manufacturer's staff.
+ */
+static cf_err may_token_for(const struct caller *c, const char *user_id, const struct person *target,
+			    struct cf_error *err)
+{
+	if ((target->roles & ROLE_ADMIN) && !(c->roles & ROLE_ADMIN))
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "only the scheme owner's admin makes a token for an admin");
+	bool own = c->org_id[0] && strcmp(c->org_id, target->org_id) == 0;
+	if (own && (c->roles & (ROLE_ORG_ADMIN | ROLE_ADMIN)))
+		return CF_OK;
+	if ((c->roles & ROLE_ADMIN) && target->roles == ROLE_ORG_ADMIN)
+		return CF_OK;
+	if (c->roles & ROLE_ADMIN)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "the scheme owner hands a first token only to its own people and to "
+				    "other organisations' administrators: user %s's organisation's "
+				    "administrator hands out theirs", user_id);
+	return cf_error_set(err, CF_EFORBIDDEN, NULL,
+			    "an organisation's administrator makes tokens for their own organisation's "
+			    "people only");
+}
+
 /* ---- authentication ---- */
 
 cf_err party_authenticate(struct db *db, const char *token, struct principal *out,
@@ -178,7 +353,7 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 			   struct cf_error *err)
 {
 	static const char *const keys[] = { "kind", "name", "country", "contact", "website",
-					    "vulnerability_disclosure", NULL };
+					    "vulnerability_disclosure", "administrator", NULL };
 	static const char *const contact_keys[] = { "email", "phone", "address", NULL };
 	static const char *const vd_keys[] = { "contact", "policy_url", "response_days", NULL };
 	memset(f, 0, sizeof *f);
@@ -188,6 +363,10 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 	if (patch) {
 		if (json_object_get(body, "kind"))
 			return cf_error_set(err, CF_EINVAL, "/kind", "an organisation's kind cannot change");
+		if (json_object_get(body, "administrator"))
+			return cf_error_set(err, CF_EINVAL, "/administrator",
+					    "an organisation's administrators are its people: its "
+					    "administrator adds more with POST /v1/users");
 		f->kind = kind;
 	} else {
 		e = jsonx_get_text(body, "", "kind", true, 32, &f->kind, err);
@@ -255,6 +434,7 @@ struct org_job {
 	const struct org_fields *f;
 	const char *id;     /* for updates */
 	json_t **out;
+	const char *admin_name, *admin_email; /* its first administrator, when given */
 };
 
 static cf_err org_insert(struct db *db, const struct audit_actor *actor, const struct org_fields *f,
@@ -284,10 +464,50 @@ static cf_err org_insert(struct db *db, const struct audit_actor *actor, const s
 	return e;
 }
 
+static cf_err user_insert(struct db *db, struct user_job *job, struct cf_error *err);
+
+/* The organisation and, when given, its first administrator: one
+ * transaction, an audit record each. */
 static cf_err org_create_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct org_job *job = arg;
-	return org_insert(db, job->actor, job->f, job->out, err);
+	cf_err e = org_insert(db, job->actor, job->f, job->out, err);
+	if (e || !job->admin_name)
+		return e;
+	json_t *user = NULL;
+	struct user_job uj = { job->actor, NULL, jsonx_str(*job->out, "id"), job->admin_name,
+			       job->admin_email, "{org_admin}", true, false, &user, NULL,
+			       ROLE_ORG_ADMIN };
+	e = user_insert(db, &uj, err);
+	if (e) {
+		if (e == CF_ECONFLICT)
+			snprintf(err->pointer, sizeof err->pointer, "/administrator/email");
+		json_decref(*job->out);
+		*job->out = NULL;
+		return e;
+	}
+	json_object_set_new(*job->out, "administrator", user);
+	return CF_OK;
+}
+
+/* The optional first administrator {name, email} of a new organisation. */
+static cf_err org_admin_validate(const json_t *body, const char **name, const char **email,
+				 struct cf_error *err)
+{
+	static const char *const keys[] = { "name", "email", NULL };
+	*name = *email = NULL;
+	const json_t *admin = json_object_get(body, "administrator");
+	if (!admin)
+		return CF_OK;
+	cf_err e = jsonx_check_object(admin, "/administrator", keys, err);
+	if (!e)
+		e = jsonx_get_text(admin, "/administrator", "name", true, 200, name, err);
+	if (!e)
+		e = jsonx_get_text(admin, "/administrator", "email", true, 254, email, err);
+	if (!e && !looks_like_email(*email))
+		e = cf_error_set(err, CF_EINVAL, "/administrator/email",
+				 "/administrator/email is not an e-mail address");
+	return e;
 }
 
 cf_err party_org_create(struct db *db, const struct audit_actor *actor, const json_t *body,
@@ -301,7 +521,10 @@ cf_err party_org_create(struct db *db, const struct audit_actor *actor, const js
 	if (strcmp(f.kind, "scheme_owner") == 0)
 		return cf_error_set(err, CF_EUNPROCESSABLE, "/kind",
 				    "there is one scheme owner, made by conformctl bootstrap");
-	struct org_job job = { actor, &f, NULL, out };
+	struct org_job job = { actor, &f, NULL, out, NULL, NULL };
+	e = org_admin_validate(body, &job.admin_name, &job.admin_email, err);
+	if (e)
+		return e;
 	return db_transaction_json(db, DB_READ_COMMITTED, org_create_tx, &job, out, err);
 }
 
@@ -371,7 +594,7 @@ cf_err party_org_update(struct db *db, const struct audit_actor *actor, const ch
 	json_decref(current);
 	if (e)
 		return e;
-	struct org_job job = { actor, &f, id, out };
+	struct org_job job = { actor, &f, id, out, NULL, NULL };
 	return db_transaction_json(db, DB_READ_COMMITTED, org_update_tx, &job, out, err);
 }
 
@@ -457,13 +680,6 @@ static cf_err org_kind_of(struct db *db, const char *org_id, char kind[24], stru
 	return e;
 }
 
-struct user_job {
-	const struct audit_actor *actor;
-	const char *id, *org_id, *name, *email, *roles_pg;
-	bool active, has_active;
-	json_t **out;
-};
-
 static cf_err user_insert(struct db *db, struct user_job *job, struct cf_error *err)
 {
 	const char *p[] = { job->org_id, job->name, job->email, job->roles_pg };
@@ -490,7 +706,11 @@ static cf_err user_insert(struct db *db, struct user_job *job, struct cf_error *
 
 static cf_err user_create_tx(struct db *db, void *arg, struct cf_error *err)
 {
-	return user_insert(db, arg, err);
+	struct user_job *job = arg;
+	/* in the transaction, so that "has no administrator yet" still holds
+	 * when the new one is inserted */
+	cf_err e = job->caller ? may_add_person(db, job->caller, job->org_id, job->roles, err) : CF_OK;
+	return e ? e : user_insert(db, job, err);
 }
 
 cf_err party_user_create(struct db *db, const struct audit_actor *actor, const json_t *body,
@@ -498,10 +718,16 @@ cf_err party_user_create(struct db *db, const struct audit_actor *actor, const j
 {
 	static const char *const keys[] = { "org_id", "name", "email", "roles", NULL };
 	*out = NULL;
-	const char *org_id, *name, *email;
+	const char *org_id = NULL, *name, *email;
+	struct caller caller;
 	cf_err e = jsonx_check_object(body, "", keys, err);
 	if (!e)
-		e = jsonx_get_text(body, "", "org_id", true, 36, &org_id, err);
+		e = caller_of(db, actor, &caller, err);
+	/* an organisation's administrator adds to their own by default */
+	if (!e)
+		e = jsonx_get_text(body, "", "org_id", !(caller.roles & ROLE_ORG_ADMIN), 36, &org_id, err);
+	if (!e && !org_id)
+		org_id = caller.org_id;
 	if (!e)
 		e = jsonx_get_text(body, "", "name", true, 200, &name, err);
 	if (!e)
@@ -524,7 +750,8 @@ cf_err party_user_create(struct db *db, const struct audit_actor *actor, const j
 	if (mask & ~roles_for_kind(kind))
 		return cf_error_set(err, CF_EUNPROCESSABLE, "/roles",
 				    "these roles do not fit an organisation of kind %s", kind);
-	struct user_job job = { actor, NULL, org_id, name, email, roles_pg, true, false, out };
+	struct user_job job = { actor, NULL, org_id, name, email, roles_pg, true, false, out,
+				&caller, mask };
 	return db_transaction_json(db, DB_READ_COMMITTED, user_create_tx, &job, out, err);
 }
 
@@ -577,9 +804,24 @@ cf_err party_user_update(struct db *db, const struct audit_actor *actor, const c
 	cf_err e = party_user_get(db, id, &current, err);
 	if (e)
 		return e;
-	struct user_job job = { actor, id, NULL, NULL, NULL, NULL, true, false, out };
+	struct user_job job = { actor, id, NULL, NULL, NULL, NULL, true, false, out, NULL, 0 };
 	char roles_pg[128];
+	struct caller caller;
+	struct person target;
 	e = jsonx_check_object(patch, "", keys, err);
+	if (!e)
+		e = caller_of(db, actor, &caller, err);
+	if (!e)
+		e = person_of(db, id, &target, err);
+	/* the people of one's own organisation only, whoever one is */
+	if (!e && !((caller.roles & (ROLE_ADMIN | ROLE_ORG_ADMIN)) && caller.org_id[0] &&
+		    strcmp(caller.org_id, target.org_id) == 0))
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+				 "an organisation's administrator changes their own organisation's "
+				 "people only");
+	/* an org_admin of the scheme owner manages its people, not its admins */
+	if (!e && (target.roles & ROLE_ADMIN) && !(caller.roles & ROLE_ADMIN))
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL, "only the scheme owner's admin changes an admin");
 	if (!e)
 		e = jsonx_get_text(patch, "", "name", false, 200, &job.name, err);
 	if (!e)
@@ -591,6 +833,8 @@ cf_err party_user_update(struct db *db, const struct audit_actor *actor, const c
 		if (!e && (mask & ~roles_for_kind(kind)))
 			e = cf_error_set(err, CF_EUNPROCESSABLE, "/roles",
 					 "these roles do not fit an organisation of kind %s", kind);
+		if (!e)
+			e = may_grant(&caller, mask & ~target.roles, err);
 		job.roles_pg = roles_pg;
 	}
 	json_decref(current);
@@ -680,17 +924,31 @@ struct token_job {
 	const char *user_id, *name, *id;
 	int days;
 	json_t **out;
+	bool compromised; /* revoke: with what it made for its person */
 };
 
-/* An admin hands out a person's first token, or a replacement once none is
- * active; every other token the person makes for themselves. */
+/* An administrator hands out a person's first token, or a replacement once
+ * none is active (may_token_for says who); every other token the person
+ * makes for themselves. conformctl may always make one for the scheme
+ * owner's own people: it is the way back to a lost admin token. */
 static cf_err token_for_someone_else(struct db *db, const struct token_job *job, struct cf_error *err)
 {
-	if (strcmp(job->actor->kind, "user") != 0 || strcmp(job->actor->id, job->user_id) == 0)
+	if (strcmp(job->actor->kind, "user") == 0 && strcmp(job->actor->id, job->user_id) == 0)
+		return CF_OK;
+	struct caller c;
+	struct person target;
+	cf_err e = caller_of(db, job->actor, &c, err);
+	if (!e)
+		e = person_of(db, job->user_id, &target, err);
+	if (!e)
+		e = may_token_for(&c, job->user_id, &target, err);
+	if (e)
+		return e;
+	if (c.operator && strcmp(c.org_id, target.org_id) == 0)
 		return CF_OK;
 	const char *p[] = { job->user_id };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
+	e = db_query_hot(db, &res, err,
 		"SELECT count(*) FROM api_token WHERE user_id = $1 AND revoked_at IS NULL"
 		" AND expires_at > now()", 1, p);
 	if (e)
@@ -700,8 +958,9 @@ static cf_err token_for_someone_else(struct db *db, const struct token_job *job,
 	if (active)
 		return cf_error_set(err, CF_ECONFLICT, NULL,
 				    "user %s has %lld active token%s: they make further tokens "
-				    "themselves; an admin hands out the first, or a replacement once "
-				    "all are revoked", job->user_id, active, active == 1 ? "" : "s");
+				    "themselves; their organisation's administrator hands out the first, "
+				    "or a replacement once all are revoked", job->user_id, active,
+				    active == 1 ? "" : "s");
 	return CF_OK;
 }
 
@@ -766,7 +1025,7 @@ cf_err party_token_create(struct db *db, const struct audit_actor *actor, const 
 	cf_err e = require_uuid(user_id, "user", err);
 	if (e)
 		return e;
-	struct token_job job = { actor, with_token, user_id, name, NULL, days, out };
+	struct token_job job = { actor, with_token, user_id, name, NULL, days, out, false };
 	return db_transaction_json(db, DB_READ_COMMITTED, token_create_tx, &job, out, err);
 }
 
@@ -788,12 +1047,47 @@ cf_err party_token_list(struct db *db, const char *user_id, json_t **out, struct
 	return CF_OK;
 }
 
+/* The ids in the first column of res, as a JSON array (new reference). */
+static json_t *id_array(const PGresult *res)
+{
+	json_t *ids = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(ids, json_string(db_value(res, i, 0)));
+	return ids;
+}
+
+/*
+ * A plain revoke ends one token: a person's rotation (make a new token with
+ * the old, revoke the old) keeps the new one, and revoking an
+ * administrator's token leaves the first tokens it handed out to their
+ * people. A revoke as compromised also ends every token made with it, at
+ * any depth, for the same person: what a thief holding it could have made
+ * to stay in. The live tokens it made for other people are listed
+ * ("handed_out") for their administrators to judge, not revoked: they are
+ * their owners' now.
+ */
 static cf_err token_revoke_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct token_job *job = arg;
 	const char *p[] = { job->id };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
+	json_t *also = NULL, *handed = NULL;
+	char owner[37];
+	struct caller c;
+	struct person target;
+	/* an org_admin of the scheme owner does not switch its admins off */
+	cf_err e = party_token_owner(db, job->id, owner, err);
+	if (!e && strcmp(job->actor->kind, "user") == 0 && strcmp(job->actor->id, owner) != 0) {
+		e = caller_of(db, job->actor, &c, err);
+		if (!e)
+			e = person_of(db, owner, &target, err);
+		if (!e && (target.roles & ROLE_ADMIN) && !(c.roles & ROLE_ADMIN))
+			e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+					 "only the scheme owner's admin revokes an admin's token");
+	}
+	if (e)
+		return e;
+	e = db_query_hot(db, &res, err,
 		"UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1"
 		" RETURNING " TOKEN_COLUMNS, 1, p);
 	if (e)
@@ -804,34 +1098,54 @@ static cf_err token_revoke_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	*job->out = token_json(res, 0);
 	PQclear(res);
-	/* and every live token made with it, at any depth */
-	e = db_query_hot(db, &res, err,
-		"WITH RECURSIVE made (id) AS (SELECT id FROM api_token WHERE created_with = $1"
-		" UNION SELECT t.id FROM api_token t JOIN made m ON t.created_with = m.id)"
-		" UPDATE api_token SET revoked_at = now() WHERE id IN (SELECT id FROM made)"
-		" AND revoked_at IS NULL RETURNING id", 1, p);
-	if (e)
-		return e;
-	json_t *also = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(also, json_string(db_value(res, i, 0)));
-	PQclear(res);
+	res = NULL;
+	const char *pu[] = { job->id, jsonx_str(*job->out, "user_id") };
+	if (job->compromised) {
+		e = db_query_hot(db, &res, err,
+			"WITH RECURSIVE made (id) AS (SELECT id FROM api_token WHERE created_with = $1"
+			" AND user_id = $2 UNION SELECT t.id FROM api_token t JOIN made m"
+			" ON t.created_with = m.id WHERE t.user_id = $2)"
+			" UPDATE api_token SET revoked_at = now() WHERE id IN (SELECT id FROM made)"
+			" AND revoked_at IS NULL RETURNING id", 2, pu);
+		if (e)
+			return e;
+		also = id_array(res);
+		PQclear(res);
+		e = db_query_hot(db, &res, err,
+			"WITH RECURSIVE mine (id) AS (SELECT $1::uuid UNION SELECT t.id FROM api_token t"
+			" JOIN mine m ON t.created_with = m.id WHERE t.user_id = $2)"
+			" SELECT id FROM api_token WHERE created_with IN (SELECT id FROM mine)"
+			" AND user_id <> $2 AND revoked_at IS NULL AND expires_at > now() ORDER BY id",
+			2, pu);
+		if (e) {
+			json_decref(also);
+			return e;
+		}
+		handed = id_array(res);
+		PQclear(res);
+	} else {
+		also = json_array();
+		handed = json_array();
+	}
+	json_object_set_new(*job->out, "compromised", json_boolean(job->compromised));
 	json_object_set_new(*job->out, "also_revoked", also);
-	json_t *details = json_pack("{s:O,s:O}", "user_id", json_object_get(*job->out, "user_id"),
-				    "also_revoked", also);
+	json_object_set_new(*job->out, "handed_out", handed);
+	json_t *details = json_pack("{s:O,s:b,s:O,s:O}", "user_id",
+				    json_object_get(*job->out, "user_id"), "compromised",
+				    job->compromised, "also_revoked", also, "handed_out", handed);
 	e = audit_append(db, job->actor, "token.revoke", "token", job->id, details, err);
 	json_decref(details);
 	return e;
 }
 
 cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const char *token_id,
-			  json_t **out, struct cf_error *err)
+			  bool compromised, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
 	cf_err e = require_uuid(token_id, "token", err);
 	if (e)
 		return e;
-	struct token_job job = { actor, NULL, NULL, NULL, token_id, 0, out };
+	struct token_job job = { actor, NULL, NULL, NULL, token_id, 0, out, compromised };
 	return db_transaction_json(db, DB_READ_COMMITTED, token_revoke_tx, &job, out, err);
 }
 
@@ -897,11 +1211,11 @@ static cf_err bootstrap_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	struct user_job uj = { job->actor, NULL, jsonx_str(org, "id"), job->name, job->email,
-			       "{admin}", true, false, &user };
+			       "{admin}", true, false, &user, NULL, ROLE_ADMIN };
 	e = user_insert(db, &uj, err);
 	if (!e) {
 		struct token_job tj = { job->actor, NULL, jsonx_str(user, "id"), "bootstrap", NULL,
-					TOKEN_DAYS_DEFAULT, &token };
+					TOKEN_DAYS_DEFAULT, &token, false };
 		e = token_insert(db, &tj, err);
 	}
 	if (e) {

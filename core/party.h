@@ -73,7 +73,15 @@ cf_err party_org_get(struct db *db, const char *id, json_t **out, struct cf_erro
 cf_err party_org_list(struct db *db, const char *kind, const char *after, int limit, json_t **out,
 		      struct cf_error *err) CF_MUST_CHECK;
 
-/* People. */
+/*
+ * People. An organisation's administrator (org_admin) adds, changes and
+ * deactivates its own organisation's people (org_id defaults to theirs) in
+ * roles that fit its kind; the scheme owner's admin (and conformctl) its own
+ * organisation's, and another organisation's first administrator only
+ * (roles ["org_admin"], while it has no active one). Only an admin makes
+ * or changes admins. CF_EFORBIDDEN otherwise. actor of kind "cli" acts as
+ * the scheme owner's admin.
+ */
 cf_err party_user_create(struct db *db, const struct audit_actor *actor, const json_t *body,
 			 json_t **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err party_user_update(struct db *db, const struct audit_actor *actor, const char *id,
@@ -93,21 +101,33 @@ cf_err party_user_find(struct db *db, const char *id_or_email, char id[37],
  * Makes a token for user_id, valid for days (1..TOKEN_DAYS_MAX). *out holds
  * the token itself under "token": the only time it exists outside the
  * caller's hands. name may be NULL. with_token is the id of the token the
- * request came with (NULL from the command line): revoking it revokes this
- * one. A person (actor of kind user) makes tokens for someone else only
- * while that someone has no active token: an admin hands out the first one,
- * or a replacement once all are revoked; the rest people make themselves
- * (CF_ECONFLICT otherwise).
+ * request came with (NULL from the command line), kept as its lineage (see
+ * party_token_revoke). A token for someone else: only their organisation's
+ * administrator (org_admin) makes it, or the scheme owner's admin (and
+ * conformctl) for the scheme owner's people and for another organisation's
+ * administrator who holds no other role (CF_EFORBIDDEN otherwise); and only
+ * while that someone has no active token: the first one, or a replacement
+ * once all are revoked; the rest people make themselves (CF_ECONFLICT).
+ * conformctl may always make one for the scheme owner's people.
  */
 cf_err party_token_create(struct db *db, const struct audit_actor *actor, const char *with_token,
 			  const char *user_id, const char *name, int days, json_t **out,
 			  struct cf_error *err) CF_MUST_CHECK;
 cf_err party_token_list(struct db *db, const char *user_id, json_t **out,
 			struct cf_error *err) CF_MUST_CHECK;
-/* Revokes a token and every token made with it, at any depth; *out is the
- * token, with "also_revoked": the ids of the others. */
+/*
+ * Revokes a token. compromised: also every token made with it, at any
+ * depth, that belongs to the same person (what a thief could have made);
+ * otherwise that token alone, so rotation (make a new token with the old,
+ * revoke the old) keeps the new one, and tokens handed to other people stay
+ * theirs. *out is the token, with "also_revoked" (the ids of the others
+ * revoked) and "handed_out" (compromised only: the live tokens made with it
+ * or its offspring for other people, listed for review, left live). Who may
+ * revoke is the route table's rule, but for one: only an admin revokes
+ * another admin's token (CF_EFORBIDDEN).
+ */
 cf_err party_token_revoke(struct db *db, const struct audit_actor *actor, const char *token_id,
-			  json_t **out, struct cf_error *err) CF_MUST_CHECK;
+			  bool compromised, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 /* The owner of a token (for the authorisation rule "own token"). */
 cf_err party_token_owner(struct db *db, const char *token_id, char user_id[37],
 			 struct cf_error *err) CF_MUST_CHECK;

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "party.h"
 #include "signerlink.h"
+#include "tlog.h"
 
 /* Handles of the keys signed with, by kid: each names a key that only
  * conform-signer holds (keys_delegate), so caching them holds no secret. */
@@ -35,16 +36,18 @@ static json_t *key_json(const PGresult *res, int i)
 {
 	const char *org = db_value(res, i, 1);
 	const char *retired = db_value(res, i, 6);
-	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:o}", "kid", db_value(res, i, 0), "org_id",
+	const char *compromised = db_value(res, i, 7);
+	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:o,s:o}", "kid", db_value(res, i, 0), "org_id",
 			 org ? json_string(org) : json_null(), "purpose", db_value(res, i, 2),
 			 "public_key", db_value(res, i, 3), "private_key_ref", db_value(res, i, 4),
 			 "created_at", db_value(res, i, 5), "retired_at",
-			 retired ? json_string(retired) : json_null());
+			 retired ? json_string(retired) : json_null(), "compromised_since",
+			 compromised ? json_string(compromised) : json_null());
 }
 
 #define KEY_COLUMNS                                                                            \
 	"kid, org_id, purpose, public_key, private_key_ref, " DB_TS("created_at") ", "           \
-	DB_TS("retired_at")
+	DB_TS("retired_at") ", " DB_TS_US("compromised_since")
 
 struct register_job {
 	const struct audit_actor *actor;
@@ -299,6 +302,96 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
 	return CF_OK;
 }
 
+struct compromise_job {
+	const struct audit_actor *actor;
+	const char *public_url, *kid, *since;
+	json_t **out;
+};
+
+static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct compromise_job *j = arg;
+	const char *p[] = { j->kid, j->since };
+	PGresult *res = NULL;
+	json_t *entry = NULL, *details = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT coalesce(org_id::text, ''), " DB_TS_US("compromised_since") ","
+		" $2::timestamptz > now(), " DB_TS_US("$2::timestamptz") ", " DB_TS_US("now()") ","
+		" (SELECT count(*) FROM certificate c WHERE c.kid = k.kid AND c.issued_at >= $2::timestamptz)"
+		" FROM signing_key k WHERE kid = $1 FOR UPDATE", 2, p);
+	if (e)
+		goto out;
+	if (PQntuples(res) == 0) {
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no key %.60s", j->kid);
+		goto out;
+	}
+	char org[37], since[40], at[40];
+	snprintf(org, sizeof org, "%s", db_value(res, 0, 0));
+	snprintf(since, sizeof since, "%s", db_value(res, 0, 3));
+	snprintf(at, sizeof at, "%s", db_value(res, 0, 4));
+	long long affected = db_value_ll(res, 0, 5);
+	if (!org[0]) {
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				 "%s is the transparency log's key: only a body's certificate key is revoked as "
+				 "compromised (a log key is replaced with a new log origin)", j->kid);
+		goto out;
+	}
+	if (db_value(res, 0, 1)) {
+		e = cf_error_set(err, CF_ESTATE, NULL, "key %s is already revoked as compromised since %s",
+				 j->kid, db_value(res, 0, 1));
+		goto out;
+	}
+	if (db_value_bool(res, 0, 2)) {
+		e = cf_error_set(err, CF_EINVAL, "/since",
+				 "--since %s is in the future: a compromise is declared from a time past", j->since);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	e = db_query_hot(db, &res, err,
+		"UPDATE signing_key SET compromised_since = $2::timestamptz, compromised_at = now(),"
+		" retired_at = coalesce(retired_at, now()) WHERE kid = $1 RETURNING " KEY_COLUMNS, 2, p);
+	if (e)
+		goto out;
+	*j->out = key_json(res, 0);
+	/* the revocation is a fact of the log, as issuance is */
+	char did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN];
+	signer_did(j->public_url, org, did);
+	snprintf(fullkid, sizeof fullkid, "%s#%s", did, j->kid);
+	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "key-compromised", "kid", fullkid, "issuer",
+			  did, "compromised_since", since, "at", at);
+	long long index = 0;
+	e = tlog_append(db, "key", j->kid, entry, &index, err);
+	if (e)
+		goto out;
+	json_object_set_new(*j->out, "log_index", json_integer(index));
+	json_object_set_new(*j->out, "certificates_signed_since", json_integer(affected));
+	/* every answer about a certificate of this key changes: caches start again */
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	if (e)
+		goto out;
+	details = json_pack("{s:s,s:I,s:I}", "compromised_since", since, "log_index", (json_int_t)index,
+			    "certificates_signed_since", (json_int_t)affected);
+	e = audit_append(db, j->actor, "key.compromise", "signing_key", j->kid, details, err);
+out:
+	PQclear(res);
+	json_decref(entry);
+	json_decref(details);
+	return e;
+}
+
+cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
+			 const char *kid, const char *since, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (!since || !jsonx_is_time(since) || !strchr(since, 'T'))
+		return cf_error_set(err, CF_EINVAL, "/since",
+				    "--since must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not '%.40s'",
+				    since ? since : "");
+	struct compromise_job j = { actor, public_url, kid, since, out };
+	return db_transaction_json(db, DB_READ_COMMITTED, compromise_tx, &j, out, err);
+}
+
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
 		      unsigned char pub[32], struct cf_error *err)
 {
@@ -505,8 +598,8 @@ cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct c
 {
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT kid, public_key, coalesce(org_id::text, ''), retired_at IS NOT NULL"
-		" FROM signing_key ORDER BY created_at, kid", 0, NULL);
+		"SELECT kid, public_key, coalesce(org_id::text, ''), retired_at IS NOT NULL, "
+		DB_TS_US("compromised_since") " FROM signing_key ORDER BY created_at, kid", 0, NULL);
 	if (e)
 		return e;
 	json_t *keys = json_array();
@@ -521,6 +614,12 @@ cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct c
 			snprintf(kid, sizeof kid, "%s", db_value(res, i, 0));
 		}
 		json_t *jwk = jwk_of(db_value(res, i, 1), kid);
+		if (jwk && db_value(res, i, 4)) {
+			/* no longer a key to verify with ("use": "sig"), but listed so
+			 * that what it signed before the compromise stays checkable */
+			json_object_del(jwk, "use");
+			json_object_set_new(jwk, "compromised_since", json_string(db_value(res, i, 4)));
+		}
 		if (jwk)
 			json_array_append_new(keys, jwk);
 	}
@@ -538,7 +637,8 @@ cf_err signer_did_document(struct db *db, const char *public_url, const char *bo
 	const char *p[] = { body_id };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT o.name, k.kid, k.public_key FROM organisation o LEFT JOIN signing_key k"
+		"SELECT o.name, k.kid, k.public_key, " DB_TS_US("k.compromised_since") " FROM organisation o"
+		" LEFT JOIN signing_key k"
 		" ON k.org_id = o.id WHERE o.id = $1 AND o.kind = 'assessment_body'"
 		" ORDER BY k.created_at, k.kid", 1, p);
 	if (e)
@@ -559,9 +659,15 @@ cf_err signer_did_document(struct db *db, const char *public_url, const char *bo
 		if (!jwk)
 			continue;
 		json_object_del(jwk, "use");
-		json_array_append_new(methods, json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type",
-							 "JsonWebKey", "controller", did, "publicKeyJwk", jwk));
-		json_array_append_new(refs, json_string(id));
+		json_t *method = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type", "JsonWebKey",
+					   "controller", did, "publicKeyJwk", jwk);
+		/* a compromised key is no assertion method any more; it stays a
+		 * verification method, marked revoked (security vocabulary) */
+		if (db_value(res, i, 3))
+			json_object_set_new(method, "revoked", json_string(db_value(res, i, 3)));
+		else
+			json_array_append_new(refs, json_string(id));
+		json_array_append_new(methods, method);
 	}
 	*out = json_pack("{s:[s,s],s:s,s:o,s:O,s:O}", "@context", "https://www.w3.org/ns/did/v1",
 			 "https://w3id.org/security/jwk/v1", "id", did, "verificationMethod", methods,

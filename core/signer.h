@@ -51,6 +51,21 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
 		     const char *org_id, const char *signer_socket, json_t **out,
 		     struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * Revokes a body's key kid as compromised since the RFC 3339 time since (not
+ * in the future): it is retired, leaves the body's DID document as an
+ * assertion method (staying a verification method, "revoked": since) and
+ * is marked "compromised_since" in the JWKS; every certificate it signed at
+ * or after since verifies as key_compromised, earlier ones stay valid. One
+ * transaction: the key, a transparency log entry (kind "key", its issuer DID
+ * with public_url) and the audit record. *out is the key as listed, with
+ * log_index and certificates_signed_since. CF_ESTATE when it is already
+ * revoked so; the log key is refused.
+ */
+cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
+			 const char *kid, const char *since, json_t **out,
+			 struct cf_error *err) CF_MUST_CHECK;
+
 /* The newest key of org (NULL: the log key) that is not retired. */
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],
 		      unsigned char pub[32], struct cf_error *err) CF_MUST_CHECK;
@@ -85,7 +100,7 @@ void signer_did(const char *public_url, const char *body_id, char out[SIGNER_DID
 
 /* Every key, retired ones included: {"keys": [JWK...]}; a body key's kid is
  * "<its DID>#<thumbprint>", as in the JWS headers; the log key's is the
- * thumbprint. */
+ * thumbprint. A compromised key has no "use" and a "compromised_since". */
 cf_err signer_jwks(struct db *db, const char *public_url, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* A body's DID document (did:web), its keys as JsonWebKey methods. */

@@ -1,6 +1,7 @@
 /*
- * tlog: the transparency log of certificate issuance and status events, an
- * RFC 9162 Merkle tree over entries kept in PostgreSQL, with signed
+ * tlog: the transparency log of certificate issuance and status events and
+ * of signing keys revoked as compromised, an RFC 9162 Merkle tree over
+ * entries kept in PostgreSQL, with signed
  * checkpoints (C2SP tlog-checkpoint signed notes). Appends are serialised
  * in the appending transaction, so that indexes have no gap and no
  * duplicate. Each process keeps the tree of leaf hashes in memory, synced
@@ -17,7 +18,8 @@
 
 /*
  * Appends entry (canonical JSON of its members; borrowed) inside the
- * caller's transaction; *index is its leaf index.
+ * caller's transaction; *index is its leaf index. kind is "issuance" or
+ * "status" (serial: the certificate's), or "key" (serial: the key's kid).
  */
 cf_err tlog_append(struct db *db, const char *kind, const char *serial, const json_t *entry,
 		   long long *index, struct cf_error *err) CF_MUST_CHECK;

@@ -25,8 +25,8 @@ struct entry {
 	char *body;
 	size_t len;
 	long long log_index;
-	bool in_head, may_expire;
-	time_t valid_until;
+	bool in_head;
+	long long stale_at_ms; /* the certificate's next scheduled change; 0 never */
 	struct entry *chain;          /* hash bucket */
 	struct entry *prev, *next;    /* LRU, most recent first */
 };
@@ -51,6 +51,14 @@ unsigned long certcache_generation(void)
 
 static pthread_t listener;
 static atomic_bool listening, stopping;
+
+/* The wall clock in epoch milliseconds, the unit of stale_at_ms. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static unsigned long hash(const char *s)
 {
@@ -123,7 +131,7 @@ char *certcache_get(const char *serial, size_t *len)
 	struct entry *e = find(s, serial, h);
 	if (e) {
 		bool stale = (!e->in_head && e->log_index < atomic_load(&checkpoint_size)) ||
-			     (e->may_expire && time(NULL) >= e->valid_until);
+			     (e->stale_at_ms && now_ms() >= e->stale_at_ms);
 		if (stale) {
 			drop(s, e, h);
 		} else {
@@ -139,7 +147,7 @@ char *certcache_get(const char *serial, size_t *len)
 }
 
 void certcache_put(const char *serial, const char *body, size_t len, long long log_index,
-		   bool in_head, time_t valid_until, bool may_expire, unsigned long gen)
+		   bool in_head, long long stale_at_ms, unsigned long gen)
 {
 	if (!atomic_load(&enabled) || !shard_budget)
 		return;
@@ -152,8 +160,7 @@ void certcache_put(const char *serial, const char *body, size_t len, long long l
 	e->len = len;
 	e->log_index = log_index;
 	e->in_head = in_head;
-	e->valid_until = valid_until;
-	e->may_expire = may_expire;
+	e->stale_at_ms = stale_at_ms;
 	pthread_mutex_lock(&s->lock);
 	struct entry *old = find(s, serial, h);
 	if (old)

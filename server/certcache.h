@@ -4,8 +4,10 @@
  * dropped when the certificate's status changes (NOTIFY conform_certificate),
  * all are dropped when an accreditation or a key changes (conform_flush), an
  * answer that says "not yet in a signed tree head" is not served once a
- * checkpoint covers it (conform_checkpoint), nor one whose validity has run
- * out. While the listening connection is down the cache is off: the answers
+ * checkpoint covers it (conform_checkpoint), nor one past the moment it
+ * goes stale by itself: the certificate's next scheduled change (validUntil,
+ * an accreditation event effective later), a timed expiry checked when the
+ * entry is read, so no scan and no polling. While the listening connection is down the cache is off: the answers
  * come from the database. Bounded by a byte budget, least recently used out.
  */
 #ifndef CONFORM_CERTCACHE_H
@@ -31,10 +33,10 @@ char *certcache_get(const char *serial, size_t *len);
  */
 unsigned long certcache_generation(void);
 
-/* Caches an answer: log_index and in_head as it says, valid_until (epoch)
- * and whether its status can still expire. */
+/* Caches an answer: log_index and in_head as it says, and stale_at_ms
+ * (epoch milliseconds, 0 never) when it stops being true by itself. */
 void certcache_put(const char *serial, const char *body, size_t len, long long log_index,
-		   bool in_head, time_t valid_until, bool may_expire, unsigned long generation);
+		   bool in_head, long long stale_at_ms, unsigned long generation);
 
 /* Drops a certificate's answer now (after a change made by this process;
  * others learn of it by NOTIFY), or every answer. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
 #include "blobstore.h"
@@ -187,6 +188,10 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	rq->status = status;
 	rq->bytes = bytes;
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
+	/* public artifacts: browser verifiers on any origin may read them (no
+	 * credentials are involved: they are public and need no token) */
+	if (rq->route && rq->route->cors)
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	for (int i = 0; i < rq->nheaders; i++)
 		MHD_add_response_header(resp, rq->header_names[i], rq->header_values[i]);
 	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES)
@@ -379,6 +384,17 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 	return rq;
 }
 
+static void reply_too_large(struct request *rq)
+{
+	if (rq->body_announced)
+		reply_problem_msg(rq, CF_ETOOLARGE,
+				  "the request body (%llu bytes) is larger than the limit of %llu bytes",
+				  (unsigned long long)rq->body_announced, (unsigned long long)rq->body_limit);
+	else
+		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %llu bytes",
+				  (unsigned long long)rq->body_limit);
+}
+
 /* First call of a request: route it, check the announced body size, and
  * decide who may call it, all before a byte of the body is read. */
 static void request_begin(struct request *rq)
@@ -394,14 +410,24 @@ static void request_begin(struct request *rq)
 
 	/* The body limit comes first: an oversized request is refused before
 	 * anything else is said about it, as a proxy would. */
+	rq->body_limit = limit;
 	const char *cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end = NULL;
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (end != cl && n > limit) {
-			reply_problem_msg(rq, CF_ETOOLARGE,
-					  "the request body (%llu bytes) is larger than the limit of %llu bytes",
-					  n, (unsigned long long)limit);
+			rq->body_announced = n;
+			rq->body_too_large = true;
+			/* Answering now and closing with the body unread makes the
+			 * kernel reset the connection, and a client that is still
+			 * sending (any that did not ask for 100 Continue) loses the
+			 * answer. So a body not too far past the limit is read and
+			 * dropped first, like Apache's and nginx's lingering close,
+			 * and answered in request_dispatch. */
+			const char *expect = request_header(rq, MHD_HTTP_HEADER_EXPECT);
+			bool waits = expect && strcasecmp(expect, "100-continue") == 0;
+			if (waits || n - limit > HTTP_DRAIN_MAX)
+				reply_too_large(rq);
 			return;
 		}
 	}
@@ -430,21 +456,44 @@ static void request_begin(struct request *rq)
 	}
 }
 
+/* An upload's body goes to its blob. Whatever goes wrong on the way, the body
+ * is read to its end before the answer: libmicrohttpd 0.9.x cannot queue a
+ * response while a body is still arriving (MHD_queue_response fails), so an
+ * answer tried then is lost and the client hears nothing until the
+ * connection timeout. Bytes are counted after a failure too, so that an
+ * over-limit body is answered 413 even when the disk filled up first: the
+ * limit comes first, as in request_begin. */
+static void request_upload(struct request *rq, const char *data, size_t n)
+{
+	rq->body_received += n;
+	if (rq->body_received > rq->body_limit) {
+		rq->body_too_large = true;
+		blob_abort(rq->blob);
+		rq->blob = NULL;
+		return;
+	}
+	if (!rq->blob)
+		return; /* storing failed earlier: read and drop */
+	struct cf_error err;
+	if (blob_write(rq->blob, data, n, &err)) {
+		if (err.code == CF_ETOOLARGE) {
+			rq->body_too_large = true;
+		} else {
+			log_error("evidence upload: %s", err.detail);
+			rq->body_failed = true;
+			rq->body_error = err;
+		}
+		blob_abort(rq->blob);
+		rq->blob = NULL;
+	}
+}
+
 static void request_body(struct request *rq, const char *data, size_t n)
 {
 	if (rq->responded || rq->body_too_large)
 		return;
-	if (rq->blob) {
-		struct cf_error err;
-		if (blob_write(rq->blob, data, n, &err)) {
-			if (err.code != CF_ETOOLARGE)
-				log_error("evidence upload: %s", err.detail);
-			rq->body_too_large = err.code == CF_ETOOLARGE;
-			blob_abort(rq->blob);
-			rq->blob = NULL;
-			if (!rq->body_too_large)
-				reply_problem(rq, &err);
-		}
+	if (rq->route && rq->route->body == ROUTE_BODY_UPLOAD) {
+		request_upload(rq, data, n);
 		return;
 	}
 	if (buf_append(&rq->body, data, n, NULL)) {
@@ -456,13 +505,14 @@ static void request_body(struct request *rq, const char *data, size_t n)
 static void request_dispatch(struct request *rq)
 {
 	if (rq->body_too_large) {
-		uint64_t limit = rq->route && rq->route->body == ROUTE_BODY_UPLOAD ? rq->srv->cfg->max_upload
-										 : rq->srv->cfg->max_body;
-		reply_problem_msg(rq, CF_ETOOLARGE, "the request body is larger than the limit of %llu bytes",
-				  (unsigned long long)limit);
+		reply_too_large(rq);
 		return;
 	}
 	log_set_request_id(rq->rid);
+	if (rq->body_failed) {
+		reply_problem(rq, &rq->body_error);
+		return;
+	}
 	rq->route->handler(rq);
 	if (!rq->responded)
 		reply_problem_msg(rq, CF_EINTERNAL, "the handler sent no response");

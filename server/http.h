@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -27,6 +28,9 @@ struct blob_writer;
 
 #define HTTP_MAX_PARAMS 6
 #define HTTP_MAX_HEADERS 8
+/* An announced body at most this far past its limit is read and dropped
+ * before the 413, so that a client still sending it hears the answer. */
+#define HTTP_DRAIN_MAX ((uint64_t)16 << 20)
 
 struct request {
 	struct server *srv;
@@ -42,7 +46,12 @@ struct request {
 	int nparams;
 	struct buf body;
 	struct blob_writer *blob;   /* upload routes: the body, being stored */
+	uint64_t body_limit;        /* the most this request's body may hold */
+	uint64_t body_announced;    /* its Content-Length when that is over the limit, else 0 */
+	uint64_t body_received;     /* upload routes: bytes of the body read so far */
 	bool body_too_large;
+	bool body_failed;           /* the body could not be stored: body_error says why */
+	struct cf_error body_error; /* answered once the whole body is read */
 	bool responded;
 	unsigned status;
 	size_t bytes;

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "identity.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
@@ -54,6 +55,48 @@ static int check_schema(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Takes the service's one public URL from the database, storing it at the
+ * first start (the setting, or else the loopback listen address), and puts
+ * it in cfg->public_url; refuses a setting that differs from the stored URL.
+ */
+static int establish_identity(struct config *cfg)
+{
+	struct cf_error err, derr = { 0 };
+	struct db *db = NULL;
+	char *derived = NULL, *url = NULL;
+	bool given = cfg->public_url[0] != '\0', unresolvable = false, stored = false;
+	if (!given && identity_from_listen(cfg->listen, &derived, &derr))
+		derived = NULL;
+	struct identity_request rq = {
+		.explicit_url = given ? cfg->public_url : NULL,
+		.setting = "CONFORM_PUBLIC_URL (--public-url)",
+		.fallback = derived,
+		.set_by = given ? "conformd (CONFORM_PUBLIC_URL)" : "conformd (listen address)",
+		.may_store = true,
+	};
+	struct audit_actor actor = { "system", "conformd", NULL };
+	char *conninfo = config_runtime_conninfo(cfg);
+	cf_err e = db_connect(conninfo, &db, &err);
+	free(conninfo);
+	if (!e)
+		e = identity_resolve(db, &actor, &rq, &url, &unresolvable, &stored, &err);
+	db_close(db);
+	free(derived);
+	if (e) {
+		/* nothing given and nothing to derive from: say why not */
+		log_error("%s", e == CF_EINVAL && !given && !rq.fallback ? derr.detail : err.detail);
+		return -1;
+	}
+	if (stored)
+		log_info("public URL %s stored as this service's issuer identity", url);
+	if (unresolvable)
+		log_warn("public URL %s: %s", url, identity_loopback_warning());
+	free(cfg->public_url);
+	cfg->public_url = url;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -93,7 +136,7 @@ int main(int argc, char **argv)
 	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
 		log_set_level(level);
 
-	if (check_schema(&cfg))
+	if (check_schema(&cfg) || establish_identity(&cfg))
 		goto out;
 
 	/* Signals are taken by sigwait in this thread alone: block them before
@@ -106,6 +149,9 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (LimitFSIZE=, ulimit -f) fails the one upload that
+	 * reaches it (EFBIG, answered like a full disk), not the whole service. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	struct server srv = { 0 };
 	log_async_start();

@@ -29,6 +29,8 @@ struct route {
 	struct authz_policy access; /* who may call it: checked before the handler */
 	const char *summary;
 	route_handler precheck;     /* upload routes: may refuse before the body is read */
+	bool cors;                  /* a public artifact that browser verifiers fetch from any
+				     * origin: Access-Control-Allow-Origin: * on every answer */
 };
 
 /* The table, for the server and for tests that walk every route. */

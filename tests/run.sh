@@ -27,13 +27,19 @@ while [ $# -gt 0 ]; do
 done
 
 conform_install $CONFORM_PACKAGES $CONFORM_TEST_PACKAGES
-# An independent JOSE implementation (node's jose) checks our certificates.
+# Independent implementations check our certificates: node's jose (the JWS),
+# jsonld (the credential as linked data) and ajv (its JSON Schema). npm ci
+# when any dependency of tests/js/package.json is missing.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || conform_install nodejs npm
-if [ ! -d tests/js/node_modules/jose ]; then
-	conform_say "installing the JOSE test harness (npm ci)"
-	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null ||
-		conform_die "npm ci in tests/js failed"
-fi
+js_deps=$(node -e 'console.log(Object.keys(require("./tests/js/package.json").dependencies).join(" "))')
+for dep in $js_deps; do
+	if [ ! -d "tests/js/node_modules/$dep" ]; then
+		conform_say "installing the certificate test harness (npm ci)"
+		npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null ||
+			conform_die "npm ci in tests/js failed"
+		break
+	fi
+done
 
 if [ "$asan" = 1 ]; then
 	build=$top/build-asan

@@ -15,13 +15,6 @@ cd "$top"
 
 export CONFORM_DATA_DIR=${CONFORM_DATA_DIR:-./var}
 export CONFORM_LISTEN=${CONFORM_LISTEN:-127.0.0.1:8080}
-# The public URL follows the listen address; listening on every address
-# ("*:8080", ":8080", "0.0.0.0:8080"), this machine reaches it as 127.0.0.1.
-listen_host=${CONFORM_LISTEN%:*}
-case $listen_host in
-''|'*'|0.0.0.0) listen_host=127.0.0.1 ;;
-esac
-export CONFORM_PUBLIC_URL=${CONFORM_PUBLIC_URL:-http://$listen_host:${CONFORM_LISTEN##*:}}
 build=${CONFORM_BUILD_DIR:-$top/build}
 
 conform_install $CONFORM_PACKAGES
@@ -103,6 +96,18 @@ In another terminal, from $top:
 Read on: README.md, docs/operations.md, docs/architecture.md.
 
 MSG
+# The public URL is stored in the database at conformd's first start and
+# fixed from then on (docs/operations.md, "The public URL"): on a loopback
+# listen address conformd derives it itself. Listening on every address
+# ("*:8080", ":8080", "0.0.0.0:8080") on this machine, it is 127.0.0.1's;
+# any other deployment gives CONFORM_PUBLIC_URL (https://<host name>).
+listen_host=${CONFORM_LISTEN%:*}
+case $listen_host in
+''|'*'|0.0.0.0)
+	if [ -z "${CONFORM_PUBLIC_URL:-}" ] && [ -z "$("$build/conformctl" identity show 2>/dev/null | sed -n 's/^public URL: *//p')" ]; then
+		export CONFORM_PUBLIC_URL=http://127.0.0.1:${CONFORM_LISTEN##*:}
+	fi ;;
+esac
 "$build/conformd" &
 pid=$!
 wait "$pid"

@@ -52,13 +52,6 @@ void route_cert_issue(struct request *rq)
 	reply_outcome(rq, e, &err, created ? 201 : 200, out);
 }
 
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ". */
-static time_t epoch_of(const char *t)
-{
-	struct tm tm = { 0 };
-	return t && strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm) ? timegm(&tm) : 0;
-}
-
 void route_cert_get(struct request *rq)
 {
 	const char *serial = request_param(rq, "serial");
@@ -73,20 +66,21 @@ void route_cert_get(struct request *rq)
 	struct db *db = NULL;
 	json_t *out = NULL;
 	unsigned long gen = certcache_generation();
+	long long stale_at_ms = 0;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_get(db, rq->srv->cfg->public_url, serial, &out, &err);
+		e = certificate_get_cacheable(db, rq->srv->cfg->public_url, serial, &out, &stale_at_ms,
+					      &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return;
 	}
 	char *text = json_dumps(out, JSON_COMPACT);
-	const char *status = jsonx_str(out, "status");
 	json_t *log = json_object_get(out, "log");
+	/* until its next scheduled change (validUntil, an accreditation event
+	 * effective later) at the latest: then every instance reads it again */
 	certcache_put(serial, text, strlen(text), json_integer_value(json_object_get(log, "index")),
-		      json_is_true(json_object_get(log, "in_signed_tree_head")),
-		      epoch_of(jsonx_str(out, "valid_until")),
-		      strcmp(status, "valid") == 0 || strcmp(status, "suspended") == 0, gen);
+		      json_is_true(json_object_get(log, "in_signed_tree_head")), stale_at_ms, gen);
 	json_decref(out);
 	reply_bytes(rq, 200, "application/json", text, strlen(text));
 	free(text);

@@ -175,16 +175,23 @@ void route_token_list(struct request *rq)
 	request_run(rq, token_list, 200);
 }
 
-/* Its route takes JSON but it reads none, so no request_run (which parses
- * the body). */
+/* No body, or {"compromised": true} to also revoke what the token made for
+ * its person (see party_token_revoke). */
+static cf_err token_revoke(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			   struct cf_error *err)
+{
+	static const char *const keys[] = { "compromised", NULL };
+	struct audit_actor actor = party_actor(&rq->principal);
+	bool compromised = false, given = false;
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_bool(body, "", "compromised", &compromised, &given, err);
+	if (!e)
+		e = party_token_revoke(db, &actor, request_param(rq, "id"), compromised, out, err);
+	return e;
+}
+
 void route_token_revoke(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = party_token_revoke(db, &actor, request_param(rq, "id"), &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run(rq, token_revoke, 200);
 }

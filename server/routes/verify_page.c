@@ -65,7 +65,7 @@ static const char head[] =
 	".status strong{display:block;font-size:2.4rem;letter-spacing:.06em}\n"
 	".status span{font-size:1rem}\n"
 	".valid{background:#17693a}.suspended{background:#9a5b00}.withdrawn{background:#a4161a}"
-	".expired{background:#55585e}.unknown{background:#33363b}\n"
+	".expired{background:#55585e}.unknown{background:#33363b}.key_compromised{background:#a4161a}\n"
 	"table{width:100%%;border-collapse:collapse;background:#fff;border-radius:.5rem;overflow:hidden;"
 	"margin-bottom:1rem}\n"
 	"th,td{text-align:left;vertical-align:top;padding:.55rem .75rem;border-bottom:1px solid #e4e4e0;"
@@ -116,6 +116,9 @@ static const char *status_line(const char *status)
 		return "This certificate is suspended: it does not vouch for the product now.";
 	if (strcmp(status, "withdrawn") == 0)
 		return "This certificate was withdrawn: it no longer vouches for the product.";
+	if (strcmp(status, "key_compromised") == 0)
+		return "This certificate was signed with the body's key after that key was compromised: "
+		       "it is not the body's statement and vouches for nothing.";
 	return "This certificate has expired.";
 }
 
@@ -129,10 +132,11 @@ static cf_err render(struct buf *b, const json_t *c)
 	const json_t *scheme = json_object_get(subj, "scheme");
 	const json_t *acc = json_object_get(subj, "accreditation");
 	const char *status = jsonx_str(c, "status");
-	char upper[16], cls[16], days[48];
+	char upper[24], cls[16], days[48];
 	size_t i = 0;
-	for (; status[i] && i < sizeof upper - 1; i++)
-		upper[i] = (char)(status[i] >= 'a' && status[i] <= 'z' ? status[i] - 32 : status[i]);
+	for (; status[i] && i < sizeof upper - 1; i++) /* key_compromised: KEY COMPROMISED */
+		upper[i] = (char)(status[i] >= 'a' && status[i] <= 'z' ? status[i] - 32 :
+				  status[i] == '_' ? ' ' : status[i]);
 	upper[i] = '\0';
 	snprintf(cls, sizeof cls, "%lld", (long long)json_integer_value(json_object_get(subj, "complianceClass")));
 	snprintf(days, sizeof days, "within %lld days",
@@ -164,9 +168,22 @@ static cf_err render(struct buf *b, const json_t *c)
 		if (!e)
 			e = buf_puts(b, ")</p>\n", NULL);
 	}
-	if (!e && json_is_object(json_object_get(c, "review")))
-		e = buf_puts(b, "<p class=\"note\">Under review: the assessment body's accreditation under "
-				"which this certificate was issued has been withdrawn.</p>\n", NULL);
+	const json_t *review = json_object_get(c, "review");
+	if (!e && json_is_object(review)) {
+		/* the status stays as it is (ISO/IEC 17065: a review, not a withdrawal);
+		 * the buyer is told, in the words every other surface uses */
+		char t[40];
+		e = buf_puts(b, "<p class=\"note review\"><b>Under review</b>: ", NULL);
+		if (!e)
+			e = esc(b, jsonx_str(review, "reason"));
+		if (!e)
+			e = buf_puts(b, " (since ", NULL);
+		if (!e)
+			e = esc(b, when(jsonx_str(review, "since"), t, sizeof t));
+		if (!e)
+			e = buf_puts(b, "). Ask the manufacturer or the scheme owner before relying on it.</p>\n",
+				     NULL);
+	}
 	if (!e)
 		e = buf_puts(b, "<h2>Product</h2><table>\n", NULL);
 	if (!e)
@@ -187,11 +204,9 @@ static cf_err render(struct buf *b, const json_t *c)
 		e = buf_puts(b, "</table>\n<h2>Certification</h2><table>\n", NULL);
 	if (!e)
 		e = row(b, "Scheme", jsonx_str(scheme, "name"));
-	if (!e) {
-		char sv[128];
-		snprintf(sv, sizeof sv, "%s %s", jsonx_str(scheme, "id"), jsonx_str(scheme, "version"));
-		e = row(b, "Scheme version", sv);
-	}
+	/* scheme.id is the scheme version's URL; its version is what a person reads */
+	if (!e)
+		e = row(b, "Scheme version", jsonx_str(scheme, "version"));
 	if (!e)
 		e = row(b, "Compliance class", cls);
 	if (!e)

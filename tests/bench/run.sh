@@ -93,12 +93,16 @@ api() { # METHOD PATH TOKEN [JSON]
 	curl -fsS -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
 		${4:+-d "$4"} "$base_url$2"
 }
-maker=$(api POST /v1/organisations "$admin" '{"kind":"manufacturer","name":"Bench Devices",
+# the scheme owner makes the manufacturer and its administrator, who staffs it
+maker_admin=$(api POST /v1/organisations "$admin" '{"kind":"manufacturer","name":"Bench Devices",
 	"country":"GB","contact":{"email":"m@example.org"},"vulnerability_disclosure":{"contact":
-	"security@example.org","policy_url":"https://example.org/vdp","response_days":5}}' | jq -r .id)
-user=$(api POST /v1/users "$admin" "{\"org_id\":\"$maker\",\"name\":\"Bench\",
-	\"email\":\"applicant@example.org\",\"roles\":[\"applicant\"]}" | jq -r .id)
-applicant=$(api POST "/v1/users/$user/tokens" "$admin" | jq -r .token)
+	"security@example.org","policy_url":"https://example.org/vdp","response_days":5},
+	"administrator":{"name":"Bench Admin","email":"maker-admin@example.org"}}' |
+	jq -r .administrator.id)
+maker_token=$(api POST "/v1/users/$maker_admin/tokens" "$admin" | jq -r .token)
+user=$(api POST /v1/users "$maker_token" '{"name":"Bench","email":"applicant@example.org",
+	"roles":["applicant"]}' | jq -r .id)
+applicant=$(api POST "/v1/users/$user/tokens" "$maker_token" | jq -r .token)
 product=$(api POST /v1/products "$applicant" '{"name":"Bench","model":"B","hardware_version":"1",
 	"firmware_version":"1","support_end":"2031-01-01"}' | jq -r .id)
 app=$(api POST /v1/applications "$applicant" "{\"product_id\":\"$product\",\"scheme_id\":
@@ -116,13 +120,15 @@ growth_kib=$((hwm_after - rss_before))
 # 100,000 (applications with their approvals, log entries and certificates)
 # by the superuser, through the database's own checks, then read at random
 # serials.
-CONFORM_PUBLIC_URL=$base_url CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
+CONFORM_DATA_DIR=$tmp/data-dir "$build/conformctl" demo >/dev/null
 conform_pg_psql "$tmp" conform "
 CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, 100000) i;
 INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
-	assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)
+	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
+	submitted_at)
 SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
-	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.created_by, now()
+	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.manufacturer_snapshot,
+	a.created_by, now()
 FROM g, application a WHERE a.id = (SELECT application_id FROM certificate ORDER BY seq LIMIT 1);
 INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
 	self_declaration)
@@ -137,12 +143,14 @@ FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
 	|| '\"}' AS entry) e;
 INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
 	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
-	revocation_index, suspension_index, log_index, issued_by)
+	revocation_index, suspension_index, log_index, issued_by, manufacturer_name, product_name,
+	product_model, firmware_version, issuer_name)
 SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
 	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
 	c.valid_from, c.valid_until, c.payload, c.jws,
 	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
-	b.base + g.i, c.issued_by
+	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
+	c.firmware_version, c.issuer_name
 FROM g, (SELECT max(idx) - 100000 AS base FROM tlog_entry) b,
 	(SELECT * FROM certificate ORDER BY seq LIMIT 1) c;
 INSERT INTO certificate_event (serial, seq, action, log_index)

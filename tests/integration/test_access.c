@@ -675,6 +675,32 @@ START_TEST(ownership_is_enforced)
 				w.applicant.token, NULL, &status));
 	ck_assert_int_eq(status, 404);
 
+	/* an organisation's administrator reaches no other organisation's people,
+	 * tokens or details */
+	snprintf(path, sizeof path, "/v1/users/%s", w.applicant2.user);
+	json_decref(testsrv_api(&w.srv, "GET", path, w.body_admin.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", w.applicant2.user);
+	json_decref(testsrv_api(&w.srv, "GET", path, w.body_admin.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	list = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	snprintf(path, sizeof path, "/v1/tokens/%s/revoke",
+		 jsonx_str(json_array_get(json_object_get(list, "items"), 0), "id"));
+	json_decref(list);
+	json_decref(testsrv_api(&w.srv, "POST", path, w.body_admin.token, NULL, &status));
+	ck_assert_int_eq(status, 403);
+	snprintf(path, sizeof path, "/v1/organisations/%s", w.applicant2.org);
+	patch = json_pack("{s:s}", "name", "Taken Over");
+	json_decref(testsrv_api(&w.srv, "PATCH", path, w.body_admin.token, patch, &status));
+	ck_assert_int_eq(status, 403);
+	json_decref(patch);
+	/* nor does the scheme owner's admin change a body's people */
+	snprintf(path, sizeof path, "/v1/users/%s", w.assessor.user);
+	patch = json_pack("{s:[s,s]}", "roles", "assessor", "certifier");
+	json_decref(testsrv_api(&w.srv, "PATCH", path, w.admin.token, patch, &status));
+	ck_assert_int_eq(status, 403);
+	json_decref(patch);
+
 	/* an accreditation granted by another accreditation body */
 	char ab2[37];
 	world_org(&w, "accreditation_body", "Other Accreditation", ab2);

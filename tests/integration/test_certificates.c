@@ -565,9 +565,11 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 	const char *params[] = { template_id, w.certifier.user };
 	PGresult *res = testdb_super_query(&w.db,
 		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id, scheme_version,"
-		" class, assessment_type, body_id, owners, state, product_snapshot, created_by, submitted_at)"
+		" class, assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot,"
+		" created_by, submitted_at)"
 		" SELECT product_id, manufacturer_id, scheme_id, scheme_version, class, assessment_type,"
-		" body_id, owners, 'decided', product_snapshot, created_by, now() FROM application,"
+		" body_id, owners, 'decided', product_snapshot, manufacturer_snapshot, created_by, now()"
+		" FROM application,"
 		" generate_series(1, 1600) WHERE id = $1 RETURNING id),"
 		" d AS (INSERT INTO application_decision (application_id, decision, rationale, decided_by,"
 		" evidence_digest, self_declaration) SELECT id, 'approved', 'bulk approval for the test',"
@@ -908,9 +910,8 @@ END_TEST
 START_TEST(conformctl_demo_walks_to_a_certificate)
 {
 	struct proc_result r;
-	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
 	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, public_url, data_dir, NULL };
+	const char *env[] = { w.signer.env, data_dir, NULL };
 	const char *args[] = { "demo", NULL };
 	testsrv_ctl(&r, &w.db, args, env);
 	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
@@ -925,7 +926,6 @@ START_TEST(conformctl_demo_walks_to_a_certificate)
 	ck_assert(strstr(html, "VALID"));
 	ck_assert(strstr(html, "Demo Smart Doorbell"));
 	free(html);
-	free(public_url);
 	free(data_dir);
 }
 END_TEST

@@ -140,6 +140,33 @@ START_TEST(access_is_described_as_enforced)
 }
 END_TEST
 
+/* "x-conform-cors" says which routes allow any origin, as the table does;
+ * only public routes may (a token-bearing answer stays same-origin). */
+START_TEST(cross_origin_reads_are_described_as_served)
+{
+	json_t *doc = load_openapi();
+	json_t *paths = json_object_get(doc, "paths");
+	size_t n, marked = 0;
+	const struct route *routes = router_routes(&n);
+	for (size_t i = 0; i < n; i++) {
+		char *m = lower(routes[i].method);
+		json_t *op = json_object_get(json_object_get(paths, routes[i].pattern), m);
+		free(m);
+		ck_assert_ptr_nonnull(op);
+		bool described = json_is_true(json_object_get(op, "x-conform-cors"));
+		ck_assert_msg(described == routes[i].cors, "%s %s: x-conform-cors is %s, the table says %s",
+			      routes[i].method, routes[i].pattern, described ? "true" : "absent",
+			      routes[i].cors ? "true" : "false");
+		ck_assert_msg(!routes[i].cors || routes[i].access.public_access,
+			      "%s %s allows any origin but is not public", routes[i].method,
+			      routes[i].pattern);
+		marked += routes[i].cors;
+	}
+	ck_assert_uint_gt(marked, 0);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(route_patterns_are_unique)
 {
 	size_t n;
@@ -161,6 +188,7 @@ int main(void)
 	tcase_add_test(tc, every_described_operation_is_served);
 	tcase_add_test(tc, route_patterns_are_unique);
 	tcase_add_test(tc, access_is_described_as_enforced);
+	tcase_add_test(tc, cross_origin_reads_are_described_as_served);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

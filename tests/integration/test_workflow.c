@@ -7,9 +7,11 @@
  * the database itself.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -526,8 +528,9 @@ START_TEST(an_upload_over_the_limit_leaves_nothing)
 
 	/* not announced (chunked): stored until the limit, then dropped */
 	const char *h2[] = { auth, "Content-Type: application/octet-stream", "Transfer-Encoding: chunked", NULL };
-	http_try(&r, "POST", path, h2, data, big);
-	ck_assert_int_eq(r.status, 413);
+	int rc = http_try(&r, "POST", path, h2, data, big);
+	ck_assert_msg(r.status == 413, "status %ld, curl: %s", r.status,
+		      curl_easy_strerror((CURLcode)rc));
 	http_resp_free(&r);
 	free(data);
 
@@ -541,6 +544,86 @@ START_TEST(an_upload_over_the_limit_leaves_nothing)
 	pclose(f);
 	free(tmp);
 	ck_assert_int_eq(left, 0);
+}
+END_TEST
+
+/* The files under a conformd's data directory that are not yet evidence. */
+static int tmp_files(const struct testsrv *s)
+{
+	char *cmd = cf_asprintf("find '%s/blobs/tmp' -type f 2>/dev/null | wc -l", s->data_dir);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	ck_assert(fscanf(f, "%d", &n) == 1);
+	pclose(f);
+	free(cmd);
+	return n;
+}
+
+/* The disk gives out in the middle of an upload (as a shared CI machine's
+ * did): the client still gets an answer, at once, and the body limit still
+ * comes first. Before, the server tried to answer while the body was still
+ * coming, libmicrohttpd refused to queue it, and the client got nothing
+ * after the 30 s connection timeout (status 0). A file size limit on
+ * conformd stands in for the full disk: writes past it fail like ENOSPC. */
+START_TEST(an_upload_the_disk_cannot_hold_is_still_answered)
+{
+	char id[37];
+	new_application(id, "third-party", w.certifier.org);
+	long long rows = evidence_rows();
+	struct rlimit before, small;
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &before), 0);
+	small = before;
+	small.rlim_cur = 8u << 20;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	struct testsrv full;
+	const char *env[] = { w.signer.env, NULL };
+	testsrv_start(&full, &w.db, env); /* inherits the limit */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &before), 0);
+
+	size_t big = 200u << 20;
+	char *data = cf_malloc(big);
+	memset(data, 'x', big);
+	char path[512], auth[96];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.applicant.token);
+	snprintf(path, sizeof path, "%s/v1/applications/%s/evidence?name=big.bin&refs=DCMS-1",
+		 full.base, id);
+	const char *h[] = { auth, "Content-Type: application/octet-stream", "Transfer-Encoding: chunked",
+			    NULL };
+	struct http_resp r;
+
+	/* over the limit: 413, whatever else went wrong on the way */
+	int rc = http_try(&r, "POST", path, h, data, big);
+	ck_assert_msg(r.status == 413, "status %ld, curl: %s", r.status,
+		      curl_easy_strerror((CURLcode)rc));
+	json_t *p = http_json(&r);
+	ck_assert_str_eq(jsonx_str(p, "type"), "urn:conform:problem:too-large");
+	json_decref(p);
+	http_resp_free(&r);
+
+	/* within the limit but not storable: the server's error, promptly */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = http_try(&r, "POST", path, h, data, 16u << 20);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(r.status == 500, "status %ld, curl: %s", r.status,
+		      curl_easy_strerror((CURLcode)rc));
+	p = http_json(&r);
+	ck_assert_str_eq(jsonx_str(p, "type"), "urn:conform:problem:io-error");
+	json_decref(p);
+	http_resp_free(&r);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 20, "the answer took %lld s", (long long)(t1.tv_sec - t0.tv_sec));
+	free(data);
+
+	/* and the server still serves */
+	char small_path[512];
+	snprintf(small_path, sizeof small_path, "%s/v1/applications/%s/evidence?name=small.txt&refs=DCMS-1",
+		 full.base, id);
+	http_try(&r, "POST", small_path, h, "fits", 4);
+	ck_assert_int_eq(r.status, 201);
+	http_resp_free(&r);
+	ck_assert_int_eq(evidence_rows(), rows + 1);
+	ck_assert_int_eq(tmp_files(&full), 0);
+	testsrv_stop(&full);
 }
 END_TEST
 
@@ -868,6 +951,7 @@ int main(void)
 	tcase_add_test(tc, if_match_guards_every_transition);
 	tcase_add_test(tc, two_assessors_race_to_take_one_wins);
 	tcase_add_test(tc, an_upload_over_the_limit_leaves_nothing);
+	tcase_add_test(tc, an_upload_the_disk_cannot_hold_is_still_answered);
 	tcase_add_test(tc, evidence_is_stored_once_served_with_its_digest_and_never_deleted);
 	tcase_add_test(tc, what_was_judged_stays_as_judged);
 	tcase_add_test(tc, the_assessor_who_took_it_never_decides);

@@ -52,6 +52,9 @@ static unsigned short free_port(void)
 	return ntohs(a.sin_port);
 }
 
+/* No public URL is given: conformd stores http://127.0.0.1:PORT (its loopback
+ * listen address) at its first start on a database and keeps that identity
+ * when it starts again there, on whatever port. */
 static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const *extra_env)
 {
 	char *bin = testsrv_binary("conformd");
@@ -59,7 +62,6 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 	snprintf(listen, sizeof listen, "CONFORM_LISTEN=127.0.0.1:%u", s->port);
 	char *dburl = cf_asprintf("CONFORM_DATABASE_URL=%s", db->app_url);
 	char *datadir = cf_asprintf("CONFORM_DATA_DIR=%s", s->data_dir);
-	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", s->base);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	ck_assert(pid >= 0);
@@ -78,7 +80,6 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 		putenv(listen);
 		putenv(dburl);
 		putenv(datadir);
-		putenv(public_url);
 		putenv((char *)"CONFORM_THREADS=4");
 		for (const char *const *e = extra_env; e && *e; e++)
 			putenv((char *)(uintptr_t)*e);
@@ -88,7 +89,6 @@ static pid_t spawn(struct testsrv *s, const struct testdb *db, const char *const
 	free(bin);
 	free(dburl);
 	free(datadir);
-	free(public_url);
 	return pid;
 }
 

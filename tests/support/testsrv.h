@@ -14,7 +14,8 @@
 struct testsrv {
 	pid_t pid;
 	unsigned short port;
-	char base[64];      /* "http://127.0.0.1:PORT" */
+	char base[64];      /* "http://127.0.0.1:PORT"; also the public URL of the first
+			     * conformd on a database (see testsrv.c) */
 	char *data_dir;     /* a temporary CONFORM_DATA_DIR */
 	char *log_path;     /* conformd's standard error */
 };

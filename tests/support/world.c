@@ -45,22 +45,35 @@ static void person_by(struct world *w, const struct actor *maker, struct actor *
 
 void world_org(struct world *w, const char *kind, const char *name, char out[37])
 {
-	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s}}", "kind", kind, "name", name, "country", "GB",
-				 "contact", "email", "contact@example.org");
+	char admin_email[96], admin_name[256];
+	snprintf(admin_email, sizeof admin_email, "orgadmin%d.%d@example.org", ++counter, (int)getpid());
+	snprintf(admin_name, sizeof admin_name, "Administrator of %s", name);
+	json_t *body = json_pack("{s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind", kind, "name", name,
+				 "country", "GB", "contact", "email", "contact@example.org",
+				 "administrator", "name", admin_name, "email", admin_email);
 	if (strcmp(kind, "manufacturer") == 0)
 		json_object_set_new(body, "vulnerability_disclosure",
 			json_pack("{s:s,s:s,s:i}", "contact", "security@example.org", "policy_url",
 				  "https://example.org/security", "response_days", 5));
 	json_t *o = testsrv_api_ok(&w->srv, "POST", "/v1/organisations", w->admin.token, body, 201);
 	snprintf(out, 37, "%s", json_string_value(json_object_get(o, "id")));
-	json_decref(o);
-	json_decref(body);
-	/* its first administrator, and their first token, from the scheme owner */
+	/* its first administrator came with it; the scheme owner hands them
+	 * their first token */
 	ck_assert_int_lt(w->norg_admins, (int)(sizeof w->org_admins / sizeof w->org_admins[0]));
 	struct actor *admin = cf_calloc(1, sizeof *admin);
-	char admin_name[256];
-	snprintf(admin_name, sizeof admin_name, "Administrator of %s", name);
-	person_by(w, &w->admin, admin, out, "[\"org_admin\"]", admin_name);
+	snprintf(admin->user, sizeof admin->user, "%s",
+		 json_string_value(json_object_get(json_object_get(o, "administrator"), "id")));
+	snprintf(admin->org, sizeof admin->org, "%s", out);
+	json_decref(o);
+	json_decref(body);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/users/%s/tokens", admin->user);
+	json_t *tb = json_pack("{s:s}", "name", "tests");
+	json_t *t = testsrv_api_ok(&w->srv, "POST", path, w->admin.token, tb, 201);
+	snprintf(admin->token, sizeof admin->token, "%s", json_string_value(json_object_get(t, "token")));
+	remember(w, admin->token);
+	json_decref(t);
+	json_decref(tb);
 	w->org_admins[w->norg_admins++] = admin;
 }
 

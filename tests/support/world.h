@@ -3,6 +3,9 @@
  * the scheme owner and its admin (through conformctl bootstrap), an
  * accreditation body, an assessment body accredited for dcms-cop and
  * iotsf-cf, two manufacturers, their people and a token for each person.
+ * As in a real deployment, the scheme owner's admin makes each organisation
+ * and its first administrator (org_admin) only; that administrator makes
+ * the organisation's people and hands them their first tokens.
  */
 #ifndef CONFORM_WORLD_H
 #define CONFORM_WORLD_H

@@ -1,0 +1,348 @@
+/*
+ * Status is one truth everywhere: a certificate's status and review (its
+ * body's accreditation suspended or withdrawn after issue) come out the same
+ * in GET /v1/certificates/{serial}, POST /v1/verify, the register, the
+ * buyer's page, conformctl cert verify and the status lists, on two conformd
+ * processes sharing one database; a withdrawal scheduled two seconds ahead
+ * reaches every warmed cache within one second of taking effect.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "certificate.h"
+#include "db.h"
+#include "jsonx.h"
+#include "jws.h"
+#include "mem.h"
+#include "proc.h"
+#include "statuslist.h"
+#include "tsupport.h"
+#include "world.h"
+
+static struct world w;
+static struct testsrv second; /* another conformd on the same database */
+static struct testsrv *const instances[] = { &w.srv, &second };
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	world_create(&w, "status", NULL);
+	/* behind one proxy, both instances are the same public service */
+	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
+	const char *env[] = { w.signer.env, public_url, NULL };
+	testsrv_start(&second, &w.db, env);
+	free(public_url);
+}
+
+static void teardown(void)
+{
+	testsrv_stop(&second);
+	world_destroy(&w);
+	curl_global_cleanup();
+}
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static char *get_text(const struct testsrv *s, const char *path, long expect)
+{
+	struct http_resp r;
+	testsrv_req(s, &r, "GET", path, NULL, NULL);
+	ck_assert_msg(r.status == expect, "GET %s%s: %ld: %.200s", s->base, path, r.status, r.body);
+	char *t = cf_strdup(r.body);
+	http_resp_free(&r);
+	return t;
+}
+
+/* The review code an answer carries ("none" without one). */
+static void code_of(const json_t *review, char out[40])
+{
+	snprintf(out, 40, "%s", json_is_object(review) ? jsonx_str(review, "code") : "none");
+}
+
+/* What each surface of instance s says of serial now. */
+struct seen {
+	char get[40], verify[40], reg[40], export[40], page[40], cli[40];
+};
+
+static void look(const struct testsrv *s, const char *serial, const char *jws, const char *jws_path,
+		 struct seen *out)
+{
+	char path[160];
+	/* the certificate (the cached surface) */
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	json_t *c = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
+	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
+	code_of(json_object_get(c, "review"), out->get);
+	json_decref(c);
+	/* verification: under review still valid, and says so */
+	json_t *b = json_pack("{s:s}", "jws", jws);
+	json_t *v = testsrv_api_ok(s, "POST", "/v1/verify", NULL, b, 200);
+	json_decref(b);
+	ck_assert(json_is_true(json_object_get(v, "valid")));
+	ck_assert_str_eq(jsonx_str(v, "status"), "valid");
+	ck_assert_msg(json_object_get(v, "review"), "Verification has no review member");
+	code_of(json_object_get(v, "review"), out->verify);
+	json_decref(v);
+	/* the register: the item, and the status= filter at the same moment */
+	snprintf(path, sizeof path, "/v1/certificates?q=%s&status=valid", serial);
+	json_t *reg = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(reg, "items")), 1);
+	json_t *item = json_array_get(json_object_get(reg, "items"), 0);
+	ck_assert_str_eq(jsonx_str(item, "status"), "valid");
+	ck_assert_msg(json_object_get(item, "review"), "register items have no review member");
+	code_of(json_object_get(item, "review"), out->reg);
+	json_decref(reg);
+	snprintf(path, sizeof path, "/v1/certificates?q=%s&status=suspended", serial);
+	reg = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(reg, "items")), 0);
+	json_decref(reg);
+	/* the register's export for mirrors: the certificate's line */
+	char *all = get_text(s, "/v1/register/export", 200);
+	char needle[64];
+	snprintf(needle, sizeof needle, "{\"serial\":\"%s\"", serial);
+	const char *at = strstr(all, needle);
+	ck_assert_ptr_nonnull(at);
+	json_t *line = json_loadb(at, strcspn(at, "\n"), 0, NULL);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(jsonx_str(line, "status"), "valid");
+	code_of(json_object_get(line, "review"), out->export);
+	json_decref(line);
+	free(all);
+	/* the buyer's page */
+	snprintf(path, sizeof path, "/verify/%s", serial);
+	char *html = get_text(s, path, 200);
+	ck_assert(strstr(html, "<strong>VALID</strong>"));
+	snprintf(out->page, 40, "%s",
+		 !strstr(html, "Under review") ? "none"
+		 : strstr(html, "accreditation under which it was issued was withdrawn") ? "accreditation_withdrawn"
+		 : strstr(html, "accreditation under which it was issued is suspended") ? "accreditation_suspended"
+		 : "unexplained");
+	free(html);
+	/* conformctl cert verify against the instance's own JWKS: live */
+	char *url = cf_asprintf("%s/.well-known/jwks.json", s->base);
+	const char *args[] = { "cert", "verify", jws_path, "--jwks", url, NULL };
+	struct proc_result r;
+	world_ctl(&w, &r, args);
+	ck_assert_msg(r.status == 0, "cert verify: %s %s", r.out, r.err);
+	ck_assert(strstr(r.out, "status:      valid"));
+	const char *rv = strstr(r.out, "review:      ");
+	if (rv)
+		snprintf(out->cli, 40, "%.*s", (int)strcspn(rv + 13, ":\n"), rv + 13);
+	else
+		snprintf(out->cli, 40, "none");
+	ck_assert(strstr(r.out, rv ? "VERIFIED, UNDER REVIEW" : "VERIFIED\n"));
+	proc_result_free(&r);
+	free(url);
+}
+
+/* Every surface of every instance says code; at most wait_s for the NOTIFY
+ * that carries an immediate change to the other instance. */
+static void all_say(const char *serial, const char *jws, const char *jws_path, const char *code,
+		    double wait_s)
+{
+	double until = now_s() + wait_s;
+	for (size_t k = 0; k < 2; k++) {
+		struct seen s;
+		for (;;) {
+			look(instances[k], serial, jws, jws_path, &s);
+			bool same = strcmp(s.get, code) == 0 && strcmp(s.verify, code) == 0 &&
+				    strcmp(s.reg, code) == 0 && strcmp(s.export, code) == 0 &&
+				    strcmp(s.page, code) == 0 &&
+				    strcmp(s.cli, code) == 0;
+			if (same)
+				break;
+			ck_assert_msg(now_s() < until,
+				      "instance %zu: expected %s; GET %s, verify %s, register %s, export %s, "
+				      "page %s, cli %s", k, code, s.get, s.verify, s.reg, s.export, s.page, s.cli);
+			usleep(50000);
+		}
+	}
+}
+
+/* Is the certificate's bit set in its body's status list of purpose, as
+ * instance s serves it? */
+static bool listed(const struct testsrv *s, const char *serial, const char *purpose)
+{
+	char path[160];
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	json_t *c = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
+	json_t *entries = json_object_get(json_object_get(c, "credential"), "credentialStatus");
+	unsigned index = 0;
+	char url[512] = "";
+	size_t i;
+	json_t *e;
+	json_array_foreach(entries, i, e)
+		if (strcmp(jsonx_str(e, "statusPurpose"), purpose) == 0) {
+			index = (unsigned)atoi(jsonx_str(e, "statusListIndex"));
+			snprintf(url, sizeof url, "%s", jsonx_str(e, "statusListCredential"));
+		}
+	json_decref(c);
+	const char *p = strstr(url, "/v1/bodies/");
+	ck_assert_ptr_nonnull(p);
+	char *list = get_text(s, p, 200);
+	struct jws j = { 0 };
+	ck_assert_int_eq(jws_parse(list, 1 << 20, &j, NULL), 0);
+	json_t *cred = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
+	unsigned char *bits = NULL;
+	ck_assert_int_eq(statuslist_decode(jsonx_str(json_object_get(cred, "credentialSubject"),
+						     "encodedList"), &bits, NULL), 0);
+	bool set = statuslist_get(bits, index);
+	free(bits);
+	json_decref(cred);
+	jws_clear(&j);
+	free(list);
+	return set;
+}
+
+/* Neither list names a certificate under review: it is valid. */
+static void lists_say_valid(const char *serial)
+{
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert(!listed(instances[k], serial, "revocation"));
+		ck_assert(!listed(instances[k], serial, "suspension"));
+	}
+}
+
+static json_t *post(const char *path, const char *token, const char *body, long expect)
+{
+	json_t *b = body ? json_loads(body, 0, NULL) : NULL;
+	json_t *r = testsrv_api_ok(&w.srv, "POST", path, token, b, expect);
+	json_decref(b);
+	return r;
+}
+
+static char *write_tmp(const char *name, const char *content)
+{
+	char *path = testsrv_artifact_path(name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+	return path;
+}
+
+/* An RFC 3339 UTC time with microseconds. */
+static void rfc3339(double t, char out[40])
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char base[24];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%06ldZ", base, (long)((t - (double)sec) * 1e6));
+}
+
+static char serial[40], *jws, *jws_path;
+
+/* Warms every cache of both instances: each surface read twice. */
+static void warm(const char *code)
+{
+	all_say(serial, jws, jws_path, code, 0);
+	all_say(serial, jws, jws_path, code, 0);
+}
+
+START_TEST(an_accreditation_suspended_now_and_reinstated_is_told_alike_everywhere)
+{
+	world_certificate(&w, serial);
+	char path[160];
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	jws = get_text(&w.srv, path, 200);
+	jws_path = write_tmp("status.jws", jws);
+	warm("none");
+	lists_say_valid(serial);
+
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	json_decref(post(path, w.accreditor.token, "{\"reason\":\"overdue surveillance visit\"}", 200));
+	all_say(serial, jws, jws_path, "accreditation_suspended", 1.0);
+	lists_say_valid(serial);
+	warm("accreditation_suspended");
+
+	snprintf(path, sizeof path, "/v1/accreditations/%s/reinstate", w.accreditation_dcms);
+	json_decref(post(path, w.accreditor.token, "{\"reason\":\"visit done\"}", 200));
+	all_say(serial, jws, jws_path, "none", 1.0);
+	lists_say_valid(serial);
+}
+END_TEST
+
+START_TEST(a_withdrawal_two_seconds_ahead_reaches_every_warm_cache_on_every_instance)
+{
+	warm("none");
+	double effective = now_s() + 2.0;
+	char at[40], path[160];
+	rfc3339(effective, at);
+	snprintf(path, sizeof path, "/v1/accreditations/%s/withdraw", w.accreditation_dcms);
+	json_t *b = json_pack("{s:s,s:s}", "reason", "the body failed its reassessment", "effective_at", at);
+	json_decref(testsrv_api_ok(&w.srv, "POST", path, w.accreditor.token, b, 200));
+	json_decref(b);
+	/* not yet: and every instance caches that answer again */
+	for (int round = 0; round < 2; round++)
+		for (size_t k = 0; k < 2; k++) {
+			snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+			json_t *c = testsrv_api_ok(instances[k], "GET", path, NULL, NULL, 200);
+			if (now_s() < effective - 0.2)
+				ck_assert_msg(json_is_null(json_object_get(c, "review")),
+					      "review before the withdrawal takes effect");
+			json_decref(c);
+		}
+
+	/* the one definition at a moment: before, at and after the event */
+	struct db *db = NULL;
+	struct cf_error err;
+	ck_assert_int_eq(db_connect(w.db.app_url, &db, &err), 0);
+	char before[40];
+	rfc3339(effective - 0.5, before);
+	json_t *s = NULL;
+	ck_assert_int_eq(certificate_state(db, serial, before, &s, &err), 0);
+	ck_assert_str_eq(jsonx_str(s, "status"), "valid");
+	ck_assert(json_is_null(json_object_get(s, "review")));
+	ck_assert_msg(strncmp(jsonx_str(s, "next_change"), at, 23) == 0, "next change %s, not %s",
+		      jsonx_str(s, "next_change"), at);
+	json_decref(s);
+	ck_assert_int_eq(certificate_state(db, serial, at, &s, &err), 0);
+	ck_assert_str_eq(jsonx_str(s, "status"), "valid");
+	ck_assert_str_eq(jsonx_str(json_object_get(s, "review"), "code"), "accreditation_withdrawn");
+	json_decref(s);
+	db_close(db);
+
+	/* once in effect, every surface of both instances within one second: the
+	 * cached answers first, then everything, all before three seconds have
+	 * passed since the withdrawal was recorded */
+	double wait = effective + 0.05 - now_s();
+	if (wait > 0)
+		usleep((useconds_t)(wait * 1e6));
+	for (size_t k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+		json_t *c = testsrv_api_ok(instances[k], "GET", path, NULL, NULL, 200);
+		ck_assert_msg(json_is_object(json_object_get(c, "review")),
+			      "instance %zu still serves the answer from before", k);
+		json_decref(c);
+	}
+	all_say(serial, jws, jws_path, "accreditation_withdrawn", effective + 1.0 - now_s());
+	lists_say_valid(serial);
+	free(jws);
+	free(jws_path);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("status");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, an_accreditation_suspended_now_and_reinstated_is_told_alike_everywhere);
+	tcase_add_test(tc, a_withdrawal_two_seconds_ahead_reaches_every_warm_cache_on_every_instance);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}
