@@ -295,7 +295,7 @@ END_TEST
 START_TEST(a_retired_key_keeps_its_certificates_valid)
 {
 	struct proc_result r;
-	const char *gen[] = { "key", "generate", "--org", w.certifier.org, "--dir", w.keys_dir, NULL };
+	const char *gen[] = { "key", "generate", "--org", w.certifier.org, NULL };
 	world_ctl(&w, &r, gen);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	char kid[48];
