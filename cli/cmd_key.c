@@ -179,14 +179,16 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	}
 	struct cf_error err;
 	struct db *db = NULL;
+	char *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e = cli_db(cli, &db, &err);
 	if (!e)
 		e = cli_public_url(cli, db, &err);
 	if (!e)
-		e = signer_compromise(db, &actor, cli->cfg.public_url, pos[0], since, &out, &err);
+		e = signer_compromise(db, &actor, cli->cfg.public_url, sock, pos[0], since, &out, &err);
 	db_close(db);
+	free(sock);
 	if (e)
 		return cli_fail(&err);
 	printf("revoked key %s as compromised since %s: it left the DID document's assertion methods; "

@@ -381,7 +381,8 @@ out:
 }
 
 cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
-			 const char *kid, const char *since, json_t **out, struct cf_error *err)
+			 const char *signer_socket, const char *kid, const char *since, json_t **out,
+			 struct cf_error *err)
 {
 	*out = NULL;
 	if (!since || !jsonx_is_time(since) || !strchr(since, 'T'))
@@ -389,7 +390,14 @@ cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const c
 				    "--since must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not '%.40s'",
 				    since ? since : "");
 	struct compromise_job j = { actor, public_url, kid, since, out };
-	return db_transaction_json(db, DB_READ_COMMITTED, compromise_tx, &j, out, err);
+	cf_err e = db_transaction_json(db, DB_READ_COMMITTED, compromise_tx, &j, out, err);
+	if (e)
+		return e;
+	/* a compromised key signs nothing more: its private half goes too */
+	struct cf_error derr;
+	bool destroyed = destroy_key(signer_socket, jsonx_str(*out, "org_id"), kid, &derr) == CF_OK;
+	json_object_set_new(*out, "private_key_destroyed", json_boolean(destroyed));
+	return CF_OK;
 }
 
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],

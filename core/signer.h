@@ -60,11 +60,13 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
  * transaction: the key, a transparency log entry (kind "key", its issuer DID
  * with public_url) and the audit record. *out is the key as listed, with
  * log_index and certificates_signed_since. CF_ESTATE when it is already
- * revoked so; the log key is refused.
+ * revoked so; the log key is refused. Once committed, the signer at
+ * signer_socket destroys the private half ("private_key_destroyed" in *out
+ * says whether it could).
  */
 cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
-			 const char *kid, const char *since, json_t **out,
-			 struct cf_error *err) CF_MUST_CHECK;
+			 const char *signer_socket, const char *kid, const char *since,
+			 json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* The newest key of org (NULL: the log key) that is not retired. */
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],

@@ -516,6 +516,26 @@ START_TEST(a_key_from_before_the_signer_moves_into_it)
 }
 END_TEST
 
+/* A key revoked as compromised is destroyed in the signer as well. */
+START_TEST(a_compromised_key_leaves_the_signer)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s/keys", w.certifier.org);
+	json_t *k = testsrv_api_ok(&w.srv, "POST", path, w.body_admin.token, NULL, 201);
+	char kid[48];
+	snprintf(kid, sizeof kid, "%s", jsonx_str(k, "kid"));
+	json_decref(k);
+	ck_assert(signer_holds(kid));
+	const char *revoke[] = { "key", "revoke", "--compromised", "--since", "2020-01-01T00:00:00Z", "--",
+				 kid, NULL };
+	struct proc_result r;
+	world_ctl(&w, &r, revoke);
+	ck_assert_msg(r.status == 0, "key revoke: %s", r.err);
+	proc_result_free(&r);
+	ck_assert(!signer_holds(kid));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signing_keys");
@@ -525,6 +545,7 @@ int main(void)
 	tcase_add_test(tc, conformd_signs_without_ever_holding_the_private_key);
 	tcase_add_test(tc, a_body_administrator_makes_rotates_and_retires_its_key);
 	tcase_add_test(tc, a_key_from_before_the_signer_moves_into_it);
+	tcase_add_test(tc, a_compromised_key_leaves_the_signer);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
