@@ -536,6 +536,25 @@ START_TEST(a_compromised_key_leaves_the_signer)
 }
 END_TEST
 
+/* Last: it stops the world's signer. Without it conformd still serves, and
+ * what needs a signature is 503 naming the signer, with nothing issued. */
+START_TEST(without_the_signer_nothing_is_signed_and_the_answer_says_why)
+{
+	char id[37], path[128];
+	world_application(&w, "decided", id);
+	testsrv_signer_stop(&w.signer);
+	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
+	json_t *p = testsrv_api_ok(&w.srv, "POST", path, w.certifier.token, NULL, 503);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "conform-signer"), "%s", jsonx_str(p, "detail"));
+	json_decref(p);
+	snprintf(path, sizeof path, "/v1/applications/%s", id);
+	json_t *a = testsrv_api_ok(&w.srv, "GET", path, w.certifier.token, NULL, 200);
+	ck_assert_str_eq(jsonx_str(a, "state"), "decided");
+	json_decref(a);
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/health", NULL, NULL, 200));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signing_keys");
@@ -546,6 +565,7 @@ int main(void)
 	tcase_add_test(tc, a_body_administrator_makes_rotates_and_retires_its_key);
 	tcase_add_test(tc, a_key_from_before_the_signer_moves_into_it);
 	tcase_add_test(tc, a_compromised_key_leaves_the_signer);
+	tcase_add_test(tc, without_the_signer_nothing_is_signed_and_the_answer_says_why);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
