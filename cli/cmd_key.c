@@ -159,7 +159,7 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 
 static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	const char *since = NULL;
+	const char *since = NULL, *reason = NULL;
 	bool compromised = false;
 	const char *pos[1];
 	const struct cli_opt opts[] = {
@@ -167,6 +167,7 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 		  "is conformctl key retire)" },
 		{ "since", &since, NULL, "RFC 3339 time from which the key is not to be trusted: what it "
 		  "signed at or after it verifies as key compromised" },
+		{ "reason", &reason, NULL, "what happened, for the audit trail (optional)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
@@ -186,7 +187,8 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	if (!e)
 		e = cli_public_url(cli, db, &err);
 	if (!e)
-		e = signer_compromise(db, &actor, cli->cfg.public_url, sock, pos[0], since, &out, &err);
+		e = signer_compromise(db, &actor, cli->cfg.public_url, sock, pos[0], NULL, since, reason,
+				      &out, &err);
 	db_close(db);
 	free(sock);
 	if (e)

@@ -305,20 +305,23 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
 struct compromise_job {
 	const struct audit_actor *actor;
 	const char *public_url, *kid, *since;
+	const char *org_id; /* when set, the key must be this organisation's */
+	const char *reason; /* may be NULL */
 	json_t **out;
 };
 
 static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct compromise_job *j = arg;
-	const char *p[] = { j->kid, j->since };
+	const char *p[] = { j->kid, j->since, j->org_id };
 	PGresult *res = NULL;
 	json_t *entry = NULL, *details = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT coalesce(org_id::text, ''), " DB_TS_US("compromised_since") ","
 		" $2::timestamptz > now(), " DB_TS_US("$2::timestamptz") ", " DB_TS_US("now()") ","
 		" (SELECT count(*) FROM certificate c WHERE c.kid = k.kid AND c.issued_at >= $2::timestamptz)"
-		" FROM signing_key k WHERE kid = $1 FOR UPDATE", 2, p);
+		" FROM signing_key k WHERE kid = $1 AND ($3::uuid IS NULL OR org_id = $3) FOR UPDATE",
+		3, p);
 	if (e)
 		goto out;
 	if (PQntuples(res) == 0) {
@@ -343,7 +346,7 @@ static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
 	}
 	if (db_value_bool(res, 0, 2)) {
 		e = cf_error_set(err, CF_EINVAL, "/since",
-				 "--since %s is in the future: a compromise is declared from a time past", j->since);
+				 "since %s is in the future: a compromise is declared from a time past", j->since);
 		goto out;
 	}
 	PQclear(res);
@@ -372,6 +375,8 @@ static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
 		goto out;
 	details = json_pack("{s:s,s:I,s:I}", "compromised_since", since, "log_index", (json_int_t)index,
 			    "certificates_signed_since", (json_int_t)affected);
+	if (j->reason)
+		json_object_set_new(details, "reason", json_string(j->reason));
 	e = audit_append(db, j->actor, "key.compromise", "signing_key", j->kid, details, err);
 out:
 	PQclear(res);
@@ -381,16 +386,22 @@ out:
 }
 
 cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
-			 const char *signer_socket, const char *kid, const char *since, json_t **out,
-			 struct cf_error *err)
+			 const char *signer_socket, const char *kid, const char *org_id,
+			 const char *since, const char *reason, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
 	if (!since || !jsonx_is_time(since) || !strchr(since, 'T'))
 		return cf_error_set(err, CF_EINVAL, "/since",
-				    "--since must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not '%.40s'",
+				    "since must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not '%.40s'",
 				    since ? since : "");
-	struct compromise_job j = { actor, public_url, kid, since, out };
-	cf_err e = db_transaction_json(db, DB_READ_COMMITTED, compromise_tx, &j, out, err);
+	if (reason && (!reason[0] || strlen(reason) > SIGNER_REASON_MAX))
+		return cf_error_set(err, CF_EINVAL, "/reason", "reason must be 1 to %d bytes",
+				    SIGNER_REASON_MAX);
+	cf_err e = check_org(org_id, err);
+	if (e)
+		return e;
+	struct compromise_job j = { actor, public_url, kid, since, org_id, reason, out };
+	e = db_transaction_json(db, DB_READ_COMMITTED, compromise_tx, &j, out, err);
 	if (e)
 		return e;
 	/* a compromised key signs nothing more: its private half goes too */

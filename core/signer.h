@@ -51,22 +51,29 @@ cf_err signer_retire(struct db *db, const struct audit_actor *actor, const char 
 		     const char *org_id, const char *signer_socket, json_t **out,
 		     struct cf_error *err) CF_MUST_CHECK;
 
+#define SIGNER_REASON_MAX 2000 /* bytes of a compromise's reason */
+
 /*
  * Revokes a body's key kid as compromised since the RFC 3339 time since (not
  * in the future): it is retired, leaves the body's DID document as an
  * assertion method (staying a verification method, "revoked": since) and
  * is marked "compromised_since" in the JWKS; every certificate it signed at
- * or after since verifies as key_compromised, earlier ones stay valid. One
- * transaction: the key, a transparency log entry (kind "key", its issuer DID
- * with public_url) and the audit record. *out is the key as listed, with
- * log_index and certificates_signed_since. CF_ESTATE when it is already
- * revoked so; the log key is refused. Once committed, the signer at
+ * or after since verifies as key_compromised, earlier ones stay valid. When
+ * org_id is given, only a key of that organisation (CF_ENOTFOUND otherwise:
+ * a body's administrator declares its own keys only). One transaction: the
+ * key, a transparency log entry (kind "key", its issuer DID with
+ * public_url) and the audit record (with reason, when not NULL). *out is
+ * the key as listed, with log_index and certificates_signed_since.
+ * CF_EINVAL (pointer /since) for a time that is malformed or in the future;
+ * CF_ESTATE when it is already revoked so; CF_EUNPROCESSABLE for the log
+ * key. On error, nothing is changed. Once committed, the signer at
  * signer_socket destroys the private half ("private_key_destroyed" in *out
  * says whether it could).
  */
 cf_err signer_compromise(struct db *db, const struct audit_actor *actor, const char *public_url,
-			 const char *signer_socket, const char *kid, const char *since,
-			 json_t **out, struct cf_error *err) CF_MUST_CHECK;
+			 const char *signer_socket, const char *kid, const char *org_id,
+			 const char *since, const char *reason, json_t **out,
+			 struct cf_error *err) CF_MUST_CHECK;
 
 /* The newest key of org (NULL: the log key) that is not retired. */
 cf_err signer_current(struct db *db, const char *org_id, char kid[SIGNER_KID_LEN],

@@ -85,6 +85,9 @@ static const struct route routes[] = {
 	{ "POST", "/v1/keys/{id}/retire", route_key_retire, ROUTE_BODY_JSON,
 	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_KEY_HOLDER)),
 	  "retire a key: the signer destroys it, its certificates stay verifiable" },
+	{ "POST", "/v1/keys/{id}/revoke", route_key_revoke, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_KEY_HOLDER)),
+	  "revoke a compromised key: what it signed since then stops verifying" },
 
 	/* accreditation */
 	{ "POST", "/v1/accreditations", route_acc_grant, ROUTE_BODY_JSON,

@@ -4,6 +4,8 @@
  * halves (core/signer.h); the scheme owner's admin has no say over them.
  * Rotation is making a new key (the newest signs from then on) and, when
  * the body wishes, retiring the old one, whose certificates stay verifiable.
+ * A key that leaked is revoked as compromised since a time: what it signed
+ * from then on stops verifying.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "audit.h"
 #include "http.h"
+#include "jsonx.h"
 #include "party.h"
 #include "routes.h"
 #include "server.h"
@@ -79,4 +82,49 @@ static cf_err key_retire(struct request *rq, struct db *db, const json_t *body, 
 void route_key_retire(struct request *rq)
 {
 	request_run(rq, key_retire, 200);
+}
+
+/*
+ * {"compromised": true, "since": T, "reason": text}. Only a compromise is
+ * a revocation: a key that is simply no longer used is retired, so
+ * "compromised" must be given and true rather than defaulting to a plain
+ * end of use that retire already is.
+ */
+static cf_err key_revoke(struct request *rq, struct db *db, const json_t *body, json_t **out,
+			 struct cf_error *err)
+{
+	static const char *const keys[] = { "compromised", "since", "reason", NULL };
+	bool compromised = false, given = false;
+	const char *since = NULL, *reason = NULL;
+	if (!json_is_object(body))
+		return cf_error_set(err, CF_EINVAL, "",
+				    "the body must be a JSON object: {\"compromised\": true, \"since\": "
+				    "\"<RFC 3339 time>\", \"reason\": \"...\"}");
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_bool(body, "", "compromised", &compromised, &given, err);
+	if (!e && !given)
+		e = cf_error_set(err, CF_EINVAL, "/compromised",
+				 "/compromised is required: a key is revoked here only as compromised");
+	if (!e && !compromised)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/compromised",
+				 "a key that is not compromised is retired, not revoked: "
+				 "POST /v1/keys/%.60s/retire",
+				 request_param(rq, "id"));
+	if (!e)
+		e = jsonx_get_text(body, "", "since", true, 64, &since, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "reason", true, SIGNER_REASON_MAX, &reason, err);
+	if (e)
+		return e;
+	struct audit_actor actor = party_actor(&rq->principal);
+	/* the route's rule made sure the key is the caller's organisation's */
+	return signer_compromise(db, &actor, rq->srv->cfg->public_url, rq->srv->signer_socket,
+				 request_param(rq, "id"), rq->principal.org_id, since, reason, out,
+				 err);
+}
+
+void route_key_revoke(struct request *rq)
+{
+	request_run(rq, key_revoke, 200);
 }

@@ -39,6 +39,7 @@ void route_token_revoke(struct request *rq);
 void route_key_create(struct request *rq);
 void route_key_list(struct request *rq);
 void route_key_retire(struct request *rq);
+void route_key_revoke(struct request *rq);
 
 /* accreditations.c */
 void route_acc_grant(struct request *rq);

@@ -97,6 +97,17 @@ static void body_key_retire(struct call *c, int role)
 	json_decref(k);
 }
 
+/* A fresh key of the body, to revoke as compromised since a time before it
+ * signed anything. */
+static void body_key_revoke(struct call *c, int role)
+{
+	body_key_retire(c, role);
+	char *end = strrchr(c->path, '/');
+	snprintf(end, sizeof c->path - (size_t)(end - c->path), "/revoke");
+	c->body = json_pack("{s:b,s:s,s:s}", "compromised", 1, "since", "2020-01-01T00:00:00Z",
+			    "reason", "the access matrix declares it");
+}
+
 static void new_org(struct call *c, int role)
 {
 	(void)role;
@@ -514,6 +525,7 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/organisations/{id}/keys", false, A(ORG_ADMIN), 201, body_keys },
 	{ "GET", "/v1/organisations/{id}/keys", false, A(ADMIN) | A(ORG_ADMIN), 200, body_keys },
 	{ "POST", "/v1/keys/{id}/retire", false, A(ORG_ADMIN), 200, body_key_retire },
+	{ "POST", "/v1/keys/{id}/revoke", false, A(ORG_ADMIN), 200, body_key_revoke },
 	{ "POST", "/v1/accreditations", false, A(ACCREDITOR), 201, new_accreditation },
 	{ "GET", "/v1/accreditations", false, A(ADMIN) | A(ACCREDITOR), 200, NULL },
 	{ "GET", "/v1/accreditations/{id}", false, A(ADMIN) | A(ACCREDITOR), 200, existing_accreditation },

@@ -9,7 +9,8 @@
  * under conformd's data directory or the signer's own holds the key in
  * clear. A body's administrator makes, rotates and retires the body's keys
  * through the API; the scheme owner's admin cannot; what a retired key
- * signed stays valid.
+ * signed stays valid. The body's administrator also revokes a compromised
+ * key through the API: what it signed since then stops verifying.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -526,13 +527,217 @@ START_TEST(a_compromised_key_leaves_the_signer)
 	snprintf(kid, sizeof kid, "%s", jsonx_str(k, "kid"));
 	json_decref(k);
 	ck_assert(signer_holds(kid));
-	const char *revoke[] = { "key", "revoke", "--compromised", "--since", "2020-01-01T00:00:00Z", "--",
-				 kid, NULL };
+	const char *revoke[] = { "key", "revoke", "--compromised", "--since", "2020-01-01T00:00:00Z",
+				 "--reason", "a backup tape went missing", "--", kid, NULL };
 	struct proc_result r;
 	world_ctl(&w, &r, revoke);
 	ck_assert_msg(r.status == 0, "key revoke: %s", r.err);
 	proc_result_free(&r);
 	ck_assert(!signer_holds(kid));
+	/* the operator's reason is the audit record's, as the API's is */
+	char q[256];
+	snprintf(q, sizeof q, "/v1/audit?action=key.compromise&object_id=%s", kid);
+	json_t *page = testsrv_api_ok(&w.srv, "GET", q, w.admin.token, NULL, 200);
+	json_t *rec = json_array_get(json_object_get(page, "items"), 0);
+	ck_assert_str_eq(jsonx_str(json_object_get(rec, "details"), "reason"), "a backup tape went missing");
+	json_decref(page);
+}
+END_TEST
+
+static json_t *revoke_key(const char *kid, const struct actor *who, const char *since,
+			  const char *reason, long expect)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/keys/%s/revoke", kid);
+	json_t *b = json_pack("{s:b,s:s}", "compromised", 1, "since", since);
+	if (reason)
+		json_object_set_new(b, "reason", json_string(reason));
+	json_t *r = testsrv_api_ok(&w.srv, "POST", path, who->token, b, expect);
+	json_decref(b);
+	return r;
+}
+
+/* A refused revocation: the status, and the problem names the member. */
+static void refused(const char *kid, const struct actor *who, json_t *b, long expect,
+		    const char *pointer)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/keys/%s/revoke", kid);
+	json_t *p = testsrv_api_ok(&w.srv, "POST", path, who->token, b, expect);
+	ck_assert_msg(jsonx_str(p, "pointer") && strcmp(jsonx_str(p, "pointer"), pointer) == 0,
+		      "%ld at %s expected, got %s: %s", expect, pointer, jsonx_str(p, "pointer"),
+		      jsonx_str(p, "detail"));
+	ck_assert_ptr_nonnull(jsonx_str(p, "detail"));
+	json_decref(p);
+	json_decref(b);
+}
+
+/* A certificate's live answer from POST /v1/verify. */
+static json_t *verify_serial(const char *serial)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
+	struct http_resp h;
+	testsrv_req(&w.srv, &h, "GET", path, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	json_t *vb = json_pack("{s:s%}", "jws", h.body, h.len);
+	http_resp_free(&h);
+	json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, vb, 200);
+	json_decref(vb);
+	return v;
+}
+
+static char *cert_status(const char *serial)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	char *s = cf_strdup(jsonx_str(c, "status"));
+	json_decref(c);
+	return s;
+}
+
+/* The database's clock now, to the microsecond, as RFC 3339 (the time of
+ * issue that a compromise's since compares with is the database's). */
+static void db_now(char out[40], const char *plus)
+{
+	const char *p[] = { plus };
+	PGresult *res = testdb_super_query(&w.db,
+		"SELECT to_char((clock_timestamp() + $1::interval) AT TIME ZONE 'UTC',"
+		" 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", 1, p);
+	snprintf(out, 40, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/*
+ * Bodies hold their own keys, compromise included: the body's administrator
+ * declares its key compromised since T, between two issuances, through the
+ * API. The certificate signed before T stays valid, the one after is
+ * key_compromised (GET and POST /v1/verify); the revocation is in the
+ * transparency log and the audit names the person. Nobody else may, and
+ * what the CLI refuses the API refuses too.
+ */
+START_TEST(a_body_administrator_revokes_its_compromised_key_since_t)
+{
+	const char *body = w.certifier.org;
+	json_t *k = post_key(body, &w.body_admin, 201);
+	char kid[48];
+	snprintf(kid, sizeof kid, "%s", jsonx_str(k, "kid"));
+	json_decref(k);
+	char before[40], after[40], used[48], since[40];
+	world_certificate(&w, before);
+	db_now(since, "0");
+	world_certificate(&w, after);
+	cert_kid(before, used);
+	ck_assert_str_eq(used, kid);
+	cert_kid(after, used);
+	ck_assert_str_eq(used, kid);
+
+	/* nobody but the body's own administrator: not the scheme owner's
+	 * admin, not another body's administrator, not the body's certifier */
+	char other[37];
+	world_org(&w, "assessment_body", "Another Lab", other);
+	const struct actor *other_admin = world_org_admin(&w, other);
+	const char *why = "the key was copied off a laptop";
+	json_t *p = revoke_key(kid, &w.admin, since, why, 403);
+	json_decref(p);
+	json_decref(revoke_key(kid, other_admin, since, why, 403));
+	json_decref(revoke_key(kid, &w.certifier, since, why, 403));
+	json_decref(revoke_key(kid, &w.maker_admin, since, why, 403));
+	/* the log key is no body's: its administrator cannot reach it */
+	json_decref(revoke_key(w.log_kid, &w.body_admin, since, why, 403));
+	/* bad input names its member; nothing changes */
+	char future[40];
+	db_now(future, "1 hour");
+	refused(kid, &w.body_admin,
+		json_pack("{s:b,s:s,s:s}", "compromised", 1, "since", future, "reason", why), 400,
+		"/since");
+	refused(kid, &w.body_admin,
+		json_pack("{s:b,s:s,s:s}", "compromised", 1, "since", "yesterday", "reason", why), 400,
+		"/since");
+	refused(kid, &w.body_admin, json_pack("{s:b,s:s}", "compromised", 1, "reason", why), 400,
+		"/since");
+	refused(kid, &w.body_admin, json_pack("{s:b,s:s}", "compromised", 1, "since", since), 400,
+		"/reason");
+	refused(kid, &w.body_admin, json_pack("{s:s,s:s}", "since", since, "reason", why), 400,
+		"/compromised");
+	/* an ordinary end of use is a retirement, which has its own route */
+	refused(kid, &w.body_admin,
+		json_pack("{s:b,s:s,s:s}", "compromised", 0, "since", since, "reason", why), 422,
+		"/compromised");
+	refused(kid, &w.body_admin,
+		json_pack("{s:b,s:s,s:s,s:s}", "compromised", 1, "since", since, "reason", why,
+			  "effective_at", since), 400, "/effective_at");
+	char *st = cert_status(after);
+	ck_assert_str_eq(st, "valid");
+	free(st);
+	ck_assert(signer_holds(kid));
+
+	/* the body's administrator declares it */
+	json_t *r = revoke_key(kid, &w.body_admin, since, why, 200);
+	ck_assert_str_eq(jsonx_str(r, "kid"), kid);
+	ck_assert_ptr_nonnull(jsonx_str(r, "compromised_since"));
+	ck_assert_ptr_nonnull(jsonx_str(r, "retired_at"));
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "certificates_signed_since")), 1);
+	ck_assert(json_is_true(json_object_get(r, "private_key_destroyed")));
+	json_int_t log_index = json_integer_value(json_object_get(r, "log_index"));
+	json_decref(r);
+	ck_assert(!signer_holds(kid));
+
+	/* the NOTIFY reaches the certificate cache a moment after the commit */
+	for (int i = 0; i < 40; i++) {
+		st = cert_status(after);
+		bool told = strcmp(st, "key_compromised") == 0;
+		free(st);
+		if (told)
+			break;
+		usleep(50000);
+	}
+	st = cert_status(after);
+	ck_assert_str_eq(st, "key_compromised");
+	free(st);
+	st = cert_status(before);
+	ck_assert_str_eq(st, "valid");
+	free(st);
+	json_t *v = verify_serial(before);
+	char *dump = json_dumps(v, JSON_COMPACT);
+	ck_assert_msg(json_is_true(json_object_get(v, "valid")), "%s", dump);
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "compromised")));
+	free(dump);
+	json_decref(v);
+	v = verify_serial(after);
+	dump = json_dumps(v, JSON_COMPACT);
+	ck_assert_msg(json_is_false(json_object_get(v, "valid")), "%s", dump);
+	ck_assert_str_eq(jsonx_str(v, "status"), "key_compromised");
+	free(dump);
+	json_decref(v);
+
+	/* the revocation is the log's entry at log_index */
+	char path[160];
+	snprintf(path, sizeof path, "/v1/log/entries?start=%lld&end=%lld", (long long)log_index,
+		 (long long)log_index + 1);
+	json_t *entries = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	json_t *en = json_array_get(json_object_get(entries, "entries"), 0);
+	ck_assert_ptr_nonnull(en);
+	const char *entry = jsonx_str(en, "entry");
+	ck_assert_msg(entry && strstr(entry, "\"kind\":\"key-compromised\"") && strstr(entry, kid) &&
+			      strstr(entry, "\"compromised_since\""),
+		      "%s", entry ? entry : "(no entry)");
+	json_decref(entries);
+
+	/* the audit names the person, and keeps why */
+	audited("key.compromise", kid, &w.body_admin);
+	snprintf(path, sizeof path, "/v1/audit?action=key.compromise&object_id=%s", kid);
+	json_t *page = testsrv_api_ok(&w.srv, "GET", path, w.admin.token, NULL, 200);
+	json_t *details = json_object_get(json_array_get(json_object_get(page, "items"), 0), "details");
+	ck_assert_str_eq(jsonx_str(details, "reason"), why);
+	ck_assert_int_eq(json_integer_value(json_object_get(details, "log_index")), log_index);
+	json_decref(page);
+
+	/* once only */
+	p = revoke_key(kid, &w.body_admin, since, why, 409);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "already"), "%s", jsonx_str(p, "detail"));
+	json_decref(p);
 }
 END_TEST
 
@@ -565,6 +770,7 @@ int main(void)
 	tcase_add_test(tc, a_body_administrator_makes_rotates_and_retires_its_key);
 	tcase_add_test(tc, a_key_from_before_the_signer_moves_into_it);
 	tcase_add_test(tc, a_compromised_key_leaves_the_signer);
+	tcase_add_test(tc, a_body_administrator_revokes_its_compromised_key_since_t);
 	tcase_add_test(tc, without_the_signer_nothing_is_signed_and_the_answer_says_why);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
