@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,6 +17,7 @@
 
 #include "auth.h"
 #include "blobstore.h"
+#include "conntrack.h"
 #include "httpglue.h"
 #include "creation.h"
 #include "jsonx.h"
@@ -525,16 +527,21 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	(void)version;
 	struct request *rq = *con_cls;
 	if (!rq) {
+		conntrack_head_received(conn);
 		rq = request_new(cls, conn, url, method);
 		*con_cls = rq;
 		request_begin(rq);
+		if (rq->responded)
+			conntrack_busy(conn); /* answered at once: no body deadline */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		conntrack_body_received(conn, *upload_data_size);
 		request_body(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conntrack_busy(conn);
 	if (!rq->responded)
 		request_dispatch(rq);
 	return MHD_YES;
@@ -547,12 +554,33 @@ static double elapsed_seconds(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/*
+ * The request's path as the access line shows it: percent-encoded again
+ * (RFC 3986 pchar and '/' as they are, every other byte %XX), so that a
+ * decoded path's raw bytes, spaces included, can neither pass for another
+ * field of the line nor reach it unescaped. Truncated to fit out.
+ */
+static void access_path(const char *path, char *out, size_t size)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < size; p++) {
+		if (isalnum(*p) && *p < 0x80)
+			out[o++] = (char)*p;
+		else if (strchr(keep, *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", *p);
+	}
+	out[o] = '\0';
+}
+
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	struct server *srv = cls;
 	struct request *rq = *con_cls;
+	conntrack_request_done(conn);
 	if (!rq)
 		return;
 	*con_cls = NULL;
@@ -560,7 +588,9 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	unsigned status = rq->responded ? rq->status : 499;
 	metrics_observe(rq->route_index, status, secs);
 	log_set_request_id(rq->rid);
-	log_info("access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s", rq->method, rq->path,
+	char path[1024];
+	access_path(rq->path, path, sizeof path);
+	log_info("access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s", rq->method, path,
 		 status, rq->bytes, secs * 1e3,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	log_set_request_id(NULL);
