@@ -30,6 +30,12 @@
 
 static struct world w;
 
+/* node tests/js/verify-jws.mjs JWKS JWS: 0 verified, 1 not. */
+static int jose_verify(const char *jwks_path, const char *jws_path)
+{
+	return tsupport_node("verify-jws.mjs", jwks_path, jws_path, NULL);
+}
+
 static void setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -40,21 +46,6 @@ static void teardown(void)
 {
 	world_destroy(&w);
 	curl_global_cleanup();
-}
-
-/* node tests/js/verify-jws.mjs JWKS JWS: 0 verified, 1 not. */
-static int jose_verify(const char *jwks_path, const char *jws_path)
-{
-	char *script = tsupport_source_path("tests/js/verify-jws.mjs");
-	const char *argv[] = { "/usr/bin/env", "node", script, jwks_path, jws_path, NULL };
-	struct proc_result r;
-	proc_run(&r, argv, NULL);
-	int status = r.status;
-	if (status != 0 && status != 1)
-		fprintf(stderr, "node: %s %s\n", r.out, r.err);
-	proc_result_free(&r);
-	free(script);
-	return status;
 }
 
 START_TEST(an_independent_jose_verifies_and_any_changed_byte_breaks_it)
@@ -847,24 +838,14 @@ END_TEST
 
 START_TEST(conformctl_demo_walks_to_a_certificate)
 {
-	struct proc_result r;
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&r, &w.db, args, env);
-	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
-	const char *at = strstr(r.out, "/verify/");
-	ck_assert_ptr_nonnull(at);
 	char serial[40];
-	snprintf(serial, sizeof serial, "%.*s", (int)strcspn(at + 8, "\n"), at + 8);
-	proc_result_free(&r);
+	tcert_demo(&w, NULL, NULL, serial);
 	char path[96];
 	snprintf(path, sizeof path, "/verify/%s", serial);
 	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert(strstr(html, "VALID"));
 	ck_assert(strstr(html, "Demo Smart Doorbell"));
 	free(html);
-	free(data_dir);
 }
 END_TEST
 

@@ -183,28 +183,10 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 }
 END_TEST
 
-/* node tests/js/SCRIPT A B: its exit status and stdout (new string). */
-static int run_node(const char *script, const char *a, const char *b, char **out)
-{
-	char *rel = cf_asprintf("tests/js/%s", script);
-	char *path = tsupport_source_path(rel);
-	const char *argv[] = { "/usr/bin/env", "node", path, a, b, NULL };
-	struct proc_result r;
-	proc_run(&r, argv, NULL);
-	int status = r.status;
-	if (status != 0 && status != 1)
-		fprintf(stderr, "node %s: %s %s\n", script, r.out, r.err);
-	*out = cf_strdup(r.out ? r.out : "");
-	proc_result_free(&r);
-	free(path);
-	free(rel);
-	return status;
-}
-
 /* node tests/js/jsonld-check.mjs CONTEXT CREDENTIAL */
 static int jsonld_check(const char *context_path, const char *credential_path, char **out)
 {
-	return run_node("jsonld-check.mjs", context_path, credential_path, out);
+	return tsupport_node("jsonld-check.mjs", context_path, credential_path, out);
 }
 
 START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
@@ -234,20 +216,8 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 	free(out);
 
 	/* so does the credential conformctl demo issues */
-	struct proc_result pr;
-	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, public_url, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&pr, &w.db, args, env);
-	ck_assert_msg(pr.status == 0, "demo: %s %s", pr.out, pr.err);
-	const char *at = strstr(pr.out, "/verify/");
-	ck_assert_ptr_nonnull(at);
 	char demo[40];
-	snprintf(demo, sizeof demo, "%.*s", (int)strcspn(at + 8, "\n"), at + 8);
-	proc_result_free(&pr);
-	free(public_url);
-	free(data_dir);
+	tcert_demo(&w, w.srv.base, NULL, demo);
 	char *demo_jws = tcert_jws(&w.srv, demo);
 	char *demo_file = testsrv_write_artifact("credential-demo.jws", demo_jws);
 	ck_assert_msg(jsonld_check(context_path, demo_file, &out) == 0, "jsonld, demo: %s", out);
@@ -295,7 +265,7 @@ START_TEST(an_issued_credential_matches_its_published_schema)
 	char *schema_path = testsrv_write_artifact("conformity-schema.json", schema);
 	char *jws_path = testsrv_write_artifact("credential-schema.jws", jws);
 	char *out = NULL;
-	ck_assert_msg(run_node("schema-check.mjs", schema_path, jws_path, &out) == 0, "ajv: %s", out);
+	ck_assert_msg(tsupport_node("schema-check.mjs", schema_path, jws_path, &out) == 0, "ajv: %s", out);
 	free(out);
 	/* it can fail: a bare scheme id, as credentials had, is not the schema's */
 	json_t *payload = tcert_payload(&w.srv, serial);
@@ -303,7 +273,7 @@ START_TEST(an_issued_credential_matches_its_published_schema)
 			    "id", json_string("dcms-cop"));
 	char *text = json_dumps(payload, JSON_COMPACT);
 	char *bad_path = testsrv_write_artifact("credential-schema-bare.json", text);
-	ck_assert_int_eq(run_node("schema-check.mjs", schema_path, bad_path, &out), 1);
+	ck_assert_int_eq(tsupport_node("schema-check.mjs", schema_path, bad_path, &out), 1);
 	ck_assert_msg(strstr(out, "/credentialSubject/scheme/id"), "%s", out);
 	free(out);
 	free(bad_path);

@@ -75,21 +75,11 @@ static char *conformd_refuses(const char *const *env)
  * verifies through that conformd and with conformctl against its JWKS. */
 START_TEST(demo_beside_a_service_on_a_free_port_verifies)
 {
-	struct proc_result r;
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&r, &w.db, args, env);
-	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
 	/* the demo names the service's own URL, not a default */
 	char page[128];
 	snprintf(page, sizeof page, "%s/verify/", w.srv.base);
-	const char *at = strstr(r.out, page);
-	ck_assert_msg(at != NULL, "the demo's page is not under %s: %s", w.srv.base, r.out);
 	char serial[40];
-	snprintf(serial, sizeof serial, "%.*s", (int)strcspn(at + strlen(page), "\n"), at + strlen(page));
-	proc_result_free(&r);
-	free(data_dir);
+	tcert_demo(&w, NULL, page, serial);
 
 	json_t *v = tcert_verify(&w.srv, serial);
 	char *dump = json_dumps(v, JSON_COMPACT);

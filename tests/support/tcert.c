@@ -83,6 +83,26 @@ int tcert_ctl_verify(struct world *w, const char *serial, const char *jwks, char
 	return status;
 }
 
+void tcert_demo(struct world *w, const char *public_url, const char *page, char serial[40])
+{
+	if (!page)
+		page = "/verify/";
+	char *url = public_url ? cf_asprintf("CONFORM_PUBLIC_URL=%s", public_url) : NULL;
+	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w->keys_dir);
+	const char *env[] = { w->signer.env, data_dir, url, NULL };
+	const char *args[] = { "demo", NULL };
+	struct proc_result r;
+	testsrv_ctl(&r, &w->db, args, env);
+	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
+	const char *at = strstr(r.out, page);
+	ck_assert_msg(at != NULL, "the demo's page is not under %s: %s", page, r.out);
+	at += strlen(page);
+	snprintf(serial, 40, "%.*s", (int)strcspn(at, "\n"), at);
+	proc_result_free(&r);
+	free(data_dir);
+	free(url);
+}
+
 json_t *tcert_status_list(const struct testsrv *s, const char *serial, const char *purpose,
 			  unsigned *index, json_t **header)
 {

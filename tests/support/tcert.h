@@ -54,4 +54,10 @@ bool tcert_list_bit(const json_t *list, unsigned index);
  * as s serves it. */
 bool tcert_listed(const struct testsrv *s, const char *serial, const char *purpose);
 
+/* Runs conformctl demo beside w's conformd (with its signer and data
+ * directory, and CONFORM_PUBLIC_URL=public_url unless that is NULL); asserts
+ * that it succeeds and names a page under page ("/verify/" when NULL); the
+ * serial of that page in serial. */
+void tcert_demo(struct world *w, const char *public_url, const char *page, char serial[40]);
+
 #endif
