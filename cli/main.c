@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
 
 static const struct cli_command *const groups[] = {
 	cli_db_commands,
@@ -89,16 +88,12 @@ int main(int argc, char **argv)
 			group_known = true;
 			if (c->name[0] == '\0') {
 				/* the group is the command: its arguments follow the group */
-				enum log_level level;
-				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)
-					log_set_level(level);
+				config_use_log_level(&cli.cfg);
 				status = c->handler(&cli, c, argc - i, argv + i);
 				goto out;
 			}
 			if (name && strcmp(c->name, name) == 0) {
-				enum log_level level;
-				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)
-					log_set_level(level);
+				config_use_log_level(&cli.cfg);
 				status = c->handler(&cli, c, argc - i - 1, argv + i + 1);
 				goto out;
 			}

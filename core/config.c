@@ -289,6 +289,13 @@ cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **
 	return CF_OK;
 }
 
+void config_use_log_level(const struct config *cfg)
+{
+	enum log_level level;
+	if (log_parse_level(cfg->log_level, &level, NULL) == CF_OK)
+		log_set_level(level);
+}
+
 static const char *program_name(unsigned program)
 {
 	switch (program) {

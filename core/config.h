@@ -71,6 +71,10 @@ cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
 		   const char *const *own, const char **own_flag, int *operand,
 		   struct cf_error *err) CF_MUST_CHECK;
 
+/* Sets the process's log level to cfg's (checked when it was set; a level
+ * that does not parse leaves the log level as it is). */
+void config_use_log_level(const struct config *cfg);
+
 /* Returns the help text listing the program's keys (flag, variable, default,
  * meaning); the caller frees. */
 char *config_help(unsigned program);

@@ -121,9 +121,7 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out;
 	}
-	enum log_level level;
-	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
-		log_set_level(level);
+	config_use_log_level(&cfg);
 
 	if (check_schema(&cfg) || establish_identity(&cfg))
 		goto out;

@@ -488,9 +488,7 @@ int main(int argc, char **argv)
 		status = EXIT_SUCCESS;
 		goto out;
 	}
-	enum log_level level;
-	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
-		log_set_level(level);
+	config_use_log_level(&cfg);
 	mkdir(cfg.data_dir, 0700);
 	signer_dir = config_signer_dir(&cfg);
 	socket_path = config_signer_socket(&cfg);
