@@ -172,6 +172,16 @@ START_TEST(decoded_path_bytes_are_escaped_in_the_log)
 	const char *h[] = { "X-Request-Id: rawpath-1", NULL };
 	testsrv_req(&w.srv, &r, "GET", "/v1/%ff%0a%1b%5b31mX%20status=200%c2%9b%e2%82%ac", h, NULL);
 	ck_assert_int_eq(r.status, 404);
+	/* the problem keeps its detail and instance: bytes JSON cannot carry
+	 * are written %XX */
+	json_t *problem = http_json(&r);
+	const char *detail = json_string_value(json_object_get(problem, "detail"));
+	const char *instance = json_string_value(json_object_get(problem, "instance"));
+	ck_assert_msg(detail && strstr(detail, "/v1/%FF\n\x1b[31mX status=200%C2%9B%E2%82%AC"),
+		      "detail: %s", detail ? detail : "(none)");
+	ck_assert_msg(instance && strcmp(instance, "/v1/%FF\n\x1b[31mX status=200%C2%9B%E2%82%AC") == 0,
+		      "instance: %s", instance ? instance : "(none)");
+	json_decref(problem);
 	http_resp_free(&r);
 	char *log = NULL;
 	const char *line = NULL;
