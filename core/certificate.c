@@ -993,6 +993,24 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 	return e;
 }
 
+cf_err certificate_export_check(struct db *db, const char *signer_socket, struct cf_error *err)
+{
+	char kid[SIGNER_KID_LEN];
+	unsigned char pub[32];
+	const struct keys_private *key = NULL;
+	cf_err e = signer_current(db, NULL, kid, pub, err);
+	if (e == CF_EUNPROCESSABLE) {
+		/* the service is not set up to sign: not the client's fault */
+		char why[sizeof err->detail];
+		snprintf(why, sizeof why, "%s", err->detail);
+		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "the register export cannot be signed: %s",
+				    why);
+	}
+	if (!e)
+		e = signer_private(db, kid, signer_socket, &key, err);
+	return e;
+}
+
 cf_err certificate_export_signature(struct db *db, const char *signer_socket,
 				    const unsigned char digest[32], long long count,
 				    long long checkpoint_size, char **out, struct cf_error *err)

@@ -19,6 +19,7 @@
 
 #include "mem.h"
 #include "testdb.h"
+#include "jsonx.h"
 #include "testsrv.h"
 #include "tsupport.h"
 
@@ -269,6 +270,22 @@ START_TEST(openapi_is_served)
 }
 END_TEST
 
+/* A service with no log key cannot sign an export: it says so before the
+ * first byte, not with a 200 that stops short. */
+START_TEST(register_export_without_a_log_key_is_503_before_any_byte)
+{
+	struct http_resp r;
+	testsrv_req(&srv, &r, "GET", "/v1/register/export", NULL, NULL);
+	assert_problem(&r, 503);
+	json_t *p = http_json(&r);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "no log key"), "%s", jsonx_str(p, "detail"));
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "conformctl key generate --log"), "%s",
+		      jsonx_str(p, "detail"));
+	json_decref(p);
+	http_resp_free(&r);
+}
+END_TEST
+
 /* SIGTERM: stop accepting, exit 0 (testsrv_stop asserts the status). */
 START_TEST(sigterm_stops_cleanly)
 {
@@ -298,6 +315,7 @@ int main(void)
 	tcase_add_test(tc, metrics_are_prometheus_text);
 	tcase_add_test(tc, access_log_has_no_query_secrets);
 	tcase_add_test(tc, openapi_is_served);
+	tcase_add_test(tc, register_export_without_a_log_key_is_503_before_any_byte);
 	tcase_add_test(tc, sigterm_stops_cleanly);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);

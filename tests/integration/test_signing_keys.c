@@ -757,6 +757,37 @@ START_TEST(without_the_signer_nothing_is_signed_and_the_answer_says_why)
 	ck_assert_str_eq(jsonx_str(a, "state"), "decided");
 	json_decref(a);
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/health", NULL, NULL, 200));
+
+	/* the register export: the signer is reached for its last line only,
+	 * after the 200 went out; the stream then ends without the last chunk
+	 * and without the signature line, so that no client takes it whole */
+	struct http_resp r;
+	char url[128];
+	snprintf(url, sizeof url, "%s/v1/register/export", w.srv.base);
+	int rc = http_try(&r, "GET", url, NULL, NULL, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(rc != 0, "the cut export looked complete to curl");
+	int lines = 0;
+	long long certificates = -1;
+	for (char *line = r.body, *end; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		ck_assert_msg(end != NULL, "a line without its end: %s", line);
+		*end = '\0';
+		json_t *j = json_loads(line, 0, NULL);
+		ck_assert_msg(j != NULL, "not a JSON line (a signature?): %.80s", line);
+		if (lines == 0) {
+			ck_assert_str_eq(jsonx_str(j, "type"), "conform-register-export");
+			certificates = json_integer_value(json_object_get(j, "certificates"));
+		}
+		json_decref(j);
+		lines++;
+	}
+	ck_assert_int_gt(certificates, 0);
+	ck_assert_int_eq(lines, 1 + certificates);
+	http_resp_free(&r);
+	char *log = tsupport_read_file(w.srv.log_path, NULL);
+	ck_assert(strstr(log, "register export aborted after"));
+	free(log);
 }
 END_TEST
 
