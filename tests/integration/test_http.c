@@ -286,6 +286,34 @@ START_TEST(register_export_without_a_log_key_is_503_before_any_byte)
 }
 END_TEST
 
+/* A client that saw an answer finds its access line in the log, even when
+ * conformd is killed (-9) the moment after: the line is written before the
+ * answer is queued, not by a buffer flushed every 100 ms. Five rounds. */
+START_TEST(an_answered_request_is_logged_even_if_killed_at_once)
+{
+	for (int round = 0; round < 5; round++) {
+		char rid[64], want[128];
+		snprintf(rid, sizeof rid, "X-Request-Id: crash-%d", round);
+		const char *h[] = { rid, NULL };
+		struct http_resp r;
+		testsrv_req(&srv, &r, "GET", "/v1/health", h, NULL);
+		ck_assert_int_eq(r.status, 200);
+		http_resp_free(&r);
+		ck_assert_int_eq(kill(srv.pid, SIGKILL), 0);
+		int status = 0;
+		ck_assert_int_eq(waitpid(srv.pid, &status, 0), srv.pid);
+		ck_assert(WIFSIGNALED(status));
+		srv.pid = 0;
+		char *log = tsupport_read_file(srv.log_path, NULL);
+		snprintf(want, sizeof want, "rid=crash-%d access method=GET path=/v1/health status=200", round);
+		ck_assert_msg(strstr(log, want) != NULL, "round %d: no access line in %s", round, srv.log_path);
+		free(log);
+		testsrv_stop(&srv); /* removes its data directory */
+		testsrv_start(&srv, &db, NULL);
+	}
+}
+END_TEST
+
 /* SIGTERM: stop accepting, exit 0 (testsrv_stop asserts the status). */
 START_TEST(sigterm_stops_cleanly)
 {
@@ -316,6 +344,7 @@ int main(void)
 	tcase_add_test(tc, access_log_has_no_query_secrets);
 	tcase_add_test(tc, openapi_is_served);
 	tcase_add_test(tc, register_export_without_a_log_key_is_503_before_any_byte);
+	tcase_add_test(tc, an_answered_request_is_logged_even_if_killed_at_once);
 	tcase_add_test(tc, sigterm_stops_cleanly);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
