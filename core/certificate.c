@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "merkle.h"
 #include "signer.h"
+#include "signerlink.h"
 #include "statuslist.h"
 #include "tlog.h"
 
@@ -1008,6 +1009,13 @@ cf_err certificate_export_check(struct db *db, const char *signer_socket, struct
 	}
 	if (!e)
 		e = signer_private(db, kid, signer_socket, &key, err);
+	if (e)
+		return e;
+	/* and conform-signer answers (CF_EUNAVAILABLE naming it otherwise) */
+	json_t *ping = json_pack("{s:s}", "op", "ping"), *ok = NULL;
+	e = signerlink_call(signer_socket, ping, &ok, err);
+	json_decref(ping);
+	json_decref(ok);
 	return e;
 }
 

@@ -102,8 +102,7 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 /*
  * Register export, streamed in pages. First, before a byte is sent: can the
  * export be signed at its end? CF_EUNAVAILABLE naming what is missing (the
- * service has no log key) when it cannot. conform-signer itself is reached
- * only for the last line.
+ * service has no log key, conform-signer does not answer) when it cannot.
  */
 cf_err certificate_export_check(struct db *db, const char *signer_socket,
 				struct cf_error *err) CF_MUST_CHECK;
