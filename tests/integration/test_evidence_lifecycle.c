@@ -6,6 +6,7 @@
  * while a decided application's evidence stays; an organisation's quota is
  * answered 413 with nothing stored, and its usage is in the API.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,57 @@ START_TEST(conformd_runs_the_janitor_itself)
 }
 END_TEST
 
+struct racer {
+	const char *id;
+	const char *content;
+	json_t *e;
+};
+
+static void *upload_again(void *arg)
+{
+	struct racer *r = arg;
+	long status = 0;
+	r->e = upload_to(&w.srv, r->id, "name=same.txt&refs=DCMS-5", r->content, strlen(r->content), false,
+			 &status);
+	return status == 201 ? r : NULL;
+}
+
+START_TEST(the_janitor_never_robs_an_upload_of_the_same_content)
+{
+	char id[37];
+	world_application(&w, "draft", id);
+	char content[128];
+	snprintf(content, sizeof content, "the same content, again and again, for %s", id);
+	for (int round = 0; round < 6; round++) {
+		/* the content is stored and no longer referenced ... */
+		json_t *old = upload(id, "name=same.txt&refs=DCMS-5", content, strlen(content), false, 201);
+		delete_evidence(jsonx_str(old, "href"), 204);
+		json_decref(old);
+		/* ... when it is uploaded again while the janitor runs with no grace */
+		struct racer r = { id, content, NULL };
+		pthread_t t;
+		ck_assert_int_eq(pthread_create(&t, NULL, upload_again, &r), 0);
+		janitor("0");
+		void *ok = NULL;
+		pthread_join(t, &ok);
+		ck_assert_msg(ok != NULL, "the upload failed");
+		/* the evidence that was recorded has its file */
+		char *path = blob_file(&w.srv, jsonx_str(r.e, "digest"));
+		ck_assert_msg(exists(path), "round %d: evidence %s has no file", round, jsonx_str(r.e, "id"));
+		char auth[96];
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.applicant.token);
+		const char *headers[] = { auth, NULL };
+		struct http_resp resp;
+		testsrv_req(&w.srv, &resp, "GET", jsonx_str(r.e, "href"), headers, NULL);
+		ck_assert_int_eq(resp.status, 200);
+		http_resp_free(&resp);
+		delete_evidence(jsonx_str(r.e, "href"), 204);
+		free(path);
+		json_decref(r.e);
+	}
+}
+END_TEST
+
 START_TEST(decided_applications_evidence_survives_the_janitor)
 {
 	char id[37], path[160];
@@ -281,6 +333,20 @@ START_TEST(an_invalid_upload_stores_nothing)
 		refused(id, "name=a.txt&refs=DCMS-1&supersedes=00000000-0000-4000-8000-000000000000", content,
 			len, chunked, 422, "supersedes");
 		refused(id, "name=a.txt&refs=DCMS-1,NOPE-9", content, len, chunked, 422, "NOPE-9");
+	}
+	/* the same, valid, is stored */
+	json_decref(upload(id, "name=a.txt&refs=DCMS-1", content, len, false, 201));
+}
+END_TEST
+
+START_TEST(empty_and_unlinked_evidence_is_422)
+{
+	char id[37];
+	world_application(&w, "draft", id);
+	char content[128];
+	snprintf(content, sizeof content, "linked to nothing, for %s", id);
+	size_t len = strlen(content);
+	for (int chunked = 0; chunked <= 1; chunked++) {
 		/* linked to no requirement */
 		refused(id, "name=a.txt", content, len, chunked, 422, "refs");
 		refused(id, "name=a.txt&refs=", content, len, chunked, 422, "refs");
@@ -288,8 +354,14 @@ START_TEST(an_invalid_upload_stores_nothing)
 		/* empty */
 		refused(id, "name=a.txt&refs=DCMS-1", "", 0, chunked, 422, "empty");
 	}
-	/* the same, valid, is stored */
-	json_decref(upload(id, "name=a.txt&refs=DCMS-1", content, len, false, 201));
+	/* superseding current evidence keeps its links: no refs needed */
+	json_t *e = upload(id, "name=a.txt&refs=DCMS-1", content, len, false, 201);
+	char *q = cf_asprintf("name=b.txt&supersedes=%s", jsonx_str(e, "id"));
+	json_t *e2 = upload(id, q, "v2", 2, false, 201);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e2, "refs"), 0)), "DCMS-1");
+	free(q);
+	json_decref(e);
+	json_decref(e2);
 }
 END_TEST
 
@@ -348,6 +420,8 @@ int main(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, an_invalid_upload_stores_nothing);
+	tcase_add_test(tc, empty_and_unlinked_evidence_is_422);
+	tcase_add_test(tc, the_janitor_never_robs_an_upload_of_the_same_content);
 	tcase_add_test(tc, the_quota_is_answered_413_and_its_usage_is_in_the_api);
 	tcase_add_test(tc, deleted_evidence_is_removed_after_the_grace_period);
 	tcase_add_test(tc, decided_applications_evidence_survives_the_janitor);
