@@ -295,6 +295,53 @@ cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **
 	return CF_OK;
 }
 
+void config_use_log_level(const struct config *cfg)
+{
+	enum log_level level;
+	if (log_parse_level(cfg->log_level, &level, NULL) == CF_OK)
+		log_set_level(level);
+}
+
+static const char *program_name(unsigned program)
+{
+	switch (program) {
+	case CONFIG_SERVER: return "conformd";
+	case CONFIG_CLI: return "conformctl";
+	default: return "conform-signer";
+	}
+}
+
+cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
+		   const char *const *own, const char **own_flag, int *operand,
+		   struct cf_error *err)
+{
+	*own_flag = NULL;
+	if (operand)
+		*operand = argc;
+	cf_err e = config_from_env(cfg, program, err);
+	if (e)
+		return e;
+	for (int i = 1; i < argc;) {
+		if (operand && argv[i][0] != '-') {
+			*operand = i;
+			return CF_OK;
+		}
+		for (const char *const *o = own; o && *o; o++)
+			if (strcmp(argv[i], *o) == 0) {
+				*own_flag = *o;
+				return CF_OK;
+			}
+		bool matched = false;
+		e = config_parse_flag(cfg, program, argc, argv, &i, &matched, err);
+		if (e)
+			return e;
+		if (!matched)
+			return cf_error_set(err, CF_EINVAL, NULL, "unknown option '%s' (see %s --help)",
+					    argv[i], program_name(program));
+	}
+	return CF_OK;
+}
+
 char *config_help(unsigned program)
 {
 	struct buf b;
