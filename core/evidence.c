@@ -143,19 +143,20 @@ static cf_err check_params(struct db *db, const struct application_row *a,
 		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
 				    "the file is empty (0 bytes): an empty file is no evidence");
 	e = application_check_unsettled(db, a, refs_given(u->refs) ? u->refs : NULL, u->supersedes, err);
-	if (e || size < 0)
+	if (e)
 		return e;
 	/* the quota: an organisation's every evidence row, however deduplicated
-	 * on disk, counts (its files are its records) */
-	uint64_t used = 0;
+	 * on disk, counts (its files are its records). A size not yet known
+	 * (chunked) is at least one byte. */
+	uint64_t used = 0, need = size < 0 ? 1 : (uint64_t)size;
 	e = evidence_usage(db, a->manufacturer_id, &used, err);
 	if (e)
 		return e;
-	if ((uint64_t)size > u->quota || used > u->quota - (uint64_t)size) {
+	if (need > u->quota || used > u->quota - need) {
 		cf_error_set(err, CF_ETOOLARGE, NULL,
 			     "the organisation's evidence quota of %llu bytes would be exceeded: %llu bytes "
-			     "are used and the file has %lld", (unsigned long long)u->quota,
-			     (unsigned long long)used, size);
+			     "are used and the file has %s%llu", (unsigned long long)u->quota,
+			     (unsigned long long)used, size < 0 ? "at least " : "", (unsigned long long)need);
 		char extra[128];
 		snprintf(extra, sizeof extra, "{\"quota\":%llu,\"used\":%llu}", (unsigned long long)u->quota,
 			 (unsigned long long)used);

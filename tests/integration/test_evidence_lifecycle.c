@@ -405,6 +405,7 @@ START_TEST(the_quota_is_answered_413_and_its_usage_is_in_the_api)
 			 QUOTA);
 	json_decref(o);
 	json_decref(upload(id, "name=one.txt&refs=DCMS-1", "x", 1, false, 413));
+	json_decref(upload(id, "name=one.txt&refs=DCMS-1", "x", 1, true, 413));
 	/* deleting frees the room again */
 	delete_evidence(jsonx_str(e, "href"), 204);
 	json_decref(upload(id, "name=one.txt&refs=DCMS-1", "x", 1, false, 201));
