@@ -60,7 +60,8 @@ cf_err blob_remove_if_old(const char *root, const char *digest, long long min_ag
  * that died); returns how many. */
 int blob_sweep_tmp(const char *root, long long min_age);
 
-/* Drops an unfinished blob: the temporary file is removed. Safe on NULL. */
+/* Frees the writer; a blob not placed (blob_place) is dropped: its
+ * temporary file is removed. Safe on NULL. */
 void blob_abort(struct blob_writer *w);
 
 /* Opens the blob with digest for reading; the caller closes *fd. */
