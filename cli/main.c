@@ -19,6 +19,7 @@ static const struct cli_command *const groups[] = {
 	cli_key_commands,
 	cli_cert_commands,
 	cli_log_commands,
+	cli_evidence_commands,
 	cli_demo_commands,
 	cli_identity_commands,
 };

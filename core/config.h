@@ -40,6 +40,9 @@ struct config {
 	long shutdown_timeout;     /* seconds */
 	size_t max_body;           /* bytes of a JSON request body */
 	size_t max_upload;         /* bytes of an evidence file */
+	size_t evidence_quota;     /* bytes of evidence per organisation */
+	long evidence_grace;       /* seconds an unreferenced blob is kept */
+	long janitor_interval;     /* seconds between conformd's janitor runs; 0: none */
 	size_t cert_cache;         /* bytes of cached certificate answers; 0: none */
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */

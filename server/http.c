@@ -179,6 +179,34 @@ void reply_header(struct request *rq, const char *name, const char *value)
 	rq->nheaders++;
 }
 
+static double elapsed_seconds(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/*
+ * The request's path as the access line shows it: percent-encoded again
+ * (RFC 3986 pchar and '/' as they are, every other byte %XX), so that a
+ * decoded path's raw bytes, spaces included, can neither pass for another
+ * field of the line nor reach it unescaped. Truncated to fit out.
+ */
+static void access_path(const char *path, char *out, size_t size)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < size; p++) {
+		if (isalnum(*p) && *p < 0x80)
+			out[o++] = (char)*p;
+		else if (strchr(keep, *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", *p);
+	}
+	out[o] = '\0';
+}
+
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
 {
 	if (rq->responded) {
@@ -189,6 +217,15 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	rq->responded = true;
 	rq->status = status;
 	rq->bytes = bytes;
+	/* The access line is written (write(2), not buffered) before the answer
+	 * is queued: a client that saw an answer finds its line in the log even
+	 * if conformd is killed right after. A transfer that then fails adds an
+	 * "aborted=1" line (http_on_completed). */
+	char path[1024];
+	access_path(rq->path, path, sizeof path);
+	log_set_request_id(rq->rid);
+	log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f", rq->method,
+		    path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	/* public artifacts: browser verifiers on any origin may read them (no
 	 * credentials are involved: they are public and need no token) */
@@ -572,34 +609,6 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	return MHD_YES;
 }
 
-static double elapsed_seconds(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
-/*
- * The request's path as the access line shows it: percent-encoded again
- * (RFC 3986 pchar and '/' as they are, every other byte %XX), so that a
- * decoded path's raw bytes, spaces included, can neither pass for another
- * field of the line nor reach it unescaped. Truncated to fit out.
- */
-static void access_path(const char *path, char *out, size_t size)
-{
-	static const char keep[] = "-._~!$&'()*+,;=:@/";
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < size; p++) {
-		if (isalnum(*p) && *p < 0x80)
-			out[o++] = (char)*p;
-		else if (strchr(keep, *p))
-			out[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(out + o, size - o, "%%%02X", *p);
-	}
-	out[o] = '\0';
-}
-
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
 {
@@ -612,13 +621,16 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double secs = elapsed_seconds(&rq->started);
 	unsigned status = rq->responded ? rq->status : 499;
 	metrics_observe(rq->route_index, status, secs);
-	log_set_request_id(rq->rid);
-	char path[1024];
-	access_path(rq->path, path, sizeof path);
-	log_info("access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s", rq->method, path,
-		 status, rq->bytes, secs * 1e3,
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-	log_set_request_id(NULL);
+	/* the access line of an answer was written when it was queued; what is
+	 * left to say is a request never answered, or an answer not delivered */
+	if (!rq->responded || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		char path[1024];
+		access_path(rq->path, path, sizeof path);
+		log_set_request_id(rq->rid);
+		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f aborted=1",
+			    rq->method, path, status, rq->bytes, secs * 1e3);
+		log_set_request_id(NULL);
+	}
 
 	for (int i = 0; i < rq->nparams; i++)
 		free(rq->param_values[i]);

@@ -23,6 +23,7 @@
 #include "clientaddr.h"
 #include "conntrack.h"
 #include "httpglue.h"
+#include "janitor.h"
 #include "logsigner.h"
 #include "log.h"
 #include "mem.h"
@@ -209,6 +210,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	log_info("listening on %s (port %u, %ld worker threads, at most %u connections, %ld per "
 		 "address)", cfg->listen, srv->port, threads, connections, cfg->per_address_connections);
 	logsigner_start(srv);
+	janitor_start(srv);
 	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
 }
@@ -234,6 +236,7 @@ void server_stop(struct server *srv)
 	srv->daemon = NULL;
 	conntrack_stop();
 	logsigner_stop();
+	janitor_stop();
 	certcache_stop();
 	workerdb_close_all();
 	signer_forget_all();

@@ -321,7 +321,7 @@ static void evidence_of(struct call *c, const char *state, bool file)
 	world_application(&w, "draft", id);
 	apps_made++;
 	char path[160];
-	snprintf(path, sizeof path, "/v1/applications/%s/evidence?name=f.txt", id);
+	snprintf(path, sizeof path, "/v1/applications/%s/evidence?name=f.txt&refs=DCMS-1", id);
 	json_t *b = json_pack("{s:s}", "x", "y");
 	json_t *e = testsrv_api_ok(&w.srv, "POST", path, w.applicant.token, b, 201);
 	json_decref(b);
