@@ -78,6 +78,7 @@ extern const struct cli_command cli_bootstrap_commands[];
 extern const struct cli_command cli_token_commands[];
 extern const struct cli_command cli_key_commands[];
 extern const struct cli_command cli_log_commands[];
+extern const struct cli_command cli_evidence_commands[];
 extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
 extern const struct cli_command cli_identity_commands[];

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
 
 static const struct cli_command *const groups[] = {
 	cli_db_commands,
@@ -20,6 +19,7 @@ static const struct cli_command *const groups[] = {
 	cli_key_commands,
 	cli_cert_commands,
 	cli_log_commands,
+	cli_evidence_commands,
 	cli_demo_commands,
 	cli_identity_commands,
 };
@@ -58,31 +58,22 @@ int main(int argc, char **argv)
 	config_defaults(&cli.cfg);
 	cli.os_user = os_user();
 
-	if (config_from_env(&cli.cfg, CONFIG_CLI, &err)) {
+	const char *own = NULL;
+	int i;
+	if (config_load(&cli.cfg, CONFIG_CLI, argc, argv, (const char *[]){ "--help", "-h", "--version", NULL },
+			&own, &i, &err)) {
 		fprintf(stderr, "conformctl: %s\n", err.detail);
 		goto out;
 	}
-	int i = 1;
-	while (i < argc && argv[i][0] == '-') {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			status = CLI_OK;
-			goto out;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("conformctl %s\n", CONFORM_VERSION);
-			status = CLI_OK;
-			goto out;
-		}
-		bool matched = false;
-		if (config_parse_flag(&cli.cfg, CONFIG_CLI, argc, argv, &i, &matched, &err)) {
-			fprintf(stderr, "conformctl: %s\n", err.detail);
-			goto out;
-		}
-		if (!matched) {
-			fprintf(stderr, "conformctl: unknown option '%s' (see conformctl --help)\n", argv[i]);
-			goto out;
-		}
+	if (own && strcmp(own, "--version") == 0) {
+		printf("conformctl %s\n", CONFORM_VERSION);
+		status = CLI_OK;
+		goto out;
+	}
+	if (own) {
+		usage(stdout);
+		status = CLI_OK;
+		goto out;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -98,16 +89,12 @@ int main(int argc, char **argv)
 			group_known = true;
 			if (c->name[0] == '\0') {
 				/* the group is the command: its arguments follow the group */
-				enum log_level level;
-				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)
-					log_set_level(level);
+				config_use_log_level(&cli.cfg);
 				status = c->handler(&cli, c, argc - i, argv + i);
 				goto out;
 			}
 			if (name && strcmp(c->name, name) == 0) {
-				enum log_level level;
-				if (log_parse_level(cli.cfg.log_level, &level, &err) == CF_OK)
-					log_set_level(level);
+				config_use_log_level(&cli.cfg);
 				status = c->handler(&cli, c, argc - i - 1, argv + i + 1);
 				goto out;
 			}

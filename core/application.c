@@ -28,6 +28,12 @@ static const struct app_transition transitions[] = {
 	{ "resubmit", "info_requested", "in_evaluation", ROLE_APPLICANT, APP_THIRD_PARTY },
 	{ "complete", "in_evaluation", "evaluated", ROLE_ASSESSOR, APP_THIRD_PARTY },
 	{ "decide", "evaluated", "decided", ROLE_CERTIFIER, APP_THIRD_PARTY },
+	/* the body's lead hands the evaluation to another assessor of the body
+	 * (the one who took it may have left); the state does not change */
+	{ "reassign", "in_evaluation", "in_evaluation", ROLE_CERTIFIER | ROLE_ORG_ADMIN,
+	  APP_THIRD_PARTY },
+	{ "reassign", "info_requested", "info_requested", ROLE_CERTIFIER | ROLE_ORG_ADMIN,
+	  APP_THIRD_PARTY },
 	{ "withdraw", "draft", "withdrawn", ROLE_APPLICANT, APP_ANY },
 	{ "withdraw", "submitted", "withdrawn", ROLE_APPLICANT, APP_ANY },
 	{ "withdraw", "in_evaluation", "withdrawn", ROLE_APPLICANT, APP_ANY },
@@ -123,15 +129,16 @@ static cf_err audit_app(struct db *db, const struct principal *p, const char *ac
 	return e;
 }
 
+/* assessor: who holds the application after the event (take, reassign), or NULL. */
 static cf_err add_event(struct db *db, const struct application_row *a, const struct principal *p,
 			const char *action, const char *from, const char *to, const char *message,
-			struct cf_error *err)
+			const char *assessor, struct cf_error *err)
 {
-	const char *params[] = { a->id, action, from, to, p->user_id, message };
+	const char *params[] = { a->id, action, from, to, p->user_id, message, assessor };
 	return db_query_hot(db, NULL, err,
 		"INSERT INTO application_event (application_id, seq, action, from_state, to_state,"
-		" actor_id, message) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6"
-		" FROM application_event WHERE application_id = $1", 6, params);
+		" actor_id, message, assessor_id) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5,"
+		" $6, $7 FROM application_event WHERE application_id = $1", 7, params);
 }
 
 /* ---- owners ---- */
@@ -207,7 +214,7 @@ static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
 	row_from(res, 0, &a);
 	PQclear(res);
 	snprintf(j->id, sizeof j->id, "%s", a.id);
-	e = add_event(db, &a, j->p, "create", NULL, "draft", NULL, err);
+	e = add_event(db, &a, j->p, "create", NULL, "draft", NULL, NULL, err);
 	if (!e)
 		e = audit_app(db, j->p, "application.create", &a,
 			      json_pack("{s:s,s:s,s:i,s:s}", "product_id", j->product, "scheme",
@@ -679,6 +686,48 @@ static cf_err check_assessor(const struct application_row *a, const struct princ
 	return CF_OK;
 }
 
+/*
+ * A reassignment names an active assessor of the application's body other
+ * than the one holding it, and says why (the reason is the event's message
+ * and goes into the audit record).
+ */
+static cf_err check_reassign(struct db *db, const struct application_row *a, const char *assessor,
+			     const char *reason, struct cf_error *err)
+{
+	if (!assessor)
+		return cf_error_set(err, CF_EINVAL, "/assessor_id",
+				    "/assessor_id is required: the assessor of the body who takes "
+				    "the evaluation over");
+	if (!party_is_uuid(assessor))
+		return cf_error_set(err, CF_EINVAL, "/assessor_id", "/assessor_id must be a user id");
+	if (!reason || !*reason)
+		return cf_error_set(err, CF_EINVAL, "/reason",
+				    "/reason is required: why the application changes hands");
+	if (strcmp(assessor, a->assessor_id) == 0)
+		return cf_error_set(err, CF_EUNPROCESSABLE, "/assessor_id",
+				    "user %s already holds this application", assessor);
+	const char *params[] = { assessor };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT coalesce(org_id::text, ''), active, 'assessor' = ANY (roles) FROM app_user"
+		" WHERE id = $1", 1, params);
+	if (e)
+		return e;
+	if (PQntuples(res) != 1)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/assessor_id", "there is no user %s", assessor);
+	else if (strcmp(db_value(res, 0, 0), a->body_id) != 0)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/assessor_id",
+				 "user %s is not a person of the application's body", assessor);
+	else if (!db_value_bool(res, 0, 2))
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/assessor_id",
+				 "user %s is not an assessor: give them the role first", assessor);
+	else if (!db_value_bool(res, 0, 1))
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/assessor_id",
+				 "user %s is deactivated", assessor);
+	PQclear(res);
+	return e;
+}
+
 /* ---- act ---- */
 
 struct act_job {
@@ -750,15 +799,19 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 						  : strcmp(a.body_id, p->org_id) == 0;
 	if (!(p->roles & any->role) || !member)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "%s is for the application's %s", j->action,
-				    party_role_name(any->role));
+				    any->role == (ROLE_CERTIFIER | ROLE_ORG_ADMIN)
+					    ? "body's lead (a certifier or its org_admin)"
+					    : party_role_name(any->role));
 	e = check_if_match(j->if_match, a.version, err);
 	if (e)
 		return e;
 	if (!t)
 		return refuse_state(&a, j->action, err);
 
-	static const char *const keys[] = { "message", "decision", "rationale", "statement", NULL };
+	static const char *const keys[] = { "message", "decision", "rationale", "statement",
+					    "assessor_id", "reason", NULL };
 	const char *message = NULL, *decision = NULL, *rationale = NULL, *statement = NULL;
+	const char *assessor = NULL, *reason = NULL;
 	e = jsonx_check_object(j->body, "", keys, err);
 	if (!e)
 		e = jsonx_get_text(j->body, "", "message", false, 20000, &message, err);
@@ -768,8 +821,16 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		e = jsonx_get_text(j->body, "", "rationale", false, 20000, &rationale, err);
 	if (!e)
 		e = jsonx_get_text(j->body, "", "statement", false, 20000, &statement, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "assessor_id", false, 64, &assessor, err);
+	if (!e)
+		e = jsonx_get_text(j->body, "", "reason", false, 20000, &reason, err);
+	if (!e && (assessor || reason) && strcmp(t->action, "reassign") != 0)
+		e = cf_error_set(err, CF_EINVAL, assessor ? "/assessor_id" : "/reason",
+				 "%s is for the reassign action only", assessor ? "/assessor_id" : "/reason");
 	if (e)
 		return e;
+	const char *holder = NULL; /* who holds the application after this action */
 
 	/* what each transition asks of the application */
 	if (strcmp(t->action, "submit") == 0) {
@@ -788,6 +849,15 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		const char *params[] = { a.id, p->user_id };
 		e = db_query_hot(db, NULL, err, "UPDATE application SET assessor_id = $2 WHERE id = $1", 2,
 				 params);
+		holder = p->user_id;
+	} else if (strcmp(t->action, "reassign") == 0) {
+		e = check_reassign(db, &a, assessor, reason, err);
+		if (!e) {
+			const char *params[] = { a.id, assessor };
+			e = db_query_hot(db, NULL, err,
+					 "UPDATE application SET assessor_id = $2 WHERE id = $1", 2, params);
+		}
+		holder = assessor;
 	} else if (strcmp(t->action, "request-info") == 0) {
 		e = check_assessor(&a, p, err);
 		if (!e) {
@@ -816,12 +886,16 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		if (!e) {
 			const char *params[] = { a.id, p->user_id };
 			PGresult *res = NULL;
+			/* whoever held it for evaluation, now or before a reassignment
+			 * (a take's actor, or the assessor an event handed it to) */
 			e = db_query_hot(db, &res, err,
 				"SELECT EXISTS (SELECT 1 FROM review_verdict WHERE application_id = $1"
-				" AND assessor_id = $2)", 2, params);
-			if (!e && strcmp(a.assessor_id, p->user_id) == 0)
+				" AND assessor_id = $2), EXISTS (SELECT 1 FROM application_event"
+				" WHERE application_id = $1 AND (assessor_id = $2 OR (action = 'take'"
+				" AND actor_id = $2)))", 2, params);
+			if (!e && (strcmp(a.assessor_id, p->user_id) == 0 || db_value_bool(res, 0, 1)))
 				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
-						 "you took this application for evaluation: the decision "
+						 "you held this application for evaluation: the decision "
 						 "is taken by someone who did not evaluate it (ISO/IEC "
 						 "17065 7.5)");
 			else if (!e && db_value_bool(res, 0, 0))
@@ -842,13 +916,19 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		"UPDATE application SET state = $2, version = version + 1, updated_at = now(),"
 		" submitted_at = CASE WHEN $3::boolean THEN now() ELSE submitted_at END WHERE id = $1",
 		3, params);
-	const char *said = message ? message : rationale ? rationale : statement;
+	const char *said = strcmp(t->action, "reassign") == 0 ? reason
+			   : message ? message : rationale ? rationale : statement;
 	if (!e)
-		e = add_event(db, &a, p, t->action, a.state, t->to, said, err);
+		e = add_event(db, &a, p, t->action, a.state, t->to, said, holder, err);
 	if (!e) {
 		json_t *details = json_pack("{s:s,s:s}", "from", a.state, "to", t->to);
 		if (decision)
 			json_object_set_new(details, "decision", json_string(decision));
+		if (strcmp(t->action, "reassign") == 0) {
+			json_object_set_new(details, "previous_assessor", str_or_null(a.assessor_id));
+			json_object_set_new(details, "assessor", json_string(assessor));
+			json_object_set_new(details, "reason", json_string(reason));
+		}
 		char action[48];
 		snprintf(action, sizeof action, "application.%s", t->action);
 		for (char *c = action; *c; c++)
@@ -980,7 +1060,9 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 	if (!e)
 		e = db_query_hot(db, &ev, err,
 			"SELECT e.seq, e.action, e.from_state, e.to_state, e.actor_id, u.name, e.message, "
-			DB_TS("e.at") " FROM application_event e LEFT JOIN app_user u ON u.id = e.actor_id"
+			DB_TS("e.at") ", e.assessor_id, h.name FROM application_event e"
+			" LEFT JOIN app_user u ON u.id = e.actor_id"
+			" LEFT JOIN app_user h ON h.id = e.assessor_id"
 			" WHERE e.application_id = $1 ORDER BY e.seq", 1, p);
 	json_t *owners = !e ? json_loads(db_value(res, 0, 0), 0, NULL) : NULL;
 	if (!e)
@@ -992,11 +1074,15 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 	json_t *events = json_array();
 	for (int i = 0; i < PQntuples(ev); i++)
 		json_array_append_new(events,
-			json_pack("{s:I,s:s,s:o,s:s,s:{s:o,s:o},s:o,s:s}", "seq",
+			json_pack("{s:I,s:s,s:o,s:s,s:{s:o,s:o},s:o,s:s,s:o}", "seq",
 				  (json_int_t)db_value_ll(ev, i, 0), "action", db_value(ev, i, 1), "from",
 				  str_or_null(db_value(ev, i, 2)), "to", db_value(ev, i, 3), "actor", "id",
 				  str_or_null(db_value(ev, i, 4)), "name", str_or_null(db_value(ev, i, 5)),
-				  "message", str_or_null(db_value(ev, i, 6)), "at", db_value(ev, i, 7)));
+				  "message", str_or_null(db_value(ev, i, 6)), "at", db_value(ev, i, 7),
+				  "assessor",
+				  db_value(ev, i, 8) ? json_pack("{s:s,s:s}", "id", db_value(ev, i, 8),
+								 "name", db_value(ev, i, 9))
+						     : json_null()));
 	char etag[24];
 	application_etag(a.version, etag);
 	json_t *declared = db_value(res, 0, 1)

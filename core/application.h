@@ -5,6 +5,8 @@
  *   in_evaluation -complete-> evaluated -decide-> decided (approved | rejected)
  *   draft -declare-> decided            (a self declaration: no body)
  *   any state before decided -withdraw-> withdrawn
+ *   in_evaluation | info_requested -reassign-> (unchanged)   (the body's lead hands
+ *                                                         it to another assessor)
  *
  * Every transition is a row of one table (application_transitions), guarded
  * by the caller's role, by If-Match (the application's version) and by the

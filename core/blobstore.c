@@ -5,12 +5,14 @@
  */
 #include "blobstore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -23,6 +25,8 @@ struct blob_writer {
 	int fd;
 	uint64_t written, max;
 	struct digest_ctx *hash;
+	char digest[65];
+	bool finished, placed; /* blob_finish, blob_place done */
 };
 
 static cf_err mkdir_p(const char *path, struct cf_error *err)
@@ -115,7 +119,8 @@ void blob_abort(struct blob_writer *w)
 {
 	if (!w)
 		return;
-	unlink(w->tmp_path);
+	if (!w->placed)
+		unlink(w->tmp_path);
 	writer_free(w);
 }
 
@@ -124,33 +129,45 @@ static char *blob_path(const char *root, const char *digest)
 	return cf_asprintf("%s/%.2s/%.2s/%s", root, digest, digest + 2, digest);
 }
 
-cf_err blob_commit(struct blob_writer *w, char digest[65], uint64_t *size, struct cf_error *err)
+cf_err blob_finish(struct blob_writer *w, char digest[65], uint64_t *size, struct cf_error *err)
 {
 	unsigned char d[DIGEST_SHA256_LEN];
 	digest_final(w->hash, d);
 	w->hash = NULL;
-	codec_hex_encode(d, sizeof d, digest);
+	codec_hex_encode(d, sizeof d, w->digest);
+	snprintf(digest, 65, "%s", w->digest);
 	*size = w->written;
+	if (fsync(w->fd) != 0)
+		return cf_error_set(err, CF_EIO, NULL, "cannot flush the file: %s", strerror(errno));
+	w->finished = true;
+	return CF_OK;
+}
+
+cf_err blob_place(struct blob_writer *w, struct cf_error *err)
+{
+	if (!w->finished)
+		return cf_error_set(err, CF_EINTERNAL, NULL, "the blob is not finished");
+	if (w->placed)
+		return CF_OK;
 	cf_err e = CF_OK;
-	char *dir = cf_asprintf("%s/%.2s/%.2s", w->root, digest, digest + 2);
-	char *final = blob_path(w->root, digest);
-	if (fsync(w->fd) != 0) {
-		e = cf_error_set(err, CF_EIO, NULL, "cannot flush the file: %s", strerror(errno));
-		goto out;
-	}
+	char *dir = cf_asprintf("%s/%.2s/%.2s", w->root, w->digest, w->digest + 2);
+	char *final = blob_path(w->root, w->digest);
 	e = mkdir_p(dir, err);
 	if (e)
 		goto out;
 	struct stat st;
 	if (stat(final, &st) == 0 && (uint64_t)st.st_size == w->written) {
-		/* the same content is stored once */
+		/* the same content is stored once; its grace period starts again */
+		utimensat(AT_FDCWD, final, NULL, 0);
 		unlink(w->tmp_path);
+		w->placed = true;
 		goto out;
 	}
 	if (rename(w->tmp_path, final) != 0) {
 		e = cf_error_set(err, CF_EIO, NULL, "cannot store the file: %s", strerror(errno));
 		goto out;
 	}
+	w->placed = true;
 	/* the rename is durable once its directory is */
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd >= 0) {
@@ -158,12 +175,124 @@ cf_err blob_commit(struct blob_writer *w, char digest[65], uint64_t *size, struc
 		close(dfd);
 	}
 out:
-	if (e)
-		unlink(w->tmp_path);
 	free(dir);
 	free(final);
-	writer_free(w);
 	return e;
+}
+
+cf_err blob_commit(struct blob_writer *w, char digest[65], uint64_t *size, struct cf_error *err)
+{
+	cf_err e = blob_finish(w, digest, size, err);
+	if (!e)
+		e = blob_place(w, err);
+	blob_abort(w);
+	return e;
+}
+
+void blob_touch(const char *root, const char *digest)
+{
+	char *path = blob_path(root, digest);
+	utimensat(AT_FDCWD, path, NULL, 0);
+	free(path);
+}
+
+static bool is_digest(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static bool is_hex2(const char *s)
+{
+	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
+}
+
+cf_err blob_each(const char *root, blob_visit_fn fn, void *arg, struct cf_error *err)
+{
+	DIR *top = opendir(root);
+	if (!top) {
+		if (errno == ENOENT)
+			return CF_OK; /* nothing stored yet */
+		return cf_error_set(err, CF_EIO, NULL, "cannot read %s: %s", root, strerror(errno));
+	}
+	bool go = true;
+	time_t now = time(NULL);
+	struct dirent *a;
+	while (go && (a = readdir(top))) {
+		if (!is_hex2(a->d_name))
+			continue;
+		char *p1 = cf_asprintf("%s/%s", root, a->d_name);
+		DIR *d1 = opendir(p1);
+		struct dirent *b;
+		while (go && d1 && (b = readdir(d1))) {
+			if (!is_hex2(b->d_name))
+				continue;
+			char *p2 = cf_asprintf("%s/%s", p1, b->d_name);
+			DIR *d2 = opendir(p2);
+			struct dirent *c;
+			while (go && d2 && (c = readdir(d2))) {
+				if (!is_digest(c->d_name) || strncmp(c->d_name, a->d_name, 2) != 0 ||
+				    strncmp(c->d_name + 2, b->d_name, 2) != 0)
+					continue;
+				struct stat st;
+				if (fstatat(dirfd(d2), c->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+				    !S_ISREG(st.st_mode))
+					continue;
+				go = fn(c->d_name, (uint64_t)st.st_size, (long long)(now - st.st_mtime), arg);
+			}
+			if (d2)
+				closedir(d2);
+			free(p2);
+		}
+		if (d1)
+			closedir(d1);
+		free(p1);
+	}
+	closedir(top);
+	return CF_OK;
+}
+
+cf_err blob_remove_if_old(const char *root, const char *digest, long long min_age, bool *removed,
+			  uint64_t *size, struct cf_error *err)
+{
+	*removed = false;
+	*size = 0;
+	if (!is_digest(digest))
+		return cf_error_set(err, CF_EINVAL, NULL, "not a SHA-256 digest");
+	char *path = blob_path(root, digest);
+	cf_err e = CF_OK;
+	struct stat st;
+	if (stat(path, &st) == 0 && (long long)(time(NULL) - st.st_mtime) >= min_age) {
+		if (unlink(path) == 0) {
+			*removed = true;
+			*size = (uint64_t)st.st_size;
+		} else if (errno != ENOENT) {
+			e = cf_error_set(err, CF_EIO, NULL, "cannot remove the stored file %.12s...: %s",
+					 digest, strerror(errno));
+		}
+	}
+	free(path);
+	return e;
+}
+
+int blob_sweep_tmp(const char *root, long long min_age)
+{
+	char *tmpdir = cf_asprintf("%s/tmp", root);
+	DIR *d = opendir(tmpdir);
+	int n = 0;
+	time_t now = time(NULL);
+	struct dirent *c;
+	while (d && (c = readdir(d))) {
+		struct stat st;
+		if (strncmp(c->d_name, "upload.", 7) != 0 ||
+		    fstatat(dirfd(d), c->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if ((long long)(now - st.st_mtime) >= min_age && unlinkat(dirfd(d), c->d_name, 0) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	free(tmpdir);
+	return n;
 }
 
 cf_err blob_open(const char *root, const char *digest, int *fd, uint64_t *size, struct cf_error *err)

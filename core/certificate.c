@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "merkle.h"
 #include "signer.h"
+#include "signerlink.h"
 #include "statuslist.h"
 #include "tlog.h"
 
@@ -990,6 +991,31 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 		(*n)++;
 	}
 	PQclear(res);
+	return e;
+}
+
+cf_err certificate_export_check(struct db *db, const char *signer_socket, struct cf_error *err)
+{
+	char kid[SIGNER_KID_LEN];
+	unsigned char pub[32];
+	const struct keys_private *key = NULL;
+	cf_err e = signer_current(db, NULL, kid, pub, err);
+	if (e == CF_EUNPROCESSABLE) {
+		/* the service is not set up to sign: not the client's fault */
+		char why[sizeof err->detail];
+		snprintf(why, sizeof why, "%s", err->detail);
+		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "the register export cannot be signed: %s",
+				    why);
+	}
+	if (!e)
+		e = signer_private(db, kid, signer_socket, &key, err);
+	if (e)
+		return e;
+	/* and conform-signer answers (CF_EUNAVAILABLE naming it otherwise) */
+	json_t *ping = json_pack("{s:s}", "op", "ping"), *ok = NULL;
+	e = signerlink_call(signer_socket, ping, &ok, err);
+	json_decref(ping);
+	json_decref(ok);
 	return e;
 }
 

@@ -99,7 +99,14 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *jws
 cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const char *body_id,
 			       const char *purpose, char **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* Register export, streamed in pages: the header line (new reference)... */
+/*
+ * Register export, streamed in pages. First, before a byte is sent: can the
+ * export be signed at its end? CF_EUNAVAILABLE naming what is missing (the
+ * service has no log key, conform-signer does not answer) when it cannot.
+ */
+cf_err certificate_export_check(struct db *db, const char *signer_socket,
+				struct cf_error *err) CF_MUST_CHECK;
+/* ...the header line (new reference)... */
 cf_err certificate_export_header(struct db *db, const char *public_url, json_t **out,
 				 struct cf_error *err) CF_MUST_CHECK;
 /* ...lines of certificates after position *after (updated), at most limit;

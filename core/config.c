@@ -75,6 +75,12 @@ static const struct key keys[] = {
 	  "largest JSON request body (bytes, or with K/M/G suffix)" },
 	{ "max-upload", KEY_SIZE, OFF(max_upload), "100MiB", S, 0, 0,
 	  "largest evidence file (bytes, or with K/M/G suffix)" },
+	{ "evidence-quota", KEY_SIZE, OFF(evidence_quota), "10GiB", S, 0, 0,
+	  "bytes of evidence one organisation may hold, superseded files included (K/M/G suffix)" },
+	{ "evidence-grace", KEY_LONG, OFF(evidence_grace), "86400", S | C, 0, 315360000,
+	  "seconds an evidence file no evidence references is kept before the janitor removes it" },
+	{ "janitor-interval", KEY_LONG, OFF(janitor_interval), "3600", S, 0, 31536000,
+	  "seconds between conformd's janitor runs (one instance at a time); 0: none" },
 	{ "cert-cache", KEY_SIZE, OFF(cert_cache), "256MiB", S, 0, 0,
 	  "memory for cached certificate answers (0: none)" },
 	{ "max-json-depth", KEY_LONG, OFF(max_json_depth), "32", S, 1, 1000,
@@ -285,6 +291,53 @@ cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **
 		*matched = true;
 		(*i)++;
 		return CF_OK;
+	}
+	return CF_OK;
+}
+
+void config_use_log_level(const struct config *cfg)
+{
+	enum log_level level;
+	if (log_parse_level(cfg->log_level, &level, NULL) == CF_OK)
+		log_set_level(level);
+}
+
+static const char *program_name(unsigned program)
+{
+	switch (program) {
+	case CONFIG_SERVER: return "conformd";
+	case CONFIG_CLI: return "conformctl";
+	default: return "conform-signer";
+	}
+}
+
+cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
+		   const char *const *own, const char **own_flag, int *operand,
+		   struct cf_error *err)
+{
+	*own_flag = NULL;
+	if (operand)
+		*operand = argc;
+	cf_err e = config_from_env(cfg, program, err);
+	if (e)
+		return e;
+	for (int i = 1; i < argc;) {
+		if (operand && argv[i][0] != '-') {
+			*operand = i;
+			return CF_OK;
+		}
+		for (const char *const *o = own; o && *o; o++)
+			if (strcmp(argv[i], *o) == 0) {
+				*own_flag = *o;
+				return CF_OK;
+			}
+		bool matched = false;
+		e = config_parse_flag(cfg, program, argc, argv, &i, &matched, err);
+		if (e)
+			return e;
+		if (!matched)
+			return cf_error_set(err, CF_EINVAL, NULL, "unknown option '%s' (see %s --help)",
+					    argv[i], program_name(program));
 	}
 	return CF_OK;
 }

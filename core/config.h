@@ -37,6 +37,9 @@ struct config {
 	long shutdown_timeout;     /* seconds */
 	size_t max_body;           /* bytes of a JSON request body */
 	size_t max_upload;         /* bytes of an evidence file */
+	size_t evidence_quota;     /* bytes of evidence per organisation */
+	long evidence_grace;       /* seconds an unreferenced blob is kept */
+	long janitor_interval;     /* seconds between conformd's janitor runs; 0: none */
 	size_t cert_cache;         /* bytes of cached certificate answers; 0: none */
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */
@@ -56,6 +59,24 @@ cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *er
  */
 cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **argv, int *i,
 			 bool *matched, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * A program's settings from its start: the CONFORM_* environment of its
+ * keys, then its flags from argv[1] on. The parsing stops at the first of
+ * own (the program's own flags such as "--help", NULL-terminated; may be
+ * NULL), which is returned in *own_flag (NULL when none), and, when operand
+ * is not NULL, at the first argument that is not a flag, whose index goes to
+ * *operand (argc when there is none). Without operand such an argument is
+ * an unknown option, as is a flag of none of the program's keys. Errors
+ * name the flag and the problem.
+ */
+cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
+		   const char *const *own, const char **own_flag, int *operand,
+		   struct cf_error *err) CF_MUST_CHECK;
+
+/* Sets the process's log level to cfg's (checked when it was set; a level
+ * that does not parse leaves the log level as it is). */
+void config_use_log_level(const struct config *cfg);
 
 /* Returns the help text listing the program's keys (flag, variable, default,
  * meaning); the caller frees. */

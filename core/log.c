@@ -221,7 +221,8 @@ void log_async_stop(void)
 	tbuf_mine = NULL;
 }
 
-static void emit(enum log_level level, const char *line, size_t len)
+/* now: written out before the call returns, whatever the mode. */
+static void emit(enum log_level level, bool now, const char *line, size_t len)
 {
 	struct tbuf *b = atomic_load(&log_async) ? tbuf_get() : NULL;
 	if (!b) {
@@ -233,21 +234,17 @@ static void emit(enum log_level level, const char *line, size_t len)
 		tbuf_drain(b);
 	memcpy(b->data + b->len, line, len);
 	b->len += len;
-	/* Warnings and errors go out at once, after the lines before them. */
-	if (level <= CF_LOG_WARN)
+	/* Warnings, errors and lines asked for now go out at once, after the
+	 * lines before them. */
+	if (now || level <= CF_LOG_WARN)
 		tbuf_drain(b);
 	pthread_mutex_unlock(&b->mu);
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_vmsg(enum log_level level, bool now, const char *fmt, va_list ap)
 {
-	if (!log_enabled(level))
-		return;
 	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 
 	char line[4096];
 	char ts[32];
@@ -259,5 +256,25 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	size_t len = (size_t)n;
 	len += log_sanitize(line + len, sizeof line - len - 1, msg);
 	line[len++] = '\n';
-	emit(level, line, len);
+	emit(level, now, line, len);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, false, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg_now(enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, true, fmt, ap);
+	va_end(ap);
 }

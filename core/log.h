@@ -32,9 +32,11 @@ void log_set_fd(int fd);
 /*
  * Buffered mode, for conformd's hot path: each thread collects its lines and
  * a background thread writes them out at least every 100 ms (a thread also
- * writes when its buffer fills; error lines are written at once). A line is
- * still never split. log_async_stop writes everything out and returns to
- * direct writes. A crash may lose the last 100 ms of info lines.
+ * writes when its buffer fills; warning and error lines, and lines logged
+ * with log_msg_now, are written at once, after the thread's earlier lines).
+ * A line is still never split. log_async_stop writes everything out and
+ * returns to direct writes. A crash may lose the last 100 ms of the other
+ * info and debug lines.
  */
 void log_async_start(void);
 void log_async_stop(void);
@@ -43,6 +45,11 @@ void log_async_stop(void);
 void log_flush(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like log_msg, and the line has been handed to the kernel (write(2)) when
+ * it returns, whatever the mode: for lines that must survive a crash of the
+ * process that follows at once (the access line of an answer). */
+void log_msg_now(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(CF_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(CF_LOG_WARN, __VA_ARGS__)

@@ -45,16 +45,6 @@ bool auth_request(struct request *rq)
 		return false;
 	}
 	client_address(rq);
-	long wait = throttle_blocked(rq->client);
-	if (wait > 0) {
-		char secs[24];
-		snprintf(secs, sizeof secs, "%ld", wait);
-		reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, secs);
-		reply_problem_msg(rq, CF_ETHROTTLED,
-				  "too many failed authentications from your address; try again in %ld s",
-				  wait);
-		return false;
-	}
 	struct cf_error err;
 	const char *token = NULL;
 	if (strncasecmp(header, "Bearer ", 7) == 0) {
@@ -62,15 +52,28 @@ bool auth_request(struct request *rq)
 		while (*token == ' ')
 			token++;
 	}
+	/* the token is looked up whatever the address's record: a valid one is
+	 * never refused, so that a bad client behind the same NAT or proxy as
+	 * good ones locks out only itself */
 	struct db *db = NULL;
 	cf_err e = token ? request_db(rq, &db, &err) : CF_EUNAUTH;
 	if (!e)
 		e = party_authenticate(db, token, &rq->principal, &err);
 	if (e == CF_EUNAUTH || !token) {
 		const char *why = token ? err.detail : "the Authorization header is not a bearer token";
-		throttle_failure(rq->client);
+		long wait = throttle_failure(rq->client);
 		/* the reason, never the token */
-		log_warn("authentication failed from %s: %s", rq->client, why);
+		log_warn("authentication failed from %s: %s%s", rq->client, why,
+			 wait > 0 ? " (throttled)" : "");
+		if (wait > 0) {
+			char secs[24];
+			snprintf(secs, sizeof secs, "%ld", wait);
+			reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+			reply_problem_msg(rq, CF_ETHROTTLED,
+					  "too many failed authentications from your address; try again in %ld s",
+					  wait);
+			return false;
+		}
 		refuse_unauthenticated(rq, why);
 		return false;
 	}

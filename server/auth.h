@@ -1,8 +1,10 @@
 /*
  * auth: who is calling, and may they? Runs after routing and before any
- * handler: reads the bearer token, refuses throttled addresses (429),
- * authenticates (401, logged without the secret) and applies the route's
- * policy from the route table (403).
+ * handler: reads the bearer token, authenticates (401, logged without the
+ * secret; 429 instead once the address has failed too often, see
+ * throttle.h: a valid token is never refused) and applies the route's
+ * policy from the route table (403). A request without a token to a public
+ * route goes straight through.
  */
 #ifndef CONFORM_AUTH_H
 #define CONFORM_AUTH_H

@@ -182,6 +182,13 @@ void reply_header(struct request *rq, const char *name, const char *value)
 	rq->nheaders++;
 }
 
+static double elapsed_seconds(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
 {
 	if (rq->responded) {
@@ -192,6 +199,13 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	rq->responded = true;
 	rq->status = status;
 	rq->bytes = bytes;
+	/* The access line is written (write(2), not buffered) before the answer
+	 * is queued: a client that saw an answer finds its line in the log even
+	 * if conformd is killed right after. A transfer that then fails adds an
+	 * "aborted=1" line (http_on_completed). */
+	log_set_request_id(rq->rid);
+	log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f", rq->method,
+		    rq->path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	/* public artifacts: browser verifiers on any origin may read them (no
 	 * credentials are involved: they are public and need no token) */
@@ -545,13 +559,6 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	return MHD_YES;
 }
 
-static double elapsed_seconds(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
 {
@@ -564,11 +571,14 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double secs = elapsed_seconds(&rq->started);
 	unsigned status = rq->responded ? rq->status : 499;
 	metrics_observe(rq->route_index, status, secs);
-	log_set_request_id(rq->rid);
-	log_info("access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s", rq->method, rq->path,
-		 status, rq->bytes, secs * 1e3,
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-	log_set_request_id(NULL);
+	/* the access line of an answer was written when it was queued; what is
+	 * left to say is a request never answered, or an answer not delivered */
+	if (!rq->responded || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		log_set_request_id(rq->rid);
+		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f aborted=1",
+			    rq->method, rq->path, status, rq->bytes, secs * 1e3);
+		log_set_request_id(NULL);
+	}
 
 	for (int i = 0; i < rq->nparams; i++)
 		free(rq->param_values[i]);

@@ -104,37 +104,24 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	int status = EXIT_FAILURE;
 
-	if (config_from_env(&cfg, CONFIG_SERVER, &err)) {
+	const char *own = NULL;
+	if (config_load(&cfg, CONFIG_SERVER, argc, argv, (const char *[]){ "--help", "-h", "--version", NULL },
+			&own, NULL, &err)) {
 		fprintf(stderr, "conformd: %s\n", err.detail);
 		status = 2;
 		goto out;
 	}
-	for (int i = 1; i < argc;) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			status = EXIT_SUCCESS;
-			goto out;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("conformd %s\n", CONFORM_VERSION);
-			status = EXIT_SUCCESS;
-			goto out;
-		}
-		bool matched = false;
-		if (config_parse_flag(&cfg, CONFIG_SERVER, argc, argv, &i, &matched, &err)) {
-			fprintf(stderr, "conformd: %s\n", err.detail);
-			status = 2;
-			goto out;
-		}
-		if (!matched) {
-			fprintf(stderr, "conformd: unknown option '%s' (see conformd --help)\n", argv[i]);
-			status = 2;
-			goto out;
-		}
+	if (own && strcmp(own, "--version") == 0) {
+		printf("conformd %s\n", CONFORM_VERSION);
+		status = EXIT_SUCCESS;
+		goto out;
 	}
-	enum log_level level;
-	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
-		log_set_level(level);
+	if (own) {
+		usage(stdout);
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	config_use_log_level(&cfg);
 
 	if (check_schema(&cfg) || establish_identity(&cfg))
 		goto out;

@@ -19,6 +19,7 @@
 #include "certcache.h"
 #include "clientaddr.h"
 #include "httpglue.h"
+#include "janitor.h"
 #include "logsigner.h"
 #include "log.h"
 #include "mem.h"
@@ -133,6 +134,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	srv->port = info ? info->port : 0;
 	log_info("listening on %s (port %u, %ld worker threads)", cfg->listen, srv->port, threads);
 	logsigner_start(srv);
+	janitor_start(srv);
 	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
 }
@@ -157,6 +159,7 @@ void server_stop(struct server *srv)
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
 	logsigner_stop();
+	janitor_stop();
 	certcache_stop();
 	workerdb_close_all();
 	signer_forget_all();

@@ -95,25 +95,12 @@ static void key_of(const char *addr, char key[64])
 	}
 }
 
-long throttle_blocked(const char *client)
+long throttle_failure(const char *client)
 {
 	char addr[64];
 	key_of(client, addr);
 	time_t now = now_s();
 	long wait = 0;
-	pthread_mutex_lock(&lock);
-	struct slot *s = find(addr, false, now);
-	if (s && now - s->window_start < WINDOW && s->failures >= limit)
-		wait = WINDOW - (long)(now - s->window_start);
-	pthread_mutex_unlock(&lock);
-	return wait;
-}
-
-void throttle_failure(const char *client)
-{
-	char addr[64];
-	key_of(client, addr);
-	time_t now = now_s();
 	pthread_mutex_lock(&lock);
 	struct slot *s = find(addr, true, now);
 	if (now - s->window_start >= WINDOW) {
@@ -121,5 +108,11 @@ void throttle_failure(const char *client)
 		s->failures = 0;
 	}
 	s->failures++;
+	if (s->failures > limit) {
+		wait = WINDOW - (long)(now - s->window_start);
+		if (wait < 1)
+			wait = 1;
+	}
 	pthread_mutex_unlock(&lock);
+	return wait;
 }

@@ -1,19 +1,21 @@
 /*
  * throttle: failed authentications counted per client address (an IPv6
- * address per /64) in one-minute windows; an address over the limit is
- * refused (429) until its window ends.
+ * address per /64) in one-minute windows. Only failures count, and only
+ * failures are refused: once an address is over the limit its further bad
+ * tokens draw 429 until its window ends, while a valid token or a request
+ * without one from the same address goes through (a NAT or a proxy shares
+ * an address between good clients and a bad one).
  * Per process: behind a load balancer each conformd counts its own.
  */
 #ifndef CONFORM_THROTTLE_H
 #define CONFORM_THROTTLE_H
 
-/* Sets the failures per address per minute after which it is blocked. */
+/* Sets the failures per address per minute beyond which its failures are
+ * answered 429. */
 void throttle_init(long limit);
 
-/* Seconds until addr may try again, or 0 when it is not blocked. */
-long throttle_blocked(const char *addr);
-
-/* Counts a failed authentication from addr. */
-void throttle_failure(const char *addr);
+/* Counts a failed authentication from addr. Returns 0 while addr is within
+ * its limit, else the seconds until its window ends (for Retry-After). */
+long throttle_failure(const char *addr);
 
 #endif

@@ -476,32 +476,19 @@ int main(int argc, char **argv)
 	config_defaults(&cfg);
 	umask(077);
 
-	if (config_from_env(&cfg, CONFIG_SIGNER, &err)) {
+	const char *help = NULL;
+	if (config_load(&cfg, CONFIG_SIGNER, argc, argv, (const char *[]){ "--help", "-h", NULL }, &help,
+			NULL, &err)) {
 		fprintf(stderr, "conform-signer: %s\n", err.detail);
 		status = 2;
 		goto out;
 	}
-	for (int i = 1; i < argc;) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			status = EXIT_SUCCESS;
-			goto out;
-		}
-		bool matched = false;
-		if (config_parse_flag(&cfg, CONFIG_SIGNER, argc, argv, &i, &matched, &err)) {
-			fprintf(stderr, "conform-signer: %s\n", err.detail);
-			status = 2;
-			goto out;
-		}
-		if (!matched) {
-			fprintf(stderr, "conform-signer: unknown option '%s' (see --help)\n", argv[i]);
-			status = 2;
-			goto out;
-		}
+	if (help) {
+		usage(stdout);
+		status = EXIT_SUCCESS;
+		goto out;
 	}
-	enum log_level level;
-	if (log_parse_level(cfg.log_level, &level, &err) == CF_OK)
-		log_set_level(level);
+	config_use_log_level(&cfg);
 	mkdir(cfg.data_dir, 0700);
 	signer_dir = config_signer_dir(&cfg);
 	socket_path = config_signer_socket(&cfg);

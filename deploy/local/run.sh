@@ -3,8 +3,9 @@
 # Installs what is missing, builds, starts the embedded PostgreSQL cluster
 # (unless CONFORM_DATABASE_URL is set), migrates, imports the shipped schemes,
 # starts conform-signer (which alone holds the private signing keys, under
-# DATA_DIR/signer) and runs conformd in the foreground. Ctrl-C stops conformd,
-# the signer and the cluster.
+# DATA_DIR/signer) and runs conformd in the foreground, restarting it (with a
+# back-off, a bounded number of times) when it dies unexpectedly. Ctrl-C stops
+# conformd, the signer and the cluster.
 # Safe to run again: every step is idempotent.
 set -euo pipefail
 
@@ -43,6 +44,9 @@ conform_say "importing the shipped schemes"
 "$build/conformctl" scheme import schemes/*.json
 
 stop_all() {
+	if [ -n "${sleep_pid:-}" ]; then
+		kill -TERM "$sleep_pid" 2>/dev/null || true
+	fi
 	if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -108,6 +112,37 @@ case $listen_host in
 		export CONFORM_PUBLIC_URL=http://127.0.0.1:${CONFORM_LISTEN##*:}
 	fi ;;
 esac
-"$build/conformd" &
-pid=$!
-wait "$pid"
+# conformd is restarted when it dies unexpectedly (a crash, a kill -9, an
+# out-of-memory kill): after 1 s, then twice as long each time up to 30 s, and
+# at most CONFORM_RESTART_LIMIT (5) times in a row; a run of a minute or more
+# starts the count again. It exiting 0 (stopped with SIGTERM by the operator)
+# or 2 (a configuration it refuses) stops everything, as does Ctrl-C.
+restart_limit=${CONFORM_RESTART_LIMIT:-5}
+restarts=0
+delay=1
+while :; do
+	started=$(date +%s)
+	"$build/conformd" &
+	pid=$!
+	rc=0
+	wait "$pid" || rc=$?
+	pid=
+	case $rc in
+	0) conform_say "conformd stopped"; break ;;
+	2) conform_die "conformd refused its configuration (see above)" ;;
+	esac
+	if [ $(($(date +%s) - started)) -ge 60 ]; then
+		restarts=0
+		delay=1
+	fi
+	restarts=$((restarts + 1))
+	[ "$restarts" -le "$restart_limit" ] ||
+		conform_die "conformd died $restart_limit times in a row (last status $rc); giving up"
+	conform_say "conformd died (status $rc); restarting in ${delay}s ($restarts of $restart_limit)"
+	# in the background, so that Ctrl-C or SIGTERM is acted on at once
+	sleep "$delay" &
+	sleep_pid=$!
+	wait "$sleep_pid" || true
+	sleep_pid=
+	delay=$((delay * 2 > 30 ? 30 : delay * 2))
+done

@@ -135,14 +135,34 @@ void route_app_verdict_history(struct request *rq)
 	request_run(rq, verdict_history, 200);
 }
 
-/* Before a byte of an upload is read: may this caller add evidence now? */
+/* The upload's parameters, from the query and the headers. */
+static struct evidence_upload upload_params(struct request *rq)
+{
+	struct evidence_upload u = {
+		.application_id = request_param(rq, "id"),
+		.name = request_query(rq, "name"),
+		.media_type = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.refs = request_query(rq, "refs"),
+		.supersedes = request_query(rq, "supersedes"),
+		.quota = rq->srv->cfg->evidence_quota,
+	};
+	return u;
+}
+
+/* Before a byte of an upload is read or stored: may this caller add this
+ * evidence now (parameters, an announced size against the quota)? */
 void route_evidence_precheck(struct request *rq)
 {
 	struct cf_error err;
 	struct db *db = NULL;
+	struct evidence_upload u = upload_params(rq);
+	long long announced = -1; /* chunked: checked once the size is known */
+	const char *cl = request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && *cl && strlen(cl) <= 18 && strspn(cl, "0123456789") == strlen(cl))
+		announced = strtoll(cl, NULL, 10);
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = evidence_may_upload(db, &rq->principal, request_param(rq, "id"), &err);
+		e = evidence_check_upload(db, &rq->principal, &u, announced, &err);
 	if (e)
 		reply_problem(rq, &err);
 }
@@ -161,16 +181,13 @@ void route_evidence_upload(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	struct evidence_upload u = {
-		.application_id = request_param(rq, "id"),
-		.name = request_query(rq, "name"),
-		.media_type = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
-		.refs = request_query(rq, "refs"),
-		.supersedes = request_query(rq, "supersedes"),
-	};
+	struct evidence_upload u = upload_params(rq);
+	/* the file is flushed but not in its place: evidence_record places it
+	 * once every check passed, and blob_abort below drops it otherwise */
 	struct blob_writer *blob = request_take_blob(rq);
-	cf_err e = blob ? blob_commit(blob, u.digest, &u.size, &err)
+	cf_err e = blob ? blob_finish(blob, u.digest, &u.size, &err)
 			: cf_error_set(&err, CF_EINTERNAL, NULL, "the upload was not stored");
+	u.blob = blob;
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e) {
@@ -182,6 +199,7 @@ void route_evidence_upload(struct request *rq)
 		e = creation_run(rq, db, what, strlen(what), record_evidence, &u, &out, &err);
 		free(what);
 	}
+	blob_abort(blob);
 	reply_outcome(rq, e, &err, 201, out);
 }
 
@@ -265,8 +283,8 @@ void route_evidence_delete(struct request *rq)
 	struct db *db = NULL;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = evidence_delete(db, &rq->principal, request_param(rq, "id"), request_param(rq, "eid"),
-				    &err);
+		e = evidence_delete(db, &rq->principal, rq->srv->blob_root, request_param(rq, "id"),
+				    request_param(rq, "eid"), &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return;

@@ -261,44 +261,28 @@ struct export_state {
 	struct server *srv;
 	struct buf buf;
 	size_t pos;
-	int phase;                /* 0 header, 1 certificates, 2 signature, 3 done */
+	int phase;                /* 1 certificates, 2 signature, 3 done, 4 failed */
 	long long after, count, checkpoint_size;
 	struct digest_ctx *hash;
 };
 
-/* Refills st->buf with the next part of the export; false at the end. */
+/* Refills st->buf with the next part of the export; false at the end or on
+ * a failure (logged; the caller then aborts the stream). The header line is
+ * made before the response starts (route_register_export). */
 static bool export_refill(struct export_state *st)
 {
 	struct cf_error err;
 	struct db *db = NULL;
 	buf_reset(&st->buf);
 	st->pos = 0;
-	if (st->phase == 3)
+	if (st->phase >= 3)
 		return false;
-	if (workerdb_get(st->srv->runtime_conninfo, &db, &err)) {
-		log_error("register export: %s", err.detail);
-		return false;
-	}
-	if (st->phase == 0) {
-		json_t *head = NULL;
-		if (certificate_export_header(db, st->srv->cfg->public_url, &head, &err)) {
-			log_error("register export: %s", err.detail);
-			return false;
-		}
-		st->checkpoint_size = json_integer_value(json_object_get(json_object_get(head, "checkpoint"), "size"));
-		char *text = json_dumps(head, JSON_COMPACT);
-		json_decref(head);
-		bool ok = !buf_puts(&st->buf, text, &err) && !buf_puts(&st->buf, "\n", &err);
-		free(text);
-		st->phase = 1;
-		if (!ok)
-			return false;
-	} else if (st->phase == 1) {
+	if (workerdb_get(st->srv->runtime_conninfo, &db, &err))
+		goto fail;
+	if (st->phase == 1) {
 		int n = 0;
-		if (certificate_export_lines(db, &st->after, 1000, &st->buf, &n, &err)) {
-			log_error("register export: %s", err.detail);
-			return false;
-		}
+		if (certificate_export_lines(db, &st->after, 1000, &st->buf, &n, &err))
+			goto fail;
 		st->count += n;
 		if (n == 0)
 			st->phase = 2;
@@ -310,18 +294,23 @@ static bool export_refill(struct export_state *st)
 		st->hash = NULL;
 		char *sig = NULL;
 		if (certificate_export_signature(db, st->srv->signer_socket, d, st->count,
-						 st->checkpoint_size, &sig, &err)) {
-			log_error("register export: %s", err.detail);
-			return false;
-		}
+						 st->checkpoint_size, &sig, &err))
+			goto fail;
 		bool ok = !buf_puts(&st->buf, sig, &err) && !buf_puts(&st->buf, "\n", &err);
 		free(sig);
+		if (!ok)
+			goto fail;
 		st->phase = 3;
-		return ok;
+		return true;
 	}
 	if (st->hash)
 		digest_update(st->hash, st->buf.data ? st->buf.data : "", st->buf.len);
 	return true;
+fail:
+	log_error("register export aborted after %lld certificates, without its signature line: %s",
+		  st->count, err.detail);
+	st->phase = 4;
+	return false;
 }
 
 static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -329,10 +318,13 @@ static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
 	(void)pos;
 	struct export_state *st = cls;
 	while (st->pos == st->buf.len) {
-		int phase = st->phase;
 		if (!export_refill(st))
-			return phase == 3 ? MHD_CONTENT_READER_END_OF_STREAM
-					  : MHD_CONTENT_READER_END_WITH_ERROR;
+			/* after a failure: the connection is closed without the
+			 * last chunk of the chunked encoding, so that no client
+			 * takes what it has for the whole (and the signature
+			 * line is missing too) */
+			return st->phase == 3 ? MHD_CONTENT_READER_END_OF_STREAM
+					      : MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	size_t n = st->buf.len - st->pos;
 	if (n > max)
@@ -352,10 +344,39 @@ static void export_free(void *cls)
 
 void route_register_export(struct request *rq)
 {
+	/* whatever can fail is tried before the first byte, so that it is a
+	 * problem answer and not a 200 cut short: the database, the header,
+	 * and the log key that signs the last line */
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *head = NULL;
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = certificate_export_check(db, rq->srv->signer_socket, &err);
+	if (!e)
+		e = certificate_export_header(db, rq->srv->cfg->public_url, &head, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
 	struct export_state *st = cf_calloc(1, sizeof *st);
 	st->srv = rq->srv;
 	buf_init(&st->buf, 64u << 20);
 	st->hash = digest_sha256_new();
+	st->checkpoint_size = json_integer_value(json_object_get(json_object_get(head, "checkpoint"), "size"));
+	char *text = json_dumps(head, JSON_COMPACT);
+	json_decref(head);
+	e = buf_puts(&st->buf, text, &err);
+	if (!e)
+		e = buf_puts(&st->buf, "\n", &err);
+	free(text);
+	if (e) {
+		export_free(st);
+		reply_problem(rq, &err);
+		return;
+	}
+	digest_update(st->hash, st->buf.data, st->buf.len);
+	st->phase = 1;
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, st, export_free);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/jsonl");

@@ -9,8 +9,10 @@
 #include "creation.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "evidence.h"
 #include "party.h"
 #include "routes.h"
+#include "server.h"
 
 static cf_err me(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		 struct cf_error *err)
@@ -52,7 +54,18 @@ static cf_err org_get(struct request *rq, struct db *db, const json_t *body, jso
 		      struct cf_error *err)
 {
 	(void)body;
-	return party_org_get(db, request_param(rq, "id"), out, err);
+	cf_err e = party_org_get(db, request_param(rq, "id"), out, err);
+	uint64_t used = 0;
+	if (!e && evidence_usage(db, request_param(rq, "id"), &used, err)) {
+		json_decref(*out);
+		*out = NULL;
+		return err->code;
+	}
+	if (!e)
+		json_object_set_new(*out, "evidence_storage",
+				    json_pack("{s:I,s:I}", "used", (json_int_t)used, "quota",
+					      (json_int_t)rq->srv->cfg->evidence_quota));
+	return e;
 }
 
 void route_org_get(struct request *rq)

@@ -112,7 +112,7 @@ curl -fsS -o /dev/null "$base_url/v1/health"
 rss_before=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status")
 echo 5 >"/proc/$cpid/clear_refs"
 curl -fsS -o /dev/null -X POST -T "$tmp/upload.bin" -H "Authorization: Bearer $applicant" \
-	-H 'Content-Type: application/octet-stream' "$base_url/v1/applications/$app/evidence?name=big.bin"
+	-H 'Content-Type: application/octet-stream' "$base_url/v1/applications/$app/evidence?name=big.bin&refs=DCMS-1"
 hwm_after=$(awk '/^VmHWM/ {print $2}' "/proc/$cpid/status")
 growth_kib=$((hwm_after - rss_before))
 

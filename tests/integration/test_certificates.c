@@ -24,11 +24,17 @@
 #include "keys.h"
 #include "mem.h"
 #include "proc.h"
-#include "statuslist.h"
+#include "tcert.h"
 #include "tsupport.h"
 #include "world.h"
 
 static struct world w;
+
+/* node tests/js/verify-jws.mjs JWKS JWS: 0 verified, 1 not. */
+static int jose_verify(const char *jwks_path, const char *jws_path)
+{
+	return tsupport_node("verify-jws.mjs", jwks_path, jws_path, NULL);
+}
 
 static void setup(void)
 {
@@ -42,50 +48,14 @@ static void teardown(void)
 	curl_global_cleanup();
 }
 
-static char *get_text(const char *path, long expect)
-{
-	struct http_resp r;
-	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
-	ck_assert_msg(r.status == expect, "GET %s: %ld: %.200s", path, r.status, r.body);
-	char *t = cf_strdup(r.body);
-	http_resp_free(&r);
-	return t;
-}
-
-static char *write_tmp(const char *name, const char *content)
-{
-	char *path = testsrv_artifact_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-	return path;
-}
-
-/* node tests/js/verify-jws.mjs JWKS JWS: 0 verified, 1 not. */
-static int jose_verify(const char *jwks_path, const char *jws_path)
-{
-	char *script = tsupport_source_path("tests/js/verify-jws.mjs");
-	const char *argv[] = { "/usr/bin/env", "node", script, jwks_path, jws_path, NULL };
-	struct proc_result r;
-	proc_run(&r, argv, NULL);
-	int status = r.status;
-	if (status != 0 && status != 1)
-		fprintf(stderr, "node: %s %s\n", r.out, r.err);
-	proc_result_free(&r);
-	free(script);
-	return status;
-}
-
 START_TEST(an_independent_jose_verifies_and_any_changed_byte_breaks_it)
 {
-	char serial[40], path[96];
+	char serial[40];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	char *jwks = get_text("/.well-known/jwks.json", 200);
-	char *jwks_path = write_tmp("certificate-jwks.json", jwks);
-	char *jws_path = write_tmp("certificate.jws", jws);
+	char *jws = tcert_jws(&w.srv, serial);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
+	char *jwks_path = testsrv_write_artifact("certificate-jwks.json", jwks);
+	char *jws_path = testsrv_write_artifact("certificate.jws", jws);
 	ck_assert_int_eq(jose_verify(jwks_path, jws_path), 0);
 
 	/* the harness itself rejects every tampering (it can fail) */
@@ -107,7 +77,7 @@ START_TEST(an_independent_jose_verifies_and_any_changed_byte_breaks_it)
 	for (size_t k = 0; k < sizeof spots / sizeof spots[0]; k++) {
 		char *bad = cf_strdup(jws);
 		bad[spots[k]] = bad[spots[k]] == 'A' ? 'B' : 'A';
-		char *bad_path = write_tmp("certificate-tampered.jws", bad);
+		char *bad_path = testsrv_write_artifact("certificate-tampered.jws", bad);
 		ck_assert_msg(jose_verify(jwks_path, bad_path) == 1, "jose accepted a change at %zu", spots[k]);
 		free(bad_path);
 		free(bad);
@@ -147,10 +117,8 @@ END_TEST
 /* Waits until the certificate's log entry is under a signed tree head. */
 static void wait_logged(const char *serial)
 {
-	char path[96];
-	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
 	for (int i = 0; i < 200; i++) {
-		json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+		json_t *c = tcert_get(&w.srv, serial);
 		bool in = json_is_true(json_object_get(json_object_get(c, "log"), "in_signed_tree_head"));
 		json_decref(c);
 		if (in)
@@ -160,56 +128,20 @@ static void wait_logged(const char *serial)
 	ck_abort_msg("%s is not under a signed tree head within 10 s", serial);
 }
 
-static json_t *post(const char *path, const char *token, const char *body, long expect)
-{
-	json_t *b = body ? json_loads(body, 0, NULL) : NULL;
-	json_t *r = testsrv_api_ok(&w.srv, "POST", path, token, b, expect);
-	json_decref(b);
-	return r;
-}
-
-static json_t *verify_jws(const char *jws)
-{
-	json_t *b = json_pack("{s:s}", "jws", jws);
-	json_t *r = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, b, 200);
-	json_decref(b);
-	return r;
-}
-
-/* Is the certificate's bit set in its body's status list of purpose? */
+/* Is the certificate's bit set in its body's status list of purpose? The
+ * list is a vc+jwt of that purpose with a ttl. */
 static bool listed(const char *serial, const char *purpose)
 {
-	char path[160];
-	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
-	json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
-	json_t *entries = json_object_get(json_object_get(c, "credential"), "credentialStatus");
-	unsigned index = 0;
-	char url[512] = "";
-	size_t i;
-	json_t *e;
-	json_array_foreach(entries, i, e)
-		if (strcmp(jsonx_str(e, "statusPurpose"), purpose) == 0) {
-			index = (unsigned)atoi(jsonx_str(e, "statusListIndex"));
-			snprintf(url, sizeof url, "%s", jsonx_str(e, "statusListCredential"));
-		}
-	json_decref(c);
-	ck_assert(url[0]);
-	const char *p = strstr(url, "/v1/bodies/");
-	char *list = get_text(p, 200);
-	struct jws j = { 0 };
-	ck_assert_int_eq(jws_parse(list, 1 << 20, &j, NULL), 0);
-	ck_assert_str_eq(jsonx_str(j.header, "typ"), "vc+jwt");
-	json_t *cred = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
+	unsigned index;
+	json_t *header = NULL;
+	json_t *cred = tcert_status_list(&w.srv, serial, purpose, &index, &header);
+	ck_assert_str_eq(jsonx_str(header, "typ"), "vc+jwt");
 	json_t *subject = json_object_get(cred, "credentialSubject");
 	ck_assert_str_eq(jsonx_str(subject, "statusPurpose"), purpose);
 	ck_assert(json_is_integer(json_object_get(subject, "ttl")));
-	unsigned char *bits = NULL;
-	ck_assert_int_eq(statuslist_decode(jsonx_str(subject, "encodedList"), &bits, NULL), 0);
-	bool set = statuslist_get(bits, index);
-	free(bits);
+	bool set = tcert_list_bit(cred, index);
 	json_decref(cred);
-	jws_clear(&j);
-	free(list);
+	json_decref(header);
 	return set;
 }
 
@@ -245,10 +177,9 @@ START_TEST(status_changes_are_told_truthfully_everywhere)
 {
 	char serial[40], path[128];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
+	char *jws = tcert_jws(&w.srv, serial);
 	wait_logged(serial);
-	json_t *v = verify_jws(jws);
+	json_t *v = tcert_verify_jws(&w.srv, jws);
 	ck_assert(json_is_true(json_object_get(v, "valid")));
 	ck_assert(json_is_true(json_object_get(json_object_get(v, "logged"), "included")));
 	json_decref(v);
@@ -259,7 +190,7 @@ START_TEST(status_changes_are_told_truthfully_everywhere)
 	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
 	json_decref(testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200)); /* cached */
 	snprintf(path, sizeof path, "/v1/certificates/%s/suspend", serial);
-	json_t *c = post(path, w.certifier.token,
+	json_t *c = testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 			 "{\"reason_code\":\"nonconformity\",\"reason\":\"Firmware 2.4.2 reopened telnet\"}", 200);
 	ck_assert_str_eq(jsonx_str(c, "status"), "suspended");
 	json_decref(c);
@@ -270,25 +201,25 @@ START_TEST(status_changes_are_told_truthfully_everywhere)
 	ck_assert(listed(serial, "suspension"));
 	ck_assert(!listed(serial, "revocation"));
 	snprintf(path, sizeof path, "/v1/certificates/%s/reinstate", serial);
-	json_decref(post(path, w.certifier.token,
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 			 "{\"reason_code\":\"nonconformity\",\"reason\":\"2.4.3 closes it\"}", 200));
 	ck_assert(!listed(serial, "suspension"));
 
 	snprintf(path, sizeof path, "/v1/certificates/%s/withdraw", serial);
-	c = post(path, w.certifier.token,
+	c = testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 		 "{\"reason_code\":\"product_change\",\"reason\":\"Hardware changed outside the scope\"}", 200);
 	ck_assert_str_eq(jsonx_str(c, "status"), "withdrawn");
 	ck_assert_uint_eq(json_array_size(json_object_get(c, "history")), 4);
 	json_decref(c);
 	/* final */
 	snprintf(path, sizeof path, "/v1/certificates/%s/reinstate", serial);
-	json_decref(post(path, w.certifier.token, "{\"reason_code\":\"other\",\"reason\":\"undo\"}", 409));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token, "{\"reason_code\":\"other\",\"reason\":\"undo\"}", 409));
 	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
 	c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
 	ck_assert_str_eq(jsonx_str(c, "status"), "withdrawn");
 	ck_assert_str_eq(jsonx_str(c, "status_reason"), "Hardware changed outside the scope");
 	json_decref(c);
-	v = verify_jws(jws);
+	v = tcert_verify_jws(&w.srv, jws);
 	ck_assert(json_is_true(json_object_get(v, "signature_valid")));
 	ck_assert_str_eq(jsonx_str(v, "status"), "withdrawn");
 	ck_assert(json_is_false(json_object_get(v, "valid")));
@@ -299,14 +230,14 @@ START_TEST(status_changes_are_told_truthfully_everywhere)
 	ck_assert(strstr(page, "Hardware changed outside the scope"));
 	free(page);
 	/* the buyer's page for a serial that does not exist */
-	char *unknown = get_text("/verify/CF-2026-999999", 404);
+	char *unknown = testsrv_get_text(&w.srv, "/verify/CF-2026-999999", 404);
 	ck_assert(strstr(unknown, "UNKNOWN"));
 	free(unknown);
 	/* reason codes are checked */
 	char other[40];
 	world_certificate(&w, other);
 	snprintf(path, sizeof path, "/v1/certificates/%s/suspend", other);
-	json_decref(post(path, w.certifier.token, "{\"reason_code\":\"bored\",\"reason\":\"x\"}", 400));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token, "{\"reason_code\":\"bored\",\"reason\":\"x\"}", 400));
 	/* the log holds every event */
 	json_t *all = testsrv_api_ok(&w.srv, "GET", "/v1/log/entries?start=0&end=1000", NULL, NULL, 200);
 	int events = 0;
@@ -356,13 +287,13 @@ START_TEST(the_page_escapes_what_it_shows)
 	strncat(vb, "]}", sizeof vb - strlen(vb) - 1);
 	char path[160];
 	snprintf(path, sizeof path, "/v1/applications/%s/verdicts", id);
-	json_decref(post(path, w.assessor.token, vb, 200));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.assessor.token, vb, 200));
 	json_decref(world_act(&w, id, &w.assessor, "complete", NULL, 200));
 	json_decref(world_act(&w, id, &w.certifier, "decide", "{\"decision\":\"approve\",\"rationale\":\"ok\"}", 200));
 	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
-	json_t *c = post(path, w.certifier.token, NULL, 201);
+	json_t *c = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 201);
 	snprintf(path, sizeof path, "/verify/%s", jsonx_str(c, "serial"));
-	char *html = get_text(path, 200);
+	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert_ptr_null(strstr(html, "<script>"));
 	ck_assert_ptr_null(strstr(html, "<b>X</b>"));
 	ck_assert(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
@@ -370,7 +301,7 @@ START_TEST(the_page_escapes_what_it_shows)
 	free(html);
 	/* the second call returns the same certificate */
 	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
-	json_t *again = post(path, w.certifier.token, NULL, 200);
+	json_t *again = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 200);
 	ck_assert_str_eq(jsonx_str(again, "serial"), jsonx_str(c, "serial"));
 	json_decref(again);
 	json_decref(c);
@@ -523,8 +454,8 @@ static void check_log_independently(void)
 	json_decref(head);
 	free(leaves);
 	/* the checkpoint is a C2SP note that the log's vkey verifies */
-	char *note = get_text("/v1/log/checkpoint", 200);
-	char *vkey = get_text("/v1/log/vkey", 200);
+	char *note = testsrv_get_text(&w.srv, "/v1/log/checkpoint", 200);
+	char *vkey = testsrv_get_text(&w.srv, "/v1/log/vkey", 200);
 	ck_assert(strstr(note, "/log\n"));
 	ck_assert(strstr(note, "\n\n\xe2\x80\x94 "));
 	ck_assert(strstr(vkey, "/log+"));
@@ -738,8 +669,7 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 {
 	char serial[40], path[96];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
+	char *jws = tcert_jws(&w.srv, serial);
 	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
 	json_t *before = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200); /* cached now */
 	ck_assert_str_eq(jsonx_str(json_object_get(before, "key"), "state"), "active");
@@ -749,7 +679,7 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 	world_ctl(&w, &r, retire);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);
-	json_t *v = verify_jws(jws);
+	json_t *v = tcert_verify_jws(&w.srv, jws);
 	ck_assert(json_is_true(json_object_get(v, "signature_valid")));
 	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "retired")));
 	json_decref(v);
@@ -763,14 +693,14 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 			usleep(20000);
 	}
 	ck_assert_msg(told, "the cached answer still shows the key active");
-	char *jwks = get_text("/.well-known/jwks.json", 200);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
 	ck_assert(strstr(jwks, w.body_kid));
 	free(jwks);
 	/* without an active key the body cannot issue... */
 	char id[37];
 	world_application(&w, "decided", id);
 	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
-	json_t *p = post(path, w.certifier.token, NULL, 422);
+	json_t *p = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 422);
 	ck_assert(strstr(jsonx_str(p, "detail"), "no signing key"));
 	json_decref(p);
 	/* ...until it has a new one */
@@ -778,7 +708,7 @@ START_TEST(a_retired_key_keeps_its_certificates_verifiable)
 	world_ctl(&w, &r, gen);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);
-	json_t *c = post(path, w.certifier.token, NULL, 201);
+	json_t *c = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 201);
 	ck_assert_str_ne(jsonx_str(json_object_get(c, "key"), "kid"), w.body_kid);
 	json_decref(c);
 	free(jws);
@@ -805,8 +735,8 @@ START_TEST(the_register_and_its_signed_export)
 	json_decref(page);
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/certificates?status=lost", NULL, NULL, 400));
 
-	char *export = get_text("/v1/register/export", 200);
-	char *jwks_text = get_text("/.well-known/jwks.json", 200);
+	char *export = testsrv_get_text(&w.srv, "/v1/register/export", 200);
+	char *jwks_text = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
 	json_t *jwks = json_loads(jwks_text, 0, NULL);
 	/* the last line signs the SHA-256 of all before it */
 	size_t len = strlen(export);
@@ -854,10 +784,10 @@ START_TEST(the_register_and_its_signed_export)
 	free(export);
 	/* the DID document names the keys of the JWS headers */
 	snprintf(path, sizeof path, "/bodies/%s/did.json", w.certifier.org);
-	char *did = get_text(path, 200);
+	char *did = testsrv_get_text(&w.srv, path, 200);
 	ck_assert(strstr(did, "\"JsonWebKey\""));
 	free(did);
-	char *ctx = get_text("/contexts/conformity/v1", 200);
+	char *ctx = testsrv_get_text(&w.srv, "/contexts/conformity/v1", 200);
 	ck_assert(strstr(ctx, "ConformityCertificate"));
 	ck_assert_ptr_null(strstr(ctx, "@vocab"));
 	free(ctx);
@@ -868,11 +798,10 @@ START_TEST(conformctl_cert_verify_offline_and_live)
 {
 	char serial[40], path[96];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	char *jwks = get_text("/.well-known/jwks.json", 200);
-	char *jws_path = write_tmp("cli.jws", jws);
-	char *jwks_path = write_tmp("cli-jwks.json", jwks);
+	char *jws = tcert_jws(&w.srv, serial);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
+	char *jws_path = testsrv_write_artifact("cli.jws", jws);
+	char *jwks_path = testsrv_write_artifact("cli-jwks.json", jwks);
 	struct proc_result r;
 	const char *offline[] = { "cert", "verify", jws_path, "--jwks", jwks_path, NULL };
 	world_ctl(&w, &r, offline);
@@ -886,14 +815,14 @@ START_TEST(conformctl_cert_verify_offline_and_live)
 	ck_assert(strstr(r.out, "status:      valid"));
 	proc_result_free(&r);
 	snprintf(path, sizeof path, "/v1/certificates/%s/withdraw", serial);
-	json_decref(post(path, w.admin.token, "{\"reason_code\":\"administrative\",\"reason\":\"test\"}", 200));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.admin.token, "{\"reason_code\":\"administrative\",\"reason\":\"test\"}", 200));
 	world_ctl(&w, &r, live);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert(strstr(r.out, "status:      withdrawn"));
 	proc_result_free(&r);
 	/* a changed byte: not verified, offline */
 	jws[strlen(jws) / 2] = jws[strlen(jws) / 2] == 'A' ? 'B' : 'A';
-	char *bad_path = write_tmp("cli-bad.jws", jws);
+	char *bad_path = testsrv_write_artifact("cli-bad.jws", jws);
 	const char *bad[] = { "cert", "verify", bad_path, "--jwks", jwks_path, NULL };
 	world_ctl(&w, &r, bad);
 	ck_assert_int_eq(r.status, 1);
@@ -909,24 +838,14 @@ END_TEST
 
 START_TEST(conformctl_demo_walks_to_a_certificate)
 {
-	struct proc_result r;
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&r, &w.db, args, env);
-	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
-	const char *at = strstr(r.out, "/verify/");
-	ck_assert_ptr_nonnull(at);
 	char serial[40];
-	snprintf(serial, sizeof serial, "%.*s", (int)strcspn(at + 8, "\n"), at + 8);
-	proc_result_free(&r);
+	tcert_demo(&w, NULL, NULL, serial);
 	char path[96];
 	snprintf(path, sizeof path, "/verify/%s", serial);
-	char *html = get_text(path, 200);
+	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert(strstr(html, "VALID"));
 	ck_assert(strstr(html, "Demo Smart Doorbell"));
 	free(html);
-	free(data_dir);
 }
 END_TEST
 
@@ -937,14 +856,14 @@ START_TEST(a_withdrawn_accreditation_marks_certificates_for_review)
 	world_certificate(&w, serial);
 	world_application(&w, "evaluated", id);
 	snprintf(path, sizeof path, "/v1/accreditations/%s/withdraw", w.accreditation_dcms);
-	json_decref(post(path, w.accreditor.token, "{\"reason\":\"the body failed its reassessment\"}", 200));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token, "{\"reason\":\"the body failed its reassessment\"}", 200));
 	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
 	json_t *c = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid"); /* not changed silently */
 	ck_assert(json_is_true(json_object_get(json_object_get(c, "review"), "required")));
 	json_decref(c);
 	snprintf(path, sizeof path, "/verify/%s", serial);
-	char *html = get_text(path, 200);
+	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert(strstr(html, "Under review"));
 	free(html);
 	/* and no new decision is taken under it */

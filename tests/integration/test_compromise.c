@@ -18,6 +18,7 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "proc.h"
+#include "tcert.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -33,65 +34,6 @@ static void teardown(void)
 {
 	world_destroy(&w);
 	curl_global_cleanup();
-}
-
-static char *get_text(const char *path, long expect)
-{
-	struct http_resp r;
-	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
-	ck_assert_msg(r.status == expect, "GET %s: %ld: %.200s", path, r.status, r.body);
-	char *t = cf_strdup(r.body);
-	http_resp_free(&r);
-	return t;
-}
-
-static char *write_tmp(const char *name, const char *content)
-{
-	char *path = testsrv_artifact_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-	return path;
-}
-
-static json_t *get_cert(const char *serial)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
-	return testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
-}
-
-static json_t *verify(const char *serial)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	json_t *body = json_pack("{s:s}", "jws", jws);
-	json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, body, 200);
-	json_decref(body);
-	free(jws);
-	return v;
-}
-
-/* conformctl cert verify against jwks (a file or a URL): exit status, and
- * the output in *out. */
-static int ctl_verify(const char *serial, const char *jwks, char **out)
-{
-	char path[96], name[64];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	snprintf(name, sizeof name, "compromise-%s.jws", serial);
-	char *file = write_tmp(name, jws);
-	const char *args[] = { "cert", "verify", file, "--jwks", jwks, NULL };
-	struct proc_result r;
-	world_ctl(&w, &r, args);
-	int status = r.status;
-	*out = cf_asprintf("%s%s", r.out, r.err);
-	proc_result_free(&r);
-	free(file);
-	free(jws);
-	return status;
 }
 
 static void now_utc(char *out, size_t size)
@@ -131,7 +73,7 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	sleep(2);
 	world_certificate(&w, after);
 	/* both valid, and cached so */
-	json_t *c = get_cert(after);
+	json_t *c = tcert_get(&w.srv, after);
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	json_decref(c);
 	struct proc_result r;
@@ -142,7 +84,7 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	proc_result_free(&r);
 	/* conformctl's NOTIFY reaches conformd's cache a moment after its commit */
 	for (int i = 0; i < 40; i++) {
-		c = get_cert(after);
+		c = tcert_get(&w.srv, after);
 		bool told = strcmp(jsonx_str(c, "status"), "key_compromised") == 0;
 		json_decref(c);
 		if (told)
@@ -151,23 +93,23 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	}
 
 	/* GET */
-	c = get_cert(before);
+	c = tcert_get(&w.srv, before);
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	ck_assert_str_eq(jsonx_str(json_object_get(c, "key"), "state"), "compromised");
 	ck_assert_ptr_nonnull(jsonx_str(json_object_get(c, "key"), "compromised_since"));
 	json_decref(c);
-	c = get_cert(after);
+	c = tcert_get(&w.srv, after);
 	ck_assert_str_eq(jsonx_str(c, "status"), "key_compromised");
 	ck_assert_str_eq(jsonx_str(c, "status_reason_code"), "key_compromised");
 	json_decref(c);
 	/* POST /v1/verify */
-	json_t *v = verify(before);
+	json_t *v = tcert_verify(&w.srv, before);
 	char *dump = json_dumps(v, JSON_COMPACT);
 	ck_assert_msg(json_is_true(json_object_get(v, "valid")), "%s", dump);
 	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "compromised")));
 	free(dump);
 	json_decref(v);
-	v = verify(after);
+	v = tcert_verify(&w.srv, after);
 	dump = json_dumps(v, JSON_COMPACT);
 	ck_assert_msg(json_is_false(json_object_get(v, "valid")), "%s", dump);
 	ck_assert_str_eq(jsonx_str(v, "status"), "key_compromised");
@@ -186,7 +128,7 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	ck_assert_ptr_nonnull(it);
 	json_decref(it);
 	ck_assert_ptr_null(register_item(before, "key_compromised"));
-	char *export = get_text("/v1/register/export", 200);
+	char *export = testsrv_get_text(&w.srv, "/v1/register/export", 200);
 	char line[96];
 	snprintf(line, sizeof line, "{\"serial\":\"%s\",\"status\":\"key_compromised\"", after);
 	ck_assert_msg(strstr(export, line), "%s not in %.400s", line, export);
@@ -196,26 +138,26 @@ START_TEST(a_key_compromised_since_t_fails_what_it_signed_after_t)
 	/* the page */
 	char path[160];
 	snprintf(path, sizeof path, "/verify/%s", after);
-	char *html = get_text(path, 200);
+	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert_msg(strstr(html, "KEY COMPROMISED") && !strstr(html, "<strong>VALID"), "%s", html);
 	free(html);
 	snprintf(path, sizeof path, "/verify/%s", before);
-	html = get_text(path, 200);
+	html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert(strstr(html, "<strong>VALID</strong>"));
 	free(html);
 	/* conformctl cert verify: live, and offline with the JWKS alone */
 	char *url = cf_asprintf("%s/.well-known/jwks.json", w.srv.base);
 	char *out = NULL;
-	ck_assert_msg(ctl_verify(before, url, &out) == 0, "%s", out);
+	ck_assert_msg(tcert_ctl_verify(&w, before, url, &out) == 0, "%s", out);
 	free(out);
-	ck_assert_int_eq(ctl_verify(after, url, &out), 1);
+	ck_assert_int_eq(tcert_ctl_verify(&w, after, url, &out), 1);
 	ck_assert_msg(strstr(out, "COMPROMISED") && strstr(out, "status:      key_compromised"), "%s", out);
 	free(out);
-	char *jwks = get_text("/.well-known/jwks.json", 200);
-	char *jwks_file = write_tmp("compromise-jwks.json", jwks);
-	ck_assert_msg(ctl_verify(before, jwks_file, &out) == 0, "%s", out);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
+	char *jwks_file = testsrv_write_artifact("compromise-jwks.json", jwks);
+	ck_assert_msg(tcert_ctl_verify(&w, before, jwks_file, &out) == 0, "%s", out);
 	free(out);
-	ck_assert_int_eq(ctl_verify(after, jwks_file, &out), 1);
+	ck_assert_int_eq(tcert_ctl_verify(&w, after, jwks_file, &out), 1);
 	ck_assert_msg(strstr(out, "COMPROMISED since"), "%s", out);
 	free(out);
 	/* the JWKS lists it, as compromised, not as a signing key */
@@ -307,16 +249,16 @@ START_TEST(a_retired_key_keeps_its_certificates_valid)
 	world_ctl(&w, &r, retire);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);
-	json_t *c = get_cert(serial);
+	json_t *c = tcert_get(&w.srv, serial);
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	ck_assert_str_eq(jsonx_str(json_object_get(c, "key"), "state"), "retired");
 	json_decref(c);
-	json_t *v = verify(serial);
+	json_t *v = tcert_verify(&w.srv, serial);
 	ck_assert(json_is_true(json_object_get(v, "valid")));
 	json_decref(v);
 	char *url = cf_asprintf("%s/.well-known/jwks.json", w.srv.base);
 	char *out = NULL;
-	ck_assert_msg(ctl_verify(serial, url, &out) == 0, "%s", out);
+	ck_assert_msg(tcert_ctl_verify(&w, serial, url, &out) == 0, "%s", out);
 	free(out);
 	free(url);
 }

@@ -14,11 +14,10 @@
 
 #include <curl/curl.h>
 
-#include "codec.h"
 #include "jsonx.h"
-#include "jws.h"
 #include "mem.h"
 #include "proc.h"
+#include "tcert.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -34,41 +33,6 @@ static void teardown(void)
 {
 	world_destroy(&w);
 	curl_global_cleanup();
-}
-
-static char *get_text(const char *path, long expect)
-{
-	struct http_resp r;
-	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
-	ck_assert_msg(r.status == expect, "GET %s: %ld: %.200s", path, r.status, r.body);
-	char *t = cf_strdup(r.body);
-	http_resp_free(&r);
-	return t;
-}
-
-static char *write_tmp(const char *name, const char *content)
-{
-	char *path = testsrv_artifact_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-	return path;
-}
-
-/* The payload of the certificate's compact JWS, as served (new reference). */
-static json_t *signed_payload(const char *serial)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	struct jws j = { 0 };
-	ck_assert_int_eq(jws_parse(jws, 1 << 16, &j, NULL), 0);
-	json_t *payload = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
-	ck_assert_ptr_nonnull(payload);
-	jws_clear(&j);
-	free(jws);
-	return payload;
 }
 
 /* Whether the register's answer to query lists serial; the item in *item
@@ -127,7 +91,7 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 	json_decref(c);
 
 	/* the signed credential: the submitted name, contact, policy and product */
-	json_t *payload = signed_payload(serial);
+	json_t *payload = tcert_payload(&w.srv, serial);
 	json_t *subject = json_object_get(payload, "credentialSubject");
 	json_t *maker = json_object_get(subject, "manufacturer");
 	json_t *vd = json_object_get(maker, "vulnerabilityDisclosure");
@@ -176,14 +140,14 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 	json_decref(page);
 
 	/* the signed export carries the credential as issued */
-	char *export = get_text("/v1/register/export", 200);
+	char *export = testsrv_get_text(&w.srv, "/v1/register/export", 200);
 	ck_assert_ptr_nonnull(strstr(export, serial));
 	ck_assert_ptr_null(strstr(export, "Renamed"));
 	free(export);
 
 	/* the buyer's page */
 	snprintf(path, sizeof path, "/verify/%s", serial);
-	char *html = get_text(path, 200);
+	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert_ptr_nonnull(strstr(html, "Acme Devices"));
 	ck_assert_ptr_nonnull(strstr(html, "security@example.org"));
 	ck_assert_ptr_nonnull(strstr(html, "Acme Smart Plug"));
@@ -219,40 +183,21 @@ START_TEST(a_rename_after_the_decision_signs_and_shows_what_was_submitted)
 }
 END_TEST
 
-/* node tests/js/SCRIPT A B: its exit status and stdout (new string). */
-static int run_node(const char *script, const char *a, const char *b, char **out)
-{
-	char *rel = cf_asprintf("tests/js/%s", script);
-	char *path = tsupport_source_path(rel);
-	const char *argv[] = { "/usr/bin/env", "node", path, a, b, NULL };
-	struct proc_result r;
-	proc_run(&r, argv, NULL);
-	int status = r.status;
-	if (status != 0 && status != 1)
-		fprintf(stderr, "node %s: %s %s\n", script, r.out, r.err);
-	*out = cf_strdup(r.out ? r.out : "");
-	proc_result_free(&r);
-	free(path);
-	free(rel);
-	return status;
-}
-
 /* node tests/js/jsonld-check.mjs CONTEXT CREDENTIAL */
 static int jsonld_check(const char *context_path, const char *credential_path, char **out)
 {
-	return run_node("jsonld-check.mjs", context_path, credential_path, out);
+	return tsupport_node("jsonld-check.mjs", context_path, credential_path, out);
 }
 
 START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 {
-	char serial[40], path[96];
+	char serial[40];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	char *context = get_text("/contexts/conformity/v1", 200);
+	char *jws = tcert_jws(&w.srv, serial);
+	char *context = testsrv_get_text(&w.srv, "/contexts/conformity/v1", 200);
 	ck_assert_ptr_null(strstr(context, "@vocab"));
-	char *context_path = write_tmp("conformity-context.jsonld", context);
-	char *jws_path = write_tmp("credential-jsonld.jws", jws);
+	char *context_path = testsrv_write_artifact("conformity-context.jsonld", context);
+	char *jws_path = testsrv_write_artifact("credential-jsonld.jws", jws);
 	char *out = NULL;
 	int status = jsonld_check(context_path, jws_path, &out);
 	ck_assert_msg(status == 0, "jsonld: %s", out);
@@ -271,23 +216,10 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 	free(out);
 
 	/* so does the credential conformctl demo issues */
-	struct proc_result pr;
-	char *public_url = cf_asprintf("CONFORM_PUBLIC_URL=%s", w.srv.base);
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, public_url, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&pr, &w.db, args, env);
-	ck_assert_msg(pr.status == 0, "demo: %s %s", pr.out, pr.err);
-	const char *at = strstr(pr.out, "/verify/");
-	ck_assert_ptr_nonnull(at);
-	char demo[40], demo_path[96];
-	snprintf(demo, sizeof demo, "%.*s", (int)strcspn(at + 8, "\n"), at + 8);
-	proc_result_free(&pr);
-	free(public_url);
-	free(data_dir);
-	snprintf(demo_path, sizeof demo_path, "/v1/certificates/%s/jws", demo);
-	char *demo_jws = get_text(demo_path, 200);
-	char *demo_file = write_tmp("credential-demo.jws", demo_jws);
+	char demo[40];
+	tcert_demo(&w, w.srv.base, NULL, demo);
+	char *demo_jws = tcert_jws(&w.srv, demo);
+	char *demo_file = testsrv_write_artifact("credential-demo.jws", demo_jws);
 	ck_assert_msg(jsonld_check(context_path, demo_file, &out) == 0, "jsonld, demo: %s", out);
 	ck_assert_ptr_nonnull(strstr(out, "/v1/schemes/dcms-cop/versions/2018"));
 	free(out);
@@ -296,11 +228,11 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 
 	/* the check can fail: the same credential with a bare scheme id (as
 	 * before) or a term the context does not define is refused */
-	json_t *payload = signed_payload(serial);
+	json_t *payload = tcert_payload(&w.srv, serial);
 	json_t *sch = json_object_get(json_object_get(payload, "credentialSubject"), "scheme");
 	json_object_set_new(sch, "id", json_string("dcms-cop"));
 	char *text = json_dumps(payload, JSON_COMPACT);
-	char *bad_path = write_tmp("credential-bare-scheme.json", text);
+	char *bad_path = testsrv_write_artifact("credential-bare-scheme.json", text);
 	ck_assert_int_eq(jsonld_check(context_path, bad_path, &out), 1);
 	ck_assert_msg(strstr(out, "relative @id reference") && strstr(out, "dcms-cop"), "%s", out);
 	free(out);
@@ -309,7 +241,7 @@ START_TEST(an_issued_credential_survives_jsonld_safe_mode_and_rdf)
 	json_object_set_new(sch, "id", json_string(expect));
 	json_object_set_new(sch, "colour", json_string("blue"));
 	text = json_dumps(payload, JSON_COMPACT);
-	bad_path = write_tmp("credential-undefined-term.json", text);
+	bad_path = testsrv_write_artifact("credential-undefined-term.json", text);
 	ck_assert_int_eq(jsonld_check(context_path, bad_path, &out), 1);
 	ck_assert_msg(strstr(out, "Safe mode"), "%s", out);
 	free(out);
@@ -326,23 +258,22 @@ END_TEST
 
 START_TEST(an_issued_credential_matches_its_published_schema)
 {
-	char serial[40], path[96];
+	char serial[40];
 	world_certificate(&w, serial);
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	char *schema = get_text("/schemas/conformity-certificate/v1", 200);
-	char *schema_path = write_tmp("conformity-schema.json", schema);
-	char *jws_path = write_tmp("credential-schema.jws", jws);
+	char *jws = tcert_jws(&w.srv, serial);
+	char *schema = testsrv_get_text(&w.srv, "/schemas/conformity-certificate/v1", 200);
+	char *schema_path = testsrv_write_artifact("conformity-schema.json", schema);
+	char *jws_path = testsrv_write_artifact("credential-schema.jws", jws);
 	char *out = NULL;
-	ck_assert_msg(run_node("schema-check.mjs", schema_path, jws_path, &out) == 0, "ajv: %s", out);
+	ck_assert_msg(tsupport_node("schema-check.mjs", schema_path, jws_path, &out) == 0, "ajv: %s", out);
 	free(out);
 	/* it can fail: a bare scheme id, as credentials had, is not the schema's */
-	json_t *payload = signed_payload(serial);
+	json_t *payload = tcert_payload(&w.srv, serial);
 	json_object_set_new(json_object_get(json_object_get(payload, "credentialSubject"), "scheme"),
 			    "id", json_string("dcms-cop"));
 	char *text = json_dumps(payload, JSON_COMPACT);
-	char *bad_path = write_tmp("credential-schema-bare.json", text);
-	ck_assert_int_eq(run_node("schema-check.mjs", schema_path, bad_path, &out), 1);
+	char *bad_path = testsrv_write_artifact("credential-schema-bare.json", text);
+	ck_assert_int_eq(tsupport_node("schema-check.mjs", schema_path, bad_path, &out), 1);
 	ck_assert_msg(strstr(out, "/credentialSubject/scheme/id"), "%s", out);
 	free(out);
 	free(bad_path);

@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "proc.h"
+#include "tcert.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -34,61 +35,6 @@ static void teardown(void)
 {
 	world_destroy(&w);
 	curl_global_cleanup();
-}
-
-static char *get_text(const char *path, long expect)
-{
-	struct http_resp r;
-	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
-	ck_assert_msg(r.status == expect, "GET %s: %ld: %.200s", path, r.status, r.body);
-	char *t = cf_strdup(r.body);
-	http_resp_free(&r);
-	return t;
-}
-
-static char *write_tmp(const char *name, const char *content)
-{
-	char *path = testsrv_artifact_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-	return path;
-}
-
-/* POST /v1/verify of the certificate's stored JWS: the answer. */
-static json_t *verify_serial(const char *serial)
-{
-	char path[96];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	json_t *body = json_pack("{s:s}", "jws", jws);
-	json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, body, 200);
-	json_decref(body);
-	free(jws);
-	return v;
-}
-
-/* conformctl cert verify of the certificate against the JWKS this conformd
- * serves (and its live status): the exit status; output in *out. */
-static int ctl_verify_serial(const char *serial, char **out)
-{
-	char path[96], name[64];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	char *jws = get_text(path, 200);
-	snprintf(name, sizeof name, "identity-%s.jws", serial);
-	char *file = write_tmp(name, jws);
-	char *url = cf_asprintf("%s/.well-known/jwks.json", w.srv.base);
-	const char *args[] = { "cert", "verify", file, "--jwks", url, NULL };
-	struct proc_result r;
-	world_ctl(&w, &r, args);
-	int status = r.status;
-	*out = cf_asprintf("%s%s", r.out, r.err);
-	proc_result_free(&r);
-	free(url);
-	free(file);
-	free(jws);
-	return status;
 }
 
 /*
@@ -129,32 +75,25 @@ static char *conformd_refuses(const char *const *env)
  * verifies through that conformd and with conformctl against its JWKS. */
 START_TEST(demo_beside_a_service_on_a_free_port_verifies)
 {
-	struct proc_result r;
-	char *data_dir = cf_asprintf("CONFORM_DATA_DIR=%s", w.keys_dir);
-	const char *env[] = { w.signer.env, data_dir, NULL };
-	const char *args[] = { "demo", NULL };
-	testsrv_ctl(&r, &w.db, args, env);
-	ck_assert_msg(r.status == 0, "demo: %s %s", r.out, r.err);
 	/* the demo names the service's own URL, not a default */
 	char page[128];
 	snprintf(page, sizeof page, "%s/verify/", w.srv.base);
-	const char *at = strstr(r.out, page);
-	ck_assert_msg(at != NULL, "the demo's page is not under %s: %s", w.srv.base, r.out);
 	char serial[40];
-	snprintf(serial, sizeof serial, "%.*s", (int)strcspn(at + strlen(page), "\n"), at + strlen(page));
-	proc_result_free(&r);
-	free(data_dir);
+	tcert_demo(&w, NULL, page, serial);
 
-	json_t *v = verify_serial(serial);
+	json_t *v = tcert_verify(&w.srv, serial);
 	char *dump = json_dumps(v, JSON_COMPACT);
 	ck_assert_msg(json_is_true(json_object_get(v, "valid")), "POST /v1/verify: %s", dump);
 	ck_assert(json_is_true(json_object_get(json_object_get(v, "issuer"), "matches_key")));
 	free(dump);
 	json_decref(v);
+	/* conformctl against the JWKS this conformd serves (and its live status) */
+	char *jwks_url = cf_asprintf("%s/.well-known/jwks.json", w.srv.base);
 	char *out = NULL;
-	ck_assert_msg(ctl_verify_serial(serial, &out) == 0, "cert verify: %s", out);
+	ck_assert_msg(tcert_ctl_verify(&w, serial, jwks_url, &out) == 0, "cert verify: %s", out);
 	ck_assert(strstr(out, "VERIFIED") && !strstr(out, "NOT VERIFIED"));
 	free(out);
+	free(jwks_url);
 	/* the same identity everywhere: the DID document and the JWKS name it */
 	char path[96];
 	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
@@ -221,12 +160,12 @@ START_TEST(a_restart_with_another_public_url_is_refused)
 	/* started again on another port, with no URL: the stored identity */
 	testsrv_start(&w.srv, &w.db, (const char *[]){ w.signer.env, NULL });
 	ck_assert_str_ne(w.srv.base, stored);
-	json_t *v = verify_serial(serial);
+	json_t *v = tcert_verify(&w.srv, serial);
 	char *dump = json_dumps(v, JSON_COMPACT);
 	ck_assert_msg(json_is_true(json_object_get(v, "valid")), "after the restart: %s", dump);
 	free(dump);
 	json_decref(v);
-	char *jwks = get_text("/.well-known/jwks.json", 200);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
 	char kid[256];
 	snprintf(kid, sizeof kid, "did:web:127.0.0.1%%3A%s:bodies:%s#%s", strrchr(stored, ':') + 1,
 		 w.certifier.org, w.body_kid);
@@ -236,7 +175,7 @@ START_TEST(a_restart_with_another_public_url_is_refused)
 	testsrv_stop(&w.srv);
 	char *same = cf_asprintf("CONFORM_PUBLIC_URL=%s", stored);
 	testsrv_start(&w.srv, &w.db, (const char *[]){ w.signer.env, same, NULL });
-	v = verify_serial(serial);
+	v = tcert_verify(&w.srv, serial);
 	ck_assert(json_is_true(json_object_get(v, "valid")));
 	json_decref(v);
 	free(same);

@@ -909,35 +909,51 @@ END_TEST
 
 START_TEST(failed_authentications_are_throttled_per_address)
 {
-	/* 20 failures from 127.0.0.3 within a minute: the later ones draw 429 */
+	/* 50 failures from 127.0.0.3 within a minute: beyond the limit (10)
+	 * they draw 429 */
+	const char *bad = "cfm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 	http_set_source("127.0.0.3");
 	int throttled = 0;
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 50; i++) {
 		long status;
-		json_decref(testsrv_api(&w.srv, "GET", "/v1/me", "cfm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-					NULL, &status));
+		json_decref(testsrv_api(&w.srv, "GET", "/v1/me", bad, NULL, &status));
 		ck_assert(status == 401 || status == 429);
 		throttled += status == 429;
 	}
-	ck_assert_int_ge(throttled, 10);
+	ck_assert_int_ge(throttled, 40);
+	/* valid tokens from that very address still pass: only failures are
+	 * refused (a NAT or a proxy shares the address with good clients) */
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", w.admin.token, NULL, 200));
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", w.applicant.token, NULL, 200));
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/organisations", w.admin.token, NULL, 200));
+	/* public routes, with no token or a valid one */
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/schemes", NULL, NULL, 200));
+	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/schemes", w.applicant.token, NULL, 200));
+	/* and the 51st bad token is still refused, with when to come back */
 	struct http_resp h;
 	char auth[96], retry[32];
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.applicant.token);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", bad);
 	const char *hdr[] = { auth, NULL };
 	testsrv_req(&w.srv, &h, "GET", "/v1/me", hdr, NULL);
-	ck_assert_int_eq(h.status, 429); /* even a good token, from that address */
+	ck_assert_int_eq(h.status, 429);
 	ck_assert_ptr_nonnull(http_header(&h, "Retry-After", retry, sizeof retry));
 	ck_assert_int_gt(atoi(retry), 0);
 	ck_assert_int_le(atoi(retry), 60);
+	ck_assert_ptr_nonnull(strstr(h.body, "too many failed authentications"));
 	http_resp_free(&h);
-	/* public routes without a token are not affected */
-	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/schemes", NULL, NULL, 200));
+	/* so is a bad token to a public route */
+	long status;
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/schemes", bad, NULL, &status));
+	ck_assert_int_eq(status, 429);
 	/* another address is not affected */
 	http_set_source("127.0.0.4");
+	json_decref(testsrv_api(&w.srv, "GET", "/v1/me", bad, NULL, &status));
+	ck_assert_int_eq(status, 401);
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/me", w.applicant.token, NULL, 200));
 	http_set_source(NULL);
 	char *log = tsupport_read_file(w.srv.log_path, NULL);
 	ck_assert(strstr(log, "authentication failed from 127.0.0.3"));
+	ck_assert(strstr(log, "(throttled)"));
 	free(log);
 }
 END_TEST
@@ -965,8 +981,10 @@ START_TEST(behind_a_trusted_proxy_each_forwarded_client_is_throttled)
 	for (int i = 0; i < 14; i++)
 		throttled += me_via(bad, "198.51.100.1, 203.0.113.9") == 429;
 	ck_assert_int_ge(throttled, 4);
-	ck_assert_int_eq(me_via(w.applicant.token, "203.0.113.9"), 429);
-	/* the proxy's other clients, and the proxy itself, are not locked out */
+	ck_assert_int_eq(me_via(bad, "203.0.113.9"), 429);
+	ck_assert_int_eq(me_via(w.applicant.token, "203.0.113.9"), 200); /* never a valid token */
+	/* the proxy's other clients, and the proxy itself, are not throttled */
+	ck_assert_int_eq(me_via(bad, "203.0.113.10"), 401);
 	ck_assert_int_eq(me_via(w.applicant.token, "203.0.113.10"), 200);
 	ck_assert_int_eq(me_via(w.applicant.token, "198.51.100.1"), 200);
 	ck_assert_int_eq(me_via(w.applicant.token, NULL), 200);
@@ -977,8 +995,9 @@ START_TEST(behind_a_trusted_proxy_each_forwarded_client_is_throttled)
 		snprintf(a, sizeof a, "2001:db8:1:2::%x", i + 1);
 		me_via(bad, a);
 	}
-	ck_assert_int_eq(me_via(w.applicant.token, "2001:db8:1:2:ffff::9"), 429);
-	ck_assert_int_eq(me_via(w.applicant.token, "2001:db8:1:3::1"), 200);
+	ck_assert_int_eq(me_via(bad, "2001:db8:1:2:ffff::9"), 429);
+	ck_assert_int_eq(me_via(w.applicant.token, "2001:db8:1:2:ffff::9"), 200);
+	ck_assert_int_eq(me_via(bad, "2001:db8:1:3::1"), 401);
 
 	/* a peer that is not a trusted proxy is not believed */
 	http_set_source("127.0.0.8");

@@ -12,13 +12,18 @@
  * signed stays valid. The body's administrator also revokes a compromised
  * key through the API: what it signed since then stops verifying.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -741,6 +746,92 @@ START_TEST(a_body_administrator_revokes_its_compromised_key_since_t)
 }
 END_TEST
 
+/* Reads from fd into buf (NUL-terminated) until needle is in it, EOF, or
+ * secs pass; returns the bytes held. */
+static size_t read_until(int fd, char *buf, size_t size, size_t got, const char *needle, int secs)
+{
+	time_t until = time(NULL) + secs;
+	while (got + 1 < size && time(NULL) < until) {
+		buf[got] = '\0';
+		if (needle && strstr(buf, needle))
+			break;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + got, size - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+/* A failure after the 200 went out (here the database ends conformd's
+ * session while it reads the certificates) leaves an export that no client
+ * can take for complete: no terminating chunk, no signature line. */
+START_TEST(a_register_export_that_fails_midway_cannot_pass_for_complete)
+{
+	/* the certificates' state reads accreditation_event: hold it */
+	PGconn *hold = PQconnectdb(w.db.super_url);
+	ck_assert_int_eq(PQstatus(hold), CONNECTION_OK);
+	PQclear(PQexec(hold, "BEGIN"));
+	PGresult *res = PQexec(hold, "LOCK TABLE accreditation_event IN ACCESS EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(w.srv.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	const char req[] = "GET /v1/register/export HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	ck_assert_int_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+	static char reply[1 << 20];
+	/* the head and the header line arrive: the 200 has gone out */
+	size_t got = read_until(fd, reply, sizeof reply, 0, "conform-register-export", 60);
+	ck_assert_msg(strncmp(reply, "HTTP/1.1 200", 12) == 0, "%.300s", reply);
+	ck_assert_msg(strstr(reply, "Transfer-Encoding: chunked"), "%.300s", reply);
+	ck_assert_msg(strstr(reply, "conform-register-export"), "%.300s", reply);
+
+	/* conformd waits on the lock; its session is ended, as a failing
+	 * database would end it */
+	int ended = 0;
+	for (time_t until = time(NULL) + 60; !ended && time(NULL) < until; usleep(50000)) {
+		res = testdb_super_exec(&w.db,
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+			" WHERE datname = current_database() AND usename = 'conform_app'"
+			" AND wait_event_type = 'Lock'");
+		ended = PQntuples(res);
+		PQclear(res);
+	}
+	ck_assert_msg(ended, "conformd never waited on the lock");
+	got = read_until(fd, reply, sizeof reply, got, NULL, 60);
+	close(fd);
+	PQclear(PQexec(hold, "ROLLBACK"));
+	PQfinish(hold);
+	/* the chunked body was never terminated, and no signature came */
+	ck_assert_msg(got < 5 || strcmp(reply + got - 5, "0\r\n\r\n") != 0, "the cut export ended cleanly");
+	ck_assert(!strstr(reply, "\r\n0\r\n\r\n"));
+	ck_assert(!strstr(reply, "\"serial\""));
+	char *log = tsupport_read_file(w.srv.log_path, NULL);
+	ck_assert(strstr(log, "register export aborted after 0 certificates, without its signature line"));
+	free(log);
+
+	/* and the next export is whole: its last line is the signature */
+	struct http_resp r;
+	char url[128];
+	snprintf(url, sizeof url, "%s/v1/register/export", w.srv.base);
+	ck_assert_int_eq(http_try(&r, "GET", url, NULL, NULL, 0), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len > 1 && r.body[r.len - 1] == '\n');
+	r.body[r.len - 1] = '\0';
+	const char *last = strrchr(r.body, '\n');
+	ck_assert_ptr_nonnull(last);
+	ck_assert_msg(last[1] == 'e' && strchr(last, '.') && !strchr(last, '{'), "last line: %s", last + 1);
+	http_resp_free(&r);
+}
+END_TEST
+
 /* Last: it stops the world's signer. Without it conformd still serves, and
  * what needs a signature is 503 naming the signer, with nothing issued. */
 START_TEST(without_the_signer_nothing_is_signed_and_the_answer_says_why)
@@ -757,6 +848,12 @@ START_TEST(without_the_signer_nothing_is_signed_and_the_answer_says_why)
 	ck_assert_str_eq(jsonx_str(a, "state"), "decided");
 	json_decref(a);
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/health", NULL, NULL, 200));
+
+	/* the register export, which the signer signs at its end, says so
+	 * before its first byte */
+	p = testsrv_api_ok(&w.srv, "GET", "/v1/register/export", NULL, NULL, 503);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "conform-signer"), "%s", jsonx_str(p, "detail"));
+	json_decref(p);
 }
 END_TEST
 
@@ -771,6 +868,7 @@ int main(void)
 	tcase_add_test(tc, a_key_from_before_the_signer_moves_into_it);
 	tcase_add_test(tc, a_compromised_key_leaves_the_signer);
 	tcase_add_test(tc, a_body_administrator_revokes_its_compromised_key_since_t);
+	tcase_add_test(tc, a_register_export_that_fails_midway_cannot_pass_for_complete);
 	tcase_add_test(tc, without_the_signer_nothing_is_signed_and_the_answer_says_why);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);

@@ -18,10 +18,9 @@
 #include "certificate.h"
 #include "db.h"
 #include "jsonx.h"
-#include "jws.h"
 #include "mem.h"
 #include "proc.h"
-#include "statuslist.h"
+#include "tcert.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -52,16 +51,6 @@ static double now_s(void)
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static char *get_text(const struct testsrv *s, const char *path, long expect)
-{
-	struct http_resp r;
-	testsrv_req(s, &r, "GET", path, NULL, NULL);
-	ck_assert_msg(r.status == expect, "GET %s%s: %ld: %.200s", s->base, path, r.status, r.body);
-	char *t = cf_strdup(r.body);
-	http_resp_free(&r);
-	return t;
 }
 
 /* The review code an answer carries ("none" without one). */
@@ -108,7 +97,7 @@ static void look(const struct testsrv *s, const char *serial, const char *jws, c
 	ck_assert_uint_eq(json_array_size(json_object_get(reg, "items")), 0);
 	json_decref(reg);
 	/* the register's export for mirrors: the certificate's line */
-	char *all = get_text(s, "/v1/register/export", 200);
+	char *all = testsrv_get_text(s, "/v1/register/export", 200);
 	char needle[64];
 	snprintf(needle, sizeof needle, "{\"serial\":\"%s\"", serial);
 	const char *at = strstr(all, needle);
@@ -121,7 +110,7 @@ static void look(const struct testsrv *s, const char *serial, const char *jws, c
 	free(all);
 	/* the buyer's page */
 	snprintf(path, sizeof path, "/verify/%s", serial);
-	char *html = get_text(s, path, 200);
+	char *html = testsrv_get_text(s, path, 200);
 	ck_assert(strstr(html, "<strong>VALID</strong>"));
 	snprintf(out->page, 40, "%s",
 		 !strstr(html, "Under review") ? "none"
@@ -170,66 +159,13 @@ static void all_say(const char *serial, const char *jws, const char *jws_path, c
 	}
 }
 
-/* Is the certificate's bit set in its body's status list of purpose, as
- * instance s serves it? */
-static bool listed(const struct testsrv *s, const char *serial, const char *purpose)
-{
-	char path[160];
-	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
-	json_t *c = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
-	json_t *entries = json_object_get(json_object_get(c, "credential"), "credentialStatus");
-	unsigned index = 0;
-	char url[512] = "";
-	size_t i;
-	json_t *e;
-	json_array_foreach(entries, i, e)
-		if (strcmp(jsonx_str(e, "statusPurpose"), purpose) == 0) {
-			index = (unsigned)atoi(jsonx_str(e, "statusListIndex"));
-			snprintf(url, sizeof url, "%s", jsonx_str(e, "statusListCredential"));
-		}
-	json_decref(c);
-	const char *p = strstr(url, "/v1/bodies/");
-	ck_assert_ptr_nonnull(p);
-	char *list = get_text(s, p, 200);
-	struct jws j = { 0 };
-	ck_assert_int_eq(jws_parse(list, 1 << 20, &j, NULL), 0);
-	json_t *cred = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
-	unsigned char *bits = NULL;
-	ck_assert_int_eq(statuslist_decode(jsonx_str(json_object_get(cred, "credentialSubject"),
-						     "encodedList"), &bits, NULL), 0);
-	bool set = statuslist_get(bits, index);
-	free(bits);
-	json_decref(cred);
-	jws_clear(&j);
-	free(list);
-	return set;
-}
-
 /* Neither list names a certificate under review: it is valid. */
 static void lists_say_valid(const char *serial)
 {
 	for (size_t k = 0; k < 2; k++) {
-		ck_assert(!listed(instances[k], serial, "revocation"));
-		ck_assert(!listed(instances[k], serial, "suspension"));
+		ck_assert(!tcert_listed(instances[k], serial, "revocation"));
+		ck_assert(!tcert_listed(instances[k], serial, "suspension"));
 	}
-}
-
-static json_t *post(const char *path, const char *token, const char *body, long expect)
-{
-	json_t *b = body ? json_loads(body, 0, NULL) : NULL;
-	json_t *r = testsrv_api_ok(&w.srv, "POST", path, token, b, expect);
-	json_decref(b);
-	return r;
-}
-
-static char *write_tmp(const char *name, const char *content)
-{
-	char *path = testsrv_artifact_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-	return path;
 }
 
 /* An RFC 3339 UTC time with microseconds. */
@@ -256,20 +192,19 @@ START_TEST(an_accreditation_suspended_now_and_reinstated_is_told_alike_everywher
 {
 	world_certificate(&w, serial);
 	char path[160];
-	snprintf(path, sizeof path, "/v1/certificates/%s/jws", serial);
-	jws = get_text(&w.srv, path, 200);
-	jws_path = write_tmp("status.jws", jws);
+	jws = tcert_jws(&w.srv, serial);
+	jws_path = testsrv_write_artifact("status.jws", jws);
 	warm("none");
 	lists_say_valid(serial);
 
 	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
-	json_decref(post(path, w.accreditor.token, "{\"reason\":\"overdue surveillance visit\"}", 200));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token, "{\"reason\":\"overdue surveillance visit\"}", 200));
 	all_say(serial, jws, jws_path, "accreditation_suspended", 1.0);
 	lists_say_valid(serial);
 	warm("accreditation_suspended");
 
 	snprintf(path, sizeof path, "/v1/accreditations/%s/reinstate", w.accreditation_dcms);
-	json_decref(post(path, w.accreditor.token, "{\"reason\":\"visit done\"}", 200));
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token, "{\"reason\":\"visit done\"}", 200));
 	all_say(serial, jws, jws_path, "none", 1.0);
 	lists_say_valid(serial);
 }

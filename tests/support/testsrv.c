@@ -300,3 +300,32 @@ json_t *testsrv_api_ok(const struct testsrv *s, const char *method, const char *
 	}
 	return j;
 }
+
+json_t *testsrv_api_text(const struct testsrv *s, const char *method, const char *path,
+			 const char *token, const char *body_text, long expect)
+{
+	json_t *b = body_text ? json_loads(body_text, 0, NULL) : NULL;
+	json_t *r = testsrv_api_ok(s, method, path, token, b, expect);
+	json_decref(b);
+	return r;
+}
+
+char *testsrv_get_text(const struct testsrv *s, const char *path, long expect)
+{
+	struct http_resp r;
+	testsrv_req(s, &r, "GET", path, NULL, NULL);
+	ck_assert_msg(r.status == expect, "GET %s%s: %ld: %.200s", s->base, path, r.status, r.body);
+	char *t = cf_strdup(r.body);
+	http_resp_free(&r);
+	return t;
+}
+
+char *testsrv_write_artifact(const char *name, const char *content)
+{
+	char *path = testsrv_artifact_path(name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+	return path;
+}

@@ -60,8 +60,18 @@ json_t *testsrv_api(const struct testsrv *s, const char *method, const char *pat
 json_t *testsrv_api_ok(const struct testsrv *s, const char *method, const char *path,
 		       const char *token, const json_t *body, long expect);
 
+/* Like testsrv_api_ok with the body given as JSON text (may be NULL). */
+json_t *testsrv_api_text(const struct testsrv *s, const char *method, const char *path,
+			 const char *token, const char *body_text, long expect);
+
+/* GET path as text (no token); asserts the status; returns a new string. */
+char *testsrv_get_text(const struct testsrv *s, const char *path, long expect);
+
 /* Returns a new path "ARTIFACTS/name" for files the tests keep. */
 char *testsrv_artifact_path(const char *name);
+
+/* Writes content to a new artifact file name; returns its new path. */
+char *testsrv_write_artifact(const char *name, const char *content);
 
 struct proc_result;
 

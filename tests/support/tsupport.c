@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "mem.h"
+#include "proc.h"
 
 int tsupport_run(Suite *s)
 {
@@ -39,4 +40,22 @@ char *tsupport_read_file(const char *path, size_t *len)
 	if (len)
 		*len = (size_t)n;
 	return data;
+}
+
+int tsupport_node(const char *script, const char *a, const char *b, char **out)
+{
+	char *rel = cf_asprintf("tests/js/%s", script);
+	char *path = tsupport_source_path(rel);
+	const char *argv[] = { "/usr/bin/env", "node", path, a, b, NULL };
+	struct proc_result r;
+	proc_run(&r, argv, NULL);
+	int status = r.status;
+	if (status != 0 && status != 1)
+		fprintf(stderr, "node %s: %s %s\n", script, r.out, r.err);
+	if (out)
+		*out = cf_strdup(r.out ? r.out : "");
+	proc_result_free(&r);
+	free(path);
+	free(rel);
+	return status;
 }

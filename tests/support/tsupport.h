@@ -21,4 +21,9 @@ char *tsupport_source_path(const char *relative);
  * it cannot. */
 char *tsupport_read_file(const char *path, size_t *len);
 
+/* Runs node tests/js/script with the arguments a and b (b may be NULL):
+ * its exit status (what it says of a bad start, anything but 0 or 1, goes to
+ * stderr); its standard output in *out (new string) when out is not NULL. */
+int tsupport_node(const char *script, const char *a, const char *b, char **out);
+
 #endif

@@ -104,6 +104,44 @@ START_TEST(config_precedence)
 }
 END_TEST
 
+/* config_load: the environment, then flags up to a program's own flag or,
+ * for conformctl, its first operand; anything else is an unknown option. */
+START_TEST(config_load_stops_at_own_flags_and_operands)
+{
+	struct config cfg;
+	struct cf_error err;
+	const char *own = NULL;
+	int operand = -1;
+	const char *const own_flags[] = { "--help", "--version", NULL };
+	config_defaults(&cfg);
+	setenv("CONFORM_THREADS", "5", 1);
+	char *argv[] = { (char *)"conformctl", (char *)"--listen=127.0.0.1:7", (char *)"key",
+			 (char *)"--version" };
+	ck_assert_int_eq(config_load(&cfg, CONFIG_SERVER | CONFIG_CLI, 4, argv, own_flags, &own,
+				     &operand, &err), 0);
+	ck_assert_int_eq(cfg.threads, 5);
+	ck_assert_str_eq(cfg.listen, "127.0.0.1:7");
+	ck_assert_int_eq(operand, 2);
+	ck_assert_ptr_null(own);
+	/* without operands: an own flag ends the parsing... */
+	char *argv2[] = { (char *)"conformd", (char *)"--threads=3", (char *)"--version",
+			  (char *)"--bogus" };
+	ck_assert_int_eq(config_load(&cfg, CONFIG_SERVER, 4, argv2, own_flags, &own, NULL, &err), 0);
+	ck_assert_str_eq(own, "--version");
+	ck_assert_int_eq(cfg.threads, 3);
+	/* ...and an argument that is no flag of the program is refused by name */
+	char *argv3[] = { (char *)"conform-signer", (char *)"key" };
+	ck_assert_int_eq(config_load(&cfg, CONFIG_SIGNER, 2, argv3, NULL, &own, NULL, &err), CF_EINVAL);
+	ck_assert_str_eq(err.detail, "unknown option 'key' (see conform-signer --help)");
+	char *argv4[] = { (char *)"conformd", (char *)"--bogus" };
+	ck_assert_int_eq(config_load(&cfg, CONFIG_SERVER, 2, argv4, own_flags, &own, NULL, &err), CF_EINVAL);
+	ck_assert_str_eq(err.detail, "unknown option '--bogus' (see conformd --help)");
+	ck_assert_ptr_null(own);
+	unsetenv("CONFORM_THREADS");
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(config_errors_name_the_setting)
 {
 	struct config cfg;
@@ -268,6 +306,7 @@ int main(void)
 	tcase_add_test(tc, buf_caps);
 	tcase_add_test(tc, config_precedence);
 	tcase_add_test(tc, config_errors_name_the_setting);
+	tcase_add_test(tc, config_load_stops_at_own_flags_and_operands);
 	tcase_add_test(tc, config_sizes);
 	tcase_add_test(tc, config_public_url);
 	tcase_add_test(tc, config_embedded_conninfo);
