@@ -156,11 +156,11 @@ static const char *valid_param(const char *pattern, const char *name, const stru
 
 static char big_id[10 * 1024 + 1];
 static const char *const bad_ids[] = { "not-a-uuid", "..%2F..", big_id, "%00", "%C3%28",
-				       "99999999999999999999999" };
+				       "99999999999999999999999", "%", "%zz", "%E2%80%AE%0A", "." };
 enum { NBAD_IDS = sizeof bad_ids / sizeof bad_ids[0] };
 static const char *const bad_queries[] = { "9223372036854775807", "-9223372036854775808", "1e309",
 					   "99999999999999999999999", "-1", "%C3%28", "",
-					   "not-a-uuid", "%00" };
+					   "not-a-uuid", "%00", "%", "1&limit=-1&after=%FF" };
 enum { NBAD_QUERIES = sizeof bad_queries / sizeof bad_queries[0] };
 
 /* Builds the path of pattern with the parameter named bad_name (NULL: none)
