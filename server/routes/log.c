@@ -73,8 +73,11 @@ void route_log_entries(struct request *rq)
 	json_t *out = NULL;
 	long start = 0, end = 0;
 	cf_err e = request_query_int(rq, "start", 0, 0, 0x7fffffffffffffffL, &start, &err);
+	/* the default end, 100 past start, stops at the largest index rather
+	 * than overflowing when start is near it (start=LONG_MAX) */
+	long def_end = start > 0x7fffffffffffffffL - 100 ? 0x7fffffffffffffffL : start + 100;
 	if (!e)
-		e = request_query_int(rq, "end", start + 100, 1, 0x7fffffffffffffffL, &end, &err);
+		e = request_query_int(rq, "end", def_end, 1, 0x7fffffffffffffffL, &end, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)

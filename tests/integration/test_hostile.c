@@ -10,6 +10,7 @@
  * reaches the parsers behind authentication.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,7 +161,9 @@ static const char *const bad_ids[] = { "not-a-uuid", "..%2F..", big_id, "%00", "
 enum { NBAD_IDS = sizeof bad_ids / sizeof bad_ids[0] };
 static const char *const bad_queries[] = { "9223372036854775807", "-9223372036854775808", "1e309",
 					   "99999999999999999999999", "-1", "%C3%28", "",
-					   "not-a-uuid", "%00", "%", "1&limit=-1&after=%FF" };
+					   "not-a-uuid", "%00", "%", "1&limit=-1&after=%FF",
+					   "9999-99-99", "infinity", "294277-01-01T00:00:00Z",
+					   "2026-01-01T25:61:61Z" };
 enum { NBAD_QUERIES = sizeof bad_queries / sizeof bad_queries[0] };
 
 /* Builds the path of pattern with the parameter named bad_name (NULL: none)
@@ -288,18 +291,107 @@ static const char *type_of(json_t *schema)
 	return "any";
 }
 
-/* Sends {"name": <raw JSON text>}. */
+/* Sends pre {"name": <raw JSON text>} post: the property at any depth. */
+static const char *pre = "", *post = "";
+
 static void send_prop(const char *method, const char *path, const struct actor *who,
 		      const char *name, const char *raw, size_t rawlen, const char *what)
 {
 	struct sb b = { 0 };
+	sb_str(&b, pre);
 	sb_fmt(&b, "{\"%s\":", name);
 	sb_add(&b, raw, rawlen);
 	sb_str(&b, "}");
-	char label[128];
-	snprintf(label, sizeof label, "%s: %s", name, what);
+	sb_str(&b, post);
+	char label[160];
+	snprintf(label, sizeof label, "%.40s%s: %s", pre, name, what);
 	send_one(method, path, who, "application/json", b.s, b.len, label);
 	free(b.s);
+}
+
+static void prop_variants(const char *method, const char *path, const struct actor *who,
+			  json_t *schema, const struct sb *huge, int depth);
+
+/* The variants of the properties of an object nested in the body: wrapped
+ * as {"name": {...}} or {"name": [{...}]}. */
+static void nested_variants(const char *method, const char *path, const struct actor *who,
+			    const char *name, json_t *schema, bool in_array, const struct sb *huge,
+			    int depth)
+{
+	const char *saved_pre = pre, *saved_post = post;
+	struct sb np = { 0 }, nq = { 0 };
+	sb_str(&np, pre);
+	sb_fmt(&np, "{\"%s\":%s", name, in_array ? "[" : "");
+	sb_str(&nq, in_array ? "]}" : "}");
+	sb_str(&nq, post);
+	pre = np.s;
+	post = nq.s;
+	prop_variants(method, path, who, schema, huge, depth + 1);
+	pre = saved_pre;
+	post = saved_post;
+	free(np.s);
+	free(nq.s);
+}
+
+static void prop_variants(const char *method, const char *path, const struct actor *who,
+			  json_t *schema, const struct sb *huge, int depth)
+{
+	json_t *props = json_object();
+	collect_props(schema, props, 0);
+	static const char *const numbers[] = { "9223372036854775807", "-9223372036854775808",
+					       "99999999999999999999999", "1e309", "-1", "1.5e300",
+					       "-0" };
+	static const struct {
+		const char *kind, *raw;
+	} wrong[] = { { "string", "\"x\"" }, { "integer", "7" }, { "number", "0.5" },
+		      { "boolean", "true" },  { "null", "null" }, { "array", "[1,\"x\",{}]" },
+		      { "object", "{\"a\":[]}" } };
+	static const char *const bad_strings[] = { "\"\xC3\x28\"", "\"\\ud800\"", "\"a\\u0000b\"",
+						   "\"\xFF\xFE\"", "\"\"" };
+	/* dates and times the database may take differently from the server */
+	static const char *const bad_dates[] = { "\"9999-99-99\"", "\"2026-02-30\"", "\"infinity\"",
+						 "\"-infinity\"", "\"99999999-01-01T00:00:00Z\"",
+						 "\"0000-01-01\"", "\"2026-01-01T25:61:61Z\"",
+						 "\"294277-01-01T00:00:00Z\"", "\"epoch\"",
+						 "\"4714-11-24 BC\"" };
+	const char *name;
+	json_t *p;
+	json_object_foreach(props, name, p) {
+		const char *t = type_of(p);
+		for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+			if (strcmp(t, wrong[i].kind) == 0 ||
+			    (strcmp(t, "number") == 0 && strcmp(wrong[i].kind, "integer") == 0))
+				continue;
+			send_prop(method, path, who, name, wrong[i].raw, strlen(wrong[i].raw), wrong[i].kind);
+		}
+		if (strcmp(t, "integer") == 0 || strcmp(t, "number") == 0 || strcmp(t, "any") == 0)
+			for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+				send_prop(method, path, who, name, numbers[i], strlen(numbers[i]), numbers[i]);
+		if (strcmp(t, "string") == 0 || strcmp(t, "any") == 0) {
+			for (size_t i = 0; i < sizeof bad_strings / sizeof bad_strings[0]; i++)
+				send_prop(method, path, who, name, bad_strings[i], strlen(bad_strings[i]),
+					  "bad string");
+			send_prop(method, path, who, name, huge->s, huge->len, "100 KB string");
+			/* every string: not every date is declared with a format */
+			for (size_t i = 0; i < sizeof bad_dates / sizeof bad_dates[0]; i++)
+					send_prop(method, path, who, name, bad_dates[i], strlen(bad_dates[i]),
+						  bad_dates[i]);
+		}
+		if (strcmp(t, "array") == 0) {
+			/* huge numbers and bad strings as items */
+			static const char *const items[] = { "[99999999999999999999999]",
+							     "[9223372036854775807]", "[\"\xC3\x28\"]",
+							     "[null]", "[[[[[]]]]]" };
+			for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+				send_prop(method, path, who, name, items[i], strlen(items[i]), items[i]);
+			json_t *it = deref(json_object_get(p, "items"));
+			if (depth < 2 && it && strcmp(type_of(it), "object") == 0)
+				nested_variants(method, path, who, name, it, true, huge, depth);
+		}
+		if (strcmp(t, "object") == 0 && depth < 2)
+			nested_variants(method, path, who, name, p, false, huge, depth);
+	}
+	json_decref(props);
 }
 
 static void body_variants(const char *method, const char *path, const struct actor *who,
@@ -335,47 +427,7 @@ static void body_variants(const char *method, const char *path, const struct act
 	sb_str(&huge, "\"");
 	send_prop(method, path, who, "zz_unknown", huge.s, huge.len, "100 KB string");
 
-	json_t *props = json_object();
-	collect_props(schema, props, 0);
-	static const char *const numbers[] = { "9223372036854775807", "-9223372036854775808",
-					       "99999999999999999999999", "1e309", "-1", "1.5e300",
-					       "-0" };
-	static const struct {
-		const char *kind, *raw;
-	} wrong[] = { { "string", "\"x\"" }, { "integer", "7" }, { "number", "0.5" },
-		      { "boolean", "true" },  { "null", "null" }, { "array", "[1,\"x\",{}]" },
-		      { "object", "{\"a\":[]}" } };
-	static const char *const bad_strings[] = { "\"\xC3\x28\"", "\"\\ud800\"", "\"a\\u0000b\"",
-						   "\"\xFF\xFE\"", "\"\"" };
-	const char *name;
-	json_t *p;
-	json_object_foreach(props, name, p) {
-		const char *t = type_of(p);
-		for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
-			if (strcmp(t, wrong[i].kind) == 0 ||
-			    (strcmp(t, "number") == 0 && strcmp(wrong[i].kind, "integer") == 0))
-				continue;
-			send_prop(method, path, who, name, wrong[i].raw, strlen(wrong[i].raw), wrong[i].kind);
-		}
-		if (strcmp(t, "integer") == 0 || strcmp(t, "number") == 0 || strcmp(t, "any") == 0)
-			for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-				send_prop(method, path, who, name, numbers[i], strlen(numbers[i]), numbers[i]);
-		if (strcmp(t, "string") == 0 || strcmp(t, "any") == 0) {
-			for (size_t i = 0; i < sizeof bad_strings / sizeof bad_strings[0]; i++)
-				send_prop(method, path, who, name, bad_strings[i], strlen(bad_strings[i]),
-					  "bad string");
-			send_prop(method, path, who, name, huge.s, huge.len, "100 KB string");
-		}
-		if (strcmp(t, "array") == 0) {
-			/* huge numbers and bad strings as items */
-			static const char *const items[] = { "[99999999999999999999999]",
-							     "[9223372036854775807]", "[\"\xC3\x28\"]",
-							     "[null]", "[[[[[]]]]]" };
-			for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
-				send_prop(method, path, who, name, items[i], strlen(items[i]), items[i]);
-		}
-	}
-	json_decref(props);
+	prop_variants(method, path, who, schema, &huge, 0);
 	free(huge.s);
 }
 
