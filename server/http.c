@@ -252,6 +252,31 @@ void reply_json(struct request *rq, unsigned status, json_t *body)
 	reply_dumped(rq, status, "application/json", text);
 }
 
+/*
+ * A JSON string of s. A detail or instance that quotes a decoded path may
+ * hold bytes that are not UTF-8, which JSON cannot carry (json_string says
+ * NULL and the member would be lost): then every byte past ASCII is
+ * written %XX, as in a URI.
+ */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *t = cf_calloc(n * 3 + 1, 1);
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80)
+			t[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(t + o, 4, "%%%02X", *p);
+	}
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 void reply_problem(struct request *rq, const struct cf_error *err)
 {
 	unsigned status = (unsigned)cf_code_http_status(err->code);
@@ -268,10 +293,10 @@ void reply_problem(struct request *rq, const struct cf_error *err)
 				    json_string("an internal error occurred; the request id names it in the "
 						"server log"));
 	else
-		json_object_set_new(p, "detail", json_string(err->detail));
+		json_object_set_new(p, "detail", json_text(err->detail));
 	if (err->pointer[0])
 		json_object_set_new(p, "pointer", json_string(err->pointer));
-	json_object_set_new(p, "instance", json_string(rq->path));
+	json_object_set_new(p, "instance", json_text(rq->path));
 	json_object_set_new(p, "request_id", json_string(rq->rid));
 	if (err->extra[0]) {
 		json_t *extra = json_loads(err->extra, 0, NULL);

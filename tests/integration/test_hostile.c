@@ -232,6 +232,16 @@ static void send_one(const char *method, const char *path, const struct actor *w
 			fprintf(stderr, "HOSTILE FAIL %s [%s]: %ld is not problem+json (%s)\n", shown,
 				what, r.status, http_header(&r, "Content-Type", type, sizeof type) ? type : "none");
 			nfailures++;
+		} else if (!page_type || strncasecmp(type, "application/problem+json", 24) == 0) {
+			/* a problem a client can read: its type and a detail */
+			json_t *pj = json_loadb(r.body, r.len, 0, NULL);
+			if (!json_is_string(json_object_get(pj, "type")) ||
+			    !json_is_string(json_object_get(pj, "detail"))) {
+				fprintf(stderr, "HOSTILE FAIL %s [%s]: %ld problem without type or detail: %.200s\n",
+					shown, what, r.status, r.body);
+				nfailures++;
+			}
+			json_decref(pj);
 		}
 	}
 	if (rc == 0) {
