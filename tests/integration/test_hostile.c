@@ -190,6 +190,10 @@ static void build_path(struct sb *b, const char *pattern, const struct actor *wh
 }
 
 static const char *extra_header; /* one more "Name: value" line, or NULL */
+/* The application whose current ETag goes in If-Match when the operation
+ * declares it (NULL: none), so that the body reaches its parser rather than
+ * stopping at 428. */
+static const char *etag_of;
 
 /* Sends one hostile request and judges the answer. */
 static void send_one(const char *method, const char *path, const struct actor *who,
@@ -209,8 +213,15 @@ static void send_one(const char *method, const char *path, const struct actor *w
 		snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
 		headers[nh++] = ct;
 	}
-	if (extra_header)
+	char im[64];
+	if (extra_header) {
 		headers[nh++] = extra_header;
+	} else if (etag_of) {
+		char tag[24];
+		world_etag(&w, etag_of, tag);
+		snprintf(im, sizeof im, "If-Match: %s", tag);
+		headers[nh++] = im;
+	}
 	headers[nh] = NULL;
 	struct http_resp r;
 	int rc = http_try(&r, method, url.s, headers, body, body ? len : 0);
@@ -466,6 +477,11 @@ static void hostile_operation(const char *method, const char *pattern, json_t *i
 	size_t i;
 	json_t *p;
 	json_array_foreach(params, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		if (name && strcasecmp(name, "If-Match") == 0)
+			etag_of = valid_param(pattern, "id", who);
+	}
+	json_array_foreach(params, i, p) {
 		const char *in = json_string_value(json_object_get(p, "in"));
 		const char *name = json_string_value(json_object_get(p, "name"));
 		ck_assert_msg(in && name, "%s %s: a parameter without in or name", method, pattern);
@@ -515,6 +531,7 @@ static void hostile_operation(const char *method, const char *pattern, json_t *i
 		free(path.s);
 	}
 	json_decref(params);
+	etag_of = NULL;
 	/* the server is still there and answers others */
 	json_decref(testsrv_api_ok(&w.srv, "GET", "/v1/health", NULL, NULL, 200));
 }
