@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,6 +17,7 @@
 
 #include "auth.h"
 #include "blobstore.h"
+#include "conntrack.h"
 #include "httpglue.h"
 #include "creation.h"
 #include "jsonx.h"
@@ -184,6 +186,27 @@ static double elapsed_seconds(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/*
+ * The request's path as the access line shows it: percent-encoded again
+ * (RFC 3986 pchar and '/' as they are, every other byte %XX), so that a
+ * decoded path's raw bytes, spaces included, can neither pass for another
+ * field of the line nor reach it unescaped. Truncated to fit out.
+ */
+static void access_path(const char *path, char *out, size_t size)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < size; p++) {
+		if (isalnum(*p) && *p < 0x80)
+			out[o++] = (char)*p;
+		else if (strchr(keep, *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", *p);
+	}
+	out[o] = '\0';
+}
+
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
 {
 	if (rq->responded) {
@@ -198,9 +221,11 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	 * is queued: a client that saw an answer finds its line in the log even
 	 * if conformd is killed right after. A transfer that then fails adds an
 	 * "aborted=1" line (http_on_completed). */
+	char path[1024];
+	access_path(rq->path, path, sizeof path);
 	log_set_request_id(rq->rid);
 	log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f", rq->method,
-		    rq->path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
+		    path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	/* public artifacts: browser verifiers on any origin may read them (no
 	 * credentials are involved: they are public and need no token) */
@@ -564,16 +589,21 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	(void)version;
 	struct request *rq = *con_cls;
 	if (!rq) {
+		conntrack_head_received(conn);
 		rq = request_new(cls, conn, url, method);
 		*con_cls = rq;
 		request_begin(rq);
+		if (rq->responded)
+			conntrack_busy(conn); /* answered at once: no body deadline */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		conntrack_body_received(conn, *upload_data_size);
 		request_body(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conntrack_busy(conn);
 	if (!rq->responded)
 		request_dispatch(rq);
 	return MHD_YES;
@@ -582,9 +612,9 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	struct server *srv = cls;
 	struct request *rq = *con_cls;
+	conntrack_request_done(conn);
 	if (!rq)
 		return;
 	*con_cls = NULL;
@@ -594,9 +624,11 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* the access line of an answer was written when it was queued; what is
 	 * left to say is a request never answered, or an answer not delivered */
 	if (!rq->responded || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		char path[1024];
+		access_path(rq->path, path, sizeof path);
 		log_set_request_id(rq->rid);
 		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f aborted=1",
-			    rq->method, rq->path, status, rq->bytes, secs * 1e3);
+			    rq->method, path, status, rq->bytes, secs * 1e3);
 		log_set_request_id(NULL);
 	}
 
