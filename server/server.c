@@ -101,6 +101,11 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		cf_error_prefix(err, "CONFORM_TRUSTED_PROXIES");
 		return e;
 	}
+	e = metrics_allow_init(cfg->metrics_allow, err);
+	if (e) {
+		cf_error_prefix(err, "CONFORM_METRICS_ALLOW");
+		return e;
+	}
 
 	long threads = cfg->threads;
 	if (threads <= 0) {
@@ -108,6 +113,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		if (threads < 1)
 			threads = 1;
 	}
+	srv->threads = (unsigned)threads;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
