@@ -33,7 +33,10 @@ struct config {
 	char *log_level;
 	long threads;              /* 0 = one per CPU */
 	long connection_limit;
-	long connection_timeout;   /* seconds */
+	long per_address_connections; /* 0: no cap */
+	long connection_timeout;   /* seconds idle */
+	long head_timeout;         /* seconds for a whole request head */
+	long body_timeout;         /* seconds for each 64 KiB of a body */
 	long shutdown_timeout;     /* seconds */
 	size_t max_body;           /* bytes of a JSON request body */
 	size_t max_upload;         /* bytes of an evidence file */

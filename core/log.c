@@ -94,7 +94,49 @@ static int is_token_char(unsigned char c)
 	       c == '_' || c == '-';
 }
 
-/* Copies msg into out escaping control characters and redacting cfm_ tokens. */
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. C1 controls
+ * (U+0080..U+009F) count as not well-formed: some terminals obey them.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		if (c == 0xc2 && p[1] < 0xa0)
+			return 0; /* C1 control */
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Copies msg into out escaping control characters and bytes that are not
+ * well-formed UTF-8 (as \xNN: a percent-decoded path may hold any byte, and
+ * must neither break a line nor reach a terminal or a log parser raw) and
+ * redacting cfm_ tokens.
+ */
 static size_t log_sanitize(char *out, size_t size, const char *msg)
 {
 	size_t o = 0;
@@ -110,11 +152,16 @@ static size_t log_sanitize(char *out, size_t size, const char *msg)
 				p++;
 			continue;
 		}
-		if (*p < 0x20 || *p == 0x7f) {
+		size_t n = *p < 0x80 ? 1 : utf8_len(p);
+		if (*p < 0x20 || *p == 0x7f || n == 0) {
 			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
 			continue;
 		}
-		out[o++] = (char)*p;
+		if (o + n + 5 >= size)
+			break;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n - 1;
 	}
 	out[o] = '\0';
 	return o;

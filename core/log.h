@@ -2,7 +2,8 @@
  * log: one line per event on standard error, with a UTC ISO-8601 millisecond
  * timestamp, the level and the current request id:
  *   2026-11-25T14:08:28.123Z info rid=5f2c... message
- * Control characters are escaped and anything shaped like an API token
+ * Control characters and bytes that are not well-formed UTF-8 are escaped
+ * (\xNN) and anything shaped like an API token
  * (cfm_...) is redacted, as a second line of defence: secrets must never be
  * passed to a log call in the first place.
  */

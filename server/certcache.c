@@ -218,7 +218,7 @@ static void on_notify(const char *channel, const char *payload, void *arg)
 	if (strcmp(channel, "conform_certificate") == 0)
 		evict(payload);
 	else if (strcmp(channel, "conform_checkpoint") == 0)
-		atomic_store(&checkpoint_size, atol(payload));
+		atomic_store(&checkpoint_size, strtoll(payload, NULL, 10)); /* atol is undefined past LONG_MAX */
 	else
 		flush();
 }

@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,6 +17,7 @@
 
 #include "auth.h"
 #include "blobstore.h"
+#include "conntrack.h"
 #include "httpglue.h"
 #include "creation.h"
 #include "jsonx.h"
@@ -184,6 +186,27 @@ static double elapsed_seconds(const struct timespec *since)
 	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/*
+ * The request's path as the access line shows it: percent-encoded again
+ * (RFC 3986 pchar and '/' as they are, every other byte %XX), so that a
+ * decoded path's raw bytes, spaces included, can neither pass for another
+ * field of the line nor reach it unescaped. Truncated to fit out.
+ */
+static void access_path(const char *path, char *out, size_t size)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < size; p++) {
+		if (isalnum(*p) && *p < 0x80)
+			out[o++] = (char)*p;
+		else if (strchr(keep, *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", *p);
+	}
+	out[o] = '\0';
+}
+
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
 {
 	if (rq->responded) {
@@ -198,9 +221,11 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	 * is queued: a client that saw an answer finds its line in the log even
 	 * if conformd is killed right after. A transfer that then fails adds an
 	 * "aborted=1" line (http_on_completed). */
+	char path[1024];
+	access_path(rq->path, path, sizeof path);
 	log_set_request_id(rq->rid);
 	log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f", rq->method,
-		    rq->path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
+		    path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	/* public artifacts: browser verifiers on any origin may read them (no
 	 * credentials are involved: they are public and need no token) */
@@ -252,6 +277,31 @@ void reply_json(struct request *rq, unsigned status, json_t *body)
 	reply_dumped(rq, status, "application/json", text);
 }
 
+/*
+ * A JSON string of s. A detail or instance that quotes a decoded path may
+ * hold bytes that are not UTF-8, which JSON cannot carry (json_string says
+ * NULL and the member would be lost): then every byte past ASCII is
+ * written %XX, as in a URI.
+ */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *t = cf_calloc(n * 3 + 1, 1);
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80)
+			t[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(t + o, 4, "%%%02X", *p);
+	}
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 void reply_problem(struct request *rq, const struct cf_error *err)
 {
 	unsigned status = (unsigned)cf_code_http_status(err->code);
@@ -268,10 +318,10 @@ void reply_problem(struct request *rq, const struct cf_error *err)
 				    json_string("an internal error occurred; the request id names it in the "
 						"server log"));
 	else
-		json_object_set_new(p, "detail", json_string(err->detail));
+		json_object_set_new(p, "detail", json_text(err->detail));
 	if (err->pointer[0])
 		json_object_set_new(p, "pointer", json_string(err->pointer));
-	json_object_set_new(p, "instance", json_string(rq->path));
+	json_object_set_new(p, "instance", json_text(rq->path));
 	json_object_set_new(p, "request_id", json_string(rq->rid));
 	if (err->extra[0]) {
 		json_t *extra = json_loads(err->extra, 0, NULL);
@@ -539,16 +589,21 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	(void)version;
 	struct request *rq = *con_cls;
 	if (!rq) {
+		conntrack_head_received(conn);
 		rq = request_new(cls, conn, url, method);
 		*con_cls = rq;
 		request_begin(rq);
+		if (rq->responded)
+			conntrack_busy(conn); /* answered at once: no body deadline */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		conntrack_body_received(conn, *upload_data_size);
 		request_body(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conntrack_busy(conn);
 	if (!rq->responded)
 		request_dispatch(rq);
 	return MHD_YES;
@@ -557,9 +612,9 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	struct server *srv = cls;
 	struct request *rq = *con_cls;
+	conntrack_request_done(conn);
 	if (!rq)
 		return;
 	*con_cls = NULL;
@@ -569,9 +624,11 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* the access line of an answer was written when it was queued; what is
 	 * left to say is a request never answered, or an answer not delivered */
 	if (!rq->responded || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		char path[1024];
+		access_path(rq->path, path, sizeof path);
 		log_set_request_id(rq->rid);
 		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f aborted=1",
-			    rq->method, rq->path, status, rq->bytes, secs * 1e3);
+			    rq->method, path, status, rq->bytes, secs * 1e3);
 		log_set_request_id(NULL);
 	}
 

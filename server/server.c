@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 
 #include "certcache.h"
 #include "clientaddr.h"
+#include "conntrack.h"
 #include "httpglue.h"
 #include "janitor.h"
 #include "logsigner.h"
@@ -28,13 +32,75 @@
 #include "throttle.h"
 #include "workerdb.h"
 
+/*
+ * libmicrohttpd's messages, at most MHD_LOG_BURST a window of MHD_LOG_WINDOW
+ * seconds: it says something for every connection refused over a limit or
+ * closed with its request incomplete, and a flood of those must not become
+ * a flood of the disk. The rest of a window is counted and said once.
+ */
+#define MHD_LOG_BURST 20
+#define MHD_LOG_WINDOW 10
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned said, dropped;
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_warn("libmicrohttpd: %s", msg);
+	time_t now = time(NULL);
+	unsigned before = 0;
+	bool say;
+	pthread_mutex_lock(&mu);
+	if (now - window >= MHD_LOG_WINDOW) {
+		before = dropped;
+		window = now;
+		said = dropped = 0;
+	}
+	say = said < MHD_LOG_BURST;
+	if (say)
+		said++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&mu);
+	if (before)
+		log_warn("libmicrohttpd: %u more messages in %d s were not logged", before,
+			 MHD_LOG_WINDOW);
+	if (say)
+		log_warn("libmicrohttpd: %s", msg);
+}
+
+/*
+ * The open-files limit must hold the connections plus the process's own
+ * descriptors (a database connection per worker, the signer, logs, evidence
+ * files being written): raise the soft limit as far as the hard one allows,
+ * and else serve fewer connections than asked, saying so, rather than fail
+ * accept() with EMFILE under load.
+ */
+#define FD_RESERVE 256
+
+static unsigned connection_budget(long asked, long threads)
+{
+	rlim_t need = (rlim_t)asked + FD_RESERVE + (rlim_t)threads * 4;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (unsigned)asked;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		struct rlimit raised = { want, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl.rlim_cur = want;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return (unsigned)asked;
+	rlim_t spare = rl.rlim_cur - FD_RESERVE - (rlim_t)threads * 4;
+	long fit = rl.rlim_cur > FD_RESERVE + (rlim_t)threads * 4 + 16 ? (long)spare : 16;
+	log_warn("the open-files limit (%llu) allows %ld connections, not the %ld of "
+		 "CONFORM_CONNECTION_LIMIT: serving %ld (raise LimitNOFILE= / ulimit -n)",
+		 (unsigned long long)rl.rlim_cur, fit, asked, fit);
+	return (unsigned)fit;
 }
 
 /* Parses "host:port", "[v6]:port" or ":port" into addr. */
@@ -114,6 +180,12 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 			threads = 1;
 	}
 	srv->threads = (unsigned)threads;
+	unsigned connections = connection_budget(cfg->connection_limit, threads);
+	if (cfg->trusted_proxies[0] && cfg->per_address_connections)
+		log_info("behind the trusted proxies every client they forward shares the proxy's "
+			 "address: CONFORM_PER_ADDRESS_CONNECTIONS (%ld) caps each proxy's connections",
+			 cfg->per_address_connections);
+	conntrack_start(cfg->head_timeout, cfg->body_timeout);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
@@ -123,12 +195,15 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+		MHD_OPTION_CONNECTION_LIMIT, connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_address_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_NOTIFY_CONNECTION, conntrack_notify, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
+		conntrack_stop();
 		free(srv->runtime_conninfo);
 		srv->runtime_conninfo = NULL;
 		CF_FREE(srv->blob_root);
@@ -138,7 +213,8 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
-	log_info("listening on %s (port %u, %ld worker threads)", cfg->listen, srv->port, threads);
+	log_info("listening on %s (port %u, %ld worker threads, at most %u connections, %ld per "
+		 "address)", cfg->listen, srv->port, threads, connections, cfg->per_address_connections);
 	logsigner_start(srv);
 	janitor_start(srv);
 	certcache_start(srv, cfg->cert_cache);
@@ -164,6 +240,7 @@ void server_stop(struct server *srv)
 			 srv->cfg->shutdown_timeout);
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	conntrack_stop();
 	logsigner_stop();
 	janitor_stop();
 	certcache_stop();

@@ -3,6 +3,7 @@
  * the signed tree head (JSON, and as a C2SP checkpoint), the verifier key,
  * entries, inclusion and consistency proofs.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,12 @@ void route_log_entries(struct request *rq)
 	struct db *db = NULL;
 	json_t *out = NULL;
 	long start = 0, end = 0;
-	cf_err e = request_query_int(rq, "start", 0, 0, 0x7fffffffffffffffL, &start, &err);
+	cf_err e = request_query_int(rq, "start", 0, 0, LONG_MAX, &start, &err);
+	/* start + 100 overflows near LONG_MAX (undefined behaviour): the
+	 * default end stops at LONG_MAX, and tlog_entries refuses end <= start */
 	if (!e)
-		e = request_query_int(rq, "end", start + 100, 1, 0x7fffffffffffffffL, &end, &err);
+		e = request_query_int(rq, "end", start > LONG_MAX - 100 ? LONG_MAX : start + 100, 1,
+				      LONG_MAX, &end, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)

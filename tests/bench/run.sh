@@ -68,7 +68,7 @@ wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port_base/v1/health" >/dev/null # war
 base=$(wrk_rps "http://127.0.0.1:$port_base/v1/health")
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 
-CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir \
+CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir CONFORM_PER_ADDRESS_CONNECTIONS=0 \
 	"$build/conformd" 2>"$tmp/conformd.log" &
 pids+=($!)
 wait_http "http://127.0.0.1:$port_conformd/v1/health"
@@ -81,7 +81,7 @@ kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 # self-assessed application, then 64 MiB streamed to it. The peak resident
 # set size is reset just before (clear_refs 5), so the figure is the growth
 # the upload causes.
-CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir \
+CONFORM_LISTEN=127.0.0.1:$port_conformd CONFORM_THREADS=$threads CONFORM_DATA_DIR=$tmp/data-dir CONFORM_PER_ADDRESS_CONNECTIONS=0 \
 	CONFORM_CERT_CACHE=${CONFORM_BENCH_CERT_CACHE:-512MiB} "$build/conformd" 2>"$tmp/conformd2.log" &
 pids+=($!)
 cpid=${pids[0]}

@@ -297,6 +297,30 @@ START_TEST(log_format_and_hygiene)
 }
 END_TEST
 
+static void emit_raw_bytes(void)
+{
+	log_set_level(CF_LOG_INFO);
+	/* a percent-decoded path: invalid UTF-8, a lone continuation byte, an
+	 * overlong '/', a surrogate, a C1 CSI, an escape sequence, a newline,
+	 * and well-formed UTF-8 that stays as it is */
+	log_info("path=/v1/\xff\x80\xc0\xaf\xed\xa0\x80\xc2\x9b\x1b[31m\nX caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92 \xe2\x82");
+}
+
+START_TEST(log_escapes_raw_path_bytes)
+{
+	char *out = capture_log(emit_raw_bytes);
+	ck_assert_msg(strstr(out, "path=/v1/\\xff\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xc2\\x9b\\x1b[31m\\x0aX "
+				  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92 \\xe2\\x82\n") != NULL,
+		      "unexpected log: %s", out);
+	/* nothing below 0x20 but the line's end, no byte that is not UTF-8 */
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+		ck_assert(*p >= 0x20 || *p == '\n');
+		ck_assert(*p != 0x7f && *p != 0xff && *p != 0x9b);
+	}
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("platform");
@@ -311,6 +335,7 @@ int main(void)
 	tcase_add_test(tc, config_public_url);
 	tcase_add_test(tc, config_embedded_conninfo);
 	tcase_add_test(tc, log_format_and_hygiene);
+	tcase_add_test(tc, log_escapes_raw_path_bytes);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
