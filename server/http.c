@@ -92,6 +92,12 @@ cf_err request_query_int(const struct request *rq, const char *name, long def, l
 		*out = def;
 		return CF_OK;
 	}
+	return http_parse_long(v, name, min, max, out, err);
+}
+
+cf_err http_parse_long(const char *v, const char *name, long min, long max, long *out,
+		       struct cf_error *err)
+{
 	char *end = NULL;
 	errno = 0;
 	long n = strtol(v, &end, 10);
@@ -107,8 +113,7 @@ const char *request_header(const struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-/* The deepest nesting of arrays and objects in a JSON text (strings skipped). */
-static long json_depth(const char *s, size_t n)
+long http_json_depth(const char *s, size_t n)
 {
 	long depth = 0, max = 0;
 	bool in_string = false;
@@ -151,7 +156,7 @@ cf_err request_json(struct request *rq, json_t **out, struct cf_error *err)
 		return cf_error_set(err, CF_EMEDIA, NULL,
 				    "the request body must be JSON (Content-Type: application/json)");
 	long max_depth = rq->srv->cfg->max_json_depth;
-	if (json_depth(rq->body.data, rq->body.len) > max_depth)
+	if (http_json_depth(rq->body.data, rq->body.len) > max_depth)
 		return cf_error_set(err, CF_EINVAL, "", "the JSON body is nested deeper than %ld levels",
 				    max_depth);
 	json_error_t jerr;

@@ -76,6 +76,18 @@ const char *request_query(const struct request *rq, const char *name);
 cf_err request_query_int(const struct request *rq, const char *name, long def, long min, long max,
 			 long *out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * The pure parts of request_query_int and request_json, which take outside
+ * bytes and so have fuzz targets of their own (tests/fuzz/): the integer of
+ * a query value v (the whole of it, decimal, within min..max; else CF_EINVAL
+ * naming name, *out unchanged), and the deepest nesting of arrays and
+ * objects in the JSON text s of n bytes (strings skipped), which
+ * request_json checks before parsing.
+ */
+cf_err http_parse_long(const char *v, const char *name, long min, long max, long *out,
+		       struct cf_error *err) CF_MUST_CHECK;
+long http_json_depth(const char *s, size_t n);
+
 /* A request header, or NULL. Borrowed from libmicrohttpd. */
 const char *request_header(const struct request *rq, const char *name);
 

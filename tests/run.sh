@@ -7,6 +7,12 @@
 #   tests/run.sh            the suite
 #   tests/run.sh --asan     the suite built with AddressSanitizer and UBSan
 #   tests/run.sh -- ARGS    extra ctest arguments (e.g. -- -R unit/)
+#   tests/run.sh --no-fuzz  without the fuzz smoke run
+#
+# The whole suite (no ctest arguments) ends with a smoke run of every fuzz
+# target: tests/fuzz/run.sh $CONFORM_FUZZ_SMOKE_SECONDS (30 by default),
+# built with clang in ./build-fuzz. The corpora are replayed in every run
+# (the ctests fuzz/*).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,12 +21,14 @@ cd "$top"
 . deploy/local/common.sh
 
 asan=0
+fuzz=1
 ctest_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--asan) asan=1 ;;
+	--no-fuzz) fuzz=0 ;;
 	--) shift; ctest_args=("$@"); break ;;
-	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "tests/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -93,3 +101,8 @@ CONFORM_DATABASE_URL="host=$sock dbname=conform_template user=conform_app" \
 conform_say "running the tests"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "${ctest_args[@]}"
+
+if [ "$fuzz" = 1 ] && [ ${#ctest_args[@]} -eq 0 ]; then
+	conform_say "fuzz smoke run"
+	"$top/tests/fuzz/run.sh" "${CONFORM_FUZZ_SMOKE_SECONDS:-30}"
+fi

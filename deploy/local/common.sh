@@ -166,5 +166,6 @@ conform_pg_database() {
 }
 
 # What tests/run.sh needs beyond the service's packages (gdb: its gcore
-# shows that conformd's memory holds no private key).
-CONFORM_TEST_PACKAGES="wrk jq chromium gdb"
+# shows that conformd's memory holds no private key; clang and its runtime
+# libraries: libFuzzer, ASan and UBSan for tests/fuzz/run.sh).
+CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev"
