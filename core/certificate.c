@@ -1043,3 +1043,18 @@ cf_err certificate_export_signature(struct db *db, const char *signer_socket,
 	json_decref(payload);
 	return e;
 }
+
+cf_err certificate_count_by_status(struct db *db, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	PGresult *res = NULL;
+	cf_err e = db_query(db, &res, err,
+		"SELECT s.status, count(*) FROM certificate c" STATE_JOIN " GROUP BY s.status", 0, NULL);
+	if (e)
+		return e;
+	*out = json_object();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_set_new(*out, db_value(res, i, 0), json_integer(db_value_ll(res, i, 1)));
+	PQclear(res);
+	return CF_OK;
+}

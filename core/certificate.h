@@ -118,6 +118,13 @@ cf_err certificate_export_signature(struct db *db, const char *signer_socket,
 				    const unsigned char digest[32], long long count,
 				    long long checkpoint_size, char **out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * The number of certificates in each effective status (as
+ * conform_certificate_state decides it now), for metrics: one grouped query.
+ * *out is a new object {status: count}; statuses with none are absent.
+ */
+cf_err certificate_count_by_status(struct db *db, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
 /* Reason codes of status changes. */
 bool certificate_reason_known(const char *code);
 

@@ -21,7 +21,7 @@
 #define CONFORM_MIGRATIONS_DEFAULT "migrations"
 #endif
 
-enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL, KEY_ADDRS };
+enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL, KEY_ADDRS, KEY_NETS };
 
 struct key {
 	const char *name;
@@ -97,6 +97,9 @@ static const struct key keys[] = {
 	  "failed authentications per client address (IPv6: per /64) per minute before 429" },
 	{ "trusted-proxies", KEY_ADDRS, OFF(trusted_proxies), "", S, 0, 0,
 	  "addresses of reverse proxies whose X-Forwarded-For names the client; empty: none" },
+	{ "metrics-allow", KEY_NETS, OFF(metrics_allow), "", S, 0, 0,
+	  "addresses or CIDR blocks (127.0.0.1, 10.0.0.0/8, ::1/128) that may read /metrics; "
+	  "empty: everyone" },
 };
 
 #undef S
@@ -173,7 +176,8 @@ static cf_err url_check(const char *v, struct cf_error *err)
 }
 
 /* IPv4 and IPv6 addresses separated by commas or spaces, or none. */
-static cf_err addrs_check(const char *v, struct cf_error *err)
+/* A list of addresses; with nets, each may end in /prefix (CIDR). */
+static cf_err addrs_check(const char *v, bool nets, struct cf_error *err)
 {
 	const char *sep = ", \t";
 	for (const char *p = v + strspn(v, sep); *p; p += strspn(p, sep)) {
@@ -181,9 +185,21 @@ static cf_err addrs_check(const char *v, struct cf_error *err)
 		char text[64];
 		unsigned char bin[16];
 		snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), p);
-		if (n >= sizeof text || (inet_pton(AF_INET, text, bin) != 1 &&
-					 inet_pton(AF_INET6, text, bin) != 1))
+		char *slash = nets ? strchr(text, '/') : NULL;
+		if (slash)
+			*slash = '\0';
+		bool v4 = inet_pton(AF_INET, text, bin) == 1;
+		if (n >= sizeof text || (!v4 && inet_pton(AF_INET6, text, bin) != 1))
 			return cf_error_set(err, CF_EINVAL, NULL, "'%.60s' is not an IP address", text);
+		if (slash) {
+			char *end = NULL;
+			errno = 0;
+			long bits = strtol(slash + 1, &end, 10);
+			if (errno || end == slash + 1 || *end || bits < 0 || bits > (v4 ? 32 : 128))
+				return cf_error_set(err, CF_EINVAL, NULL,
+						    "'%.60s/%.8s' has no valid prefix length (0..%d)", text,
+						    slash + 1, v4 ? 32 : 128);
+		}
 		p += n;
 	}
 	return CF_OK;
@@ -197,10 +213,12 @@ static cf_err key_apply(struct config *cfg, const struct key *k, const char *val
 	case KEY_STRING:
 	case KEY_URL:
 	case KEY_ADDRS:
+	case KEY_NETS:
 	case KEY_LOGLEVEL: {
 		enum log_level lvl;
 		cf_err e = k->type == KEY_URL ? url_check(value, err) :
-			   k->type == KEY_ADDRS ? addrs_check(value, err) :
+			   k->type == KEY_ADDRS || k->type == KEY_NETS ?
+				   addrs_check(value, k->type == KEY_NETS, err) :
 			   k->type == KEY_LOGLEVEL ? log_parse_level(value, &lvl, err) : CF_OK;
 		if (e)
 			return e;

@@ -47,6 +47,7 @@ struct config {
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */
 	char *trusted_proxies;     /* reverse proxies believed about X-Forwarded-For */
+	char *metrics_allow;       /* who may read /metrics: addresses/CIDRs; "": everyone */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

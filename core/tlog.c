@@ -341,6 +341,24 @@ cf_err tlog_included(struct db *db, long long index, bool *yes, long long *size,
 	return e;
 }
 
+cf_err tlog_stats(struct db *db, struct tlog_stats *out, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	/* idx has no gaps: the next index is the size */
+	cf_err e = db_query(db, &res, err,
+		"SELECT (SELECT coalesce(max(idx) + 1, 0) FROM tlog_entry),"
+		" coalesce(c.size, 0), coalesce(extract(epoch FROM now() - c.at)::float8, -1)"
+		" FROM (SELECT 1) one LEFT JOIN LATERAL"
+		" (SELECT size, at FROM tlog_checkpoint ORDER BY size DESC LIMIT 1) c ON true", 0, NULL);
+	if (e)
+		return e;
+	out->entries = db_value_ll(res, 0, 0);
+	out->checkpoint_size = db_value_ll(res, 0, 1);
+	out->checkpoint_age = strtod(db_value(res, 0, 2), NULL);
+	PQclear(res);
+	return CF_OK;
+}
+
 static cf_err verify_checkpoints(struct db *db, struct merkle_tree *t, struct tlog_check *out,
 				 struct cf_error *err)
 {

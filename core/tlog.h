@@ -62,6 +62,15 @@ cf_err tlog_signed_size(struct db *db, long long *size, struct cf_error *err) CF
 cf_err tlog_included(struct db *db, long long index, bool *yes, long long *size,
 		     struct cf_error *err) CF_MUST_CHECK;
 
+/* For metrics, in one query: the log's size (entries), the latest signed
+ * checkpoint's size, and its age in seconds (-1 before the first). */
+struct tlog_stats {
+	long long entries;
+	long long checkpoint_size;
+	double checkpoint_age;
+};
+cf_err tlog_stats(struct db *db, struct tlog_stats *out, struct cf_error *err) CF_MUST_CHECK;
+
 struct tlog_check {
 	long long entries;
 	long long checkpoints;

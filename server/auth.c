@@ -11,6 +11,7 @@
 #include "clientaddr.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "party.h"
 #include "router.h"
 #include "server.h"
@@ -62,6 +63,7 @@ bool auth_request(struct request *rq)
 	if (e == CF_EUNAUTH || !token) {
 		const char *why = token ? err.detail : "the Authorization header is not a bearer token";
 		long wait = throttle_failure(rq->client);
+		metrics_count_auth_failure(wait > 0);
 		/* the reason, never the token */
 		log_warn("authentication failed from %s: %s%s", rq->client, why,
 			 wait > 0 ? " (throttled)" : "");

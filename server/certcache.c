@@ -43,6 +43,13 @@ static size_t shard_budget;
 static atomic_bool enabled;
 static atomic_llong checkpoint_size;
 static atomic_ulong generation;
+static atomic_ulong hits, misses;
+
+void certcache_stats(unsigned long *h, unsigned long *m)
+{
+	*h = atomic_load(&hits);
+	*m = atomic_load(&misses);
+}
 
 unsigned long certcache_generation(void)
 {
@@ -143,6 +150,7 @@ char *certcache_get(const char *serial, size_t *len)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add_explicit(copy ? &hits : &misses, 1, memory_order_relaxed);
 	return copy;
 }
 

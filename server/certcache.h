@@ -23,8 +23,12 @@ struct server;
 void certcache_start(struct server *srv, size_t budget);
 void certcache_stop(void);
 
-/* A copy of the cached answer (caller frees), or NULL. */
+/* A copy of the cached answer (caller frees), or NULL. Each call while the
+ * cache is on counts as a hit or a miss. */
 char *certcache_get(const char *serial, size_t *len);
+
+/* Hits and misses of certcache_get since the start (for metrics). */
+void certcache_stats(unsigned long *hits, unsigned long *misses);
 
 /*
  * The invalidation generation: read it before reading the database, and

@@ -167,6 +167,11 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		cf_error_prefix(err, "CONFORM_TRUSTED_PROXIES");
 		return e;
 	}
+	e = metrics_allow_init(cfg->metrics_allow, err);
+	if (e) {
+		cf_error_prefix(err, "CONFORM_METRICS_ALLOW");
+		return e;
+	}
 
 	long threads = cfg->threads;
 	if (threads <= 0) {
@@ -174,6 +179,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		if (threads < 1)
 			threads = 1;
 	}
+	srv->threads = (unsigned)threads;
 	unsigned connections = connection_budget(cfg->connection_limit, threads);
 	if (cfg->trusted_proxies[0] && cfg->per_address_connections)
 		log_info("behind the trusted proxies every client they forward shares the proxy's "

@@ -21,6 +21,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	unsigned short port;     /* the bound port */
 	atomic_int in_flight;    /* requests begun and not completed */
+	unsigned threads;        /* worker threads, each with its database connection */
 };
 
 /* Starts serving cfg->listen. The server borrows cfg. */

@@ -5,6 +5,7 @@
 #include "workerdb.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "mem.h"
@@ -17,6 +18,12 @@ struct slot {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct slot *registry;
 static _Thread_local struct slot *mine;
+static atomic_int open_count;
+
+int workerdb_open_count(void)
+{
+	return atomic_load(&open_count);
+}
 
 cf_err workerdb_get(const char *conninfo, struct db **out, struct cf_error *err)
 {
@@ -38,6 +45,7 @@ cf_err workerdb_get(const char *conninfo, struct db **out, struct cf_error *err)
 	cf_err e = db_connect(conninfo, &mine->db, err);
 	if (e)
 		return e;
+	atomic_fetch_add(&open_count, 1);
 	*out = mine->db;
 	return CF_OK;
 }
@@ -55,4 +63,5 @@ void workerdb_close_all(void)
 		s = next;
 	}
 	mine = NULL;
+	atomic_store(&open_count, 0);
 }

@@ -17,6 +17,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "router.h"
 #include "routes.h"
 #include "server.h"
@@ -44,6 +45,8 @@ void route_cert_issue(struct request *rq)
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
 		e = certificate_issue(db, &rq->principal, &ctx, request_param(rq, "id"), &out, &created, &err);
+	if (!e && created)
+		metrics_count_issuance(); /* committed; a replay issues nothing */
 	if (!e) {
 		char loc[128];
 		snprintf(loc, sizeof loc, "/v1/certificates/%s", jsonx_str(out, "serial"));
@@ -111,8 +114,10 @@ static cf_err change(struct request *rq, struct db *db, const json_t *body, json
 	const char *action = strrchr(rq->route->pattern, '/') + 1;
 	cf_err e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url, serial, action,
 				      body, out, err);
-	if (!e)
+	if (!e) {
 		certcache_invalidate(serial); /* read your writes, here and now */
+		metrics_count_status_change(action);
+	}
 	return e;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "clientaddr.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -48,10 +49,26 @@ void route_ready(struct request *rq)
 
 void route_metrics(struct request *rq)
 {
+	/* the client as everything else sees it: the peer, or behind a trusted
+	 * proxy the address it forwarded for */
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"), rq->client);
+	if (!metrics_allowed(rq->client)) {
+		reply_problem_msg(rq, CF_EFORBIDDEN,
+				  "%s may not read the metrics (CONFORM_METRICS_ALLOW)", rq->client);
+		return;
+	}
 	struct buf b;
 	struct cf_error err;
+	struct db *db = NULL;
+	/* without the database, the process's own numbers still answer */
+	if (request_db(rq, &db, &err)) {
+		log_warn("metrics without the database: %s", err.detail);
+		db = NULL;
+	}
 	buf_init(&b, 16u << 20);
-	if (metrics_render(&b, &err)) {
+	if (metrics_render(&b, rq->srv, db, &err)) {
 		buf_free(&b);
 		reply_problem(rq, &err);
 		return;
