@@ -374,10 +374,9 @@ START_TEST(the_quota_is_answered_413_and_its_usage_is_in_the_api)
 	json_t *s = json_object_get(o, "evidence_storage");
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "quota")), QUOTA);
 	long long used = json_integer_value(json_object_get(s, "used"));
-	char *sql = cf_asprintf("SELECT coalesce(sum(e.size), 0) FROM evidence e JOIN application a"
-				" ON a.id = e.application_id WHERE a.manufacturer_id = '%s'", w.applicant.org);
-	PGresult *r = testdb_super_exec(&w.db, sql);
-	free(sql);
+	const char *org[] = { w.applicant.org };
+	PGresult *r = testdb_super_query(&w.db, "SELECT coalesce(sum(e.size), 0) FROM evidence e JOIN application a"
+					 " ON a.id = e.application_id WHERE a.manufacturer_id = $1", 1, org);
 	ck_assert_int_eq(atoll(PQgetvalue(r, 0, 0)), used);
 	PQclear(r);
 	json_decref(o);
