@@ -475,6 +475,10 @@ static void request_begin(struct request *rq)
 	const struct route *route = r == ROUTER_MATCH ? &router_routes(NULL)[rq->route_index] : NULL;
 	bool upload = route && route->body == ROUTE_BODY_UPLOAD;
 	uint64_t limit = upload ? rq->srv->cfg->max_upload : rq->srv->cfg->max_body;
+	if (route && route->max_body && route->max_body < limit) {
+		limit = route->max_body;
+		buf_init(&rq->body, limit); /* nothing is read yet */
+	}
 	log_set_request_id(rq->rid);
 
 	/* The body limit comes first: an oversized request is refused before
