@@ -252,6 +252,13 @@ void reply_bytes(struct request *rq, unsigned status, const char *content_type, 
 	reply_response(rq, status, resp, len);
 }
 
+void reply_taken(struct request *rq, unsigned status, const char *content_type, char *data, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	reply_response(rq, status, resp, len);
+}
+
 void reply_static(struct request *rq, unsigned status, const char *content_type, const void *data,
 		  size_t len)
 {

@@ -138,8 +138,7 @@ void route_cert_get(struct request *rq)
 	size_t len = 0;
 	char *cached = certcache_get(serial, &len);
 	if (cached) {
-		reply_bytes(rq, 200, "application/json", cached, len);
-		free(cached);
+		reply_taken(rq, 200, "application/json", cached, len);
 		return;
 	}
 	struct cf_error err;
@@ -168,8 +167,7 @@ void route_cert_get(struct request *rq)
 		reply_problem(rq, &err);
 		return;
 	}
-	reply_bytes(rq, 200, "application/json", text, len);
-	free(text);
+	reply_taken(rq, 200, "application/json", text, len);
 }
 
 void route_cert_jws(struct request *rq)
