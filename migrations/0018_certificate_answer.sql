@@ -16,7 +16,7 @@ ALTER TABLE certificate
 	ADD COLUMN history text NOT NULL DEFAULT '[]';
 COMMENT ON COLUMN certificate.public_part IS
 	'The members of the certificate''s answer that never change, as one JSON object: serial, '
-	'validity, issuer, accreditation reference, links. Rendered at insert.';
+	'validity, issuer (with the accreditation reference), links. Rendered at insert.';
 COMMENT ON COLUMN certificate.log_leaf IS
 	'The RFC 9162 leaf hash of the issuance entry (base64), copied at insert.';
 COMMENT ON COLUMN certificate.jws_sha256 IS
@@ -39,8 +39,7 @@ LANGUAGE sql STABLE AS $$
 		'valid_until', conform_ts(c.valid_until),
 		'issued_at', conform_ts(c.issued_at),
 		'issuer', json_build_object('id', c.payload::jsonb #>> '{issuer,id}', 'name', c.issuer_name,
-					    'body_id', c.body_id),
-		'accreditation_reference', a.reference,
+					    'body_id', c.body_id, 'accreditation_reference', a.reference),
 		'links', json_build_object('jws', i.public_url || '/v1/certificates/' || c.serial || '/jws',
 					   'verify', i.public_url || '/verify/' || c.serial))::text
 	FROM accreditation a, service_identity i

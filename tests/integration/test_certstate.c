@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "certificate.h"
 #include "certstate.h"
 #include "db.h"
 #include "mem.h"
@@ -178,12 +179,66 @@ START_TEST(the_mirror_says_what_the_definition_says)
 }
 END_TEST
 
+/* The answer made from a certificate's row and what conformd holds equals the
+ * one the database decides and builds (certificate_get), first read and
+ * cached, for a valid, a suspended and a withdrawn certificate, each also
+ * under review. */
+static void same_answer(const char *one)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	ck_assert_msg(db_connect(w.db.app_url, &db, &err) == CF_OK, "%s", err.detail);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s", one);
+	for (int round = 0; round < 2; round++) {
+		json_t *want = NULL;
+		ck_assert_msg(certificate_get(db, w.srv.base, one, &want, &err) == CF_OK, "%s", err.detail);
+		json_t *got = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+		char *a = json_dumps(want, JSON_SORT_KEYS | JSON_COMPACT), *b = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT);
+		if (!json_equal(want, got))
+			fprintf(stderr, "%s: the database says\n%s\nconformd says\n%s\n", one, a, b);
+		ck_assert_msg(json_equal(want, got), "%s (round %d): the answers differ (see above)", one, round);
+		free(a);
+		free(b);
+		json_decref(want);
+		json_decref(got);
+	}
+	db_close(db);
+}
+
+START_TEST(a_first_read_says_what_the_database_says)
+{
+	char serials[3][40], path[160];
+	static const char *const change[] = { NULL, "suspend", "withdraw" };
+	for (int i = 0; i < 3; i++) {
+		world_certificate(&w, serials[i]);
+		if (!change[i])
+			continue;
+		snprintf(path, sizeof path, "/v1/certificates/%s/%s", serials[i], change[i]);
+		json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
+					     "{\"reason_code\":\"other\",\"reason\":\"a \\\"quoted\\\" reason\\n\"}",
+					     200));
+	}
+	world_wait_checkpoint(&w, 6); /* four issuances and two changes */
+	for (int i = 0; i < 3; i++)
+		same_answer(serials[i]);
+	/* under review: the accreditation suspended now */
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token,
+				     "{\"reason\":\"surveillance visit\"}", 200));
+	for (int i = 0; i < 3; i++)
+		same_answer(serials[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("certstate");
 	TCase *tc = tcase_create("certstate");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	/* one world: the first test issues, the second retires the key */
+	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_first_read_says_what_the_database_says);
 	tcase_add_test(tc, the_mirror_says_what_the_definition_says);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
