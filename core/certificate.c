@@ -22,7 +22,7 @@
 #include "statuslist.h"
 #include "tlog.h"
 
-#define JWS_MAX (64u << 10)
+#define JWS_MAX CERTIFICATE_JWS_MAX
 
 static const char *const reason_codes[] = {
 	"nonconformity",           /* surveillance or a complaint found one */
@@ -596,6 +596,158 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	return CF_OK;
 }
 
+cf_err certificate_stored(struct db *db, const char *serial, struct cert_stored *out,
+			  struct cf_error *err)
+{
+	memset(out, 0, sizeof *out);
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	/* one row by its key: no join, no function of the row; what depends on
+	 * other tables (the key, the accreditation, the signed tree head) the
+	 * caller holds in memory */
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT c.serial, c.status, c.status_reason_code, c.status_reason, "
+		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_until") ", c.kid, c.accreditation_id,"
+		" c.log_leaf, c.history, c.public_part, c.payload, c.jws_sha256,"
+		" floor(extract(epoch FROM c.issued_at) * 1000000)::bigint,"
+		" floor(extract(epoch FROM c.valid_until) * 1000000)::bigint, c.log_index"
+		" FROM certificate c WHERE c.serial = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	}
+	out->res = res;
+	const char **f[] = { &out->serial, &out->status, &out->reason_code, &out->reason, &out->changed_at,
+			     &out->valid_until, &out->kid, &out->accreditation_id, &out->log_leaf,
+			     &out->history, &out->public_part, &out->payload, &out->jws_sha256 };
+	for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++)
+		*f[i] = db_value(res, 0, i);
+	out->issued_us = db_value_ll(res, 0, 13);
+	out->valid_until_us = db_value_ll(res, 0, 14);
+	out->log_index = db_value_ll(res, 0, 15);
+	return CF_OK;
+}
+
+void certificate_stored_clear(struct cert_stored *c)
+{
+	PQclear(c->res);
+	memset(c, 0, sizeof *c);
+}
+
+/* review_json as text: null, or {required, code, reason, since}. */
+static cf_err review_text(struct buf *b, const struct certstate *st, struct cf_error *err)
+{
+	if (!st->review)
+		return buf_puts(b, "null", err);
+	json_t *r = review_json(st->review, st->review_since);
+	char *t = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	cf_err e = t ? buf_puts(b, t, err) : cf_error_set(err, CF_EINTERNAL, NULL, "the review could not be written");
+	free(t);
+	return e;
+}
+
+cf_err certificate_render(const struct cert_stored *c, const struct certstate *st,
+			  const struct cert_key_view *key, bool in_head, struct buf *out, struct buf *facts,
+			  struct cf_error *err)
+{
+	/* a key compromised before the signature: the key's reason in place of
+	 * the stored one (key_compromise_note) */
+	const char *code = c->reason_code, *reason = c->reason, *changed = c->changed_at;
+	char why[200];
+	if (strcmp(st->status, "key_compromised") == 0 && key->compromised_since) {
+		snprintf(why, sizeof why,
+			 "signed with the body's key after it was compromised (since %s): not the body's statement",
+			 key->compromised_since);
+		code = "key_compromised";
+		reason = why;
+		changed = key->compromised_at;
+	}
+	bool expired = strcmp(st->status, "expired") == 0;
+	const char *kstate = key->compromised_since ? "compromised" : key->retired ? "retired" : "active";
+	cf_err e = buf_puts(out, "{\"status\":", err);
+	if (!e)
+		e = jsonx_append_string(out, st->status, err);
+	if (!e)
+		e = buf_puts(out, ",\"status_reason_code\":", err);
+	if (!e)
+		e = jsonx_append_string(out, code, err);
+	if (!e)
+		e = buf_puts(out, ",\"status_reason\":", err);
+	if (!e)
+		e = jsonx_append_string(out, reason, err);
+	if (!e)
+		e = buf_puts(out, ",\"status_changed_at\":", err);
+	if (!e)
+		e = jsonx_append_string(out, changed, err);
+	if (!e)
+		e = buf_printf(out, err, ",\"expired\":%s,\"key\":{\"kid\":", expired ? "true" : "false");
+	if (!e)
+		e = jsonx_append_string(out, c->kid, err);
+	if (!e)
+		e = buf_printf(out, err, ",\"state\":\"%s\"", kstate);
+	if (!e && key->compromised_since) {
+		e = buf_puts(out, ",\"compromised_since\":", err);
+		if (!e)
+			e = jsonx_append_string(out, key->compromised_since, err);
+	}
+	if (!e)
+		e = buf_printf(out, err, "},\"log\":{\"index\":%lld,\"leaf_hash\":", c->log_index);
+	if (!e)
+		e = jsonx_append_string(out, c->log_leaf, err);
+	if (!e)
+		e = buf_printf(out, err, ",\"in_signed_tree_head\":%s},\"history\":", in_head ? "true" : "false");
+	if (!e)
+		e = buf_puts(out, c->history, err);
+	if (!e)
+		e = buf_puts(out, ",\"review\":", err);
+	if (!e)
+		e = review_text(out, st, err);
+	if (!e)
+		e = buf_puts(out, ",\"credential\":", err);
+	if (!e)
+		e = buf_puts(out, c->payload, err);
+	/* the members that never change, stored as one object at issuance:
+	 * spliced in without its braces */
+	size_t n = strlen(c->public_part);
+	if (!e && (n < 2 || c->public_part[0] != '{' || c->public_part[n - 1] != '}'))
+		e = cf_error_set(err, CF_EINTERNAL, NULL, "certificate %.40s: its stored answer is damaged",
+				 c->serial);
+	if (!e && n > 2) {
+		e = buf_puts(out, ",", err);
+		if (!e)
+			e = buf_append(out, c->public_part + 1, n - 2, err);
+	}
+	if (!e)
+		e = buf_puts(out, "}", err);
+	if (e || !facts)
+		return e;
+	e = buf_puts(facts, "{\"status\":", err);
+	if (!e)
+		e = jsonx_append_string(facts, st->status, err);
+	if (!e)
+		e = buf_puts(facts, ",\"status_reason\":", err);
+	if (!e)
+		e = jsonx_append_string(facts, reason, err);
+	if (!e)
+		e = buf_puts(facts, ",\"review\":", err);
+	if (!e)
+		e = review_text(facts, st, err);
+	if (!e)
+		e = buf_puts(facts, ",\"valid_until\":", err);
+	if (!e)
+		e = jsonx_append_string(facts, c->valid_until, err);
+	if (!e)
+		e = buf_printf(facts, err, ",\"expired\":%s,\"compromised_since\":", expired ? "true" : "false");
+	if (!e)
+		e = jsonx_append_string(facts, key->compromised_since, err);
+	if (!e)
+		e = buf_puts(facts, "}", err);
+	return e;
+}
+
 cf_err certificate_jws(struct db *db, const char *serial, char **out, struct cf_error *err)
 {
 	*out = NULL;
@@ -804,12 +956,112 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 
 /* ---- verification ---- */
 
+cf_err certificate_inclusion(struct db *db, long long index, bool *included, long long *tree_size,
+			     struct cf_error *err)
+{
+	*included = false;
+	*tree_size = -1;
+	json_t *proof = NULL;
+	cf_err e = tlog_inclusion(db, NULL, index, 0, &proof, err);
+	if (e == CF_ENOTFOUND || e == CF_EINVAL)
+		return CF_OK; /* no signed tree head covers it (yet) */
+	if (e)
+		return e;
+	struct cf_error ignored;
+	unsigned char *lb = NULL, *rb = NULL;
+	size_t ln = 0, rn = 0;
+	json_t *path = json_object_get(proof, "audit_path");
+	size_t plen = json_array_size(path);
+	unsigned char (*hashes)[32] = cf_calloc(plen ? plen : 1, 32);
+	const char *leaf = jsonx_str(proof, "leaf_hash"), *root = jsonx_str(proof, "root_hash");
+	bool ok = leaf && root &&
+		  codec_b64_decode(leaf, strlen(leaf), &lb, &ln, &ignored) == CF_OK && ln == 32 &&
+		  codec_b64_decode(root, strlen(root), &rb, &rn, &ignored) == CF_OK && rn == 32;
+	for (size_t i = 0; ok && i < plen; i++) {
+		unsigned char *hb = NULL;
+		size_t hn = 0;
+		const char *h = json_string_value(json_array_get(path, i));
+		ok = h && codec_b64_decode(h, strlen(h), &hb, &hn, &ignored) == CF_OK && hn == 32;
+		if (ok)
+			memcpy(hashes[i], hb, 32);
+		free(hb);
+	}
+	*tree_size = json_integer_value(json_object_get(proof, "tree_size"));
+	if (ok)
+		*included = merkle_verify_inclusion(lb, (size_t)index, (size_t)*tree_size,
+						    (const unsigned char (*)[32])hashes, plen, rb);
+	free(hashes);
+	free(lb);
+	free(rb);
+	json_decref(proof);
+	return CF_OK;
+}
+
+/* The database as a verification source: what certificate_verify reads. */
+struct db_source {
+	struct db *db;
+	const char *public_url;
+};
+
+static bool db_key(void *arg, const char *kid, unsigned char pub[32], char org[37], bool *retired)
+{
+	struct db_source *d = arg;
+	struct cf_error ignored;
+	return signer_public(d->db, kid, pub, org, retired, &ignored) == CF_OK;
+}
+
+static bool db_certificate(void *arg, const char *serial, struct verify_facts *out)
+{
+	struct db_source *d = arg;
+	struct cf_error ignored;
+	json_t *cert = NULL;
+	char *jws = NULL;
+	bool ok = certificate_get(d->db, d->public_url, serial, &cert, &ignored) == CF_OK &&
+		  certificate_jws(d->db, serial, &jws, &ignored) == CF_OK;
+	if (ok) {
+		out->log_index = json_integer_value(json_object_get(json_object_get(cert, "log"), "index"));
+		if (certificate_inclusion(d->db, out->log_index, &out->included, &out->tree_size, &ignored)) {
+			out->included = false; /* said as not shown, as it always was */
+			out->tree_size = -1;
+		}
+	}
+	if (ok) {
+		digest_sha256(jws, strlen(jws), out->jws_sha256);
+		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
+		out->facts = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "status", json_object_get(cert, "status"),
+				       "status_reason", json_object_get(cert, "status_reason"), "review",
+				       json_object_get(cert, "review"), "valid_until",
+				       json_object_get(cert, "valid_until"), "expired",
+				       json_object_get(cert, "expired"), "compromised_since",
+				       since ? since : json_null());
+		ok = out->facts != NULL;
+	}
+	json_decref(cert);
+	free(jws);
+	return ok;
+}
+
+static void db_release(void *arg, struct verify_facts *f)
+{
+	(void)arg;
+	json_decref(f->facts);
+	f->facts = NULL;
+}
+
 cf_err certificate_verify(struct db *db, const char *public_url, const char *compact, json_t **out,
 			  struct cf_error *err)
 {
+	struct db_source d = { db, public_url };
+	struct verify_source src = { &d, db_key, db_certificate, db_release };
+	return certificate_verify_from(&src, public_url, compact, out, err);
+}
+
+cf_err certificate_verify_from(const struct verify_source *src, const char *public_url,
+			       const char *compact, json_t **out, struct cf_error *err)
+{
 	*out = NULL;
 	struct jws j = { 0 };
-	json_t *payload = NULL, *cert = NULL;
+	json_t *payload = NULL;
 	cf_err e = jws_parse(compact, JWS_MAX, &j, err);
 	if (e)
 		return e;
@@ -820,8 +1072,7 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 	unsigned char pub[32];
 	char org[37] = "";
 	bool retired = false, known = false, valid = false;
-	struct cf_error ignored;
-	if (thumb && signer_public(db, thumb, pub, org, &retired, &ignored) == CF_OK) {
+	if (thumb && src->key(src->arg, thumb, pub, org, &retired)) {
 		known = true;
 		valid = jws_verify(&j, pub);
 	}
@@ -842,76 +1093,41 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *com
 				      "matches_key", issuer_ok));
 	const char *serial = jsonx_str(json_object_get(payload, "credentialSubject"), "serial");
 	json_object_set_new(result, "serial", str_or_null(serial));
-	if (serial && certificate_get(db, public_url, serial, &cert, &ignored) == CF_OK) {
-		char *stored = NULL;
-		bool same = certificate_jws(db, serial, &stored, &ignored) == CF_OK && stored &&
-			    strcmp(stored, compact) == 0;
-		free(stored);
+	struct verify_facts f = { 0 };
+	if (serial && src->certificate(src->arg, serial, &f)) {
+		unsigned char mine[32];
+		digest_sha256(compact, strlen(compact), mine);
+		bool same = memcmp(mine, f.jws_sha256, 32) == 0;
 		json_t *key = json_object_get(result, "key");
-		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
-		json_object_set_new(key, "compromised", json_boolean(since != NULL));
+		json_t *since = json_object_get(f.facts, "compromised_since");
+		json_object_set_new(key, "compromised", json_boolean(json_is_string(since)));
 		json_object_set(key, "compromised_since", since ? since : json_null());
-		json_object_set(result, "status", json_object_get(cert, "status"));
-		json_object_set(result, "status_reason", json_object_get(cert, "status_reason"));
+		json_object_set(result, "status", json_object_get(f.facts, "status"));
+		json_object_set(result, "status_reason", json_object_get(f.facts, "status_reason"));
 		/* under review the certificate stays valid (ISO/IEC 17065: the body's
 		 * certificates are reviewed, not withdrawn): said beside valid */
-		json_object_set(result, "review", json_object_get(cert, "review"));
+		json_object_set(result, "review", json_object_get(f.facts, "review"));
 		json_object_set_new(result, "in_register", json_boolean(same));
-		json_object_set(result, "valid_until", json_object_get(cert, "valid_until"));
-		json_object_set(result, "expired", json_object_get(cert, "expired"));
+		json_object_set(result, "valid_until", json_object_get(f.facts, "valid_until"));
+		json_object_set(result, "expired", json_object_get(f.facts, "expired"));
 		/* logged: the entry, and its inclusion proof checked against the
 		 * latest signed tree head */
-		json_t *log = json_object_get(cert, "log");
-		long long index = json_integer_value(json_object_get(log, "index"));
-		json_t *proof = NULL;
-		bool included = false;
-		if (tlog_inclusion(db, NULL, index, 0, &proof, &ignored) == CF_OK) {
-			unsigned char leaf[32], root[32];
-			unsigned char *lb = NULL, *rb = NULL;
-			size_t ln = 0, rn = 0;
-			json_t *path = json_object_get(proof, "audit_path");
-			size_t plen = json_array_size(path);
-			unsigned char (*hashes)[32] = cf_calloc(plen ? plen : 1, 32);
-			bool ok = codec_b64_decode(jsonx_str(proof, "leaf_hash"), strlen(jsonx_str(proof, "leaf_hash")),
-						   &lb, &ln, &ignored) == CF_OK && ln == 32 &&
-				  codec_b64_decode(jsonx_str(proof, "root_hash"), strlen(jsonx_str(proof, "root_hash")),
-						   &rb, &rn, &ignored) == CF_OK && rn == 32;
-			for (size_t i = 0; ok && i < plen; i++) {
-				unsigned char *hb = NULL;
-				size_t hn = 0;
-				const char *h = json_string_value(json_array_get(path, i));
-				ok = codec_b64_decode(h, strlen(h), &hb, &hn, &ignored) == CF_OK && hn == 32;
-				if (ok)
-					memcpy(hashes[i], hb, 32);
-				free(hb);
-			}
-			if (ok) {
-				memcpy(leaf, lb, 32);
-				memcpy(root, rb, 32);
-				included = merkle_verify_inclusion(leaf, (size_t)index,
-					(size_t)json_integer_value(json_object_get(proof, "tree_size")),
-					(const unsigned char (*)[32])hashes, plen, root);
-			}
-			free(hashes);
-			free(lb);
-			free(rb);
-		}
 		json_object_set_new(result, "logged",
-			json_pack("{s:I,s:b,s:o}", "index", (json_int_t)index, "included", included,
-				  "tree_size", proof ? json_incref(json_object_get(proof, "tree_size")) : json_null()));
-		json_decref(proof);
+			json_pack("{s:I,s:b,s:o}", "index", (json_int_t)f.log_index, "included", f.included,
+				  "tree_size", f.tree_size >= 0 ? json_integer(f.tree_size) : json_null()));
+		src->release(src->arg, &f);
 	} else {
 		json_object_set_new(result, "status", json_string("unknown"));
 		json_object_set_new(result, "review", json_null());
 		json_object_set_new(result, "in_register", json_false());
 		json_object_set_new(result, "logged", json_null());
 	}
+	const char *status = jsonx_str(result, "status");
 	json_object_set_new(result, "valid",
 		json_boolean(valid && issuer_ok && json_is_true(json_object_get(result, "in_register")) &&
-			     strcmp(jsonx_str(result, "status"), "valid") == 0));
+			     status && strcmp(status, "valid") == 0));
 	*out = result;
 	json_decref(payload);
-	json_decref(cert);
 	jws_clear(&j);
 	return CF_OK;
 }

@@ -14,10 +14,14 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "certstate.h"
 #include "db.h"
 #include "error.h"
 #include "keys.h"
 #include "party.h"
+
+/* The longest compact JWS verification reads: ours are a few kilobytes. */
+#define CERTIFICATE_JWS_MAX (64u << 10)
 
 struct cert_ctx {
 	const char *public_url;       /* ids, the issuer DID, the status list URLs */
@@ -57,6 +61,43 @@ cf_err certificate_get(struct db *db, const char *public_url, const char *serial
 cf_err certificate_get_cacheable(struct db *db, const char *public_url, const char *serial,
 				 json_t **out, long long *stale_at_ms, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * A certificate as stored, for answers made without the database deciding
+ * anything: one row read by its key (certificate_stored), whose status the
+ * caller decides (certstate_decide, with the keys and accreditation events it
+ * holds), then rendered (certificate_render). Strings are borrowed from res.
+ */
+struct cert_stored {
+	void *res;                 /* the PGresult that owns the strings */
+	const char *serial, *status, *reason_code, *reason, *changed_at, *valid_until;
+	const char *kid, *accreditation_id, *log_leaf, *history, *public_part, *payload;
+	const char *jws_sha256;    /* hex */
+	long long issued_us, valid_until_us, log_index;
+};
+
+/* CF_ENOTFOUND when there is no such certificate. */
+cf_err certificate_stored(struct db *db, const char *serial, struct cert_stored *out,
+			  struct cf_error *err) CF_MUST_CHECK;
+void certificate_stored_clear(struct cert_stored *c);
+
+/* What the caller knows of the certificate's key. */
+struct cert_key_view {
+	bool retired;
+	const char *compromised_since; /* as the API writes it (microseconds), NULL if never */
+	const char *compromised_at;    /* when that was declared (seconds) */
+};
+
+/*
+ * Appends to out the certificate's answer (the same document as
+ * certificate_get) from its stored row, its decided state and key, and
+ * whether a signed tree head covers its log entry; and to facts, unless
+ * NULL, the members verification repeats: {status, status_reason, review,
+ * valid_until, expired, compromised_since}.
+ */
+cf_err certificate_render(const struct cert_stored *c, const struct certstate *st,
+			  const struct cert_key_view *key, bool in_head, struct buf *out, struct buf *facts,
+			  struct cf_error *err) CF_MUST_CHECK;
+
 /* The compact JWS (new string). */
 cf_err certificate_jws(struct db *db, const char *serial, char **out, struct cf_error *err) CF_MUST_CHECK;
 
@@ -93,6 +134,36 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
  */
 cf_err certificate_verify(struct db *db, const char *public_url, const char *jws, json_t **out,
 			  struct cf_error *err) CF_MUST_CHECK;
+
+/* What verification needs of the register for one certificate. */
+struct verify_facts {
+	json_t *facts;               /* {status, status_reason, review, valid_until, expired,
+				      * compromised_since} (the source's reference) */
+	unsigned char jws_sha256[32];
+	long long log_index;
+	bool included;               /* its inclusion proof checks against the latest signed tree head */
+	long long tree_size;         /* that head's size; -1 when there is none */
+};
+
+/* Where verification looks things up: the database (certificate_verify), or
+ * a process's memory kept current by notifications (conformd). Each returns
+ * false when it does not know. */
+struct verify_source {
+	void *arg;
+	bool (*key)(void *arg, const char *kid, unsigned char pub[32], char org[37], bool *retired);
+	bool (*certificate)(void *arg, const char *serial, struct verify_facts *out);
+	void (*release)(void *arg, struct verify_facts *f); /* after certificate() said true */
+};
+
+/* certificate_verify with its lookups in src. */
+cf_err certificate_verify_from(const struct verify_source *src, const char *public_url,
+			       const char *jws, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The inclusion of log entry index under the latest signed tree head,
+ * checked here (not taken from the database's word): *included, and that
+ * head's size (-1 when there is none). */
+cf_err certificate_inclusion(struct db *db, long long index, bool *included, long long *tree_size,
+			     struct cf_error *err) CF_MUST_CHECK;
 
 /* A body's status list credential for purpose (revocation | suspension),
  * signed by the body's current key (compact JWS, new string). */

@@ -64,7 +64,7 @@ static const struct key keys[] = {
 	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C | G, 0, 0,
 	  "error, warn, info or debug" },
 	{ "threads", KEY_LONG, OFF(threads), "0", S, 0, 1024,
-	  "worker threads, each with its own database connection; 0: one per CPU" },
+	  "worker threads, each with its own database connection; 0: eight per CPU, at most 64" },
 	{ "connection-limit", KEY_LONG, OFF(connection_limit), "4096", S, 1, 1000000,
 	  "most concurrent client connections (lowered to what the open-files limit allows)" },
 	{ "per-address-connections", KEY_LONG, OFF(per_address_connections), "64", S, 0, 1000000,

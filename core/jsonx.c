@@ -29,6 +29,34 @@ static int has_real(const json_t *j)
 	return 0;
 }
 
+cf_err jsonx_append_string(struct buf *b, const char *s, struct cf_error *err)
+{
+	if (!s)
+		return buf_puts(b, "null", err);
+	cf_err e = buf_append(b, "\"", 1, err);
+	const char *run = s;
+	for (; !e && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		e = buf_append(b, run, (size_t)(s - run), err);
+		if (e)
+			break;
+		if (ch == '"' || ch == '\\') {
+			char esc[2] = { '\\', (char)ch };
+			e = buf_append(b, esc, 2, err);
+		} else {
+			e = buf_printf(b, err, "\\u%04x", ch);
+		}
+		run = s + 1;
+	}
+	if (!e)
+		e = buf_append(b, run, (size_t)(s - run), err);
+	if (!e)
+		e = buf_append(b, "\"", 1, err);
+	return e;
+}
+
 char *jsonx_canonical(const json_t *j)
 {
 	if (!j || has_real(j))

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "error.h"
 
 /*
@@ -20,6 +21,14 @@
  * or is not serialisable.
  */
 char *jsonx_canonical(const json_t *j);
+
+/*
+ * Appends s to b as a JSON string literal ("...", with the escapes JSON
+ * requires; s is UTF-8), or null for NULL. For answers assembled from text
+ * stored ready-made, where building a json_t only to print it would be the
+ * cost.
+ */
+cf_err jsonx_append_string(struct buf *b, const char *s, struct cf_error *err) CF_MUST_CHECK;
 
 /* Appends "/token" to the pointer in buf (size bytes), escaping '~' and '/'
  * as RFC 6901 says. Truncates rather than overflows. */

@@ -459,21 +459,78 @@ struct keys_private *keys_delegate(const unsigned char pub[32], keys_sign_fn fn,
 	return k;
 }
 
+/*
+ * Each thread keeps the last public key it verified with, ready to verify:
+ * making the key and fetching the algorithm from OpenSSL's providers costs
+ * about as much as the verification itself, and a service verifies
+ * certificates of a few keys over and over. Freed when the thread ends.
+ */
+struct verifier {
+	unsigned char pub[32];
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *ready; /* initialised for pkey; each verification works on a copy */
+};
+
+static pthread_key_t verifier_key;
+static pthread_once_t verifier_once = PTHREAD_ONCE_INIT;
+
+static void verifier_free(void *p)
+{
+	struct verifier *v = p;
+	if (!v)
+		return;
+	EVP_MD_CTX_free(v->ready);
+	EVP_PKEY_free(v->pkey);
+	free(v);
+}
+
+static void verifier_init(void)
+{
+	(void)pthread_key_create(&verifier_key, verifier_free);
+}
+
+/* This thread's verifier for pub, or NULL. */
+static struct verifier *verifier_for(const unsigned char pub[32])
+{
+	pthread_once(&verifier_once, verifier_init);
+	struct verifier *v = pthread_getspecific(verifier_key);
+	if (v && memcmp(v->pub, pub, 32) == 0)
+		return v;
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	EVP_MD_CTX *ready = EVP_MD_CTX_new();
+	if (!pkey || !ready || EVP_DigestVerifyInit(ready, NULL, NULL, NULL, pkey) != 1) {
+		EVP_MD_CTX_free(ready);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	if (!v) {
+		v = cf_calloc(1, sizeof *v);
+		if (pthread_setspecific(verifier_key, v) != 0) {
+			free(v);
+			EVP_MD_CTX_free(ready);
+			EVP_PKEY_free(pkey);
+			return NULL;
+		}
+	}
+	EVP_MD_CTX_free(v->ready);
+	EVP_PKEY_free(v->pkey);
+	memcpy(v->pub, pub, 32);
+	v->pkey = pkey;
+	v->ready = ready;
+	return v;
+}
+
 bool keys_verify(const unsigned char pub[32], const void *msg, size_t n,
 		 const unsigned char sig[64])
 {
 	bool ok = false;
-	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-	if (!pkey)
-		goto out;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct verifier *v = verifier_for(pub);
+	if (!ctx || !v || EVP_MD_CTX_copy_ex(ctx, v->ready) != 1)
 		goto out;
 	ok = EVP_DigestVerify(ctx, sig, 64, n ? msg : (const void *)"", n) == 1;
 out:
 	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
 	ERR_clear_error(); /* a bad signature is an answer, not an error to keep */
 	return ok;
 }

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "livestate.h"
 #include "server.h"
 #include "tlog.h"
 
@@ -27,6 +28,11 @@ struct entry {
 	long long log_index;
 	bool in_head;
 	long long stale_at_ms; /* the certificate's next scheduled change; 0 never */
+	char *facts;           /* for verification */
+	unsigned char jws_sha256[32];
+	long long checked_at;  /* the tree size its inclusion was checked at; -1 not yet */
+	bool included;
+	long long tree_size;
 	struct entry *chain;          /* hash bucket */
 	struct entry *prev, *next;    /* LRU, most recent first */
 };
@@ -77,7 +83,7 @@ static unsigned long hash(const char *s)
 
 static size_t cost(const struct entry *e)
 {
-	return e->len + strlen(e->serial) + sizeof *e;
+	return e->len + strlen(e->serial) + strlen(e->facts) + sizeof *e;
 }
 
 static void lru_unlink(struct shard *s, struct entry *e)
@@ -116,6 +122,7 @@ static void drop(struct shard *s, struct entry *e, unsigned long h)
 	s->bytes -= cost(e);
 	free(e->serial);
 	free(e->body);
+	free(e->facts);
 	free(e);
 }
 
@@ -127,6 +134,24 @@ static struct entry *find(struct shard *s, const char *serial, unsigned long h)
 	return NULL;
 }
 
+/* The live entry of serial, or NULL (a stale one is dropped). Caller holds
+ * s->lock. */
+static struct entry *lookup(struct shard *s, const char *serial, unsigned long h)
+{
+	struct entry *e = find(s, serial, h);
+	if (!e)
+		return NULL;
+	bool stale = (!e->in_head && e->log_index < atomic_load(&checkpoint_size)) ||
+		     (e->stale_at_ms && now_ms() >= e->stale_at_ms);
+	if (stale) {
+		drop(s, e, h);
+		return NULL;
+	}
+	lru_unlink(s, e);
+	lru_push(s, e);
+	return e;
+}
+
 char *certcache_get(const char *serial, size_t *len)
 {
 	if (!atomic_load_explicit(&enabled, memory_order_relaxed))
@@ -135,27 +160,61 @@ char *certcache_get(const char *serial, size_t *len)
 	struct shard *s = &shards[h % SHARDS];
 	char *copy = NULL;
 	pthread_mutex_lock(&s->lock);
-	struct entry *e = find(s, serial, h);
+	struct entry *e = lookup(s, serial, h);
 	if (e) {
-		bool stale = (!e->in_head && e->log_index < atomic_load(&checkpoint_size)) ||
-			     (e->stale_at_ms && now_ms() >= e->stale_at_ms);
-		if (stale) {
-			drop(s, e, h);
-		} else {
-			lru_unlink(s, e);
-			lru_push(s, e);
-			copy = cf_malloc(e->len);
-			memcpy(copy, e->body, e->len);
-			*len = e->len;
-		}
+		copy = cf_malloc(e->len);
+		memcpy(copy, e->body, e->len);
+		*len = e->len;
 	}
 	pthread_mutex_unlock(&s->lock);
 	atomic_fetch_add_explicit(copy ? &hits : &misses, 1, memory_order_relaxed);
 	return copy;
 }
 
-void certcache_put(const char *serial, const char *body, size_t len, long long log_index,
-		   bool in_head, long long stale_at_ms, unsigned long gen)
+bool certcache_get_facts(const char *serial, struct certcache_facts *out)
+{
+	if (!atomic_load_explicit(&enabled, memory_order_relaxed))
+		return false;
+	unsigned long h = hash(serial);
+	struct shard *s = &shards[h % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = lookup(s, serial, h);
+	if (e) {
+		out->facts = cf_strdup(e->facts);
+		memcpy(out->jws_sha256, e->jws_sha256, 32);
+		out->log_index = e->log_index;
+		out->inclusion_known = e->checked_at >= 0 && e->checked_at == atomic_load(&checkpoint_size);
+		out->included = e->included;
+		out->tree_size = e->tree_size;
+	}
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add_explicit(e ? &hits : &misses, 1, memory_order_relaxed);
+	return e != NULL;
+}
+
+void certcache_set_inclusion(const char *serial, long long checked_at, bool included,
+			     long long tree_size)
+{
+	unsigned long h = hash(serial);
+	struct shard *s = &shards[h % SHARDS];
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = find(s, serial, h);
+	if (e) {
+		e->checked_at = checked_at;
+		e->included = included;
+		e->tree_size = tree_size;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+long long certcache_checkpoint(void)
+{
+	return atomic_load(&checkpoint_size);
+}
+
+void certcache_put(const char *serial, const char *body, size_t len, const char *facts,
+		   const unsigned char jws_sha256[32], long long log_index, bool in_head,
+		   long long stale_at_ms, unsigned long gen)
 {
 	if (!atomic_load(&enabled) || !shard_budget)
 		return;
@@ -169,6 +228,9 @@ void certcache_put(const char *serial, const char *body, size_t len, long long l
 	e->log_index = log_index;
 	e->in_head = in_head;
 	e->stale_at_ms = stale_at_ms;
+	e->facts = cf_strdup(facts);
+	memcpy(e->jws_sha256, jws_sha256, 32);
+	e->checked_at = -1;
 	pthread_mutex_lock(&s->lock);
 	struct entry *old = find(s, serial, h);
 	if (old)
@@ -213,14 +275,16 @@ static void flush(void)
 
 static void on_notify(const char *channel, const char *payload, void *arg)
 {
-	(void)arg;
-	atomic_fetch_add(&generation, 1);
-	if (strcmp(channel, "conform_certificate") == 0)
+	bool *reload = arg;
+	if (strcmp(channel, "conform_certificate") == 0) {
+		atomic_fetch_add(&generation, 1);
 		evict(payload);
-	else if (strcmp(channel, "conform_checkpoint") == 0)
+	} else if (strcmp(channel, "conform_checkpoint") == 0) {
+		atomic_fetch_add(&generation, 1);
 		atomic_store(&checkpoint_size, strtoll(payload, NULL, 10)); /* atol is undefined past LONG_MAX */
-	else
-		flush();
+	} else {
+		*reload = true; /* a key or an accreditation: after this batch */
+	}
 }
 
 /* Keeps a LISTEN connection; the cache is on only while it is up. */
@@ -234,7 +298,7 @@ static void *listen_loop(void *arg)
 		struct db *db = NULL;
 		long long size = 0;
 		if (db_connect(srv->runtime_conninfo, &db, &err) || db_listen(db, channels, &err) ||
-		    tlog_signed_size(db, &size, &err)) {
+		    tlog_signed_size(db, &size, &err) || livestate_load(db, &err)) {
 			db_close(db);
 			for (int i = 0; i < 10 && !atomic_load(&stopping); i++)
 				usleep(100000);
@@ -245,9 +309,24 @@ static void *listen_loop(void *arg)
 		atomic_fetch_add(&generation, 1);
 		flush();
 		atomic_store(&enabled, shard_budget > 0);
-		while (!atomic_load(&stopping) && !db_wait_notifications(db, 200, on_notify, NULL, &err))
-			;
+		while (!atomic_load(&stopping)) {
+			bool reload = false;
+			if (db_wait_notifications(db, 200, on_notify, &reload, &err))
+				break;
+			/* a change committed here is loaded even if no notification
+			 * names it */
+			if (!reload && livestate_current())
+				continue;
+			/* the keys and accreditations first, then the answers made
+			 * with the old ones go: a miss in between is not kept
+			 * (the generation moves after it read) */
+			if (livestate_load(db, &err))
+				break;
+			atomic_fetch_add(&generation, 1);
+			flush();
+		}
 		atomic_store(&enabled, false);
+		livestate_off();
 		flush();
 		db_close(db);
 		if (!atomic_load(&stopping))
@@ -264,6 +343,7 @@ void certcache_invalidate(const char *serial)
 
 void certcache_invalidate_all(void)
 {
+	livestate_changed_here();
 	atomic_fetch_add(&generation, 1);
 	flush();
 }

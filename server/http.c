@@ -252,6 +252,13 @@ void reply_bytes(struct request *rq, unsigned status, const char *content_type, 
 	reply_response(rq, status, resp, len);
 }
 
+void reply_taken(struct request *rq, unsigned status, const char *content_type, char *data, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	reply_response(rq, status, resp, len);
+}
+
 void reply_static(struct request *rq, unsigned status, const char *content_type, const void *data,
 		  size_t len)
 {
@@ -475,6 +482,10 @@ static void request_begin(struct request *rq)
 	const struct route *route = r == ROUTER_MATCH ? &router_routes(NULL)[rq->route_index] : NULL;
 	bool upload = route && route->body == ROUTE_BODY_UPLOAD;
 	uint64_t limit = upload ? rq->srv->cfg->max_upload : rq->srv->cfg->max_body;
+	if (route && route->max_body && route->max_body < limit) {
+		limit = route->max_body;
+		buf_init(&rq->body, limit); /* nothing is read yet */
+	}
 	log_set_request_id(rq->rid);
 
 	/* The body limit comes first: an oversized request is refused before

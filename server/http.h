@@ -164,6 +164,10 @@ void request_run_created(struct request *rq, request_step step, const char *coll
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Sends len bytes of data (taken: freed with the response) with the media
+ * type. */
+void reply_taken(struct request *rq, unsigned status, const char *content_type, char *data, size_t len);
+
 /* Sends len bytes of data (copied) with the media type. */
 void reply_bytes(struct request *rq, unsigned status, const char *content_type, const void *data,
 		 size_t len);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "certificate.h"
 #include "http.h"
 #include "mem.h"
 #include "routes/routes.h"
@@ -170,7 +171,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/certificates/{serial}/withdraw", route_cert_withdraw, ROUTE_BODY_JSON,
 	  ALLOW(ADMIN, G(ROLE_CERTIFIER, AUTHZ_ISSUER)), "withdraw a certificate (final)" },
 	{ "POST", "/v1/verify", route_verify, ROUTE_BODY_JSON, PUBLIC,
-	  "verify a signed certificate" },
+	  "verify a signed certificate", .max_body = CERTIFICATE_JWS_MAX + 1024 },
 	{ "GET", "/v1/register/export", route_register_export, ROUTE_BODY_NONE, PUBLIC,
 	  "the whole register as one signed, streamed document" },
 	{ "GET", "/.well-known/jwks.json", route_jwks, ROUTE_BODY_NONE, PUBLIC,

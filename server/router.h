@@ -31,6 +31,8 @@ struct route {
 	route_handler precheck;     /* upload routes: may refuse before the body is read */
 	bool cors;                  /* a public artifact that browser verifiers fetch from any
 				     * origin: Access-Control-Allow-Origin: * on every answer */
+	size_t max_body;            /* below the configured max-body where the route needs
+				     * less (0: that limit): refused before a byte is read */
 };
 
 /* The table, for the server and for tests that walk every route. */

@@ -175,9 +175,12 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 
 	long threads = cfg->threads;
 	if (threads <= 0) {
+		/* a worker spends most of a first read waiting for PostgreSQL:
+		 * with one per CPU the CPUs idle while every worker waits */
 		threads = sysconf(_SC_NPROCESSORS_ONLN);
-		if (threads < 1)
-			threads = 1;
+		threads = 8 * (threads < 1 ? 1 : threads);
+		if (threads > 64)
+			threads = 64;
 	}
 	srv->threads = (unsigned)threads;
 	unsigned connections = connection_budget(cfg->connection_limit, threads);

@@ -14,7 +14,9 @@
 #include "certificate.h"
 #include "digest.h"
 #include "http.h"
+#include "codec.h"
 #include "jsonx.h"
+#include "livestate.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -55,38 +57,117 @@ void route_cert_issue(struct request *rq)
 	reply_outcome(rq, e, &err, created ? 201 : 200, out);
 }
 
+/* The wall clock in microseconds since the epoch: certstate's unit. */
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A certificate's answer as just made from its row, with what verification
+ * needs of it. */
+struct fresh {
+	char *body;                /* the answer (owned) */
+	size_t len;
+	char *facts;               /* certificate_render's facts (owned) */
+	unsigned char jws_sha256[32];
+	long long log_index;
+};
+
+static void fresh_clear(struct fresh *f)
+{
+	free(f->body);
+	free(f->facts);
+	memset(f, 0, sizeof *f);
+}
+
+/*
+ * A certificate's answer made from its stored row and what livestate holds,
+ * and cached: the path of every first read. false when livestate is not
+ * current (the caller then asks the database to decide); otherwise *e says
+ * how it went and, on success, *f holds the answer.
+ */
+static bool answer_from_row(struct request *rq, const char *serial, struct fresh *f, cf_err *e,
+			    struct cf_error *err)
+{
+	memset(f, 0, sizeof *f);
+	if (!livestate_current())
+		return false;
+	struct db *db = NULL;
+	struct cert_stored c;
+	struct live_decision d;
+	unsigned long gen = certcache_generation();
+	long long head = certcache_checkpoint();
+	*e = request_db(rq, &db, err);
+	if (!*e)
+		*e = certificate_stored(db, serial, &c, err);
+	if (*e)
+		return true;
+	if (!livestate_decide(&c, now_us(), &d)) {
+		certificate_stored_clear(&c);
+		return false; /* a key this process has not heard of yet */
+	}
+	struct buf out, facts;
+	buf_init(&out, 1u << 20);
+	buf_init(&facts, 16u << 10);
+	bool in_head = c.log_index < head;
+	*e = certificate_render(&c, &d.state, &d.view, in_head, &out, &facts, err);
+	if (!*e && codec_hex_decode(c.jws_sha256, f->jws_sha256, 32, err))
+		*e = cf_error_set(err, CF_EINTERNAL, NULL, "certificate %.40s: its stored digest is damaged",
+				  serial);
+	if (!*e) {
+		/* until its next scheduled change (validUntil, an accreditation
+		 * event effective later) at the latest */
+		long long stale_ms = d.state.next_change_us ? (d.state.next_change_us + 999) / 1000 : 0;
+		certcache_put(serial, out.data, out.len, buf_str(&facts), f->jws_sha256, c.log_index,
+			      in_head, stale_ms, gen);
+		f->log_index = c.log_index;
+		f->body = buf_steal(&out, &f->len);
+		f->facts = buf_steal(&facts, NULL);
+	}
+	buf_free(&out);
+	buf_free(&facts);
+	certificate_stored_clear(&c);
+	return true;
+}
+
 void route_cert_get(struct request *rq)
 {
 	const char *serial = request_param(rq, "serial");
 	size_t len = 0;
 	char *cached = certcache_get(serial, &len);
 	if (cached) {
-		reply_bytes(rq, 200, "application/json", cached, len);
-		free(cached);
+		reply_taken(rq, 200, "application/json", cached, len);
 		return;
 	}
 	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	unsigned long gen = certcache_generation();
-	long long stale_at_ms = 0;
-	cf_err e = request_db(rq, &db, &err);
-	if (!e)
-		e = certificate_get_cacheable(db, rq->srv->cfg->public_url, serial, &out, &stale_at_ms,
-					      &err);
+	cf_err e = CF_OK;
+	char *text = NULL;
+	struct fresh f;
+	if (answer_from_row(rq, serial, &f, &e, &err)) {
+		text = f.body;
+		len = f.len;
+		f.body = NULL;
+		fresh_clear(&f);
+	} else {
+		/* nothing current in memory: the database decides it all */
+		struct db *db = NULL;
+		json_t *out = NULL;
+		e = request_db(rq, &db, &err);
+		if (!e)
+			e = certificate_get(db, rq->srv->cfg->public_url, serial, &out, &err);
+		if (!e) {
+			text = json_dumps(out, JSON_COMPACT);
+			len = strlen(text);
+		}
+		json_decref(out);
+	}
 	if (e) {
 		reply_problem(rq, &err);
 		return;
 	}
-	char *text = json_dumps(out, JSON_COMPACT);
-	json_t *log = json_object_get(out, "log");
-	/* until its next scheduled change (validUntil, an accreditation event
-	 * effective later) at the latest: then every instance reads it again */
-	certcache_put(serial, text, strlen(text), json_integer_value(json_object_get(log, "index")),
-		      json_is_true(json_object_get(log, "in_signed_tree_head")), stale_at_ms, gen);
-	json_decref(out);
-	reply_bytes(rq, 200, "application/json", text, strlen(text));
-	free(text);
+	reply_taken(rq, 200, "application/json", text, len);
 }
 
 void route_cert_jws(struct request *rq)
@@ -155,6 +236,80 @@ void route_cert_register(struct request *rq)
 	reply_outcome(rq, e, &err, 200, out);
 }
 
+/* Verification from memory: keys from livestate, the certificate's facts
+ * from the cache (filled from its row on a miss), its inclusion checked
+ * against the database once per signed tree head. */
+struct memory_source {
+	struct request *rq;
+};
+
+static bool mem_key(void *arg, const char *kid, unsigned char pub[32], char org[37], bool *retired)
+{
+	struct memory_source *m = arg;
+	struct certstate_keyrec k;
+	if (livestate_key(kid, &k)) {
+		memcpy(pub, k.pub, 32);
+		snprintf(org, 37, "%s", k.org);
+		*retired = k.retired;
+		return true;
+	}
+	/* not held: not current, or made a moment ago elsewhere, or no key */
+	struct db *db = NULL;
+	struct cf_error ignored;
+	return request_db(m->rq, &db, &ignored) == CF_OK &&
+	       signer_public(db, kid, pub, org, retired, &ignored) == CF_OK;
+}
+
+static bool mem_certificate(void *arg, const char *serial, struct verify_facts *out)
+{
+	struct memory_source *m = arg;
+	struct certcache_facts f = { 0 };
+	struct cf_error err;
+	bool cached = certcache_get_facts(serial, &f);
+	if (!cached) {
+		/* a first read: made from the row (and kept, unless a change came
+		 * in meanwhile: then used once) */
+		struct fresh fr;
+		cf_err e = CF_OK;
+		if (!answer_from_row(m->rq, serial, &fr, &e, &err) || e)
+			return false;
+		f.facts = fr.facts;
+		fr.facts = NULL;
+		memcpy(f.jws_sha256, fr.jws_sha256, 32);
+		f.log_index = fr.log_index;
+		fresh_clear(&fr);
+	}
+	out->facts = json_loads(f.facts, 0, NULL);
+	free(f.facts);
+	if (!out->facts)
+		return false;
+	memcpy(out->jws_sha256, f.jws_sha256, 32);
+	out->log_index = f.log_index;
+	out->included = f.included;
+	out->tree_size = f.tree_size;
+	if (!f.inclusion_known) {
+		/* once per signed tree head: the proof from the database,
+		 * checked here */
+		long long head = certcache_checkpoint();
+		struct db *db = NULL;
+		if (request_db(m->rq, &db, &err) ||
+		    certificate_inclusion(db, f.log_index, &out->included, &out->tree_size, &err)) {
+			out->included = false; /* said as not shown, as the database path says it */
+			out->tree_size = -1;
+		} else {
+			certcache_set_inclusion(serial, head, out->included, out->tree_size);
+		}
+	}
+	return true;
+}
+
+static void mem_release(void *arg, struct verify_facts *f)
+{
+	(void)arg;
+	json_decref(f->facts);
+	f->facts = NULL;
+}
+
 void route_verify(struct request *rq)
 {
 	struct cf_error err;
@@ -171,7 +326,7 @@ void route_verify(struct request *rq)
 		if (!e)
 			e = jsonx_check_object(body, "", keys, &err);
 		if (!e)
-			e = jsonx_get_text(body, "", "jws", true, 65536, &text, &err);
+			e = jsonx_get_text(body, "", "jws", true, CERTIFICATE_JWS_MAX, &text, &err);
 		if (!e)
 			jws = cf_strdup(text);
 		json_decref(body);
@@ -188,10 +343,15 @@ void route_verify(struct request *rq)
 		else
 			jws = cf_strndup(rq->body.data, n);
 	}
-	if (!e)
+	if (!e && livestate_current()) {
+		struct memory_source m = { rq };
+		struct verify_source src = { &m, mem_key, mem_certificate, mem_release };
+		e = certificate_verify_from(&src, rq->srv->cfg->public_url, jws, &out, &err);
+	} else if (!e) {
 		e = request_db(rq, &db, &err);
-	if (!e)
-		e = certificate_verify(db, rq->srv->cfg->public_url, jws, &out, &err);
+		if (!e)
+			e = certificate_verify(db, rq->srv->cfg->public_url, jws, &out, &err);
+	}
 	free(jws);
 	reply_outcome(rq, e, &err, 200, out);
 }

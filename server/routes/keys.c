@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "certcache.h"
 #include "http.h"
 #include "jsonx.h"
 #include "party.h"
@@ -44,7 +45,10 @@ static cf_err key_create(struct request *rq, struct db *db, const json_t *body, 
 	if (e)
 		return e;
 	struct audit_actor actor = party_actor(&rq->principal);
-	return signer_generate(db, &actor, request_param(rq, "id"), rq->srv->signer_socket, out, err);
+	e = signer_generate(db, &actor, request_param(rq, "id"), rq->srv->signer_socket, out, err);
+	if (!e)
+		certcache_invalidate_all(); /* verification here knows the new key at once */
+	return e;
 }
 
 void route_key_create(struct request *rq)
@@ -75,8 +79,11 @@ static cf_err key_retire(struct request *rq, struct db *db, const json_t *body, 
 		return e;
 	struct audit_actor actor = party_actor(&rq->principal);
 	/* the route's rule made sure the key is the caller's organisation's */
-	return signer_retire(db, &actor, request_param(rq, "id"), rq->principal.org_id,
-			     rq->srv->signer_socket, out, err);
+	e = signer_retire(db, &actor, request_param(rq, "id"), rq->principal.org_id,
+			  rq->srv->signer_socket, out, err);
+	if (!e)
+		certcache_invalidate_all(); /* answers show their key's state */
+	return e;
 }
 
 void route_key_retire(struct request *rq)
@@ -119,9 +126,11 @@ static cf_err key_revoke(struct request *rq, struct db *db, const json_t *body, 
 		return e;
 	struct audit_actor actor = party_actor(&rq->principal);
 	/* the route's rule made sure the key is the caller's organisation's */
-	return signer_compromise(db, &actor, rq->srv->cfg->public_url, rq->srv->signer_socket,
-				 request_param(rq, "id"), rq->principal.org_id, since, reason, out,
-				 err);
+	e = signer_compromise(db, &actor, rq->srv->cfg->public_url, rq->srv->signer_socket,
+			      request_param(rq, "id"), rq->principal.org_id, since, reason, out, err);
+	if (!e)
+		certcache_invalidate_all(); /* answers show their key's state, here and now */
+	return e;
 }
 
 void route_key_revoke(struct request *rq)

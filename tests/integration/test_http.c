@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jsonx.h"
 #include "mem.h"
 #include "testdb.h"
-#include "jsonx.h"
 #include "testsrv.h"
 #include "tsupport.h"
 
@@ -139,6 +139,31 @@ START_TEST(oversized_body_is_413)
 	testsrv_req(&srv, &r, "GET", "/v1/health", NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
 	http_resp_free(&r);
+}
+END_TEST
+
+/* Verification reads compact JWSs of a few kilobytes: a body past its own
+ * limit (65 KiB with room for a JSON wrapper), far below the general one, is
+ * refused before it is read or parsed. */
+START_TEST(an_oversized_verification_is_413_before_any_work)
+{
+	struct http_resp r;
+	const char *jwt[] = { "Content-Type: application/vc+jwt", NULL };
+	char *body = cf_malloc(80u << 10);
+	memset(body, 'A', (80u << 10) - 1);
+	body[(80u << 10) - 1] = '\0';
+	testsrv_req(&srv, &r, "POST", "/v1/verify", jwt, body);
+	assert_problem(&r, 413);
+	json_t *p = http_json(&r);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "66560"), "%s", jsonx_str(p, "detail"));
+	json_decref(p);
+	http_resp_free(&r);
+	/* within the limit it is read, and refused for what it is */
+	body[60u << 10] = '\0';
+	testsrv_req(&srv, &r, "POST", "/v1/verify", jwt, body);
+	assert_problem(&r, 400);
+	http_resp_free(&r);
+	free(body);
 }
 END_TEST
 
@@ -343,6 +368,7 @@ int main(void)
 	tcase_add_test(tc, metrics_are_prometheus_text);
 	tcase_add_test(tc, access_log_has_no_query_secrets);
 	tcase_add_test(tc, openapi_is_served);
+	tcase_add_test(tc, an_oversized_verification_is_413_before_any_work);
 	tcase_add_test(tc, register_export_without_a_log_key_is_503_before_any_byte);
 	tcase_add_test(tc, an_answered_request_is_logged_even_if_killed_at_once);
 	tcase_add_test(tc, sigterm_stops_cleanly);

@@ -4,7 +4,9 @@
  * in GET /v1/certificates/{serial}, POST /v1/verify, the register, the
  * buyer's page, conformctl cert verify and the status lists, on two conformd
  * processes sharing one database; a withdrawal scheduled two seconds ahead
- * reaches every warmed cache within one second of taking effect.
+ * reaches every warmed cache within one second of taking effect, and a
+ * suspension or reinstatement made on either instance is told by GET,
+ * verification and the page of both within one second of its commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +190,81 @@ static void warm(const char *code)
 	all_say(serial, jws, jws_path, code, 0);
 }
 
+/* What GET, verification and the page of instance s say of serial's status
+ * ("valid", "suspended"), or "mixed: ..." when they differ. */
+static void status_seen(const struct testsrv *s, const char *serial_, const char *jws_, char out[200])
+{
+	char path[160];
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial_);
+	json_t *c = testsrv_api_ok(s, "GET", path, NULL, NULL, 200);
+	json_t *b = json_pack("{s:s}", "jws", jws_);
+	json_t *v = testsrv_api_ok(s, "POST", "/v1/verify", NULL, b, 200);
+	json_decref(b);
+	snprintf(path, sizeof path, "/verify/%s", serial_);
+	char *html = testsrv_get_text(s, path, 200);
+	const char *get = jsonx_str(c, "status"), *ver = jsonx_str(v, "status");
+	const char *page = strstr(html, "<strong>SUSPENDED</strong>") ? "suspended"
+			   : strstr(html, "<strong>VALID</strong>") ? "valid" : "other";
+	bool valid = json_is_true(json_object_get(v, "valid"));
+	if (strcmp(get, ver) == 0 && strcmp(get, page) == 0 && valid == (strcmp(get, "valid") == 0))
+		snprintf(out, 200, "%s", get);
+	else
+		snprintf(out, 200, "mixed: GET %s, verify %s (valid %d), page %s", get, ver, valid, page);
+	json_decref(c);
+	json_decref(v);
+	free(html);
+}
+
+/* Seconds until every instance says want on every surface (asserted within
+ * a second of t0). */
+static double told_within(const char *serial_, const char *jws_, const char *want, double t0)
+{
+	double last = 0;
+	for (size_t k = 0; k < 2; k++) {
+		char seen[200];
+		for (;;) {
+			status_seen(instances[k], serial_, jws_, seen);
+			if (strcmp(seen, want) == 0)
+				break;
+			ck_assert_msg(now_s() - t0 < 1.0, "instance %zu after %.2f s: %s, not %s", k,
+				      now_s() - t0, seen, want);
+			usleep(20000);
+		}
+		if (now_s() - t0 > last)
+			last = now_s() - t0;
+	}
+	return last;
+}
+
+START_TEST(a_status_change_is_told_by_every_surface_of_every_instance_within_a_second)
+{
+	char one[40], path[160];
+	world_certificate(&w, one);
+	char *one_jws = tcert_jws(&w.srv, one);
+	char seen[200];
+	/* warm: the cached answer and the cached facts of verification, on both */
+	for (int round = 0; round < 3; round++)
+		for (size_t k = 0; k < 2; k++) {
+			status_seen(instances[k], one, one_jws, seen);
+			ck_assert_str_eq(seen, "valid");
+		}
+	static const char *const steps[][2] = { { "suspend", "suspended" }, { "reinstate", "valid" },
+						{ "suspend", "suspended" } };
+	for (size_t i = 0; i < 3; i++) {
+		/* made on each instance in turn: the other hears of it by NOTIFY */
+		const struct testsrv *at = instances[i % 2];
+		snprintf(path, sizeof path, "/v1/certificates/%s/%s", one, steps[i][0]);
+		json_decref(testsrv_api_text(at, "POST", path, w.certifier.token,
+					     "{\"reason_code\":\"nonconformity\",\"reason\":\"telnet is open\"}",
+					     200));
+		double t0 = now_s(); /* committed before the answer came */
+		double took = told_within(one, one_jws, steps[i][1], t0);
+		fprintf(stderr, "status: %s told everywhere in %.3f s\n", steps[i][0], took);
+	}
+	free(one_jws);
+}
+END_TEST
+
 START_TEST(an_accreditation_suspended_now_and_reinstated_is_told_alike_everywhere)
 {
 	world_certificate(&w, serial);
@@ -276,6 +353,7 @@ int main(void)
 	TCase *tc = tcase_create("status");
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, a_status_change_is_told_by_every_surface_of_every_instance_within_a_second);
 	tcase_add_test(tc, an_accreditation_suspended_now_and_reinstated_is_told_alike_everywhere);
 	tcase_add_test(tc, a_withdrawal_two_seconds_ahead_reaches_every_warm_cache_on_every_instance);
 	suite_add_tcase(s, tc);
