@@ -378,30 +378,40 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	digest_sha256_hex(jws, strlen(jws), jws_hash);
 	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "issuance", "serial", j->serial, "issuer",
 			  did, "jws_sha256", jws_hash, "at", db_value(r, 0, I_FROM));
-	long long index = 0;
-	e = tlog_append(db, "issuance", j->serial, entry, &index, err);
-	if (e)
-		goto out;
 	char seqs[24], revs[16], suss[16], idx[24];
 	snprintf(seqs, sizeof seqs, "%lld", seq);
 	snprintf(revs, sizeof revs, "%u", rev);
 	snprintf(suss, sizeof suss, "%u", sus);
-	snprintf(idx, sizeof idx, "%lld", index);
 	const char *ip[] = { j->serial, seqs, j->application_id, body, db_value(r, 0, I_MAKER),
 			     db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS),
 			     acc_id, kid, db_value(r, 0, I_FROM), db_value(r, 0, I_UNTIL), payload_text,
-			     jws, revs, suss, idx, j->p->user_id, jsonx_str(maker, "name"),
+			     jws, revs, suss, j->p->user_id, jsonx_str(maker, "name"),
 			     jsonx_str(product, "name"), jsonx_str(product, "model"),
 			     jsonx_str(product, "firmware_version"), db_value(r, 0, I_BNAME) };
-	/* the register shows and searches what the credential says, kept beside it */
+	/*
+	 * The register shows and searches what the credential says, kept beside
+	 * it. The row is written before the log lock, without its log position
+	 * (migration 0019): its checks, rendering and storage are the costliest
+	 * statement of an issue, and need no order among issuers.
+	 */
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
 		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
-		" payload, jws, revocation_index, suspension_index, log_index, issued_by,"
+		" payload, jws, revocation_index, suspension_index, issued_by,"
 		" manufacturer_name, product_name, product_model, firmware_version, issuer_name)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-		" $19, $20, $21, $22, $23)",
-		23, ip);
+		" $19, $20, $21, $22)",
+		22, ip);
+	if (e)
+		goto out;
+	/* From here to commit, issuers go one at a time: the log's order */
+	long long index = 0;
+	e = tlog_append(db, "issuance", j->serial, entry, &index, err);
+	if (e)
+		goto out;
+	snprintf(idx, sizeof idx, "%lld", index);
+	const char *up[] = { j->serial, idx };
+	e = db_query_hot(db, NULL, err, "UPDATE certificate SET log_index = $2 WHERE serial = $1", 2, up);
 	if (!e) {
 		const char *ep[] = { j->serial, j->p->user_id, idx };
 		e = db_query_hot(db, NULL, err,
