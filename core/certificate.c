@@ -378,7 +378,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	digest_sha256_hex(jws, strlen(jws), jws_hash);
 	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "issuance", "serial", j->serial, "issuer",
 			  did, "jws_sha256", jws_hash, "at", db_value(r, 0, I_FROM));
-	char seqs[24], revs[16], suss[16], idx[24];
+	char seqs[24], revs[16], suss[16];
 	snprintf(seqs, sizeof seqs, "%lld", seq);
 	snprintf(revs, sizeof revs, "%u", rev);
 	snprintf(suss, sizeof suss, "%u", sus);
@@ -404,26 +404,34 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		22, ip);
 	if (e)
 		goto out;
-	/* From here to commit, issuers go one at a time: the log's order */
-	long long index = 0;
-	e = tlog_append(db, "issuance", j->serial, entry, &index, err);
+	/*
+	 * From here to commit, issuers go one at a time: the log's order. One
+	 * call takes the log and audit locks, appends the entry, sets the
+	 * certificate's position and records its event (migration 0019); the
+	 * audit record and the commit follow.
+	 */
+	char *canon = NULL, leaf[65];
+	e = tlog_leaf(entry, &canon, leaf, err);
 	if (e)
 		goto out;
-	snprintf(idx, sizeof idx, "%lld", index);
-	const char *up[] = { j->serial, idx };
-	e = db_query_hot(db, NULL, err, "UPDATE certificate SET log_index = $2 WHERE serial = $1", 2, up);
-	if (!e) {
-		const char *ep[] = { j->serial, j->p->user_id, idx };
-		e = db_query_hot(db, NULL, err,
-			"INSERT INTO certificate_event (serial, seq, action, actor_id, log_index)"
-			" VALUES ($1, 1, 'issued', $2, $3)", 3, ep);
-	}
+	const char *lp[] = { j->serial, canon, leaf, j->p->user_id };
+	e = db_query_hot(db, &res, err,
+		"SELECT log_index, audit_seq, audit_hash FROM conform_issue_logged($1, $2, $3, $4)", 4,
+		lp);
+	free(canon);
 	if (e)
 		goto out;
+	long long index = db_value_ll(res, 0, 0);
+	long long audit_seq = db_value(res, 0, 1) ? db_value_ll(res, 0, 1) : 0;
+	char audit_hash[65];
+	snprintf(audit_hash, sizeof audit_hash, "%s", db_value(res, 0, 2) ? db_value(res, 0, 2) : "");
+	PQclear(res);
+	res = NULL;
 	details = json_pack("{s:s,s:s,s:s,s:I}", "application_id", j->application_id, "kid", kid,
 			    "valid_until", db_value(r, 0, I_UNTIL), "log_index", (json_int_t)index);
 	struct audit_actor actor = party_actor(j->p);
-	e = audit_append(db, &actor, "certificate.issue", "certificate", j->serial, details, err);
+	e = audit_append_at(db, audit_seq, audit_hash[0] ? audit_hash : NULL, &actor,
+			    "certificate.issue", "certificate", j->serial, details, err);
 	if (!e)
 		j->created = true;
 out:

@@ -15,7 +15,8 @@
 #include "merkle.h"
 #include "note.h"
 
-/* Appenders take this transaction lock: "tlog" in ASCII. */
+/* Appenders take this transaction lock: "tlog" in ASCII (migration 0019's
+ * conform_issue_logged takes it too, by number). */
 static const char TLOG_LOCK_KEY[] = "1953263463";
 
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,20 +30,28 @@ void tlog_origin(const char *public_url, char *out, size_t size)
 	snprintf(out, size, "%.*s/log", (int)n, h);
 }
 
+cf_err tlog_leaf(const json_t *entry, char **canon, char hex[65], struct cf_error *err)
+{
+	*canon = jsonx_canonical(entry);
+	if (!*canon)
+		return cf_error_set(err, CF_EINTERNAL, NULL, "a log entry must be canonical JSON");
+	unsigned char leaf[32];
+	merkle_leaf_hash(*canon, strlen(*canon), leaf);
+	codec_hex_encode(leaf, sizeof leaf, hex);
+	return CF_OK;
+}
+
 cf_err tlog_append(struct db *db, const char *kind, const char *serial, const json_t *entry,
 		   long long *index, struct cf_error *err)
 {
 	/* the leaf is hashed before the lock: appenders wait for each other
 	 * from the lock to their commit, so the less inside, the better */
-	char *canon = jsonx_canonical(entry);
-	if (!canon)
-		return cf_error_set(err, CF_EINTERNAL, NULL, "a log entry must be canonical JSON");
-	unsigned char leaf[32];
-	char hex[65];
-	merkle_leaf_hash(canon, strlen(canon), leaf);
-	codec_hex_encode(leaf, sizeof leaf, hex);
+	char *canon = NULL, hex[65];
+	cf_err e = tlog_leaf(entry, &canon, hex, err);
+	if (e)
+		return e;
 	const char *lp[] = { TLOG_LOCK_KEY };
-	cf_err e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp);
+	e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp);
 	if (e) {
 		free(canon);
 		return e;

@@ -114,3 +114,35 @@ CREATE CONSTRAINT TRIGGER certificate_logged AFTER INSERT ON certificate
 	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION certificate_logged();
 
 GRANT UPDATE (log_index) ON certificate TO conform_app;
+
+-- (3) The serialised stretch in one call. From the log lock to commit every
+-- issuer waits; each round trip between conformd and the database inside it
+-- is paid by all of them. This function takes the log's lock and the audit
+-- trail's (the numbers core/tlog.c and core/audit.c use, in their order),
+-- appends the issuance entry (the next index, read after the lock: a
+-- VOLATILE function's statements each see what committed before them), sets
+-- the certificate's log position, records its "issued" event and returns
+-- the audit trail's head, from which conformd chains the audit record:
+-- two statements and the commit where there were eight.
+CREATE FUNCTION conform_issue_logged(p_serial text, p_entry text, p_leaf_hash text,
+	p_actor uuid, OUT log_index bigint, OUT audit_seq bigint, OUT audit_hash text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(1953263463);   -- "tlog": core/tlog.c
+	PERFORM pg_advisory_xact_lock(418581342580); -- "audit": core/audit.c
+	INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
+		SELECT coalesce(max(idx) + 1, 0), p_entry, p_leaf_hash, 'issuance', p_serial FROM tlog_entry
+		RETURNING idx INTO log_index;
+	UPDATE certificate SET log_index = conform_issue_logged.log_index WHERE serial = p_serial;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'certificate %: not written before its log entry', p_serial;
+	END IF;
+	INSERT INTO certificate_event (serial, seq, action, actor_id, log_index)
+		VALUES (p_serial, 1, 'issued', p_actor, conform_issue_logged.log_index);
+	SELECT a.seq, a.hash INTO audit_seq, audit_hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1;
+END $$;
+COMMENT ON FUNCTION conform_issue_logged(text, text, text, uuid) IS
+	'Issuance''s serialised stretch in one call (core/certificate.c issue_tx): takes the log and '
+	'audit locks, appends the issuance log entry, sets the certificate''s log position, records '
+	'its issued event; returns the log index and the audit trail''s head.';
+GRANT EXECUTE ON FUNCTION conform_issue_logged(text, text, text, uuid) TO conform_app;
