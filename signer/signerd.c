@@ -51,8 +51,12 @@ static struct keys_p11 *p11;
 
 static volatile sig_atomic_t stopping;
 
-/* Connections served at once; each has a thread. */
-#define SIGNER_CONNECTIONS 64
+/* Connections served at once; each has a thread. conformd keeps one per
+ * worker thread (eight per CPU by default), so the cap is far above that;
+ * a thread's stack is small, the signing stacks of OpenSSL and SoftHSM2
+ * are shallow. */
+#define SIGNER_CONNECTIONS 1024
+#define SIGNER_STACK (512u << 10)
 
 /* The open connections, so that a stop can end them (their threads are
  * detached: the last one out signals conns_done). */
@@ -417,6 +421,7 @@ static void start_serving(int c)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SIGNER_STACK);
 	pthread_t t;
 	int rc = pthread_create(&t, &attr, serve, (void *)(intptr_t)c);
 	pthread_attr_destroy(&attr);
