@@ -646,6 +646,28 @@ START_TEST(the_last_free_status_positions_go_to_one_issuer_each)
 }
 END_TEST
 
+/* A certificate takes its log position once, after its row (migration
+ * 0019): the position of an issued certificate cannot be moved, not even by
+ * the role conformd connects as, which may set it. */
+START_TEST(a_certificate_keeps_its_log_position)
+{
+	char serial[40];
+	world_certificate(&w, serial);
+	const char *p[] = { serial };
+	PGresult *res = testdb_app_query(&w.db,
+		"UPDATE certificate SET log_index = log_index + 1 WHERE serial = $1", 1, p);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	ck_assert_msg(strstr(PQresultErrorMessage(res), "is fixed"), "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	res = testdb_super_query(&w.db,
+		"SELECT c.log_index = l.idx AND l.kind = 'issuance' FROM certificate c"
+		" JOIN tlog_entry l ON l.serial = c.serial WHERE c.serial = $1", 1, p);
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+}
+END_TEST
+
 struct racing_post {
 	const struct actor *who;
 	char path[160];
@@ -979,6 +1001,7 @@ int main(void)
 	tcase_add_test(tc, conformctl_demo_walks_to_a_certificate);
 	tcase_add_test(tc, a_retired_key_keeps_its_certificates_verifiable);
 	tcase_add_test(tc, the_last_free_status_positions_go_to_one_issuer_each);
+	tcase_add_test(tc, a_certificate_keeps_its_log_position);
 	tcase_add_test(tc, a_withdrawn_accreditation_marks_certificates_for_review);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
