@@ -15,7 +15,8 @@
 #include "mem.h"
 
 /* Serialises appenders until their transaction ends: seq and prev_hash must
- * be read and written by one appender at a time. "audit" in ASCII. */
+ * be read and written by one appender at a time. "audit" in ASCII; migration
+ * 0019's conform_issue_logged takes it too, by number. */
 static const char AUDIT_LOCK_KEY[] = "418581342580";
 
 static const char GENESIS[] =
@@ -49,27 +50,15 @@ char *audit_canonical(long long seq, const char *at, const struct audit_actor *a
 	return text;
 }
 
-cf_err audit_append(struct db *db, const struct audit_actor *actor, const char *action,
-		    const char *object_type, const char *object_id, const json_t *details,
-		    struct cf_error *err)
+cf_err audit_append_at(struct db *db, long long last_seq, const char *last_hash,
+		       const struct audit_actor *actor, const char *action, const char *object_type,
+		       const char *object_id, const json_t *details, struct cf_error *err)
 {
-	PGresult *res = NULL;
 	char *canon = NULL, *details_text = NULL;
-	const char *lock[] = { AUDIT_LOCK_KEY };
-	cf_err e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock);
-	if (e)
-		goto out;
-	e = db_query_hot(db, &res, err, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", 0,
-			 NULL);
-	if (e)
-		goto out;
-	long long seq = 1;
+	cf_err e = CF_OK;
+	long long seq = last_seq + 1;
 	char prev[65];
-	snprintf(prev, sizeof prev, "%s", GENESIS);
-	if (PQntuples(res) == 1) {
-		seq = db_value_ll(res, 0, 0) + 1;
-		snprintf(prev, sizeof prev, "%s", db_value(res, 0, 1));
-	}
+	snprintf(prev, sizeof prev, "%s", last_hash ? last_hash : GENESIS);
 	char at[64];
 	audit_now(at);
 	canon = audit_canonical(seq, at, actor, action, object_type, object_id, details, prev);
@@ -92,9 +81,28 @@ cf_err audit_append(struct db *db, const struct audit_actor *actor, const char *
 			 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 			 11, params);
 out:
-	PQclear(res);
 	free(canon);
 	free(details_text);
+	return e;
+}
+
+cf_err audit_append(struct db *db, const struct audit_actor *actor, const char *action,
+		    const char *object_type, const char *object_id, const json_t *details,
+		    struct cf_error *err)
+{
+	PGresult *res = NULL;
+	const char *lock[] = { AUDIT_LOCK_KEY };
+	cf_err e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock);
+	if (e)
+		return e;
+	e = db_query_hot(db, &res, err, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", 0,
+			 NULL);
+	if (e)
+		return e;
+	bool any = PQntuples(res) == 1;
+	e = audit_append_at(db, any ? db_value_ll(res, 0, 0) : 0, any ? db_value(res, 0, 1) : NULL,
+			    actor, action, object_type, object_id, details, err);
+	PQclear(res);
 	return e;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "certificate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "jws.h"
 #include "mem.h"
 #include "merkle.h"
+#include "rnd.h"
 #include "signer.h"
 #include "signerlink.h"
 #include "statuslist.h"
@@ -61,15 +63,14 @@ struct issue_job {
 	bool created;
 };
 
-/* Every index of purpose in use at body. */
-static cf_err used_indexes(struct db *db, const char *body, bool revocation, unsigned **out,
+/* Every position of purpose claimed at body (migration 0019). */
+static cf_err used_indexes(struct db *db, const char *body, const char *purpose, unsigned **out,
 			   size_t *n, struct cf_error *err)
 {
-	const char *p[] = { body };
+	const char *p[] = { body, purpose };
 	PGresult *res = NULL;
-	cf_err e = revocation
-		? db_query_hot(db, &res, err, "SELECT revocation_index FROM certificate WHERE body_id = $1", 1, p)
-		: db_query_hot(db, &res, err, "SELECT suspension_index FROM certificate WHERE body_id = $1", 1, p);
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT idx FROM status_index_claim WHERE body_id = $1 AND purpose = $2", 2, p);
 	if (e)
 		return e;
 	*n = (size_t)PQntuples(res);
@@ -80,16 +81,68 @@ static cf_err used_indexes(struct db *db, const char *body, bool revocation, uns
 	return CF_OK;
 }
 
+/* Claims position idx of purpose at body for this transaction: *got is false
+ * when another issuer holds it (committed, or in flight: the insert waits
+ * for that transaction to end). */
+static cf_err claim_index(struct db *db, const char *body, const char *purpose, unsigned idx,
+			  bool *got, struct cf_error *err)
+{
+	char s[16];
+	snprintf(s, sizeof s, "%u", idx);
+	const char *p[] = { body, purpose, s };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"INSERT INTO status_index_claim (body_id, purpose, idx) VALUES ($1, $2, $3)"
+		" ON CONFLICT DO NOTHING RETURNING idx", 3, p);
+	if (e)
+		return e;
+	*got = PQntuples(res) == 1;
+	PQclear(res);
+	return CF_OK;
+}
+
+/* Random draws before a list is taken for nearly full. */
+#define CLAIM_DRAWS 32
+
+/*
+ * A free status list position of the body (the design: assigned at random
+ * within the list), claimed in its own row so that issuers of one body need
+ * no common lock and no read of the body's certificates: one indexed insert,
+ * drawn again on the rare collision. A list so full that CLAIM_DRAWS draws
+ * all collide is read once and the position drawn among its free ones.
+ */
 static cf_err pick_index(struct db *db, const char *body, bool revocation, unsigned *out,
 			 struct cf_error *err)
 {
-	unsigned *used = NULL;
-	size_t n = 0;
-	cf_err e = used_indexes(db, body, revocation, &used, &n, err);
-	if (!e)
-		e = statuslist_random_index(used, n, out, err);
-	free(used);
-	return e;
+	const char *purpose = revocation ? "revocation" : "suspension";
+	for (int draw = 0; draw < CLAIM_DRAWS + 4; draw++) {
+		unsigned idx = 0;
+		cf_err e = CF_OK;
+		if (draw < CLAIM_DRAWS) {
+			uint32_t r;
+			rnd_bytes(&r, sizeof r);
+			idx = r & (STATUSLIST_BITS - 1); /* 2^17 positions: uniform */
+		} else {
+			unsigned *used = NULL;
+			size_t n = 0;
+			e = used_indexes(db, body, purpose, &used, &n, err);
+			if (!e)
+				e = statuslist_random_index(used, n, &idx, err);
+			free(used);
+		}
+		bool got = false;
+		if (!e)
+			e = claim_index(db, body, purpose, idx, &got, err);
+		if (e)
+			return e;
+		if (got) {
+			*out = idx;
+			return CF_OK;
+		}
+	}
+	return cf_error_set(err, CF_ECONFLICT, NULL,
+			    "no free position of the body's %s status list could be claimed: try again",
+			    purpose);
 }
 
 /* What the credential states, gathered in one query: the manufacturer and
@@ -288,14 +341,14 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		goto out;
 
-	/* status list positions of this body are handed out one issuer at a time */
-	char *lock = cf_asprintf("certificate:%s", body);
-	const char *lp[] = { lock };
-	e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lp);
-	free(lock);
+	/*
+	 * Everything up to the signature runs beside other issuers: positions
+	 * are claimed row by row, the serial comes from a sequence (its gaps
+	 * are harmless: serials are names, not a log). Only the log append and
+	 * the audit record below serialise issuers, from their locks to commit.
+	 */
 	unsigned rev = 0, sus = 0;
-	if (!e)
-		e = pick_index(db, body, true, &rev, err);
+	e = pick_index(db, body, true, &rev, err);
 	if (!e)
 		e = pick_index(db, body, false, &sus, err);
 	if (!e)
@@ -325,42 +378,60 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	digest_sha256_hex(jws, strlen(jws), jws_hash);
 	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "issuance", "serial", j->serial, "issuer",
 			  did, "jws_sha256", jws_hash, "at", db_value(r, 0, I_FROM));
-	long long index = 0;
-	e = tlog_append(db, "issuance", j->serial, entry, &index, err);
-	if (e)
-		goto out;
-	char seqs[24], revs[16], suss[16], idx[24];
+	char seqs[24], revs[16], suss[16];
 	snprintf(seqs, sizeof seqs, "%lld", seq);
 	snprintf(revs, sizeof revs, "%u", rev);
 	snprintf(suss, sizeof suss, "%u", sus);
-	snprintf(idx, sizeof idx, "%lld", index);
 	const char *ip[] = { j->serial, seqs, j->application_id, body, db_value(r, 0, I_MAKER),
 			     db_value(r, 0, I_SCHEME), db_value(r, 0, I_VERSION), db_value(r, 0, I_CLASS),
 			     acc_id, kid, db_value(r, 0, I_FROM), db_value(r, 0, I_UNTIL), payload_text,
-			     jws, revs, suss, idx, j->p->user_id, jsonx_str(maker, "name"),
+			     jws, revs, suss, j->p->user_id, jsonx_str(maker, "name"),
 			     jsonx_str(product, "name"), jsonx_str(product, "model"),
 			     jsonx_str(product, "firmware_version"), db_value(r, 0, I_BNAME) };
-	/* the register shows and searches what the credential says, kept beside it */
+	/*
+	 * The register shows and searches what the credential says, kept beside
+	 * it. The row is written before the log lock, without its log position
+	 * (migration 0019): its checks, rendering and storage are the costliest
+	 * statement of an issue, and need no order among issuers.
+	 */
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id,"
 		" scheme_id, scheme_version, class, accreditation_id, kid, valid_from, valid_until,"
-		" payload, jws, revocation_index, suspension_index, log_index, issued_by,"
+		" payload, jws, revocation_index, suspension_index, issued_by,"
 		" manufacturer_name, product_name, product_model, firmware_version, issuer_name)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-		" $19, $20, $21, $22, $23)",
-		23, ip);
-	if (!e) {
-		const char *ep[] = { j->serial, j->p->user_id, idx };
-		e = db_query_hot(db, NULL, err,
-			"INSERT INTO certificate_event (serial, seq, action, actor_id, log_index)"
-			" VALUES ($1, 1, 'issued', $2, $3)", 3, ep);
-	}
+		" $19, $20, $21, $22)",
+		22, ip);
 	if (e)
 		goto out;
+	/*
+	 * From here to commit, issuers go one at a time: the log's order. One
+	 * call takes the log and audit locks, appends the entry, sets the
+	 * certificate's position and records its event (migration 0019); the
+	 * audit record and the commit follow.
+	 */
+	char *canon = NULL, leaf[65];
+	e = tlog_leaf(entry, &canon, leaf, err);
+	if (e)
+		goto out;
+	const char *lp[] = { j->serial, canon, leaf, j->p->user_id };
+	e = db_query_hot(db, &res, err,
+		"SELECT log_index, audit_seq, audit_hash FROM conform_issue_logged($1, $2, $3, $4)", 4,
+		lp);
+	free(canon);
+	if (e)
+		goto out;
+	long long index = db_value_ll(res, 0, 0);
+	long long audit_seq = db_value(res, 0, 1) ? db_value_ll(res, 0, 1) : 0;
+	char audit_hash[65];
+	snprintf(audit_hash, sizeof audit_hash, "%s", db_value(res, 0, 2) ? db_value(res, 0, 2) : "");
+	PQclear(res);
+	res = NULL;
 	details = json_pack("{s:s,s:s,s:s,s:I}", "application_id", j->application_id, "kid", kid,
 			    "valid_until", db_value(r, 0, I_UNTIL), "log_index", (json_int_t)index);
 	struct audit_actor actor = party_actor(j->p);
-	e = audit_append(db, &actor, "certificate.issue", "certificate", j->serial, details, err);
+	e = audit_append_at(db, audit_seq, audit_hash[0] ? audit_hash : NULL, &actor,
+			    "certificate.issue", "certificate", j->serial, details, err);
 	if (!e)
 		j->created = true;
 out:

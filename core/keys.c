@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,17 +626,31 @@ out:
  * RFC 8410), which SoftHSM2 2.6 takes for edwards25519. */
 static const unsigned char ed25519_oid[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
 
+/* An open session on a token, logged in as its user; busy while one
+ * operation uses it (a PKCS#11 session serves one thread at a time). */
 struct p11_token {
 	char label[33];
 	CK_SESSION_HANDLE session;
+	bool busy;
 	struct p11_token *next;
 };
 
+/*
+ * The module is initialised for OS locking (CKF_OS_LOCKING_OK), so that
+ * threads may call it at once, each on a session of its own from the pool
+ * below. Operations that make or change tokens and keys (generate, import,
+ * destroy, list) take admin, one at a time; signing takes only a session.
+ * A module that cannot lock for threads (CKR_CANT_LOCK) is initialised
+ * without and every operation takes admin.
+ */
 struct keys_p11 {
 	void *lib;
 	CK_FUNCTION_LIST_PTR f;
 	char *path;
-	struct p11_token *tokens; /* open, logged-in sessions by label */
+	bool one_thread;	  /* the module refused OS locking */
+	pthread_mutex_t lock;	  /* guards tokens */
+	pthread_mutex_t admin;	  /* token and key changes, one at a time */
+	struct p11_token *tokens; /* the session pool, by label */
 };
 
 static cf_err p11_fail(struct cf_error *err, const char *what, CK_RV rv)
@@ -659,7 +674,13 @@ cf_err keys_p11_open(const char *path, struct keys_p11 **out, struct cf_error *e
 		dlclose(lib);
 		return cf_error_set(err, CF_EIO, NULL, "%s is not a PKCS#11 module", path);
 	}
-	CK_RV rv = f->C_Initialize(NULL);
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	bool one_thread = false;
+	CK_RV rv = f->C_Initialize(&args);
+	if (rv == CKR_CANT_LOCK) {
+		one_thread = true;
+		rv = f->C_Initialize(NULL);
+	}
 	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		dlclose(lib);
 		return cf_error_set(err, CF_EIO, NULL, "cannot initialise the PKCS#11 module %s (CKR 0x%lx)",
@@ -669,6 +690,9 @@ cf_err keys_p11_open(const char *path, struct keys_p11 **out, struct cf_error *e
 	m->lib = lib;
 	m->f = f;
 	m->path = cf_strdup(path);
+	m->one_thread = one_thread;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->admin, NULL);
 	*out = m;
 	return CF_OK;
 }
@@ -688,6 +712,8 @@ void keys_p11_close(struct keys_p11 *m)
 	/* The module stays mapped: some modules (SoftHSM2 among them) leave
 	 * threads or atexit handlers behind, which an unload would turn into a
 	 * crash at exit. */
+	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->admin);
 	free(m->path);
 	free(m);
 }
@@ -775,16 +801,31 @@ out:
 	return e;
 }
 
-/* A read-write session on token label, logged in as its user. With create,
- * a missing token is initialised; without, it is CF_ENOTFOUND. */
+/* Gives a session of p11_session back to the pool. */
+static void p11_release(struct keys_p11 *m, CK_SESSION_HANDLE s)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct p11_token *t = m->tokens; t; t = t->next)
+		if (t->session == s)
+			t->busy = false;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A read-write session on token label, logged in as its user, for this
+ * thread alone until p11_release. With create, a missing token is
+ * initialised (the caller holds admin); without, it is CF_ENOTFOUND. */
 static cf_err p11_session(struct keys_p11 *m, const char *label, const char *pin, bool create,
 			  CK_SESSION_HANDLE *out, struct cf_error *err)
 {
+	pthread_mutex_lock(&m->lock);
 	for (struct p11_token *t = m->tokens; t; t = t->next)
-		if (strcmp(t->label, label) == 0) {
+		if (!t->busy && strcmp(t->label, label) == 0) {
+			t->busy = true;
 			*out = t->session;
+			pthread_mutex_unlock(&m->lock);
 			return CF_OK;
 		}
+	pthread_mutex_unlock(&m->lock);
 	if (strlen(label) == 0 || strlen(label) > 32)
 		return cf_error_set(err, CF_EINVAL, NULL, "a token label must be 1 to 32 characters");
 	CK_SLOT_ID slot = 0, free_slot = 0;
@@ -811,11 +852,16 @@ static cf_err p11_session(struct keys_p11 *m, const char *label, const char *pin
 		m->f->C_CloseSession(s);
 		return p11_fail(err, "C_Login", rv);
 	}
+	/* every session of a token shares its login: a second one finds the
+	 * user logged in already */
 	struct p11_token *t = cf_calloc(1, sizeof *t);
 	snprintf(t->label, sizeof t->label, "%s", label);
 	t->session = s;
+	t->busy = true;
+	pthread_mutex_lock(&m->lock);
 	t->next = m->tokens;
 	m->tokens = t;
+	pthread_mutex_unlock(&m->lock);
 	*out = s;
 	return CF_OK;
 }
@@ -851,13 +897,10 @@ static cf_err p11_name(struct keys_p11 *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE
 	return rv == CKR_OK ? CF_OK : p11_fail(err, "C_SetAttributeValue", rv);
 }
 
-cf_err keys_p11_generate(struct keys_p11 *m, const char *label, const char *pin,
-			 unsigned char pub[32], char kid[KEYS_THUMBPRINT_LEN], struct cf_error *err)
+static cf_err p11_generate(struct keys_p11 *m, CK_SESSION_HANDLE s, unsigned char pub[32],
+			   char kid[KEYS_THUMBPRINT_LEN], struct cf_error *err)
 {
-	CK_SESSION_HANDLE s;
-	cf_err e = p11_session(m, label, pin, true, &s, err);
-	if (e)
-		return e;
+	cf_err e = CF_OK;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ATTRIBUTE pubt[] = {
 		{ CKA_TOKEN, &yes, sizeof yes },
@@ -902,16 +945,11 @@ cf_err keys_p11_generate(struct keys_p11 *m, const char *label, const char *pin,
 	return e;
 }
 
-cf_err keys_p11_import(struct keys_p11 *m, const char *label, const char *pin,
-		       const struct keys_private *k, char kid[KEYS_THUMBPRINT_LEN],
-		       struct cf_error *err)
+static cf_err p11_import(struct keys_p11 *m, CK_SESSION_HANDLE s, const char *label,
+			 const struct keys_private *k, char kid[KEYS_THUMBPRINT_LEN],
+			 struct cf_error *err)
 {
-	if (!k->pkey)
-		return cf_error_set(err, CF_EINVAL, NULL, "this key's private half is held elsewhere");
-	CK_SESSION_HANDLE s;
-	cf_err e = p11_session(m, label, pin, true, &s, err);
-	if (e)
-		return e;
+	cf_err e;
 	keys_jwk_thumbprint(k->pub, kid);
 	CK_OBJECT_HANDLE h[1];
 	CK_ULONG n = 0;
@@ -966,13 +1004,10 @@ cf_err keys_p11_import(struct keys_p11 *m, const char *label, const char *pin,
 	return CF_OK;
 }
 
-cf_err keys_p11_sign(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
-		     const void *msg, size_t n, unsigned char sig[64], struct cf_error *err)
+static cf_err p11_sign(struct keys_p11 *m, CK_SESSION_HANDLE s, const char *label, const char *kid,
+		       const void *msg, size_t n, unsigned char sig[64], struct cf_error *err)
 {
-	CK_SESSION_HANDLE s;
-	cf_err e = p11_session(m, label, pin, false, &s, err);
-	if (e)
-		return e;
+	cf_err e;
 	CK_OBJECT_HANDLE h;
 	CK_ULONG found = 0;
 	e = p11_find(m, s, kid, CKO_PRIVATE_KEY, &h, 1, &found, err);
@@ -993,13 +1028,10 @@ cf_err keys_p11_sign(struct keys_p11 *m, const char *label, const char *pin, con
 	return CF_OK;
 }
 
-cf_err keys_p11_destroy(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
-			struct cf_error *err)
+static cf_err p11_destroy(struct keys_p11 *m, CK_SESSION_HANDLE s, const char *label,
+			  const char *kid, struct cf_error *err)
 {
-	CK_SESSION_HANDLE s;
-	cf_err e = p11_session(m, label, pin, false, &s, err);
-	if (e)
-		return e;
+	cf_err e;
 	CK_OBJECT_HANDLE h[8];
 	CK_ULONG n = 0;
 	e = p11_find(m, s, kid, (CK_ULONG)-1, h, 8, &n, err);
@@ -1015,14 +1047,10 @@ cf_err keys_p11_destroy(struct keys_p11 *m, const char *label, const char *pin, 
 	return CF_OK;
 }
 
-cf_err keys_p11_list(struct keys_p11 *m, const char *label, const char *pin, json_t **out,
-		     struct cf_error *err)
+static cf_err p11_list(struct keys_p11 *m, CK_SESSION_HANDLE s, json_t **out,
+		       struct cf_error *err)
 {
-	*out = NULL;
-	CK_SESSION_HANDLE s;
-	cf_err e = p11_session(m, label, pin, false, &s, err);
-	if (e)
-		return e;
+	cf_err e;
 	CK_OBJECT_HANDLE h[256];
 	CK_ULONG n = 0;
 	e = p11_find(m, s, NULL, CKO_PRIVATE_KEY, h, 256, &n, err);
@@ -1039,4 +1067,92 @@ cf_err keys_p11_list(struct keys_p11 *m, const char *label, const char *pin, jso
 	}
 	*out = kids;
 	return CF_OK;
+}
+
+/* ---- the public PKCS#11 operations: a pooled session each ---- */
+
+/* Takes what one operation needs: admin when it changes tokens or keys (or
+ * the module cannot lock for threads), then a session of the pool. On
+ * success the caller ends with p11_end(m, *s, admin); on error, nothing is
+ * held. */
+static cf_err p11_begin(struct keys_p11 *m, const char *label, const char *pin, bool create,
+			bool admin, CK_SESSION_HANDLE *s, struct cf_error *err)
+{
+	if (admin || m->one_thread)
+		pthread_mutex_lock(&m->admin);
+	cf_err e = p11_session(m, label, pin, create, s, err);
+	if (e && (admin || m->one_thread))
+		pthread_mutex_unlock(&m->admin);
+	return e;
+}
+
+static void p11_end(struct keys_p11 *m, CK_SESSION_HANDLE s, bool admin)
+{
+	p11_release(m, s);
+	if (admin || m->one_thread)
+		pthread_mutex_unlock(&m->admin);
+}
+
+cf_err keys_p11_generate(struct keys_p11 *m, const char *label, const char *pin,
+			 unsigned char pub[32], char kid[KEYS_THUMBPRINT_LEN], struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_begin(m, label, pin, true, true, &s, err);
+	if (e)
+		return e;
+	e = p11_generate(m, s, pub, kid, err);
+	p11_end(m, s, true);
+	return e;
+}
+
+cf_err keys_p11_import(struct keys_p11 *m, const char *label, const char *pin,
+		       const struct keys_private *k, char kid[KEYS_THUMBPRINT_LEN],
+		       struct cf_error *err)
+{
+	if (!k->pkey)
+		return cf_error_set(err, CF_EINVAL, NULL, "this key's private half is held elsewhere");
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_begin(m, label, pin, true, true, &s, err);
+	if (e)
+		return e;
+	e = p11_import(m, s, label, k, kid, err);
+	p11_end(m, s, true);
+	return e;
+}
+
+cf_err keys_p11_sign(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+		     const void *msg, size_t n, unsigned char sig[64], struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_begin(m, label, pin, false, false, &s, err);
+	if (e)
+		return e;
+	e = p11_sign(m, s, label, kid, msg, n, sig, err);
+	p11_end(m, s, false);
+	return e;
+}
+
+cf_err keys_p11_destroy(struct keys_p11 *m, const char *label, const char *pin, const char *kid,
+			struct cf_error *err)
+{
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_begin(m, label, pin, false, true, &s, err);
+	if (e)
+		return e;
+	e = p11_destroy(m, s, label, kid, err);
+	p11_end(m, s, true);
+	return e;
+}
+
+cf_err keys_p11_list(struct keys_p11 *m, const char *label, const char *pin, json_t **out,
+		     struct cf_error *err)
+{
+	*out = NULL;
+	CK_SESSION_HANDLE s;
+	cf_err e = p11_begin(m, label, pin, false, true, &s, err);
+	if (e)
+		return e;
+	e = p11_list(m, s, out, err);
+	p11_end(m, s, true);
+	return e;
 }

@@ -109,7 +109,10 @@ struct keys_private *keys_delegate(const unsigned char pub[32], keys_sign_fn fn,
  * owner's keys. Keys are Ed25519 (CKK_EC_EDWARDS), made inside the token,
  * sensitive and not extractable; their CKA_ID and CKA_LABEL are the kid
  * (RFC 7638 thumbprint); signing is CKM_EDDSA. Sessions stay open and logged
- * in for the life of the handle. Not thread-safe: one thread uses a handle.
+ * in for the life of the handle. Thread-safe: the module is initialised for
+ * OS locking and each call takes a session of its own from a pool, so
+ * threads sign at once; calls that make or change tokens and keys run one
+ * at a time. keys_p11_close only when no other thread uses the handle.
  */
 struct keys_p11;
 

@@ -508,7 +508,8 @@ static cf_err remote_sign(void *ctx, const void *msg, size_t n, unsigned char si
 	json_t *req = json_pack("{s:s,s:s,s:s,s:s}", "op", "sign", "owner", r->owner, "kid", r->kid,
 				"data", data), *ok = NULL;
 	free(data);
-	cf_err e = signerlink_call(r->socket, req, &ok, err);
+	/* a signature may be asked again: the thread's kept connection serves */
+	cf_err e = signerlink_call_kept(r->socket, req, &ok, err);
 	json_decref(req);
 	if (e == CF_ENOTFOUND)
 		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,

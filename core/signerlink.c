@@ -5,6 +5,9 @@
 #include "signerlink.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,51 +103,152 @@ cf_err signerlink_recv(int fd, json_t **out, struct cf_error *err)
 	return e;
 }
 
-cf_err signerlink_call(const char *socket_path, const json_t *req, json_t **out,
-		       struct cf_error *err)
+/* A connected socket to the signer at socket_path in *fd. */
+static cf_err link_connect(const char *socket_path, int *fd, struct cf_error *err)
 {
-	*out = NULL;
-	cf_err e = CF_OK;
-	json_t *answer = NULL;
+	*fd = -1;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(socket_path) >= sizeof addr.sun_path)
 		return cf_error_set(err, CF_EINVAL, NULL,
 				    "the signer socket path %s is longer than %zu bytes", socket_path,
 				    sizeof addr.sun_path - 1);
 	memcpy(addr.sun_path, socket_path, strlen(socket_path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
 		return cf_error_set(err, CF_EIO, NULL, "cannot make a socket: %s", strerror(errno));
 	struct timeval tv = { .tv_sec = SIGNERLINK_TIMEOUT };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-		e = cf_error_set(err, CF_EUNAVAILABLE, NULL,
-				 "cannot reach conform-signer at %s: %s (is it running?)", socket_path,
-				 strerror(errno));
-		goto out;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		cf_err e = cf_error_set(err, CF_EUNAVAILABLE, NULL,
+					"cannot reach conform-signer at %s: %s (is it running?)",
+					socket_path, strerror(errno));
+		close(s);
+		return e;
 	}
-	e = signerlink_send(fd, req, err);
+	*fd = s;
+	return CF_OK;
+}
+
+/* The signer's answer to req on fd, in *answer (new reference). */
+static cf_err link_exchange(int fd, const json_t *req, json_t **answer, struct cf_error *err)
+{
+	*answer = NULL;
+	cf_err e = signerlink_send(fd, req, err);
 	if (!e)
-		e = signerlink_recv(fd, &answer, err);
-	if (e)
-		goto out;
+		e = signerlink_recv(fd, answer, err);
+	return e;
+}
+
+/* *out from an answer's "ok", or the signer's error. */
+static cf_err link_result(const json_t *answer, json_t **out, struct cf_error *err)
+{
 	json_t *ok = json_object_get(answer, "ok");
 	json_t *bad = json_object_get(answer, "error");
 	if (json_is_object(ok)) {
 		*out = json_incref(ok);
-	} else if (json_is_object(bad)) {
+		return CF_OK;
+	}
+	if (json_is_object(bad)) {
 		json_int_t code = json_integer_value(json_object_get(bad, "code"));
 		const char *detail = json_string_value(json_object_get(bad, "detail"));
 		if (code <= 0 || code >= CF_CODE_COUNT)
 			code = CF_EINTERNAL;
-		e = cf_error_set(err, (enum cf_code)code, NULL, "%s",
-				 detail ? detail : "the signer failed without a reason");
-	} else {
-		e = cf_error_set(err, CF_EINTERNAL, NULL, "the signer answered neither ok nor error");
+		return cf_error_set(err, (enum cf_code)code, NULL, "%s",
+				    detail ? detail : "the signer failed without a reason");
 	}
-out:
+	return cf_error_set(err, CF_EINTERNAL, NULL, "the signer answered neither ok nor error");
+}
+
+cf_err signerlink_call(const char *socket_path, const json_t *req, json_t **out,
+		       struct cf_error *err)
+{
+	*out = NULL;
+	json_t *answer = NULL;
+	int fd = -1;
+	cf_err e = link_connect(socket_path, &fd, err);
+	if (!e)
+		e = link_exchange(fd, req, &answer, err);
+	if (!e)
+		e = link_result(answer, out, err);
 	json_decref(answer);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+/* The calling thread's kept connection. */
+struct kept {
+	char *path;
+	int fd;
+};
+
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+
+static void kept_free(void *p)
+{
+	struct kept *k = p;
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->path);
+	free(k);
+}
+
+static void kept_init(void)
+{
+	pthread_key_create(&kept_key, kept_free);
+}
+
+/* Whether an idle kept connection is still open: the signer sends nothing
+ * unasked, so anything readable is its end (or garbage: drop it too). */
+static bool kept_alive(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
+static void kept_drop(struct kept *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+cf_err signerlink_call_kept(const char *socket_path, const json_t *req, json_t **out,
+			    struct cf_error *err)
+{
+	*out = NULL;
+	pthread_once(&kept_once, kept_init);
+	struct kept *k = pthread_getspecific(kept_key);
+	if (!k) {
+		k = cf_calloc(1, sizeof *k);
+		k->fd = -1;
+		pthread_setspecific(kept_key, k);
+	}
+	if (k->fd >= 0 && (strcmp(k->path, socket_path) != 0 || !kept_alive(k->fd)))
+		kept_drop(k);
+	json_t *answer = NULL;
+	cf_err e = CF_OK;
+	bool reused = k->fd >= 0;
+	if (!reused) {
+		free(k->path);
+		k->path = cf_strdup(socket_path);
+		e = link_connect(socket_path, &k->fd, err);
+	}
+	if (!e)
+		e = link_exchange(k->fd, req, &answer, err);
+	if (e == CF_EIO && reused) {
+		/* closed under us between the check and the request: once more */
+		kept_drop(k);
+		e = link_connect(socket_path, &k->fd, err);
+		if (!e)
+			e = link_exchange(k->fd, req, &answer, err);
+	}
+	if (e)
+		kept_drop(k); /* a broken frame leaves the stream unusable */
+	else
+		e = link_result(answer, out, err);
+	json_decref(answer);
 	return e;
 }

@@ -1,8 +1,9 @@
 /*
  * signerlink: the wire of conform-signer, the process that alone holds the
  * private signing keys. A message is a 4-byte big-endian length and that
- * many bytes of a JSON object, one request and one answer per connection,
- * on a Unix socket. An answer is {"ok": {...}} or {"error": {"code": N,
+ * many bytes of a JSON object, on a Unix socket: requests and answers
+ * alternate, as many as the client sends before it closes (the signer ends
+ * a connection idle for SIGNERLINK_TIMEOUT seconds). An answer is {"ok": {...}} or {"error": {"code": N,
  * "detail": "..."}} (N a cf_code). No answer ever carries a secret: keys are
  * made, used and destroyed inside the signer. docs/architecture.md lists the
  * operations.
@@ -40,5 +41,16 @@ cf_err signerlink_recv(int fd, json_t **out, struct cf_error *err) CF_MUST_CHECK
  */
 cf_err signerlink_call(const char *socket_path, const json_t *req, json_t **out,
 		       struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * signerlink_call on a connection the calling thread keeps open for its next
+ * calls (closed when the thread ends), so that a busy thread pays for one
+ * connection, not one per request. A kept connection the signer has closed
+ * meanwhile (idle, restarted) is replaced and the request sent once more:
+ * for requests that may be repeated (a signature), not for ones that change
+ * keys.
+ */
+cf_err signerlink_call_kept(const char *socket_path, const json_t *req, json_t **out,
+			    struct cf_error *err) CF_MUST_CHECK;
 
 #endif

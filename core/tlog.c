@@ -15,7 +15,8 @@
 #include "merkle.h"
 #include "note.h"
 
-/* Appenders take this transaction lock: "tlog" in ASCII. */
+/* Appenders take this transaction lock: "tlog" in ASCII (migration 0019's
+ * conform_issue_logged takes it too, by number). */
 static const char TLOG_LOCK_KEY[] = "1953263463";
 
 static pthread_mutex_t tree_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,33 +30,46 @@ void tlog_origin(const char *public_url, char *out, size_t size)
 	snprintf(out, size, "%.*s/log", (int)n, h);
 }
 
+cf_err tlog_leaf(const json_t *entry, char **canon, char hex[65], struct cf_error *err)
+{
+	*canon = jsonx_canonical(entry);
+	if (!*canon)
+		return cf_error_set(err, CF_EINTERNAL, NULL, "a log entry must be canonical JSON");
+	unsigned char leaf[32];
+	merkle_leaf_hash(*canon, strlen(*canon), leaf);
+	codec_hex_encode(leaf, sizeof leaf, hex);
+	return CF_OK;
+}
+
 cf_err tlog_append(struct db *db, const char *kind, const char *serial, const json_t *entry,
 		   long long *index, struct cf_error *err)
 {
-	const char *lp[] = { TLOG_LOCK_KEY };
-	cf_err e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp);
+	/* the leaf is hashed before the lock: appenders wait for each other
+	 * from the lock to their commit, so the less inside, the better */
+	char *canon = NULL, hex[65];
+	cf_err e = tlog_leaf(entry, &canon, hex, err);
 	if (e)
 		return e;
+	const char *lp[] = { TLOG_LOCK_KEY };
+	e = db_query_hot(db, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lp);
+	if (e) {
+		free(canon);
+		return e;
+	}
+	/* The next index is read and taken in one statement after the lock's
+	 * own, so its snapshot sees every append that committed before us. */
+	const char *p[] = { canon, hex, kind, serial };
 	PGresult *res = NULL;
-	e = db_query_hot(db, &res, err, "SELECT coalesce(max(idx) + 1, 0) FROM tlog_entry", 0, NULL);
+	e = db_query_hot(db, &res, err,
+		"INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)"
+		" SELECT coalesce(max(idx) + 1, 0), $1, $2, $3, $4 FROM tlog_entry RETURNING idx",
+		4, p);
+	free(canon);
 	if (e)
 		return e;
 	*index = db_value_ll(res, 0, 0);
 	PQclear(res);
-	char *canon = jsonx_canonical(entry);
-	if (!canon)
-		return cf_error_set(err, CF_EINTERNAL, NULL, "a log entry must be canonical JSON");
-	unsigned char leaf[32];
-	char hex[65], idx[24];
-	merkle_leaf_hash(canon, strlen(canon), leaf);
-	codec_hex_encode(leaf, sizeof leaf, hex);
-	snprintf(idx, sizeof idx, "%lld", *index);
-	const char *p[] = { idx, canon, hex, kind, serial };
-	e = db_query_hot(db, NULL, err,
-		"INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial) VALUES ($1, $2, $3, $4, $5)",
-		5, p);
-	free(canon);
-	return e;
+	return CF_OK;
 }
 
 /* Brings the process's tree up to the database. Caller holds tree_lock. */

@@ -24,6 +24,11 @@
 cf_err tlog_append(struct db *db, const char *kind, const char *serial, const json_t *entry,
 		   long long *index, struct cf_error *err) CF_MUST_CHECK;
 
+/* The canonical text of entry (borrowed) into *canon (new, free) and its RFC
+ * 9162 leaf hash in hex, as tlog_append stores them: for an appender that
+ * inserts the entry itself (issuance, migration 0019). */
+cf_err tlog_leaf(const json_t *entry, char **canon, char hex[65], struct cf_error *err) CF_MUST_CHECK;
+
 /* The log's origin for a public URL: "<host[:port]>/log". */
 void tlog_origin(const char *public_url, char *out, size_t size);
 

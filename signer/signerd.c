@@ -8,12 +8,19 @@
  * default, its tokens under the signer's directory), one token per owner,
  * each opened by that owner's own random PIN kept in a 0600 file: one
  * owner's PIN opens no other owner's key. core/keys.c does all the key work.
+ *
+ * Each connection has a thread of its own and may carry any number of
+ * requests, one after the other: conformd keeps one connection per worker
+ * thread, so signatures for several issuers are made at once and no
+ * signature pays for a connection. Up to SIGNER_CONNECTIONS at a time; the
+ * next waits to be accepted.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -42,6 +50,20 @@ static char *dir;
 static struct keys_p11 *p11;
 
 static volatile sig_atomic_t stopping;
+
+/* Connections served at once; each has a thread. conformd keeps one per
+ * worker thread (eight per CPU by default), so the cap is far above that;
+ * a thread's stack is small, the signing stacks of OpenSSL and SoftHSM2
+ * are shallow. */
+#define SIGNER_CONNECTIONS 1024
+#define SIGNER_STACK (512u << 10)
+
+/* The open connections, so that a stop can end them (their threads are
+ * detached: the last one out signals conns_done). */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conns_done = PTHREAD_COND_INITIALIZER;
+static int conns[SIGNER_CONNECTIONS];
+static int nconns;
 
 static void on_signal(int sig)
 {
@@ -308,13 +330,12 @@ static const struct {
 	{ "sign", op_sign },	 { "destroy", op_destroy },   { "list", op_list },
 };
 
-static void serve(int fd)
+/* Answers one request of fd; false when the connection is to end. */
+static bool serve_one(int fd)
 {
 	struct cf_error err;
 	json_t *req = NULL, *ok = NULL, *answer = NULL;
-	struct timeval tv = { .tv_sec = SIGNERLINK_TIMEOUT };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	bool more = false;
 	cf_err e = signerlink_recv(fd, &req, &err);
 	if (e) {
 		log_warn("a request could not be read: %s", err.detail);
@@ -333,6 +354,8 @@ static void serve(int fd)
 	}
 	if (signerlink_send(fd, answer, &err))
 		log_warn("an answer could not be sent: %s", err.detail);
+	else
+		more = true;
 out:
 	if (req) {
 		/* an import request carried a passphrase */
@@ -343,6 +366,88 @@ out:
 	json_decref(req);
 	json_decref(ok);
 	json_decref(answer);
+	return more;
+}
+
+/* A connection's thread: its requests in turn until the client closes it,
+ * stays idle for SIGNERLINK_TIMEOUT seconds, or the signer stops. */
+static void *serve(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	struct timeval tv = { .tv_sec = SIGNERLINK_TIMEOUT };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	for (;;) {
+		char c;
+		/* a clean end between requests is no error: peek before reading */
+		ssize_t r = recv(fd, &c, 1, MSG_PEEK);
+		if (r <= 0 || stopping || !serve_one(fd))
+			break;
+	}
+	pthread_mutex_lock(&conns_lock);
+	for (int i = 0; i < nconns; i++)
+		if (conns[i] == fd) {
+			conns[i] = conns[--nconns];
+			break;
+		}
+	close(fd); /* under the lock: a stop never shuts a reused descriptor */
+	pthread_cond_broadcast(&conns_done);
+	pthread_mutex_unlock(&conns_lock);
+	return NULL;
+}
+
+/* Serves connection c on a thread of its own, once fewer than
+ * SIGNER_CONNECTIONS are open; closes it when the signer stops first. */
+static void start_serving(int c)
+{
+	pthread_mutex_lock(&conns_lock);
+	while (nconns == SIGNER_CONNECTIONS && !stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1; /* a stop is noticed within a second */
+		pthread_cond_timedwait(&conns_done, &conns_lock, &until);
+	}
+	if (stopping) {
+		pthread_mutex_unlock(&conns_lock);
+		close(c);
+		return;
+	}
+	conns[nconns++] = c;
+	pthread_mutex_unlock(&conns_lock);
+	/* the signals stay with the main thread, whose poll they wake */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SIGNER_STACK);
+	pthread_t t;
+	int rc = pthread_create(&t, &attr, serve, (void *)(intptr_t)c);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warn("cannot start a thread for a connection: %s", strerror(rc));
+		pthread_mutex_lock(&conns_lock);
+		for (int i = 0; i < nconns; i++)
+			if (conns[i] == c) {
+				conns[i] = conns[--nconns];
+				break;
+			}
+		close(c);
+		pthread_mutex_unlock(&conns_lock);
+	}
+}
+
+/* Ends every open connection and waits for their threads. */
+static void stop_serving(void)
+{
+	pthread_mutex_lock(&conns_lock);
+	for (int i = 0; i < nconns; i++)
+		shutdown(conns[i], SHUT_RDWR);
+	while (nconns > 0)
+		pthread_cond_wait(&conns_done, &conns_lock);
+	pthread_mutex_unlock(&conns_lock);
 }
 
 /* Makes path's directory (0700) when missing and binds a listening socket
@@ -517,10 +622,10 @@ int main(int argc, char **argv)
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			continue;
-		serve(c);
-		close(c);
+		start_serving(c);
 	}
 	log_info("conform-signer: stopping");
+	stop_serving();
 	status = EXIT_SUCCESS;
 out:
 	if (fd >= 0) {

@@ -542,6 +542,14 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 	ck_assert_str_eq(PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
 	ck_assert_str_eq(PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 4));
 	PQclear(res);
+	/* every status position handed out is claimed, each once */
+	res = testdb_super_exec(&w.db,
+		"SELECT count(*) FROM certificate c WHERE NOT EXISTS (SELECT 1 FROM status_index_claim s"
+		" WHERE s.body_id = c.body_id AND s.purpose = 'revocation' AND s.idx = c.revocation_index)"
+		" OR NOT EXISTS (SELECT 1 FROM status_index_claim s WHERE s.body_id = c.body_id"
+		" AND s.purpose = 'suspension' AND s.idx = c.suspension_index)");
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
 
 	check_log_independently();
 	struct proc_result r;
@@ -553,6 +561,110 @@ START_TEST(eight_issuers_1600_certificates_and_a_log_without_a_gap)
 	world_ctl(&w, &r, av);
 	ck_assert_msg(r.status == 0, "audit verify: %s", r.err);
 	proc_result_free(&r);
+}
+END_TEST
+
+/* Issues application id as who; the HTTP status in *status. */
+struct one_issue {
+	const struct actor *who;
+	char id[37];
+	long status;
+};
+
+static void *issue_one(void *arg)
+{
+	struct one_issue *o = arg;
+	char auth[96], url[256];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->who->token);
+	snprintf(url, sizeof url, "%s/v1/applications/%s/certificate", w.srv.base, o->id);
+	const char *h[] = { auth, NULL };
+	struct http_resp r;
+	o->status = http_try(&r, "POST", url, h, NULL, 0) == 0 ? r.status : -1;
+	http_resp_free(&r);
+	return NULL;
+}
+
+/* Status positions are claimed one row each (migration 0019), with no lock
+ * of the body: two issuers racing for a list with two free positions left
+ * get one each, never the same, and the next issue is refused with a
+ * reason. It fills the body's revocation list, and empties it again behind
+ * itself. */
+START_TEST(the_last_free_status_positions_go_to_one_issuer_each)
+{
+	const char *body[] = { w.certifier.org };
+	PGresult *res = testdb_super_query(&w.db,
+		"SELECT g FROM generate_series(0, 131071) g WHERE NOT EXISTS (SELECT 1 FROM"
+		" status_index_claim s WHERE s.body_id = $1 AND s.purpose = 'revocation' AND s.idx = g)"
+		" ORDER BY g DESC LIMIT 2", 1, body);
+	ck_assert_int_eq(PQntuples(res), 2);
+	char free_a[16], free_b[16];
+	snprintf(free_a, sizeof free_a, "%s", PQgetvalue(res, 0, 0));
+	snprintf(free_b, sizeof free_b, "%s", PQgetvalue(res, 1, 0));
+	PQclear(res);
+	const char *fill[] = { w.certifier.org, free_a, free_b };
+	PQclear(testdb_super_query(&w.db,
+		"INSERT INTO status_index_claim (body_id, purpose, idx) SELECT $1, 'revocation', g"
+		" FROM generate_series(0, 131071) g WHERE g NOT IN ($2::integer, $3::integer)"
+		" ON CONFLICT DO NOTHING", 3, fill));
+
+	struct one_issue two[2] = { { &w.certifier, "", 0 }, { &w.certifier2, "", 0 } };
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		world_application(&w, "decided", two[i].id);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, issue_one, &two[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(two[0].status, 201);
+	ck_assert_int_eq(two[1].status, 201);
+	const char *apps[] = { two[0].id, two[1].id };
+	res = testdb_super_query(&w.db,
+		"SELECT string_agg(revocation_index::text, ',' ORDER BY revocation_index DESC)"
+		" FROM certificate WHERE application_id IN ($1, $2)", 2, apps);
+	char want[40];
+	snprintf(want, sizeof want, "%s,%s", free_a, free_b);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), want);
+	PQclear(res);
+
+	char third[37], path[128];
+	world_application(&w, "decided", third);
+	snprintf(path, sizeof path, "/v1/applications/%s/certificate", third);
+	json_t *p = testsrv_api_ok(&w.srv, "POST", path, w.certifier.token, NULL, 409);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "status list is full"), "%s",
+		      jsonx_str(p, "detail"));
+	json_decref(p);
+
+	/* the filling claims go again (the superuser sets the guard aside) */
+	PQclear(testdb_super_query(&w.db,
+		"ALTER TABLE status_index_claim DISABLE TRIGGER status_index_claim_immutable", 0, NULL));
+	PQclear(testdb_super_query(&w.db,
+		"DELETE FROM status_index_claim s WHERE s.body_id = $1 AND s.purpose = 'revocation'"
+		" AND NOT EXISTS (SELECT 1 FROM certificate c WHERE c.body_id = s.body_id"
+		" AND c.revocation_index = s.idx)", 1, body));
+	PQclear(testdb_super_query(&w.db,
+		"ALTER TABLE status_index_claim ENABLE TRIGGER status_index_claim_immutable", 0, NULL));
+}
+END_TEST
+
+/* A certificate takes its log position once, after its row (migration
+ * 0019): the position of an issued certificate cannot be moved, not even by
+ * the role conformd connects as, which may set it. */
+START_TEST(a_certificate_keeps_its_log_position)
+{
+	char serial[40];
+	world_certificate(&w, serial);
+	const char *p[] = { serial };
+	PGresult *res = testdb_app_query(&w.db,
+		"UPDATE certificate SET log_index = log_index + 1 WHERE serial = $1", 1, p);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	ck_assert_msg(strstr(PQresultErrorMessage(res), "is fixed"), "%s", PQresultErrorMessage(res));
+	PQclear(res);
+	res = testdb_super_query(&w.db,
+		"SELECT c.log_index = l.idx AND l.kind = 'issuance' FROM certificate c"
+		" JOIN tlog_entry l ON l.serial = c.serial WHERE c.serial = $1", 1, p);
+	ck_assert_int_eq(PQntuples(res), 1);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
 }
 END_TEST
 
@@ -888,6 +1000,8 @@ int main(void)
 	tcase_add_test(tc, conformctl_cert_verify_offline_and_live);
 	tcase_add_test(tc, conformctl_demo_walks_to_a_certificate);
 	tcase_add_test(tc, a_retired_key_keeps_its_certificates_verifiable);
+	tcase_add_test(tc, the_last_free_status_positions_go_to_one_issuer_each);
+	tcase_add_test(tc, a_certificate_keeps_its_log_position);
 	tcase_add_test(tc, a_withdrawn_accreditation_marks_certificates_for_review);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);

@@ -17,12 +17,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -857,6 +860,147 @@ START_TEST(without_the_signer_nothing_is_signed_and_the_answer_says_why)
 }
 END_TEST
 
+/* A body key the signer holds: its owner, kid and public half (from the
+ * JWKS, where its kid ends "#<thumbprint>"). */
+static void body_key(char owner[40], char kid[48], unsigned char pub[32])
+{
+	json_t *req = json_pack("{s:s}", "op", "list"), *ok = NULL;
+	struct cf_error err;
+	ck_assert_msg(signerlink_call(w.signer.socket, req, &ok, &err) == 0, "%s", err.detail);
+	size_t i;
+	json_t *k;
+	owner[0] = kid[0] = '\0';
+	json_array_foreach(json_object_get(ok, "keys"), i, k)
+		if (strcmp(jsonx_str(k, "owner"), "log") != 0) {
+			snprintf(owner, 40, "%s", jsonx_str(k, "owner"));
+			snprintf(kid, 48, "%s", jsonx_str(k, "kid"));
+		}
+	json_decref(ok);
+	json_decref(req);
+	ck_assert_msg(kid[0], "the signer holds no body key");
+	json_t *jwks = testsrv_api_ok(&w.srv, "GET", "/.well-known/jwks.json", NULL, NULL, 200);
+	bool found = false;
+	json_array_foreach(json_object_get(jwks, "keys"), i, k) {
+		const char *full = jsonx_str(k, "kid"), *hash = full ? strchr(full, '#') : NULL;
+		if (hash && strcmp(hash + 1, kid) == 0) {
+			unsigned char *raw = NULL;
+			size_t len = 0;
+			const char *x = jsonx_str(k, "x");
+			ck_assert(codec_b64url_decode(x, strlen(x), &raw, &len, NULL) == 0 && len == 32);
+			memcpy(pub, raw, 32);
+			free(raw);
+			found = true;
+		}
+	}
+	json_decref(jwks);
+	ck_assert_msg(found, "kid %s is not in the JWKS", kid);
+}
+
+/* A sign request for msg with owner's kid. */
+static json_t *sign_request(const char *owner, const char *kid, const char *msg)
+{
+	char *data = codec_b64url_encode(msg, strlen(msg));
+	json_t *req = json_pack("{s:s,s:s,s:s,s:s}", "op", "sign", "owner", owner, "kid", kid,
+				"data", data);
+	free(data);
+	return req;
+}
+
+/* The signature in a signer answer, checked under pub for msg. */
+static bool signature_holds(const json_t *ok, const unsigned char pub[32], const char *msg)
+{
+	const char *sig = jsonx_str(ok, "signature");
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	bool good = sig && codec_b64url_decode(sig, strlen(sig), &raw, &len, NULL) == 0 &&
+		    len == 64 && keys_verify(pub, msg, strlen(msg), raw);
+	free(raw);
+	return good;
+}
+
+/* A connection to the signer's socket, nothing sent yet. */
+static int signer_connect(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", w.signer.socket);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+	return fd;
+}
+
+struct signing_thread {
+	const char *owner, *kid;
+	const unsigned char *pub;
+	int n, good;
+};
+
+static void *sign_many(void *arg)
+{
+	struct signing_thread *st = arg;
+	for (int i = 0; i < st->n; i++) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "message %d of thread %p", i, (void *)st);
+		json_t *req = sign_request(st->owner, st->kid, msg), *ok = NULL;
+		struct cf_error err;
+		if (signerlink_call_kept(w.signer.socket, req, &ok, &err) == 0 &&
+		    signature_holds(ok, st->pub, msg))
+			st->good++;
+		json_decref(ok);
+		json_decref(req);
+	}
+	return NULL;
+}
+
+/*
+ * conform-signer serves its clients at once: a client connected and idle
+ * holds nobody up (the next client's answer comes while it sits there), a
+ * connection carries request after request, and eight threads signing on
+ * kept connections all get valid signatures.
+ */
+START_TEST(the_signer_serves_clients_at_once_on_kept_connections)
+{
+	char owner[40], kid[48];
+	unsigned char pub[32];
+	body_key(owner, kid, pub);
+
+	int idle = signer_connect(); /* says nothing */
+	int busy = signer_connect();
+	struct cf_error err;
+	for (int i = 0; i < 3; i++) {
+		char msg[32];
+		snprintf(msg, sizeof msg, "request %d", i);
+		json_t *req = sign_request(owner, kid, msg), *answer = NULL;
+		ck_assert_msg(signerlink_send(busy, req, &err) == 0, "%s", err.detail);
+		/* answered while the idle client still holds its connection (a
+		 * signer that serves one connection at a time waits on it for
+		 * SIGNERLINK_TIMEOUT seconds first) */
+		struct pollfd p = { .fd = busy, .events = POLLIN };
+		ck_assert_msg(poll(&p, 1, (SIGNERLINK_TIMEOUT - 5) * 1000) == 1,
+			      "request %d was not answered while another client was idle", i);
+		ck_assert_msg(signerlink_recv(busy, &answer, &err) == 0, "%s", err.detail);
+		ck_assert_msg(signature_holds(json_object_get(answer, "ok"), pub, msg), "request %d", i);
+		json_decref(answer);
+		json_decref(req);
+	}
+	close(busy);
+	close(idle);
+
+	struct signing_thread st[8];
+	pthread_t t[8];
+	for (int i = 0; i < 8; i++) {
+		st[i] = (struct signing_thread){ owner, kid, pub, 25, 0 };
+		pthread_create(&t[i], NULL, sign_many, &st[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(st[i].good, 25);
+	}
+	/* the key is still the signer's alone */
+	ck_assert(signer_holds(kid));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signing_keys");
@@ -869,6 +1013,7 @@ int main(void)
 	tcase_add_test(tc, a_compromised_key_leaves_the_signer);
 	tcase_add_test(tc, a_body_administrator_revokes_its_compromised_key_since_t);
 	tcase_add_test(tc, a_register_export_that_fails_midway_cannot_pass_for_complete);
+	tcase_add_test(tc, the_signer_serves_clients_at_once_on_kept_connections);
 	tcase_add_test(tc, without_the_signer_nothing_is_signed_and_the_answer_says_why);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
