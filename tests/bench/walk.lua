@@ -7,7 +7,8 @@
 -- wrk sleeps its whole -d even when every thread has stopped, so its own
 -- Requests/sec would count idle time: done() prints the rate over the time
 -- the threads actually ran, as "walk: R requests in S s: X/s (all|part)".
---   wrk -tT ... -s walk.lua URL -- N T SEED
+-- LIMIT (default N) walks only the first LIMIT positions of the order.
+--   wrk -tT ... -s walk.lua URL -- N T SEED [LIMIT]
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } walk_timespec;
@@ -37,8 +38,9 @@ function init(args)
 	a = math.floor(n * 0.6180339887) + 1
 	while gcd(a, n) ~= 1 do a = a + 1 end
 	b = (seed * 7919) % n
-	pos = math.floor(part * n / parts)
-	last = math.floor((part + 1) * n / parts)
+	local m = math.min(tonumber(args[4] or n), n)
+	pos = math.floor(part * m / parts)
+	last = math.floor((part + 1) * m / parts)
 	t0 = now()
 	t_done = 0
 end
