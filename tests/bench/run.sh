@@ -138,8 +138,9 @@ walk() { # URL SECONDS SEED [LIMIT]: walk.lua; prints "RATE COMPLETE(all|part) R
 	echo "$out" | awk '/^walk:/ {gsub(/[()\/s]/, "", $7); print $7, $8, $2}' |
 		sed 's/[()]//g'
 }
-wait_http() {
-	for _ in $(seq 200); do curl -fs "$1" >/dev/null && return 0; sleep 0.1; done
+wait_http() { # URL [LOG]
+	for _ in $(seq 300); do curl -fs -m 10 "$1" >/dev/null && return 0; sleep 0.1; done
+	[ -n "${2:-}" ] && tail -20 "$2" >&2
 	conform_die "$1 did not answer"
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -152,8 +153,10 @@ rss() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
 free_port() {
 	local p
 	for _ in $(seq 100); do
-		p=$(( 20000 + RANDOM % 40000 ))
-		[ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return 0; }
+		# below the ephemeral range, and in no socket at all (a client's
+		# TIME_WAIT on the port makes a bind without SO_REUSEADDR fail)
+		p=$(( 20000 + RANDOM % 12000 ))
+		[ -z "$(ss -Htan "sport = :$p")" ] && { echo "$p"; return 0; }
 	done
 	conform_die "no free port found"
 }
@@ -167,7 +170,7 @@ conformd() { # LOG [VAR=VALUE...]: starts conformd with the bench's settings; se
 		CONFORM_PER_ADDRESS_CONNECTIONS=0 "$@" "$build/conformd" 2>"$tmp/$log" &
 	cpid=$!
 	pids+=($cpid)
-	wait_http "$base_url/v1/health"
+	wait_http "$base_url/v1/health" "$tmp/$log"
 }
 rows=()
 row() { rows+=("$1|$2|$3|$4"); } # PATH FIGURE RATIO TARGET
@@ -286,7 +289,7 @@ sql "SELECT count(*), sum(length(payload) + length(jws)) FROM certificate" >/dev
 "$build/bench_naive" "$port_naive" "$threads" 2>"$tmp/naive.log" &
 npid=$!
 pids+=($npid)
-wait_http "http://127.0.0.1:$port_naive/v1/certificates/$demo_serial"
+wait_http "http://127.0.0.1:$port_naive/v1/certificates/$demo_serial" "$tmp/naive.log"
 read -r naive naive_all _ < <(walk "http://127.0.0.1:$port_naive" "$duration" 1)
 stop_pid "$npid"
 say "naive server, cold walk: $naive req/s ($naive_all)"
