@@ -10,8 +10,9 @@
 #   SECONDS        length of each measurement (default 10)
 #   CONNECTIONS    wrk connections (default 32; wrk threads:
 #                  CONFORM_BENCH_WRK_THREADS, default 1; server threads:
-#                  CONFORM_BENCH_THREADS, default one per CPU, the same
-#                  for conformd, the baseline and the naive server)
+#                  CONFORM_BENCH_THREADS, default conformd's own default,
+#                  eight per CPU (at most 64), the same for conformd, the
+#                  baseline and the naive server)
 #
 # Rows, in this order:
 #   1. bare libmicrohttpd (bench_baseline): GET /v1/health, the reference;
@@ -57,7 +58,9 @@ case $register in ''|*[!0-9]*) conform_die "--register: not a number: $register"
 	conform_die "--register: between 1000 and 9000000 (serials CF-2026-0100001 upwards have 7 digits)"
 duration=${args[0]:-10}
 conns=${args[1]:-32}
-threads=${CONFORM_BENCH_THREADS:-$(nproc)}
+# conformd's default worker count (server/server.c): eight per CPU, at most 64
+default_threads=$(( $(nproc) * 8 > 64 ? 64 : $(nproc) * 8 ))
+threads=${CONFORM_BENCH_THREADS:-$default_threads}
 wrk_threads=${CONFORM_BENCH_WRK_THREADS:-1}
 issue_per_body=${CONFORM_BENCH_ISSUE_PER_BODY:-5000}
 # enough for every answer of the register (about 3.5 KB each today), and at least 512 MiB
