@@ -28,6 +28,12 @@ static void buf_reserve(struct buf *b, size_t need)
 	b->alloc = n;
 }
 
+void buf_expect(struct buf *b, size_t n)
+{
+	if (n <= b->max && b->len <= b->max - n)
+		buf_reserve(b, b->len + n);
+}
+
 cf_err buf_append(struct buf *b, const void *p, size_t n, struct cf_error *err)
 {
 	if (n > b->max || b->len > b->max - n)

@@ -21,6 +21,10 @@ struct buf {
 /* Initialises b, empty, holding at most max bytes. Allocates nothing. */
 void buf_init(struct buf *b, size_t max);
 
+/* Makes room for n more bytes at once (within the cap), for a caller that
+ * knows about how much it will append: no growing step by step. */
+void buf_expect(struct buf *b, size_t n);
+
 /* Appends n bytes. On error (CF_ETOOLARGE) b is unchanged. */
 cf_err buf_append(struct buf *b, const void *p, size_t n, struct cf_error *err) CF_MUST_CHECK;
 cf_err buf_puts(struct buf *b, const char *s, struct cf_error *err) CF_MUST_CHECK;

@@ -684,6 +684,9 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 		changed = key->compromised_at;
 	}
 	bool expired = strcmp(st->status, "expired") == 0;
+	/* the stored parts, and room for the members around them */
+	buf_expect(out, strlen(c->payload) + strlen(c->public_part) + strlen(c->history) +
+				(reason ? 2 * strlen(reason) : 0) + 1024);
 	const char *kstate = key->compromised_since ? "compromised" : key->retired ? "retired" : "active";
 	cf_err e = buf_puts(out, "{\"status\":", err);
 	if (!e)
