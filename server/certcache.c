@@ -283,7 +283,13 @@ static void on_notify(const char *channel, const char *payload, void *arg)
 		atomic_fetch_add(&generation, 1);
 		atomic_store(&checkpoint_size, strtoll(payload, NULL, 10)); /* atol is undefined past LONG_MAX */
 	} else {
-		*reload = true; /* a key or an accreditation: after this batch */
+		/* a key or an accreditation: what is held is stale now, and the
+		 * answers made with it go at once; until it is loaded again
+		 * (after this batch) the database decides and nothing is kept */
+		livestate_off();
+		atomic_fetch_add(&generation, 1);
+		flush();
+		*reload = true;
 	}
 }
 
@@ -317,9 +323,9 @@ static void *listen_loop(void *arg)
 			 * names it */
 			if (!reload && livestate_current())
 				continue;
-			/* the keys and accreditations first, then the answers made
-			 * with the old ones go: a miss in between is not kept
-			 * (the generation moves after it read) */
+			/* a miss that read before the notification is not kept (the
+			 * generation moved after it read); one while nothing was
+			 * current asked the database and kept nothing */
 			if (livestate_load(db, &err))
 				break;
 			atomic_fetch_add(&generation, 1);

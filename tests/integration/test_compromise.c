@@ -249,7 +249,15 @@ START_TEST(a_retired_key_keeps_its_certificates_valid)
 	world_ctl(&w, &r, retire);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	proc_result_free(&r);
-	json_t *c = tcert_get(&w.srv, serial);
+	/* conformctl's NOTIFY reaches conformd a moment after its commit */
+	json_t *c = NULL;
+	for (int i = 0; i < 40; i++) {
+		json_decref(c);
+		c = tcert_get(&w.srv, serial);
+		if (strcmp(jsonx_str(json_object_get(c, "key"), "state"), "retired") == 0)
+			break;
+		usleep(50000);
+	}
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	ck_assert_str_eq(jsonx_str(json_object_get(c, "key"), "state"), "retired");
 	json_decref(c);
