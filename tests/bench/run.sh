@@ -229,33 +229,38 @@ say "64 MiB upload: peak resident growth $(kib_mib "$growth_kib") MiB"
 stop_pid "$cpid"
 
 # ---- 4: the register -----------------------------------------------------------
-# Five demo runs: five assessment bodies, each with its own key, certifier and
-# one real certificate. The first body's certificate is the register's
-# template; the four others issue in row 8 (a body's status lists hold
-# 131,072 positions, so the register's body cannot issue more).
-say "conformctl demo x5"
-for _ in 1 2 3 4 5; do "$build/conformctl" demo >/dev/null; done
+# Demo runs: assessment bodies, each with its own key, certifier and one real
+# certificate. A body's status lists hold 131,072 positions (the database
+# refuses any beyond), so the register is cloned from the certificates of as
+# many bodies as it needs, 131,000 each (templates), and four more bodies
+# issue in row 8.
+per_body=${CONFORM_BENCH_PER_BODY:-131000}
+templates=$(( (register + per_body - 1) / per_body ))
+say "conformctl demo x$((templates + 4))"
+for _ in $(seq $((templates + 4))); do "$build/conformctl" demo >/dev/null; done
 demo_serial=$(sql "SELECT serial FROM certificate ORDER BY seq LIMIT 1")
-say "cloning $demo_serial into $register certificates (SQL, through the database's checks)"
+say "cloning $templates bodies' certificates into $register certificates (SQL, through the database's checks)"
 clone_start=$(date +%s)
 # Applications with their approvals, log entries, certificates and events,
 # one INSERT ... SELECT per table; the columns listed are those the clone
 # sets, later columns keep their defaults or are filled by the database's
 # own triggers.
 sql "
-CREATE TEMP TABLE g AS SELECT i, gen_random_uuid() AS app FROM generate_series(1, $register) i;
-CREATE TEMP TABLE t AS SELECT application_id AS id FROM certificate WHERE serial = '$demo_serial';
+CREATE TEMP TABLE g AS SELECT i, (i - 1) / $per_body AS t, (i - 1) % $per_body + 1 AS j,
+	gen_random_uuid() AS app FROM generate_series(1, $register) i;
+CREATE TEMP TABLE tp AS SELECT row_number() OVER (ORDER BY seq) - 1 AS t, serial, application_id AS id
+	FROM certificate ORDER BY seq LIMIT $templates;
 INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
 	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
 	submitted_at)
 SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
 	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.manufacturer_snapshot,
 	a.created_by, now()
-FROM g, application a WHERE a.id = (SELECT id FROM t);
+FROM g JOIN tp ON tp.t = g.t JOIN application a ON a.id = tp.id;
 INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
 	self_declaration)
 SELECT g.app, d.decision, d.rationale, d.decided_by, d.evidence_digest, d.self_declaration
-FROM g, application_decision d WHERE d.application_id = (SELECT id FROM t);
+FROM g JOIN tp ON tp.t = g.t JOIN application_decision d ON d.application_id = tp.id;
 INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
 SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
 	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
@@ -269,11 +274,11 @@ INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, 
 SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
 	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
 	c.valid_from, c.valid_until, c.payload, c.jws,
-	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
+	g.j + (g.j >= c.revocation_index)::int, g.j + (g.j >= c.suspension_index)::int,
 	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
 	c.firmware_version, c.issuer_name
-FROM g, (SELECT max(idx) - $register AS base FROM tlog_entry) b,
-	(SELECT * FROM certificate WHERE serial = '$demo_serial') c;
+FROM g JOIN tp ON tp.t = g.t JOIN certificate c ON c.serial = tp.serial,
+	(SELECT max(idx) - $register AS base FROM tlog_entry) b;
 INSERT INTO certificate_event (serial, seq, action, log_index)
 SELECT serial, 1, 'issued', log_index FROM certificate WHERE seq > 1000;
 -- issuance (row 8) draws serials from the sequence: past the cloned ones
@@ -377,7 +382,7 @@ SELECT application_id FROM d" | sed "s/\$/ $token/" >"$tmp/issue.$k"
 done < <(sql "SELECT c.application_id || '|' || d.decided_by || '|' || (SELECT u.id FROM app_user u
 	WHERE u.org_id = c.body_id AND 'org_admin' = ANY (u.roles) ORDER BY u.created_at LIMIT 1)
 	FROM certificate c JOIN application_decision d ON d.application_id = c.application_id
-	WHERE c.seq < 1000 AND c.serial <> '$demo_serial' ORDER BY c.seq")
+	WHERE c.seq < 1000 ORDER BY c.seq OFFSET $templates")
 [ "$k" -eq 4 ] || conform_die "expected four issuing bodies, found $k"
 paste -d '\n' "${body_files[@]}" >"$tmp/issue.lines"
 sql "ANALYZE" >/dev/null
