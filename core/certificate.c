@@ -517,6 +517,14 @@ cf_err certificate_state(struct db *db, const char *serial, const char *at, json
  * was not): the key's time, and for a certificate signed after it, the
  * reason in place of the stored one.
  */
+/* What a certificate signed after its key's compromise says in place of its
+ * stored status reason. */
+static void compromise_reason(char out[200], const char *since)
+{
+	snprintf(out, 200, "signed with the body's key after it was compromised (since %s): not the body's statement",
+		 since);
+}
+
 static void key_compromise_note(json_t *cert, const char *live, const char *since, const char *at)
 {
 	if (!since)
@@ -525,9 +533,7 @@ static void key_compromise_note(json_t *cert, const char *live, const char *sinc
 	if (strcmp(live, "key_compromised") != 0)
 		return;
 	char reason[200];
-	snprintf(reason, sizeof reason,
-		 "signed with the body's key after it was compromised (since %s): not the body's statement",
-		 since);
+	compromise_reason(reason, since);
 	json_object_set_new(cert, "status_reason_code", json_string("key_compromised"));
 	json_object_set_new(cert, "status_reason", json_string(reason));
 	json_object_set_new(cert, "status_changed_at", json_string(at));
@@ -654,17 +660,23 @@ void certificate_stored_clear(struct cert_stored *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* review_json as text: null, or {required, code, reason, since}. */
-static cf_err review_text(struct buf *b, const struct certstate *st, struct cf_error *err)
+/* review_json as text (caller frees): null, or {required, code, reason, since}. */
+static char *review_text(const struct certstate *st)
 {
 	if (!st->review)
-		return buf_puts(b, "null", err);
+		return cf_strdup("null");
 	json_t *r = review_json(st->review, st->review_since);
 	char *t = json_dumps(r, JSON_COMPACT);
 	json_decref(r);
-	cf_err e = t ? buf_puts(b, t, err) : cf_error_set(err, CF_EINTERNAL, NULL, "the review could not be written");
-	free(t);
-	return e;
+	return t ? t : cf_strdup("null");
+}
+
+/* Appends prefix (punctuation and a member's name) and value as a JSON
+ * string, or null. */
+static cf_err member(struct buf *b, const char *prefix, const char *value, struct cf_error *err)
+{
+	cf_err e = buf_puts(b, prefix, err);
+	return e ? e : jsonx_append_string(b, value, err);
 }
 
 cf_err certificate_render(const struct cert_stored *c, const struct certstate *st,
@@ -676,58 +688,40 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 	const char *code = c->reason_code, *reason = c->reason, *changed = c->changed_at;
 	char why[200];
 	if (strcmp(st->status, "key_compromised") == 0 && key->compromised_since) {
-		snprintf(why, sizeof why,
-			 "signed with the body's key after it was compromised (since %s): not the body's statement",
-			 key->compromised_since);
+		compromise_reason(why, key->compromised_since);
 		code = "key_compromised";
 		reason = why;
 		changed = key->compromised_at;
 	}
 	bool expired = strcmp(st->status, "expired") == 0;
+	const char *expired_text = expired ? "true" : "false";
 	/* the stored parts, and room for the members around them */
 	buf_expect(out, strlen(c->payload) + strlen(c->public_part) + strlen(c->history) +
 				(reason ? 2 * strlen(reason) : 0) + 1024);
 	const char *kstate = key->compromised_since ? "compromised" : key->retired ? "retired" : "active";
-	cf_err e = buf_puts(out, "{\"status\":", err);
+	char *review = review_text(st);
+	cf_err e = member(out, "{\"status\":", st->status, err);
 	if (!e)
-		e = jsonx_append_string(out, st->status, err);
+		e = member(out, ",\"status_reason_code\":", code, err);
 	if (!e)
-		e = buf_puts(out, ",\"status_reason_code\":", err);
+		e = member(out, ",\"status_reason\":", reason, err);
 	if (!e)
-		e = jsonx_append_string(out, code, err);
+		e = member(out, ",\"status_changed_at\":", changed, err);
 	if (!e)
-		e = buf_puts(out, ",\"status_reason\":", err);
+		e = buf_printf(out, err, ",\"expired\":%s", expired_text);
 	if (!e)
-		e = jsonx_append_string(out, reason, err);
-	if (!e)
-		e = buf_puts(out, ",\"status_changed_at\":", err);
-	if (!e)
-		e = jsonx_append_string(out, changed, err);
-	if (!e)
-		e = buf_printf(out, err, ",\"expired\":%s,\"key\":{\"kid\":", expired ? "true" : "false");
-	if (!e)
-		e = jsonx_append_string(out, c->kid, err);
+		e = member(out, ",\"key\":{\"kid\":", c->kid, err);
 	if (!e)
 		e = buf_printf(out, err, ",\"state\":\"%s\"", kstate);
-	if (!e && key->compromised_since) {
-		e = buf_puts(out, ",\"compromised_since\":", err);
-		if (!e)
-			e = jsonx_append_string(out, key->compromised_since, err);
-	}
+	if (!e && key->compromised_since)
+		e = member(out, ",\"compromised_since\":", key->compromised_since, err);
 	if (!e)
-		e = buf_printf(out, err, "},\"log\":{\"index\":%lld,\"leaf_hash\":", c->log_index);
+		e = buf_printf(out, err, "},\"log\":{\"index\":%lld", c->log_index);
 	if (!e)
-		e = jsonx_append_string(out, c->log_leaf, err);
+		e = member(out, ",\"leaf_hash\":", c->log_leaf, err);
 	if (!e)
-		e = buf_printf(out, err, ",\"in_signed_tree_head\":%s},\"history\":", in_head ? "true" : "false");
-	if (!e)
-		e = buf_puts(out, c->history, err);
-	if (!e)
-		e = buf_puts(out, ",\"review\":", err);
-	if (!e)
-		e = review_text(out, st, err);
-	if (!e)
-		e = buf_puts(out, ",\"credential\":", err);
+		e = buf_printf(out, err, ",\"in_signed_tree_head\":%s},\"history\":%s,\"review\":%s,\"credential\":",
+			       in_head ? "true" : "false", c->history, review);
 	if (!e)
 		e = buf_puts(out, c->payload, err);
 	/* the members that never change, stored as one object at issuance:
@@ -743,29 +737,22 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 	}
 	if (!e)
 		e = buf_puts(out, "}", err);
-	if (e || !facts)
-		return e;
-	e = buf_puts(facts, "{\"status\":", err);
-	if (!e)
-		e = jsonx_append_string(facts, st->status, err);
-	if (!e)
-		e = buf_puts(facts, ",\"status_reason\":", err);
-	if (!e)
-		e = jsonx_append_string(facts, reason, err);
-	if (!e)
-		e = buf_puts(facts, ",\"review\":", err);
-	if (!e)
-		e = review_text(facts, st, err);
-	if (!e)
-		e = buf_puts(facts, ",\"valid_until\":", err);
-	if (!e)
-		e = jsonx_append_string(facts, c->valid_until, err);
-	if (!e)
-		e = buf_printf(facts, err, ",\"expired\":%s,\"compromised_since\":", expired ? "true" : "false");
-	if (!e)
-		e = jsonx_append_string(facts, key->compromised_since, err);
-	if (!e)
-		e = buf_puts(facts, "}", err);
+	if (!e && facts) {
+		e = member(facts, "{\"status\":", st->status, err);
+		if (!e)
+			e = member(facts, ",\"status_reason\":", reason, err);
+		if (!e)
+			e = buf_printf(facts, err, ",\"review\":%s", review);
+		if (!e)
+			e = member(facts, ",\"valid_until\":", c->valid_until, err);
+		if (!e)
+			e = buf_printf(facts, err, ",\"expired\":%s", expired_text);
+		if (!e)
+			e = member(facts, ",\"compromised_since\":", key->compromised_since, err);
+		if (!e)
+			e = buf_puts(facts, "}", err);
+	}
+	free(review);
 	return e;
 }
 
