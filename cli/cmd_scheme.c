@@ -39,9 +39,11 @@ static void print_findings(const char *path, const struct lint_report *r)
 	for (size_t i = 0; i < r->count; i++)
 		fprintf(stderr, "%s: %s: %s%s\n", path,
 			r->items[i].pointer[0] ? r->items[i].pointer : "(document)",
-			r->items[i].error ? "" : "warning: ", r->items[i].message);
-	if (r->count < r->errors + r->warnings)
-		fprintf(stderr, "%s: ... and %zu more\n", path, r->errors + r->warnings - r->count);
+			r->items[i].error ? "" : r->items[i].note ? "note: " : "warning: ",
+			r->items[i].message);
+	if (r->count < r->errors + r->warnings + r->notes)
+		fprintf(stderr, "%s: ... and %zu more\n", path,
+			r->errors + r->warnings + r->notes - r->count);
 }
 
 static int scheme_lint_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)

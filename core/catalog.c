@@ -208,7 +208,8 @@ static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 }
 
 /* Warning 3 of the linter: mapped refs checked against imported targets.
- * A target that is not imported is reported once, not once per mapping. */
+ * A target that is not imported is a note (nothing is wrong with the
+ * document; the check cannot be made here), once, not once per mapping. */
 static cf_err check_mapping_targets(struct db *db, const json_t *doc, struct lint_report *report,
 				    struct cf_error *err)
 {
@@ -254,8 +255,8 @@ static cf_err check_mapping_targets(struct db *db, const json_t *doc, struct lin
 	const char *to;
 	json_t *count;
 	json_object_foreach(absent, to, count)
-		lint_report_add(report, false, "", "%s is not imported: the refs of %lld mapping%s to it "
-				"cannot be checked", to, (long long)json_integer_value(count),
+		lint_report_note(report, "", "%s is not imported: the refs of %lld mapping%s to it "
+				 "are kept unchecked", to, (long long)json_integer_value(count),
 				json_integer_value(count) == 1 ? "" : "s");
 out:
 	json_decref(absent);

@@ -19,31 +19,51 @@
 #define MAX_FINDINGS 500
 #define TITLE_MAX_CHARS 160
 
+static struct lint_finding *finding_add(struct lint_report *r, const char *pointer, const char *fmt,
+				       va_list ap)
+{
+	if (r->count == MAX_FINDINGS)
+		return NULL;
+	if (r->count == r->alloc) {
+		r->alloc = r->alloc ? r->alloc * 2 : 16;
+		r->items = cf_reallocarray(r->items, r->alloc, sizeof *r->items);
+	}
+	struct lint_finding *f = &r->items[r->count++];
+	memset(f, 0, sizeof *f);
+	snprintf(f->pointer, sizeof f->pointer, "%s", pointer ? pointer : "");
+	vsnprintf(f->message, sizeof f->message, fmt, ap);
+	return f;
+}
+
 void lint_report_add(struct lint_report *r, bool error, const char *pointer, const char *fmt, ...)
 {
 	if (error)
 		r->errors++;
 	else
 		r->warnings++;
-	if (r->count == MAX_FINDINGS)
-		return;
-	if (r->count == r->alloc) {
-		r->alloc = r->alloc ? r->alloc * 2 : 16;
-		r->items = cf_reallocarray(r->items, r->alloc, sizeof *r->items);
-	}
-	struct lint_finding *f = &r->items[r->count++];
-	f->error = error;
-	snprintf(f->pointer, sizeof f->pointer, "%s", pointer ? pointer : "");
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof f->message, fmt, ap);
+	struct lint_finding *f = finding_add(r, pointer, fmt, ap);
 	va_end(ap);
+	if (f)
+		f->error = error;
+}
+
+void lint_report_note(struct lint_report *r, const char *pointer, const char *fmt, ...)
+{
+	r->notes++;
+	va_list ap;
+	va_start(ap, fmt);
+	struct lint_finding *f = finding_add(r, pointer, fmt, ap);
+	va_end(ap);
+	if (f)
+		f->note = true;
 }
 
 void lint_report_free(struct lint_report *r)
 {
 	CF_FREE(r->items);
-	r->count = r->alloc = r->errors = r->warnings = 0;
+	r->count = r->alloc = r->errors = r->warnings = r->notes = 0;
 }
 
 /* Patterns of rule 1. */

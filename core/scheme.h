@@ -25,7 +25,8 @@ struct scheme_class {
 };
 
 struct lint_finding {
-	bool error;          /* false: a warning */
+	bool error;          /* false: a warning, or a note */
+	bool note;           /* nothing wrong with the document: a check that could not be made */
 	char pointer[200];   /* JSON pointer into the document */
 	char message[300];
 };
@@ -33,7 +34,7 @@ struct lint_finding {
 struct lint_report {
 	struct lint_finding *items;
 	size_t count, alloc;
-	size_t errors, warnings;
+	size_t errors, warnings, notes;
 };
 
 /*
@@ -59,6 +60,8 @@ bool scheme_text_is_json_schema(const char *text, size_t len);
 /* Adds a finding (used by the catalog for checks that need the database). */
 void lint_report_add(struct lint_report *report, bool error, const char *pointer,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void lint_report_note(struct lint_report *report, const char *pointer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* "basic", "medium", "high". */
 cf_err scheme_level_parse(const char *s, enum scheme_level *out, struct cf_error *err) CF_MUST_CHECK;

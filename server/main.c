@@ -91,7 +91,9 @@ static int establish_identity(struct config *cfg)
 	if (stored)
 		log_info("public URL %s stored as this service's issuer identity", url);
 	if (unresolvable)
-		log_warn("public URL %s: %s", url, identity_loopback_warning());
+		/* a trial on this machine, not a mistake: the identity check refuses
+		 * plain http on anything but loopback */
+		log_info("public URL %s: %s", url, identity_loopback_warning());
 	free(cfg->public_url);
 	cfg->public_url = url;
 	return 0;

@@ -67,7 +67,8 @@ conform_pg_reachable() {
 
 # conform_pg_base DATA: prints the cluster directory DATA/pg. When the
 # cluster's user cannot reach DATA (a clone in a home directory of mode 700),
-# the cluster lives under /var/lib/conform and DATA/pg is a symlink to it.
+# the cluster lives under /var/lib/conform-local (not /var/lib/conform, the
+# installed package's state directory) and DATA/pg is a symlink to it.
 conform_pg_base() {
 	data=$1
 	mkdir -p "$data" || conform_die "cannot create $data"
@@ -83,10 +84,10 @@ conform_pg_base() {
 			return
 		fi
 		rmdir "$data/pg"
-		real="/var/lib/conform/$(printf '%s' "$data" | sha256sum | cut -c1-16)"
+		real="/var/lib/conform-local/$(printf '%s' "$data" | sha256sum | cut -c1-16)"
 		mkdir -p "$real/pg"
 		chown postgres: "$real/pg"
-		chmod 755 /var/lib/conform "$real"
+		chmod 755 /var/lib/conform-local "$real"
 		ln -s "$real/pg" "$data/pg"
 		conform_say "the postgres user cannot reach $data: the cluster lives in $real/pg"
 	else

@@ -79,6 +79,41 @@ for _ in $(seq 1 100); do
 done
 [ -S "$signer_socket" ] || conform_die "conform-signer did not open $signer_socket"
 
+# The transparency log is signed from the first start: its key is made once,
+# in conform-signer, when the service has no active one.
+if ! "$build/conformctl" key list | grep -Eq '^[^ ]+ +log .* active '; then
+	conform_say "making the transparency log's key (in conform-signer)"
+	"$build/conformctl" key generate --log >/dev/null
+fi
+
+# What a second terminal needs to reach this service with conformctl: the
+# same data directory (absolute), and the same database and signer settings.
+data_abs=$(cd "$CONFORM_DATA_DIR" && pwd)
+exports=""
+if [ "$CONFORM_DATA_DIR" != ./var ] && [ "$data_abs" != "$top/var" ]; then
+	exports="$exports  export CONFORM_DATA_DIR=$data_abs
+"
+fi
+for v in CONFORM_SIGNER_SOCKET CONFORM_SIGNER_DIR; do
+	if [ -n "${!v:-}" ]; then
+		exports="$exports  export $v=$(readlink -f "${!v}")
+"
+	fi
+done
+if [ "$embedded" = 0 ]; then
+	# never printed: a connection string may hold a password
+	exports="$exports  export CONFORM_DATABASE_URL=...  (the same as this shell's, and CONFORM_DATABASE_OWNER_URL)
+"
+fi
+where=""
+if [ "$embedded" = 1 ] && [ "$(readlink -f "$pg")" != "$data_abs/pg" ]; then
+	where="
+The postgres user cannot reach $data_abs, so the PostgreSQL cluster lives in
+$(readlink -f "$pg") ($data_abs/pg links to it). To remove everything
+this script made: stop it (Ctrl-C), then rm -rf $data_abs $(dirname "$(readlink -f "$pg")")
+"
+fi
+
 url="http://$CONFORM_LISTEN"
 cat <<MSG
 
@@ -88,17 +123,18 @@ conform is starting on $url  (Ctrl-C stops conformd, conform-signer and PostgreS
   curl $url/v1/openapi.json           the API description
   curl $url/metrics                   Prometheus metrics
 
-In another terminal, from $top:
-  $build/conformctl bootstrap --org-name NAME --country GB --email EMAIL \\
+This terminal stays with conformd. In another terminal, from $top:
+${exports:+
+$exports
+}  $build/conformctl bootstrap --org-name NAME --country GB --email EMAIL \\
       --admin-name NAME --admin-email EMAIL      the first admin and its token (once)
   $build/conformctl --help          administer conform (db status, schemes, ...)
   $build/conformctl db status       the schema migrations
-  $build/conformctl key generate --log      the transparency log's key (in conform-signer)
   $build/conformctl demo            walk one DCMS application to a signed certificate,
                                          then open the /verify/ page it prints
 
 Read on: README.md, docs/operations.md, docs/architecture.md.
-
+$where
 MSG
 # The public URL is stored in the database at conformd's first start and
 # fixed from then on (docs/operations.md, "The public URL"): on a loopback

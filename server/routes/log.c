@@ -55,6 +55,9 @@ void route_log_vkey(struct request *rq)
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
 		e = signer_current(db, NULL, kid, pub, &err);
+	if (e == CF_EUNPROCESSABLE) /* no log key: the service is not set up yet, not a bad request */
+		e = cf_error_set(&err, CF_EUNAVAILABLE, NULL, "the log has no verifier key yet: the service "
+				 "has no log key (its operator runs conformctl key generate --log)");
 	if (e) {
 		reply_problem(rq, &err);
 		return;

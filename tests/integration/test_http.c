@@ -311,6 +311,21 @@ START_TEST(register_export_without_a_log_key_is_503_before_any_byte)
 }
 END_TEST
 
+/* Without a log key the verifier key is not a client's mistake (422) but a
+ * service not yet set up: 503, naming what its operator runs. */
+START_TEST(log_vkey_without_a_log_key_is_503_naming_the_command)
+{
+	struct http_resp r;
+	testsrv_req(&srv, &r, "GET", "/v1/log/vkey", NULL, NULL);
+	assert_problem(&r, 503);
+	json_t *p = http_json(&r);
+	ck_assert_msg(strstr(jsonx_str(p, "detail"), "conformctl key generate --log"), "%s",
+		      jsonx_str(p, "detail"));
+	json_decref(p);
+	http_resp_free(&r);
+}
+END_TEST
+
 /* A client that saw an answer finds its access line in the log, even when
  * conformd is killed (-9) the moment after: the line is written before the
  * answer is queued, not by a buffer flushed every 100 ms. Five rounds. */
@@ -370,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, openapi_is_served);
 	tcase_add_test(tc, an_oversized_verification_is_413_before_any_work);
 	tcase_add_test(tc, register_export_without_a_log_key_is_503_before_any_byte);
+	tcase_add_test(tc, log_vkey_without_a_log_key_is_503_naming_the_command);
 	tcase_add_test(tc, an_answered_request_is_logged_even_if_killed_at_once);
 	tcase_add_test(tc, sigterm_stops_cleanly);
 	suite_add_tcase(s, tc);

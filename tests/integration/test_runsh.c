@@ -144,6 +144,22 @@ START_TEST(run_sh_restarts_conformd_and_ctrl_c_stops_all)
 	pid_t signer = child_named(runsh, "conform-signer");
 	ck_assert_int_gt(signer, 0);
 
+	/* The first hour: the log has a key from the start, the banner says
+	 * which exports a second terminal needs, and nothing warns. */
+	char vkey_url[96];
+	snprintf(vkey_url, sizeof vkey_url, "%s/v1/log/vkey", base);
+	struct http_resp vk;
+	ck_assert_int_eq(http_try(&vk, "GET", vkey_url, NULL, NULL, 0), 0);
+	ck_assert_msg(vk.status == 200, "/v1/log/vkey: %ld %s", vk.status, vk.body);
+	http_resp_free(&vk);
+	char *banner = tsupport_read_file(log, NULL);
+	char *want = cf_asprintf("  export CONFORM_DATA_DIR=%s\n", tmpl);
+	ck_assert_msg(strstr(banner, want), "no '%s' in %s", want, banner);
+	ck_assert_msg(strstr(banner, "This terminal stays with conformd"), "%s", banner);
+	ck_assert_msg(!strstr(banner, "warning") && !strstr(banner, " warn "), "%s", banner);
+	free(want);
+	free(banner);
+
 	/* conformd dies: run.sh starts another */
 	ck_assert_int_eq(kill(first, SIGKILL), 0);
 	pid_t second = wait_serving(base, runsh, first, 60, log);
