@@ -138,7 +138,7 @@ static cf_err grant_check(struct db *db, const struct grant_job *j, struct cf_er
 		" (SELECT kind FROM organisation WHERE id = $2),"
 		" (SELECT max(highest_class) FROM scheme_version WHERE scheme_id = $3),"
 		" $5::timestamptz > $4::timestamptz,"
-		" $5::timestamptz <= $4::timestamptz + interval '5 years 1 day',"
+		" $5::timestamptz <= $4::timestamptz + interval '5 years',"
 		" $6::text IS NULL OR $7::text IS NULL OR conform_version_cmp($6, $7) <= 0", 7, p);
 	if (e)
 		return e;

@@ -643,7 +643,7 @@ static cf_err snapshot_submission(struct db *db, const struct application_row *a
 		return e;
 	PGresult *res = NULL;
 	e = db_query_hot(db, &res, err,
-		"SELECT p.support_end > current_date FROM application x JOIN product p"
+		"SELECT (p.support_end + 1)::timestamp AT TIME ZONE 'UTC' > now() FROM application x JOIN product p"
 		" ON p.id = x.product_id WHERE x.id = $1", 1, p);
 	if (e)
 		return e;

@@ -252,7 +252,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 		DB_TS("date_trunc('second', now())") ", "
 		DB_TS("least(date_trunc('second', now()) + make_interval(days =>"
 		" v.certificate_validity_days), ((a.product_snapshot->>'support_end')::date + 1)::timestamp"
-		" AT TIME ZONE 'UTC' - interval '1 second')") ","
+		" AT TIME ZONE 'UTC')") ","
 		" ((a.product_snapshot->>'support_end')::date + 1)::timestamp AT TIME ZONE 'UTC'"
 		" > now() + interval '1 day', to_char(now() AT TIME ZONE 'UTC', 'YYYY')"
 		" FROM application a LEFT JOIN application_decision d ON d.application_id = a.id"

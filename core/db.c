@@ -64,6 +64,19 @@ static cf_err db_open_conn(struct db *db, struct cf_error *err)
 		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "cannot connect to PostgreSQL: %s", line);
 	}
 	PQsetNoticeProcessor(db->conn, notice_ignore, NULL);
+	/* A date without a time is midnight UTC, and current_date is UTC's
+	 * (docs/architecture.md, "Dates and periods"), whatever the server's zone. */
+	PGresult *tz = PQexec(db->conn, "SET TIME ZONE 'UTC'");
+	bool ok = PQresultStatus(tz) == PGRES_COMMAND_OK;
+	PQclear(tz);
+	if (!ok) {
+		char line[400];
+		first_line(PQerrorMessage(db->conn), line, sizeof line);
+		PQfinish(db->conn);
+		db->conn = NULL;
+		atomic_fetch_add(&db_errors, 1);
+		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "cannot set the session's time zone: %s", line);
+	}
 	return CF_OK;
 }
 

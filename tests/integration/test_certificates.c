@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,21 +252,20 @@ START_TEST(status_changes_are_told_truthfully_everywhere)
 }
 END_TEST
 
-START_TEST(the_page_escapes_what_it_shows)
+/* A DCMS application for a new product (product_text, its JSON), answered,
+ * submitted and taken; returns the application id in id. */
+static void taken_application(const char *product_text, char id[37])
 {
-	json_t *pb = json_loads("{\"name\":\"<script>alert(1)</script> & \\\"Co\\\"\",\"model\":\"<b>X</b>\","
-				"\"hardware_version\":\"1\",\"firmware_version\":\"1\",\"support_end\":\"2031-01-01\"}",
-				0, NULL);
+	json_t *pb = json_loads(product_text, 0, NULL);
+	ck_assert_ptr_nonnull(pb);
 	json_t *p = testsrv_api_ok(&w.srv, "POST", "/v1/products", w.applicant.token, pb, 201);
 	json_decref(pb);
-	/* an application for that product, decided, then issued */
 	json_t *ab = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "product_id", jsonx_str(p, "id"),
 			       "scheme_id", "dcms-cop", "scheme_version", "2018", "assessment_type",
 			       "third-party", "body_id", w.certifier.org, "owners", "Software", "a",
 			       "Hardware", "b", "Policy", "c", "Process", "d");
 	json_t *a = testsrv_api_ok(&w.srv, "POST", "/v1/applications", w.applicant.token, ab, 201);
-	char id[37];
-	snprintf(id, sizeof id, "%s", jsonx_str(a, "id"));
+	snprintf(id, 37, "%s", jsonx_str(a, "id"));
 	json_decref(a);
 	json_decref(ab);
 	json_decref(p);
@@ -278,6 +278,12 @@ START_TEST(the_page_escapes_what_it_shows)
 	json_decref(ans);
 	json_decref(world_act(&w, id, &w.applicant, "submit", NULL, 200));
 	json_decref(world_act(&w, id, &w.assessor, "take", NULL, 200));
+}
+
+/* The application id, taken, passed on every requirement, approved, and
+ * issued; returns the certificate. */
+static json_t *issued_from(const char *id)
+{
 	char vb[2048] = "{\"verdicts\":[";
 	for (int i = 1; i <= 13; i++) {
 		char one[96];
@@ -291,7 +297,17 @@ START_TEST(the_page_escapes_what_it_shows)
 	json_decref(world_act(&w, id, &w.assessor, "complete", NULL, 200));
 	json_decref(world_act(&w, id, &w.certifier, "decide", "{\"decision\":\"approve\",\"rationale\":\"ok\"}", 200));
 	snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
-	json_t *c = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 201);
+	return testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 201);
+}
+
+START_TEST(the_page_escapes_what_it_shows)
+{
+	char id[37];
+	taken_application("{\"name\":\"<script>alert(1)</script> & \\\"Co\\\"\",\"model\":\"<b>X</b>\","
+			  "\"hardware_version\":\"1\",\"firmware_version\":\"1\",\"support_end\":\"2031-01-01\"}",
+			  id);
+	json_t *c = issued_from(id);
+	char path[160];
 	snprintf(path, sizeof path, "/verify/%s", jsonx_str(c, "serial"));
 	char *html = testsrv_get_text(&w.srv, path, 200);
 	ck_assert_ptr_null(strstr(html, "<script>"));
@@ -304,6 +320,42 @@ START_TEST(the_page_escapes_what_it_shows)
 	json_t *again = testsrv_api_text(&w.srv, "POST", path, w.certifier.token, NULL, 200);
 	ck_assert_str_eq(jsonx_str(again, "serial"), jsonx_str(c, "serial"));
 	json_decref(again);
+	json_decref(c);
+}
+END_TEST
+
+/* The UTC date days from today, "YYYY-MM-DD". */
+static void utc_date(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The dates rule (docs/architecture.md, "Dates and periods"): support_end
+ * names the last day of support, so a product whose support ends today may
+ * still be submitted, and a certificate its support bounds is valid until
+ * the first instant after that day: the next midnight UTC, not a second
+ * before it (valid_until, like every end, is exclusive). */
+START_TEST(support_end_is_the_last_day_and_valid_until_the_instant_after)
+{
+	char today[11], soon[11], after_soon[11];
+	utc_date(0, today);
+	utc_date(100, soon);
+	utc_date(101, after_soon);
+	char text[512], id[37];
+	snprintf(text, sizeof text, "{\"name\":\"Last-day Lamp\",\"model\":\"LL-1\",\"hardware_version\":\"1\","
+		 "\"firmware_version\":\"1\",\"support_end\":\"%s\"}", today);
+	taken_application(text, id); /* submitted on its last day of support */
+
+	snprintf(text, sizeof text, "{\"name\":\"Soon Lamp\",\"model\":\"SL-1\",\"hardware_version\":\"1\","
+		 "\"firmware_version\":\"1\",\"support_end\":\"%s\"}", soon);
+	taken_application(text, id);
+	json_t *c = issued_from(id);
+	char want[32];
+	snprintf(want, sizeof want, "%sT00:00:00Z", after_soon);
+	ck_assert_str_eq(jsonx_str(c, "valid_until"), want);
 	json_decref(c);
 }
 END_TEST
@@ -993,6 +1045,7 @@ int main(void)
 	tcase_add_test(tc, an_independent_jose_verifies_and_any_changed_byte_breaks_it);
 	tcase_add_test(tc, status_changes_are_told_truthfully_everywhere);
 	tcase_add_test(tc, the_page_escapes_what_it_shows);
+	tcase_add_test(tc, support_end_is_the_last_day_and_valid_until_the_instant_after);
 	tcase_add_test(tc, eight_issuers_1600_certificates_and_a_log_without_a_gap);
 	tcase_add_test(tc, racing_issues_and_status_changes_never_collide);
 	tcase_add_test(tc, a_tampered_log_is_caught);

@@ -816,6 +816,33 @@ START_TEST(withdrawal_is_final)
 }
 END_TEST
 
+/* The dates rule (docs/architecture.md, "Dates and periods"): valid_until is
+ * the first instant no longer covered, and "at most five years" is
+ * valid_until <= valid_from + 5 years: exactly five is granted, a second (or
+ * the day the old check let through) more is not. A date is midnight UTC. */
+START_TEST(an_accreditation_of_exactly_five_years_and_not_a_second_more)
+{
+	const char *untils[] = { "2031-01-01", "2031-01-01T00:00:00Z", "2031-01-01T00:00:01Z", "2031-01-02" };
+	const long want[] = { 201, 201, 400, 400 };
+	for (int i = 0; i < 4; i++) {
+		char text[320];
+		snprintf(text, sizeof text,
+			 "{\"body_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"max_class\":0,\"reference\":\"FY-%d\","
+			 "\"valid_from\":\"2026-01-01\",\"valid_until\":\"%s\"}", w.certifier.org, i, untils[i]);
+		json_t *b = body_of(text);
+		long status;
+		json_t *r = testsrv_api(&w.srv, "POST", "/v1/accreditations", w.accreditor.token, b, &status);
+		ck_assert_msg(status == want[i], "valid_until %s: %ld, expected %ld", untils[i], status, want[i]);
+		if (status == 201)
+			ck_assert_str_eq(jsonx_str(r, "valid_until"), "2031-01-01T00:00:00Z");
+		else
+			ck_assert(strstr(jsonx_str(r, "detail"), "five years"));
+		json_decref(r);
+		json_decref(b);
+	}
+}
+END_TEST
+
 START_TEST(audit_trail_lists_and_verifies_and_names_a_tampered_record)
 {
 	json_t *page = testsrv_api_ok(&w.srv, "GET", "/v1/audit?action=user.create&limit=3",
@@ -1077,6 +1104,7 @@ int main(void)
 	tcase_add_test(tc, cli_tokens_and_a_second_bootstrap);
 	tcase_add_test(tc, suspension_stops_cover_from_its_time_and_reinstatement_restores_it);
 	tcase_add_test(tc, withdrawal_is_final);
+	tcase_add_test(tc, an_accreditation_of_exactly_five_years_and_not_a_second_more);
 	tcase_add_test(tc, no_token_in_clear_in_logs_or_database);
 	tcase_add_test(tc, failed_authentications_are_throttled_per_address);
 	tcase_add_test(tc, behind_a_trusted_proxy_each_forwarded_client_is_throttled);
