@@ -50,7 +50,9 @@ static int db_status(struct cli *cli, const struct cli_command *cmd, int argc, c
 	if (e)
 		return cli_fail(&err);
 	int pending = 0, changed = 0;
-	printf("%-7s %-40s %s\n", "VERSION", "FILE", "STATE");
+	json_t *list = json_array();
+	if (!cli->json)
+		printf("%-7s %-40s %s\n", "VERSION", "FILE", "STATE");
 	for (size_t i = 0; i < set.count; i++) {
 		const struct migration *m = &set.items[i];
 		const char *state;
@@ -68,9 +70,24 @@ static int db_status(struct cli *cli, const struct cli_command *cmd, int argc, c
 			snprintf(buf, sizeof buf, "applied %s", m->applied_at);
 			state = buf;
 		}
-		printf("%04d    %-40s %s\n", m->version, m->name, state);
+		json_t *row = json_pack("{s:i,s:s,s:s}", "version", m->version, "name", m->name, "state",
+					!m->applied ? "pending" : !m->path || strcmp(m->sha256, m->applied_sha256) != 0
+					? "changed" : "applied");
+		if (m->applied)
+			json_object_set_new(row, "applied_at", json_string(m->applied_at));
+		json_array_append_new(list, row);
+		if (!cli->json)
+			printf("%04d    %-40s %s\n", m->version, m->name, state);
 	}
-	printf("%d pending, this build needs version %d\n", pending, migrate_required_version());
+	if (cli->json) {
+		json_t *o = json_pack("{s:o,s:i,s:i,s:i}", "migrations", list, "pending", pending, "changed",
+				      changed, "required_version", migrate_required_version());
+		cli_json_out(o);
+		json_decref(o);
+	} else {
+		json_decref(list);
+		printf("%d pending, this build needs version %d\n", pending, migrate_required_version());
+	}
 	migrate_set_free(&set);
 	return changed ? CLI_FAIL : CLI_OK;
 }
