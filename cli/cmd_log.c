@@ -72,15 +72,16 @@ static cf_err remote_verify(struct cli *cli, const char *pinned, struct tlog_che
 			const char *entry = jsonx_str(it, "entry"), *hash = jsonx_str(it, "leaf_hash");
 			json_int_t index = json_integer_value(json_object_get(it, "index"));
 			unsigned char leaf[32];
-			char hex[65];
 			if (!entry || index != (json_int_t)start) {
 				snprintf(check->problem, sizeof check->problem,
 					 "entry %llu: missing or out of order", start);
 				break;
 			}
 			merkle_leaf_hash(entry, strlen(entry), leaf);
-			codec_hex_encode(leaf, sizeof leaf, hex);
-			if (!hash || strcmp(hash, hex) != 0) {
+			char *b64 = codec_b64_encode(leaf, sizeof leaf); /* as the API writes hashes */
+			bool same = hash && strcmp(hash, b64) == 0;
+			free(b64);
+			if (!same) {
 				snprintf(check->problem, sizeof check->problem,
 					 "entry %llu: its leaf hash is not the hash of its text", start);
 				break;
