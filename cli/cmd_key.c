@@ -42,8 +42,9 @@ static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	const char *org = NULL;
 	bool log_key = false;
 	const struct cli_opt opts[] = {
-		{ "org", &org, NULL, "the assessment body whose certificates the key signs" },
-		{ "log", NULL, &log_key, "a key for the service's transparency log instead" },
+		{ "org", &org, NULL, "the assessment body whose certificates the key signs (with --url: "
+		  "default the token holder's)" },
+		{ "log", NULL, &log_key, "a key for the service's transparency log instead (not with --url)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
@@ -136,7 +137,8 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 {
 	const char *org = NULL;
 	const struct cli_opt opts[] = {
-		{ "org", &org, NULL, "only the keys of this assessment body" },
+		{ "org", &org, NULL, "only the keys of this assessment body (with --url: default the token "
+		  "holder's)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);

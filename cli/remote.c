@@ -56,6 +56,15 @@ static cf_err base_url(const struct cli *cli, char **out, struct cf_error *err)
 	while (n && u[n - 1] == '/')
 		n--;
 	*out = cf_asprintf("%.*s", (int)n, u);
+	/* a token over plain http is readable on the way, except on this machine */
+	static bool warned;
+	if (!warned && cli->token && cli->token[0] && strncmp(u, "http://", 7) == 0 &&
+	    strncmp(u + 7, "127.", 4) != 0 && strncmp(u + 7, "localhost", 9) != 0 &&
+	    strncmp(u + 7, "[::1]", 5) != 0) {
+		warned = true;
+		fprintf(stderr, "conformctl: warning: --url is plain http to another machine: the token "
+				"travels in clear; use https (the TLS proxy of deploy/)\n");
+	}
 	return CF_OK;
 }
 
