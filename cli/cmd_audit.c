@@ -50,16 +50,6 @@ static int audit_verify_cmd(struct cli *cli, const struct cli_command *cmd, int 
 /* The API's page size for the audit trail. */
 #define AUDIT_PAGE_MAX 1000
 
-static void query_add(struct buf *q, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	char *v = remote_escape(value);
-	if (buf_printf(q, NULL, "&%s=%s", name, v))
-		abort(); /* bounded by the arguments, far below the cap */
-	free(v);
-}
-
 static cf_err audit_page(struct cli *cli, struct db *db, const struct audit_filter *f, json_t **out,
 			 struct cf_error *err)
 {
@@ -69,12 +59,12 @@ static cf_err audit_page(struct cli *cli, struct db *db, const struct audit_filt
 	buf_init(&b, 1 << 16);
 	if (buf_printf(&b, NULL, "/v1/audit?limit=%d&after=%lld", f->limit, f->after))
 		abort();
-	query_add(&b, "action", f->action);
-	query_add(&b, "object_type", f->object_type);
-	query_add(&b, "object_id", f->object_id);
-	query_add(&b, "actor_id", f->actor_id);
-	query_add(&b, "since", f->since);
-	query_add(&b, "until", f->until);
+	remote_query_add(&b, "action", f->action);
+	remote_query_add(&b, "object_type", f->object_type);
+	remote_query_add(&b, "object_id", f->object_id);
+	remote_query_add(&b, "actor_id", f->actor_id);
+	remote_query_add(&b, "since", f->since);
+	remote_query_add(&b, "until", f->until);
 	char *path = buf_steal(&b, NULL);
 	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
 	free(path);

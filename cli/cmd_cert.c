@@ -245,17 +245,6 @@ out:
 /* The register's largest page (the API's REQUEST_LIMIT_MAX). */
 #define PAGE_MAX 500
 
-/* Appends "&name=value" (escaped) to a query when value is set. */
-static void query_add(struct buf *q, const char *name, const char *value)
-{
-	if (!value)
-		return;
-	char *v = remote_escape(value);
-	if (buf_printf(q, NULL, "&%s=%s", name, v))
-		abort(); /* the query is bounded by the arguments, far below the cap */
-	free(v);
-}
-
 /* One page of the register, from the API or the database. */
 static cf_err register_page(struct cli *cli, struct db *db, const struct cert_query *q, json_t **out,
 			    struct cf_error *err)
@@ -266,10 +255,10 @@ static cf_err register_page(struct cli *cli, struct db *db, const struct cert_qu
 	buf_init(&b, 1 << 16);
 	if (buf_printf(&b, NULL, "/v1/certificates?limit=%d&after=%lld", q->limit, q->after))
 		abort();
-	query_add(&b, "status", q->status);
-	query_add(&b, "scheme", q->scheme);
-	query_add(&b, "manufacturer", q->manufacturer);
-	query_add(&b, "q", q->q);
+	remote_query_add(&b, "status", q->status);
+	remote_query_add(&b, "scheme", q->scheme);
+	remote_query_add(&b, "manufacturer", q->manufacturer);
+	remote_query_add(&b, "q", q->q);
 	char *path = buf_steal(&b, NULL);
 	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
 	free(path);
@@ -291,12 +280,14 @@ static void print_register_item(const json_t *c)
 static int cert_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const char *status_f = NULL, *scheme = NULL, *maker = NULL, *search = NULL, *limit_s = NULL;
+	const char *page_s = NULL;
 	const struct cli_opt opts[] = {
 		{ "status", &status_f, NULL, "only valid, suspended, withdrawn, expired or key_compromised" },
 		{ "scheme", &scheme, NULL, "only certificates under scheme ID or ID@VERSION" },
 		{ "manufacturer", &maker, NULL, "only this manufacturer (an organisation id, or part of the name)" },
 		{ "search", &search, NULL, "part of the product's name or model, the manufacturer's name, or a serial" },
 		{ "limit", &limit_s, NULL, "at most this many certificates (default: all, page by page)" },
+		{ "page-size", &page_s, NULL, "certificates asked for at a time (1 to 500, the default)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
@@ -311,15 +302,24 @@ static int cert_list_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 			return CLI_USAGE;
 		}
 	}
+	long page_max = PAGE_MAX;
+	if (page_s) {
+		char *end = NULL;
+		page_max = strtol(page_s, &end, 10);
+		if (*end || end == page_s || page_max < 1 || page_max > PAGE_MAX) {
+			fprintf(stderr, "conformctl cert list: --page-size must be 1 to %d\n", PAGE_MAX);
+			return CLI_USAGE;
+		}
+	}
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *items = json_array(), *page = NULL;
 	cf_err e = remote_on(cli) ? CF_OK : cli_db(cli, &db, &err);
-	struct cert_query q = { maker, scheme, status_f, search, 0, PAGE_MAX };
+	struct cert_query q = { maker, scheme, status_f, search, 0, (int)page_max };
 	/* keyset paging: each page names the position after which the next begins */
 	while (!e && (limit < 0 || (long long)json_array_size(items) < limit)) {
-		long long left = limit < 0 ? PAGE_MAX : limit - (long long)json_array_size(items);
-		q.limit = left < PAGE_MAX ? (int)left : PAGE_MAX;
+		long long left = limit < 0 ? page_max : limit - (long long)json_array_size(items);
+		q.limit = left < page_max ? (int)left : (int)page_max;
 		e = register_page(cli, db, &q, &page, &err);
 		if (e)
 			break;
@@ -387,7 +387,10 @@ static int cert_show_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	if (cli->json) {
 		cli_json_out(c);
 	} else {
-		const json_t *p = json_object_get(c, "product"), *review = json_object_get(c, "review");
+		const json_t *review = json_object_get(c, "review"), *issuer = json_object_get(c, "issuer");
+		const json_t *subject = json_object_get(json_object_get(c, "credential"), "credentialSubject");
+		const json_t *p = json_object_get(subject, "product"), *key = json_object_get(c, "key");
+		const json_t *log = json_object_get(c, "log"), *sc = json_object_get(subject, "scheme");
 		printf("certificate: %s\n", jsonx_str(c, "serial"));
 		printf("status:      %s%s%s\n", jsonx_str(c, "status"), jsonx_str(c, "status_reason") ? ": " : "",
 		       jsonx_str(c, "status_reason") ? jsonx_str(c, "status_reason") : "");
@@ -395,12 +398,24 @@ static int cert_show_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
 			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
 		if (json_is_object(p))
-			printf("product:     %s %s\n", jsonx_str(p, "name"),
+			printf("product:     %s %s\n", jsonx_str(p, "name") ? jsonx_str(p, "name") : "",
 			       jsonx_str(p, "model") ? jsonx_str(p, "model") : "");
-		if (jsonx_str(c, "valid_until"))
-			printf("valid until: %s\n", jsonx_str(c, "valid_until"));
-		if (jsonx_str(c, "id"))
-			printf("id:          %s\n", jsonx_str(c, "id"));
+		if (json_is_object(sc))
+			printf("scheme:      %s %s, class %lld\n", jsonx_str(sc, "name") ? jsonx_str(sc, "name") : "",
+			       jsonx_str(sc, "version") ? jsonx_str(sc, "version") : "",
+			       (long long)json_integer_value(json_object_get(subject, "complianceClass")));
+		if (json_is_object(issuer))
+			printf("issuer:      %s (%s)\n", jsonx_str(issuer, "name"), jsonx_str(issuer, "id"));
+		printf("valid:       %s to %s\n", jsonx_str(c, "valid_from"), jsonx_str(c, "valid_until"));
+		if (json_is_object(key))
+			printf("key:         %s (%s)\n", jsonx_str(key, "kid"), jsonx_str(key, "state"));
+		if (json_is_object(log))
+			printf("log:         entry %lld%s\n",
+			       (long long)json_integer_value(json_object_get(log, "index")),
+			       json_is_true(json_object_get(log, "in_signed_tree_head"))
+				       ? ", under the signed tree head" : ", not yet under a signed tree head");
+		printf("history:     %zu event%s\n", json_array_size(json_object_get(c, "history")),
+		       json_array_size(json_object_get(c, "history")) == 1 ? "" : "s");
 		fprintf(stderr, "(the whole record: --json)\n");
 	}
 	json_decref(c);

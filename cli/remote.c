@@ -260,3 +260,13 @@ cf_err remote_me(struct cli *cli, char user[37], char org[37], struct cf_error *
 	json_decref(me);
 	return e;
 }
+
+void remote_query_add(struct buf *q, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	char *v = remote_escape(value);
+	if (buf_printf(q, NULL, "&%s=%s", name, v))
+		abort(); /* a query is bounded by the command line, far below any cap given */
+	free(v);
+}

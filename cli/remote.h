@@ -35,6 +35,12 @@ cf_err remote_text(struct cli *cli, const char *path, char **out, struct cf_erro
 /* s percent-encoded for a path segment or query value (new string). */
 char *remote_escape(const char *s);
 
+struct buf;
+
+/* Appends "&name=value" (value escaped) to the query in q when value is not
+ * NULL. */
+void remote_query_add(struct buf *q, const char *name, const char *value);
+
 /* The token's holder, from GET /v1/me: user and organisation ids. */
 cf_err remote_me(struct cli *cli, char user[37], char org[37], struct cf_error *err) CF_MUST_CHECK;
 

@@ -186,6 +186,15 @@ START_TEST(a_token_lists_the_register_as_json_from_anywhere)
 	json_decref(got);
 	proc_result_free(&r);
 
+	/* a page at a time: the same register, through after */
+	const char *paged[] = { "--url", w.srv.base, "--json", "cert", "list", "--page-size", "1", NULL };
+	ctl_away(&r, paged, env);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	got = stdout_json(&r);
+	ck_assert(json_equal(json_object_get(got, "items"), want));
+	json_decref(got);
+	proc_result_free(&r);
+
 	/* --limit stops early; a filter is the API's */
 	const char *args3[] = { "--url", w.srv.base, "--json", "cert", "list", "--limit", "1", NULL };
 	ctl_away(&r, args3, env);
@@ -252,6 +261,13 @@ START_TEST(a_certifier_suspends_and_reinstates_through_the_api)
 	ck_assert_str_eq(jsonx_str(got, "serial"), serial1);
 	ck_assert_str_eq(jsonx_str(got, "status"), "suspended");
 	json_decref(got);
+	proc_result_free(&r);
+
+	const char *text[] = { "--url", w.srv.base, "cert", "show", serial1, NULL };
+	ctl_away(&r, text, NULL);
+	ck_assert_msg(r.status == 0, "show: %s", r.err);
+	ck_assert_msg(strstr(r.out, "status:      suspended: the maker reported a flaw") &&
+		      strstr(r.out, "log:         entry"), "%s", r.out);
 	proc_result_free(&r);
 
 	const char *s2[] = { "--url", w.srv.base, "cert", "reinstate", serial1, "--reason", "fixed", NULL };
