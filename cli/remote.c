@@ -115,6 +115,8 @@ static cf_err request(struct cli *cli, const char *method, const char *path, con
 	/* libcurl's defaults, stated: the peer's certificate and name are checked */
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cli->cfg.ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, cli->cfg.ca_file);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "conformctl/" CONFORM_VERSION);
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
@@ -122,8 +124,12 @@ static cf_err request(struct cli *cli, const char *method, const char *path, con
 			    ? cf_error_set(err, CF_ETOOLARGE, NULL, "%s %s: the answer is larger than %u bytes",
 					   method, url, REMOTE_MAX)
 			    : cf_error_set(err, CF_EUNAVAILABLE, NULL,
-					   "%s %s: %s (the API at --url, CONFORM_URL)", method, url,
-					   curl_easy_strerror(rc));
+					   "%s %s: %s (the API at --url, CONFORM_URL%s)", method, url,
+					   curl_easy_strerror(rc),
+					   rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+						   ? "; its certificate is checked against --ca-file "
+						     "(CONFORM_CA_FILE) or the system's CAs"
+						   : "");
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

@@ -59,6 +59,9 @@ static const struct key keys[] = {
 	{ "token", KEY_STRING, OFF(token), "", C, 0, 0,
 	  "API token for --url (prefer CONFORM_TOKEN or --token-file FILE, its first line: a flag "
 	  "is visible to other users)" },
+	{ "ca-file", KEY_STRING, OFF(ca_file), "", C, 0, 0,
+	  "PEM file of the CA certificates to trust for an https --url, instead of the system's "
+	  "(a private CA)" },
 	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", C, 0, 0,
 	  "file whose first line is the passphrase of a PEM file given to key import" },
 	{ "signer-socket", KEY_STRING, OFF(signer_socket), "", S | C | G, 0, 0,

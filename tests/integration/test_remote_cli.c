@@ -10,7 +10,11 @@
  * prints one JSON value with --json; and with no cluster, conformctl names
  * the settings that say where it looked (the first hour).
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -525,6 +529,105 @@ START_TEST(no_cluster_names_the_settings)
 }
 END_TEST
 
+static unsigned short free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static bool port_open(unsigned short port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * An https peer is checked: a real TLS server (openssl s_server) on loopback
+ * with a certificate for 127.0.0.1 from no trusted CA is refused, naming the
+ * check; with that certificate as --ca-file the handshake goes through (and
+ * what s_server answers, a page that is not JSON, is what is refused).
+ */
+START_TEST(an_https_peer_is_verified)
+{
+	char dir[] = "/tmp/conform-tls.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *key = cf_asprintf("%s/key.pem", dir), *crt = cf_asprintf("%s/cert.pem", dir);
+	const char *req[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+			      "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days", "1",
+			      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", NULL };
+	struct proc_result r;
+	proc_run(&r, req, NULL);
+	ck_assert_msg(r.status == 0, "openssl req: %s", r.err);
+	proc_result_free(&r);
+	pid_t server = 0;
+	unsigned short port = 0;
+	char *o = NULL, *e = NULL;
+	for (int attempt = 0; attempt < 5 && !server; attempt++) {
+		port = free_port();
+		char accept[32];
+		snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+		const char *srv[] = { "/usr/bin/openssl", "s_server", "-accept", accept, "-cert", crt, "-key", key,
+				      "-www", "-quiet", NULL };
+		pid_t pid = proc_start(srv, NULL, &o, &e);
+		for (int i = 0; i < 200; i++) {
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				pid = 0; /* the port was taken meanwhile: another one */
+				break;
+			}
+			if (port_open(port)) {
+				server = pid;
+				break;
+			}
+			usleep(50000);
+		}
+		if (!server) {
+			if (pid) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
+			unlink(o);
+			unlink(e);
+			CF_FREE(o);
+			CF_FREE(e);
+		}
+	}
+	ck_assert_msg(server, "openssl s_server did not start");
+	char url[64];
+	snprintf(url, sizeof url, "https://127.0.0.1:%u", port);
+	const char *args[] = { "--url", url, "cert", "list", NULL };
+	ctl_away(&r, args, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "--ca-file") && strstr(r.err, "certificate"), "%s", r.err);
+	proc_result_free(&r);
+	char *ca = cf_asprintf("CONFORM_CA_FILE=%s", crt);
+	const char *env[] = { ca, NULL };
+	ctl_away(&r, args, env);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "not JSON") && !strstr(r.err, "--ca-file"), "%s", r.err);
+	proc_result_free(&r);
+	kill(server, SIGTERM);
+	struct proc_result sr;
+	proc_wait(&sr, server, o, e);
+	proc_result_free(&sr);
+	unlink(key);
+	unlink(crt);
+	rmdir(dir);
+	free(ca);
+	free(key);
+	free(crt);
+}
+END_TEST
+
 /* Runs a local conformctl command with --json; returns its one JSON value. */
 static json_t *local_json(const char *const *args)
 {
@@ -660,6 +763,7 @@ int main(void)
 	tcase_add_test(tc, the_log_verifies_over_the_api);
 	tcase_add_test(tc, database_commands_name_url);
 	tcase_add_test(tc, no_cluster_names_the_settings);
+	tcase_add_test(tc, an_https_peer_is_verified);
 	tcase_add_test(tc, local_commands_print_json);
 	tcase_add_test(tc, bootstrap_prints_json);
 	suite_add_tcase(s, tc);
