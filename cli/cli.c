@@ -29,7 +29,8 @@ static void command_help(const struct cli_command *cmd, const struct cli_opt *op
 		printf("  %-24s %s\n", flag, o->help);
 	}
 	printf("  %-24s %s\n", "--help", "show this help");
-	printf("  %-24s %s\n", "--json", "print the result as one JSON value (messages go to stderr)");
+	if (cmd->json)
+		printf("  %-24s %s\n", "--json", "print the result as one JSON value (messages go to stderr)");
 	printf("  %-24s %s\n", "--token-file FILE", "the API token for --url: the file's first line "
 	       "(also CONFORM_TOKEN_FILE)");
 	printf("\nSettings (flag, environment variable):\n");

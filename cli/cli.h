@@ -37,6 +37,7 @@ struct cli_command {
 	const char *args;      /* "FILE..." for the usage line, or "" */
 	const char *summary;
 	cli_handler handler;
+	bool json;             /* prints its result as JSON with --json */
 };
 
 /* An option of a command: --name VALUE (value != NULL) or --name (flag). */

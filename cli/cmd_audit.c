@@ -146,8 +146,8 @@ static int audit_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 const struct cli_command cli_audit_commands[] = {
 	{ "audit", "verify", "",
 	  "Recompute the audit trail's hash chain; name the first broken record (exit 1)",
-	  audit_verify_cmd },
+	  audit_verify_cmd, true },
 	{ "audit", "list", "", "List audit records, oldest first (filters: --action, --object-type, ...)",
-	  audit_list_cmd },
+	  audit_list_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -470,17 +470,17 @@ static int cert_change_cmd(struct cli *cli, const struct cli_command *cmd, int a
 
 const struct cli_command cli_cert_commands[] = {
 	{ "cert", "list", "", "List the register (filters: --status, --scheme, --manufacturer, --search)",
-	  cert_list_cmd },
+	  cert_list_cmd, true },
 	{ "cert", "show", "SERIAL", "Show a certificate, its live status, history and log entry",
-	  cert_show_cmd },
+	  cert_show_cmd, true },
 	{ "cert", "suspend", "SERIAL", "Suspend a certificate (--reason; through the API, --url)",
-	  cert_change_cmd },
+	  cert_change_cmd, true },
 	{ "cert", "reinstate", "SERIAL", "Reinstate a suspended certificate (--reason; --url)",
-	  cert_change_cmd },
+	  cert_change_cmd, true },
 	{ "cert", "withdraw", "SERIAL", "Withdraw a certificate, for good (--reason; --url)",
-	  cert_change_cmd },
+	  cert_change_cmd, true },
 	{ "cert", "verify", "FILE",
 	  "Verify a certificate (compact JWS) against a JWKS: signature, issuer, dates; with a URL, "
-	  "live status", cert_verify_cmd },
+	  "live status", cert_verify_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

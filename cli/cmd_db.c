@@ -7,9 +7,13 @@
 #include "cli.h"
 #include "migrate.h"
 
+/* Each migration as it is applied: a line, or (--json) an item of arg. */
 static void print_applied(const struct migration *m, void *arg)
 {
-	(void)arg;
+	if (arg) {
+		json_array_append_new(arg, json_pack("{s:i,s:s}", "version", m->version, "name", m->name));
+		return;
+	}
 	printf("applied %s\n", m->name);
 	fflush(stdout);
 }
@@ -22,14 +26,23 @@ static int db_migrate(struct cli *cli, const struct cli_command *cmd, int argc, 
 	struct cf_error err;
 	struct db *db = NULL;
 	int applied = 0, version = 0;
+	json_t *list = cli->json ? json_array() : NULL;
 	cf_err e = cli_db_owner(cli, &db, &err);
 	if (!e)
-		e = migrate_apply(db, cli->cfg.migrations_dir, print_applied, NULL, &applied, &err);
+		e = migrate_apply(db, cli->cfg.migrations_dir, print_applied, list, &applied, &err);
 	if (!e)
 		e = migrate_current_version(db, &version, &err);
 	db_close(db);
-	if (e)
+	if (e) {
+		json_decref(list);
 		return cli_fail(&err);
+	}
+	if (list) {
+		json_t *o = json_pack("{s:o,s:i}", "applied", list, "version", version);
+		cli_json_out(o);
+		json_decref(o);
+		return CLI_OK;
+	}
 	printf("%s; the schema is at version %d\n",
 	       applied ? "migrated" : "nothing to apply", version);
 	return CLI_OK;
@@ -93,7 +106,8 @@ static int db_status(struct cli *cli, const struct cli_command *cmd, int argc, c
 }
 
 const struct cli_command cli_db_commands[] = {
-	{ "db", "migrate", "", "Apply the pending schema migrations, as the schema owner", db_migrate },
-	{ "db", "status", "", "List applied and pending migrations", db_status },
+	{ "db", "migrate", "", "Apply the pending schema migrations, as the schema owner", db_migrate,
+	  true },
+	{ "db", "status", "", "List applied and pending migrations", db_status, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -127,7 +127,7 @@ static int identity_set_cmd(struct cli *cli, const struct cli_command *cmd, int 
 const struct cli_command cli_identity_commands[] = {
 	{ "identity", "show", "", "Show the service's public URL (its issuer identity); with --url: "
 	  "who the token is",
-	  identity_show_cmd },
+	  identity_show_cmd, true },
 	{ "identity", "set", "URL",
 	  "Store the public URL before conformd's first start (it never changes after)",
 	  identity_set_cmd },

@@ -128,7 +128,10 @@ static int key_import_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	free(sock);
 	if (e)
 		return cli_fail(&err);
-	printf("registered key %s\n", jsonx_str(out, "kid"));
+	if (cli->json)
+		cli_json_out(out);
+	else
+		printf("registered key %s\n", jsonx_str(out, "kid"));
 	json_decref(out);
 	return CLI_OK;
 }
@@ -288,13 +291,13 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 
 const struct cli_command cli_key_commands[] = {
 	{ "key", "generate", "", "Have conform-signer make a key for a body (--org) or the log (--log)",
-	  key_generate_cmd },
+	  key_generate_cmd, true },
 	{ "key", "import", "PATH-OR-URI", "Hand an existing key (PEM file or OSSL_STORE URI) to conform-signer",
-	  key_import_cmd },
-	{ "key", "list", "", "List the signing keys", key_list_cmd },
+	  key_import_cmd, true },
+	{ "key", "list", "", "List the signing keys", key_list_cmd, true },
 	{ "key", "retire", "KID", "Retire a key: the signer destroys it, its signatures stay verifiable",
-	  key_retire_cmd },
+	  key_retire_cmd, true },
 	{ "key", "revoke", "KID", "Revoke a compromised key (--compromised --since TIME): what it "
-	  "signed since then fails verification", key_revoke_cmd },
+	  "signed since then fails verification", key_revoke_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -212,7 +212,7 @@ static int log_key_cmd(struct cli *cli, const struct cli_command *cmd, int argc,
 
 const struct cli_command cli_log_commands[] = {
 	{ "log", "verify", "", "Rebuild the transparency log and check its signed checkpoints (with --url: "
-	  "the latest, through the API)", log_verify_cmd },
-	{ "log", "key", "", "Print the log's verifier key (C2SP note form)", log_key_cmd },
+	  "the latest, through the API)", log_verify_cmd, true },
+	{ "log", "key", "", "Print the log's verifier key (C2SP note form)", log_key_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -249,14 +249,14 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 const struct cli_command cli_bootstrap_commands[] = {
 	{ "bootstrap", "", "",
 	  "Make the scheme owner, its first admin and the admin's token (once; prints the token)",
-	  bootstrap_cmd },
+	  bootstrap_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_command cli_token_commands[] = {
-	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd },
-	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd },
+	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd, true },
+	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd, true },
 	{ "token", "revoke", "TOKEN-ID",
-	  "Revoke a token (--compromised: and what it made for the same person)", token_revoke_cmd },
+	  "Revoke a token (--compromised: and what it made for the same person)", token_revoke_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

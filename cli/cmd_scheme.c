@@ -359,9 +359,10 @@ const struct cli_command cli_scheme_commands[] = {
 	  "Import scheme files; the same content again changes nothing, other content under an "
 	  "imported version is refused",
 	  scheme_import_cmd },
-	{ "scheme", "list", "", "List the imported schemes and versions", scheme_list_cmd },
+	{ "scheme", "list", "", "List the imported schemes and versions", scheme_list_cmd, true },
 	{ "scheme", "show", "ID[@VERSION]", "Show a scheme version (the latest import without @VERSION)",
-	  scheme_show_cmd },
-	{ "scheme", "export", "ID@VERSION", "Export a scheme version (--format oscal)", scheme_export_cmd },
+	  scheme_show_cmd, true },
+	{ "scheme", "export", "ID@VERSION", "Export a scheme version (--format oscal)", scheme_export_cmd,
+	  true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -94,6 +94,11 @@ static int run(struct cli *cli, const struct cli_command *c, int argc, char **ar
 	struct cf_error err;
 	config_use_log_level(&cli->cfg);
 	snprintf(cli->command, sizeof cli->command, "%s%s%s", c->group, c->name[0] ? " " : "", c->name);
+	if (cli->json && !c->json) {
+		fprintf(stderr, "conformctl %s: --json: this command prints no data to give as JSON\n",
+			cli->command);
+		return CLI_USAGE;
+	}
 	if (cli->cfg.url[0] && cli_token_load(cli, &err))
 		return cli_fail(&err);
 	return c->handler(cli, c, argc, argv);

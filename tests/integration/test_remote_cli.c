@@ -694,7 +694,21 @@ START_TEST(local_commands_print_json)
 	ck_assert(json_array_size(json_object_get(j, "migrations")) > 0);
 	json_decref(j);
 	proc_result_free(&r);
+	testsrv_ctl(&r, &w.db, (const char *[]){ "db", "migrate", "--json", NULL }, env);
+	ck_assert_msg(r.status == 0, "db migrate: %s", r.err);
+	j = stdout_json(&r);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "applied")), 0);
+	ck_assert_int_gt(json_integer_value(json_object_get(j, "version")), 0);
+	json_decref(j);
+	proc_result_free(&r);
 	free(owner);
+
+	/* a command with no data to give refuses --json rather than print text */
+	world_ctl(&w, &r, (const char *[]){ "--json", "demo", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "--json"));
+	proc_result_free(&r);
 
 	/* cert verify, of the signed certificate against the live JWKS */
 	char path[96];
