@@ -4,11 +4,13 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "identity.h"
 #include "mem.h"
+#include "remote.h"
 
 /* "db migrate", or "bootstrap" for a group that is its own command. */
 static const char *label(const struct cli_command *cmd, char *buf, size_t size)
@@ -26,7 +28,12 @@ static void command_help(const struct cli_command *cmd, const struct cli_opt *op
 		snprintf(flag, sizeof flag, "--%s%s", o->name, o->value ? " VALUE" : "");
 		printf("  %-24s %s\n", flag, o->help);
 	}
-	printf("  %-24s %s\n\nSettings (flag, environment variable):\n", "--help", "show this help");
+	printf("  %-24s %s\n", "--help", "show this help");
+	if (cmd->json)
+		printf("  %-24s %s\n", "--json", "print the result as one JSON value (messages go to stderr)");
+	printf("  %-24s %s\n", "--token-file FILE", "the API token for --url: the file's first line "
+	       "(also CONFORM_TOKEN_FILE)");
+	printf("\nSettings (flag, environment variable):\n");
 	char *help = config_help(CONFIG_CLI);
 	fputs(help, stdout);
 	free(help);
@@ -116,20 +123,111 @@ int cli_fail(const struct cf_error *err)
 	return CLI_FAIL;
 }
 
-cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err)
+void cli_json_out(const json_t *v)
 {
-	char *conninfo = config_runtime_conninfo(&cli->cfg);
+	json_dumpf(v, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
+/* The first line of path (at most 4 KiB) as a new string; setting names
+ * where the path came from. */
+static cf_err first_line(const char *path, const char *setting, char **out, struct cf_error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return cf_error_set(err, CF_EIO, NULL, "%s %s: cannot open: %m", setting, path);
+	char line[4096];
+	bool got = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	size_t n = got ? strcspn(line, "\r\n") : 0;
+	bool whole = got && (line[n] != '\0' || n < sizeof line - 1);
+	line[n] = '\0';
+	if (!whole || n == 0) {
+		cf_wipe(line, sizeof line);
+		return cf_error_set(err, CF_EINVAL, NULL, "%s %s: %s", setting, path,
+				    n == 0 ? "its first line is empty: no token"
+					   : "its first line is longer than 4 KiB");
+	}
+	*out = cf_strdup(line);
+	cf_wipe(line, sizeof line);
+	return CF_OK;
+}
+
+/* The file-based form is read here, in cli/, until the settings table reads
+ * *_FILE for every setting; the order is the settings' own: flag, then
+ * environment. */
+cf_err cli_token_load(struct cli *cli, struct cf_error *err)
+{
+	if (cli->token_file)
+		return first_line(cli->token_file, "--token-file", &cli->token, err);
+	if (cli->cfg.token && cli->cfg.token[0]) {
+		cli->token = cf_strdup(cli->cfg.token);
+		return CF_OK;
+	}
+	const char *env = getenv("CONFORM_TOKEN_FILE");
+	if (env && env[0])
+		return first_line(env, "CONFORM_TOKEN_FILE", &cli->token, err);
+	return CF_OK;
+}
+
+/* Does the embedded cluster's socket directory hold a PostgreSQL socket? */
+static bool embedded_socket_present(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *de;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strncmp(de->d_name, ".s.PGSQL.", 9) == 0;
+	closedir(d);
+	return found;
+}
+
+/* A failed connection to the embedded cluster: when nothing listens there,
+ * the message names the settings that say where the cluster is, instead of
+ * libpq's view of a relative directory as a host name. */
+static cf_err connect_db(struct cli *cli, char *conninfo, bool embedded, struct db **out,
+			 struct cf_error *err)
+{
 	cf_err e = db_connect(conninfo, out, err);
 	free(conninfo);
+	if (!e || !embedded)
+		return e;
+	char *dir = config_socket_dir(&cli->cfg);
+	if (!embedded_socket_present(dir))
+		e = cf_error_set(err, CF_EUNAVAILABLE, NULL,
+				 "no PostgreSQL at the embedded cluster's socket %s (data-dir %s, "
+				 "CONFORM_DATA_DIR / --data-dir): start it with deploy/local/run.sh, or set "
+				 "CONFORM_DATABASE_URL / --database-url, or work through the API with --url "
+				 "(CONFORM_URL)",
+				 dir, cli->cfg.data_dir);
+	free(dir);
 	return e;
+}
+
+/* A URL and no database setting: the operator means the API. */
+static bool api_only(const struct cli *cli)
+{
+	return cli->cfg.url[0] && !cli->cfg.database_url[0] && !cli->cfg.database_owner_url[0];
+}
+
+cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (api_only(cli))
+		return remote_needs_database(cli->command, err);
+	return connect_db(cli, config_runtime_conninfo(&cli->cfg), !cli->cfg.database_url[0], out,
+			  err);
 }
 
 cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err)
 {
-	char *conninfo = config_owner_conninfo(&cli->cfg);
-	cf_err e = db_connect(conninfo, out, err);
-	free(conninfo);
-	return e;
+	*out = NULL;
+	if (api_only(cli))
+		return remote_needs_database(cli->command, err);
+	return connect_db(cli, config_owner_conninfo(&cli->cfg),
+			  !cli->cfg.database_owner_url[0] && !cli->cfg.database_url[0], out, err);
 }
 
 cf_err cli_public_url(struct cli *cli, struct db *db, struct cf_error *err)

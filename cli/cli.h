@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "audit.h"
 #include "config.h"
 #include "db.h"
@@ -20,6 +22,10 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 struct cli {
 	struct config cfg;
 	const char *os_user;  /* for audit records of CLI actions */
+	bool json;            /* --json: the result as one JSON value on stdout */
+	const char *token_file; /* --token-file (borrowed from argv), or NULL */
+	char *token;          /* the API token for cfg.url (owned, wiped on exit), or NULL */
+	char command[64];     /* "db migrate": the command running, for messages */
 };
 
 struct cli_command;
@@ -31,6 +37,7 @@ struct cli_command {
 	const char *args;      /* "FILE..." for the usage line, or "" */
 	const char *summary;
 	cli_handler handler;
+	bool json;             /* prints its result as JSON with --json */
 };
 
 /* An option of a command: --name VALUE (value != NULL) or --name (flag). */
@@ -55,7 +62,19 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
  * and returns the exit status for err. */
 int cli_fail(const struct cf_error *err);
 
-/* Connections as the runtime role, or as the schema owner (migrations). */
+/* Prints v (borrowed) as the one JSON value of the run on stdout (--json). */
+void cli_json_out(const json_t *v);
+
+/*
+ * The API token for --url, into cli->token: --token-file FILE (its first
+ * line), else --token / CONFORM_TOKEN, else CONFORM_TOKEN_FILE (its first
+ * line). None is no error (public reads need none). Errors name the file.
+ */
+cf_err cli_token_load(struct cli *cli, struct cf_error *err) CF_MUST_CHECK;
+
+/* Connections as the runtime role, or as the schema owner (migrations).
+ * With --url and no database setting, an error naming --url: the command
+ * needs the database, not the API. */
 cf_err cli_db(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 cf_err cli_db_owner(struct cli *cli, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 

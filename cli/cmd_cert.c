@@ -1,5 +1,7 @@
 /*
- * conformctl cert verify: a certificate checked offline, the way any buyer
+ * conformctl cert: the register (list, show; from the database, or through
+ * the API with --url), status changes through the API (suspend, reinstate,
+ * withdraw), and verify: a certificate checked offline, the way any buyer
  * could: its signature under a key of the given JWKS (a file or a URL), its
  * issuer and its dates; with a URL, its live status from the same service.
  */
@@ -11,11 +13,13 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "certificate.h"
 #include "cli.h"
 #include "jsonx.h"
 #include "jws.h"
 #include "keys.h"
 #include "mem.h"
+#include "remote.h"
 
 #define FETCH_MAX (4u << 20)
 
@@ -108,7 +112,7 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	struct cf_error err;
 	char *text = NULL, *jwks_text = NULL, *status_text = NULL;
 	struct jws j = { 0 };
-	json_t *jwks = NULL, *payload = NULL, *live = NULL;
+	json_t *jwks = NULL, *payload = NULL, *live = NULL, *result = NULL;
 	int status = CLI_FAIL;
 	long http = 0;
 	cf_err e = read_file(pos[0], &text, &err);
@@ -160,16 +164,29 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	long long since = epoch_of(compromised);
 	bool key_ok = !compromised || (since >= 0 && from >= 0 && from < since);
 	const char *serial = jsonx_str(json_object_get(payload, "credentialSubject"), "serial");
-	printf("certificate: %s\n", serial ? serial : "(no serial)");
-	printf("signature:   %s (key %s)\n", sig ? "valid" : "INVALID", kid);
-	printf("issuer:      %s%s\n", issuer ? issuer : "(none)", issuer_ok ? "" : " (does not match the key)");
-	printf("type:        %s\n", typ_ok ? "vc+jwt" : "NOT vc+jwt");
-	if (compromised)
-		printf("key:         %s since %s%s\n", key_ok ? "compromised" : "COMPROMISED", compromised,
-		       key_ok ? "; signed before, by its date: check it live (--jwks URL) to rule out "
-				"a backdated forgery" : ": signed after, not the body's statement");
-	printf("valid:       %s to %s (%s)\n", jsonx_str(payload, "validFrom"), jsonx_str(payload, "validUntil"),
-	       dates_ok ? "in force" : now >= until ? "EXPIRED" : "NOT YET VALID");
+	const char *dates = dates_ok ? "in force" : now >= until ? "EXPIRED" : "NOT YET VALID";
+	result = json_pack("{s:s?,s:b,s:s?,s:s?,s:b,s:b,s:s?,s:s?,s:s}", "serial", serial, "signature_valid",
+			   sig, "kid", kid, "issuer", issuer, "issuer_matches_key", issuer_ok, "typ_ok",
+			   typ_ok, "valid_from", jsonx_str(payload, "validFrom"), "valid_until",
+			   jsonx_str(payload, "validUntil"), "dates", dates_ok ? "in force" : now >= until
+			   ? "expired" : "not yet valid");
+	if (!cli->json) {
+		printf("certificate: %s\n", serial ? serial : "(no serial)");
+		printf("signature:   %s (key %s)\n", sig ? "valid" : "INVALID", kid);
+		printf("issuer:      %s%s\n", issuer ? issuer : "(none)", issuer_ok ? "" : " (does not match the key)");
+		printf("type:        %s\n", typ_ok ? "vc+jwt" : "NOT vc+jwt");
+	}
+	if (compromised) {
+		json_object_set_new(result, "key_compromised_since", json_string(compromised));
+		json_object_set_new(result, "signed_before_compromise", json_boolean(key_ok));
+		if (!cli->json)
+			printf("key:         %s since %s%s\n", key_ok ? "compromised" : "COMPROMISED", compromised,
+			       key_ok ? "; signed before, by its date: check it live (--jwks URL) to rule out "
+					"a backdated forgery" : ": signed after, not the body's statement");
+	}
+	if (!cli->json)
+		printf("valid:       %s to %s (%s)\n", jsonx_str(payload, "validFrom"),
+		       jsonx_str(payload, "validUntil"), dates);
 	bool live_ok = true, under_review = false;
 	if (is_url(jwks_src) && serial) {
 		/* the service that published the keys answers for the status */
@@ -185,21 +202,32 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			goto out;
 		live = json_loads(status_text, 0, NULL);
 		const char *st = http == 200 ? jsonx_str(live, "status") : "unknown";
-		printf("status:      %s%s%s\n", st ? st : "unknown", jsonx_str(live, "status_reason") ? ": " : "",
-		       jsonx_str(live, "status_reason") ? jsonx_str(live, "status_reason") : "");
+		const char *why = jsonx_str(live, "status_reason");
+		json_object_set_new(result, "status", json_string(st ? st : "unknown"));
+		if (why)
+			json_object_set_new(result, "status_reason", json_string(why));
+		if (!cli->json)
+			printf("status:      %s%s%s\n", st ? st : "unknown", why ? ": " : "", why ? why : "");
 		live_ok = st && strcmp(st, "valid") == 0;
 		/* under review the certificate stays valid, as POST /v1/verify says; the
 		 * review is shown and named in the result */
 		json_t *review = json_object_get(live, "review");
 		if (http == 200 && json_is_object(review)) {
 			under_review = true;
-			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
-			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
+			json_object_set(result, "review", review);
+			if (!cli->json)
+				printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
+				       jsonx_str(review, "reason"), jsonx_str(review, "since"));
 		}
 	}
 	status = sig && issuer_ok && typ_ok && dates_ok && key_ok && live_ok ? CLI_OK : CLI_FAIL;
-	printf("result:      %s%s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED",
-	       under_review ? ", UNDER REVIEW" : "");
+	json_object_set_new(result, "verified", json_boolean(status == CLI_OK));
+	json_object_set_new(result, "under_review", json_boolean(under_review));
+	if (cli->json)
+		cli_json_out(result);
+	else
+		printf("result:      %s%s\n", status == CLI_OK ? "VERIFIED" : "NOT VERIFIED",
+		       under_review ? ", UNDER REVIEW" : "");
 out:
 	if (e)
 		status = cli_fail(&err);
@@ -207,15 +235,252 @@ out:
 	json_decref(jwks);
 	json_decref(payload);
 	json_decref(live);
+	json_decref(result);
 	free(text);
 	free(jwks_text);
 	free(status_text);
 	return status;
 }
 
+/* The register's largest page (the API's REQUEST_LIMIT_MAX). */
+#define PAGE_MAX 500
+
+/* One page of the register, from the API or the database. */
+static cf_err register_page(struct cli *cli, struct db *db, const struct cert_query *q, json_t **out,
+			    struct cf_error *err)
+{
+	if (!remote_on(cli))
+		return certificate_register(db, q, out, err);
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	if (buf_printf(&b, NULL, "/v1/certificates?limit=%d&after=%lld", q->limit, q->after))
+		abort();
+	remote_query_add(&b, "status", q->status);
+	remote_query_add(&b, "scheme", q->scheme);
+	remote_query_add(&b, "manufacturer", q->manufacturer);
+	remote_query_add(&b, "q", q->q);
+	char *path = buf_steal(&b, NULL);
+	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
+	free(path);
+	return e;
+}
+
+static void print_register_item(const json_t *c)
+{
+	const json_t *p = json_object_get(c, "product"), *sc = json_object_get(c, "scheme");
+	char scheme[96];
+	snprintf(scheme, sizeof scheme, "%s@%s", jsonx_str(sc, "id") ? jsonx_str(sc, "id") : "?",
+		 jsonx_str(sc, "version") ? jsonx_str(sc, "version") : "?");
+	printf("%-28s %-10s %-20.20s %-16s %-24.24s %s %s (%s)\n", jsonx_str(c, "serial"),
+	       jsonx_str(c, "status"), jsonx_str(c, "valid_until"), scheme, jsonx_str(c, "body"),
+	       jsonx_str(p, "name"), jsonx_str(p, "model") ? jsonx_str(p, "model") : "",
+	       jsonx_str(c, "manufacturer"));
+}
+
+static int cert_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *status_f = NULL, *scheme = NULL, *maker = NULL, *search = NULL, *limit_s = NULL;
+	const char *page_s = NULL;
+	const struct cli_opt opts[] = {
+		{ "status", &status_f, NULL, "only valid, suspended, withdrawn, expired or key_compromised" },
+		{ "scheme", &scheme, NULL, "only certificates under scheme ID or ID@VERSION" },
+		{ "manufacturer", &maker, NULL, "only this manufacturer (an organisation id, or part of the name)" },
+		{ "search", &search, NULL, "part of the product's name or model, the manufacturer's name, or a serial" },
+		{ "limit", &limit_s, NULL, "at most this many certificates (default: all, page by page)" },
+		{ "page-size", &page_s, NULL, "certificates asked for at a time (1 to 500, the default)" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
+	if (rc >= 0)
+		return rc;
+	long long limit = -1;
+	if (limit_s) {
+		char *end = NULL;
+		limit = strtoll(limit_s, &end, 10);
+		if (*end || end == limit_s || limit < 1) {
+			fprintf(stderr, "conformctl cert list: --limit must be a positive number\n");
+			return CLI_USAGE;
+		}
+	}
+	long page_max = PAGE_MAX;
+	if (page_s) {
+		char *end = NULL;
+		page_max = strtol(page_s, &end, 10);
+		if (*end || end == page_s || page_max < 1 || page_max > PAGE_MAX) {
+			fprintf(stderr, "conformctl cert list: --page-size must be 1 to %d\n", PAGE_MAX);
+			return CLI_USAGE;
+		}
+	}
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *items = json_array(), *page = NULL;
+	cf_err e = remote_on(cli) ? CF_OK : cli_db(cli, &db, &err);
+	struct cert_query q = { maker, scheme, status_f, search, 0, (int)page_max };
+	/* keyset paging: each page names the position after which the next begins */
+	while (!e && (limit < 0 || (long long)json_array_size(items) < limit)) {
+		long long left = limit < 0 ? page_max : limit - (long long)json_array_size(items);
+		q.limit = left < page_max ? (int)left : (int)page_max;
+		e = register_page(cli, db, &q, &page, &err);
+		if (e)
+			break;
+		json_t *got = json_object_get(page, "items"), *next = json_object_get(page, "next");
+		json_array_extend(items, got);
+		if (!json_is_integer(next) || json_array_size(got) == 0 ||
+		    json_integer_value(next) <= q.after) {
+			json_decref(page);
+			page = NULL;
+			break;
+		}
+		q.after = json_integer_value(next);
+		json_decref(page);
+		page = NULL;
+	}
+	db_close(db);
+	if (e) {
+		json_decref(items);
+		return cli_fail(&err);
+	}
+	if (cli->json) {
+		json_t *o = json_pack("{s:O}", "items", items);
+		cli_json_out(o);
+		json_decref(o);
+	} else {
+		printf("%-28s %-10s %-20s %-16s %-24s %s\n", "SERIAL", "STATUS", "VALID UNTIL", "SCHEME",
+		       "BODY", "PRODUCT (MANUFACTURER)");
+		size_t i;
+		json_t *c;
+		json_array_foreach(items, i, c)
+			print_register_item(c);
+		fprintf(stderr, "%zu certificate%s\n", json_array_size(items),
+			json_array_size(items) == 1 ? "" : "s");
+	}
+	json_decref(items);
+	return CLI_OK;
+}
+
+static int cert_show_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *pos[1];
+	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *c = NULL;
+	cf_err e;
+	if (remote_on(cli)) {
+		char *serial = remote_escape(pos[0]);
+		char *path = cf_asprintf("/v1/certificates/%s", serial);
+		e = remote_json(cli, "GET", path, NULL, &c, &err);
+		free(path);
+		free(serial);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = cli_public_url(cli, db, &err);
+		if (!e)
+			e = certificate_get(db, cli->cfg.public_url, pos[0], &c, &err);
+		db_close(db);
+	}
+	if (e)
+		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(c);
+	} else {
+		const json_t *review = json_object_get(c, "review"), *issuer = json_object_get(c, "issuer");
+		const json_t *subject = json_object_get(json_object_get(c, "credential"), "credentialSubject");
+		const json_t *p = json_object_get(subject, "product"), *key = json_object_get(c, "key");
+		const json_t *log = json_object_get(c, "log"), *sc = json_object_get(subject, "scheme");
+		printf("certificate: %s\n", jsonx_str(c, "serial"));
+		printf("status:      %s%s%s\n", jsonx_str(c, "status"), jsonx_str(c, "status_reason") ? ": " : "",
+		       jsonx_str(c, "status_reason") ? jsonx_str(c, "status_reason") : "");
+		if (json_is_object(review))
+			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
+			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
+		if (json_is_object(p))
+			printf("product:     %s %s\n", jsonx_str(p, "name") ? jsonx_str(p, "name") : "",
+			       jsonx_str(p, "model") ? jsonx_str(p, "model") : "");
+		if (json_is_object(sc))
+			printf("scheme:      %s %s, class %lld\n", jsonx_str(sc, "name") ? jsonx_str(sc, "name") : "",
+			       jsonx_str(sc, "version") ? jsonx_str(sc, "version") : "",
+			       (long long)json_integer_value(json_object_get(subject, "complianceClass")));
+		if (json_is_object(issuer))
+			printf("issuer:      %s (%s)\n", jsonx_str(issuer, "name"), jsonx_str(issuer, "id"));
+		printf("valid:       %s to %s\n", jsonx_str(c, "valid_from"), jsonx_str(c, "valid_until"));
+		if (json_is_object(key))
+			printf("key:         %s (%s)\n", jsonx_str(key, "kid"), jsonx_str(key, "state"));
+		if (json_is_object(log))
+			printf("log:         entry %lld%s\n",
+			       (long long)json_integer_value(json_object_get(log, "index")),
+			       json_is_true(json_object_get(log, "in_signed_tree_head"))
+				       ? ", under the signed tree head" : ", not yet under a signed tree head");
+		printf("history:     %zu event%s\n", json_array_size(json_object_get(c, "history")),
+		       json_array_size(json_object_get(c, "history")) == 1 ? "" : "s");
+		fprintf(stderr, "(the whole record: --json)\n");
+	}
+	json_decref(c);
+	return CLI_OK;
+}
+
+/* suspend, reinstate, withdraw: the command's name is the API's action. */
+static int cert_change_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *reason = NULL, *code = NULL;
+	const char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "reason", &reason, NULL, "why, for the register and the audit trail (required)" },
+		{ "reason-code", &code, NULL, "nonconformity, product_change, support_ended, "
+		  "accreditation_withdrawn, manufacturer_request, administrative (default) or other" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	if (!reason) {
+		fprintf(stderr, "conformctl cert %s: --reason TEXT is required\n", cmd->name);
+		return CLI_USAGE;
+	}
+	struct cf_error err;
+	if (!remote_on(cli)) {
+		cf_err e = cf_error_set(&err, CF_EINVAL, NULL,
+					"conformctl cert %s works through the API, as a certifier of the "
+					"issuing body or the scheme owner's admin: give --url (CONFORM_URL) "
+					"and a token (CONFORM_TOKEN or --token-file)", cmd->name);
+		(void)e;
+		return cli_fail(&err);
+	}
+	char *serial = remote_escape(pos[0]);
+	char *path = cf_asprintf("/v1/certificates/%s/%s", serial, cmd->name);
+	json_t *body = json_pack("{s:s,s:s}", "reason_code", code ? code : "administrative", "reason",
+				 reason);
+	json_t *c = NULL;
+	cf_err e = remote_json(cli, "POST", path, body, &c, &err);
+	json_decref(body);
+	free(path);
+	free(serial);
+	if (e)
+		return cli_fail(&err);
+	if (cli->json)
+		cli_json_out(c);
+	else
+		printf("certificate %s is %s\n", jsonx_str(c, "serial"), jsonx_str(c, "status"));
+	json_decref(c);
+	return CLI_OK;
+}
+
 const struct cli_command cli_cert_commands[] = {
+	{ "cert", "list", "", "List the register (filters: --status, --scheme, --manufacturer, --search)",
+	  cert_list_cmd, true },
+	{ "cert", "show", "SERIAL", "Show a certificate, its live status, history and log entry",
+	  cert_show_cmd, true },
+	{ "cert", "suspend", "SERIAL", "Suspend a certificate (--reason; through the API, --url)",
+	  cert_change_cmd, true },
+	{ "cert", "reinstate", "SERIAL", "Reinstate a suspended certificate (--reason; --url)",
+	  cert_change_cmd, true },
+	{ "cert", "withdraw", "SERIAL", "Withdraw a certificate, for good (--reason; --url)",
+	  cert_change_cmd, true },
 	{ "cert", "verify", "FILE",
 	  "Verify a certificate (compact JWS) against a JWKS: signature, issuer, dates; with a URL, "
-	  "live status", cert_verify_cmd },
+	  "live status", cert_verify_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

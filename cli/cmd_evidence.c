@@ -28,6 +28,14 @@ static int evidence_gc_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	free(root);
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		json_t *o = json_pack("{s:b,s:I,s:I,s:i,s:I}", "skipped", r.skipped, "removed",
+				      (json_int_t)r.removed, "bytes", (json_int_t)r.bytes, "abandoned_uploads",
+				      r.tmp_removed, "kept", (json_int_t)r.kept);
+		cli_json_out(o);
+		json_decref(o);
+		return CLI_OK;
+	}
 	if (r.skipped) {
 		printf("another janitor is running: nothing done\n");
 		return CLI_OK;
@@ -40,7 +48,7 @@ static int evidence_gc_cmd(struct cli *cli, const struct cli_command *cmd, int a
 const struct cli_command cli_evidence_commands[] = {
 	{ "evidence", "gc", "",
 	  "Remove evidence files no evidence references, once past their grace period (evidence-grace)",
-	  evidence_gc_cmd },
-	{ "janitor", "", "", "The same as evidence gc", evidence_gc_cmd },
+	  evidence_gc_cmd, true },
+	{ "janitor", "", "", "The same as evidence gc", evidence_gc_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -8,7 +8,36 @@
 
 #include "cli.h"
 #include "identity.h"
+#include "jsonx.h"
+#include "remote.h"
 #include "signer.h"
+
+/* Through the API: the service and who the token is (GET /v1/me). */
+static int remote_identity(struct cli *cli, struct cf_error *err)
+{
+	json_t *me = NULL;
+	if (remote_json(cli, "GET", "/v1/me", NULL, &me, err))
+		return cli_fail(err);
+	if (cli->json) {
+		json_t *o = json_pack("{s:s,s:O}", "url", cli->cfg.url, "me", me);
+		cli_json_out(o);
+		json_decref(o);
+	} else {
+		const json_t *u = json_object_get(me, "user"), *o = json_object_get(me, "organisation");
+		printf("service:      %s\n", cli->cfg.url);
+		printf("user:         %s <%s> (%s)\n", jsonx_str(u, "name"), jsonx_str(u, "email"),
+		       jsonx_str(u, "id"));
+		printf("organisation: %s (%s)\n", jsonx_str(o, "name"), jsonx_str(o, "id"));
+		printf("roles:       ");
+		size_t i;
+		json_t *r;
+		json_array_foreach(json_object_get(me, "roles"), i, r)
+			printf(" %s", json_string_value(r));
+		printf("\ntoken:        %s\n", jsonx_str(json_object_get(me, "token"), "id"));
+	}
+	json_decref(me);
+	return CLI_OK;
+}
 
 static int identity_show_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
@@ -16,6 +45,8 @@ static int identity_show_cmd(struct cli *cli, const struct cli_command *cmd, int
 	if (rc >= 0)
 		return rc;
 	struct cf_error err;
+	if (remote_on(cli))
+		return remote_identity(cli, &err);
 	struct db *db = NULL;
 	char *url = NULL, when[40] = "", by[200] = "";
 	cf_err e = cli_db(cli, &db, &err);
@@ -25,16 +56,25 @@ static int identity_show_cmd(struct cli *cli, const struct cli_command *cmd, int
 	if (e)
 		return cli_fail(&err);
 	if (!url) {
-		printf("no public URL is stored yet: conformd stores it at its first start, or "
-		       "conformctl identity set URL\n");
+		fprintf(cli->json ? stderr : stdout, "no public URL is stored yet: conformd stores it at "
+			"its first start, or conformctl identity set URL\n");
 		return CLI_FAIL;
 	}
 	char did[SIGNER_DID_LEN];
 	signer_did(url, "<body id>", did);
-	printf("public URL:  %s\nstored:      %s by %s\nissuer DIDs: %s\n", url, when, by, did);
 	bool loopback = false;
 	struct cf_error ignored;
-	if (identity_check(url, &loopback, &ignored) != CF_OK || loopback)
+	bool warn = identity_check(url, &loopback, &ignored) != CF_OK || loopback;
+	if (cli->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b}", "public_url", url, "stored_at", when,
+				      "stored_by", by, "issuer_did", did, "did_web_resolvable", !warn);
+		cli_json_out(o);
+		json_decref(o);
+		free(url);
+		return CLI_OK;
+	}
+	printf("public URL:  %s\nstored:      %s by %s\nissuer DIDs: %s\n", url, when, by, did);
+	if (warn)
 		printf("warning:     %s\n", identity_loopback_warning());
 	free(url);
 	return CLI_OK;
@@ -85,8 +125,9 @@ static int identity_set_cmd(struct cli *cli, const struct cli_command *cmd, int 
 }
 
 const struct cli_command cli_identity_commands[] = {
-	{ "identity", "show", "", "Show the service's public URL (its issuer identity)",
-	  identity_show_cmd },
+	{ "identity", "show", "", "Show the service's public URL (its issuer identity); with --url: "
+	  "who the token is",
+	  identity_show_cmd, true },
 	{ "identity", "set", "URL",
 	  "Store the public URL before conformd's first start (it never changes after)",
 	  identity_set_cmd },

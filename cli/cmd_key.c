@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "mem.h"
 #include "party.h"
+#include "remote.h"
 #include "signer.h"
 
 static void print_key(const json_t *k)
@@ -23,34 +24,68 @@ static void print_key(const json_t *k)
 	       jsonx_str(k, "private_key_ref"));
 }
 
+/* The body a key command is about, through the API: --org as given, or the
+ * token's holder's organisation. */
+static cf_err remote_org(struct cli *cli, const char *org, char out[37], struct cf_error *err)
+{
+	char user[37];
+	if (!org)
+		return remote_me(cli, user, out, err);
+	if (!party_is_uuid(org))
+		return cf_error_set(err, CF_EINVAL, NULL, "--org: %.40s is not an organisation id", org);
+	snprintf(out, 37, "%s", org);
+	return CF_OK;
+}
+
 static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const char *org = NULL;
 	bool log_key = false;
 	const struct cli_opt opts[] = {
-		{ "org", &org, NULL, "the assessment body whose certificates the key signs" },
-		{ "log", NULL, &log_key, "a key for the service's transparency log instead" },
+		{ "org", &org, NULL, "the assessment body whose certificates the key signs (with --url: "
+		  "default the token holder's)" },
+		{ "log", NULL, &log_key, "a key for the service's transparency log instead (not with --url)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
 	if (rc >= 0)
 		return rc;
-	if ((org != NULL) == log_key) {
-		fprintf(stderr, "conformctl key generate: give --org BODY-ID or --log\n");
-		return CLI_USAGE;
-	}
 	struct cf_error err;
 	struct db *db = NULL;
-	char *sock = config_signer_socket(&cli->cfg);
+	char *sock = NULL;
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = signer_generate(db, &actor, org, sock, &out, &err);
-	db_close(db);
-	free(sock);
+	cf_err e;
+	if (remote_on(cli) && !log_key) {
+		/* the body's own administrator, through the API: its body by default */
+		char org_id[37];
+		e = remote_org(cli, org, org_id, &err);
+		if (!e) {
+			char *path = cf_asprintf("/v1/organisations/%s/keys", org_id);
+			json_t *body = json_object();
+			e = remote_json(cli, "POST", path, body, &out, &err);
+			json_decref(body);
+			free(path);
+		}
+	} else {
+		if ((org != NULL) == log_key) {
+			fprintf(stderr, "conformctl key generate: give --org BODY-ID or --log\n");
+			return CLI_USAGE;
+		}
+		sock = config_signer_socket(&cli->cfg);
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = signer_generate(db, &actor, org, sock, &out, &err);
+		db_close(db);
+		free(sock);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("made key %s\n", jsonx_str(out, "kid"));
 	print_key(out);
 	json_decref(out);
@@ -93,7 +128,10 @@ static int key_import_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	free(sock);
 	if (e)
 		return cli_fail(&err);
-	printf("registered key %s\n", jsonx_str(out, "kid"));
+	if (cli->json)
+		cli_json_out(out);
+	else
+		printf("registered key %s\n", jsonx_str(out, "kid"));
 	json_decref(out);
 	return CLI_OK;
 }
@@ -102,7 +140,8 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 {
 	const char *org = NULL;
 	const struct cli_opt opts[] = {
-		{ "org", &org, NULL, "only the keys of this assessment body" },
+		{ "org", &org, NULL, "only the keys of this assessment body (with --url: default the token "
+		  "holder's)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
@@ -114,13 +153,28 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 	cf_err e = CF_OK;
 	if (org && !party_is_uuid(org))
 		e = cf_error_set(&err, CF_EINVAL, NULL, "--org: %.40s is not an organisation id", org);
-	if (!e)
-		e = cli_db(cli, &db, &err);
-	if (!e)
-		e = signer_list(db, org, &out, &err);
-	db_close(db);
+	if (!e && remote_on(cli)) {
+		char org_id[37];
+		e = remote_org(cli, org, org_id, &err);
+		if (!e) {
+			char *path = cf_asprintf("/v1/organisations/%s/keys", org_id);
+			e = remote_json(cli, "GET", path, NULL, &out, &err);
+			free(path);
+		}
+	} else {
+		if (!e)
+			e = cli_db(cli, &db, &err);
+		if (!e)
+			e = signer_list(db, org, &out, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("%-44s %-11s %-36s %-20s %s\n", "KID", "PURPOSE", "ORGANISATION", "STATE", "PRIVATE KEY");
 	size_t i;
 	json_t *k;
@@ -141,13 +195,29 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	char *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = signer_retire(db, &actor, pos[0], NULL, sock, &out, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		char *kid = remote_escape(pos[0]);
+		char *path = cf_asprintf("/v1/keys/%s/retire", kid);
+		json_t *body = json_object();
+		e = remote_json(cli, "POST", path, body, &out, &err);
+		json_decref(body);
+		free(path);
+		free(kid);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = signer_retire(db, &actor, pos[0], NULL, sock, &out, &err);
+		db_close(db);
+	}
 	free(sock);
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("retired key %s: it signs nothing more and stays published\n", jsonx_str(out, "kid"));
 	if (!json_is_true(json_object_get(out, "private_key_destroyed")))
 		fprintf(stderr, "conformctl: conform-signer could not be told to destroy the private "
@@ -183,16 +253,33 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	char *sock = config_signer_socket(&cli->cfg);
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = cli_public_url(cli, db, &err);
-	if (!e)
-		e = signer_compromise(db, &actor, cli->cfg.public_url, sock, pos[0], NULL, since, reason,
-				      &out, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		char *kid = remote_escape(pos[0]);
+		char *path = cf_asprintf("/v1/keys/%s/revoke", kid);
+		json_t *body = json_pack("{s:b,s:s,s:s}", "compromised", 1, "since", since, "reason",
+					 reason ? reason : "declared compromised with conformctl");
+		e = remote_json(cli, "POST", path, body, &out, &err);
+		json_decref(body);
+		free(path);
+		free(kid);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = cli_public_url(cli, db, &err);
+		if (!e)
+			e = signer_compromise(db, &actor, cli->cfg.public_url, sock, pos[0], NULL, since,
+					      reason, &out, &err);
+		db_close(db);
+	}
 	free(sock);
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("revoked key %s as compromised since %s: it left the DID document's assertion methods; "
 	       "%lld certificate(s) it signed since then now verify as key compromised; log entry %lld\n",
 	       jsonx_str(out, "kid"), jsonx_str(out, "compromised_since"),
@@ -204,13 +291,13 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 
 const struct cli_command cli_key_commands[] = {
 	{ "key", "generate", "", "Have conform-signer make a key for a body (--org) or the log (--log)",
-	  key_generate_cmd },
+	  key_generate_cmd, true },
 	{ "key", "import", "PATH-OR-URI", "Hand an existing key (PEM file or OSSL_STORE URI) to conform-signer",
-	  key_import_cmd },
-	{ "key", "list", "", "List the signing keys", key_list_cmd },
+	  key_import_cmd, true },
+	{ "key", "list", "", "List the signing keys", key_list_cmd, true },
 	{ "key", "retire", "KID", "Retire a key: the signer destroys it, its signatures stay verifiable",
-	  key_retire_cmd },
+	  key_retire_cmd, true },
 	{ "key", "revoke", "KID", "Revoke a compromised key (--compromised --since TIME): what it "
-	  "signed since then fails verification", key_revoke_cmd },
+	  "signed since then fails verification", key_revoke_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -1,34 +1,172 @@
 /*
- * conformctl log: the transparency log, checked from the database up.
+ * conformctl log: the transparency log, checked from the database up, or,
+ * with --url, as any monitor would: the signed checkpoint verified under the
+ * log's verifier key, every entry fetched through the API, its leaf hash
+ * recomputed and the RFC 9162 tree rebuilt to the checkpoint's root.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "codec.h"
+#include "jsonx.h"
+#include "mem.h"
+#include "merkle.h"
 #include "note.h"
+#include "remote.h"
 #include "signer.h"
 #include "tlog.h"
 
+/* The API's largest page of entries. */
+#define ENTRIES_PAGE 1000
+
+/*
+ * The log through the API: the checkpoint under vkey (the given one, else
+ * the service's own), the entries up to its size, the tree rebuilt. What does
+ * not hold is put in check->problem; an API or network failure is an error.
+ */
+static cf_err remote_verify(struct cli *cli, const char *pinned, struct tlog_check *check,
+			    char **vkey_out, struct cf_error *err)
+{
+	char *vkey = NULL, *note = NULL, *text = NULL, *origin = NULL;
+	struct merkle_tree *t = merkle_tree_new();
+	json_t *page = NULL;
+	unsigned long long size = 0;
+	unsigned char root[32], rebuilt[32];
+	memset(check, 0, sizeof *check);
+	cf_err e = CF_OK;
+	if (pinned)
+		vkey = cf_strdup(pinned);
+	else
+		e = remote_text(cli, "/v1/log/vkey", &vkey, err);
+	if (e)
+		goto out;
+	vkey[strcspn(vkey, "\r\n")] = '\0';
+	e = remote_text(cli, "/v1/log/checkpoint", &note, err);
+	if (e)
+		goto out;
+	struct cf_error why;
+	if (note_verify(note, vkey, &text, &why) || note_parse_checkpoint(text, &origin, &size, root, &why)) {
+		snprintf(check->problem, sizeof check->problem, "the checkpoint does not verify under %s: %.200s",
+			 pinned ? "the given --vkey" : "the service's verifier key", why.detail);
+		goto out;
+	}
+	check->checkpoints = 1;
+	for (unsigned long long start = 0; start < size && !check->problem[0];) {
+		unsigned long long end = size - start > ENTRIES_PAGE ? start + ENTRIES_PAGE : size;
+		char path[96];
+		snprintf(path, sizeof path, "/v1/log/entries?start=%llu&end=%llu", start, end);
+		e = remote_json(cli, "GET", path, NULL, &page, err);
+		if (e)
+			goto out;
+		size_t i;
+		json_t *it;
+		json_t *entries = json_object_get(page, "entries");
+		if (json_array_size(entries) == 0) {
+			snprintf(check->problem, sizeof check->problem,
+				 "the API gives no entry at %llu, below the checkpoint's size %llu", start, size);
+			break;
+		}
+		json_array_foreach(entries, i, it) {
+			const char *entry = jsonx_str(it, "entry"), *hash = jsonx_str(it, "leaf_hash");
+			json_int_t index = json_integer_value(json_object_get(it, "index"));
+			unsigned char leaf[32];
+			if (!entry || index != (json_int_t)start) {
+				snprintf(check->problem, sizeof check->problem,
+					 "entry %llu: missing or out of order", start);
+				break;
+			}
+			merkle_leaf_hash(entry, strlen(entry), leaf);
+			char *b64 = codec_b64_encode(leaf, sizeof leaf); /* as the API writes hashes */
+			bool same = hash && strcmp(hash, b64) == 0;
+			free(b64);
+			if (!same) {
+				snprintf(check->problem, sizeof check->problem,
+					 "entry %llu: its leaf hash is not the hash of its text", start);
+				break;
+			}
+			merkle_tree_append(t, leaf);
+			start++;
+			if (start == size)
+				break;
+		}
+		json_decref(page);
+		page = NULL;
+	}
+	check->entries = (long long)merkle_tree_size(t);
+	if (!check->problem[0]) {
+		e = merkle_tree_root(t, size, rebuilt, err);
+		if (e)
+			goto out;
+		if (memcmp(rebuilt, root, 32) != 0)
+			snprintf(check->problem, sizeof check->problem,
+				 "the %llu entries do not hash to the signed checkpoint's root", size);
+	}
+out:
+	if (!e && vkey_out) {
+		*vkey_out = vkey;
+		vkey = NULL;
+	}
+	json_decref(page);
+	merkle_tree_free(t);
+	free(origin);
+	free(text);
+	free(note);
+	free(vkey);
+	return e;
+}
+
 static int log_verify_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, NULL, 0, &n, 0);
+	const char *pinned = NULL;
+	const struct cli_opt opts[] = {
+		{ "vkey", &pinned, NULL, "with --url: the log's verifier key as you know it (conformctl log "
+		  "key), instead of trusting the one the service serves" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
 	if (rc >= 0)
 		return rc;
 	struct cf_error err;
 	struct db *db = NULL;
 	struct tlog_check check;
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = tlog_verify(db, &check, &err);
-	db_close(db);
+	char *vkey = NULL;
+	cf_err e;
+	if (remote_on(cli)) {
+		e = remote_verify(cli, pinned, &check, &vkey, &err);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = tlog_verify(db, &check, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		json_t *o = json_pack("{s:b,s:I,s:I,s:s}", "verified", !check.problem[0], "entries",
+				      (json_int_t)check.entries, "checkpoints", (json_int_t)check.checkpoints,
+				      "source", remote_on(cli) ? "api" : "database");
+		if (check.problem[0])
+			json_object_set_new(o, "problem", json_string(check.problem));
+		if (vkey)
+			json_object_set_new(o, "vkey", json_string(vkey));
+		cli_json_out(o);
+		json_decref(o);
+	}
+	free(vkey);
 	if (check.problem[0]) {
 		fprintf(stderr, "conformctl: the log does not verify: %s\n", check.problem);
 		return CLI_FAIL;
 	}
-	printf("the log verifies: %lld entries rebuilt into the RFC 9162 tree, %lld signed checkpoints "
-	       "match it and their signatures hold\n", check.entries, check.checkpoints);
+	if (cli->json)
+		return CLI_OK;
+	if (remote_on(cli))
+		printf("the log verifies: the latest signed checkpoint holds under the log's key, and the "
+		       "%lld entries fetched through the API rebuild its RFC 9162 root\n", check.entries);
+	else
+		printf("the log verifies: %lld entries rebuilt into the RFC 9162 tree, %lld signed "
+		       "checkpoints match it and their signatures hold\n", check.entries, check.checkpoints);
 	return CLI_OK;
 }
 
@@ -41,24 +179,40 @@ static int log_key_cmd(struct cli *cli, const struct cli_command *cmd, int argc,
 	struct db *db = NULL;
 	char kid[SIGNER_KID_LEN], origin[256];
 	unsigned char pub[32];
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = cli_public_url(cli, db, &err);
-	if (!e)
-		e = signer_current(db, NULL, kid, pub, &err);
-	db_close(db);
+	char *vkey = NULL;
+	cf_err e;
+	if (remote_on(cli)) {
+		e = remote_text(cli, "/v1/log/vkey", &vkey, &err);
+		if (!e)
+			vkey[strcspn(vkey, "\r\n")] = '\0';
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = cli_public_url(cli, db, &err);
+		if (!e)
+			e = signer_current(db, NULL, kid, pub, &err);
+		db_close(db);
+		if (!e) {
+			tlog_origin(cli->cfg.public_url, origin, sizeof origin);
+			vkey = note_vkey(origin, pub);
+		}
+	}
 	if (e)
 		return cli_fail(&err);
-	tlog_origin(cli->cfg.public_url, origin, sizeof origin);
-	char *vkey = note_vkey(origin, pub);
-	printf("%s\n", vkey);
+	if (cli->json) {
+		json_t *o = json_pack("{s:s}", "vkey", vkey);
+		cli_json_out(o);
+		json_decref(o);
+	} else {
+		printf("%s\n", vkey);
+	}
 	free(vkey);
 	return CLI_OK;
 }
 
 const struct cli_command cli_log_commands[] = {
-	{ "log", "verify", "", "Rebuild the transparency log and check every signed checkpoint",
-	  log_verify_cmd },
-	{ "log", "key", "", "Print the log's verifier key (C2SP note form)", log_key_cmd },
+	{ "log", "verify", "", "Rebuild the transparency log and check its signed checkpoints (with --url: "
+	  "the latest, through the API)", log_verify_cmd, true },
+	{ "log", "key", "", "Print the log's verifier key (C2SP note form)", log_key_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -10,7 +10,9 @@
 
 #include "cli.h"
 #include "jsonx.h"
+#include "mem.h"
 #include "party.h"
+#include "remote.h"
 
 static int bootstrap_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
@@ -50,6 +52,11 @@ static int bootstrap_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	json_decref(admin);
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	json_t *user = json_object_get(out, "user"), *token = json_object_get(out, "token");
 	printf("scheme owner: %s (%s)\n", jsonx_str(json_object_get(out, "organisation"), "name"),
 	       jsonx_str(json_object_get(out, "organisation"), "id"));
@@ -62,13 +69,28 @@ static int bootstrap_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	return CLI_OK;
 }
 
+/* The user a token command is about, through the API: an id as given (the
+ * API finds no one by e-mail address), or the token's own holder. */
+static cf_err remote_user(struct cli *cli, const char *user, char uid[37], struct cf_error *err)
+{
+	char org[37];
+	if (!user)
+		return remote_me(cli, uid, org, err);
+	if (!party_is_uuid(user))
+		return cf_error_set(err, CF_EINVAL, NULL, "--user: through the API, give the user's id "
+				    "(GET /v1/users lists them), not %.80s", user);
+	snprintf(uid, 37, "%s", user);
+	return CF_OK;
+}
+
 static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const char *user = NULL, *name = NULL, *days = NULL;
 	const struct cli_opt opts[] = {
 		{ "user", &user, NULL,
 		  "the user, by id or e-mail address: a person of the scheme owner, or another "
-		  "organisation's administrator with no active token (required)" },
+		  "organisation's administrator with no active token (required; with --url: an id, "
+		  "default the token's holder)" },
 		{ "name", &name, NULL, "what the token is for" },
 		{ "days", &days, NULL, "days until it expires (default 90, at most 730)" },
 		{ NULL, NULL, NULL, NULL },
@@ -76,7 +98,7 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
 	if (rc >= 0)
 		return rc;
-	if (!user) {
+	if (!user && !remote_on(cli)) {
 		fprintf(stderr, "conformctl token create: --user is required\n");
 		return CLI_USAGE;
 	}
@@ -91,14 +113,33 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	json_t *out = NULL;
 	char uid[37];
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = party_user_find(db, user, uid, &err);
-	if (!e)
-		e = party_token_create(db, &actor, NULL, uid, name, (int)d, &out, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		e = remote_user(cli, user, uid, &err);
+		if (!e) {
+			char *path = cf_asprintf("/v1/users/%s/tokens", uid);
+			json_t *body = json_pack("{s:I}", "expires_in_days", (json_int_t)d);
+			if (name)
+				json_object_set_new(body, "name", json_string(name));
+			e = remote_json(cli, "POST", path, body, &out, &err);
+			json_decref(body);
+			free(path);
+		}
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = party_user_find(db, user, uid, &err);
+		if (!e)
+			e = party_token_create(db, &actor, NULL, uid, name, (int)d, &out, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("token %s for user %s, expires %s:\n%s\n(shown this once, never stored)\n",
 	       jsonx_str(out, "id"), uid, jsonx_str(out, "expires_at"), jsonx_str(out, "token"));
 	json_decref(out);
@@ -109,7 +150,8 @@ static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 {
 	const char *user = NULL;
 	const struct cli_opt opts[] = {
-		{ "user", &user, NULL, "only this user's tokens (id or e-mail address)" },
+		{ "user", &user, NULL, "only this user's tokens (id or e-mail address; with --url: an "
+		  "id, default the token's holder)" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, NULL, 0, &n, 0);
@@ -119,14 +161,29 @@ static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	struct db *db = NULL;
 	json_t *out = NULL;
 	char uid[37];
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e && user)
-		e = party_user_find(db, user, uid, &err);
-	if (!e)
-		e = party_token_list(db, user ? uid : NULL, &out, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		e = remote_user(cli, user, uid, &err);
+		if (!e) {
+			char *path = cf_asprintf("/v1/users/%s/tokens", uid);
+			e = remote_json(cli, "GET", path, NULL, &out, &err);
+			free(path);
+		}
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e && user)
+			e = party_user_find(db, user, uid, &err);
+		if (!e)
+			e = party_token_list(db, user ? uid : NULL, &out, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("%-36s %-36s %-8s %-12s %-20s %s\n", "TOKEN", "USER", "STATE", "ENDS WITH", "EXPIRES",
 	       "NAME");
 	size_t i;
@@ -155,12 +212,28 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	struct db *db = NULL;
 	json_t *out = NULL;
 	struct audit_actor actor = cli_actor(cli);
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = party_token_revoke(db, &actor, pos[0], compromised, &out, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		char *id = remote_escape(pos[0]);
+		char *path = cf_asprintf("/v1/tokens/%s/revoke", id);
+		json_t *body = json_pack("{s:b}", "compromised", compromised);
+		e = remote_json(cli, "POST", path, body, &out, &err);
+		json_decref(body);
+		free(path);
+		free(id);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = party_token_revoke(db, &actor, pos[0], compromised, &out, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
 	printf("token %s revoked at %s\n", jsonx_str(out, "id"), jsonx_str(out, "revoked_at"));
 	size_t i;
 	json_t *id;
@@ -176,14 +249,14 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 const struct cli_command cli_bootstrap_commands[] = {
 	{ "bootstrap", "", "",
 	  "Make the scheme owner, its first admin and the admin's token (once; prints the token)",
-	  bootstrap_cmd },
+	  bootstrap_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_command cli_token_commands[] = {
-	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd },
-	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd },
+	{ "token", "create", "", "Make an API token for a user (printed once)", token_create_cmd, true },
+	{ "token", "list", "", "List tokens (never their secrets)", token_list_cmd, true },
 	{ "token", "revoke", "TOKEN-ID",
-	  "Revoke a token (--compromised: and what it made for the same person)", token_revoke_cmd },
+	  "Revoke a token (--compromised: and what it made for the same person)", token_revoke_cmd, true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

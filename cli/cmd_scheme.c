@@ -10,6 +10,7 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "oscal.h"
+#include "remote.h"
 #include "scheme.h"
 
 /* Reads a whole file (at most SCHEME_MAX_BYTES + 1 bytes, so the linter can
@@ -195,12 +196,22 @@ static int scheme_list_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *list = NULL;
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = catalog_list(db, &list, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		e = remote_json(cli, "GET", "/v1/schemes", NULL, &list, &err);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = catalog_list(db, &list, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(list);
+		json_decref(list);
+		return CLI_OK;
+	}
 	printf("%-18s %-8s %6s  %-12s %-20s %s\n", "SCHEME", "VERSION", "REQS", "SHA256", "IMPORTED",
 	       "TITLE");
 	size_t i, k;
@@ -232,12 +243,27 @@ static int scheme_show_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	}
 	struct db *db = NULL;
 	json_t *v = NULL;
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = catalog_version(db, id, has_version ? version : NULL, &v, &err);
-	db_close(db);
+	cf_err e;
+	if (remote_on(cli)) {
+		char *eid = remote_escape(id), *ever = remote_escape(has_version ? version : "latest");
+		char *path = cf_asprintf("/v1/schemes/%s/versions/%s", eid, ever);
+		e = remote_json(cli, "GET", path, NULL, &v, &err);
+		free(path);
+		free(eid);
+		free(ever);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = catalog_version(db, id, has_version ? version : NULL, &v, &err);
+		db_close(db);
+	}
 	if (e)
 		return cli_fail(&err);
+	if (cli->json) {
+		cli_json_out(v);
+		json_decref(v);
+		return CLI_OK;
+	}
 	json_t *src = json_object_get(v, "source");
 	printf("%s@%s  %s\n", jsonx_str(v, "scheme"), jsonx_str(v, "version"), jsonx_str(v, "title"));
 	printf("publisher:   %s\n", jsonx_str(v, "publisher"));
@@ -295,13 +321,23 @@ static int scheme_export_cmd(struct cli *cli, const struct cli_command *cmd, int
 	struct db *db = NULL;
 	json_t *doc = NULL, *catalog = NULL;
 	char digest[65], imported_at[40];
-	cf_err e = cli_db(cli, &db, &err);
-	if (!e)
-		e = catalog_document(db, id, version, &doc, digest, imported_at, &err);
-	if (!e)
-		e = oscal_catalog(doc, digest, imported_at, &catalog, &err);
-	db_close(db);
-	json_decref(doc);
+	cf_err e;
+	if (remote_on(cli)) {
+		char *eid = remote_escape(id), *ever = remote_escape(version);
+		char *path = cf_asprintf("/v1/schemes/%s/versions/%s/oscal", eid, ever);
+		e = remote_json(cli, "GET", path, NULL, &catalog, &err);
+		free(path);
+		free(eid);
+		free(ever);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = catalog_document(db, id, version, &doc, digest, imported_at, &err);
+		if (!e)
+			e = oscal_catalog(doc, digest, imported_at, &catalog, &err);
+		db_close(db);
+		json_decref(doc);
+	}
 	if (e)
 		return cli_fail(&err);
 	int status = CLI_OK;
@@ -325,9 +361,10 @@ const struct cli_command cli_scheme_commands[] = {
 	  "Import scheme files; the same content again changes nothing, other content under an "
 	  "imported version is refused",
 	  scheme_import_cmd },
-	{ "scheme", "list", "", "List the imported schemes and versions", scheme_list_cmd },
+	{ "scheme", "list", "", "List the imported schemes and versions", scheme_list_cmd, true },
 	{ "scheme", "show", "ID[@VERSION]", "Show a scheme version (the latest import without @VERSION)",
-	  scheme_show_cmd },
-	{ "scheme", "export", "ID@VERSION", "Export a scheme version (--format oscal)", scheme_export_cmd },
+	  scheme_show_cmd, true },
+	{ "scheme", "export", "ID@VERSION", "Export a scheme version (--format oscal)", scheme_export_cmd,
+	  true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

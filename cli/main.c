@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mem.h"
 
 static const struct cli_command *const groups[] = {
 	cli_db_commands,
@@ -41,13 +42,66 @@ static void usage(FILE *out)
 	fputs(help, out);
 	free(help);
 	fprintf(out, "With no database URL, conformctl uses the embedded PostgreSQL cluster that\n"
-		     "deploy/local/run.sh starts under the data directory.\n");
+		     "deploy/local/run.sh starts under the data directory. With --url (CONFORM_URL)\n"
+		     "and a token (CONFORM_TOKEN, --token-file FILE), the commands that do not need\n"
+		     "the database owner work through conformd's API from anywhere. --json prints\n"
+		     "a command's result as one JSON value.\n");
+}
+
+/*
+ * Takes conformctl's own options out of argv (up to a lone --), wherever
+ * they stand, so that "conformctl --json cert list" and "conformctl cert
+ * list --json" mean the same: --json and --token-file FILE. Returns the new
+ * argc, or -1 after a usage error.
+ */
+static int global_options(struct cli *cli, int argc, char **argv)
+{
+	int n = 1;
+	bool rest = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (rest || strcmp(a, "--") == 0) {
+			rest = true;
+		} else if (strcmp(a, "--json") == 0) {
+			cli->json = true;
+			continue;
+		} else if (strncmp(a, "--token-file=", 13) == 0) {
+			cli->token_file = a + 13;
+			continue;
+		} else if (strcmp(a, "--token-file") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "conformctl: --token-file needs a value\n");
+				return -1;
+			}
+			cli->token_file = argv[++i];
+			continue;
+		}
+		argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
 }
 
 static const char *os_user(void)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	return pw ? pw->pw_name : "unknown";
+}
+
+/* Runs a command: the token is read first when it works through the API. */
+static int run(struct cli *cli, const struct cli_command *c, int argc, char **argv)
+{
+	struct cf_error err;
+	config_use_log_level(&cli->cfg);
+	snprintf(cli->command, sizeof cli->command, "%s%s%s", c->group, c->name[0] ? " " : "", c->name);
+	if (cli->json && !c->json) {
+		fprintf(stderr, "conformctl %s: --json: this command prints no data to give as JSON\n",
+			cli->command);
+		return CLI_USAGE;
+	}
+	if (cli->cfg.url[0] && cli_token_load(cli, &err))
+		return cli_fail(&err);
+	return c->handler(cli, c, argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -57,6 +111,13 @@ int main(int argc, char **argv)
 	int status = CLI_USAGE;
 	config_defaults(&cli.cfg);
 	cli.os_user = os_user();
+	cli.json = false;
+	cli.token_file = NULL;
+	cli.token = NULL;
+	cli.command[0] = '\0';
+	argc = global_options(&cli, argc, argv);
+	if (argc < 0)
+		goto out;
 
 	const char *own = NULL;
 	int i;
@@ -89,13 +150,11 @@ int main(int argc, char **argv)
 			group_known = true;
 			if (c->name[0] == '\0') {
 				/* the group is the command: its arguments follow the group */
-				config_use_log_level(&cli.cfg);
-				status = c->handler(&cli, c, argc - i, argv + i);
+				status = run(&cli, c, argc - i, argv + i);
 				goto out;
 			}
 			if (name && strcmp(c->name, name) == 0) {
-				config_use_log_level(&cli.cfg);
-				status = c->handler(&cli, c, argc - i - 1, argv + i + 1);
+				status = run(&cli, c, argc - i - 1, argv + i + 1);
 				goto out;
 			}
 		}
@@ -123,6 +182,12 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 	}
 out:
+	if (cli.token) {
+		cf_wipe(cli.token, strlen(cli.token));
+		free(cli.token);
+	}
+	if (cli.cfg.token)
+		cf_wipe(cli.cfg.token, strlen(cli.cfg.token));
 	config_free(&cli.cfg);
 	return status;
 }

@@ -53,6 +53,15 @@ static const struct key keys[] = {
 	  "the URL at which buyers reach this service (certificate ids, issuer DIDs); stored in the "
 	  "database at conformd's first start and fixed from then on; empty: the stored one, or at "
 	  "first start http://LISTEN for a loopback listen address" },
+	{ "url", KEY_STRING, OFF(url), "", C, 0, 0,
+	  "conformd's API (http(s)://host[:port]): conformctl works through it, with a token, and "
+	  "needs no database; empty: the database directly" },
+	{ "token", KEY_STRING, OFF(token), "", C, 0, 0,
+	  "API token for --url (prefer CONFORM_TOKEN or --token-file FILE, its first line: a flag "
+	  "is visible to other users)" },
+	{ "ca-file", KEY_STRING, OFF(ca_file), "", C, 0, 0,
+	  "PEM file of the CA certificates to trust for an https --url, instead of the system's "
+	  "(a private CA)" },
 	{ "key-passphrase-file", KEY_STRING, OFF(key_passphrase_file), "", C, 0, 0,
 	  "file whose first line is the passphrase of a PEM file given to key import" },
 	{ "signer-socket", KEY_STRING, OFF(signer_socket), "", S | C | G, 0, 0,

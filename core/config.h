@@ -26,6 +26,9 @@ struct config {
 	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX. "": not
 				    * given. conformd and conformctl replace it with the stored
 				    * identity (identity.h) before using it */
+	char *url;                 /* conformctl: the API to work through; "": the database */
+	char *token;               /* conformctl: the API token for url (a secret: never printed) */
+	char *ca_file;             /* conformctl: CAs trusted for an https url; "": the system's */
 	char *key_passphrase_file; /* of a PEM file conformctl key import reads */
 	char *signer_socket;       /* conform-signer's socket; "": data_dir/signer/signer.sock */
 	char *signer_dir;          /* conform-signer's own directory; "": data_dir/signer */
