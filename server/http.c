@@ -232,7 +232,11 @@ static void access_log(struct request *rq, unsigned status, size_t bytes, double
 	struct log_access a = {
 		.method = rq->method,
 		.path = path,
-		.route = rq->route ? rq->route->pattern : NULL,
+		/* the matched route, also when its answer came before rq->route
+		 * was set (a body over the limit, no token) */
+		.route = rq->route	     ? rq->route->pattern :
+			 rq->route_index >= 0 ? router_routes(NULL)[rq->route_index].pattern :
+						NULL,
 		.status = status,
 		.bytes = bytes,
 		.dur_ms = secs * 1e3,
