@@ -57,11 +57,11 @@ stack_signer_start() {
 # with the caller's CONFORM_* environment plus the given entries; waits for
 # /v1/health. Sets conformd_pid and conformd_port.
 stack_conformd_start() {
-	local log=$1 try before
+	local log=$1 try mark
 	shift
 	for try in 1 2 3 4 5; do
 		conformd_port=$(stack_free_port)
-		before=$(wc -c <"$log" 2>/dev/null || echo 0)
+		mark=$(wc -c <"$log" 2>/dev/null || echo 0)
 		env "$@" CONFORM_LISTEN="127.0.0.1:$conformd_port" "$build/conformd" >>"$log" 2>&1 &
 		conformd_pid=$!
 		if stack_wait 30 stack_conformd_up; then
@@ -70,7 +70,7 @@ stack_conformd_start() {
 		fi
 		kill "$conformd_pid" 2>/dev/null || true
 		wait "$conformd_pid" 2>/dev/null || true
-		tail -c +"$((before + 1))" "$log" | grep -qi "in use" || break
+		grep -qi "in use" < <(tail -c +"$((mark + 1))" "$log") || break
 	done
 	tail -20 "$log" >&2
 	stack_fail "conformd did not start"
