@@ -94,11 +94,20 @@ stack_conformd_start "$tmp/conformd.log" "${conformd_env[@]}" CONFORM_TRUSTED_PR
 stack_note "nginx with $site"
 ngx=$tmp/nginx
 mkdir -p "$ngx"
+# The IPv6 listen lines on ::1 where loopback has it; else on other IPv4
+# loopback ports (a host with IPv6 off has no ::1 to bind).
+if grep -qi '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	v6_tls() { echo "[::1]:$nginx_port"; }
+	v6_http() { echo "[::1]:$http_port"; }
+else
+	v6_tls() { echo "127.0.0.1:$(stack_free_port)"; }
+	v6_http() { echo "127.0.0.1:$(stack_free_port)"; }
+fi
 nginx_start() {
 	sed -e "s|^\(\s*listen\) 443 ssl http2;|\1 127.0.0.1:$nginx_port ssl http2;|" \
-	    -e "s|^\(\s*listen\) \[::\]:443 ssl http2;|\1 [::1]:$nginx_port ssl http2;|" \
+	    -e "s|^\(\s*listen\) \[::\]:443 ssl http2;|\1 $(v6_tls) ssl http2;|" \
 	    -e "s|^\(\s*listen\) 80;|\1 127.0.0.1:$http_port;|" \
-	    -e "s|^\(\s*listen\) \[::\]:80;|\1 [::1]:$http_port;|" \
+	    -e "s|^\(\s*listen\) \[::\]:80;|\1 $(v6_http);|" \
 	    -e "s|^\(\s*server_name\) conform.example.org;|\1 localhost;|" \
 	    -e "s|^\(\s*ssl_certificate\) /etc/ssl/conform/fullchain.pem;|\1 $pki/server.pem;|" \
 	    -e "s|^\(\s*ssl_certificate_key\) /etc/ssl/private/conform.key;|\1 $pki/server.key;|" \
