@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154
 # tests/deploy/conform_stack.sh: shell functions the deployment tests
 # (test_nginx.sh, test_backup.sh) share to run the real programs: free
 # loopback ports, conform-signer, conformd, waiting with a deadline. Sourced
@@ -57,9 +58,9 @@ stack_signer_start() {
 # with the caller's CONFORM_* environment plus the given entries; waits for
 # /v1/health. Sets conformd_pid and conformd_port.
 stack_conformd_start() {
-	local log=$1 try mark
+	local log=$1 mark
 	shift
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		conformd_port=$(stack_free_port)
 		mark=$(wc -c <"$log" 2>/dev/null || echo 0)
 		env "$@" CONFORM_LISTEN="127.0.0.1:$conformd_port" "$build/conformd" >>"$log" 2>&1 &
@@ -83,9 +84,9 @@ stack_conformd_up() {
 
 # stack_stop PID: SIGTERM, and waits for it to end (SIGKILL after 30 s).
 stack_stop() {
-	local pid=$1 i
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
