@@ -217,13 +217,16 @@ static void access_path(const char *path, char *out, size_t size)
  * Writes the access line of rq (log_access: with write(2), whatever the
  * log's buffering). The client's address is worked out here when
  * authentication did not need it; the user is the authenticated one, never
- * anything of the token.
+ * anything of the token. Only the formatting is here; what an access line
+ * holds is log.h's struct log_access.
  */
 static void access_log(struct request *rq, unsigned status, size_t bytes, double secs, bool aborted)
 {
 	char path[1024];
 	access_path(rq->path, path, sizeof path);
-	if (!rq->client[0]) {
+	/* only the json format names the client: the text line stays as cheap
+	 * as it was */
+	if (!rq->client[0] && log_get_format() == CF_LOG_JSON) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"),
@@ -240,7 +243,7 @@ static void access_log(struct request *rq, unsigned status, size_t bytes, double
 		.status = status,
 		.bytes = bytes,
 		.dur_ms = secs * 1e3,
-		.client = rq->client,
+		.client = rq->client[0] ? rq->client : NULL,
 		.user_id = rq->authenticated ? rq->principal.user_id : NULL,
 		.aborted = aborted,
 	};
