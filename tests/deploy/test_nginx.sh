@@ -282,6 +282,18 @@ if grep -h "buffered to a temporary file" "$ngx"/*.log | grep "/evidence"; then
 	stack_fail "nginx buffered the upload to a temporary file"
 fi
 
+# --- keep-alive to conformd: after the requests above, nginx still holds an
+# idle connection to conformd (without keepalive it closes each at once)
+stack_note "keep-alive to conformd"
+upstream_idle() {
+	# established TCP connections whose remote end is conformd's port
+	awk -v p="$(printf '%04X' "$conformd_port")" \
+		'NR > 1 && $4 == "01" && substr($3, length($3) - 3) == p { n++ } END { exit !(n > 0) }' \
+		/proc/net/tcp
+}
+tls -o /dev/null "$public/v1/health"
+stack_wait 5 upstream_idle || stack_fail "nginx keeps no idle connection to conformd"
+
 # --- CONFORM_TRUSTED_PROXIES: the client is what nginx appended
 # The clients connect from other loopback addresses than nginx (127.0.0.1),
 # so that the three can be told apart.
