@@ -72,6 +72,10 @@ static const struct key keys[] = {
 	  "the PKCS#11 module conform-signer keeps the keys in, one token per key owner" },
 	{ "log-level", KEY_LOGLEVEL, OFF(log_level), "info", S | C | G, 0, 0,
 	  "error, warn, info or debug" },
+	{ "log-format", KEY_STRING, OFF(log_format), "text", S, 0, 0,
+	  "text (a timestamp, the level, rid= and the message) or json (one JSON object per line: "
+	  "timestamp, level, request_id, message, and for requests method, route, status, "
+	  "duration_ms, client, user_id)" },
 	{ "threads", KEY_LONG, OFF(threads), "0", S, 0, 1024,
 	  "worker threads, each with its own database connection; 0: eight per CPU, at most 64" },
 	{ "connection-limit", KEY_LONG, OFF(connection_limit), "4096", S, 1, 1000000,

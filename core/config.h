@@ -34,6 +34,7 @@ struct config {
 	char *signer_dir;          /* conform-signer's own directory; "": data_dir/signer */
 	char *pkcs11_module;       /* the PKCS#11 module conform-signer keeps keys in */
 	char *log_level;
+	char *log_format;          /* "text" or "json"; checked by conformd at start */
 	long threads;              /* 0 = eight per CPU, at most 64 */
 	long connection_limit;
 	long per_address_connections; /* 0: no cap */

@@ -15,6 +15,7 @@
 
 static atomic_int log_level = CF_LOG_INFO;
 static atomic_int log_fd = STDERR_FILENO;
+static atomic_int log_format = CF_LOG_TEXT;
 static _Thread_local char log_rid[40];
 
 /* Buffered mode: one buffer per thread that logs, all on a list that the
@@ -65,6 +66,28 @@ cf_err log_parse_level(const char *s, enum log_level *out, struct cf_error *err)
 	}
 	return cf_error_set(err, CF_EINVAL, NULL,
 			    "unknown log level '%.32s' (expected error, warn, info or debug)", s);
+}
+
+void log_set_format(enum log_format format)
+{
+	atomic_store(&log_format, (int)format);
+}
+
+enum log_format log_get_format(void)
+{
+	return (enum log_format)atomic_load(&log_format);
+}
+
+cf_err log_parse_format(const char *s, enum log_format *out, struct cf_error *err)
+{
+	if (strcmp(s, "text") == 0)
+		*out = CF_LOG_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = CF_LOG_JSON;
+	else
+		return cf_error_set(err, CF_EINVAL, NULL,
+				    "unknown log format '%.32s' (expected text or json)", s);
+	return CF_OK;
 }
 
 void log_set_request_id(const char *rid)
@@ -288,22 +311,154 @@ static void emit(enum log_level level, bool now, const char *line, size_t len)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/*
+ * A JSON line under construction: members are appended whole, or left out
+ * when not even their name fits, and a string value that does not fit is cut
+ * at a character, never inside one; JLINE_RESERVE bytes are always left for
+ * the closing brace and newline. So a line cut short is still one valid
+ * object.
+ */
+#define JLINE_RESERVE 2
+
+struct jline {
+	char *p;
+	size_t len, cap;
+};
+
+static bool jl_room(const struct jline *j, size_t n)
+{
+	return j->len + n + JLINE_RESERVE <= j->cap;
+}
+
+static void jl_put(struct jline *j, const char *s, size_t n)
+{
+	memcpy(j->p + j->len, s, n);
+	j->len += n;
+}
+
+/* The member "key": raw, a JSON value written as it is (a number), or
+ * str, a string (null when NULL). str is well-formed UTF-8 (log_sanitize's
+ * output or ASCII). */
+static void jl_member(struct jline *j, const char *key, const char *raw, const char *str)
+{
+	char head[48];
+	int hn = snprintf(head, sizeof head, "%s\"%s\":", j->len > 1 ? "," : "", key);
+	if (hn < 0 || (size_t)hn >= sizeof head)
+		return;
+	if (raw || !str) {
+		const char *v = raw ? raw : "null";
+		if (!jl_room(j, (size_t)hn + strlen(v)))
+			return;
+		jl_put(j, head, (size_t)hn);
+		jl_put(j, v, strlen(v));
+		return;
+	}
+	if (!jl_room(j, (size_t)hn + 2))
+		return;
+	jl_put(j, head, (size_t)hn);
+	jl_put(j, "\"", 1);
+	for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+		char esc[8];
+		size_t n;
+		const char *out = esc;
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*c;
+			n = 2;
+		} else if (*c < 0x20 || *c == 0x7f) {
+			n = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *c);
+		} else if ((n = *c < 0x80 ? 1 : utf8_len(c)) != 0) {
+			out = (const char *)c;
+			c += n - 1;
+		} else { /* not expected of sanitized input */
+			n = (size_t)snprintf(esc, sizeof esc, "\\ufffd");
+		}
+		if (!jl_room(j, n + 1)) /* and the closing quote */
+			break;
+		jl_put(j, out, n);
+	}
+	jl_put(j, "\"", 1);
+}
+
+/* {"timestamp":...,"level":...,["request_id":...,]"message":msg */
+static void jl_begin(struct jline *j, enum log_level level, const char *msg)
+{
+	char ts[32];
+	log_timestamp(ts, sizeof ts);
+	jl_put(j, "{", 1);
+	jl_member(j, "timestamp", NULL, ts);
+	jl_member(j, "level", NULL, level_names[level]);
+	if (log_rid[0])
+		jl_member(j, "request_id", NULL, log_rid);
+	jl_member(j, "message", NULL, msg);
+}
+
+static void jl_end(struct jline *j)
+{
+	jl_put(j, "}\n", 2);
+}
+
 static void log_vmsg(enum log_level level, bool now, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 
 	char line[4096];
-	char ts[32];
-	log_timestamp(ts, sizeof ts);
-	int n = snprintf(line, sizeof line, "%s %s rid=%s ", ts, level_names[level],
-			 log_rid[0] ? log_rid : "-");
-	if (n < 0)
-		return;
-	size_t len = (size_t)n;
-	len += log_sanitize(line + len, sizeof line - len - 1, msg);
-	line[len++] = '\n';
+	size_t len;
+	if (atomic_load(&log_format) == CF_LOG_JSON) {
+		char clean[2048];
+		log_sanitize(clean, sizeof clean, msg);
+		struct jline j = { line, 0, sizeof line };
+		jl_begin(&j, level, clean);
+		jl_end(&j);
+		len = j.len;
+	} else {
+		char ts[32];
+		log_timestamp(ts, sizeof ts);
+		int n = snprintf(line, sizeof line, "%s %s rid=%s ", ts, level_names[level],
+				 log_rid[0] ? log_rid : "-");
+		if (n < 0)
+			return;
+		len = (size_t)n;
+		len += log_sanitize(line + len, sizeof line - len - 1, msg);
+		line[len++] = '\n';
+	}
 	emit(level, now, line, len);
+}
+
+void log_access(const struct log_access *a)
+{
+	if (!log_enabled(CF_LOG_INFO))
+		return;
+	if (atomic_load(&log_format) != CF_LOG_JSON) {
+		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f%s",
+			    a->method ? a->method : "-", a->path ? a->path : "-", a->status, a->bytes,
+			    a->dur_ms, a->aborted ? " aborted=1" : "");
+		return;
+	}
+	char line[4096], method[64], path[1024], num[32];
+	struct jline j = { line, 0, sizeof line };
+	jl_begin(&j, CF_LOG_INFO, "access");
+	if (a->method)
+		log_sanitize(method, sizeof method, a->method);
+	jl_member(&j, "method", NULL, a->method ? method : NULL);
+	jl_member(&j, "route", NULL, a->route);
+	if (!a->route && a->path) {
+		log_sanitize(path, sizeof path, a->path);
+		jl_member(&j, "path", NULL, path);
+	}
+	snprintf(num, sizeof num, "%u", a->status);
+	jl_member(&j, "status", num, NULL);
+	snprintf(num, sizeof num, "%zu", a->bytes);
+	jl_member(&j, "bytes", num, NULL);
+	snprintf(num, sizeof num, "%.3f", a->dur_ms);
+	jl_member(&j, "duration_ms", num, NULL);
+	jl_member(&j, "client", NULL, a->client);
+	jl_member(&j, "user_id", NULL, a->user_id);
+	if (a->aborted)
+		jl_member(&j, "aborted", "true", NULL);
+	jl_end(&j);
+	emit(CF_LOG_INFO, true, line, j.len);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

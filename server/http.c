@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "blobstore.h"
+#include "clientaddr.h"
 #include "conntrack.h"
 #include "httpglue.h"
 #include "creation.h"
@@ -212,6 +213,44 @@ static void access_path(const char *path, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/*
+ * Writes the access line of rq (log_access: with write(2), whatever the
+ * log's buffering). The client's address is worked out here when
+ * authentication did not need it; the user is the authenticated one, never
+ * anything of the token. Only the formatting is here; what an access line
+ * holds is log.h's struct log_access.
+ */
+static void access_log(struct request *rq, unsigned status, size_t bytes, double secs, bool aborted)
+{
+	char path[1024];
+	access_path(rq->path, path, sizeof path);
+	/* only the json format names the client: the text line stays as cheap
+	 * as it was */
+	if (!rq->client[0] && log_get_format() == CF_LOG_JSON) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"),
+			      rq->client);
+	}
+	struct log_access a = {
+		.method = rq->method,
+		.path = path,
+		/* the matched route, also when its answer came before rq->route
+		 * was set (a body over the limit, no token) */
+		.route = rq->route	     ? rq->route->pattern :
+			 rq->route_index >= 0 ? router_routes(NULL)[rq->route_index].pattern :
+						NULL,
+		.status = status,
+		.bytes = bytes,
+		.dur_ms = secs * 1e3,
+		.client = rq->client[0] ? rq->client : NULL,
+		.user_id = rq->authenticated ? rq->principal.user_id : NULL,
+		.aborted = aborted,
+	};
+	log_set_request_id(rq->rid);
+	log_access(&a);
+}
+
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes)
 {
 	if (rq->responded) {
@@ -226,11 +265,7 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	 * is queued: a client that saw an answer finds its line in the log even
 	 * if conformd is killed right after. A transfer that then fails adds an
 	 * "aborted=1" line (http_on_completed). */
-	char path[1024];
-	access_path(rq->path, path, sizeof path);
-	log_set_request_id(rq->rid);
-	log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f", rq->method,
-		    path, status, bytes, elapsed_seconds(&rq->started) * 1e3);
+	access_log(rq, status, bytes, elapsed_seconds(&rq->started), false);
 	MHD_add_response_header(resp, "X-Request-Id", rq->rid);
 	/* public artifacts: browser verifiers on any origin may read them (no
 	 * credentials are involved: they are public and need no token) */
@@ -640,11 +675,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* the access line of an answer was written when it was queued; what is
 	 * left to say is a request never answered, or an answer not delivered */
 	if (!rq->responded || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-		char path[1024];
-		access_path(rq->path, path, sizeof path);
-		log_set_request_id(rq->rid);
-		log_msg_now(CF_LOG_INFO, "access method=%s path=%s status=%u bytes=%zu dur_ms=%.3f aborted=1",
-			    rq->method, path, status, rq->bytes, secs * 1e3);
+		access_log(rq, status, rq->bytes, secs, true);
 		log_set_request_id(NULL);
 	}
 

@@ -124,6 +124,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	config_use_log_level(&cfg);
+	enum log_format log_format;
+	if (log_parse_format(cfg.log_format, &log_format, &err)) {
+		fprintf(stderr, "conformd: log-format (CONFORM_LOG_FORMAT): %s\n", err.detail);
+		status = 2;
+		goto out;
+	}
+	log_set_format(log_format);
 
 	if (check_schema(&cfg) || establish_identity(&cfg))
 		goto out;

@@ -170,3 +170,5 @@ conform_pg_database() {
 # shows that conformd's memory holds no private key; clang and its runtime
 # libraries: libFuzzer, ASan and UBSan for tests/fuzz/run.sh).
 CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev"
+# tests/deploy/: nginx in front (TLS from a throwaway CA made with openssl).
+CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES nginx-light openssl"

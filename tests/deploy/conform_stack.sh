@@ -1,0 +1,103 @@
+# shellcheck shell=bash disable=SC2154
+# tests/deploy/conform_stack.sh: shell functions the deployment tests
+# (test_nginx.sh, test_backup.sh) share to run the real programs: free
+# loopback ports, conform-signer, conformd, waiting with a deadline. Sourced
+# after deploy/local/common.sh, with $build (the build directory) and $tmp
+# (the test's own mktemp directory) set. Every process started here is
+# recorded in stack_pids and stopped by stack_stop_all.
+
+stack_pids=""
+
+stack_fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+stack_note() { printf -- '--- %s\n' "$*" >&2; }
+
+# stack_free_port: a loopback TCP port nothing listens on now (a caller that
+# then fails to bind it picks another: stack_start_conformd and the nginx
+# test retry on a clash).
+stack_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# stack_wait SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# fails after SECONDS.
+stack_wait() {
+	local deadline=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# stack_signer_start DIR LOG: conform-signer with its keys in DIR (made by
+# it, mode 0700); waits for its socket. Sets signer_pid.
+stack_signer_start() {
+	local dir=$1 log=$2
+	CONFORM_SIGNER_DIR=$dir CONFORM_SIGNER_SOCKET=$dir/signer.sock \
+		"$build/conform-signer" >>"$log" 2>&1 &
+	signer_pid=$!
+	stack_pids="$stack_pids $signer_pid"
+	stack_wait 30 test -S "$dir/signer.sock" || {
+		cat "$log" >&2
+		stack_fail "conform-signer did not open $dir/signer.sock"
+	}
+}
+
+# stack_conformd_start LOG [NAME=VALUE]...: conformd on a free loopback port
+# with the caller's CONFORM_* environment plus the given entries; waits for
+# /v1/health. Sets conformd_pid and conformd_port.
+stack_conformd_start() {
+	local log=$1 mark
+	shift
+	for _ in 1 2 3 4 5; do
+		conformd_port=$(stack_free_port)
+		mark=$(wc -c <"$log" 2>/dev/null || echo 0)
+		env "$@" CONFORM_LISTEN="127.0.0.1:$conformd_port" "$build/conformd" >>"$log" 2>&1 &
+		conformd_pid=$!
+		if stack_wait 30 stack_conformd_up; then
+			stack_pids="$stack_pids $conformd_pid"
+			return 0
+		fi
+		kill "$conformd_pid" 2>/dev/null || true
+		wait "$conformd_pid" 2>/dev/null || true
+		grep -qi "in use" < <(tail -c +"$((mark + 1))" "$log") || break
+	done
+	tail -20 "$log" >&2
+	stack_fail "conformd did not start"
+}
+
+stack_conformd_up() {
+	kill -0 "$conformd_pid" 2>/dev/null || return 1
+	curl -fsS -o /dev/null "http://127.0.0.1:$conformd_port/v1/health"
+}
+
+# stack_stop PID: SIGTERM, and waits for it to end (SIGKILL after 30 s).
+stack_stop() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+stack_stop_all() {
+	local pid
+	for pid in $stack_pids; do
+		stack_stop "$pid"
+	done
+	stack_pids=""
+}
