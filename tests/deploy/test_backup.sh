@@ -250,6 +250,8 @@ stack_note "the restored signer signs"
 stack_wait 20 checkpoint_covers_all || stack_fail "the restored log is not checkpointed"
 third=$(demo third)
 [ -n "$third" ] || stack_fail "no certificate issued on the restored copy"
+# a serial lost with the restore (its holder still shows it) never names another product
+[ "$third" != "$after" ] || stack_fail "the restored copy issued $after again, a serial lost with the restore"
 stack_wait 30 checkpoint_covers_all || stack_fail "the restored log key signed no new checkpoint"
 ctl log key >"$tmp/logkey.b" || stack_fail "conformctl log key failed on side B"
 cmp -s "$tmp/logkey.a" "$tmp/logkey.b" || stack_fail "the log's key changed in the restore"
