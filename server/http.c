@@ -176,6 +176,7 @@ cf_err request_db(struct request *rq, struct db **out, struct cf_error *err)
 		if (workerdb_replica_usable()) {
 			if (workerdb_get_read(read_url, out, err) == CF_OK) {
 				rq->used_replica = true;
+				workerdb_count_replica_read();
 				return CF_OK;
 			}
 			log_debug("read replica: %s", err->detail);

@@ -82,9 +82,12 @@ cf_err workerdb_get_read(const char *conninfo, struct db **out, struct cf_error 
 	cf_err e = get(&my_slot()->read_db, conninfo, out, err);
 	if (e)
 		workerdb_replica_failed();
-	else
-		atomic_fetch_add(&replica_reads, 1);
 	return e;
+}
+
+void workerdb_count_replica_read(void)
+{
+	atomic_fetch_add(&replica_reads, 1);
 }
 
 bool workerdb_replica_usable(void)

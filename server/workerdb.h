@@ -25,9 +25,12 @@ cf_err workerdb_get(const char *conninfo, struct db **out, struct cf_error *err)
 /*
  * The calling thread's connection to the replica at conninfo (borrowed). A
  * failure to connect marks the replica failed (the caller falls back to the
- * primary). Counts a replica read on success.
+ * primary).
  */
 cf_err workerdb_get_read(const char *conninfo, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* Records that a request reads from the replica. */
+void workerdb_count_replica_read(void);
 
 /* Whether the replica may be tried now: not within the back-off after a
  * failure. */
