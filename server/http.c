@@ -268,8 +268,7 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	}
 	if (rq->used_replica && replica_answer_dropped(status)) {
 		/* not the last word: request_dispatch asks the primary */
-		if (status == 503)
-			workerdb_replica_failed(); /* the replica went away */
+		rq->replica_lost = status == 503;
 		MHD_destroy_response(resp);
 		for (int i = rq->handler_nheaders; i < rq->nheaders; i++) {
 			CF_FREE(rq->header_names[i]);
@@ -658,7 +657,16 @@ static void request_dispatch(struct request *rq)
 	rq->route->handler(rq);
 	if (rq->replica_retry) {
 		/* the replica said what may only mean it is behind or away */
-		rq->read_replica = rq->used_replica = rq->replica_retry = false;
+		if (rq->replica_lost) {
+			/* the connection was lost: a replica that restarted leaves
+			 * each thread one stale connection, and is back if a new one
+			 * opens; if none does, workerdb_get_read marks it failed */
+			struct db *again = NULL;
+			struct cf_error ignored;
+			if (workerdb_get_read(rq->srv->cfg->database_read_url, &again, &ignored) == CF_OK)
+				log_debug("the read replica's connection was lost and is open again");
+		}
+		rq->read_replica = rq->used_replica = rq->replica_retry = rq->replica_lost = false;
 		workerdb_count_fallback();
 		rq->route->handler(rq);
 	} else if (rq->used_replica) {

@@ -67,6 +67,7 @@ struct request {
 	bool read_replica;
 	bool used_replica;
 	bool replica_retry;
+	bool replica_lost;          /* the dropped answer was a 503: the connection went */
 	int handler_nheaders;
 };
 

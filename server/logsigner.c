@@ -27,7 +27,12 @@ struct signing {
 	struct server *srv;
 	struct db *db;     /* never re-established in place: a new session holds no lock */
 	bool warned;       /* the key problem was said */
+	time_t pause_until; /* after a failed signature: the lock is left to the others */
 };
+
+/* A holder whose signature failed (its conform-signer away, say) leaves the
+ * lock to another instance for this long. */
+#define FAILED_SIGNING_PAUSE_S 5
 
 bool logsigner_holding(void)
 {
@@ -50,6 +55,8 @@ static bool take(struct signing *s)
 	struct cf_error err;
 	if (atomic_load(&holding))
 		return true;
+	if (time(NULL) < s->pause_until)
+		return false;
 	bool got = false;
 	if (db_try_session_lock(s->db, LOCK_NAME, &got, &err)) {
 		let_go(s, "its database session failed");
@@ -94,17 +101,20 @@ static void sign_once(struct signing *s)
 		return;
 	tlog_origin(s->srv->cfg->public_url, origin, sizeof origin);
 	e = tlog_sign_checkpoint(s->db, key, kid, origin, &made, &err);
-	if (e && !db_alive(s->db))
+	if (e && !db_alive(s->db)) {
 		let_go(s, "its database session ended");
-	else if (e)
+	} else if (e) {
 		log_error("signing a checkpoint: %s", err.detail);
-	else if (made)
+		s->pause_until = time(NULL) + FAILED_SIGNING_PAUSE_S;
+		let_go(s, "it could not sign");
+	} else if (made) {
 		log_debug("signed a new checkpoint of the log");
+	}
 }
 
 static void *run(void *arg)
 {
-	struct signing s = { arg, NULL, false };
+	struct signing s = { arg, NULL, false, 0 };
 	pthread_mutex_lock(&lock);
 	while (!stopping) {
 		pthread_mutex_unlock(&lock);
