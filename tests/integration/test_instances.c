@@ -160,8 +160,26 @@ static void in_flight_kill(struct testsrv *victim, const struct testsrv *other, 
 		http_try(&r, "POST", url, h, "{}", 2);
 		_exit(0);
 	}
-	usleep(3000); /* the request is on its way, or being served */
+	/* the kill lands while the issuance's transaction is open if it can
+	 * be caught so (a session of the database in a transaction, waiting
+	 * for conformd: it signs between its statements), else once it is
+	 * committed; both are checked below */
+	const char *db[] = { w.db.name, id };
+	double sent = now_s();
+	for (int i = 0; i < 4000; i++) {
+		PGresult *q = testdb_super_query(
+			&w.db,
+			"SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = "
+			"'idle in transaction' AND usename = 'conform_app') + (SELECT count(*) FROM "
+			"certificate WHERE application_id = $2)", 2, db);
+		bool caught = atoi(PQgetvalue(q, 0, 0)) > 0;
+		PQclear(q);
+		if (caught)
+			break;
+		usleep(500);
+	}
 	ck_assert_int_eq(kill(victim->pid, SIGKILL), 0);
+	double waited_ms = (now_s() - sent) * 1e3;
 	ck_assert_int_eq(waitpid(victim->pid, NULL, 0), victim->pid);
 	victim->pid = 0;
 	ck_assert_int_eq(waitpid(client, NULL, 0), client);
@@ -176,8 +194,8 @@ static void in_flight_kill(struct testsrv *victim, const struct testsrv *other, 
 		      committed ? "committed" : "not committed");
 	snprintf(serial, 40, "%s", jsonx_str(c, "serial"));
 	json_decref(c);
-	printf("instances: the issuance in flight at the kill was %s\n",
-	       committed ? "committed (the survivor answers it, 200)" : "not committed (the survivor "
+	printf("instances: the issuance in flight at the kill (%.1f ms after it was sent) was %s\n",
+	       waited_ms, committed ? "committed (the survivor answers it, 200)" : "not committed (the survivor "
 	       "issues it, 201)");
 }
 
