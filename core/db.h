@@ -117,6 +117,13 @@ cf_err db_wait_notifications(struct db *db, int timeout_ms, db_notify_fn fn, voi
  */
 cf_err db_try_session_lock(struct db *db, const char *name, bool *got, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * On a hot standby: how far behind its primary it is, in seconds: 0 when it
+ * has replayed all it received, else the age of the last transaction it
+ * replayed. *is_standby false (and *lag 0) on a server that is no standby.
+ */
+cf_err db_replay_lag(struct db *db, bool *is_standby, double *lag, struct cf_error *err) CF_MUST_CHECK;
+
 /* Whether the connection is up as far as libpq knows (a query that found
  * it lost says no); never reconnects. */
 bool db_alive(const struct db *db);

@@ -62,9 +62,13 @@ void route_ready(struct request *rq)
 	const char *replica = "ok";
 	int rversion = 0;
 	struct db *rdb = NULL;
+	bool standby = false;
+	double lag = 0;
 	e = workerdb_get_read(read_url, &rdb, &err);
 	if (!e)
 		e = migrate_current_version(rdb, &rversion, &err);
+	if (!e)
+		e = db_replay_lag(rdb, &standby, &lag, &err);
 	if (e) {
 		log_warn("the read replica is not reachable: %s", err.detail);
 		replica = "unreachable";
@@ -76,8 +80,15 @@ void route_ready(struct request *rq)
 	} else {
 		workerdb_replica_failed();
 	}
-	reply_json(rq, 200, json_pack("{s:s,s:i,s:s}", "status", strcmp(replica, "ok") == 0 ? "ready" :
-				      "degraded", "schema_version", version, "replica", replica));
+	json_t *body = json_pack("{s:s,s:i,s:s}", "status", strcmp(replica, "ok") == 0 ? "ready" :
+				 "degraded", "schema_version", version, "replica", replica);
+	if (strcmp(replica, "unreachable") != 0) {
+		/* for the operator: not a standby means the read URL names a
+		 * primary (allowed, but no replica) */
+		json_object_set_new(body, "replica_standby", json_boolean(standby));
+		json_object_set_new(body, "replica_lag_seconds", json_real(lag));
+	}
+	reply_json(rq, 200, body);
 }
 
 void route_metrics(struct request *rq)

@@ -135,6 +135,10 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	ck_assert_str_eq(st, "ready");
 	ck_assert_str_eq(rep, "");
 	wait_ready(&reader, "ready", "ok", 10);
+	json_t *r = testsrv_api_ok(&reader, "GET", "/v1/ready", NULL, NULL, 200);
+	ck_assert(json_is_true(json_object_get(r, "replica_standby")));
+	ck_assert(json_number_value(json_object_get(r, "replica_lag_seconds")) >= 0);
+	json_decref(r);
 
 	/* issued on the primary, read through the replica within the lag */
 	char serial[40];
@@ -159,6 +163,17 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	world_certificate(&w, late);
 	double fallbacks = metric(&reader, "conform_replica_fallbacks_total");
 	ck_assert_int_eq(listed(&reader, late), 0);
+	/* ready shows the lag (still ready: a replica behind is not away) */
+	double lag = 0, lag_until = now_s() + 10;
+	while (lag <= 0) {
+		ck_assert_msg(now_s() < lag_until, "/v1/ready showed no lag of the paused replica");
+		json_t *rd = testsrv_api_ok(&reader, "GET", "/v1/ready", NULL, NULL, 200);
+		ck_assert_str_eq(jsonx_str(rd, "status"), "ready");
+		lag = json_number_value(json_object_get(rd, "replica_lag_seconds"));
+		json_decref(rd);
+		if (lag <= 0)
+			usleep(100000);
+	}
 	snprintf(path, sizeof path, "/v1/certificates/%s", late);
 	json_t *c = testsrv_api_ok(&reader, "GET", path, NULL, NULL, 200);
 	ck_assert_str_eq(jsonx_str(c, "serial"), late);
