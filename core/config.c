@@ -45,6 +45,9 @@ static const struct key keys[] = {
 	  "libpq connection string of the runtime role; empty: the embedded cluster" },
 	{ "database-owner-url", KEY_STRING, OFF(database_owner_url), "", C, 0, 0,
 	  "connection string of the schema owner, for migrations; empty: derived" },
+	{ "database-read-url", KEY_STRING, OFF(database_read_url), "", S, 0, 0,
+	  "libpq connection string of a streaming replica (hot standby) for public reads; empty: "
+	  "every read from database-url" },
 	{ "migrations-dir", KEY_STRING, OFF(migrations_dir), CONFORM_MIGRATIONS_DEFAULT, C, 0, 0,
 	  "directory of the NNNN_name.sql migration files" },
 	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,

@@ -21,6 +21,7 @@ struct config {
 	char *data_dir;            /* embedded cluster, blobs, keys */
 	char *database_url;        /* runtime role; "" = embedded cluster */
 	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
+	char *database_read_url;   /* a hot standby for public reads; "" = none */
 	char *migrations_dir;
 	char *listen;              /* host:port */
 	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX. "": not

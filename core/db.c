@@ -117,6 +117,42 @@ cf_err db_ensure(struct db *db, struct cf_error *err)
 	return db_open_conn(db, err);
 }
 
+cf_err db_try_session_lock(struct db *db, const char *name, bool *got, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	const char *p[] = { name };
+	*got = false;
+	cf_err e = db_query(db, &res, err, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p);
+	if (e)
+		return e;
+	*got = db_value_bool(res, 0, 0);
+	PQclear(res);
+	return CF_OK;
+}
+
+cf_err db_replay_lag(struct db *db, bool *is_standby, double *lag, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	*is_standby = false;
+	*lag = 0;
+	cf_err e = db_query(db, &res, err,
+			    "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() OR "
+			    "pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
+			    "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END",
+			    0, NULL);
+	if (e)
+		return e;
+	*is_standby = db_value_bool(res, 0, 0);
+	*lag = atof(db_value(res, 0, 1));
+	PQclear(res);
+	return CF_OK;
+}
+
+bool db_alive(const struct db *db)
+{
+	return db && db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
+
 const char *db_last_sqlstate(const struct db *db)
 {
 	return db->sqlstate;

@@ -106,6 +106,28 @@ typedef void (*db_notify_fn)(const char *channel, const char *payload, void *arg
 cf_err db_wait_notifications(struct db *db, int timeout_ms, db_notify_fn fn, void *arg,
 			     struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * Tries to take the session-level advisory lock named name (the key is
+ * hashtextextended(name, 0), as the transaction-level locks of core/ are
+ * named) on this connection, without waiting: *got says whether this
+ * session holds it now. It is held until the session ends (a lost or closed
+ * connection, a killed process); so a caller that holds it must never
+ * re-establish this connection behind its own back (db_ensure) and keep
+ * believing it holds the lock.
+ */
+cf_err db_try_session_lock(struct db *db, const char *name, bool *got, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * On a hot standby: how far behind its primary it is, in seconds: 0 when it
+ * has replayed all it received, else the age of the last transaction it
+ * replayed. *is_standby false (and *lag 0) on a server that is no standby.
+ */
+cf_err db_replay_lag(struct db *db, bool *is_standby, double *lag, struct cf_error *err) CF_MUST_CHECK;
+
+/* Whether the connection is up as far as libpq knows (a query that found
+ * it lost says no); never reconnects. */
+bool db_alive(const struct db *db);
+
 /* The SQLSTATE of the last failed query ("" if none). */
 const char *db_last_sqlstate(const struct db *db);
 

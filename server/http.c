@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "rnd.h"
 #include "router.h"
+#include "routes/routes.h"
 #include "server.h"
 #include "workerdb.h"
 
@@ -171,7 +172,53 @@ cf_err request_json(struct request *rq, json_t **out, struct cf_error *err)
 
 cf_err request_db(struct request *rq, struct db **out, struct cf_error *err)
 {
+	const char *read_url = rq->srv->cfg->database_read_url;
+	if (rq->read_replica && !rq->used_replica) {
+		if (workerdb_replica_usable()) {
+			if (workerdb_get_read(read_url, out, err) == CF_OK) {
+				rq->used_replica = true;
+				workerdb_count_replica_read();
+				return CF_OK;
+			}
+			log_debug("read replica: %s", err->detail);
+		}
+		/* away or failing: this request reads from the primary */
+		rq->read_replica = false;
+		workerdb_count_fallback();
+	} else if (rq->used_replica) {
+		return workerdb_get_read(read_url, out, err);
+	}
 	return workerdb_get(rq->srv->runtime_conninfo, out, err);
+}
+
+cf_err request_db_primary(struct request *rq, struct db **out, struct cf_error *err)
+{
+	return workerdb_get(rq->srv->runtime_conninfo, out, err);
+}
+
+/* A public read that may go to the replica (see request_db): a GET. Not
+ * /v1/ready and /metrics, which speak of the primary, nor the register
+ * export, which streams its pages after the answer has begun, too late to
+ * fall back. POST /v1/verify answers from memory (livestate, certcache),
+ * filled from the primary: its "unknown certificate" is a 200 that no
+ * status code would let a fall-back catch. */
+static bool reads_from_replica(const struct request *rq)
+{
+	const struct route *r = rq->route;
+	if (!rq->srv->cfg->database_read_url[0] || !r->access.public_access ||
+	    request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION))
+		return false;
+	if (r->handler == route_ready || r->handler == route_metrics ||
+	    r->handler == route_register_export)
+		return false;
+	return strcmp(r->method, "GET") == 0;
+}
+
+/* Whether an answer made on the replica is dropped and made again on the
+ * primary: anything that may only mean the replica is behind or away. */
+static bool replica_answer_dropped(unsigned status)
+{
+	return status == 404 || status == 409 || status == 410 || status == 422 || status >= 500;
 }
 
 void reply_header(struct request *rq, const char *name, const char *value)
@@ -256,6 +303,18 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 	if (rq->responded) {
 		log_error("a second response for %s %s was dropped (a bug)", rq->method, rq->path);
 		MHD_destroy_response(resp);
+		return;
+	}
+	if (rq->used_replica && replica_answer_dropped(status)) {
+		/* not the last word: request_dispatch asks the primary */
+		rq->replica_lost = status == 503;
+		MHD_destroy_response(resp);
+		for (int i = rq->handler_nheaders; i < rq->nheaders; i++) {
+			CF_FREE(rq->header_names[i]);
+			CF_FREE(rq->header_values[i]);
+		}
+		rq->nheaders = rq->handler_nheaders;
+		rq->replica_retry = true;
 		return;
 	}
 	rq->responded = true;
@@ -628,7 +687,26 @@ static void request_dispatch(struct request *rq)
 		reply_problem(rq, &rq->body_error);
 		return;
 	}
+	rq->read_replica = reads_from_replica(rq);
+	rq->handler_nheaders = rq->nheaders;
 	rq->route->handler(rq);
+	if (rq->replica_retry) {
+		/* the replica said what may only mean it is behind or away */
+		if (rq->replica_lost) {
+			/* the connection was lost: a replica that restarted leaves
+			 * each thread one stale connection, and is back if a new one
+			 * opens; if none does, workerdb_get_read marks it failed */
+			struct db *again = NULL;
+			struct cf_error ignored;
+			if (workerdb_get_read(rq->srv->cfg->database_read_url, &again, &ignored) == CF_OK)
+				log_debug("the read replica's connection was lost and is open again");
+		}
+		rq->read_replica = rq->used_replica = rq->replica_retry = rq->replica_lost = false;
+		workerdb_count_fallback();
+		rq->route->handler(rq);
+	} else if (rq->used_replica) {
+		workerdb_replica_ok();
+	}
 	if (!rq->responded)
 		reply_problem_msg(rq, CF_EINTERNAL, "the handler sent no response");
 }

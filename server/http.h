@@ -61,6 +61,14 @@ struct request {
 	char *header_names[HTTP_MAX_HEADERS];
 	char *header_values[HTTP_MAX_HEADERS];
 	int nheaders;
+	/* the read replica (see request_db): this request may read from it, it
+	 * did, and the answer it gave was dropped to be made again on the
+	 * primary; nheaders when the handler began, to forget what it added */
+	bool read_replica;
+	bool used_replica;
+	bool replica_retry;
+	bool replica_lost;          /* the dropped answer was a 503: the connection went */
+	int handler_nheaders;
 };
 
 /* A path parameter of the matched route ("id" for /v1/x/{id}); NULL if none. */
@@ -98,9 +106,24 @@ const char *request_header(const struct request *rq, const char *name);
  */
 cf_err request_json(struct request *rq, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* The calling worker thread's database connection (opened on first use,
- * re-established after a failure). */
+/*
+ * The calling worker thread's database connection (opened on first use,
+ * re-established after a failure). On a public read (a GET of a public
+ * route, without Authorization) with a read replica
+ * configured, the thread's connection to the replica, unless it failed a
+ * moment ago (then the primary). Such a request's answer is final only when
+ * it is a success or refuses the input: a 404, 409, 410, 422 or 5xx made on
+ * the replica is dropped and the handler runs again on the primary, so that
+ * what the replica has not replayed yet (a certificate issued a moment ago)
+ * is never said not to exist.
+ */
 cf_err request_db(struct request *rq, struct db **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The primary's connection whatever the request: for what feeds conformd's
+ * caches, which follow the primary's notifications (a copy read from a
+ * replica that had not yet replayed a change would be kept after the
+ * notification that should have dropped it). */
+cf_err request_db_primary(struct request *rq, struct db **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* Upload routes: hands the stored body to the handler, which commits or
  * aborts it. NULL if there is none. */

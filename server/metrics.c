@@ -27,6 +27,7 @@
 #include "router.h"
 #include "server.h"
 #include "tlog.h"
+#include "logsigner.h"
 #include "workerdb.h"
 
 #define STATUS_MIN 100
@@ -357,6 +358,34 @@ static cf_err render_counters(struct buf *b, const struct server *srv, struct cf
 			"# TYPE conform_cert_cache_misses_total counter\n"
 			"conform_cert_cache_misses_total %lu\n",
 			atomic_load(&auth_failures), atomic_load(&throttled), hits, misses);
+	unsigned long rreads, rerrors, rfallbacks;
+	int rup;
+	workerdb_replica_stats(&rreads, &rerrors, &rfallbacks, &rup);
+	if (!e)
+		e = buf_printf(b, err,
+			"# HELP conform_log_signer 1 while this process holds the checkpoint signing "
+			"lock (one conformd of a database at a time).\n"
+			"# TYPE conform_log_signer gauge\n"
+			"conform_log_signer %d\n",
+			logsigner_holding() ? 1 : 0);
+	if (!e && srv->cfg->database_read_url[0])
+		e = buf_printf(b, err,
+			"# HELP conform_replica_up 1 while the read replica answers, 0 while reads go "
+			"to the primary after it failed.\n"
+			"# TYPE conform_replica_up gauge\n"
+			"conform_replica_up %d\n"
+			"# HELP conform_replica_reads_total Public reads handed to the read replica.\n"
+			"# TYPE conform_replica_reads_total counter\n"
+			"conform_replica_reads_total %lu\n"
+			"# HELP conform_replica_errors_total Failures of the read replica (connection "
+			"refused or lost).\n"
+			"# TYPE conform_replica_errors_total counter\n"
+			"conform_replica_errors_total %lu\n"
+			"# HELP conform_replica_fallbacks_total Public reads made on the primary instead: "
+			"the replica away, or its answer a 404 or an error.\n"
+			"# TYPE conform_replica_fallbacks_total counter\n"
+			"conform_replica_fallbacks_total %lu\n",
+			rup, rreads, rerrors, rfallbacks);
 	return e;
 }
 

@@ -147,6 +147,45 @@ static cf_err parse_listen(const char *listen, struct sockaddr_storage *addr, so
 	return CF_OK;
 }
 
+/*
+ * Why libmicrohttpd could not listen on addr, which it does not say: the
+ * bind is tried again here to name the cause. A second conformd on a port
+ * in use fails here ("already in use"), as a sysadmin expects: the port is
+ * not shared (no SO_REUSEPORT), so that two processes never split one
+ * address's connections between them unnoticed.
+ */
+static cf_err listen_failure(const char *where, const struct sockaddr_storage *addr, socklen_t len,
+			     struct cf_error *err)
+{
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, why = 0;
+	if (fd < 0) {
+		why = errno;
+	} else {
+		/* as libmicrohttpd binds: a port in TIME_WAIT is not "in use" */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, (const struct sockaddr *)addr, len) != 0 || listen(fd, 1) != 0)
+			why = errno;
+		close(fd);
+	}
+	if (why == EADDRINUSE)
+		return cf_error_set(err, CF_EIO, NULL,
+				    "cannot listen on %s: the address is already in use (another conformd, "
+				    "or another service, listens there; see CONFORM_LISTEN)", where);
+	if (why == EACCES)
+		return cf_error_set(err, CF_EIO, NULL,
+				    "cannot listen on %s: permission denied (a port below 1024 needs "
+				    "CAP_NET_BIND_SERVICE; see CONFORM_LISTEN)", where);
+	if (why == EADDRNOTAVAIL)
+		return cf_error_set(err, CF_EIO, NULL,
+				    "cannot listen on %s: no interface of this machine has that address "
+				    "(see CONFORM_LISTEN)", where);
+	if (why)
+		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s: %s", where, strerror(why));
+	return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (see the libmicrohttpd message "
+			    "above)", where);
+}
+
 cf_err server_start(struct server *srv, const struct config *cfg, struct cf_error *err)
 {
 	struct sockaddr_storage addr;
@@ -203,7 +242,6 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 		MHD_OPTION_NOTIFY_CONNECTION, conntrack_notify, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		conntrack_stop();
@@ -211,8 +249,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		srv->runtime_conninfo = NULL;
 		CF_FREE(srv->blob_root);
 		CF_FREE(srv->signer_socket);
-		return cf_error_set(err, CF_EIO, NULL, "cannot listen on %s (address in use?)",
-				    cfg->listen);
+		return listen_failure(cfg->listen, &addr, addrlen, err);
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;

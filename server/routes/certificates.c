@@ -99,7 +99,9 @@ static bool answer_from_row(struct request *rq, const char *serial, struct fresh
 	struct live_decision d;
 	unsigned long gen = certcache_generation();
 	long long head = certcache_checkpoint();
-	*e = request_db(rq, &db, err);
+	/* the primary: what is read here is cached, and the cache follows the
+	 * primary's notifications (request_db_primary) */
+	*e = request_db_primary(rq, &db, err);
 	if (!*e)
 		*e = certificate_stored(db, serial, &c, err);
 	if (*e)
@@ -256,7 +258,7 @@ static bool mem_key(void *arg, const char *kid, unsigned char pub[32], char org[
 	/* not held: not current, or made a moment ago elsewhere, or no key */
 	struct db *db = NULL;
 	struct cf_error ignored;
-	return request_db(m->rq, &db, &ignored) == CF_OK &&
+	return request_db_primary(m->rq, &db, &ignored) == CF_OK &&
 	       signer_public(db, kid, pub, org, retired, &ignored) == CF_OK;
 }
 
@@ -292,7 +294,7 @@ static bool mem_certificate(void *arg, const char *serial, struct verify_facts *
 		 * checked here */
 		long long head = certcache_checkpoint();
 		struct db *db = NULL;
-		if (request_db(m->rq, &db, &err) ||
+		if (request_db_primary(m->rq, &db, &err) ||
 		    certificate_inclusion(db, f.log_index, &out->included, &out->tree_size, &err)) {
 			out->included = false; /* said as not shown, as the database path says it */
 			out->tree_size = -1;

@@ -2,6 +2,7 @@
  * routes/system: liveness, readiness, metrics and the OpenAPI description.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "buf.h"
 #include "clientaddr.h"
@@ -11,6 +12,8 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "routes.h"
+#include "server.h"
+#include "workerdb.h"
 
 extern const unsigned char conform_openapi_json[];
 extern const size_t conform_openapi_json_len;
@@ -44,7 +47,48 @@ void route_ready(struct request *rq)
 				  version, needed);
 		return;
 	}
-	reply_json(rq, 200, json_pack("{s:s,s:i}", "status", "ready", "schema_version", version));
+	const char *read_url = rq->srv->cfg->database_read_url;
+	if (!read_url[0]) {
+		reply_json(rq, 200, json_pack("{s:s,s:i}", "status", "ready", "schema_version", version));
+		return;
+	}
+	/*
+	 * With a read replica: still 200 when it is away or behind a migration,
+	 * since every read then goes to the primary and the service is whole.
+	 * A 503 would make the load balancer take every conformd out of
+	 * rotation over a part they all do without; "degraded" is for the
+	 * monitoring (and conform_replica_up in /metrics).
+	 */
+	const char *replica = "ok";
+	int rversion = 0;
+	struct db *rdb = NULL;
+	bool standby = false;
+	double lag = 0;
+	e = workerdb_get_read(read_url, &rdb, &err);
+	if (!e)
+		e = migrate_current_version(rdb, &rversion, &err);
+	if (!e)
+		e = db_replay_lag(rdb, &standby, &lag, &err);
+	if (e) {
+		log_warn("the read replica is not reachable: %s", err.detail);
+		replica = "unreachable";
+	} else if (rversion < needed) {
+		replica = "behind";
+	}
+	if (strcmp(replica, "ok") == 0) {
+		workerdb_replica_ok();
+	} else {
+		workerdb_replica_failed();
+	}
+	json_t *body = json_pack("{s:s,s:i,s:s}", "status", strcmp(replica, "ok") == 0 ? "ready" :
+				 "degraded", "schema_version", version, "replica", replica);
+	if (strcmp(replica, "unreachable") != 0) {
+		/* for the operator: not a standby means the read URL names a
+		 * primary (allowed, but no replica) */
+		json_object_set_new(body, "replica_standby", json_boolean(standby));
+		json_object_set_new(body, "replica_lag_seconds", json_real(lag));
+	}
+	reply_json(rq, 200, body);
 }
 
 void route_metrics(struct request *rq)

@@ -130,6 +130,12 @@ void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const
 	ck_abort_msg("conformd did not start; see %s", s->log_path);
 }
 
+char *testsrv_read_url_env(const struct testdb *db, const char *host)
+{
+	return cf_asprintf("CONFORM_DATABASE_READ_URL=host=%s dbname=%s user=conform_app", host,
+			   db->name);
+}
+
 void testsrv_stop(struct testsrv *s)
 {
 	if (s->pid) {

@@ -41,6 +41,13 @@ void testsrv_signer_stop(struct testsigner *g);
  * be NULL). Waits until /v1/health answers. */
 void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const *extra_env);
 
+/*
+ * "CONFORM_DATABASE_READ_URL=..." for testsrv_start's extra_env (a new
+ * string): db's database, as the runtime role, on the read replica whose
+ * socket directory (or host) is host.
+ */
+char *testsrv_read_url_env(const struct testdb *db, const char *host);
+
 /* Sends SIGTERM, waits, and asserts exit status 0. */
 void testsrv_stop(struct testsrv *s);
 
