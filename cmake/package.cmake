@@ -19,6 +19,18 @@
 # An install under another prefix leaves them out with
 # -DCONFORM_INSTALL_SYSTEM_FILES=OFF.
 
+# What the package ships is built as Debian builds its packages (lintian's
+# hardening checks): fortified libc calls (they need optimisation, hence not
+# in Debug or under the sanitizers) and a read-only GOT bound at start.
+if(NOT CONFORM_SANITIZE AND NOT CONFORM_FUZZ)
+  foreach(_t conform conformd_lib conformd conformctl conform-signer)
+    target_compile_definitions(${_t} PRIVATE $<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=2>)
+  endforeach()
+  foreach(_t conformd conformctl conform-signer)
+    target_link_options(${_t} PRIVATE LINKER:-z,relro LINKER:-z,now)
+  endforeach()
+endif()
+
 option(CONFORM_INSTALL_SYSTEM_FILES
        "Install /etc/conform/conform.conf and the systemd units (for prefix /usr)" ON)
 
@@ -52,9 +64,9 @@ install(FILES docs/credentials/certificate-schema-v1.json docs/credentials/confo
         DESTINATION share/doc/conform/credentials)
 # The Debian changelog, compressed as policy wants it (-n: no time stamp,
 # so that the package is reproducible).
-add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/changelog.gz
+add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/changelog.Debian.gz
                    COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/deploy/debian/changelog
-                           > ${PROJECT_BINARY_DIR}/changelog.gz
+                           > ${PROJECT_BINARY_DIR}/changelog.Debian.gz
                    DEPENDS ${PROJECT_SOURCE_DIR}/deploy/debian/changelog VERBATIM)
 foreach(_page conformd conformctl conform-signer)
   add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${_page}.8.gz
@@ -65,8 +77,8 @@ foreach(_page conformd conformctl conform-signer)
   list(APPEND _pages ${PROJECT_BINARY_DIR}/man/${_page}.8.gz)
 endforeach()
 add_custom_target(conform_package_files ALL
-                  DEPENDS ${PROJECT_BINARY_DIR}/changelog.gz ${_pages})
-install(FILES ${PROJECT_BINARY_DIR}/changelog.gz DESTINATION share/doc/conform)
+                  DEPENDS ${PROJECT_BINARY_DIR}/changelog.Debian.gz ${_pages})
+install(FILES ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION share/doc/conform)
 install(FILES ${_pages} DESTINATION share/man/man8)
 
 if(CONFORM_INSTALL_SYSTEM_FILES)
@@ -87,11 +99,10 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME conform)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_PACKAGE_CONTACT "conform maintainers <conform-maintainers@lists.example.org>")
+set(CPACK_PACKAGE_CONTACT "conform maintainers <maintainers@users.noreply.r-seed-9ac0caa7.example>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "IoT security conformity certification service")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "IoT security conformity certification service\n\
-conform runs IoT security certification schemes (UK DCMS Code of Practice,\n\
+    "conform runs IoT security certification schemes (UK DCMS Code of Practice,\n\
 IoTSF Compliance Framework 2.0, ETSI EN 303 645, UK PSTI): manufacturers\n\
 apply and upload evidence, accredited assessment bodies review and issue\n\
 signed W3C verifiable credentials, buyers verify them online or offline.\n\
