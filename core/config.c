@@ -313,6 +313,12 @@ cf_err config_read_secret(const char *path, char **out, struct cf_error *err)
 		return cf_error_set(err, CF_EIO, NULL, "cannot read %s", path);
 	}
 	line[n] = '\0';
+	if (n == CONFIG_LINE_MAX && !memchr(line, '\n', n)) {
+		cf_wipe(line, CONFIG_LINE_MAX + 1);
+		free(line);
+		return cf_error_set(err, CF_EINVAL, NULL, "the first line of %s is longer than %d bytes",
+				    path, CONFIG_LINE_MAX);
+	}
 	line[strcspn(line, "\n")] = '\0';
 	size_t len = strlen(line);
 	if (len && line[len - 1] == '\r')

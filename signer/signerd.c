@@ -569,7 +569,8 @@ static void usage(FILE *out)
 		"Usage: conform-signer [OPTION]...\n"
 		"Hold conform's private signing keys and sign for conformd and conformctl\n"
 		"over a Unix socket. Runs in the foreground until SIGTERM or SIGINT.\n\n"
-		"Every option can also be set by its environment variable; a flag wins.\n"
+		"Every option can also be set by its environment variable, a systemd credential\n"
+		"or the configuration file (--config FILE); a flag wins.\n"
 		"  %-22s %s\n%s",
 		"--help", "show this help and exit", help);
 	free(help);

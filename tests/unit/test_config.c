@@ -275,6 +275,22 @@ START_TEST(file_values_never_in_errors)
 	config_free(&cfg);
 	unsetenv("CREDENTIALS_DIRECTORY");
 
+	/* a first line too long to be read whole is refused, not cut */
+	char *long_secret = tmp_path("long");
+	char *text2 = cf_malloc(5002);
+	memset(text2, 'x', 5000);
+	text2[5000] = '\n';
+	text2[5001] = '\0';
+	write_file(long_secret, text2);
+	char *line = cf_asprintf("database-url-file = %s\n", long_secret);
+	ck_assert_int_eq(load_file(CONFIG_SERVER, line, &cfg, &err), CF_EINVAL);
+	ck_assert_msg(strstr(err.detail, "is longer than 4096 bytes") != NULL, "%s", err.detail);
+	ck_assert(strstr(err.detail, "xxxx") == NULL);
+	config_free(&cfg);
+	free(line);
+	free(text2);
+	free(long_secret);
+
 	/* a file that cannot be read is named, with why */
 	char *argv[] = { "conformd", "--threads-file", "/nonexistent/threads" };
 	const char *own = NULL;
