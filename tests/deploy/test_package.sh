@@ -6,7 +6,8 @@
 # conform users, /var/lib/conform 0750, the conffile), starts a throwaway
 # PostgreSQL cluster, runs the INSTALLED conformctl (db migrate, scheme
 # import of /usr/share/conform/schemes) and the INSTALLED conformd as the
-# conform user (no systemctl: setpriv) with the INSTALLED
+# conform user (no systemctl: setpriv), beside the INSTALLED conform-signer
+# as the conform-signer user (a log key made through it), with the INSTALLED
 # /etc/conform/conform.conf plus the two settings the test must override
 # (the database and a free port), and checks that /v1/ready answers 200 and
 # that SIGTERM stops it cleanly. Then purges the package and checks that it
@@ -48,13 +49,16 @@ chmod 755 "$tmp"
 chown postgres: "$tmp"
 pg=$tmp/pg
 pid=""
+signer_pid=""
 cleanup() {
 	status=$?
 	set +e
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-	fi
+	for p in $pid $signer_pid; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p"
+			wait "$p" 2>/dev/null
+		fi
+	done
 	conform_pg_stop "$pg" >/dev/null 2>&1
 	if dpkg-query -W -f='${Status}' conform 2>/dev/null | grep -q "installed"; then
 		dpkg --purge conform >/dev/null 2>&1 || echo "warning: dpkg --purge conform failed" >&2
@@ -138,12 +142,39 @@ as_conform /usr/bin/conformctl --database-url "$app_url" \
 as_conform /usr/bin/conformctl --database-url "$app_url" scheme list >"$tmp/list.log" 2>&1
 grep -q "dcms-cop" "$tmp/list.log" || { cat "$tmp/list.log" >&2; fail "dcms-cop was not imported"; }
 
+step "the installed conform-signer as conform-signer, asked by conformctl as conform"
+# As its unit runs it: user conform-signer, group conform, keys in the
+# installed signer-dir (/var/lib/conform-signer); the socket directory is
+# what systemd's RuntimeDirectory= makes (0750, group conform).
+run=$tmp/run-signer
+mkdir "$run"
+chown conform-signer:conform "$run"
+chmod 750 "$run"
+signer_sock=$run/signer.sock
+(cd / && exec setpriv --reuid=conform-signer --regid=conform --init-groups -- \
+	/usr/bin/conform-signer --signer-socket "$signer_sock" >"$tmp/signer.log" 2>&1 9>&-) &
+signer_pid=$!
+for _ in $(seq 1 300); do
+	[ -S "$signer_sock" ] && break
+	kill -0 "$signer_pid" 2>/dev/null || { cat "$tmp/signer.log" >&2; fail "conform-signer did not start"; }
+	sleep 0.1
+done
+[ -S "$signer_sock" ] || fail "conform-signer did not open its socket"
+[ "$(stat -c '%U:%G %a' "$signer_sock")" = "conform-signer:conform 660" ] ||
+	fail "the signer's socket is $(stat -c '%U:%G %a' "$signer_sock")"
+as_conform /usr/bin/conformctl --database-url "$app_url" --signer-socket "$signer_sock" \
+	key generate --log >"$tmp/keygen.log" 2>&1 || { cat "$tmp/keygen.log" "$tmp/signer.log" >&2; fail "key generate --log through the signer failed"; }
+# the token is the signer's alone
+[ -n "$(ls -A /var/lib/conform-signer)" ] || fail "conform-signer kept nothing in /var/lib/conform-signer"
+as_conform ls /var/lib/conform-signer >/dev/null 2>&1 && fail "the conform user can read the signer's directory"
+
 step "the installed conformd as the conform user"
 ready=0
 for attempt in 1 2 3 4 5; do
 	port=$((20000 + RANDOM % 40000))
 	(cd / && exec setpriv --reuid=conform --regid=conform --init-groups -- \
 		/usr/bin/conformd --database-url "$app_url" --listen "127.0.0.1:$port" \
+		--signer-socket "$signer_sock" \
 		>"$tmp/conformd.log" 2>&1 9>&-) &
 	pid=$!
 	for _ in $(seq 1 600); do
@@ -167,12 +198,20 @@ for attempt in 1 2 3 4 5; do
 done
 [ "$ready" = 1 ] || fail "no free port in 5 attempts"
 echo "/v1/ready: $(cat "$tmp/ready.json")"
+code=$(curl -s -o "$tmp/vkey" -w '%{http_code}' "http://127.0.0.1:$port/v1/log/vkey")
+[ "$code" = 200 ] || fail "/v1/log/vkey answered $code: $(cat "$tmp/vkey")"
+echo "/v1/log/vkey: $(cat "$tmp/vkey")"
 [ "$(stat -c %U /proc/"$pid")" = conform ] || fail "conformd does not run as conform"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 pid=""
 [ "$rc" = 0 ] || { cat "$tmp/conformd.log" >&2; fail "conformd exited $rc on SIGTERM"; }
+kill -TERM "$signer_pid"
+rc=0
+wait "$signer_pid" || rc=$?
+signer_pid=""
+[ "$rc" = 0 ] || { cat "$tmp/signer.log" >&2; fail "conform-signer exited $rc on SIGTERM"; }
 
 step "the installed programs read the installed /etc/conform/conform.conf"
 # by default, with nothing given: a line it does not know is refused by name
