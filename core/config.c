@@ -12,14 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
 #include "mem.h"
 
-#ifndef CONFORM_MIGRATIONS_DEFAULT
-#define CONFORM_MIGRATIONS_DEFAULT "migrations"
+/* The configuration file an installed program reads when none is given
+ * (see config_load). */
+#ifndef CONFORM_CONFIG_FILE_DEFAULT
+#define CONFORM_CONFIG_FILE_DEFAULT "/etc/conform/conform.conf"
 #endif
+
+/* The longest line of a configuration file, and the most of a secret file
+ * that is read (its first line). */
+#define CONFIG_LINE_MAX 4096
 
 enum key_type { KEY_STRING, KEY_LONG, KEY_SIZE, KEY_LOGLEVEL, KEY_URL, KEY_ADDRS, KEY_NETS };
 
@@ -48,8 +56,9 @@ static const struct key keys[] = {
 	{ "database-read-url", KEY_STRING, OFF(database_read_url), "", S, 0, 0,
 	  "libpq connection string of a streaming replica (hot standby) for public reads; empty: "
 	  "every read from database-url" },
-	{ "migrations-dir", KEY_STRING, OFF(migrations_dir), CONFORM_MIGRATIONS_DEFAULT, C, 0, 0,
-	  "directory of the NNNN_name.sql migration files" },
+	{ "migrations-dir", KEY_STRING, OFF(migrations_dir), "", C, 0, 0,
+	  "directory of the NNNN_name.sql migration files; empty: the shipped ones "
+	  "(SHARE/migrations, see docs/operations.md, \"Installing the package\")" },
 	{ "listen", KEY_STRING, OFF(listen), "127.0.0.1:8080", S, 0, 0,
 	  "address and port conformd listens on" },
 	{ "public-url", KEY_URL, OFF(public_url), "", S | C, 0, 0,
@@ -282,14 +291,101 @@ static void key_env_name(const struct key *k, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/*
+ * The key named name[0, len), or NULL. Every key also has a "-file" form
+ * (its value is the first line of that file): *file says which was named.
+ * The key's own name wins, so "key-passphrase-file" is that key and
+ * "key-passphrase-file-file" its file form.
+ */
+static const struct key *key_find(const char *name, size_t len, bool *file)
+{
+	*file = false;
+	for (size_t i = 0; i < key_count(); i++)
+		if (strlen(keys[i].name) == len && strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	if (len > 5 && strncmp(name + len - 5, "-file", 5) == 0) {
+		for (size_t i = 0; i < key_count(); i++)
+			if (strlen(keys[i].name) == len - 5 && strncmp(keys[i].name, name, len - 5) == 0) {
+				*file = true;
+				return &keys[i];
+			}
+	}
+	return NULL;
+}
+
+cf_err config_read_secret(const char *path, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return cf_error_set(err, CF_EIO, NULL, "cannot read %s: %s", path, strerror(errno));
+	char *line = cf_malloc(CONFIG_LINE_MAX + 1);
+	size_t n = fread(line, 1, CONFIG_LINE_MAX, f);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		cf_wipe(line, CONFIG_LINE_MAX + 1);
+		free(line);
+		return cf_error_set(err, CF_EIO, NULL, "cannot read %s", path);
+	}
+	line[n] = '\0';
+	if (n == CONFIG_LINE_MAX && !memchr(line, '\n', n)) {
+		cf_wipe(line, CONFIG_LINE_MAX + 1);
+		free(line);
+		return cf_error_set(err, CF_EINVAL, NULL, "the first line of %s is longer than %d bytes",
+				    path, CONFIG_LINE_MAX);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	size_t len = strlen(line);
+	if (len && line[len - 1] == '\r')
+		line[len - 1] = '\0';
+	*out = line;
+	return CF_OK;
+}
+
+/*
+ * Applies the first line of the file path as k's value. Errors start with
+ * origin (where the path was given) and name the path and the setting, never
+ * the value: a file is where secrets are kept.
+ */
+static cf_err key_apply_file(struct config *cfg, const struct key *k, const char *path,
+			     const char *origin, struct cf_error *err)
+{
+	char *value = NULL;
+	cf_err e = config_read_secret(path, &value, err);
+	if (e) {
+		cf_error_prefix(err, "%s", origin);
+		return e;
+	}
+	struct cf_error inner;
+	e = key_apply(cfg, k, value, &inner);
+	cf_wipe(value, strlen(value));
+	free(value);
+	if (e)
+		return cf_error_set(err, e, NULL,
+				    "%s: the first line of %s is not a valid %s (the value is not shown)",
+				    origin, path, k->name);
+	return CF_OK;
+}
+
 cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *err)
 {
 	for (size_t i = 0; i < key_count(); i++) {
 		if (!(keys[i].programs & program))
 			continue;
-		char name[64];
+		char name[64], fname[72];
 		key_env_name(&keys[i], name, sizeof name);
-		const char *v = getenv(name);
+		snprintf(fname, sizeof fname, "%s_FILE", name);
+		const char *v = getenv(name), *fv = getenv(fname);
+		if (v && fv)
+			return cf_error_set(err, CF_EINVAL, NULL, "%s and %s are both set: give one",
+					    name, fname);
+		if (fv) {
+			cf_err e = key_apply_file(cfg, &keys[i], fv, fname, err);
+			if (e)
+				return e;
+			continue;
+		}
 		if (!v)
 			continue;
 		cf_err e = key_apply(cfg, &keys[i], v, err);
@@ -299,6 +395,115 @@ cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *er
 		}
 	}
 	return CF_OK;
+}
+
+cf_err config_from_credentials(struct config *cfg, unsigned program, struct cf_error *err)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	if (!dir || !dir[0])
+		return CF_OK;
+	for (size_t i = 0; i < key_count(); i++) {
+		if (!(keys[i].programs & program))
+			continue;
+		char *path = cf_asprintf("%s/%s", dir, keys[i].name);
+		cf_err e = CF_OK;
+		if (access(path, F_OK) == 0) {
+			char *origin = cf_asprintf("credential %s", keys[i].name);
+			e = key_apply_file(cfg, &keys[i], path, origin, err);
+			free(origin);
+		}
+		free(path);
+		if (e)
+			return e;
+	}
+	return CF_OK;
+}
+
+/* s[0, *len) without its leading and trailing blanks. */
+static const char *trim(const char *s, size_t *len)
+{
+	while (*len && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*len)--;
+	}
+	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+		(*len)--;
+	return s;
+}
+
+cf_err config_from_file(struct config *cfg, unsigned program, const char *path, bool required,
+			struct cf_error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (!required && errno == ENOENT)
+			return CF_OK;
+		return cf_error_set(err, CF_EIO, NULL, "configuration file %s: cannot read: %s", path,
+				    strerror(errno));
+	}
+	cf_err e = CF_OK;
+	int *seen = cf_calloc(key_count(), sizeof *seen); /* the line a key was set on */
+	char *line = cf_malloc(CONFIG_LINE_MAX + 2);
+	for (int lineno = 1; fgets(line, CONFIG_LINE_MAX + 2, f); lineno++) {
+		size_t n = strlen(line);
+		if (n > CONFIG_LINE_MAX && line[n - 1] != '\n') {
+			e = cf_error_set(err, CF_EINVAL, NULL, "%s:%d: the line is longer than %d bytes",
+					 path, lineno, CONFIG_LINE_MAX);
+			break;
+		}
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		const char *p = line + strspn(line, " \t");
+		if (!*p || *p == '#')
+			continue;
+		const char *eq = strchr(p, '=');
+		if (!eq) {
+			e = cf_error_set(err, CF_EINVAL, NULL,
+					 "%s:%d: not a setting (expected NAME = VALUE, or a # comment)",
+					 path, lineno);
+			break;
+		}
+		size_t nlen = (size_t)(eq - p), vlen = strlen(eq + 1);
+		const char *name = trim(p, &nlen), *value = trim(eq + 1, &vlen);
+		bool file = false;
+		const struct key *k = key_find(name, nlen, &file);
+		if (!k) {
+			e = cf_error_set(err, CF_EINVAL, NULL, "%s:%d: unknown setting '%.*s'", path,
+					 lineno, (int)(nlen > 64 ? 64 : nlen), name);
+			break;
+		}
+		size_t ki = (size_t)(k - keys);
+		if (seen[ki]) {
+			e = cf_error_set(err, CF_EINVAL, NULL,
+					 "%s:%d: %s is set again (first on line %d): give it once",
+					 path, lineno, k->name, seen[ki]);
+			break;
+		}
+		seen[ki] = lineno;
+		if (!(k->programs & program))
+			continue; /* the file is shared by conformd, conformctl and the signer */
+		char *v = cf_strndup(value, vlen);
+		if (file) {
+			char *origin = cf_asprintf("%s:%d: %s-file", path, lineno, k->name);
+			e = key_apply_file(cfg, k, v, origin, err);
+			free(origin);
+		} else {
+			e = key_apply(cfg, k, v, err);
+			if (e)
+				cf_error_prefix(err, "%s:%d: %s", path, lineno, k->name);
+		}
+		cf_wipe(v, vlen);
+		free(v);
+		if (e)
+			break;
+	}
+	if (!e && ferror(f))
+		e = cf_error_set(err, CF_EIO, NULL, "configuration file %s: read error", path);
+	cf_wipe(line, CONFIG_LINE_MAX + 2);
+	free(line);
+	free(seen);
+	fclose(f);
+	return e;
 }
 
 cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **argv, int *i,
@@ -311,29 +516,33 @@ cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **
 	const char *name = arg + 2;
 	const char *eq = strchr(name, '=');
 	size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-	for (size_t k = 0; k < key_count(); k++) {
-		if (!(keys[k].programs & program))
-			continue;
-		if (strlen(keys[k].name) != nlen || strncmp(keys[k].name, name, nlen) != 0)
-			continue;
-		const char *value;
-		if (eq) {
-			value = eq + 1;
-		} else {
-			if (*i + 1 >= argc)
-				return cf_error_set(err, CF_EINVAL, NULL, "--%s needs a value",
-						    keys[k].name);
-			value = argv[++*i];
-		}
-		cf_err e = key_apply(cfg, &keys[k], value, err);
-		if (e) {
-			cf_error_prefix(err, "--%s", keys[k].name);
-			return e;
-		}
-		*matched = true;
-		(*i)++;
+	bool file = false;
+	const struct key *k = key_find(name, nlen, &file);
+	if (!k || !(k->programs & program))
 		return CF_OK;
+	const char *value;
+	if (eq) {
+		value = eq + 1;
+	} else {
+		if (*i + 1 >= argc)
+			return cf_error_set(err, CF_EINVAL, NULL, "--%s%s needs a value", k->name,
+					    file ? "-file" : "");
+		value = argv[++*i];
 	}
+	cf_err e;
+	if (file) {
+		char *origin = cf_asprintf("--%s-file", k->name);
+		e = key_apply_file(cfg, k, value, origin, err);
+		free(origin);
+	} else {
+		e = key_apply(cfg, k, value, err);
+		if (e)
+			cf_error_prefix(err, "--%s", k->name);
+	}
+	if (e)
+		return e;
+	*matched = true;
+	(*i)++;
 	return CF_OK;
 }
 
@@ -353,6 +562,83 @@ static const char *program_name(unsigned program)
 	}
 }
 
+/*
+ * The directory of the shipped files (migrations, schemes) of the running
+ * program, found from its own path: <exe dir>/share/conform (a build tree:
+ * CMake makes it there) or <exe dir>/../share/conform (installed: bin/ and
+ * share/ side by side under one prefix). NULL when neither exists. A build
+ * tree's holds the file "build-tree".
+ */
+static char *share_dir(bool *build_tree)
+{
+	*build_tree = false;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	static const char *const where[] = { "/share/conform", "/../share/conform" };
+	for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+		char *dir = cf_asprintf("%s%s", exe, where[i]);
+		char resolved[PATH_MAX];
+		struct stat st;
+		bool found = realpath(dir, resolved) && stat(resolved, &st) == 0 && S_ISDIR(st.st_mode);
+		free(dir);
+		if (!found)
+			continue;
+		char *marker = cf_asprintf("%s/build-tree", resolved);
+		*build_tree = access(marker, F_OK) == 0;
+		free(marker);
+		return cf_strdup(resolved);
+	}
+	return NULL;
+}
+
+char *config_shipped_path(const char *name)
+{
+	bool build_tree;
+	char *dir = share_dir(&build_tree);
+	char *path = dir ? cf_asprintf("%s/%s", dir, name) : NULL;
+	free(dir);
+	return path;
+}
+
+/*
+ * The --config flag among argv[1..] (before a program's own flag or its
+ * first operand), or NULL. A flag's separate value is skipped, so that it
+ * is not taken for an operand.
+ */
+static cf_err config_flag_file(unsigned program, int argc, char **argv, const char *const *own,
+			       bool operands, const char **file, struct cf_error *err)
+{
+	*file = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (operands && a[0] != '-')
+			return CF_OK;
+		for (const char *const *o = own; o && *o; o++)
+			if (strcmp(a, *o) == 0)
+				return CF_OK;
+		if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+			const char *v = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[++i] : NULL;
+			if (!v || !v[0])
+				return cf_error_set(err, CF_EINVAL, NULL, "--config needs a file");
+			*file = v;
+			continue;
+		}
+		bool f;
+		const struct key *k = strncmp(a, "--", 2) == 0 && !strchr(a, '=') ?
+					      key_find(a + 2, strlen(a + 2), &f) : NULL;
+		if (k && (k->programs & program))
+			i++; /* "--key value" */
+	}
+	return CF_OK;
+}
+
 cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
 		   const char *const *own, const char **own_flag, int *operand,
 		   struct cf_error *err)
@@ -360,28 +646,61 @@ cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
 	*own_flag = NULL;
 	if (operand)
 		*operand = argc;
-	cf_err e = config_from_env(cfg, program, err);
+	bool build_tree = false;
+	char *share = share_dir(&build_tree);
+	const char *file = NULL;
+	cf_err e = config_flag_file(program, argc, argv, own, operand != NULL, &file, err);
 	if (e)
-		return e;
+		goto out;
+	bool required = file != NULL;
+	if (!file && getenv("CONFORM_CONFIG")) {
+		file = getenv("CONFORM_CONFIG"); /* "": no file at all */
+		required = file[0] != '\0';
+	} else if (!file && share && !build_tree) {
+		file = CONFORM_CONFIG_FILE_DEFAULT; /* may be missing */
+	}
+	if (file && file[0] && (e = config_from_file(cfg, program, file, required, err)))
+		goto out;
+	if ((e = config_from_credentials(cfg, program, err)) || (e = config_from_env(cfg, program, err)))
+		goto out;
 	for (int i = 1; i < argc;) {
 		if (operand && argv[i][0] != '-') {
 			*operand = i;
-			return CF_OK;
+			break;
 		}
-		for (const char *const *o = own; o && *o; o++)
+		bool is_own = false;
+		for (const char *const *o = own; o && *o && !is_own; o++)
 			if (strcmp(argv[i], *o) == 0) {
 				*own_flag = *o;
-				return CF_OK;
+				is_own = true;
 			}
+		if (is_own)
+			break;
+		if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0) {
+			i += argv[i][8] == '=' ? 1 : 2; /* read above */
+			continue;
+		}
 		bool matched = false;
 		e = config_parse_flag(cfg, program, argc, argv, &i, &matched, err);
 		if (e)
-			return e;
-		if (!matched)
-			return cf_error_set(err, CF_EINVAL, NULL, "unknown option '%s' (see %s --help)",
-					    argv[i], program_name(program));
+			goto out;
+		if (!matched) {
+			e = cf_error_set(err, CF_EINVAL, NULL, "unknown option '%s' (see %s --help)",
+					 argv[i], program_name(program));
+			goto out;
+		}
 	}
-	return CF_OK;
+	/* No source path is compiled in: the shipped migrations are found
+	 * beside the program (or named in the error when they are not). */
+	if (!cfg->migrations_dir[0]) {
+		free(cfg->migrations_dir);
+		cfg->migrations_dir = share ? cf_asprintf("%s/migrations", share) :
+					      cf_strdup("(not found: no share/conform beside the "
+							"program; set --migrations-dir)");
+	}
+out:
+	free(share);
+	return e;
 }
 
 char *config_help(unsigned program)
@@ -399,6 +718,12 @@ char *config_help(unsigned program)
 			       keys[i].help, "", "", keys[i].def[0] ? keys[i].def : "none"))
 			break;
 	}
+	cf_err e = buf_puts(&b,
+		       "  Each also as --NAME-file PATH, CONFORM_NAME_FILE=PATH, NAME-file = PATH in\n"
+		       "  the configuration file (--config FILE) or a systemd credential named NAME:\n"
+		       "  the first line of that file is the value.\n",
+		       NULL);
+	(void)e; /* a help text cut short at the cap is still a help text */
 	return buf_steal(&b, NULL);
 }
 

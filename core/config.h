@@ -1,7 +1,23 @@
 /*
- * config: every setting of conformd and conformctl in one declarative table.
- * Each key "some-name" is read, in this order of precedence, from the flag
- * --some-name, the environment variable CONFORM_SOME_NAME, and its default.
+ * config: every setting of conformd, conformctl and conform-signer in one
+ * declarative table. Each key "some-name" is read, in this order of
+ * precedence (the first that gives it wins):
+ *
+ *   1. the flag --some-name VALUE, or --some-name-file PATH;
+ *   2. the environment variable CONFORM_SOME_NAME, or CONFORM_SOME_NAME_FILE
+ *      (both set: an error);
+ *   3. a systemd credential: the file $CREDENTIALS_DIRECTORY/some-name;
+ *   4. the configuration file: "some-name = VALUE" or "some-name-file = PATH"
+ *      (both: an error);
+ *   5. its default.
+ *
+ * Every *-file form takes the first line of that file (its line end
+ * stripped) as the value; errors name the file and the setting, never the
+ * value. The configuration file is --config FILE, else CONFORM_CONFIG (empty:
+ * none), else, for an installed program only, /etc/conform/conform.conf
+ * (missing is fine; a build tree's programs never read it, so that a
+ * developer's build does not take a production setup). Its syntax is in
+ * docs/operations.md, "The configuration file".
  */
 #ifndef CONFORM_CONFIG_H
 #define CONFORM_CONFIG_H
@@ -22,7 +38,7 @@ struct config {
 	char *database_url;        /* runtime role; "" = embedded cluster */
 	char *database_owner_url;  /* schema owner, for migrations; "" = derived */
 	char *database_read_url;   /* a hot standby for public reads; "" = none */
-	char *migrations_dir;
+	char *migrations_dir;      /* "": the shipped ones (config_shipped_path) */
 	char *listen;              /* host:port */
 	char *public_url;          /* how buyers reach this service; see CONFIG_URL_MAX. "": not
 				    * given. conformd and conformctl replace it with the stored
@@ -58,8 +74,36 @@ struct config {
 /* Fills cfg with the defaults. Free with config_free. */
 void config_defaults(struct config *cfg);
 
-/* Applies the CONFORM_* environment variables of the program's keys. */
+/* Applies the CONFORM_* (and CONFORM_*_FILE) environment variables of the
+ * program's keys. */
 cf_err config_from_env(struct config *cfg, unsigned program, struct cf_error *err) CF_MUST_CHECK;
+
+/* Applies the systemd credentials of the program's keys that exist
+ * ($CREDENTIALS_DIRECTORY/<key name>); nothing when the variable is unset. */
+cf_err config_from_credentials(struct config *cfg, unsigned program,
+			       struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * Applies the configuration file at path: "name = value" lines, '#' comment
+ * lines, blank lines. Keys of other programs are checked for their name
+ * only. An unknown name, a name given twice or a bad value is an error that
+ * names the file, the line and the setting. A missing file is an error only
+ * when required.
+ */
+cf_err config_from_file(struct config *cfg, unsigned program, const char *path, bool required,
+			struct cf_error *err) CF_MUST_CHECK;
+
+/* The first line of the file path, without its line end, in *out (at most
+ * 4096 bytes; the caller wipes and frees). Errors name the path only. */
+cf_err config_read_secret(const char *path, char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * The path of name among the shipped files (migrations, schemes), found from
+ * the running program's own path: <exe dir>/share/conform in a build tree,
+ * <exe dir>/../share/conform when installed. NULL when there is none. The
+ * caller frees.
+ */
+char *config_shipped_path(const char *name);
 
 /*
  * If argv[*i] is a flag of one of the program's keys, applies it (consuming
@@ -70,8 +114,10 @@ cf_err config_parse_flag(struct config *cfg, unsigned program, int argc, char **
 			 bool *matched, struct cf_error *err) CF_MUST_CHECK;
 
 /*
- * A program's settings from its start: the CONFORM_* environment of its
- * keys, then its flags from argv[1] on. The parsing stops at the first of
+ * A program's settings from its start: its configuration file (--config,
+ * CONFORM_CONFIG or the default), systemd credentials, the CONFORM_*
+ * environment of its keys, then its flags from argv[1] on (see the top of
+ * this file). An empty migrations_dir becomes the shipped one. The parsing stops at the first of
  * own (the program's own flags such as "--help", NULL-terminated; may be
  * NULL), which is returned in *own_flag (NULL when none), and, when operand
  * is not NULL, at the first argument that is not a flag, whose index goes to

@@ -15,13 +15,17 @@
 #include "migrate.h"
 #include "server.h"
 
+#include <systemd/sd-daemon.h>
+
 static void usage(FILE *out)
 {
 	char *help = config_help(CONFIG_SERVER);
 	fprintf(out,
 		"Usage: conformd [OPTION]...\n"
 		"Serve the conform REST API (IoT security conformity certification).\n\n"
-		"Every option can also be set by its environment variable; a flag wins.\n"
+		"Every option can also be set by its environment variable (NAME_FILE: from a\n"
+		"file), a systemd credential or the configuration file (--config FILE,\n"
+		"CONFORM_CONFIG, else /etc/conform/conform.conf when installed); a flag wins.\n"
 		"  %-22s %s\n  %-22s %s\n%s\n"
 		"With no database URL, conformd uses the embedded PostgreSQL cluster that\n"
 		"deploy/local/run.sh starts under the data directory.\n",
@@ -156,8 +160,12 @@ int main(int argc, char **argv)
 		log_async_stop();
 		goto out;
 	}
+	/* Type=notify: systemd starts what comes after conformd only now that
+	 * it listens (a no-op without NOTIFY_SOCKET). */
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", cfg.listen);
 	int sig = 0;
 	sigwait(&stop, &sig);
+	sd_notify(0, "STOPPING=1\nSTATUS=finishing in-flight requests");
 	log_info("received %s: finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	server_stop(&srv);
 	log_async_stop();

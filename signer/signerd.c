@@ -451,7 +451,10 @@ static void stop_serving(void)
 }
 
 /* Makes path's directory (0700) when missing and binds a listening socket
- * there, mode 0600. Refuses when another signer already listens. */
+ * there, mode 0660: the directory is the guard (0700 under the data
+ * directory; under systemd /run/conform-signer, 0750 group conform, so that
+ * conformd, another user of that group, may connect). Refuses when another
+ * signer already listens. */
 static int listen_on(const char *path, struct cf_error *err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -486,7 +489,7 @@ static int listen_on(const char *path, struct cf_error *err)
 		unlink(path); /* left by a signer that died */
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	}
-	mode_t old = umask(0177); /* the socket is born 0600 */
+	mode_t old = umask(0117); /* the socket is born 0660 */
 	int b = bind(fd, (struct sockaddr *)&addr, sizeof addr);
 	umask(old);
 	if (b != 0 || listen(fd, 64) != 0) {
@@ -566,7 +569,8 @@ static void usage(FILE *out)
 		"Usage: conform-signer [OPTION]...\n"
 		"Hold conform's private signing keys and sign for conformd and conformctl\n"
 		"over a Unix socket. Runs in the foreground until SIGTERM or SIGINT.\n\n"
-		"Every option can also be set by its environment variable; a flag wins.\n"
+		"Every option can also be set by its environment variable, a systemd credential\n"
+		"or the configuration file (--config FILE); a flag wins.\n"
 		"  %-22s %s\n%s",
 		"--help", "show this help and exit", help);
 	free(help);

@@ -7,7 +7,7 @@ CONFORM_PG_BIN=${CONFORM_PG_BIN:-/usr/lib/postgresql/15/bin}
 # Packages the build, the service and the tests need.
 CONFORM_PACKAGES="postgresql-15 postgresql-client-15 libpq-dev libmicrohttpd-dev libssl-dev
 libjansson-dev zlib1g-dev check cmake gcc make pkg-config curl libcurl4-openssl-dev
-ca-certificates softhsm2 libp11-kit-dev"
+ca-certificates softhsm2 libp11-kit-dev libsystemd-dev"
 
 conform_say() { printf '==> %s\n' "$*" >&2; }
 conform_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -67,8 +67,8 @@ conform_pg_reachable() {
 
 # conform_pg_base DATA: prints the cluster directory DATA/pg. When the
 # cluster's user cannot reach DATA (a clone in a home directory of mode 700),
-# the cluster lives under /var/lib/conform-local (not /var/lib/conform, the
-# installed package's state directory) and DATA/pg is a symlink to it.
+# the cluster lives under /var/lib/conform-dev and DATA/pg is a symlink to it
+# (not /var/lib/conform: that is the package's, which a purge removes).
 conform_pg_base() {
 	data=$1
 	mkdir -p "$data" || conform_die "cannot create $data"
@@ -84,10 +84,10 @@ conform_pg_base() {
 			return
 		fi
 		rmdir "$data/pg"
-		real="/var/lib/conform-local/$(printf '%s' "$data" | sha256sum | cut -c1-16)"
+		real="/var/lib/conform-dev/$(printf '%s' "$data" | sha256sum | cut -c1-16)"
 		mkdir -p "$real/pg"
 		chown postgres: "$real/pg"
-		chmod 755 /var/lib/conform-local "$real"
+		chmod 755 /var/lib/conform-dev "$real"
 		ln -s "$real/pg" "$data/pg"
 		conform_say "the postgres user cannot reach $data: the cluster lives in $real/pg"
 	else
@@ -168,7 +168,9 @@ conform_pg_database() {
 
 # What tests/run.sh needs beyond the service's packages (gdb: its gcore
 # shows that conformd's memory holds no private key; clang and its runtime
-# libraries: libFuzzer, ASan and UBSan for tests/fuzz/run.sh).
-CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev"
+# libraries: libFuzzer, ASan and UBSan for tests/fuzz/run.sh; dpkg-dev,
+# lintian and systemd: tests/deploy builds, checks and installs the .deb and
+# verifies the units).
+CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev dpkg-dev lintian systemd"
 # tests/deploy/: nginx in front (TLS from a throwaway CA made with openssl).
 CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES nginx-light openssl"
