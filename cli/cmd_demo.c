@@ -259,9 +259,13 @@ static int demo_cmd(struct cli *cli, const struct cli_command *cmd, int argc, ch
 	cf_err e = cli_db(cli, &d.db, &err);
 	if (!e) /* the service's identity, never one of our own */
 		e = cli_public_url(cli, d.db, &err);
-	if (!e && catalog_version(d.db, "dcms-cop", "2018", &scheme, &err) != CF_OK)
+	if (!e && catalog_version(d.db, "dcms-cop", "2018", &scheme, &err) != CF_OK) {
+		char *shipped = config_shipped_path("schemes");
 		e = cf_error_set(&err, CF_EUNPROCESSABLE, NULL,
-				 "dcms-cop@2018 is not imported: conformctl scheme import schemes/*.json");
+				 "dcms-cop@2018 is not imported: conformctl scheme import %s/*.json",
+				 shipped ? shipped : "schemes");
+		free(shipped);
+	}
 	json_decref(scheme);
 	if (!e) {
 		/* a number for this run, so that demo names never collide */

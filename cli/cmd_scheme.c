@@ -222,8 +222,11 @@ static int scheme_list_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			       jsonx_str(v, "version"),
 			       (long long)json_integer_value(json_object_get(v, "requirements")),
 			       jsonx_str(v, "digest"), jsonx_str(v, "imported_at"), jsonx_str(v, "title"));
-	if (json_array_size(json_object_get(list, "items")) == 0)
-		printf("(no schemes imported: conformctl scheme import schemes/*.json)\n");
+	if (json_array_size(json_object_get(list, "items")) == 0) {
+		char *shipped = config_shipped_path("schemes");
+		printf("(no schemes imported: conformctl scheme import %s/*.json)\n", shipped ? shipped : "schemes");
+		free(shipped);
+	}
 	json_decref(list);
 	return CLI_OK;
 }

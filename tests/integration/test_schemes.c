@@ -103,6 +103,12 @@ START_TEST(a_clean_import_of_the_shipped_schemes_warns_of_nothing)
 	struct testdb fresh;
 	testdb_create(&fresh, "schemes_fresh");
 	struct proc_result r;
+	/* before it, the list says where the shipped schemes are: beside the
+	 * program (a build tree's share/conform, or an installed one) */
+	const char *list[] = { "scheme", "list", NULL };
+	testsrv_ctl(&r, &fresh, list, NULL);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "share/conform/schemes/*.json"), "%s%s", r.out, r.err);
+	proc_result_free(&r);
 	import_shipped_into(&fresh, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_msg(!strstr(r.err, "warning") && !strstr(r.out, "warning"), "%s%s", r.out, r.err);
