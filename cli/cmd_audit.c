@@ -55,20 +55,10 @@ static cf_err audit_page(struct cli *cli, struct db *db, const struct audit_filt
 {
 	if (!remote_on(cli))
 		return audit_list(db, f, out, err);
-	struct buf b;
-	buf_init(&b, 1 << 16);
-	if (buf_printf(&b, NULL, "/v1/audit?limit=%d&after=%lld", f->limit, f->after))
-		abort();
-	remote_query_add(&b, "action", f->action);
-	remote_query_add(&b, "object_type", f->object_type);
-	remote_query_add(&b, "object_id", f->object_id);
-	remote_query_add(&b, "actor_id", f->actor_id);
-	remote_query_add(&b, "since", f->since);
-	remote_query_add(&b, "until", f->until);
-	char *path = buf_steal(&b, NULL);
-	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
-	free(path);
-	return e;
+	const char *query[] = { "action", f->action, "object_type", f->object_type, "object_id",
+				f->object_id, "actor_id", f->actor_id, "since", f->since, "until", f->until,
+				NULL };
+	return remote_list_page(cli, "/v1/audit", f->limit, f->after, query, out, err);
 }
 
 static int audit_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)

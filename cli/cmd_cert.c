@@ -251,18 +251,9 @@ static cf_err register_page(struct cli *cli, struct db *db, const struct cert_qu
 {
 	if (!remote_on(cli))
 		return certificate_register(db, q, out, err);
-	struct buf b;
-	buf_init(&b, 1 << 16);
-	if (buf_printf(&b, NULL, "/v1/certificates?limit=%d&after=%lld", q->limit, q->after))
-		abort();
-	remote_query_add(&b, "status", q->status);
-	remote_query_add(&b, "scheme", q->scheme);
-	remote_query_add(&b, "manufacturer", q->manufacturer);
-	remote_query_add(&b, "q", q->q);
-	char *path = buf_steal(&b, NULL);
-	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
-	free(path);
-	return e;
+	const char *query[] = { "status", q->status, "scheme", q->scheme, "manufacturer",
+				q->manufacturer, "q", q->q, NULL };
+	return remote_list_page(cli, "/v1/certificates", q->limit, q->after, query, out, err);
 }
 
 static void print_register_item(const json_t *c)
@@ -369,11 +360,7 @@ static int cert_show_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	json_t *c = NULL;
 	cf_err e;
 	if (remote_on(cli)) {
-		char *serial = remote_escape(pos[0]);
-		char *path = cf_asprintf("/v1/certificates/%s", serial);
-		e = remote_json(cli, "GET", path, NULL, &c, &err);
-		free(path);
-		free(serial);
+		e = remote_json_on(cli, "GET", "/v1/certificates/%s", pos[0], NULL, &c, &err);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)
@@ -449,15 +436,13 @@ static int cert_change_cmd(struct cli *cli, const struct cli_command *cmd, int a
 		(void)e;
 		return cli_fail(&err);
 	}
-	char *serial = remote_escape(pos[0]);
-	char *path = cf_asprintf("/v1/certificates/%s/%s", serial, cmd->name);
+	char *fmt = cf_asprintf("/v1/certificates/%%s/%s", cmd->name);
 	json_t *body = json_pack("{s:s,s:s}", "reason_code", code ? code : "administrative", "reason",
 				 reason);
 	json_t *c = NULL;
-	cf_err e = remote_json(cli, "POST", path, body, &c, &err);
+	cf_err e = remote_json_on(cli, "POST", fmt, pos[0], body, &c, &err);
 	json_decref(body);
-	free(path);
-	free(serial);
+	free(fmt);
 	if (e)
 		return cli_fail(&err);
 	if (cli->json)

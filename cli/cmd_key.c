@@ -61,11 +61,9 @@ static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int 
 		char org_id[37];
 		e = remote_org(cli, org, org_id, &err);
 		if (!e) {
-			char *path = cf_asprintf("/v1/organisations/%s/keys", org_id);
 			json_t *body = json_object();
-			e = remote_json(cli, "POST", path, body, &out, &err);
+			e = remote_json_on(cli, "POST", "/v1/organisations/%s/keys", org_id, body, &out, &err);
 			json_decref(body);
-			free(path);
 		}
 	} else {
 		if ((org != NULL) == log_key) {
@@ -156,11 +154,8 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 	if (!e && remote_on(cli)) {
 		char org_id[37];
 		e = remote_org(cli, org, org_id, &err);
-		if (!e) {
-			char *path = cf_asprintf("/v1/organisations/%s/keys", org_id);
-			e = remote_json(cli, "GET", path, NULL, &out, &err);
-			free(path);
-		}
+		if (!e)
+			e = remote_json_on(cli, "GET", "/v1/organisations/%s/keys", org_id, NULL, &out, &err);
 	} else {
 		if (!e)
 			e = cli_db(cli, &db, &err);
@@ -197,13 +192,9 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e;
 	if (remote_on(cli)) {
-		char *kid = remote_escape(pos[0]);
-		char *path = cf_asprintf("/v1/keys/%s/retire", kid);
 		json_t *body = json_object();
-		e = remote_json(cli, "POST", path, body, &out, &err);
+		e = remote_json_on(cli, "POST", "/v1/keys/%s/retire", pos[0], body, &out, &err);
 		json_decref(body);
-		free(path);
-		free(kid);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)
@@ -255,14 +246,10 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e;
 	if (remote_on(cli)) {
-		char *kid = remote_escape(pos[0]);
-		char *path = cf_asprintf("/v1/keys/%s/revoke", kid);
 		json_t *body = json_pack("{s:b,s:s,s:s}", "compromised", 1, "since", since, "reason",
 					 reason ? reason : "declared compromised with conformctl");
-		e = remote_json(cli, "POST", path, body, &out, &err);
+		e = remote_json_on(cli, "POST", "/v1/keys/%s/revoke", pos[0], body, &out, &err);
 		json_decref(body);
-		free(path);
-		free(kid);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)

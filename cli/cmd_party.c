@@ -117,13 +117,11 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	if (remote_on(cli)) {
 		e = remote_user(cli, user, uid, &err);
 		if (!e) {
-			char *path = cf_asprintf("/v1/users/%s/tokens", uid);
 			json_t *body = json_pack("{s:I}", "expires_in_days", (json_int_t)d);
 			if (name)
 				json_object_set_new(body, "name", json_string(name));
-			e = remote_json(cli, "POST", path, body, &out, &err);
+			e = remote_json_on(cli, "POST", "/v1/users/%s/tokens", uid, body, &out, &err);
 			json_decref(body);
-			free(path);
 		}
 	} else {
 		e = cli_db(cli, &db, &err);
@@ -164,11 +162,8 @@ static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	cf_err e;
 	if (remote_on(cli)) {
 		e = remote_user(cli, user, uid, &err);
-		if (!e) {
-			char *path = cf_asprintf("/v1/users/%s/tokens", uid);
-			e = remote_json(cli, "GET", path, NULL, &out, &err);
-			free(path);
-		}
+		if (!e)
+			e = remote_json_on(cli, "GET", "/v1/users/%s/tokens", uid, NULL, &out, &err);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e && user)
@@ -214,13 +209,9 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 	struct audit_actor actor = cli_actor(cli);
 	cf_err e;
 	if (remote_on(cli)) {
-		char *id = remote_escape(pos[0]);
-		char *path = cf_asprintf("/v1/tokens/%s/revoke", id);
 		json_t *body = json_pack("{s:b}", "compromised", compromised);
-		e = remote_json(cli, "POST", path, body, &out, &err);
+		e = remote_json_on(cli, "POST", "/v1/tokens/%s/revoke", pos[0], body, &out, &err);
 		json_decref(body);
-		free(path);
-		free(id);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)

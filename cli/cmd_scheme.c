@@ -231,6 +231,19 @@ static int scheme_list_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	return CLI_OK;
 }
 
+/* GET /v1/schemes/ID/versions/VERSION and what follows it (suffix: "" or "/oscal"). */
+static cf_err remote_scheme_version(struct cli *cli, const char *id, const char *version,
+				    const char *suffix, json_t **out, struct cf_error *err)
+{
+	char *eid = remote_escape(id), *ever = remote_escape(version);
+	char *path = cf_asprintf("/v1/schemes/%s/versions/%s%s", eid, ever, suffix);
+	cf_err e = remote_json(cli, "GET", path, NULL, out, err);
+	free(path);
+	free(eid);
+	free(ever);
+	return e;
+}
+
 static int scheme_show_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	const char *pos[1];
@@ -248,12 +261,7 @@ static int scheme_show_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	json_t *v = NULL;
 	cf_err e;
 	if (remote_on(cli)) {
-		char *eid = remote_escape(id), *ever = remote_escape(has_version ? version : "latest");
-		char *path = cf_asprintf("/v1/schemes/%s/versions/%s", eid, ever);
-		e = remote_json(cli, "GET", path, NULL, &v, &err);
-		free(path);
-		free(eid);
-		free(ever);
+		e = remote_scheme_version(cli, id, has_version ? version : "latest", "", &v, &err);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)
@@ -326,12 +334,7 @@ static int scheme_export_cmd(struct cli *cli, const struct cli_command *cmd, int
 	char digest[65], imported_at[40];
 	cf_err e;
 	if (remote_on(cli)) {
-		char *eid = remote_escape(id), *ever = remote_escape(version);
-		char *path = cf_asprintf("/v1/schemes/%s/versions/%s/oscal", eid, ever);
-		e = remote_json(cli, "GET", path, NULL, &catalog, &err);
-		free(path);
-		free(eid);
-		free(ever);
+		e = remote_scheme_version(cli, id, version, "/oscal", &catalog, &err);
 	} else {
 		e = cli_db(cli, &db, &err);
 		if (!e)

@@ -276,3 +276,32 @@ void remote_query_add(struct buf *q, const char *name, const char *value)
 		abort(); /* a query is bounded by the command line, far below any cap given */
 	free(v);
 }
+
+cf_err remote_json_on(struct cli *cli, const char *method, const char *fmt, const char *id,
+		      const json_t *body, json_t **out, struct cf_error *err)
+{
+	char *segment = remote_escape(id);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	char *path = cf_asprintf(fmt, segment);
+#pragma GCC diagnostic pop
+	cf_err e = remote_json(cli, method, path, body, out, err);
+	free(path);
+	free(segment);
+	return e;
+}
+
+cf_err remote_list_page(struct cli *cli, const char *path, int limit, long long after,
+			const char *const *query, json_t **out, struct cf_error *err)
+{
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	if (buf_printf(&b, NULL, "%s?limit=%d&after=%lld", path, limit, after))
+		abort(); /* a query is bounded by the command line, far below the cap */
+	for (const char *const *q = query; q && *q; q += 2)
+		remote_query_add(&b, q[0], q[1]);
+	char *full = buf_steal(&b, NULL);
+	cf_err e = remote_json(cli, "GET", full, NULL, out, err);
+	free(full);
+	return e;
+}

@@ -29,6 +29,20 @@ bool remote_on(const struct cli *cli);
 cf_err remote_json(struct cli *cli, const char *method, const char *path, const json_t *body,
 		   json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * remote_json on the path made of fmt, whose one "%s" is id escaped as a path
+ * segment ("/v1/keys/%s/retire").
+ */
+cf_err remote_json_on(struct cli *cli, const char *method, const char *fmt, const char *id,
+		      const json_t *body, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * One page of a list route: GET path?limit=&after= with the query pairs
+ * (name, value, name, value, ..., NULL; a NULL value leaves its name out).
+ */
+cf_err remote_list_page(struct cli *cli, const char *path, int limit, long long after,
+			const char *const *query, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
 /* GET path as text (a checkpoint, a verifier key): *out new, the caller frees. */
 cf_err remote_text(struct cli *cli, const char *path, char **out, struct cf_error *err) CF_MUST_CHECK;
 

@@ -28,31 +28,6 @@
 
 static struct world w;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The value of a metric without labels on s's /metrics; -1 when absent. */
-static double metric(const struct testsrv *s, const char *name)
-{
-	struct http_resp r;
-	testsrv_req(s, &r, "GET", "/metrics", NULL, NULL);
-	double v = -1;
-	if (r.status == 200) {
-		size_t n = strlen(name);
-		for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-			if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-				v = atof(p + n + 1);
-				break;
-			}
-	}
-	http_resp_free(&r);
-	return v;
-}
-
 static void start_second(struct testsrv *s)
 {
 	const char *env[] = { w.signer.env, NULL };
@@ -63,18 +38,18 @@ static void start_second(struct testsrv *s)
  * the signing lock; returns its index. */
 static int wait_one_signer(struct testsrv *const *inst, int n, double limit)
 {
-	double until = now_s() + limit;
+	double until = tsupport_now() + limit;
 	for (;;) {
 		int holders = 0, which = -1;
 		for (int i = 0; i < n; i++)
-			if (metric(inst[i], "conform_log_signer") == 1) {
+			if (testsrv_metric(inst[i], "conform_log_signer") == 1) {
 				holders++;
 				which = i;
 			}
 		if (holders == 1)
 			return which;
 		ck_assert_msg(holders <= 1, "%d instances sign the log at once", holders);
-		ck_assert_msg(now_s() < until, "no instance took the signing lock within %.0f s", limit);
+		ck_assert_msg(tsupport_now() < until, "no instance took the signing lock within %.0f s", limit);
 		usleep(100000);
 	}
 }
@@ -165,7 +140,7 @@ static void in_flight_kill(struct testsrv *victim, const struct testsrv *other, 
 	 * for conformd: it signs between its statements), else once it is
 	 * committed; both are checked below */
 	const char *db[] = { w.db.name, id };
-	double sent = now_s();
+	double sent = tsupport_now();
 	for (int i = 0; i < 4000; i++) {
 		PGresult *q = testdb_super_query(
 			&w.db,
@@ -179,7 +154,7 @@ static void in_flight_kill(struct testsrv *victim, const struct testsrv *other, 
 		usleep(500);
 	}
 	ck_assert_int_eq(kill(victim->pid, SIGKILL), 0);
-	double waited_ms = (now_s() - sent) * 1e3;
+	double waited_ms = (tsupport_now() - sent) * 1e3;
 	ck_assert_int_eq(waitpid(victim->pid, NULL, 0), victim->pid);
 	victim->pid = 0;
 	ck_assert_int_eq(waitpid(client, NULL, 0), client);
@@ -218,7 +193,7 @@ START_TEST(two_instances_lose_nothing_when_the_signer_is_killed)
 		world_certificate(&w, serials[i]);
 		if (i == BURST / 2 - 1) {
 			in_flight_kill(inst[holder], inst[survivor], serials[BURST]);
-			killed_at = now_s();
+			killed_at = tsupport_now();
 		}
 	}
 	w.srv = *inst[survivor];
@@ -226,7 +201,7 @@ START_TEST(two_instances_lose_nothing_when_the_signer_is_killed)
 	/* the survivor signs, within seconds of the kill */
 	struct testsrv *alive[1] = { inst[survivor] };
 	wait_one_signer(alive, 1, 10);
-	double took_over = now_s() - killed_at;
+	double took_over = tsupport_now() - killed_at;
 	/* every acknowledged issuance is there, served by the survivor */
 	for (int i = 0; i <= BURST; i++) {
 		char path[512];
@@ -248,7 +223,7 @@ START_TEST(two_instances_lose_nothing_when_the_signer_is_killed)
 		PQclear(res);
 	}
 	world_wait_checkpoint(&w, entries);
-	double covered = now_s() - killed_at;
+	double covered = tsupport_now() - killed_at;
 	printf("instances: survivor signing %.2f s after the kill, checkpoint of %lld entries "
 	       "after %.2f s\n", took_over, entries, covered);
 	ck_assert_msg(covered < 10, "the log was not signed for %.2f s after the kill", covered);
@@ -269,14 +244,14 @@ START_TEST(two_instances_lose_nothing_when_the_signer_is_killed)
 	/* warm: read until the answer comes from its cache (the new instance's
 	 * listener loads what it needs first) */
 	json_t *cert = NULL;
-	double hits = metric(&c, "conform_cert_cache_hits_total"), warm_until = now_s() + 10;
+	double hits = testsrv_metric(&c, "conform_cert_cache_hits_total"), warm_until = tsupport_now() + 10;
 	for (;;) {
 		cert = testsrv_api_ok(&c, "GET", path, NULL, NULL, 200);
 		ck_assert_str_eq(jsonx_str(cert, "status"), "valid");
 		json_decref(cert);
-		if (metric(&c, "conform_cert_cache_hits_total") > hits)
+		if (testsrv_metric(&c, "conform_cert_cache_hits_total") > hits)
 			break;
-		ck_assert_msg(now_s() < warm_until, "the answer was never cached");
+		ck_assert_msg(tsupport_now() < warm_until, "the answer was never cached");
 		usleep(50000);
 	}
 	char action[512];
@@ -284,13 +259,13 @@ START_TEST(two_instances_lose_nothing_when_the_signer_is_killed)
 	json_decref(testsrv_api_text(inst[survivor], "POST", action, w.certifier.token,
 				     "{\"reason_code\":\"nonconformity\",\"reason\":\"two instances\"}",
 				     200));
-	double changed = now_s(), seen = -1;
-	while (now_s() - changed < 5) {
+	double changed = tsupport_now(), seen = -1;
+	while (tsupport_now() - changed < 5) {
 		cert = testsrv_api_ok(&c, "GET", path, NULL, NULL, 200);
 		bool suspended = strcmp(jsonx_str(cert, "status"), "suspended") == 0;
 		json_decref(cert);
 		if (suspended) {
-			seen = now_s() - changed;
+			seen = tsupport_now() - changed;
 			break;
 		}
 		usleep(20000);

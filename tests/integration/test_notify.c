@@ -27,17 +27,6 @@
 #include "testsrv.h"
 #include "tsupport.h"
 
-static unsigned short free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* The next datagram on fd within ms milliseconds, as a string in buf; false
  * when none came. */
 static bool notify_read(int fd, char *buf, size_t size, int ms)
@@ -103,7 +92,7 @@ START_TEST(ready_and_stopping_arrive)
 	unsigned short port = 0;
 	bool ready = false;
 	for (int attempt = 0; attempt < 5 && !ready; attempt++) {
-		port = free_port();
+		port = testsrv_free_port();
 		/* every setting conformd needs comes from the file */
 		char *text = cf_asprintf("# written by test_notify\ndata-dir = %s\n"
 					 "listen = 127.0.0.1:%u\ndatabase-url = %s\n",

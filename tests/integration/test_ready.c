@@ -16,13 +16,6 @@
 #include "testsrv.h"
 #include "tsupport.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void pg_ctl(const char *action)
 {
 	const char *ctl = getenv("CONFORM_TEST_PG_CTL");
@@ -55,11 +48,11 @@ START_TEST(ready_follows_the_database)
 	ck_assert_int_eq(ready_status(&srv), 200);
 
 	pg_ctl("stop -m fast");
-	double t0 = now_s();
+	double t0 = tsupport_now();
 	long st = 0;
-	while ((st = ready_status(&srv)) != 503 && now_s() - t0 < 2.0)
+	while ((st = ready_status(&srv)) != 503 && tsupport_now() - t0 < 2.0)
 		usleep(50000);
-	double down = now_s() - t0;
+	double down = tsupport_now() - t0;
 	ck_assert_msg(st == 503, "still %ld after %.2f s without PostgreSQL", st, down);
 	ck_assert(down < 2.0);
 	/* liveness does not depend on the database */
@@ -69,10 +62,10 @@ START_TEST(ready_follows_the_database)
 	http_resp_free(&r);
 
 	pg_ctl("start");
-	t0 = now_s();
-	while ((st = ready_status(&srv)) != 200 && now_s() - t0 < 5.0)
+	t0 = tsupport_now();
+	while ((st = ready_status(&srv)) != 200 && tsupport_now() - t0 < 5.0)
 		usleep(100000);
-	double up = now_s() - t0;
+	double up = tsupport_now() - t0;
 	ck_assert_msg(st == 200, "still %ld %.2f s after PostgreSQL came back", st, up);
 	ck_assert(up < 5.0);
 	ck_assert_int_eq(srv.pid, pid);

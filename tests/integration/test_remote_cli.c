@@ -529,17 +529,6 @@ START_TEST(no_cluster_names_the_settings)
 }
 END_TEST
 
-static unsigned short free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static bool port_open(unsigned short port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -572,7 +561,7 @@ START_TEST(an_https_peer_is_verified)
 	unsigned short port = 0;
 	char *o = NULL, *e = NULL;
 	for (int attempt = 0; attempt < 5 && !server; attempt++) {
-		port = free_port();
+		port = testsrv_free_port();
 		char accept[32];
 		snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
 		const char *srv[] = { "/usr/bin/openssl", "s_server", "-accept", accept, "-cert", crt, "-key", key,

@@ -27,30 +27,6 @@
 static struct world w;
 static struct testsrv reader; /* conformd with the replica */
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double metric(const struct testsrv *s, const char *name)
-{
-	struct http_resp r;
-	testsrv_req(s, &r, "GET", "/metrics", NULL, NULL);
-	double v = -1;
-	if (r.status == 200) {
-		size_t n = strlen(name);
-		for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-			if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-				v = atof(p + n + 1);
-				break;
-			}
-	}
-	http_resp_free(&r);
-	return v;
-}
-
 /* SQL as the superuser on the replica (not through conformd). */
 static char *replica_sql(const char *sql, const char *param)
 {
@@ -99,8 +75,8 @@ static void ready(const struct testsrv *s, char *out, size_t size, char *replica
 static void wait_ready(const struct testsrv *s, const char *status, const char *replica, double limit)
 {
 	char st[32] = "", rep[32] = "";
-	double until = now_s() + limit;
-	while (now_s() < until) {
+	double until = tsupport_now() + limit;
+	while (tsupport_now() < until) {
 		ready(s, st, sizeof st, rep, sizeof rep);
 		if (strcmp(st, status) == 0 && strcmp(rep, replica) == 0)
 			return;
@@ -143,12 +119,12 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	/* issued on the primary, read through the replica within the lag */
 	char serial[40];
 	world_certificate(&w, serial);
-	double issued = now_s();
-	double reads = metric(&reader, "conform_replica_reads_total");
+	double issued = tsupport_now();
+	double reads = testsrv_metric(&reader, "conform_replica_reads_total");
 	while (listed(&reader, serial) == 0)
-		ck_assert_msg(now_s() - issued < 10, "the replica did not show %s within 10 s", serial);
-	printf("replica: the register showed the new certificate after %.3f s\n", now_s() - issued);
-	ck_assert_msg(metric(&reader, "conform_replica_reads_total") > reads, "no read went to the replica");
+		ck_assert_msg(tsupport_now() - issued < 10, "the replica did not show %s within 10 s", serial);
+	printf("replica: the register showed the new certificate after %.3f s\n", tsupport_now() - issued);
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_reads_total") > reads, "no read went to the replica");
 	/* the replica's own view: conformd's sessions on it, and reads there */
 	char *sessions = replica_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND "
 				     "usename = 'conform_app'", w.db.name);
@@ -161,12 +137,12 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	free(replica_sql("SELECT pg_wal_replay_pause()::text", NULL));
 	char late[40], path[160];
 	world_certificate(&w, late);
-	double fallbacks = metric(&reader, "conform_replica_fallbacks_total");
+	double fallbacks = testsrv_metric(&reader, "conform_replica_fallbacks_total");
 	ck_assert_int_eq(listed(&reader, late), 0);
 	/* ready shows the lag (still ready: a replica behind is not away) */
-	double lag = 0, lag_until = now_s() + 10;
+	double lag = 0, lag_until = tsupport_now() + 10;
 	while (lag <= 0) {
-		ck_assert_msg(now_s() < lag_until, "/v1/ready showed no lag of the paused replica");
+		ck_assert_msg(tsupport_now() < lag_until, "/v1/ready showed no lag of the paused replica");
 		json_t *rd = testsrv_api_ok(&reader, "GET", "/v1/ready", NULL, NULL, 200);
 		ck_assert_str_eq(jsonx_str(rd, "status"), "ready");
 		lag = json_number_value(json_object_get(rd, "replica_lag_seconds"));
@@ -182,19 +158,19 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	free(testsrv_get_text(&reader, path, 200));
 	snprintf(path, sizeof path, "/v1/certificates/%s/jws", late);
 	free(testsrv_get_text(&reader, path, 200));
-	ck_assert_msg(metric(&reader, "conform_replica_fallbacks_total") >= fallbacks + 2,
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_fallbacks_total") >= fallbacks + 2,
 		      "the 404s of the replica were not asked of the primary");
 	/* what is not anywhere is still 404 */
 	free(testsrv_get_text(&reader, "/verify/CF-NO-SUCH-SERIAL", 404));
 	free(replica_sql("SELECT pg_wal_replay_resume()::text", NULL));
-	issued = now_s();
+	issued = tsupport_now();
 	while (listed(&reader, late) == 0)
-		ck_assert_msg(now_s() - issued < 10, "the replica did not catch up within 10 s");
+		ck_assert_msg(tsupport_now() - issued < 10, "the replica did not catch up within 10 s");
 
 	/* the replica stops: every read works from the primary, ready says
 	 * degraded with 200 (the instance still serves everything) */
 	replica_ctl("stop -m fast");
-	double stopped = now_s();
+	double stopped = tsupport_now();
 	ck_assert_int_eq(listed(&reader, late), 1);
 	snprintf(path, sizeof path, "/verify/%s", serial);
 	free(testsrv_get_text(&reader, path, 200));
@@ -202,21 +178,21 @@ START_TEST(public_reads_come_from_the_replica_and_fall_back_to_the_primary)
 	ready(&reader, st, sizeof st, rep, sizeof rep);
 	ck_assert_str_eq(st, "degraded");
 	ck_assert_str_eq(rep, "unreachable");
-	ck_assert_msg(metric(&reader, "conform_replica_up") == 0, "conform_replica_up is not 0");
-	ck_assert_msg(metric(&reader, "conform_replica_errors_total") >= 1, "no replica error counted");
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_up") == 0, "conform_replica_up is not 0");
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_errors_total") >= 1, "no replica error counted");
 	/* and keeps working, fast, while it is away */
 	for (int i = 0; i < 20; i++)
 		ck_assert_int_eq(listed(&reader, serial), 1);
-	printf("replica: 20 reads with the replica down in %.3f s\n", now_s() - stopped);
+	printf("replica: 20 reads with the replica down in %.3f s\n", tsupport_now() - stopped);
 
 	/* back: ready again, and reads go to it again */
 	replica_ctl("start");
 	wait_ready(&reader, "ready", "ok", 30);
-	reads = metric(&reader, "conform_replica_reads_total");
+	reads = testsrv_metric(&reader, "conform_replica_reads_total");
 	ck_assert_int_eq(listed(&reader, late), 1);
-	ck_assert_msg(metric(&reader, "conform_replica_reads_total") > reads,
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_reads_total") > reads,
 		      "reads did not return to the replica");
-	ck_assert_msg(metric(&reader, "conform_replica_up") == 1, "conform_replica_up is not 1");
+	ck_assert_msg(testsrv_metric(&reader, "conform_replica_up") == 1, "conform_replica_up is not 1");
 }
 END_TEST
 

@@ -24,17 +24,6 @@
 #include "testsrv.h"
 #include "tsupport.h"
 
-static unsigned short free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	ck_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-	ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* The pid of the child of parent whose command is comm, or 0. */
 static pid_t child_named(pid_t parent, const char *comm)
 {
@@ -69,20 +58,13 @@ static pid_t child_named(pid_t parent, const char *comm)
 	return found;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waits (at most secs) until /v1/health answers 200 from a conformd child
  * of runsh other than not; returns its pid. */
 static pid_t wait_serving(const char *base, pid_t runsh, pid_t not, double secs, const char *log)
 {
 	char url[96];
 	snprintf(url, sizeof url, "%s/v1/health", base);
-	for (double until = now_s() + secs; now_s() < until;) {
+	for (double until = tsupport_now() + secs; tsupport_now() < until;) {
 		ck_assert_msg(waitpid(runsh, NULL, WNOHANG) == 0, "run.sh ended; see %s", log);
 		pid_t pid = child_named(runsh, "conformd");
 		struct http_resp r;
@@ -108,7 +90,7 @@ START_TEST(run_sh_restarts_conformd_and_ctrl_c_stops_all)
 	const char *src = getenv("CONFORM_SOURCE_DIR");
 	ck_assert_ptr_nonnull(src);
 	char *script = cf_asprintf("%s/deploy/local/run.sh", src);
-	unsigned short port = free_port();
+	unsigned short port = testsrv_free_port();
 	char base[64];
 	snprintf(base, sizeof base, "http://127.0.0.1:%u", port);
 
@@ -170,7 +152,7 @@ START_TEST(run_sh_restarts_conformd_and_ctrl_c_stops_all)
 	ck_assert_int_eq(kill(-runsh, SIGINT), 0);
 	int status = -1;
 	pid_t got = 0;
-	for (double until = now_s() + 60; now_s() < until && got == 0; usleep(100000))
+	for (double until = tsupport_now() + 60; tsupport_now() < until && got == 0; usleep(100000))
 		got = waitpid(runsh, &status, WNOHANG);
 	if (got == 0) {
 		kill(-runsh, SIGKILL);

@@ -41,7 +41,7 @@ char *testsrv_artifact_path(const char *name)
 	return cf_asprintf("%s/%s", dir, name);
 }
 
-static unsigned short free_port(void)
+unsigned short testsrv_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -102,7 +102,7 @@ void testsrv_start(struct testsrv *s, const struct testdb *db, const char *const
 	snprintf(name, sizeof name, "conformd-%s.log", db->name);
 	s->log_path = testsrv_artifact_path(name);
 	for (int attempt = 0; attempt < 5; attempt++) {
-		s->port = free_port();
+		s->port = testsrv_free_port();
 		snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", s->port);
 		s->pid = spawn(s, db, extra_env);
 		for (int i = 0; i < 200; i++) {
@@ -334,4 +334,21 @@ char *testsrv_write_artifact(const char *name, const char *content)
 	fputs(content, f);
 	fclose(f);
 	return path;
+}
+
+double testsrv_metric(const struct testsrv *s, const char *name)
+{
+	struct http_resp r;
+	testsrv_req(s, &r, "GET", "/metrics", NULL, NULL);
+	double v = -1;
+	if (r.status == 200) {
+		size_t n = strlen(name);
+		for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+			if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+				v = atof(p + n + 1);
+				break;
+			}
+	}
+	http_resp_free(&r);
+	return v;
 }

@@ -51,6 +51,13 @@ char *testsrv_read_url_env(const struct testdb *db, const char *host);
 /* Sends SIGTERM, waits, and asserts exit status 0. */
 void testsrv_stop(struct testsrv *s);
 
+/* A loopback TCP port free at the time of the call (another process may
+ * take it before it is used: retry on a clash). */
+unsigned short testsrv_free_port(void);
+
+/* The value of a metric without labels on s's /metrics; -1 when absent. */
+double testsrv_metric(const struct testsrv *s, const char *name);
+
 /* A request to path on the server (see http_do). */
 void testsrv_req(const struct testsrv *s, struct http_resp *r, const char *method, const char *path,
 		 const char *const *headers, const char *body);

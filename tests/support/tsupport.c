@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "mem.h"
 #include "proc.h"
@@ -58,4 +59,11 @@ int tsupport_node(const char *script, const char *a, const char *b, char **out)
 	free(path);
 	free(rel);
 	return status;
+}
+
+double tsupport_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -14,6 +14,9 @@
  * process exit status: 0 when every test passed. */
 int tsupport_run(Suite *s);
 
+/* Seconds on the monotonic clock, for deadlines. */
+double tsupport_now(void);
+
 /* Returns a new path to a file under the source tree ("tests/data/x.json"). */
 char *tsupport_source_path(const char *relative);
 
