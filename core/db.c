@@ -50,33 +50,32 @@ static void first_line(const char *msg, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* Ends a connection that failed at what (libpq's first line of why after it). */
+static cf_err conn_failed(struct db *db, const char *what, struct cf_error *err)
+{
+	char line[400];
+	first_line(PQerrorMessage(db->conn), line, sizeof line);
+	PQfinish(db->conn);
+	db->conn = NULL;
+	atomic_fetch_add(&db_errors, 1);
+	return cf_error_set(err, CF_EUNAVAILABLE, NULL, "%s: %s", what, line);
+}
+
 static cf_err db_open_conn(struct db *db, struct cf_error *err)
 {
 	db->conn = PQconnectdb(db->conninfo);
 	db->nprepared = 0;
 	db->in_tx = false;
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		char line[400];
-		first_line(PQerrorMessage(db->conn), line, sizeof line);
-		PQfinish(db->conn);
-		db->conn = NULL;
-		atomic_fetch_add(&db_errors, 1);
-		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "cannot connect to PostgreSQL: %s", line);
-	}
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return conn_failed(db, "cannot connect to PostgreSQL", err);
 	PQsetNoticeProcessor(db->conn, notice_ignore, NULL);
 	/* A date without a time is midnight UTC, and current_date is UTC's
 	 * (docs/architecture.md, "Dates and periods"), whatever the server's zone. */
 	PGresult *tz = PQexec(db->conn, "SET TIME ZONE 'UTC'");
 	bool ok = PQresultStatus(tz) == PGRES_COMMAND_OK;
 	PQclear(tz);
-	if (!ok) {
-		char line[400];
-		first_line(PQerrorMessage(db->conn), line, sizeof line);
-		PQfinish(db->conn);
-		db->conn = NULL;
-		atomic_fetch_add(&db_errors, 1);
-		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "cannot set the session's time zone: %s", line);
-	}
+	if (!ok)
+		return conn_failed(db, "cannot set the session's time zone", err);
 	return CF_OK;
 }
 

@@ -88,32 +88,7 @@ static void ctl_away(struct proc_result *r, const char *const *args, const char 
 	for (const char *const *e = env; e && *e && m < 31; e++)
 		envp[m++] = *e;
 	envp[m] = NULL;
-	char otmp[] = "/tmp/conform-out.XXXXXX", etmp[] = "/tmp/conform-err.XXXXXX";
-	int ofd = mkstemp(otmp), efd = mkstemp(etmp);
-	ck_assert(ofd >= 0 && efd >= 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		dup2(ofd, STDOUT_FILENO);
-		dup2(efd, STDERR_FILENO);
-		int nfd = open("/dev/null", O_RDONLY);
-		if (nfd >= 0)
-			dup2(nfd, STDIN_FILENO);
-		if (chdir(dir) != 0)
-			_exit(126);
-		execve(bin, (char *const *)(uintptr_t)argv, (char *const *)(uintptr_t)envp);
-		_exit(127);
-	}
-	close(ofd);
-	close(efd);
-	int status = 0;
-	ck_assert(waitpid(pid, &status, 0) == pid);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = tsupport_read_file(otmp, NULL);
-	r->err = tsupport_read_file(etmp, NULL);
-	unlink(otmp);
-	unlink(etmp);
+	proc_run_in(r, dir, argv, envp);
 	ck_assert_msg(dir_empty(dir), "conformctl left files in the directory it ran in");
 	rmdir(dir);
 	for (int i = 0; i < 3; i++)

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,10 @@
 #include "mem.h"
 #include "tsupport.h"
 
-pid_t proc_start(const char *const *argv, const char *const *env, char **out_path, char **err_path)
+/* Starts argv with env added to the environment, or (exact) as the whole of
+ * it; in dir when not NULL. */
+static pid_t start(const char *const *argv, const char *const *env, bool exact, const char *dir,
+		   char **out_path, char **err_path)
 {
 	char otmp[] = "/tmp/conform-out.XXXXXX", etmp[] = "/tmp/conform-err.XXXXXX";
 	int ofd = mkstemp(otmp), efd = mkstemp(etmp);
@@ -31,6 +35,12 @@ pid_t proc_start(const char *const *argv, const char *const *env, char **out_pat
 		int nfd = open("/dev/null", O_RDONLY);
 		if (nfd >= 0)
 			dup2(nfd, STDIN_FILENO);
+		if (dir && chdir(dir) != 0)
+			_exit(126);
+		if (exact) {
+			execve(argv[0], (char *const *)(uintptr_t)argv, (char *const *)(uintptr_t)env);
+			_exit(127);
+		}
 		for (const char *const *e = env; e && *e; e++)
 			putenv((char *)(uintptr_t)*e);
 		execv(argv[0], (char *const *)(uintptr_t)argv);
@@ -39,6 +49,18 @@ pid_t proc_start(const char *const *argv, const char *const *env, char **out_pat
 	close(ofd);
 	close(efd);
 	return pid;
+}
+
+pid_t proc_start(const char *const *argv, const char *const *env, char **out_path, char **err_path)
+{
+	return start(argv, env, false, NULL, out_path, err_path);
+}
+
+void proc_run_in(struct proc_result *r, const char *dir, const char *const *argv, const char *const *envp)
+{
+	char *o, *e;
+	pid_t pid = start(argv, envp, true, dir, &o, &e);
+	proc_wait(r, pid, o, e);
 }
 
 void proc_wait(struct proc_result *r, pid_t pid, char *out_path, char *err_path)

@@ -17,6 +17,10 @@ struct proc_result {
  * (NULL-terminated, may be NULL) and waits for it. */
 void proc_run(struct proc_result *r, const char *const *argv, const char *const *env);
 
+/* Runs argv in dir with exactly the environment envp (NULL-terminated
+ * "NAME=value") and waits for it. */
+void proc_run_in(struct proc_result *r, const char *dir, const char *const *argv, const char *const *envp);
+
 /* Starts argv without waiting; output goes to files whose contents
  * proc_wait collects. */
 pid_t proc_start(const char *const *argv, const char *const *env, char **out_path, char **err_path);
