@@ -348,6 +348,34 @@ if grep -q 'from=nginx-rid' "$ngx/conform.access.log"; then
 	stack_fail "nginx logged a query string"
 fi
 
+# --- two instances behind the proxy (the upstream's "more lines for more
+# instances"): nginx spreads requests over both; when one dies (kill -9), the
+# requests it would have had go to the other, and nobody sees an error
+stack_note "two conformd behind nginx; one killed"
+first_pid=$conformd_pid first_port=$conformd_port
+stack_conformd_start "$tmp/conformd2.log" "${conformd_env[@]}" CONFORM_TRUSTED_PROXIES=127.0.0.1
+second_pid=$conformd_pid second_port=$conformd_port
+conformd_pid=$first_pid conformd_port=$first_port
+sed -i "s|^\(\s*server 127.0.0.1:$first_port;.*\)$|\1\n\tserver 127.0.0.1:$second_port;|" "$ngx/conform.conf"
+grep -q "server 127.0.0.1:$second_port;" "$ngx/conform.conf" || stack_fail "the second upstream line is missing"
+kill -HUP "$nginx_pid"
+seen_both() {
+	tls -f -o /dev/null "$public/v1/certificates/$serial" &&
+		grep -q "upstream=127.0.0.1:$first_port/200" "$ngx/conform.access.log" &&
+		grep -q "upstream=127.0.0.1:$second_port/200" "$ngx/conform.access.log"
+}
+stack_wait 20 seen_both || stack_fail "nginx did not send requests to both instances"
+kill -KILL "$second_pid"
+wait "$second_pid" 2>/dev/null || true
+for i in $(seq 1 20); do
+	st=$(call "$public/v1/certificates/$serial")
+	expect 200 "$st" "a read with one of two instances killed ($i)"
+	jq -e --arg s "$serial" '.serial == $s' "$tmp/body" >/dev/null || stack_fail "read $i: not $serial"
+done
+sed -i "/server 127.0.0.1:$second_port;/d" "$ngx/conform.conf"
+kill -HUP "$nginx_pid"
+stack_wait 20 tls -f -o /dev/null "$public/v1/health" || stack_fail "nginx did not reload"
+
 # --- conformd away: nginx answers 503 problem+json
 stack_note "conformd stopped: 503 from nginx; restarted without CONFORM_TRUSTED_PROXIES"
 stack_stop "$conformd_pid"
