@@ -82,12 +82,13 @@ export CONFORM_PUBLIC_URL=https://registry.example.test
 mkdir -p "$CONFORM_DATA_DIR"
 stack_signer_start "$tmp/signer" "$tmp/signer.log"
 "$build/conformctl" scheme import "$top"/schemes/*.json >/dev/null
+# conformd's first start stores the public URL, which bootstrap needs
+stack_conformd_start "$tmp/conformd.log"
+base=http://127.0.0.1:$conformd_port
 admin=$("$build/conformctl" bootstrap --org-name Tiles --country GB --email t@example.org \
 	--admin-name Tiles --admin-email tiles@example.org | awk '/^token:/ {print $2}')
 [ -n "$admin" ] || stack_fail "conformctl bootstrap gave no token"
 "$build/conformctl" demo >/dev/null
-stack_conformd_start "$tmp/conformd.log"
-base=http://127.0.0.1:$conformd_port
 
 api() { # METHOD PATH TOKEN
 	curl -fsS -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' "$base$2"
