@@ -80,6 +80,7 @@ export CONFORM_DATA_DIR=$tmp/data
 export CONFORM_SIGNER_SOCKET=$tmp/signer/signer.sock
 export CONFORM_PUBLIC_URL=https://registry.example.test
 mkdir -p "$CONFORM_DATA_DIR"
+touch "$tmp/conformd.log"
 stack_signer_start "$tmp/signer" "$tmp/signer.log"
 "$build/conformctl" scheme import "$top"/schemes/*.json >/dev/null
 # conformd's first start stores the public URL, which bootstrap needs
@@ -249,6 +250,35 @@ for k in size root entries_sha256 proofs fetched; do
 	expect "$(jq -cS ".$k" "$tmp/read.conformd")" "$(jq -cS ".$k" "$tmp/read.nginx")" \
 		"the reader's $k through nginx and through conformd"
 done
+
+# the reader is not fooled: a forged copy (one byte of an entry; an entry
+# and its leaf hash both; the checkpoint's size) served beside the real one
+forge() { # NAME PYTHON: a copy of the published log under /NAME/log, changed by PYTHON (cwd: it)
+	rm -rf "${www:?}/$1"
+	mkdir -p "$www/$1"
+	cp -a "$www/log" "$www/$1/log"
+	(cd "$www/$1/log" && python3 -c "$2")
+}
+refuses() { # NAME WHY
+	if python3 "$reader" "$static/$1/log" "$vkey" >/dev/null 2>"$tmp/why"; then
+		stack_fail "the reader accepted a forged log ($1)"
+	fi
+	grep -q "$2" "$tmp/why" || stack_fail "forged log $1: the reader said $(cat "$tmp/why")"
+}
+forge entry 'b = bytearray(open("tile/entries/000", "rb").read()); b[10] ^= 1
+open("tile/entries/000", "wb").write(b)'
+refuses entry "does not hash to its tile"
+forge leaf 'import hashlib
+b = bytearray(open("tile/entries/000", "rb").read()); b[10] ^= 1
+open("tile/entries/000", "wb").write(b)
+n = int.from_bytes(b[0:2], "big")
+t = bytearray(open("tile/0/000", "rb").read())
+t[0:32] = hashlib.sha256(b"\x00" + bytes(b[2:2 + n])).digest()
+open("tile/0/000", "wb").write(t)'
+refuses leaf "is not the hash of tile"
+forge size 'c = open("checkpoint").read().split("\n"); c[1] = str(int(c[1]) - 1)
+open("checkpoint", "w").write("\n".join(c))'
+refuses size "does not verify"
 
 # --- 4. the log grows; publish again
 stack_note "the log grows by 300 certificates; publish again"

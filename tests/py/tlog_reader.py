@@ -55,7 +55,8 @@ def node_hash(left, right):
 # --- signed note and checkpoint ---------------------------------------------
 
 def parse_vkey(vkey):
-    name, keyid_hex, key_b64 = vkey.strip().split("+")
+    # the name holds no "+" (signed-note), the base64 of the key may
+    name, keyid_hex, key_b64 = vkey.strip().split("+", 2)
     key = base64.b64decode(key_b64, validate=True)
     if len(key) != 33 or key[0] != 0x01:
         raise Fail("the verifier key is not an Ed25519 note key")
