@@ -180,7 +180,12 @@ done
 stack_note "conformctl log publish, served by a plain nginx"
 www=$tmp/www
 mkdir -p "$www/log" "$tmp/api-copy"
-"$build/conformctl" log publish "$www/log" >/dev/null
+if "$build/conformctl" log publish "$tmp/no-such-dir" 2>"$tmp/why"; then
+	stack_fail "log publish into a missing directory succeeded"
+fi
+grep -q "no-such-dir is not a directory" "$tmp/why" || stack_fail "log publish said: $(cat "$tmp/why")"
+"$build/conformctl" --json log publish "$www/log" >"$tmp/publish.json"
+expect "$entries" "$(jq -r .size "$tmp/publish.json")" "the size log publish reports"
 "$build/conformctl" --url "$base" log publish "$tmp/api-copy" >/dev/null
 diff -r "$www/log" "$tmp/api-copy" >/dev/null ||
 	stack_fail "publish --url (through the API) wrote other files than publish from the database"
