@@ -2,11 +2,17 @@
  * conformctl log: the transparency log, checked from the database up, or,
  * with --url, as any monitor would: the signed checkpoint verified under the
  * log's verifier key, every entry fetched through the API, its leaf hash
- * recomputed and the RFC 9162 tree rebuilt to the checkpoint's root.
+ * recomputed and the RFC 9162 tree rebuilt to the checkpoint's root. And
+ * `log publish`: the log as C2SP tlog-tiles files for a static host.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "codec.h"
@@ -16,6 +22,7 @@
 #include "note.h"
 #include "remote.h"
 #include "signer.h"
+#include "tiles.h"
 #include "tlog.h"
 
 /* The API's largest page of entries. */
@@ -210,9 +217,203 @@ static int log_key_cmd(struct cli *cli, const struct cli_command *cmd, int argc,
 	return CLI_OK;
 }
 
+/* mkdir -p of the directories above path (relative to dir fd root). */
+static cf_err make_parents(const char *path, struct cf_error *err)
+{
+	char *p = cf_strdup(path);
+	cf_err e = CF_OK;
+	for (char *s = strchr(p + 1, '/'); s && !e; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			e = cf_error_set(err, CF_EINVAL, NULL, "cannot make the directory %s: %s", p,
+					 strerror(errno));
+		*s = '/';
+	}
+	free(p);
+	return e;
+}
+
+/* Writes len bytes to path atomically: a temporary file beside it, fsynced,
+ * renamed over it, so that a static host serves the old file or the new one,
+ * never a part. */
+static cf_err write_atomic(const char *path, const void *data, size_t len, struct cf_error *err)
+{
+	cf_err e = make_parents(path, err);
+	if (e)
+		return e;
+	char *tmp = cf_asprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return e;
+	}
+	const unsigned char *p = data;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	bool ok = done == len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		e = cf_error_set(err, CF_EINVAL, NULL, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return e;
+}
+
+/* Removes the directory of a full tile's partial versions ("<N>.p/<W>"):
+ * the spec lets a log drop them once the full tile is there. */
+static int remove_partials(const char *full_path)
+{
+	char *dir = cf_asprintf("%s.p", full_path);
+	int removed = 0;
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			char *f = cf_asprintf("%s/%s", dir, de->d_name);
+			removed += unlink(f) == 0;
+			free(f);
+		}
+		closedir(d);
+		rmdir(dir);
+	}
+	free(dir);
+	return removed;
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct publish_count {
+	size_t written, kept, removed;
+};
+
+/*
+ * Writes the log of checkpoint note into dir: every tile and entry bundle
+ * of its size (a full one only if it is not there yet: it never changes),
+ * the partial versions of newly full tiles removed, and the checkpoint last,
+ * so that a reader of dir never finds a checkpoint whose tiles are missing.
+ * Tiles come from the database (db) or, without one, through the API.
+ */
+static cf_err publish(struct cli *cli, struct db *db, const char *dir, const char *note,
+		      struct publish_count *count, unsigned long long *size_out, struct cf_error *err)
+{
+	const char *sep = strstr(note, "\n\n");
+	if (!sep)
+		return cf_error_set(err, CF_EINVAL, NULL, "the checkpoint is not a signed note");
+	char *text = cf_strndup(note, (size_t)(sep - note) + 1), *origin = NULL;
+	unsigned long long size = 0;
+	unsigned char root[32];
+	cf_err e = note_parse_checkpoint(text, &origin, &size, root, err);
+	free(text);
+	free(origin);
+	if (e)
+		return e;
+	*size_out = size;
+	struct tile *tiles = NULL;
+	size_t n = 0;
+	tiles_of_tree(size, &tiles, &n);
+	for (size_t i = 0; i < n && !e; i++) {
+		char rel[TILES_PATH_MAX];
+		tiles_path(&tiles[i], rel, sizeof rel);
+		char *path = cf_asprintf("%s/%s", dir, rel);
+		bool full = tiles[i].width == TILES_WIDTH;
+		if (full && file_exists(path)) {
+			count->kept++;
+		} else {
+			unsigned char *data = NULL;
+			size_t len = 0;
+			if (db) {
+				e = tlog_tile(db, &tiles[i], (long long)size, &data, &len, err);
+			} else {
+				char *url = cf_asprintf("/log/%s", rel);
+				e = remote_bytes(cli, url, &data, &len, err);
+				free(url);
+			}
+			if (!e)
+				e = write_atomic(path, data, len, err);
+			if (!e)
+				count->written++;
+			free(data);
+		}
+		if (!e && full)
+			count->removed += (size_t)remove_partials(path);
+		free(path);
+	}
+	free(tiles);
+	if (!e) {
+		char *path = cf_asprintf("%s/checkpoint", dir);
+		e = write_atomic(path, note, strlen(note), err);
+		free(path);
+	}
+	return e;
+}
+
+static int log_publish_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	const char *pos[1];
+	int n, rc = cli_parse(cli, cmd, argc, argv, NULL, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	const char *dir = pos[0];
+	struct cf_error err;
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "conformctl: %s is not a directory (make it first)\n", dir);
+		return CLI_FAIL;
+	}
+	struct db *db = NULL;
+	char *note = NULL;
+	struct publish_count count = { 0, 0, 0 };
+	unsigned long long size = 0;
+	cf_err e;
+	if (remote_on(cli)) {
+		/* the checkpoint as the tiles' own route serves it */
+		e = remote_text(cli, "/log/checkpoint", &note, &err);
+	} else {
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = tlog_checkpoint_note(db, &note, &err);
+	}
+	if (!e)
+		e = publish(cli, db, dir, note, &count, &size, &err);
+	db_close(db);
+	free(note);
+	if (e)
+		return cli_fail(&err);
+	if (cli->json) {
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:s}", "size", (json_int_t)size, "written",
+				      (json_int_t)count.written, "kept", (json_int_t)count.kept, "removed",
+				      (json_int_t)count.removed, "source", remote_on(cli) ? "api" : "database");
+		cli_json_out(o);
+		json_decref(o);
+	} else {
+		printf("published the log of %llu entries to %s: %zu files written, %zu full tiles kept as "
+		       "they were, %zu superseded partial tiles removed\n", size, dir, count.written,
+		       count.kept, count.removed);
+	}
+	return CLI_OK;
+}
+
 const struct cli_command cli_log_commands[] = {
 	{ "log", "verify", "", "Rebuild the transparency log and check its signed checkpoints (with --url: "
 	  "the latest, through the API)", log_verify_cmd, true },
 	{ "log", "key", "", "Print the log's verifier key (C2SP note form)", log_key_cmd, true },
+	{ "log", "publish", "DIR", "Write the log as C2SP tlog-tiles (checkpoint, tiles, entry "
+	  "bundles) into DIR for a static host (with --url: fetched through the API)", log_publish_cmd,
+	  true },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

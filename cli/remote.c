@@ -73,7 +73,7 @@ static cf_err base_url(const struct cli *cli, char **out, struct cf_error *err)
  * HTTP answer; an error for a transport failure or a redirect.
  */
 static cf_err request(struct cli *cli, const char *method, const char *path, const char *body,
-		      long *status, char **text, struct cf_error *err)
+		      long *status, char **text, size_t *len, struct cf_error *err)
 {
 	char *base = NULL, *url = NULL, *auth = NULL;
 	struct curl_slist *headers = NULL;
@@ -147,7 +147,9 @@ static cf_err request(struct cli *cli, const char *method, const char *path, con
 				 method, url, REMOTE_MAX);
 		goto out;
 	}
-	*text = buf_steal(&b, NULL);
+	*text = buf_steal(&b, len);
+	if (len)
+		(*len)--; /* the NUL is not the answer's */
 out:
 	buf_free(&b);
 	curl_slist_free_all(headers);
@@ -186,7 +188,7 @@ cf_err remote_json(struct cli *cli, const char *method, const char *path, const 
 	char *req = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	char *text = NULL;
 	long status = 0;
-	cf_err e = request(cli, method, path, req, &status, &text, err);
+	cf_err e = request(cli, method, path, req, &status, &text, NULL, err);
 	free(req);
 	if (e)
 		return e;
@@ -208,7 +210,7 @@ cf_err remote_text(struct cli *cli, const char *path, char **out, struct cf_erro
 	*out = NULL;
 	char *text = NULL;
 	long status = 0;
-	cf_err e = request(cli, "GET", path, NULL, &status, &text, err);
+	cf_err e = request(cli, "GET", path, NULL, &status, &text, NULL, err);
 	if (e)
 		return e;
 	if (status >= 400) {
@@ -217,6 +219,26 @@ cf_err remote_text(struct cli *cli, const char *path, char **out, struct cf_erro
 		return e;
 	}
 	*out = text;
+	return CF_OK;
+}
+
+cf_err remote_bytes(struct cli *cli, const char *path, unsigned char **out, size_t *len,
+		    struct cf_error *err)
+{
+	*out = NULL;
+	*len = 0;
+	char *data = NULL;
+	long status = 0;
+	cf_err e = request(cli, "GET", path, NULL, &status, &data, len, err);
+	if (e)
+		return e;
+	if (status >= 400) {
+		e = problem(cli, "GET", path, status, data, err);
+		free(data);
+		*len = 0;
+		return e;
+	}
+	*out = (unsigned char *)data;
 	return CF_OK;
 }
 

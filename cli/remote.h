@@ -46,6 +46,10 @@ cf_err remote_list_page(struct cli *cli, const char *path, int limit, long long 
 /* GET path as text (a checkpoint, a verifier key): *out new, the caller frees. */
 cf_err remote_text(struct cli *cli, const char *path, char **out, struct cf_error *err) CF_MUST_CHECK;
 
+/* GET path as bytes (a tile): *out new (*len bytes), the caller frees. */
+cf_err remote_bytes(struct cli *cli, const char *path, unsigned char **out, size_t *len,
+		    struct cf_error *err) CF_MUST_CHECK;
+
 /* s percent-encoded for a path segment or query value (new string). */
 char *remote_escape(const char *s);
 

@@ -110,6 +110,17 @@ size_t merkle_tree_size(const struct merkle_tree *t)
 	return t->size;
 }
 
+cf_err merkle_tree_subtrees(const struct merkle_tree *t, unsigned k, size_t first, size_t count,
+			    unsigned char (*out)[32], struct cf_error *err)
+{
+	if (k >= LEVELS || first > t->levels[k].len || count > t->levels[k].len - first)
+		return cf_error_set(err, CF_EINVAL, NULL, "the tree holds no subtrees %zu to %zu of 2^%u "
+				    "leaves", first, first + count, k);
+	if (count)
+		memcpy(out, t->levels[k].h + first, count * 32);
+	return CF_OK;
+}
+
 /*
  * MTH(D[start:start + n]) for a range the RFC recursion can name: start is a
  * multiple of the smallest power of two that is at least n. The left part of

@@ -45,6 +45,15 @@ void merkle_tree_append(struct merkle_tree *t, const unsigned char leaf_hash[32]
 size_t merkle_tree_size(const struct merkle_tree *t);
 
 /*
+ * Copies to out the hashes of count complete subtrees of 2^k leaves, number
+ * first to first + count - 1 (subtree i covers leaves [i * 2^k, (i + 1) *
+ * 2^k)): what a C2SP tile holds (tiles.c). CF_EINVAL when the tree does not
+ * hold them all yet; out (count hashes) is then unchanged.
+ */
+cf_err merkle_tree_subtrees(const struct merkle_tree *t, unsigned k, size_t first, size_t count,
+			    unsigned char (*out)[32], struct cf_error *err) CF_MUST_CHECK;
+
+/*
  * Writes to out the tree head MTH of the first size leaves (SHA-256("") when
  * size is 0). size larger than the tree is CF_EINVAL; on error out is
  * unchanged.

@@ -341,6 +341,65 @@ cf_err tlog_sign_checkpoint(struct db *db, const struct keys_private *k, const c
 	return e;
 }
 
+static cf_err entry_bundle(struct db *db, const struct tile *t, unsigned char **out, size_t *len,
+			   struct cf_error *err)
+{
+	char from[24], to[24];
+	snprintf(from, sizeof from, "%llu", (unsigned long long)t->index * TILES_WIDTH);
+	snprintf(to, sizeof to, "%llu", (unsigned long long)t->index * TILES_WIDTH + t->width);
+	const char *p[] = { from, to };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT idx, entry FROM tlog_entry WHERE idx >= $1 AND idx < $2 ORDER BY idx", 2, p);
+	if (e)
+		return e;
+	if ((unsigned)PQntuples(res) != t->width) {
+		PQclear(res);
+		return cf_error_set(err, CF_EINTERNAL, NULL, "the log is missing entries from %s", from);
+	}
+	struct buf b;
+	buf_init(&b, (size_t)TILES_WIDTH * (0xffff + 2));
+	for (int i = 0; !e && i < PQntuples(res); i++)
+		e = tiles_bundle_add(&b, db_value(res, i, 1), strlen(db_value(res, i, 1)), err);
+	PQclear(res);
+	if (e) {
+		buf_free(&b);
+		return e;
+	}
+	*out = (unsigned char *)buf_steal(&b, len);
+	buf_free(&b);
+	return CF_OK;
+}
+
+cf_err tlog_tile(struct db *db, const struct tile *t, long long size, unsigned char **out,
+		 size_t *len, struct cf_error *err)
+{
+	*out = NULL;
+	*len = 0;
+	if (size < 0 || !tiles_covered(t, (uint64_t)size)) {
+		char path[TILES_PATH_MAX];
+		tiles_path(t, path, sizeof path);
+		return cf_error_set(err, CF_ENOTFOUND, NULL,
+				    "no %s yet: the log's checkpoint (size %lld) does not cover it", path,
+				    size);
+	}
+	if (t->level == TILES_LEVEL_ENTRIES)
+		return entry_bundle(db, t, out, len, err);
+	unsigned char *h = cf_malloc((size_t)t->width * 32);
+	pthread_mutex_lock(&tree_lock);
+	cf_err e = sync_locked(db, err);
+	if (!e)
+		e = tiles_hashes(tree, t, h, err);
+	pthread_mutex_unlock(&tree_lock);
+	if (e) {
+		free(h);
+		return e;
+	}
+	*out = h;
+	*len = (size_t)t->width * 32;
+	return CF_OK;
+}
+
 cf_err tlog_signed_size(struct db *db, long long *size, struct cf_error *err)
 {
 	return latest_size(db, size, err);

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "error.h"
 #include "keys.h"
+#include "tiles.h"
 
 /*
  * Appends entry (canonical JSON of its members; borrowed) inside the
@@ -58,6 +59,16 @@ cf_err tlog_consistency(struct db *db, long long first, long long second, json_t
  */
 cf_err tlog_sign_checkpoint(struct db *db, const struct keys_private *k, const char *kid,
 			    const char *origin, bool *made, struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * The bytes of tile t (a Merkle tree tile or an entry bundle, C2SP
+ * tlog-tiles) as of the checkpoint of size leaves: CF_ENOTFOUND when that
+ * checkpoint does not cover the whole tile, so that what is served always
+ * agrees with a signed head. On success *out (new, *len bytes) is the
+ * caller's to free.
+ */
+cf_err tlog_tile(struct db *db, const struct tile *t, long long size, unsigned char **out,
+		 size_t *len, struct cf_error *err) CF_MUST_CHECK;
 
 /* The size of the latest signed checkpoint (0 before the first). */
 cf_err tlog_signed_size(struct db *db, long long *size, struct cf_error *err) CF_MUST_CHECK;

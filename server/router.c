@@ -201,6 +201,16 @@ static const struct route routes[] = {
 	{ "GET", "/v1/log/proof/consistency", route_log_consistency, ROUTE_BODY_NONE, PUBLIC,
 	  "a consistency proof", .cors = true },
 
+	/* the log as C2SP tlog-tiles under its origin's prefix, <public host>/log:
+	 * what `conformctl log publish` writes for a static host. Entry bundles
+	 * first: "/log/tile/{L}/{N}" would take "entries" for a level. */
+	{ "GET", "/log/checkpoint", route_tiles_checkpoint, ROUTE_BODY_NONE, PUBLIC,
+	  "the latest signed tree head as a C2SP checkpoint (tlog-tiles)", .cors = true },
+	{ "GET", "/log/tile/entries/{N}", route_tiles_entries, ROUTE_BODY_NONE, PUBLIC,
+	  "an entry bundle (tlog-tiles)", .cors = true, .rest = true },
+	{ "GET", "/log/tile/{L}/{N}", route_tiles_tile, ROUTE_BODY_NONE, PUBLIC,
+	  "a Merkle tree tile (tlog-tiles)", .cors = true, .rest = true },
+
 	/* audit */
 	{ "GET", "/v1/audit", route_audit_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the audit trail" },
 };
@@ -216,7 +226,7 @@ const struct route *router_routes(size_t *count)
  * Matches path against pattern segment by segment. On a match, fills the
  * parameters of rq when rq is not NULL.
  */
-static bool pattern_match(const char *pattern, const char *path, struct request *rq)
+static bool pattern_match(const char *pattern, bool rest, const char *path, struct request *rq)
 {
 	const char *p = pattern, *s = path;
 	int nparams = 0;
@@ -226,7 +236,7 @@ static bool pattern_match(const char *pattern, const char *path, struct request 
 	while (*p && *s) {
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
-			size_t vlen = strcspn(s, "/");
+			size_t vlen = rest && close && !close[1] ? strlen(s) : strcspn(s, "/");
 			if (!close || vlen == 0 || nparams == HTTP_MAX_PARAMS)
 				return false;
 			names[nparams] = p + 1;
@@ -266,10 +276,10 @@ enum router_result router_match(struct request *rq, const char *method, const ch
 	if (allow_size)
 		allow[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (!pattern_match(routes[i].pattern, path, NULL))
+		if (!pattern_match(routes[i].pattern, routes[i].rest, path, NULL))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
-			pattern_match(routes[i].pattern, path, rq);
+			pattern_match(routes[i].pattern, routes[i].rest, path, rq);
 			*index = (int)i;
 			return ROUTER_MATCH;
 		}

@@ -33,6 +33,8 @@ struct route {
 				     * origin: Access-Control-Allow-Origin: * on every answer */
 	size_t max_body;            /* below the configured max-body where the route needs
 				     * less (0: that limit): refused before a byte is read */
+	bool rest;                  /* its last {param} takes the rest of the path, slashes
+				     * and all (C2SP tile paths: "x001/x234/067.p/12") */
 };
 
 /* The table, for the server and for tests that walk every route. */

@@ -1,7 +1,8 @@
 /*
  * routes/log: the transparency log for auditors, monitors and witnesses:
  * the signed tree head (JSON, and as a C2SP checkpoint), the verifier key,
- * entries, inclusion and consistency proofs.
+ * entries, inclusion and consistency proofs; and the same log as C2SP
+ * tlog-tiles (the checkpoint, tiles and entry bundles) under /log/.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "routes.h"
 #include "server.h"
 #include "signer.h"
+#include "tiles.h"
 #include "tlog.h"
 
 static cf_err tree_head(struct request *rq, struct db *db, const json_t *body, json_t **out,
@@ -126,4 +128,52 @@ void route_log_consistency(struct request *rq)
 	if (!e)
 		e = tlog_consistency(db, first, second, &out, &err);
 	reply_outcome(rq, e, &err, 200, out);
+}
+
+/* The C2SP tlog-tiles checkpoint: the very answer of /v1/log/checkpoint
+ * (whatever that note carries, cosignatures included), never cached for
+ * long since it moves. */
+void route_tiles_checkpoint(struct request *rq)
+{
+	reply_header(rq, "Cache-Control", "no-cache");
+	route_log_checkpoint(rq);
+}
+
+/* A tile or an entry bundle: only once the latest checkpoint covers it, so
+ * that everything served agrees with a signed head. A full one never
+ * changes; a partial one is dropped once its full tile exists (a static copy
+ * removes it), so it is cached only briefly. */
+static void tile_reply(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	struct tile t;
+	long long size = 0;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	/* the path as the spec writes it, after the prefix "/log/" */
+	cf_err e = tiles_parse(rq->path + strlen("/log/"), &t, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = tlog_signed_size(db, &size, &err);
+	if (!e)
+		e = tlog_tile(db, &t, size, &data, &len, &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
+	reply_header(rq, "Cache-Control", t.width == TILES_WIDTH ? "public, max-age=31536000, immutable"
+								   : "no-cache");
+	reply_taken(rq, 200, "application/octet-stream", (char *)data, len);
+}
+
+void route_tiles_tile(struct request *rq)
+{
+	tile_reply(rq);
+}
+
+void route_tiles_entries(struct request *rq)
+{
+	tile_reply(rq);
 }

@@ -95,6 +95,9 @@ void route_log_vkey(struct request *rq);
 void route_log_entries(struct request *rq);
 void route_log_inclusion(struct request *rq);
 void route_log_consistency(struct request *rq);
+void route_tiles_checkpoint(struct request *rq);
+void route_tiles_tile(struct request *rq);
+void route_tiles_entries(struct request *rq);
 
 /* verify_page.c */
 void route_verify_page(struct request *rq);

@@ -495,6 +495,25 @@ static void log_consistency(struct call *c, int role)
 	log_path(c, "/v1/log/proof/consistency?first=1&second=1");
 }
 
+/* tlog-tiles: a partial tile of width 1 is covered by any signed head */
+static void tiles_checkpoint(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/log/checkpoint");
+}
+
+static void tiles_entries(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/log/tile/entries/000.p/1");
+}
+
+static void tiles_tile(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/log/tile/0/000.p/1");
+}
+
 static void body_entry(struct call *c, int role)
 {
 	(void)role;
@@ -582,6 +601,9 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/log/entries", true, EVERYONE, 200, log_entries },
 	{ "GET", "/v1/log/proof/inclusion", true, EVERYONE, 200, log_inclusion },
 	{ "GET", "/v1/log/proof/consistency", true, EVERYONE, 200, log_consistency },
+	{ "GET", "/log/checkpoint", true, EVERYONE, 200, tiles_checkpoint },
+	{ "GET", "/log/tile/entries/{N}", true, EVERYONE, 200, tiles_entries },
+	{ "GET", "/log/tile/{L}/{N}", true, EVERYONE, 200, tiles_tile },
 };
 
 /* The concrete path of a parameterless case, or of the public scheme routes. */
