@@ -101,38 +101,30 @@ static cf_err claim_index(struct db *db, const char *body, const char *purpose, 
 	return CF_OK;
 }
 
-/* Random draws before a list is taken for nearly full. */
+/* Random draws before a list is taken for nearly full, and claims tried
+ * then among its free positions. */
 #define CLAIM_DRAWS 32
+#define CLAIM_FREE_TRIES 64
 
 /*
  * A free status list position of the body (the design: assigned at random
  * within the list), claimed in its own row so that issuers of one body need
  * no common lock and no read of the body's certificates: one indexed insert,
  * drawn again on the rare collision. A list so full that CLAIM_DRAWS draws
- * all collide is read once and the position drawn among its free ones.
+ * all collide is read once and the position drawn among its free ones; a
+ * position another issuer claims meanwhile (its claim is not in what was
+ * read) joins the used ones, so the next draw never picks it again.
  */
 static cf_err pick_index(struct db *db, const char *body, bool revocation, unsigned *out,
 			 struct cf_error *err)
 {
 	const char *purpose = revocation ? "revocation" : "suspension";
-	for (int draw = 0; draw < CLAIM_DRAWS + 4; draw++) {
-		unsigned idx = 0;
-		cf_err e = CF_OK;
-		if (draw < CLAIM_DRAWS) {
-			uint32_t r;
-			rnd_bytes(&r, sizeof r);
-			idx = r & (STATUSLIST_BITS - 1); /* 2^17 positions: uniform */
-		} else {
-			unsigned *used = NULL;
-			size_t n = 0;
-			e = used_indexes(db, body, purpose, &used, &n, err);
-			if (!e)
-				e = statuslist_random_index(used, n, &idx, err);
-			free(used);
-		}
-		bool got = false;
-		if (!e)
-			e = claim_index(db, body, purpose, idx, &got, err);
+	bool got = false;
+	for (int draw = 0; draw < CLAIM_DRAWS; draw++) {
+		uint32_t r;
+		rnd_bytes(&r, sizeof r);
+		unsigned idx = r & (STATUSLIST_BITS - 1); /* 2^17 positions: uniform */
+		cf_err e = claim_index(db, body, purpose, idx, &got, err);
 		if (e)
 			return e;
 		if (got) {
@@ -140,9 +132,29 @@ static cf_err pick_index(struct db *db, const char *body, bool revocation, unsig
 			return CF_OK;
 		}
 	}
-	return cf_error_set(err, CF_ECONFLICT, NULL,
-			    "no free position of the body's %s status list could be claimed: try again",
-			    purpose);
+	unsigned *used = NULL;
+	size_t n = 0;
+	cf_err e = used_indexes(db, body, purpose, &used, &n, err);
+	for (int try = 0; !e && try < CLAIM_FREE_TRIES; try++) {
+		unsigned idx = 0;
+		e = statuslist_random_index(used, n, &idx, err);
+		if (!e)
+			e = claim_index(db, body, purpose, idx, &got, err);
+		if (!e && got) {
+			*out = idx;
+			break;
+		}
+		if (!e) {
+			used = cf_reallocarray(used, n + 1, sizeof *used);
+			used[n++] = idx;
+		}
+	}
+	free(used);
+	if (!e && !got)
+		e = cf_error_set(err, CF_ECONFLICT, NULL,
+				 "no free position of the body's %s status list could be claimed: try again",
+				 purpose);
+	return e;
 }
 
 /* What the credential states, gathered in one query: the manufacturer and
