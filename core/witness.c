@@ -38,7 +38,9 @@ cf_err witness_parse_vkey(const char *vkey, char **name, unsigned char pub[32],
 	*name = NULL;
 	const char *p1 = strchr(vkey, '+');
 	const char *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
-	if (!p1 || !p2 || p1 == vkey || p2 - p1 != 9 || strchr(p2 + 1, '+'))
+	/* the base64 of the key may hold '+' itself: the name and id end at the
+	 * first two */
+	if (!p1 || !p2 || p1 == vkey || p2 - p1 != 9)
 		return cf_error_set(err, CF_EINVAL, NULL,
 				    "a witness key must read <name>+<8 hex digits>+<base64 key>");
 	for (const char *c = vkey; c < p1; c++)

@@ -401,6 +401,58 @@ START_TEST(a_forked_log_is_refused_by_both_witnesses_and_reported)
 }
 END_TEST
 
+/* conformd refuses a bad witness configuration at start, naming the
+ * setting (and the file and line). */
+static void refused_at_start(const char *file_content, const char *quorum, const char *expect)
+{
+	char *path = cf_asprintf("%s/bad-witnesses", w.keys_dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(file_content, f);
+	fclose(f);
+	char dir[] = "/tmp/conform-badwit.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *bin = testsrv_binary("conformd");
+	char *db = cf_asprintf("CONFORM_DATABASE_URL=%s", w.db.app_url);
+	char *listen = cf_asprintf("CONFORM_LISTEN=127.0.0.1:%u", testsrv_free_port());
+	char *data = cf_asprintf("CONFORM_DATA_DIR=%s", dir);
+	char *wf = cf_asprintf("CONFORM_WITNESSES_FILE=%s", path);
+	char *q = cf_asprintf("CONFORM_WITNESS_QUORUM=%s", quorum);
+	const char *argv[] = { bin, NULL };
+	const char *env[] = { db, listen, data, wf, q, w.signer.env, "CONFORM_CONFIG=", NULL };
+	struct proc_result r;
+	proc_run(&r, argv, env);
+	ck_assert_int_ne(r.status, 0);
+	ck_assert_msg(strstr(r.err, expect), "conformd said: %s", r.err);
+	proc_result_free(&r);
+	char *cmd = cf_asprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(q);
+	free(wf);
+	free(data);
+	free(listen);
+	free(db);
+	free(bin);
+	free(path);
+}
+
+START_TEST(conformd_refuses_a_bad_witness_configuration_at_start)
+{
+	char *two = cf_asprintf("%s http://127.0.0.1:9\n%s http://127.0.0.1:10\n", wa.vkey, wb.vkey);
+	refused_at_start(two, "3", "witness-quorum 3 is more than the 2 witnesses of witnesses-file");
+	free(two);
+	char *bad = cf_asprintf("# comment\n%s ftp://127.0.0.1:9\n", wa.vkey);
+	refused_at_start(bad, "0", "bad-witnesses:2");
+	free(bad);
+	refused_at_start("witness.example+00000000+AAAA http://x\n", "0", "witnesses-file");
+	/* a log key (type 0x01) is not a cosigner key */
+	char *logkey = cf_asprintf("%s http://127.0.0.1:9\n", log_vkey);
+	refused_at_start(logkey, "0", "0x04");
+	free(logkey);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("witness");
@@ -410,6 +462,7 @@ int main(void)
 	tcase_add_test(tc, two_witnesses_cosign_every_checkpoint_as_the_log_grows);
 	tcase_add_test(tc, with_a_witness_down_a_checkpoint_is_signed_but_not_witnessed_until_it_is_back);
 	tcase_add_test(tc, a_forked_log_is_refused_by_both_witnesses_and_reported);
+	tcase_add_test(tc, conformd_refuses_a_bad_witness_configuration_at_start);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

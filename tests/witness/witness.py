@@ -44,7 +44,7 @@ def key_id(name, typ, pub):
 
 
 def parse_vkey(vkey, typ):
-    name, hexid, b64 = vkey.split("+")
+    name, hexid, b64 = vkey.split("+", 2)
     raw = base64.b64decode(b64, validate=True)
     if raw[0] != typ or len(raw) != 33:
         raise ValueError("not a key of type %d" % typ)
