@@ -383,6 +383,26 @@ START_TEST(a_forked_log_is_refused_by_both_witnesses_and_reported)
 			      "the log line does not name both roots: %s", line);
 		free(line);
 	}
+	/* the fork grows on: its proof from the size the witnesses hold does not
+	 * verify against the root they cosigned */
+	world_certificate(&fw, serial);
+	for (int i = 0; i < 2; i++) {
+		const struct twitness *t = i ? &wb : &wa;
+		char series[200];
+		snprintf(series, sizeof series,
+			 "conform_witness_refusals_total{witness=\"%s\",reason=\"inconsistent\"}",
+			 t->name);
+		until = tsupport_now() + 60;
+		while (labelled_metric(&fw.srv, series) < 1) {
+			ck_assert_msg(tsupport_now() < until, "no inconsistency by %s counted", t->name);
+			usleep(200000);
+		}
+		char needle[200];
+		snprintf(needle, sizeof needle, "witness %s refused the consistency of size", t->name);
+		char *line = log_line(fw.srv.log_path, needle);
+		ck_assert_msg(line != NULL, "the inconsistency is not in the log: %s", needle);
+		free(line);
+	}
 	/* the fork is not witnessed; the witnesses kept the true tree */
 	json_t *fh = tree_head(&fw.srv);
 	ck_assert(!json_is_true(json_object_get(fh, "witnessed")));
