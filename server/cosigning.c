@@ -187,7 +187,7 @@ static void backoff(struct wstate *st)
 
 static void refused(struct wstate *st, enum reason r)
 {
-	atomic_fetch_add(&states[st - states].refusals[r], 1);
+	atomic_fetch_add(&st->refusals[r], 1);
 	backoff(st);
 }
 
