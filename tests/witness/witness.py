@@ -301,6 +301,15 @@ def main():
 
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
+
+    # a test that dies must not leave its witnesses behind
+    parent = os.getppid()
+
+    def orphaned():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+    threading.Thread(target=orphaned, daemon=True).start()
     tmp = a.ready + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d %s\n" % (srv.server_address[1], w.vkey))
