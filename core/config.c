@@ -125,6 +125,10 @@ static const struct key keys[] = {
 	{ "metrics-allow", KEY_NETS, OFF(metrics_allow), "", S, 0, 0,
 	  "addresses or CIDR blocks (127.0.0.1, 10.0.0.0/8, ::1/128) that may read /metrics; "
 	  "empty: everyone" },
+	{ "witnesses-file", KEY_STRING, OFF(witnesses_file), "", S, 0, 0,
+	  "the log's witnesses (C2SP tlog-witness), one a line: <vkey> <URL>; empty: none" },
+	{ "witness-quorum", KEY_LONG, OFF(witness_quorum), "0", S, 0, 32,
+	  "witness cosignatures that make a checkpoint witnessed; 0: every configured witness" },
 };
 
 #undef S

@@ -69,6 +69,8 @@ struct config {
 	long auth_fail_limit;      /* failed authentications per address per minute */
 	char *trusted_proxies;     /* reverse proxies believed about X-Forwarded-For */
 	char *metrics_allow;       /* who may read /metrics: addresses/CIDRs; "": everyone */
+	char *witnesses_file;      /* the log's witnesses, "<vkey> <URL>" a line; "": none */
+	long witness_quorum;       /* cosignatures that make a checkpoint witnessed; 0: all */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

@@ -156,6 +156,33 @@ static cf_err latest(struct db *db, PGresult **res, struct cf_error *err)
 		" FROM tlog_checkpoint ORDER BY size DESC LIMIT 1", 0, NULL);
 }
 
+/* The signed note of the checkpoint of size size (its text and the log's
+ * signature line) followed by the witnesses' cosignature lines stored for it
+ * (migration 0021): a signed note may carry several signatures, and a
+ * verifier ignores the lines of keys it does not know. *out is new. */
+static cf_err with_cosignatures(struct db *db, long long size, const char *note, char **out,
+				struct cf_error *err)
+{
+	*out = NULL;
+	char sz[24];
+	snprintf(sz, sizeof sz, "%lld", size);
+	const char *p[] = { sz };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT line FROM tlog_cosignature WHERE size = $1 ORDER BY name, witness", 1, p);
+	if (e)
+		return e;
+	char *all = cf_strdup(note);
+	for (int i = 0; i < PQntuples(res); i++) {
+		char *next = cf_asprintf("%s%s\n", all, db_value(res, i, 0));
+		free(all);
+		all = next;
+	}
+	PQclear(res);
+	*out = all;
+	return CF_OK;
+}
+
 cf_err tlog_tree_head(struct db *db, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
@@ -163,12 +190,16 @@ cf_err tlog_tree_head(struct db *db, json_t **out, struct cf_error *err)
 	cf_err e = latest(db, &res, err);
 	if (e)
 		return e;
+	char *note = NULL;
 	if (PQntuples(res) == 0)
 		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the log has no signed tree head yet");
 	else
+		e = with_cosignatures(db, db_value_ll(res, 0, 0), db_value(res, 0, 2), &note, err);
+	if (!e)
 		*out = json_pack("{s:I,s:o,s:s,s:s,s:s}", "size", (json_int_t)db_value_ll(res, 0, 0),
 				 "root_hash", b64_hex(db_value(res, 0, 1)), "timestamp", db_value(res, 0, 4),
-				 "checkpoint", db_value(res, 0, 2), "kid", db_value(res, 0, 3));
+				 "checkpoint", note, "kid", db_value(res, 0, 3));
+	free(note);
 	PQclear(res);
 	return e;
 }
@@ -183,7 +214,25 @@ cf_err tlog_checkpoint_note(struct db *db, char **out, struct cf_error *err)
 	if (PQntuples(res) == 0)
 		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the log has no signed tree head yet");
 	else
-		*out = cf_strdup(db_value(res, 0, 2));
+		e = with_cosignatures(db, db_value_ll(res, 0, 0), db_value(res, 0, 2), out, err);
+	PQclear(res);
+	return e;
+}
+
+cf_err tlog_cosigned_note(struct db *db, long long size, char **out, struct cf_error *err)
+{
+	*out = NULL;
+	char sz[24];
+	snprintf(sz, sizeof sz, "%lld", size);
+	const char *p[] = { sz };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err, "SELECT note FROM tlog_checkpoint WHERE size = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0)
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "the log has no checkpoint of size %lld", size);
+	else
+		e = with_cosignatures(db, size, db_value(res, 0, 0), out, err);
 	PQclear(res);
 	return e;
 }

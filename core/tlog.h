@@ -38,11 +38,17 @@ cf_err tlog_entries(struct db *db, long long start, long long end, json_t **out,
 		    struct cf_error *err) CF_MUST_CHECK;
 
 /* The latest signed checkpoint: {size, root_hash (base64), checkpoint (note
- * text), kid, timestamp}; CF_ENOTFOUND before the first. */
+ * text with the cosignatures, as tlog_checkpoint_note), kid, timestamp}; CF_ENOTFOUND before the first. */
 cf_err tlog_tree_head(struct db *db, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* The note text of the latest checkpoint (new string). */
+/* The note of the latest checkpoint (new string): its text, the log's
+ * signature line and the witnesses' cosignature lines stored for it. */
 cf_err tlog_checkpoint_note(struct db *db, char **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* The same for the checkpoint of size size (CF_ENOTFOUND when the log
+ * signed none of that size). */
+cf_err tlog_cosigned_note(struct db *db, long long size, char **out,
+			  struct cf_error *err) CF_MUST_CHECK;
 
 /*
  * Proofs against a tree size (0: the latest checkpoint's). The leaf is

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cosigning.h"
 #include "db.h"
 #include "log.h"
 #include "server.h"
@@ -109,6 +110,7 @@ static void sign_once(struct signing *s)
 		let_go(s, "it could not sign");
 	} else if (made) {
 		log_debug("signed a new checkpoint of the log");
+		cosigning_wake(); /* the witnesses hear of it now, not at their next poll */
 	}
 }
 

@@ -21,6 +21,7 @@
 
 #include "certcache.h"
 #include "certificate.h"
+#include "cosigning.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -368,6 +369,8 @@ static cf_err render_counters(struct buf *b, const struct server *srv, struct cf
 			"# TYPE conform_log_signer gauge\n"
 			"conform_log_signer %d\n",
 			logsigner_holding() ? 1 : 0);
+	if (!e)
+		e = cosigning_metrics(b, err);
 	if (!e && srv->cfg->database_read_url[0])
 		e = buf_printf(b, err,
 			"# HELP conform_replica_up 1 while the read replica answers, 0 while reads go "

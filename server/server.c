@@ -22,6 +22,7 @@
 #include "certcache.h"
 #include "clientaddr.h"
 #include "conntrack.h"
+#include "cosigning.h"
 #include "httpglue.h"
 #include "janitor.h"
 #include "logsigner.h"
@@ -211,6 +212,9 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		cf_error_prefix(err, "CONFORM_METRICS_ALLOW");
 		return e;
 	}
+	e = cosigning_init(cfg, err);
+	if (e)
+		return e;
 
 	long threads = cfg->threads;
 	if (threads <= 0) {
@@ -256,6 +260,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	log_info("listening on %s (port %u, %ld worker threads, at most %u connections, %ld per "
 		 "address)", cfg->listen, srv->port, threads, connections, cfg->per_address_connections);
 	logsigner_start(srv);
+	cosigning_start(srv);
 	janitor_start(srv);
 	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
@@ -281,6 +286,7 @@ void server_stop(struct server *srv)
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
 	conntrack_stop();
+	cosigning_stop();
 	logsigner_stop();
 	janitor_stop();
 	certcache_stop();

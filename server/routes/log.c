@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosigning.h"
 #include "http.h"
 #include "keys.h"
 #include "mem.h"
@@ -18,13 +19,28 @@
 #include "signer.h"
 #include "tiles.h"
 #include "tlog.h"
+#include "witness.h"
 
+/* The tree head, and who cosigned it: {witnessed, quorum, cosigners}
+ * (core/witness.h) next to tlog_tree_head's members. */
 static cf_err tree_head(struct request *rq, struct db *db, const json_t *body, json_t **out,
 			struct cf_error *err)
 {
 	(void)rq;
 	(void)body;
-	return tlog_tree_head(db, out, err);
+	json_t *status = NULL;
+	cf_err e = tlog_tree_head(db, out, err);
+	if (!e)
+		e = witness_status(db, cosigning_witnesses(),
+				   (long long)json_integer_value(json_object_get(*out, "size")), &status, err);
+	if (e) {
+		json_decref(*out);
+		*out = NULL;
+		return e;
+	}
+	json_object_update(*out, status);
+	json_decref(status);
+	return CF_OK;
 }
 
 void route_log_tree_head(struct request *rq)
@@ -37,9 +53,25 @@ void route_log_checkpoint(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	char *note = NULL;
-	cf_err e = request_db(rq, &db, &err);
+	/* ?witnessed=1: the latest checkpoint that the witness policy (k of n)
+	 * counts as witnessed, with its cosignatures */
+	long witnessed = 0;
+	long long size = 0;
+	cf_err e = request_query_int(rq, "witnessed", 0, 0, 1, &witnessed, &err);
 	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e && witnessed) {
+		e = witness_latest_witnessed(db, cosigning_witnesses(), &size, &err);
+		if (!e && size == 0)
+			e = cf_error_set(&err, CF_ENOTFOUND, NULL,
+					 cosigning_witnesses()->n
+						 ? "no checkpoint of the log is witnessed yet"
+						 : "this log has no witnesses configured (witnesses-file)");
+		if (!e)
+			e = tlog_cosigned_note(db, size, &note, &err);
+	} else if (!e) {
 		e = tlog_checkpoint_note(db, &note, &err);
+	}
 	if (e) {
 		reply_problem(rq, &err);
 		return;
