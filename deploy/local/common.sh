@@ -174,3 +174,5 @@ conform_pg_database() {
 CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev dpkg-dev lintian systemd"
 # tests/deploy/: nginx in front (TLS from a throwaway CA made with openssl).
 CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES nginx-light openssl"
+# docs/verify-bundle.py, the offline proof bundle checked with common libraries.
+CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES python3 python3-cryptography"
