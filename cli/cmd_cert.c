@@ -96,7 +96,7 @@ static long long epoch_of(const char *t)
 }
 
 /* cert verify --bundle: everything from the one file, no network. */
-static int verify_bundle(struct cli *cli, const char *path, const char *log_key)
+static int verify_bundle(struct cli *cli, const char *path, const char *log_key, const char *witness_keys)
 {
 	struct cf_error err;
 	char *text = NULL;
@@ -104,7 +104,14 @@ static int verify_bundle(struct cli *cli, const char *path, const char *log_key)
 	cf_err e = read_file(path, &text, &err);
 	if (e)
 		return cli_fail(&err);
-	e = bundle_verify(text, strlen(text), log_key, (long long)time(NULL), &report, &err);
+	/* --witness-key A,B: vkeys hold no comma (a name, hex, base64) */
+	char *wcopy = cf_strdup(witness_keys ? witness_keys : "");
+	const char *witnesses[17] = { NULL };
+	int nw = 0;
+	for (char *save = NULL, *t = strtok_r(wcopy, ",", &save); t && nw < 16; t = strtok_r(NULL, ",", &save))
+		witnesses[nw++] = t;
+	e = bundle_verify(text, strlen(text), log_key, witnesses, (long long)time(NULL), &report, &err);
+	free(wcopy);
 	free(text);
 	if (e) {
 		if (cli->json) {
@@ -140,8 +147,9 @@ static int verify_bundle(struct cli *cli, const char *path, const char *log_key)
 		size_t i;
 		const json_t *c;
 		json_array_foreach(json_object_get(log, "cosignatures"), i, c)
-			printf("cosigned:    by %s (key id %s; not verified: witness keys are not in the bundle)\n",
-			       jsonx_str(c, "name"), jsonx_str(c, "key_id"));
+			printf("cosigned:    by %s (key id %s; %s)\n", jsonx_str(c, "name"), jsonx_str(c, "key_id"),
+			       json_is_true(json_object_get(c, "verified")) ? "verified with the given witness key"
+			       : "not verified: give its key with --witness-key");
 		printf("status:      as of %s (status lists signed by the issuer)\n", jsonx_str(report, "made_at"));
 		printf("verdict:     %s\n", verdict);
 	}
@@ -154,7 +162,7 @@ static int verify_bundle(struct cli *cli, const char *path, const char *log_key)
 
 static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	const char *jwks_src = NULL, *bundle = NULL, *log_key = NULL;
+	const char *jwks_src = NULL, *bundle = NULL, *log_key = NULL, *witness_keys = NULL;
 	const char *pos[1];
 	const struct cli_opt opts[] = {
 		{ "jwks", &jwks_src, NULL, "the issuer's JWKS: a file, or a URL (then the live status too)" },
@@ -162,6 +170,8 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 		  "no network, and no FILE" },
 		{ "log-key", &log_key, NULL, "with --bundle: the log's verifier key you trust (else the "
 		  "bundle's own, with a warning)" },
+		{ "witness-key", &witness_keys, NULL, "with --bundle: the witnesses' cosigning keys you trust "
+		  "(VKEY[,VKEY...]): their cosignatures must verify" },
 		{ NULL, NULL, NULL, NULL },
 	};
 	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 0);
@@ -172,9 +182,9 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			fprintf(stderr, "conformctl cert verify: --bundle FILE takes neither FILE nor --jwks\n");
 			return CLI_USAGE;
 		}
-		return verify_bundle(cli, bundle, log_key);
+		return verify_bundle(cli, bundle, log_key, witness_keys);
 	}
-	if (n != 1 || log_key) {
+	if (n != 1 || log_key || witness_keys) {
 		fprintf(stderr, "conformctl cert verify: give FILE --jwks FILE|URL, or --bundle FILE "
 			"[--log-key VKEY]\n");
 		return CLI_USAGE;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "digest.h"
 #include "jsonx.h"
@@ -307,36 +308,118 @@ static cf_err check_proof(const json_t *p, unsigned long long size, const unsign
 	return e;
 }
 
-/* The signature lines of a note other than the log's (cosignatures):
- * [{name, key_id}], reported, not verified (their keys are not in the bundle). */
-static json_t *other_signatures(const char *note, const char *log_name)
+/* A witness's cosigning key: "<name>+<key id>+<base64(0x04 || pub)>"
+ * (C2SP tlog-cosignature, Ed25519). */
+struct witness {
+	char name[256];
+	unsigned char id[4], pub[32];
+};
+
+static bool witness_parse(const char *vkey, struct witness *w)
 {
-	json_t *out = json_array();
+	const char *p1 = strchr(vkey, '+'), *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
+	if (!p2 || p1 == vkey || (size_t)(p1 - vkey) >= sizeof w->name || p2 - p1 != 9)
+		return false;
+	snprintf(w->name, sizeof w->name, "%.*s", (int)(p1 - vkey), vkey);
+	char hex[9];
+	memcpy(hex, p1 + 1, 8);
+	hex[8] = '\0';
+	unsigned char *raw = NULL;
+	size_t rawlen = 0;
+	struct cf_error ignored;
+	bool ok = codec_hex_decode(hex, w->id, 4, &ignored) == CF_OK &&
+		  codec_b64_decode(p2 + 1, strlen(p2 + 1), &raw, &rawlen, &ignored) == CF_OK && rawlen == 33 &&
+		  raw[0] == 0x04;
+	if (ok) {
+		memcpy(w->pub, raw + 1, 32);
+		/* the key id is SHA-256(name || "\n" || 0x04 || pub)[:4] */
+		struct buf b;
+		buf_init(&b, 512);
+		unsigned char d[32];
+		ok = !buf_append(&b, w->name, strlen(w->name), &ignored) &&
+		     !buf_append(&b, "\n", 1, &ignored) && !buf_append(&b, raw, 33, &ignored);
+		if (ok) {
+			digest_sha256(b.data, b.len, d);
+			ok = memcmp(d, w->id, 4) == 0;
+		}
+		buf_free(&b);
+	}
+	free(raw);
+	return ok;
+}
+
+/*
+ * The signature lines of a note other than the log's (cosignatures): into
+ * *out [{name, key_id, verified, timestamp}]. A line of one of the given
+ * witnesses (its name and key id) must verify as a cosignature/v1 of body
+ * (the signed checkpoint text), and each of them must have one, else the
+ * bundle is invalid; the others are reported as not verified.
+ */
+static cf_err cosignatures(const char *note, const char *body, const char *log_name,
+			   const char *const *witnesses, json_t **out, struct cf_error *err)
+{
+	*out = json_array();
 	const char *sigs = strstr(note, "\n\n");
 	for (const char *l = sigs ? sigs + 2 : ""; *l;) {
 		const char *end = strchr(l, '\n');
 		size_t n = end ? (size_t)(end - l) : strlen(l);
-		/* "\u2014 name base64" */
-		if (n > 4 && memcmp(l, "\xe2\x80\x94 ", 4) == 0) {
-			const char *name = l + 4, *sp = memchr(name, ' ', n - 4);
-			if (sp && !(strlen(log_name) == (size_t)(sp - name) &&
-				    memcmp(name, log_name, (size_t)(sp - name)) == 0)) {
-				unsigned char *raw = NULL;
-				size_t rawlen = 0;
-				struct cf_error ignored;
-				char id[9] = "";
-				if (!codec_b64_decode(sp + 1, (size_t)(l + n - sp - 1), &raw, &rawlen, &ignored) &&
-				    rawlen >= 4)
-					codec_hex_encode(raw, 4, id);
-				free(raw);
-				char *nm = cf_strndup(name, (size_t)(sp - name));
-				json_array_append_new(out, json_pack("{s:s,s:s}", "name", nm, "key_id", id));
-				free(nm);
+		const char *name = l + 4, *sp = n > 4 ? memchr(name, ' ', n - 4) : NULL;
+		/* "\u2014 name base64" (note_verify has checked the form) */
+		if (sp && memcmp(l, "\xe2\x80\x94 ", 4) == 0 &&
+		    !(strlen(log_name) == (size_t)(sp - name) && memcmp(name, log_name, (size_t)(sp - name)) == 0)) {
+			unsigned char *raw = NULL;
+			size_t rawlen = 0;
+			struct cf_error ignored;
+			char id[9] = "";
+			char *nm = cf_strndup(name, (size_t)(sp - name));
+			bool known = false, good = false;
+			unsigned long long ts = 0;
+			if (!codec_b64_decode(sp + 1, (size_t)(l + n - sp - 1), &raw, &rawlen, &ignored) && rawlen >= 4)
+				codec_hex_encode(raw, 4, id);
+			for (const char *const *w = witnesses; w && *w; w++) {
+				struct witness wk;
+				if (!witness_parse(*w, &wk) || strcmp(wk.name, nm) != 0 || rawlen < 4 ||
+				    memcmp(wk.id, raw, 4) != 0)
+					continue;
+				known = true;
+				if (rawlen != 4 + 8 + 64)
+					break;
+				for (int i = 0; i < 8; i++)
+					ts = ts << 8 | raw[4 + i];
+				char *msg = cf_asprintf("cosignature/v1\ntime %llu\n%s", ts, body);
+				good = keys_verify(wk.pub, msg, strlen(msg), raw + 12);
+				free(msg);
+				break;
 			}
+			free(raw);
+			if (known && !good) {
+				cf_err e = BAD("the checkpoint's cosignature by witness %.100s does not verify", nm);
+				free(nm);
+				return e;
+			}
+			json_t *c = json_pack("{s:s,s:s,s:b}", "name", nm, "key_id", id, "verified", good);
+			if (good)
+				json_object_set_new(c, "timestamp", json_integer((json_int_t)ts));
+			json_array_append_new(*out, c);
+			free(nm);
 		}
 		l += n + (end ? 1 : 0);
 	}
-	return out;
+	for (const char *const *w = witnesses; w && *w; w++) {
+		struct witness wk;
+		if (!witness_parse(*w, &wk))
+			return cf_error_set(err, CF_EINVAL, NULL, "%.200s is not a witness's cosigning key "
+					    "(name+key id+base64 of 0x04 and an Ed25519 key)", *w);
+		bool found = false;
+		size_t i;
+		json_t *c;
+		json_array_foreach(*out, i, c)
+			found = found || (strcmp(jsonx_str(c, "name"), wk.name) == 0 &&
+					  json_is_true(json_object_get(c, "verified")));
+		if (!found)
+			return BAD("the checkpoint is not cosigned by witness %.100s", wk.name);
+	}
+	return CF_OK;
 }
 
 struct vkey {
@@ -427,15 +510,15 @@ static cf_err check_list(const char *compact, const char *purpose, const json_t 
 	return e;
 }
 
-cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, long long now, json_t **out,
-		     struct cf_error *err)
+cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const char *const *witnesses,
+		     long long now, json_t **out, struct cf_error *err)
 {
 	static const char *const top[] = { "checkpoint", "credential", "format", "inclusion", "keys",
 					   "log_vkey", "made_at", "serial", "status_lists", NULL };
 	static const char *const key_names[] = { "crv", "kid", "kty", "x", NULL };
 	static const char *const list_names[] = { "revocation", "suspension", NULL };
 	*out = NULL;
-	json_t *b = NULL, *cred = NULL, *entry = NULL;
+	json_t *b = NULL, *cred = NULL, *entry = NULL, *cosigned = NULL;
 	struct vkey *keys = NULL;
 	char *log_name = NULL, *signed_text = NULL, *origin = NULL, *issuer = NULL;
 	size_t nkeys = 0;
@@ -481,6 +564,9 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, long lo
 		e = BAD("the checkpoint's origin %.100s is not the log key's name", origin);
 		goto out;
 	}
+	e = cosignatures(note, signed_text, log_name, witnesses, &cosigned, err);
+	if (e)
+		goto out;
 
 	/* 2. the keys, each its own thumbprint, and the revocation of a
 	 * compromised one proven in the log */
@@ -602,12 +688,11 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, long lo
 	const char *verdict = revoked ? "withdrawn" : now >= epoch_of(until) ? "expired"
 			      : suspended ? "suspended" : "valid";
 	json_t *idx = json_object_get(json_object_get(b, "inclusion"), "index");
-	*out = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:O,s:I,s:s,s:b,s:o},s:{s:b,s:b}}",
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:O,s:I,s:s,s:b,s:O},s:{s:b,s:b}}",
 			 "verdict", verdict, "serial", serial, "issuer", did, "kid",
 			 jsonx_str(ck->jwk, "kid"), "valid_from", from, "valid_until", until, "made_at",
 			 made_at, "log", "origin", origin, "index", idx, "tree_size", (json_int_t)size,
-			 "vkey", vkey, "vkey_trusted", trusted, "cosignatures",
-			 other_signatures(note, log_name), "status_list_bits", "revocation", revoked,
+			 "vkey", vkey, "vkey_trusted", trusted, "cosignatures", cosigned, "status_list_bits", "revocation", revoked,
 			 "suspension", suspended);
 	if (ck->compromised_since >= 0)
 		json_object_set_new(*out, "key_compromised_since", json_string(ck->since_text));
@@ -619,6 +704,7 @@ out:
 	json_decref(entry);
 	json_decref(cred);
 	json_decref(b);
+	json_decref(cosigned);
 	free(log_name);
 	free(signed_text);
 	free(origin);

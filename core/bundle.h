@@ -39,19 +39,22 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
  * Verifies a bundle (len bytes of text) with no network, at time now
  * (seconds since the epoch). log_vkey is the log's verifier key the caller
  * trusts (note_vkey form), or NULL to take the bundle's own (the report says
- * so). Every byte counts: the text must be exactly the canonical
+ * so). witnesses (NULL-terminated, may be NULL) are the cosigners' keys the
+ * caller trusts ("<name>+<key id>+<base64(0x04 || pub)>", C2SP
+ * tlog-cosignature): a cosignature line of one of them must verify; lines of
+ * other keys are reported, not verified. Every byte counts: the text must be exactly the canonical
  * serialisation of its members and a newline, and every member is either
  * signed or checked against what is signed.
  * On success *out (new reference) is the report {verdict: valid | suspended
  * | withdrawn | expired, serial, issuer, kid, valid_from, valid_until,
  * made_at, log: {origin, index, tree_size, vkey, vkey_trusted,
- * cosignatures: [{name, key_id}]}, status_list_bits: {revocation,
+ * cosignatures: [{name, key_id, verified, timestamp (when verified)}]}, status_list_bits: {revocation,
  * suspension}, key_compromised_since (when the key was)}. When the bundle
  * does not verify, the error is CF_EUNPROCESSABLE and its detail says why
  * (the verdict "invalid"); CF_EINVAL when it is not a bundle at all;
  * *out is NULL on error.
  */
-cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, long long now, json_t **out,
-		     struct cf_error *err) CF_MUST_CHECK;
+cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const char *const *witnesses,
+		     long long now, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
 #endif

@@ -2,7 +2,7 @@
 """Verify a conform offline proof bundle with no network (docs/certificates.md,
 "The offline proof bundle"), the checks of `conformctl cert verify --bundle`.
 
-usage: verify-bundle.py BUNDLE [--log-key VKEY]
+usage: verify-bundle.py BUNDLE [--log-key VKEY] [--witness-key VKEY]...
 Prints the verdict (valid, suspended, withdrawn, expired, or invalid: why);
 exits 0 only for valid. Needs Python 3 and `cryptography` (python3-cryptography).
 """
@@ -78,23 +78,41 @@ def included(proof, size, root, what):  # RFC 9162 2.1.3.2; returns the entry
     need(sn == 0 and r == root, what + ": the inclusion proof does not lead to the checkpoint's root")
     return entry
 
-def verify(text, log_key, now):
+def vkey(v, kind):  # "<name>+<key id>+<base64(kind || pub)>" (C2SP signed-note): name, key id, key
+    name, key_id, raw = v.split("+", 2)
+    raw, key_id = b64(raw, url=False), bytes.fromhex(key_id)
+    need(len(raw) == 33 and raw[0] == kind and sha256(name.encode() + b"\n" + raw)[:4] == key_id, "bad key " + v)
+    return name, key_id, Ed25519PublicKey.from_public_bytes(raw[1:])
+
+def cosigned(line, body, witnesses):  # a cosignature/v1 line (C2SP tlog-cosignature): verified or not
+    _, name, sig = line.split(" ")
+    sig = b64(sig, url=False)
+    for wname, wid, wkey in witnesses:
+        if wname == name and sig[:4] == wid:
+            try:
+                msg = "cosignature/v1\ntime %d\n%s" % (int.from_bytes(sig[4:12], "big"), body)
+                need(len(sig) == 76, "bad cosignature")
+                wkey.verify(sig[12:], msg.encode())
+                return "cosigned by %s (verified)" % name
+            except Exception:
+                raise Invalid("the cosignature of witness %s does not verify" % name)
+    return "cosigned by %s (not verified: give --witness-key)" % name
+
+def verify(text, log_key, witnesses, now):
     need(text.endswith("\n"), "not a bundle: no final newline")
     b = strict_json(text[:-1])
     need(set(b) == {"checkpoint", "credential", "format", "inclusion", "keys", "log_vkey", "made_at", "serial",
                     "status_lists"} and b["format"] == "conform-bundle/v1", "not a conform-bundle/v1")
     # 1. the checkpoint, signed by the log key (C2SP signed note, Ed25519 key type 0x01)
     need(log_key is None or log_key == b["log_vkey"], "the bundle's log key is not the trusted one")
-    name, key_id, raw = b["log_vkey"].split("+")
-    raw, key_id = b64(raw, url=False), bytes.fromhex(key_id)
-    need(len(raw) == 33 and raw[0] == 1 and sha256(name.encode() + b"\n" + raw)[:4] == key_id, "bad log key")
+    name, key_id, log_pub = vkey(b["log_vkey"], 1)
     note = b["checkpoint"]
     body, sigs = note[:note.rfind("\n\n") + 1], note[note.rfind("\n\n") + 2:]
     ours = [b64(l.split(" ")[2], url=False) for l in sigs.splitlines() if l.split(" ")[1:2] == [name]]
     try:
         need(ours and all(s[:4] == key_id for s in ours), "the checkpoint has no signature by the log key")
         for s in ours:
-            Ed25519PublicKey.from_public_bytes(raw[1:]).verify(s[4:], body.encode())
+            log_pub.verify(s[4:], body.encode())
     except Invalid:
         raise
     except Exception:
@@ -102,7 +120,9 @@ def verify(text, log_key, now):
     origin, size, root = body.split("\n")[:3]
     need(origin == name and size == str(int(size)), "the checkpoint is not the log's")
     size, root = int(size), b64(root, url=False)
-    cosigners = [l.split(" ")[1] for l in sigs.splitlines() if l.split(" ")[1:2] != [name]]
+    cosigners = [cosigned(l, body, witnesses) for l in sigs.splitlines() if l.split(" ")[1:2] != [name]]
+    for w in witnesses:  # each witness given must have cosigned
+        need("cosigned by %s (verified)" % w[0] in cosigners, "not cosigned by witness " + w[0])
     # 2. the keys: each its own RFC 7638 thumbprint; a compromise proven in the log
     keys = {}
     for k in b["keys"]:
@@ -151,14 +171,15 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     log_key = args[args.index("--log-key") + 1] if "--log-key" in args else None
     try:
+        witnesses = [vkey(args[i + 1], 4) for i, a in enumerate(args) if a == "--witness-key"]
         with open(args[0], "rb") as f:
-            verdict, b, cosigners = verify(f.read().decode("utf-8"), log_key, time.time())
+            verdict, b, cosigners = verify(f.read().decode("utf-8"), log_key, witnesses, time.time())
     except (Invalid, ValueError, KeyError, IndexError, TypeError, AttributeError, OSError) as e:
         print("invalid: %s" % (e if isinstance(e, Invalid) else "malformed bundle (%s)" % type(e).__name__))
         sys.exit(1)
     if log_key is None:
         print("warning: checked with the bundle's own log key; give --log-key", file=sys.stderr)
     for c in cosigners:
-        print("cosigned by %s (not verified)" % c)
+        print(c)
     print("%s %s (status as of %s)" % (b["serial"], verdict, b["made_at"]))
     sys.exit(0 if verdict == "valid" else 1)

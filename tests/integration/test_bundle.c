@@ -16,8 +16,11 @@
 #include <curl/curl.h>
 
 #include "bundle.h"
+#include "codec.h"
+#include "digest.h"
 #include "http.h"
 #include "jsonx.h"
+#include "keys.h"
 #include "mem.h"
 #include "proc.h"
 #include "tsupport.h"
@@ -73,7 +76,7 @@ static void verdict_of(const char *text, size_t len, char out[32])
 {
 	struct cf_error err;
 	json_t *report = NULL;
-	cf_err e = bundle_verify(text, len, vkey, (long long)time(NULL), &report, &err);
+	cf_err e = bundle_verify(text, len, vkey, NULL, (long long)time(NULL), &report, &err);
 	snprintf(out, 32, "%s", e ? "invalid" : jsonx_str(report, "verdict"));
 	json_decref(report);
 }
@@ -126,21 +129,21 @@ START_TEST(a_bundle_verifies_offline_with_the_core_the_cli_and_the_script)
 	/* the report names what was checked */
 	struct cf_error err;
 	json_t *report = NULL;
-	ck_assert_int_eq(bundle_verify(b, len, vkey, (long long)time(NULL), &report, &err), CF_OK);
+	ck_assert_int_eq(bundle_verify(b, len, vkey, NULL, (long long)time(NULL), &report, &err), CF_OK);
 	ck_assert_str_eq(jsonx_str(report, "serial"), serial);
 	ck_assert(json_is_true(json_object_get(json_object_get(report, "log"), "vkey_trusted")));
 	json_decref(report);
 	/* without a trusted key it verifies with the bundle's own, and says so */
-	ck_assert_int_eq(bundle_verify(b, len, NULL, (long long)time(NULL), &report, &err), CF_OK);
+	ck_assert_int_eq(bundle_verify(b, len, NULL, NULL, (long long)time(NULL), &report, &err), CF_OK);
 	ck_assert(json_is_false(json_object_get(json_object_get(report, "log"), "vkey_trusted")));
 	json_decref(report);
 	/* another log key than the trusted one fails */
 	char other[300];
 	snprintf(other, sizeof other, "%s", vkey);
 	other[strlen(other) - 3] ^= 0x01;
-	ck_assert_int_ne(bundle_verify(b, len, other, (long long)time(NULL), &report, &err), CF_OK);
+	ck_assert_int_ne(bundle_verify(b, len, other, NULL, (long long)time(NULL), &report, &err), CF_OK);
 	/* far in the future it has expired */
-	ck_assert_int_eq(bundle_verify(b, len, vkey, (long long)time(NULL) + 20LL * 365 * 86400, &report,
+	ck_assert_int_eq(bundle_verify(b, len, vkey, NULL, (long long)time(NULL) + 20LL * 365 * 86400, &report,
 				       &err), CF_OK);
 	ck_assert_str_eq(jsonx_str(report, "verdict"), "expired");
 	json_decref(report);
@@ -265,6 +268,172 @@ START_TEST(a_suspended_certificates_bundle_says_suspended)
 }
 END_TEST
 
+/* The checkpoint of b with one more signature line, a cosignature/v1 by a
+ * new witness key (C2SP tlog-cosignature), made here; the bundle is
+ * re-serialised canonically. *wvkey is the witness's vkey (new). */
+static char *cosigned(const char *b, char **wvkey)
+{
+	struct cf_error err;
+	struct keys_private *k = NULL;
+	ck_assert_int_eq(keys_generate(&k, &err), CF_OK);
+	unsigned char pub[33], id[32], sig[64];
+	pub[0] = 0x04;
+	keys_public_raw(k, pub + 1);
+	const char *name = "witness.test/w1";
+	char *idin = cf_asprintf("%s\n", name);
+	size_t n = strlen(idin);
+	unsigned char buf[300];
+	memcpy(buf, idin, n);
+	memcpy(buf + n, pub, 33);
+	digest_sha256(buf, n + 33, id);
+	free(idin);
+	char hex[9], *b64 = codec_b64_encode(pub, 33);
+	codec_hex_encode(id, 4, hex);
+	*wvkey = cf_asprintf("%s+%s+%s", name, hex, b64);
+	free(b64);
+
+	json_t *j = json_loads(b, 0, NULL);
+	const char *note = jsonx_str(j, "checkpoint");
+	const char *blank = strstr(note, "\n\n");
+	char *body = cf_strndup(note, (size_t)(blank - note) + 1);
+	unsigned long long ts = (unsigned long long)time(NULL);
+	char *msg = cf_asprintf("cosignature/v1\ntime %llu\n%s", ts, body);
+	ck_assert_int_eq(keys_sign(k, msg, strlen(msg), sig, &err), CF_OK);
+	unsigned char line[76];
+	memcpy(line, id, 4);
+	for (int i = 0; i < 8; i++)
+		line[4 + i] = (unsigned char)(ts >> (56 - 8 * i));
+	memcpy(line + 12, sig, 64);
+	b64 = codec_b64_encode(line, sizeof line);
+	char *note2 = cf_asprintf("%s\xe2\x80\x94 %s %s\n", note, name, b64);
+	json_object_set_new(j, "checkpoint", json_string(note2));
+	char *canon = jsonx_canonical(j);
+	char *out = cf_asprintf("%s\n", canon);
+	free(canon);
+	free(note2);
+	free(b64);
+	free(msg);
+	free(body);
+	json_decref(j);
+	keys_free(k);
+	return out;
+}
+
+START_TEST(cosignatures_are_reported_and_verified_with_the_witness_keys_given)
+{
+	char *plain = get_bundle(serial), *wvkey = NULL;
+	char *b = cosigned(plain, &wvkey);
+	size_t len = strlen(b);
+	struct cf_error err;
+	json_t *report = NULL;
+	/* without the witness's key: reported, not verified */
+	ck_assert_msg(bundle_verify(b, len, vkey, NULL, (long long)time(NULL), &report, &err) == CF_OK, "%s",
+		      err.detail);
+	json_t *c = json_array_get(json_object_get(json_object_get(report, "log"), "cosignatures"), 0);
+	ck_assert_str_eq(jsonx_str(c, "name"), "witness.test/w1");
+	ck_assert(json_is_false(json_object_get(c, "verified")));
+	json_decref(report);
+	/* with it: verified, and then every byte of the line counts too */
+	const char *witnesses[] = { wvkey, NULL };
+	ck_assert_msg(bundle_verify(b, len, vkey, witnesses, (long long)time(NULL), &report, &err) == CF_OK,
+		      "%s", err.detail);
+	c = json_array_get(json_object_get(json_object_get(report, "log"), "cosignatures"), 0);
+	ck_assert(json_is_true(json_object_get(c, "verified")));
+	json_decref(report);
+	char *m = cf_malloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(m, b, len + 1);
+		m[i] = (char)((unsigned char)m[i] ^ 0x01);
+		cf_err e = bundle_verify(m, len, vkey, witnesses, (long long)time(NULL), &report, &err);
+		ck_assert_msg(e != CF_OK, "byte %zu changed and the cosigned bundle still verifies", i);
+	}
+	free(m);
+	/* the CLI reports it, verified with --witness-key */
+	char *file = write_file("bundle-cosigned.json", b, len), *out = NULL;
+	struct proc_result r;
+	const char *args[] = { "cert", "verify", "--bundle", file, "--log-key", vkey, "--witness-key", wvkey, NULL };
+	world_ctl(&w, &r, args);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "cosigned:    by witness.test/w1") &&
+		      strstr(r.out, "verified with the given witness key"), "%s %s", r.out, r.err);
+	proc_result_free(&r);
+	ck_assert_msg(script_verify(file, &out) == 0 && strstr(out, "cosigned by witness.test/w1"), "%s", out);
+	free(out);
+	free(file);
+	free(wvkey);
+	free(b);
+	free(plain);
+}
+END_TEST
+
+/* Last: it compromises the body's key. A key revoked as compromised since T
+ * travels with the proof of its revocation; what it signed before T stays
+ * valid offline, what it signed after is invalid, and the lists are signed
+ * by the body's new key, which the bundle carries too. */
+START_TEST(a_compromised_key_travels_with_its_proven_revocation)
+{
+	char after[40], since[32];
+	sleep(2);
+	time_t t = time(NULL);
+	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	sleep(2);
+	world_certificate(&w, after);
+	struct proc_result r;
+	const char *revoke[] = { "key", "revoke", "--compromised", "--since", since, w.body_kid, NULL };
+	world_ctl(&w, &r, revoke);
+	ck_assert_msg(r.status == 0, "%s %s", r.out, r.err);
+	proc_result_free(&r);
+	const char *gen[] = { "key", "generate", "--org", w.certifier.org, NULL };
+	world_ctl(&w, &r, gen);
+	ck_assert_msg(r.status == 0, "%s %s", r.out, r.err);
+	proc_result_free(&r);
+
+	char *b = get_bundle(serial);
+	size_t len = strlen(b);
+	struct cf_error err;
+	json_t *report = NULL;
+	ck_assert_msg(bundle_verify(b, len, vkey, NULL, (long long)time(NULL), &report, &err) == CF_OK, "%s",
+		      err.detail);
+	ck_assert_str_eq(jsonx_str(report, "verdict"), "valid");
+	/* the log entry writes the time as the database does: the same second */
+	ck_assert_msg(strncmp(jsonx_str(report, "key_compromised_since"), since, 19) == 0, "%s",
+		      jsonx_str(report, "key_compromised_since"));
+	json_decref(report);
+	json_t *j = json_loads(b, 0, NULL);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "keys")), 2);
+	json_decref(j);
+	/* every byte counts here too, the revocation's proof included */
+	char *m = cf_malloc(len + 1);
+	char v[32];
+	for (size_t i = 0; i < len; i++) {
+		memcpy(m, b, len + 1);
+		m[i] = (char)((unsigned char)m[i] ^ 0x01);
+		verdict_of(m, len, v);
+		ck_assert_msg(strcmp(v, "invalid") == 0, "byte %zu changed and the bundle says %s", i, v);
+	}
+	free(m);
+	char *file = write_file("bundle-compromised.json", b, len), *out = NULL;
+	ck_assert_msg(script_verify(file, &out) == 0, "verify-bundle.py: %s", out);
+	free(out);
+	free(file);
+	free(b);
+
+	/* signed after T: not the body's statement */
+	b = get_bundle(after);
+	ck_assert_int_eq(bundle_verify(b, strlen(b), vkey, NULL, (long long)time(NULL), &report, &err),
+			 CF_EUNPROCESSABLE);
+	ck_assert_msg(strstr(err.detail, "compromised"), "%s", err.detail);
+	file = write_file("bundle-after-compromise.json", b, strlen(b));
+	ck_assert_int_ne(ctl_verify(file, false, &out), 0);
+	ck_assert_msg(strstr(out, "INVALID") && strstr(out, "compromised"), "%s", out);
+	free(out);
+	ck_assert_int_ne(script_verify(file, &out), 0);
+	ck_assert_msg(strstr(out, "invalid") && strstr(out, "compromised"), "%s", out);
+	free(out);
+	free(file);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bundle");
@@ -274,6 +443,8 @@ int main(void)
 	tcase_add_test(tc, a_bundle_verifies_offline_with_the_core_the_cli_and_the_script);
 	tcase_add_test(tc, a_bundle_fails_if_any_byte_of_it_changes);
 	tcase_add_test(tc, a_suspended_certificates_bundle_says_suspended);
+	tcase_add_test(tc, cosignatures_are_reported_and_verified_with_the_witness_keys_given);
+	tcase_add_test(tc, a_compromised_key_travels_with_its_proven_revocation);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
