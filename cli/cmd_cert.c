@@ -4,6 +4,8 @@
  * withdraw), and verify: a certificate checked offline, the way any buyer
  * could: its signature under a key of the given JWKS (a file or a URL), its
  * issuer and its dates; with a URL, its live status from the same service.
+ * bundle makes a certificate's offline proof bundle, and verify --bundle
+ * checks one with no network (core/bundle.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
