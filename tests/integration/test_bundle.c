@@ -17,6 +17,7 @@
 
 #include "bundle.h"
 #include "codec.h"
+#include "db.h"
 #include "digest.h"
 #include "http.h"
 #include "jsonx.h"
@@ -268,6 +269,43 @@ START_TEST(a_suspended_certificates_bundle_says_suspended)
 }
 END_TEST
 
+/* Until a checkpoint covers the certificate, its bundle cannot carry a
+ * proof: 503 with Retry-After, from the API and from conformctl alike. The
+ * next checkpoint is held back by a lock on its table (readers pass, the
+ * log signer's INSERT waits), and goes in when the lock goes. */
+START_TEST(a_certificate_not_yet_under_a_checkpoint_is_503_with_retry_after)
+{
+	struct db *db = NULL;
+	struct cf_error err;
+	ck_assert_msg(db_connect(w.db.super_url, &db, &err) == CF_OK, "%s", err.detail);
+	ck_assert_int_eq(db_begin(db, DB_READ_COMMITTED, &err), CF_OK);
+	ck_assert_msg(db_query(db, NULL, &err, "LOCK TABLE tlog_checkpoint IN EXCLUSIVE MODE", 0, NULL) == CF_OK,
+		      "%s", err.detail);
+	char late[40], path[120], h[120];
+	world_certificate(&w, late);
+	snprintf(path, sizeof path, "/v1/certificates/%s/bundle", late);
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", path, NULL, NULL);
+	ck_assert_msg(r.status == 503, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(http_header(&r, "Retry-After", h, sizeof h), "2");
+	ck_assert_str_eq(http_header(&r, "Content-Type", h, sizeof h), "application/problem+json");
+	ck_assert_msg(strstr(r.body, "not under a signed checkpoint yet"), "%s", r.body);
+	http_resp_free(&r);
+	struct proc_result p;
+	const char *args[] = { "cert", "bundle", late, NULL };
+	world_ctl(&w, &p, args);
+	ck_assert_msg(p.status != 0 && strstr(p.err, "not under a signed checkpoint yet"), "%d %s", p.status,
+		      p.err);
+	proc_result_free(&p);
+	db_rollback(db);
+	db_close(db);
+	char *b = get_bundle(late), v[32];
+	verdict_of(b, strlen(b), v);
+	ck_assert_str_eq(v, "valid");
+	free(b);
+}
+END_TEST
+
 /* The checkpoint of b with one more signature line, a cosignature/v1 by a
  * new witness key (C2SP tlog-cosignature), made here; the bundle is
  * re-serialised canonically. *wvkey is the witness's vkey (new). */
@@ -443,6 +481,7 @@ int main(void)
 	tcase_add_test(tc, a_bundle_verifies_offline_with_the_core_the_cli_and_the_script);
 	tcase_add_test(tc, a_bundle_fails_if_any_byte_of_it_changes);
 	tcase_add_test(tc, a_suspended_certificates_bundle_says_suspended);
+	tcase_add_test(tc, a_certificate_not_yet_under_a_checkpoint_is_503_with_retry_after);
 	tcase_add_test(tc, cosignatures_are_reported_and_verified_with_the_witness_keys_given);
 	tcase_add_test(tc, a_compromised_key_travels_with_its_proven_revocation);
 	suite_add_tcase(s, tc);
