@@ -155,13 +155,30 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
 	e = proof_of(db, serial, 0, size, "the certificate's issuance", &incl, err);
 	if (e)
 		goto out;
-	char log_kid[SIGNER_KID_LEN];
-	unsigned char log_pub[32];
-	e = signer_current(db, NULL, log_kid, log_pub, err);
+	/* the key that signed that checkpoint (the log key of its day) */
+	char sz[24];
+	snprintf(sz, sizeof sz, "%lld", size);
+	const char *kp[] = { sz };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT k.public_key FROM tlog_checkpoint c JOIN signing_key k ON k.kid = c.kid"
+		" WHERE c.size = $1", 1, kp);
 	if (e)
 		goto out;
-	tlog_origin(ctx->public_url, origin, sizeof origin);
-	vkey = note_vkey(origin, log_pub);
+	unsigned char *pub = NULL;
+	size_t publen = 0;
+	if (PQntuples(res) != 1 ||
+	    codec_b64url_decode(db_value(res, 0, 0), strlen(db_value(res, 0, 0)), &pub, &publen, err) ||
+	    publen != 32)
+		e = cf_error_set(err, CF_EINTERNAL, NULL, "the key of checkpoint %lld is not published", size);
+	PQclear(res);
+	if (!e) {
+		tlog_origin(ctx->public_url, origin, sizeof origin);
+		vkey = note_vkey(origin, pub);
+	}
+	free(pub);
+	if (e)
+		goto out;
 
 	e = status_lists(db, ctx, body, &rev, &sus, err);
 	if (e)
