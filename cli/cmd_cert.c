@@ -4,6 +4,8 @@
  * withdraw), and verify: a certificate checked offline, the way any buyer
  * could: its signature under a key of the given JWKS (a file or a URL), its
  * issuer and its dates; with a URL, its live status from the same service.
+ * bundle makes a certificate's offline proof bundle, and verify --bundle
+ * checks one with no network (core/bundle.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "certificate.h"
 #include "cli.h"
 #include "jsonx.h"
@@ -94,17 +97,100 @@ static long long epoch_of(const char *t)
 	return (long long)timegm(&tm);
 }
 
+/* cert verify --bundle: everything from the one file, no network. */
+static int verify_bundle(struct cli *cli, const char *path, const char *log_key, const char *witness_keys)
+{
+	struct cf_error err;
+	char *text = NULL;
+	json_t *report = NULL;
+	cf_err e = read_file(path, &text, &err);
+	if (e)
+		return cli_fail(&err);
+	/* --witness-key A,B: vkeys hold no comma (a name, hex, base64) */
+	char *wcopy = cf_strdup(witness_keys ? witness_keys : "");
+	const char *witnesses[17] = { NULL };
+	int nw = 0;
+	for (char *save = NULL, *t = strtok_r(wcopy, ",", &save); t && nw < 16; t = strtok_r(NULL, ",", &save))
+		witnesses[nw++] = t;
+	e = bundle_verify(text, strlen(text), log_key, witnesses, (long long)time(NULL), &report, &err);
+	free(wcopy);
+	free(text);
+	if (e) {
+		if (cli->json) {
+			json_t *r = json_pack("{s:s,s:s,s:s}", "bundle", path, "verdict", "invalid", "reason", err.detail);
+			cli_json_out(r);
+			json_decref(r);
+		} else {
+			printf("bundle:      %s\nverdict:     INVALID: %s\n", path, err.detail);
+		}
+		return CLI_FAIL;
+	}
+	const json_t *log = json_object_get(report, "log");
+	const char *verdict = jsonx_str(report, "verdict");
+	if (!log_key)
+		fprintf(stderr, "conformctl: warning: the checkpoint was checked with the bundle's own log "
+			"key %s; give the log's key you trust with --log-key (conformctl log key, "
+			"GET /v1/log/vkey)\n", jsonx_str(log, "vkey"));
+	if (cli->json) {
+		cli_json_out(report);
+	} else {
+		printf("certificate: %s\n", jsonx_str(report, "serial"));
+		printf("signature:   valid (key %s)\n", jsonx_str(report, "kid"));
+		printf("issuer:      %s\n", jsonx_str(report, "issuer"));
+		printf("valid:       %s to %s\n", jsonx_str(report, "valid_from"), jsonx_str(report, "valid_until"));
+		if (jsonx_str(report, "key_compromised_since"))
+			printf("key:         compromised since %s (signed before, by its date)\n",
+			       jsonx_str(report, "key_compromised_since"));
+		printf("log:         entry %lld included under checkpoint %s of size %lld, signed by %s (%s)\n",
+		       (long long)json_integer_value(json_object_get(log, "index")), jsonx_str(log, "origin"),
+		       (long long)json_integer_value(json_object_get(log, "tree_size")), jsonx_str(log, "vkey"),
+		       json_is_true(json_object_get(log, "vkey_trusted")) ? "the trusted key" : "NOT CHECKED "
+		       "against a trusted key");
+		size_t i;
+		const json_t *c;
+		json_array_foreach(json_object_get(log, "cosignatures"), i, c)
+			printf("cosigned:    by %s (key id %s; %s)\n", jsonx_str(c, "name"), jsonx_str(c, "key_id"),
+			       json_is_true(json_object_get(c, "verified")) ? "verified with the given witness key"
+			       : "not verified: give its key with --witness-key");
+		printf("status:      as of %s (status lists signed by the issuer)\n", jsonx_str(report, "made_at"));
+		printf("verdict:     %s\n", verdict);
+	}
+	/* only a valid certificate verifies: suspended, withdrawn, expired are
+	 * answers, but not a yes */
+	int status = strcmp(verdict, "valid") == 0 ? CLI_OK : CLI_FAIL;
+	json_decref(report);
+	return status;
+}
+
 static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	const char *jwks_src = NULL;
+	const char *jwks_src = NULL, *bundle = NULL, *log_key = NULL, *witness_keys = NULL;
 	const char *pos[1];
 	const struct cli_opt opts[] = {
 		{ "jwks", &jwks_src, NULL, "the issuer's JWKS: a file, or a URL (then the live status too)" },
+		{ "bundle", &bundle, NULL, "an offline proof bundle (conformctl cert bundle): verified with "
+		  "no network, and no FILE" },
+		{ "log-key", &log_key, NULL, "with --bundle: the log's verifier key you trust (else the "
+		  "bundle's own, with a warning)" },
+		{ "witness-key", &witness_keys, NULL, "with --bundle: the witnesses' cosigning keys you trust "
+		  "(VKEY[,VKEY...]): their cosignatures must verify" },
 		{ NULL, NULL, NULL, NULL },
 	};
-	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 0);
 	if (rc >= 0)
 		return rc;
+	if (bundle) {
+		if (n || jwks_src) {
+			fprintf(stderr, "conformctl cert verify: --bundle FILE takes neither FILE nor --jwks\n");
+			return CLI_USAGE;
+		}
+		return verify_bundle(cli, bundle, log_key, witness_keys);
+	}
+	if (n != 1 || log_key || witness_keys) {
+		fprintf(stderr, "conformctl cert verify: give FILE --jwks FILE|URL, or --bundle FILE "
+			"[--log-key VKEY]\n");
+		return CLI_USAGE;
+	}
 	if (!jwks_src) {
 		fprintf(stderr, "conformctl cert verify: --jwks FILE|URL is required\n");
 		return CLI_USAGE;
@@ -453,6 +539,65 @@ static int cert_change_cmd(struct cli *cli, const struct cli_command *cmd, int a
 	return CLI_OK;
 }
 
+/* cert bundle: the offline proof bundle, from the database or the API. */
+static int cert_bundle_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	static char output_flag[] = "--output";
+	const char *output = NULL;
+	const char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "output", &output, NULL, "write it to FILE (-o FILE), not to standard output" },
+		{ NULL, NULL, NULL, NULL },
+	};
+	for (int i = 1; i < argc; i++) /* -o, the one short option, as curl and cc spell it */
+		if (strcmp(argv[i], "-o") == 0)
+			argv[i] = output_flag;
+	int n, rc = cli_parse(cli, cmd, argc, argv, opts, pos, 1, &n, 1);
+	if (rc >= 0)
+		return rc;
+	struct cf_error err;
+	struct db *db = NULL;
+	char *text = NULL, *sock = NULL;
+	cf_err e;
+	if (remote_on(cli)) {
+		char *esc = remote_escape(pos[0]);
+		char *path = cf_asprintf("/v1/certificates/%s/bundle", esc);
+		e = remote_text(cli, path, &text, &err);
+		free(path);
+		free(esc);
+	} else {
+		sock = config_signer_socket(&cli->cfg);
+		e = cli_db(cli, &db, &err);
+		if (!e)
+			e = cli_public_url(cli, db, &err);
+		if (!e) {
+			struct cert_ctx ctx = { cli->cfg.public_url, sock };
+			e = bundle_make(db, &ctx, pos[0], &text, &err);
+		}
+		db_close(db);
+		free(sock);
+	}
+	if (e)
+		return cli_fail(&err);
+	int status = CLI_OK;
+	if (output) {
+		FILE *f = fopen(output, "wb");
+		bool ok = f && fwrite(text, 1, strlen(text), f) == strlen(text);
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok) {
+			fprintf(stderr, "conformctl: %s: cannot write the bundle: %m\n", output);
+			status = CLI_FAIL;
+		} else if (!cli->json) {
+			fprintf(stderr, "bundle of %s written to %s\n", pos[0], output);
+		}
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	return status;
+}
+
 const struct cli_command cli_cert_commands[] = {
 	{ "cert", "list", "", "List the register (filters: --status, --scheme, --manufacturer, --search)",
 	  cert_list_cmd, true },
@@ -466,6 +611,8 @@ const struct cli_command cli_cert_commands[] = {
 	  cert_change_cmd, true },
 	{ "cert", "verify", "FILE",
 	  "Verify a certificate (compact JWS) against a JWKS: signature, issuer, dates; with a URL, "
-	  "live status", cert_verify_cmd, true },
+	  "live status; or --bundle FILE [--log-key VKEY], offline", cert_verify_cmd, true },
+	{ "cert", "bundle", "SERIAL", "The offline proof bundle of a certificate (--output FILE; "
+	  "from the database, or the API with --url)", cert_bundle_cmd, false },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

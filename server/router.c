@@ -164,6 +164,10 @@ static const struct route routes[] = {
 	  "a certificate, its live status and its log entry" },
 	{ "GET", "/v1/certificates/{serial}/jws", route_cert_jws, ROUTE_BODY_NONE, PUBLIC,
 	  "the signed certificate (application/vc+jwt)", .cors = true },
+	/* the offline proof bundle (issue 14) */
+	{ "GET", "/v1/certificates/{serial}/bundle", route_cert_bundle, ROUTE_BODY_NONE, PUBLIC,
+	  "the offline proof bundle of a certificate (application/vnd.conform.bundle+json)",
+	  .cors = true },
 	{ "POST", "/v1/certificates/{serial}/suspend", route_cert_suspend, ROUTE_BODY_JSON,
 	  ALLOW(ADMIN, G(ROLE_CERTIFIER, AUTHZ_ISSUER)), "suspend a certificate" },
 	{ "POST", "/v1/certificates/{serial}/reinstate", route_cert_reinstate, ROUTE_BODY_JSON,

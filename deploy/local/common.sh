@@ -174,6 +174,7 @@ conform_pg_database() {
 CONFORM_TEST_PACKAGES="wrk jq chromium gdb clang libclang-rt-14-dev dpkg-dev lintian systemd"
 # tests/deploy/: nginx in front (TLS from a throwaway CA made with openssl).
 CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES nginx-light openssl"
-# tests/deploy/test_tiles.sh (an independent tlog-tiles reader, tests/py/) and
-# tests/witness/witness.py (a C2SP witness written from the spec), in Python.
+# Python 3 with cryptography: tests/deploy/test_tiles.sh's independent
+# tlog-tiles reader (tests/py/), tests/witness/witness.py (a C2SP witness
+# written from the spec) and docs/verify-bundle.py (the offline bundle).
 CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES python3 python3-cryptography"

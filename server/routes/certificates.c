@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "certcache.h"
 #include "certificate.h"
 #include "digest.h"
@@ -408,6 +409,30 @@ void route_status_list(struct request *rq)
 	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
 	reply_bytes(rq, 200, "application/vc+jwt", jws, strlen(jws));
 	free(jws);
+}
+
+/* The offline proof bundle. Until the newest checkpoint covers the
+ * certificate's issuance (seconds after issue) it is 503 with Retry-After:
+ * an answer now would have no proof to carry. */
+void route_cert_bundle(struct request *rq)
+{
+	struct cf_error err;
+	struct db *db = NULL;
+	char *text = NULL;
+	struct cert_ctx ctx = ctx_of(rq);
+	cf_err e = request_db(rq, &db, &err);
+	if (!e)
+		e = bundle_make(db, &ctx, request_param(rq, "serial"), &text, &err);
+	if (e) {
+		if (e == CF_EUNAVAILABLE)
+			reply_header(rq, "Retry-After", "2");
+		reply_problem(rq, &err);
+		return;
+	}
+	/* the status lists in it are good for five minutes, as served */
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
+	reply_bytes(rq, 200, BUNDLE_MEDIA_TYPE, text, strlen(text));
+	free(text);
 }
 
 void route_context(struct request *rq)

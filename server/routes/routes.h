@@ -84,6 +84,7 @@ void route_verify(struct request *rq);
 void route_jwks(struct request *rq);
 void route_did(struct request *rq);
 void route_status_list(struct request *rq);
+void route_cert_bundle(struct request *rq);
 void route_context(struct request *rq);
 void route_schema(struct request *rq);
 void route_register_export(struct request *rq);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "http.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "router.h"
@@ -389,6 +391,23 @@ static void cert_jws(struct call *c, int role)
 	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/jws", a_serial());
 }
 
+/* The bundle is 503 until a checkpoint covers the certificate: wait for that. */
+static void cert_bundle(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/bundle", a_serial());
+	double deadline = tsupport_now() + 20;
+	for (;;) {
+		struct http_resp r;
+		testsrv_req(&w.srv, &r, "GET", c->path, NULL, NULL);
+		long status = r.status;
+		http_resp_free(&r);
+		if (status != 503 || tsupport_now() > deadline)
+			break;
+		usleep(100000);
+	}
+}
+
 static void cert_page(struct call *c, int role)
 {
 	(void)role;
@@ -584,6 +603,7 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/certificates", true, EVERYONE, 200, NULL },
 	{ "GET", "/v1/certificates/{serial}", true, EVERYONE, 200, cert_path },
 	{ "GET", "/v1/certificates/{serial}/jws", true, EVERYONE, 200, cert_jws },
+	{ "GET", "/v1/certificates/{serial}/bundle", true, EVERYONE, 200, cert_bundle },
 	{ "POST", "/v1/certificates/{serial}/suspend", false, A(ADMIN) | A(CERTIFIER), 200, cert_suspend },
 	{ "POST", "/v1/certificates/{serial}/reinstate", false, A(ADMIN) | A(CERTIFIER), 200, cert_reinstate },
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
