@@ -125,6 +125,16 @@ static const struct key keys[] = {
 	{ "metrics-allow", KEY_NETS, OFF(metrics_allow), "", S, 0, 0,
 	  "addresses or CIDR blocks (127.0.0.1, 10.0.0.0/8, ::1/128) that may read /metrics; "
 	  "empty: everyone" },
+	{ "webhook-allow-private", KEY_LONG, OFF(webhook_allow_private), "0", S, 0, 1,
+	  "1: webhook targets may be loopback, link-local, private (RFC 1918, ULA), CGNAT or other "
+	  "non-public addresses (SSRF protection off; for tests and closed networks); 0: refused" },
+	{ "webhook-retry-base", KEY_LONG, OFF(webhook_retry_base), "30", S, 1, 3600,
+	  "seconds before a failed webhook delivery's first retry; each next wait doubles (at most "
+	  "an hour)" },
+	{ "webhook-retry-for", KEY_LONG, OFF(webhook_retry_for), "86400", S, 1, 2592000,
+	  "seconds a webhook delivery is retried before it is marked failed" },
+	{ "webhook-timeout", KEY_LONG, OFF(webhook_timeout), "10", S, 1, 300,
+	  "seconds a webhook delivery may take (connection and answer)" },
 };
 
 #undef S

@@ -69,6 +69,10 @@ struct config {
 	long auth_fail_limit;      /* failed authentications per address per minute */
 	char *trusted_proxies;     /* reverse proxies believed about X-Forwarded-For */
 	char *metrics_allow;       /* who may read /metrics: addresses/CIDRs; "": everyone */
+	long webhook_allow_private; /* 1: webhook targets may be non-public addresses */
+	long webhook_retry_base;   /* seconds before a failed delivery's first retry */
+	long webhook_retry_for;    /* seconds a delivery is retried before it fails */
+	long webhook_timeout;      /* seconds per delivery attempt */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

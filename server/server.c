@@ -25,6 +25,7 @@
 #include "httpglue.h"
 #include "janitor.h"
 #include "logsigner.h"
+#include "webhooks.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -257,6 +258,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 		 "address)", cfg->listen, srv->port, threads, connections, cfg->per_address_connections);
 	logsigner_start(srv);
 	janitor_start(srv);
+	webhooks_start(srv);
 	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
 }
@@ -283,6 +285,7 @@ void server_stop(struct server *srv)
 	conntrack_stop();
 	logsigner_stop();
 	janitor_stop();
+	webhooks_stop();
 	certcache_stop();
 	workerdb_close_all();
 	signer_forget_all();
