@@ -211,14 +211,15 @@ static char *webhooks_path(const char *org)
 
 /* A subscription of the manufacturer (its administrator's), to path on the
  * subscriber, with filter (stolen, may be NULL); its secret in secret. */
-static void subscribe(const char *path, json_t *filter, char id[37], char secret[80])
+static void subscribe_as(const char *org, const char *token, const char *path, json_t *filter,
+			 char id[37], char secret[80])
 {
-	char *wp = webhooks_path(w.applicant.org);
+	char *wp = webhooks_path(org);
 	char *url = cf_asprintf("http://127.0.0.1:%u%s", sub.port, path);
 	json_t *body = json_pack("{s:s}", "url", url);
 	if (filter)
 		json_object_set_new(body, "filter", filter);
-	json_t *h = testsrv_api_ok(&w.srv, "POST", wp, w.maker_admin.token, body, 201);
+	json_t *h = testsrv_api_ok(&w.srv, "POST", wp, token, body, 201);
 	snprintf(id, 37, "%s", jsonx_str(h, "id"));
 	const char *s = jsonx_str(h, "secret");
 	ck_assert_ptr_nonnull(s);
@@ -229,13 +230,17 @@ static void subscribe(const char *path, json_t *filter, char id[37], char secret
 	free(url);
 	free(wp);
 	/* the secret is shown once */
-	json_t *list = testsrv_api_ok(&w.srv, "GET", wp = webhooks_path(w.applicant.org), w.maker_admin.token,
-				      NULL, 200);
+	json_t *list = testsrv_api_ok(&w.srv, "GET", wp = webhooks_path(org), token, NULL, 200);
 	char *text = json_dumps(list, 0);
 	ck_assert_msg(!strstr(text, "whsec_"), "a secret is listed");
 	free(text);
 	json_decref(list);
 	free(wp);
+}
+
+static void subscribe(const char *path, json_t *filter, char id[37], char secret[80])
+{
+	subscribe_as(w.applicant.org, w.maker_admin.token, path, filter, id, secret);
 }
 
 static void change(const char *serial, const char *action, long expect)
@@ -656,6 +661,54 @@ START_TEST(a_failing_subscriber_is_retried_with_backoff_and_a_delivery_replayed)
 }
 END_TEST
 
+/* Retailers and regulators are organisations of their own, whose
+ * administrator subscribes. */
+START_TEST(a_retailer_and_a_regulator_subscribe)
+{
+	char shop[37], authority[37], id[37], secret[80], rid[37], rsecret[80];
+	world_org(&w, "retailer", "High Street Shop", shop);
+	world_org(&w, "regulator", "Product Safety Office", authority);
+	const struct actor *shop_admin = world_org_admin(&w, shop);
+	const struct actor *authority_admin = world_org_admin(&w, authority);
+	subscribe_as(shop, shop_admin->token, "/retail", json_pack("{s:s}", "body", w.certifier.org), id, secret);
+	subscribe_as(authority, authority_admin->token, "/regulator",
+		     json_pack("{s:s,s:s}", "scheme", "dcms-cop", "serial", serials[4]), rid, rsecret);
+	/* one organisation's administrator does not reach the other's webhooks */
+	char *other = cf_asprintf("/v1/organisations/%s/webhooks", authority);
+	json_decref(testsrv_api_ok(&w.srv, "GET", other, shop_admin->token, NULL, 403));
+	free(other);
+	/* a retailer holds no role but its administrator's */
+	json_t *person = json_pack("{s:s,s:s,s:[s]}", "name", "Till", "email", "till@example.org", "roles",
+				   "applicant");
+	long status = 0;
+	json_decref(testsrv_api(&w.srv, "POST", "/v1/users", shop_admin->token, person, &status));
+	ck_assert_int_ge(status, 400);
+	json_decref(person);
+
+	change(serials[4], "withdraw", 200);
+	double until = now_s() + 20;
+	while (receipts("/retail", NULL) < 1 || receipts("/regulator", NULL) < 1) {
+		ck_assert_msg(now_s() < until, "the withdrawal did not reach the retailer and the regulator");
+		usleep(50000);
+	}
+	pthread_mutex_lock(&sub.lock);
+	for (int k = 0; k < sub.n; k++) {
+		const struct receipt *r = &sub.r[k];
+		bool retail = strcmp(r->path, "/retail") == 0, regulator = strcmp(r->path, "/regulator") == 0;
+		if (!retail && !regulator)
+			continue;
+		ck_assert_msg(signature_ok(retail ? secret : rsecret, r), "%s: not signed", r->path);
+		ck_assert_msg(!signature_ok(retail ? rsecret : secret, r), "%s: signed with the other secret",
+			      r->path);
+		json_t *ev = json_loads(r->body, 0, NULL);
+		ck_assert_str_eq(jsonx_str(ev, "type"), "certificate.withdrawn");
+		ck_assert_str_eq(jsonx_str(json_object_get(ev, "data"), "serial"), serials[4]);
+		json_decref(ev);
+	}
+	pthread_mutex_unlock(&sub.lock);
+}
+END_TEST
+
 START_TEST(the_feed_filters_and_refuses_bad_filters)
 {
 	EVP_PKEY *key = log_public_key();
@@ -707,6 +760,7 @@ int main(void)
 	tcase_add_test(tc, ssrf_targets_are_refused);
 	tcase_add_test(tc, burst_of_500_changes_across_kill_9_arrives_once_per_id_signed);
 	tcase_add_test(tc, a_failing_subscriber_is_retried_with_backoff_and_a_delivery_replayed);
+	tcase_add_test(tc, a_retailer_and_a_regulator_subscribe);
 	tcase_add_test(tc, the_feed_filters_and_refuses_bad_filters);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
