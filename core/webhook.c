@@ -554,3 +554,22 @@ void webhook_release(struct db *db, struct webhook_job *j)
 	db_rollback(db);
 	job_free(j);
 }
+
+cf_err webhook_stats(struct db *db, struct webhook_stats *out, struct cf_error *err)
+{
+	PGresult *res = NULL;
+	memset(out, 0, sizeof *out);
+	/* the partial index of due rows answers the first and the last */
+	cf_err e = db_query(db, &res, err,
+		"SELECT (SELECT count(*) FROM webhook_delivery WHERE status = 'pending'),"
+		" (SELECT count(*) FROM webhook_delivery WHERE status = 'failed'),"
+		" coalesce((SELECT extract(epoch FROM now() - min(next_attempt_at))::float8"
+		" FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= now()), 0)", 0, NULL);
+	if (e)
+		return e;
+	out->pending = db_value_ll(res, 0, 0);
+	out->failed = db_value_ll(res, 0, 1);
+	out->oldest_due_age = atof(db_value(res, 0, 2));
+	PQclear(res);
+	return CF_OK;
+}

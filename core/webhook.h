@@ -105,6 +105,14 @@ cf_err webhook_claim(struct db *db, struct webhook_job *j, bool *found, struct c
 cf_err webhook_finish(struct db *db, struct webhook_job *j, int http_status, const char *error,
 		      long duration_ms, long retry_base, long retry_for, struct cf_error *err) CF_MUST_CHECK;
 
+/* For metrics, in one query: deliveries pending and failed, and the age in
+ * seconds of the oldest pending one that is due (0 when none is). */
+struct webhook_stats {
+	long long pending, failed;
+	double oldest_due_age;
+};
+cf_err webhook_stats(struct db *db, struct webhook_stats *out, struct cf_error *err) CF_MUST_CHECK;
+
 /* Releases a claim without an attempt (rollback) and frees j's strings. */
 void webhook_release(struct db *db, struct webhook_job *j);
 

@@ -17,11 +17,22 @@
 -- delivery threads claim rows with FOR UPDATE SKIP LOCKED.
 -- (4) webhook_attempt: every attempt of a delivery, for the API.
 
+-- (0) A suspended or withdrawn accreditation puts the certificates issued
+-- under it before then under review, and a reinstatement ends it: the log
+-- records it (kind 'review', with the accreditation's id in place of a
+-- serial), as it records certificate status changes.
+ALTER TABLE tlog_entry DROP CONSTRAINT tlog_entry_kind_check;
+ALTER TABLE tlog_entry ADD CONSTRAINT tlog_entry_kind_check
+	CHECK (kind IN ('issuance', 'status', 'key', 'review'));
+
 CREATE TABLE feed_item (
 	idx bigint PRIMARY KEY REFERENCES tlog_entry (idx),
 	type text NOT NULL CHECK (type IN ('certificate.issued', 'certificate.suspended',
-		'certificate.reinstated', 'certificate.withdrawn', 'key.compromised')),
+		'certificate.reinstated', 'certificate.withdrawn', 'key.compromised',
+		'review.accreditation_suspended', 'review.accreditation_withdrawn',
+		'review.accreditation_reinstated')),
 	serial text,
+	accreditation_id uuid,
 	kid text,
 	reason_code text,
 	at text NOT NULL,
@@ -34,6 +45,8 @@ COMMENT ON TABLE feed_item IS
 	'The change feed: one row per transparency log entry (idx = log index), with what '
 	'subscribers filter on. Written by a trigger on tlog_entry.';
 COMMENT ON COLUMN feed_item.serial IS 'The certificate''s serial; NULL for a key event.';
+COMMENT ON COLUMN feed_item.accreditation_id IS
+	'The accreditation of a review event (its certificates issued before effective_at).';
 COMMENT ON COLUMN feed_item.kid IS 'The signing key: the certificate''s, or the compromised one.';
 COMMENT ON COLUMN feed_item.at IS 'The time the log entry states (RFC 3339 UTC, as in the entry).';
 COMMENT ON COLUMN feed_item.body_id IS 'The assessment body: the issuer, or the key''s holder.';
@@ -113,6 +126,13 @@ DECLARE
 BEGIN
 	r.idx := l.idx;
 	r.at := coalesce(e->>'at', to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+	IF l.kind = 'review' THEN
+		r.type := 'review.accreditation_' || (e->>'action');
+		r.accreditation_id := l.serial::uuid;
+		SELECT a.body_id, a.scheme_id INTO r.body_id, r.scheme_id FROM accreditation a
+		 WHERE a.id = l.serial::uuid;
+		RETURN r;
+	END IF;
 	IF l.kind = 'key' THEN
 		r.type := 'key.compromised';
 		r.kid := l.serial;
@@ -134,6 +154,7 @@ END $$;
 -- A feed item as JSON: what GET /v1/feed lists and a webhook's data.
 CREATE FUNCTION conform_feed_json(f feed_item, l tlog_entry) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('log_index', f.idx, 'type', f.type, 'serial', f.serial, 'kid', f.kid,
+		'accreditation', f.accreditation_id,
 		'reason_code', f.reason_code, 'at', f.at, 'body', f.body_id,
 		'manufacturer', f.manufacturer_id, 'scheme', f.scheme_id,
 		'scheme_version', f.scheme_version, 'entry', l.entry, 'leaf_hash', l.leaf_hash)
@@ -144,7 +165,8 @@ INSERT INTO feed_item SELECT (conform_feed_row(l)).* FROM tlog_entry l ORDER BY 
 -- Runs in the appending transaction: the feed item, then one delivery per
 -- matching live subscription. A key event goes to subscriptions that do not
 -- narrow by manufacturer, scheme or serial (it concerns every certificate
--- the key signed since its compromise; the item names the key).
+-- the key signed since its compromise; the item names the key); a review
+-- event to those that do not narrow by manufacturer or serial.
 CREATE FUNCTION conform_feed_append() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	f feed_item := conform_feed_row(NEW);

@@ -11,6 +11,7 @@
 
 #include "feed.h"
 #include "http.h"
+#include "jsonx.h"
 #include "jws.h"
 #include "party.h"
 #include "routes.h"
@@ -135,7 +136,12 @@ void route_webhook_deliveries(struct request *rq)
 static cf_err webhook_replay_step(struct request *rq, struct db *db, const json_t *body, json_t **out,
 				  struct cf_error *err)
 {
-	(void)body;
+	static const char *const none[] = { NULL };
+	if (body) { /* {} or nothing: a replay takes no members */
+		cf_err e = jsonx_check_object(body, "", none, err);
+		if (e)
+			return e;
+	}
 	struct audit_actor actor = party_actor(&rq->principal);
 	return webhook_replay(db, &actor, request_param(rq, "id"), request_param(rq, "webhook"),
 			      request_param(rq, "delivery"), out, err);

@@ -259,7 +259,8 @@ static void change(const char *serial, const char *action, long expect)
 static EVP_PKEY *log_public_key(void)
 {
 	char *vkey = testsrv_get_text(&w.srv, "/v1/log/vkey", 200);
-	const char *b64 = strrchr(vkey, '+') + 1;
+	/* <origin>+<hex key id>+<base64>: the base64 may hold '+' itself */
+	const char *b64 = strchr(strchr(vkey, '+') + 1, '+') + 1;
 	unsigned char raw[64];
 	int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)strcspn(b64, "\n"));
 	ck_assert_int_ge(n, 33);
@@ -379,6 +380,9 @@ START_TEST(ssrf_targets_are_refused)
 		}
 		free(dp);
 		ck_assert_int_eq(receipts("/rebind", NULL), 0);
+		/* the backlog shows in the metrics */
+		ck_assert(testsrv_metric(&strict, "conform_webhook_deliveries_pending") >= 1);
+		ck_assert(testsrv_metric(&strict, "conform_webhook_deliveries_failed") >= 0);
 		/* deleted (its pending delivery cancelled), and the certificate back */
 		char *one_path = cf_asprintf("/v1/organisations/%s/webhooks/%s", w.applicant.org, id);
 		json_decref(testsrv_api_ok(&strict, "DELETE", one_path, w.maker_admin.token, NULL, 204));
@@ -751,6 +755,62 @@ START_TEST(the_feed_filters_and_refuses_bad_filters)
 }
 END_TEST
 
+/* An accreditation suspended and reinstated puts its certificates under
+ * review and out again: logged, in the feed, delivered. */
+START_TEST(review_is_a_logged_change)
+{
+	char id[37], secret[80];
+	subscribe("/review", json_pack("{s:s,s:s}", "body", w.certifier.org, "scheme", "dcms-cop"), id, secret);
+	char path[128];
+	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token,
+				     "{\"reason\":\"the lab failed its surveillance audit\"}", 200));
+	snprintf(path, sizeof path, "/v1/accreditations/%s/reinstate", w.accreditation_dcms);
+	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token,
+				     "{\"reason\":\"corrective actions closed\"}", 200));
+	double until = now_s() + 20;
+	while (receipts("/review", NULL) < 2) {
+		ck_assert_msg(now_s() < until, "the review events did not arrive");
+		usleep(50000);
+	}
+	EVP_PKEY *key = log_public_key();
+	/* the body's last items: read after the log's end, less a few */
+	json_t *page = feed_get("/v1/feed?limit=1", key);
+	long long size = json_integer_value(json_object_get(page, "log_size"));
+	json_decref(page);
+	snprintf(path, sizeof path, "/v1/feed?body=%s&after=%lld", w.certifier.org, size - 10);
+	page = feed_get(path, key);
+	json_t *items = json_object_get(page, "items");
+	size_t n = json_array_size(items);
+	ck_assert_int_ge(n, 2);
+	static const char *const types[] = { "review.accreditation_suspended", "review.accreditation_reinstated" };
+	for (int k = 0; k < 2; k++) {
+		json_t *it = json_array_get(items, n - 2 + (size_t)k);
+		ck_assert_str_eq(jsonx_str(it, "type"), types[k]);
+		ck_assert_str_eq(jsonx_str(it, "accreditation"), w.accreditation_dcms);
+		ck_assert_str_eq(jsonx_str(it, "scheme"), "dcms-cop");
+		ck_assert_ptr_null(jsonx_str(it, "serial"));
+		ck_assert_ptr_nonnull(strstr(jsonx_str(it, "entry"), "\"kind\":\"review\""));
+	}
+	json_decref(page);
+	EVP_PKEY_free(key);
+	pthread_mutex_lock(&sub.lock);
+	int seen[2] = { 0, 0 }; /* two delivery threads: either may arrive first */
+	for (int k = 0; k < sub.n; k++) {
+		if (strcmp(sub.r[k].path, "/review") != 0)
+			continue;
+		ck_assert_msg(signature_ok(secret, &sub.r[k]), "a review delivery is not signed");
+		json_t *ev = json_loads(sub.r[k].body, 0, NULL);
+		seen[0] += strcmp(jsonx_str(ev, "type"), types[0]) == 0;
+		seen[1] += strcmp(jsonx_str(ev, "type"), types[1]) == 0;
+		json_decref(ev);
+	}
+	pthread_mutex_unlock(&sub.lock);
+	ck_assert_int_eq(seen[0], 1);
+	ck_assert_int_eq(seen[1], 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("webhooks");
@@ -762,6 +822,7 @@ int main(void)
 	tcase_add_test(tc, a_failing_subscriber_is_retried_with_backoff_and_a_delivery_replayed);
 	tcase_add_test(tc, a_retailer_and_a_regulator_subscribe);
 	tcase_add_test(tc, the_feed_filters_and_refuses_bad_filters);
+	tcase_add_test(tc, review_is_a_logged_change);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
