@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "creation.h"
 #include "feed.h"
 #include "http.h"
 #include "jsonx.h"
 #include "jws.h"
+#include "mem.h"
 #include "party.h"
 #include "routes.h"
 #include "server.h"
@@ -81,11 +83,31 @@ static cf_err webhook_create_step(struct request *rq, struct db *db, const json_
 			      rq->srv->cfg->webhook_allow_private != 0, out, err);
 }
 
+/* The secret is in this answer and nowhere but the subscription's row: no
+ * Idempotency-Key (its record would keep a copy), no cache. */
 void route_webhook_create(struct request *rq)
 {
-	char collection[96];
-	snprintf(collection, sizeof collection, "/v1/organisations/%.40s/webhooks", request_param(rq, "id"));
-	request_run_created(rq, webhook_create_step, collection);
+	struct cf_error err;
+	struct db *db = NULL;
+	json_t *body = NULL, *out = NULL;
+	cf_err e = creation_refuse_key(rq, "a webhook's secret is shown once and not kept with the "
+				      "answer, so a repeat could not answer it; list the webhooks to see "
+				      "whether it was made", &err);
+	if (!e)
+		e = request_json(rq, &body, &err);
+	if (!e)
+		e = request_db(rq, &db, &err);
+	if (!e)
+		e = webhook_create_step(rq, db, body, &out, &err);
+	json_decref(body);
+	reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (!e && jsonx_str(out, "id")) {
+		char *location = cf_asprintf("/v1/organisations/%s/webhooks/%s", request_param(rq, "id"),
+					     jsonx_str(out, "id"));
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, location);
+		free(location);
+	}
+	reply_outcome(rq, e, &err, 201, out);
 }
 
 static cf_err webhook_list_step(struct request *rq, struct db *db, const json_t *body, json_t **out,

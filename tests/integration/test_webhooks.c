@@ -677,6 +677,17 @@ START_TEST(a_retailer_and_a_regulator_subscribe)
 	subscribe_as(shop, shop_admin->token, "/retail", json_pack("{s:s}", "body", w.certifier.org), id, secret);
 	subscribe_as(authority, authority_admin->token, "/regulator",
 		     json_pack("{s:s,s:s}", "scheme", "dcms-cop", "serial", serials[4]), rid, rsecret);
+	/* the secret is shown once: no Idempotency-Key record may keep it */
+	{
+		char auth[96], *wp = webhooks_path(shop);
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", shop_admin->token);
+		const char *h[] = { auth, "Content-Type: application/json", "Idempotency-Key: k1", NULL };
+		struct http_resp r;
+		testsrv_req(&w.srv, &r, "POST", wp, h, "{\"url\":\"http://127.0.0.1:9/x\"}");
+		ck_assert_int_eq(r.status, 400);
+		http_resp_free(&r);
+		free(wp);
+	}
 	/* one organisation's administrator does not reach the other's webhooks */
 	char *other = cf_asprintf("/v1/organisations/%s/webhooks", authority);
 	json_decref(testsrv_api_ok(&w.srv, "GET", other, shop_admin->token, NULL, 403));
