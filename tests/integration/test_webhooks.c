@@ -99,6 +99,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		snprintf(r->sig, sizeof r->sig, "%s", sig ? sig : "");
 		r->body = cf_strdup(u->data ? u->data : "");
 		r->at = now_s();
+		if (strcmp(url, "/down") == 0)
+			status = 503;
 		if (strcmp(url, "/fail") == 0) {
 			int seen = 0;
 			for (int i = 0; i < sub.n; i++)
@@ -822,6 +824,57 @@ START_TEST(review_is_a_logged_change)
 }
 END_TEST
 
+/* A receiver that never answers 2xx: retried until webhook-retry-for has
+ * passed, then the delivery is failed (and counted); a replay opens a new
+ * window with the same id. */
+START_TEST(a_delivery_that_keeps_failing_is_marked_failed)
+{
+	testsrv_stop(&w.srv);
+	const char *env[] = { w.signer.env, "CONFORM_WEBHOOK_ALLOW_PRIVATE=1", "CONFORM_WEBHOOK_RETRY_BASE=1",
+			      "CONFORM_WEBHOOK_RETRY_FOR=2", NULL };
+	testsrv_start(&w.srv, &w.db, env);
+	char id[37], secret[80];
+	subscribe("/down", json_pack("{s:s}", "serial", serials[2]), id, secret);
+	change(serials[2], "suspend", 200);
+	char *dp = cf_asprintf("/v1/organisations/%s/webhooks/%s/deliveries", w.applicant.org, id);
+	double until = now_s() + 20;
+	json_t *d = NULL, *one = NULL;
+	for (;;) {
+		d = testsrv_api_ok(&w.srv, "GET", dp, w.maker_admin.token, NULL, 200);
+		one = json_array_get(json_object_get(d, "items"), 0);
+		if (one && strcmp(jsonx_str(one, "status"), "failed") == 0)
+			break;
+		ck_assert_msg(now_s() < until, "not failed within 20 s");
+		json_decref(d);
+		usleep(200000);
+	}
+	/* 1 s after the first, then 2 s more would pass the 2 s window */
+	ck_assert_int_eq(json_integer_value(json_object_get(one, "attempts")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(one, "last_http_status")), 503);
+	ck_assert(json_is_null(json_object_get(one, "next_attempt_at")));
+	char did[48];
+	snprintf(did, sizeof did, "%s", jsonx_str(one, "id"));
+	json_decref(d);
+	ck_assert_int_eq(receipts("/down", did), 2);
+	ck_assert(testsrv_metric(&w.srv, "conform_webhook_deliveries_failed") >= 1);
+	/* nothing more is tried */
+	usleep(1500000);
+	ck_assert_int_eq(receipts("/down", did), 2);
+	/* a replay tries again, the same id */
+	char *rp = cf_asprintf("%s/%s/replay", dp, did);
+	json_t *r = testsrv_api_ok(&w.srv, "POST", rp, w.maker_admin.token, NULL, 202);
+	ck_assert_str_eq(jsonx_str(r, "status"), "pending");
+	json_decref(r);
+	until = now_s() + 15;
+	while (receipts("/down", did) < 3) {
+		ck_assert_msg(now_s() < until, "the replay was not tried");
+		usleep(50000);
+	}
+	free(rp);
+	free(dp);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("webhooks");
@@ -834,6 +887,7 @@ int main(void)
 	tcase_add_test(tc, a_retailer_and_a_regulator_subscribe);
 	tcase_add_test(tc, the_feed_filters_and_refuses_bad_filters);
 	tcase_add_test(tc, review_is_a_logged_change);
+	tcase_add_test(tc, a_delivery_that_keeps_failing_is_marked_failed);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
