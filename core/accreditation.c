@@ -11,6 +11,7 @@
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
+#include "tlog.h"
 
 #define ACC_SELECT                                                                             \
 	"SELECT a.id, a.reference, a.accreditor_id, ao.name, a.body_id, bo.name, a.scheme_id,"   \
@@ -222,6 +223,31 @@ static const struct {
 	{ "withdraw", "withdrawn", "suspended", NULL },
 };
 
+/*
+ * A suspension or withdrawal puts the certificates issued under the
+ * accreditation before effective_at under review, and a reinstatement ends
+ * that: a change of what every such certificate says, so a logged event
+ * (kind "review") that the change feed and its webhooks carry.
+ */
+static cf_err log_review(struct db *db, const char *id, const char *event, const char *when,
+			 struct cf_error *err)
+{
+	const char *p[] = { id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT body_id, scheme_id, " DB_TS("now()") " FROM accreditation WHERE id = $1", 1, p);
+	if (e)
+		return e;
+	json_t *entry = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kind", "review", "accreditation", id,
+				  "action", event, "body", db_value(res, 0, 0), "scheme", db_value(res, 0, 1),
+				  "effective_at", when, "at", db_value(res, 0, 2));
+	PQclear(res);
+	long long index = 0;
+	e = tlog_append(db, "review", id, entry, &index, err);
+	json_decref(entry);
+	return e;
+}
+
 static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct change_job *j = arg;
@@ -278,6 +304,8 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	e = db_query_hot(db, NULL, err,
 		"INSERT INTO accreditation_event (accreditation_id, seq, action, effective_at, reason,"
 		" actor_id) VALUES ($1, $2, $3, $4, $5, $6)", 6, ip);
+	if (!e && strcmp(event, "granted") != 0)
+		e = log_review(db, j->id, event, when, err);
 	if (!e)
 		e = acc_fetch(db, j->id, j->out, err);
 	if (e)

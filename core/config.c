@@ -129,6 +129,16 @@ static const struct key keys[] = {
 	  "the log's witnesses (C2SP tlog-witness), one a line: <vkey> <URL>; empty: none" },
 	{ "witness-quorum", KEY_LONG, OFF(witness_quorum), "0", S, 0, 32,
 	  "witness cosignatures that make a checkpoint witnessed; 0: every configured witness" },
+	{ "webhook-allow-private", KEY_LONG, OFF(webhook_allow_private), "0", S, 0, 1,
+	  "1: webhook targets may be loopback, link-local, private (RFC 1918, ULA), CGNAT or other "
+	  "non-public addresses (SSRF protection off; for tests and closed networks); 0: refused" },
+	{ "webhook-retry-base", KEY_LONG, OFF(webhook_retry_base), "30", S, 1, 3600,
+	  "seconds before a failed webhook delivery's first retry; each next wait doubles (at most "
+	  "an hour)" },
+	{ "webhook-retry-for", KEY_LONG, OFF(webhook_retry_for), "86400", S, 1, 2592000,
+	  "seconds a webhook delivery is retried before it is marked failed" },
+	{ "webhook-timeout", KEY_LONG, OFF(webhook_timeout), "10", S, 1, 300,
+	  "seconds a webhook delivery may take (connection and answer)" },
 };
 
 #undef S

@@ -71,6 +71,10 @@ struct config {
 	char *metrics_allow;       /* who may read /metrics: addresses/CIDRs; "": everyone */
 	char *witnesses_file;      /* the log's witnesses, "<vkey> <URL>" a line; "": none */
 	long witness_quorum;       /* cosignatures that make a checkpoint witnessed; 0: all */
+	long webhook_allow_private; /* 1: webhook targets may be non-public addresses */
+	long webhook_retry_base;   /* seconds before a failed delivery's first retry */
+	long webhook_retry_for;    /* seconds a delivery is retried before it fails */
+	long webhook_timeout;      /* seconds per delivery attempt */
 };
 
 /* Fills cfg with the defaults. Free with config_free. */

@@ -45,6 +45,9 @@ static unsigned roles_for_kind(const char *kind)
 		return ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_ORG_ADMIN;
 	if (strcmp(kind, "manufacturer") == 0)
 		return ROLE_APPLICANT | ROLE_ORG_ADMIN;
+	/* they follow the change feed: their administrator manages webhooks */
+	if (strcmp(kind, "retailer") == 0 || strcmp(kind, "regulator") == 0)
+		return ROLE_ORG_ADMIN;
 	return 0;
 }
 
@@ -374,8 +377,8 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 			return e;
 		if (!roles_for_kind(f->kind))
 			return cf_error_set(err, CF_EINVAL, "/kind",
-					    "/kind must be accreditation_body, assessment_body or "
-					    "manufacturer");
+					    "/kind must be accreditation_body, assessment_body, "
+					    "manufacturer, retailer or regulator");
 	}
 	if ((e = jsonx_get_text(body, "", "name", !patch, 200, &f->name, err)) ||
 	    (e = jsonx_get_text(body, "", "country", !patch, 2, &f->country, err)) ||

@@ -20,7 +20,9 @@
 /*
  * Appends entry (canonical JSON of its members; borrowed) inside the
  * caller's transaction; *index is its leaf index. kind is "issuance" or
- * "status" (serial: the certificate's), or "key" (serial: the key's kid).
+ * "status" (serial: the certificate's), "key" (serial: the key's kid) or
+ * "review" (serial: the accreditation's id). A trigger (migration 0022)
+ * adds the entry's change feed item and webhook deliveries.
  */
 cf_err tlog_append(struct db *db, const char *kind, const char *serial, const json_t *entry,
 		   long long *index, struct cf_error *err) CF_MUST_CHECK;

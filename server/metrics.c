@@ -28,6 +28,7 @@
 #include "router.h"
 #include "server.h"
 #include "tlog.h"
+#include "webhook.h"
 #include "logsigner.h"
 #include "workerdb.h"
 
@@ -299,6 +300,22 @@ static cf_err render_database(struct buf *b, struct db *db, struct cf_error *err
 			"# TYPE conform_tlog_checkpoint_size gauge\n"
 			"conform_tlog_checkpoint_size %lld\n",
 			ts.entries, ts.checkpoint_size);
+	struct webhook_stats ws;
+	if (!e && webhook_stats(db, &ws, &qerr) == CF_OK)
+		e = buf_printf(b, err,
+			"# HELP conform_webhook_deliveries_pending Webhook deliveries not yet delivered "
+			"and still retried.\n"
+			"# TYPE conform_webhook_deliveries_pending gauge\n"
+			"conform_webhook_deliveries_pending %lld\n"
+			"# HELP conform_webhook_deliveries_failed Webhook deliveries retried for "
+			"webhook-retry-for without success (until replayed).\n"
+			"# TYPE conform_webhook_deliveries_failed gauge\n"
+			"conform_webhook_deliveries_failed %lld\n"
+			"# HELP conform_webhook_oldest_due_seconds How long the oldest due delivery has "
+			"waited for a delivery thread (0: none is waiting).\n"
+			"# TYPE conform_webhook_oldest_due_seconds gauge\n"
+			"conform_webhook_oldest_due_seconds %.3f\n",
+			ws.pending, ws.failed, ws.oldest_due_age);
 	if (!e && ts.checkpoint_age >= 0)
 		e = buf_printf(b, err,
 			"# HELP conform_tlog_checkpoint_age_seconds Seconds since the latest signed "

@@ -191,6 +191,22 @@ static const struct route routes[] = {
 	{ "GET", "/verify/{serial}", route_verify_page, ROUTE_BODY_NONE, PUBLIC,
 	  "the buyer's page" },
 
+	/* the change feed (public) and organisations' webhooks */
+	{ "GET", "/v1/feed", route_feed, ROUTE_BODY_NONE, PUBLIC,
+	  "every issuance and status change in log order, signed by the log key", .cors = true },
+	{ "POST", "/v1/organisations/{id}/webhooks", route_webhook_create, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "subscribe to the feed (the secret is shown once)" },
+	{ "GET", "/v1/organisations/{id}/webhooks", route_webhook_list, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "an organisation's webhooks" },
+	{ "DELETE", "/v1/organisations/{id}/webhooks/{webhook}", route_webhook_delete, ROUTE_BODY_NONE,
+	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "delete a webhook (pending deliveries are cancelled)" },
+	{ "GET", "/v1/organisations/{id}/webhooks/{webhook}/deliveries", route_webhook_deliveries,
+	  ROUTE_BODY_NONE, ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)),
+	  "a webhook's deliveries and their attempts" },
+	{ "POST", "/v1/organisations/{id}/webhooks/{webhook}/deliveries/{delivery}/replay",
+	  route_webhook_replay, ROUTE_BODY_JSON, ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)),
+	  "deliver again (same webhook-id)" },
+
 	/* the transparency log */
 	{ "GET", "/v1/log/tree-head", route_log_tree_head, ROUTE_BODY_NONE, PUBLIC,
 	  "the latest signed tree head", .cors = true },

@@ -26,6 +26,7 @@
 #include "httpglue.h"
 #include "janitor.h"
 #include "logsigner.h"
+#include "webhooks.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -262,6 +263,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	logsigner_start(srv);
 	cosigning_start(srv);
 	janitor_start(srv);
+	webhooks_start(srv);
 	certcache_start(srv, cfg->cert_cache);
 	return CF_OK;
 }
@@ -289,6 +291,7 @@ void server_stop(struct server *srv)
 	cosigning_stop();
 	logsigner_stop();
 	janitor_stop();
+	webhooks_stop();
 	certcache_stop();
 	workerdb_close_all();
 	signer_forget_all();

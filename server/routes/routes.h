@@ -106,4 +106,12 @@ void route_verify_page(struct request *rq);
 /* audit.c */
 void route_audit_list(struct request *rq);
 
+/* webhooks.c: the change feed and webhook subscriptions */
+void route_feed(struct request *rq);
+void route_webhook_create(struct request *rq);
+void route_webhook_list(struct request *rq);
+void route_webhook_delete(struct request *rq);
+void route_webhook_deliveries(struct request *rq);
+void route_webhook_replay(struct request *rq);
+
 #endif

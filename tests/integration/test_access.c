@@ -533,6 +533,72 @@ static void tiles_tile(struct call *c, int role)
 	log_path(c, "/log/tile/0/000.p/1");
 }
 
+/* The feed (signed by the log key). */
+static void feed_path(struct call *c, int role)
+{
+	(void)role;
+	log_path(c, "/v1/feed?limit=5");
+}
+
+/* A webhook of the assessment body, made by its administrator; its target
+ * is a closed loopback port (this suite's conformd allows loopback). */
+static void body_webhook_id(char id[37])
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/organisations/%s/webhooks", w.body_admin.org);
+	json_t *body = json_pack("{s:s}", "url", "http://127.0.0.1:9/access");
+	json_t *h = testsrv_api_ok(&w.srv, "POST", path, w.body_admin.token, body, 201);
+	snprintf(id, 37, "%s", jsonx_str(h, "id"));
+	json_decref(h);
+	json_decref(body);
+}
+
+static void webhooks_new(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s/webhooks", w.body_admin.org);
+	c->body = json_pack("{s:s,s:{s:s}}", "url", "http://127.0.0.1:9/new", "filter", "scheme", "dcms-cop");
+}
+
+static void webhooks_list(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s/webhooks", w.body_admin.org);
+}
+
+static void webhook_one(struct call *c, int role)
+{
+	(void)role;
+	char id[37];
+	body_webhook_id(id);
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s/webhooks/%s", w.body_admin.org, id);
+}
+
+static void webhook_deliveries(struct call *c, int role)
+{
+	webhook_one(c, role);
+	size_t n = strlen(c->path);
+	snprintf(c->path + n, sizeof c->path - n, "/deliveries");
+}
+
+/* A delivery of a fresh webhook, written into the outbox as the log's
+ * trigger would (its target never answers: the delivery stays due). */
+static void webhook_replay(struct call *c, int role)
+{
+	(void)role;
+	static unsigned made;
+	char id[37], did[40];
+	body_webhook_id(id);
+	a_serial();
+	snprintf(did, sizeof did, "msg_%024x%08x", (unsigned)rand(), ++made);
+	const char *p[] = { did, id };
+	PQclear(testdb_super_query(&w.db,
+		"INSERT INTO webhook_delivery (id, subscription_id, log_index, type, payload)"
+		" SELECT $1, $2, min(idx), 'certificate.issued', '{}' FROM tlog_entry", 2, p));
+	snprintf(c->path, sizeof c->path, "/v1/organisations/%s/webhooks/%s/deliveries/%s/replay",
+		 w.body_admin.org, id, did);
+}
+
 static void body_entry(struct call *c, int role)
 {
 	(void)role;
@@ -615,6 +681,14 @@ static const struct access_case cases[] = {
 	{ "GET", "/contexts/conformity/v1", true, EVERYONE, 200, NULL },
 	{ "GET", "/schemas/conformity-certificate/v1", true, EVERYONE, 200, NULL },
 	{ "GET", "/verify/{serial}", true, EVERYONE, 200, cert_page },
+	{ "GET", "/v1/feed", true, EVERYONE, 200, feed_path },
+	{ "POST", "/v1/organisations/{id}/webhooks", false, A(ORG_ADMIN), 201, webhooks_new },
+	{ "GET", "/v1/organisations/{id}/webhooks", false, A(ADMIN) | A(ORG_ADMIN), 200, webhooks_list },
+	{ "DELETE", "/v1/organisations/{id}/webhooks/{webhook}", false, A(ORG_ADMIN), 204, webhook_one },
+	{ "GET", "/v1/organisations/{id}/webhooks/{webhook}/deliveries", false, A(ADMIN) | A(ORG_ADMIN),
+	  200, webhook_deliveries },
+	{ "POST", "/v1/organisations/{id}/webhooks/{webhook}/deliveries/{delivery}/replay", false,
+	  A(ORG_ADMIN), 202, webhook_replay },
 	{ "GET", "/v1/log/tree-head", true, EVERYONE, 200, log_head },
 	{ "GET", "/v1/log/checkpoint", true, EVERYONE, 200, log_checkpoint },
 	{ "GET", "/v1/log/vkey", true, EVERYONE, 200, log_vkey },
@@ -798,7 +872,9 @@ END_TEST
 
 static void setup(void)
 {
-	world_create(&w, "access", NULL);
+	/* webhooks made here point at a closed loopback port */
+	const char *env[] = { "CONFORM_WEBHOOK_ALLOW_PRIVATE=1", NULL };
+	world_create(&w, "access", env);
 }
 
 static void teardown(void)

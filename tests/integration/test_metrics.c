@@ -119,6 +119,9 @@ START_TEST(every_family_is_there_with_help_and_type)
 		{ "conform_cert_cache_misses_total", "counter" },
 		{ "conform_tlog_entries", "gauge" },
 		{ "conform_tlog_checkpoint_size", "gauge" },
+		{ "conform_webhook_deliveries_pending", "gauge" },
+		{ "conform_webhook_deliveries_failed", "gauge" },
+		{ "conform_webhook_oldest_due_seconds", "gauge" },
 	};
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
 		assert_family(t, families[i].name, families[i].type);
