@@ -4,7 +4,6 @@
 #include "cosigning.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "mem.h"
 #include "server.h"
 #include "tlog.h"
+#include "ticker.h"
 
 /* Why a witness refused a checkpoint: the metric's reason label. */
 enum reason { R_FORK, R_INCONSISTENT, R_AHEAD, R_SIGNATURE, R_UNKNOWN_LOG, R_BAD_REQUEST,
@@ -46,10 +46,7 @@ struct wstate {
 
 static struct witness_set *witnesses;
 static struct wstate states[WITNESS_MAX];
-static pthread_t thread;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool running, stopping, woken;
+static struct ticker ticker = TICKER_INIT;
 
 cf_err cosigning_init(const struct config *cfg, struct cf_error *err)
 {
@@ -353,22 +350,13 @@ static void *run(void *arg)
 {
 	struct server *srv = arg;
 	struct db *db = NULL;
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		pthread_mutex_unlock(&lock);
+	while (!ticker_stopping(&ticker)) {
 		/* only the instance that signs submits: one submitter per log */
 		if (logsigner_holding())
 			round_once(srv, &db);
-		pthread_mutex_lock(&lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += POLL_MS / 1000;
-		while (!stopping && !woken)
-			if (pthread_cond_timedwait(&wake, &lock, &until))
-				break;
-		woken = false;
+		if (!ticker_sleep(&ticker, POLL_MS))
+			break;
 	}
-	pthread_mutex_unlock(&lock);
 	db_close(db);
 	return NULL;
 }
@@ -378,30 +366,19 @@ void cosigning_start(struct server *srv)
 	if (!witnesses || witnesses->n == 0)
 		return;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	stopping = false;
-	running = pthread_create(&thread, NULL, run, srv) == 0;
-	if (!running)
-		log_error("cannot start the witness submission thread");
+	ticker_start(&ticker, 1, run, srv, "witness submission");
 }
 
 void cosigning_wake(void)
 {
-	pthread_mutex_lock(&lock);
-	woken = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
+	ticker_wake(&ticker);
 }
 
 void cosigning_stop(void)
 {
-	if (!running)
+	if (ticker.nthreads == 0)
 		return;
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = false;
+	ticker_stop(&ticker);
 	curl_global_cleanup();
 }
 

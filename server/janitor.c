@@ -5,7 +5,6 @@
  */
 #include "janitor.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -13,11 +12,9 @@
 #include "log.h"
 #include "server.h"
 #include "workerdb.h"
+#include "ticker.h"
 
-static pthread_t thread;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool running, stopping;
+static struct ticker ticker = TICKER_INIT;
 
 static void clean_once(struct server *srv)
 {
@@ -37,42 +34,18 @@ static void clean_once(struct server *srv)
 static void *run(void *arg)
 {
 	struct server *srv = arg;
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += srv->cfg->janitor_interval;
-		while (!stopping && pthread_cond_timedwait(&wake, &lock, &until) == 0)
-			;
-		if (stopping)
-			break;
-		pthread_mutex_unlock(&lock);
+	while (ticker_sleep(&ticker, srv->cfg->janitor_interval * 1000L))
 		clean_once(srv);
-		pthread_mutex_lock(&lock);
-	}
-	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
 void janitor_start(struct server *srv)
 {
-	stopping = false;
-	running = false;
-	if (srv->cfg->janitor_interval <= 0)
-		return;
-	running = pthread_create(&thread, NULL, run, srv) == 0;
-	if (!running)
-		log_error("cannot start the evidence janitor thread");
+	if (srv->cfg->janitor_interval > 0)
+		ticker_start(&ticker, 1, run, srv, "evidence janitor");
 }
 
 void janitor_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = false;
+	ticker_stop(&ticker);
 }

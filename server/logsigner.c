@@ -3,7 +3,6 @@
  */
 #include "logsigner.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +13,11 @@
 #include "server.h"
 #include "signer.h"
 #include "tlog.h"
+#include "ticker.h"
 
 #define LOCK_NAME "conform.logsigner"
 
-static pthread_t thread;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool running, stopping;
+static struct ticker ticker = TICKER_INIT;
 static atomic_bool holding;
 
 /* The signing thread's own state: its connection, which holds the lock. */
@@ -117,26 +114,13 @@ static void sign_once(struct signing *s)
 static void *run(void *arg)
 {
 	struct signing s = { arg, NULL, false, 0 };
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		pthread_mutex_unlock(&lock);
+	while (!ticker_stopping(&ticker)) {
 		sign_once(&s);
-		pthread_mutex_lock(&lock);
 		/* the holder looks for growth twice a second; the others try
 		 * the lock once a second */
-		long wait_ms = atomic_load(&holding) ? 500 : LOGSIGNER_RETRY_MS;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait_ms / 1000;
-		until.tv_nsec += (wait_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		if (!stopping)
-			pthread_cond_timedwait(&wake, &lock, &until);
+		if (!ticker_sleep(&ticker, atomic_load(&holding) ? 500 : LOGSIGNER_RETRY_MS))
+			break;
 	}
-	pthread_mutex_unlock(&lock);
 	/* a clean stop hands the lock on at once */
 	db_close(s.db);
 	atomic_store(&holding, false);
@@ -145,20 +129,10 @@ static void *run(void *arg)
 
 void logsigner_start(struct server *srv)
 {
-	stopping = false;
-	running = pthread_create(&thread, NULL, run, srv) == 0;
-	if (!running)
-		log_error("cannot start the log signing thread");
+	ticker_start(&ticker, 1, run, srv, "log signing");
 }
 
 void logsigner_stop(void)
 {
-	if (!running)
-		return;
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&lock);
-	pthread_join(thread, NULL);
-	running = false;
+	ticker_stop(&ticker);
 }

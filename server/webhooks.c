@@ -4,7 +4,6 @@
 #include "webhooks.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "log.h"
 #include "server.h"
 #include "webhook.h"
+#include "ticker.h"
 
 /* Threads per conformd; instances add theirs. */
 #define WEBHOOK_THREADS 2
@@ -24,11 +24,7 @@
 /* The most of an answer's body that is read (and ignored). */
 #define WEBHOOK_ANSWER_CAP 65536
 
-static pthread_t threads[WEBHOOK_THREADS];
-static int started;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool stopping;
+static struct ticker ticker = TICKER_INIT;
 
 struct answer {
 	size_t bytes;
@@ -168,48 +164,20 @@ static void *run(void *arg)
 {
 	struct server *srv = arg;
 	struct db *db = NULL;
-	pthread_mutex_lock(&lock);
-	while (!stopping) {
-		pthread_mutex_unlock(&lock);
-		bool busy = deliver_one(srv, &db);
-		pthread_mutex_lock(&lock);
-		if (busy || stopping)
-			continue;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += WEBHOOK_POLL_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&wake, &lock, &until);
-	}
-	pthread_mutex_unlock(&lock);
+	while (!ticker_stopping(&ticker))
+		if (!deliver_one(srv, &db) && !ticker_sleep(&ticker, WEBHOOK_POLL_MS))
+			break;
 	db_close(db);
 	return NULL;
 }
 
 void webhooks_start(struct server *srv)
 {
-	stopping = false;
-	started = 0;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (int i = 0; i < WEBHOOK_THREADS; i++) {
-		if (pthread_create(&threads[i], NULL, run, srv) != 0) {
-			log_error("cannot start a webhook delivery thread");
-			break;
-		}
-		started++;
-	}
+	ticker_start(&ticker, WEBHOOK_THREADS, run, srv, "webhook delivery");
 }
 
 void webhooks_stop(void)
 {
-	pthread_mutex_lock(&lock);
-	stopping = true;
-	pthread_cond_broadcast(&wake);
-	pthread_mutex_unlock(&lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	started = 0;
+	ticker_stop(&ticker);
 }
