@@ -101,3 +101,48 @@ stack_stop_all() {
 	done
 	stack_pids=""
 }
+
+# stack_on_exit LOG...: at the end of the test, whatever ends it: stops
+# nginx ($nginx_pid, when set) and every process started here, drops the
+# test's database ($db, when set), shows the last lines of each LOG that
+# exists when the test failed, and removes $tmp. Ctrl-C ends it too.
+stack_on_exit() {
+	stack_exit_logs=("$@")
+	trap stack_exit EXIT
+	trap 'exit 130' INT TERM
+}
+
+stack_exit() {
+	local status=$? f
+	[ -n "${nginx_pid:-}" ] && stack_stop "$nginx_pid"
+	stack_stop_all
+	if [ -n "${db:-}" ]; then
+		psql -X -q -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
+			-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+	fi
+	if [ "$status" -ne 0 ]; then
+		for f in "${stack_exit_logs[@]}"; do
+			[ -f "$f" ] && { echo "=== $f (last lines)"; tail -30 "$f"; } >&2
+		done
+	fi
+	rm -rf "$tmp"
+	exit "$status"
+}
+
+# stack_service: a database cloned from tests/run.sh's template ($db, dropped
+# at exit), the shipped schemes imported, and conform-signer running; the
+# CONFORM_* settings of both (data and signer under $tmp) exported for
+# conformd and conformctl.
+stack_service() {
+	stack_note "database $db, conform-signer, conformd"
+	psql -X -q -v ON_ERROR_STOP=1 -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
+		-c "CREATE DATABASE $db TEMPLATE $CONFORM_TEST_TEMPLATE OWNER conform_owner" >/dev/null
+	export CONFORM_DATABASE_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_app"
+	export CONFORM_DATABASE_OWNER_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_owner"
+	export CONFORM_MIGRATIONS_DIR=$top/migrations
+	export CONFORM_DATA_DIR=$tmp/data
+	export CONFORM_SIGNER_SOCKET=$tmp/signer/signer.sock
+	mkdir -p "$CONFORM_DATA_DIR"
+	stack_signer_start "$tmp/signer" "$tmp/signer.log"
+	"$build/conformctl" scheme import "$top"/schemes/*.json >/dev/null
+}

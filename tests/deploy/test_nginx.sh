@@ -37,22 +37,7 @@ chmod 755 "$tmp"
 db=nginx_$$_$RANDOM
 nginx_pid=""
 
-cleanup() {
-	status=$?
-	[ -n "$nginx_pid" ] && stack_stop "$nginx_pid"
-	stack_stop_all
-	psql -X -q -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
-		-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-	if [ "$status" -ne 0 ]; then
-		for f in "$tmp"/conformd.log "$tmp"/nginx/error.log "$tmp"/nginx/conform.error.log; do
-			[ -f "$f" ] && { echo "=== $f (last lines)"; tail -30 "$f"; } >&2
-		done
-	fi
-	rm -rf "$tmp"
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stack_on_exit "$tmp"/conformd.log "$tmp"/nginx/error.log "$tmp"/nginx/conform.error.log
 
 # --- a throwaway CA and a server certificate for localhost / 127.0.0.1
 stack_note "a throwaway CA and a certificate for localhost"
@@ -71,17 +56,7 @@ openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -
 cacert=$pki/ca.pem
 
 # --- the database, conform-signer, conformd
-stack_note "database $db, conform-signer, conformd"
-psql -X -q -v ON_ERROR_STOP=1 -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
-	-c "CREATE DATABASE $db TEMPLATE $CONFORM_TEST_TEMPLATE OWNER conform_owner" >/dev/null
-export CONFORM_DATABASE_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_app"
-export CONFORM_DATABASE_OWNER_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_owner"
-export CONFORM_MIGRATIONS_DIR=$top/migrations
-export CONFORM_DATA_DIR=$tmp/data
-export CONFORM_SIGNER_SOCKET=$tmp/signer/signer.sock
-mkdir -p "$CONFORM_DATA_DIR"
-stack_signer_start "$tmp/signer" "$tmp/signer.log"
-"$build/conformctl" scheme import "$top"/schemes/*.json >/dev/null
+stack_service
 
 nginx_port=$(stack_free_port)
 http_port=$(stack_free_port)

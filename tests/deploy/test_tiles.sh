@@ -47,22 +47,7 @@ chmod 755 "$tmp"
 db=tiles_$$_$RANDOM
 nginx_pid=""
 
-cleanup() {
-	status=$?
-	[ -n "$nginx_pid" ] && stack_stop "$nginx_pid"
-	stack_stop_all
-	psql -X -q -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
-		-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-	if [ "$status" -ne 0 ]; then
-		for f in "$tmp"/conformd.log "$tmp"/nginx/error.log; do
-			[ -f "$f" ] && { echo "=== $f (last lines)"; tail -30 "$f"; } >&2
-		done
-	fi
-	rm -rf "$tmp"
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stack_on_exit "$tmp"/conformd.log "$tmp"/nginx/error.log
 
 sql() { psql -X -q -tA -v ON_ERROR_STOP=1 -h "$CONFORM_TEST_PGHOST" -U postgres -d "$db" -c "$1"; }
 expect() { # WANT GOT WHAT
@@ -70,19 +55,9 @@ expect() { # WANT GOT WHAT
 }
 
 # --- the database, conform-signer, conformd
-stack_note "database $db, conform-signer, conformd"
-psql -X -q -v ON_ERROR_STOP=1 -h "$CONFORM_TEST_PGHOST" -U postgres -d postgres \
-	-c "CREATE DATABASE $db TEMPLATE $CONFORM_TEST_TEMPLATE OWNER conform_owner" >/dev/null
-export CONFORM_DATABASE_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_app"
-export CONFORM_DATABASE_OWNER_URL="host=$CONFORM_TEST_PGHOST dbname=$db user=conform_owner"
-export CONFORM_MIGRATIONS_DIR=$top/migrations
-export CONFORM_DATA_DIR=$tmp/data
-export CONFORM_SIGNER_SOCKET=$tmp/signer/signer.sock
+stack_service
 export CONFORM_PUBLIC_URL=https://registry.example.test
-mkdir -p "$CONFORM_DATA_DIR"
 touch "$tmp/conformd.log"
-stack_signer_start "$tmp/signer" "$tmp/signer.log"
-"$build/conformctl" scheme import "$top"/schemes/*.json >/dev/null
 # conformd's first start stores the public URL, which bootstrap needs
 stack_conformd_start "$tmp/conformd.log"
 base=http://127.0.0.1:$conformd_port
