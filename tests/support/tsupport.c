@@ -67,3 +67,16 @@ double tsupport_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+json_t *tsupport_load_json(const char *relative)
+{
+	char *path = tsupport_source_path(relative);
+	size_t len = 0;
+	char *text = tsupport_read_file(path, &len);
+	json_error_t jerr;
+	json_t *v = json_loadb(text, len, 0, &jerr);
+	ck_assert_msg(v != NULL, "%s: %s", path, jerr.text);
+	free(text);
+	free(path);
+	return v;
+}

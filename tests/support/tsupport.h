@@ -7,6 +7,7 @@
 #define CONFORM_TSUPPORT_H
 
 #include <check.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,10 @@ char *tsupport_source_path(const char *relative);
 /* Reads a whole file into a new NUL-terminated buffer; aborts the test when
  * it cannot. */
 char *tsupport_read_file(const char *path, size_t *len);
+
+/* The JSON file at a path relative to the source tree (test vectors);
+ * aborts the test, naming the file, when it does not parse. New reference. */
+json_t *tsupport_load_json(const char *relative);
 
 /* Runs node tests/js/script with the arguments a and b (b may be NULL):
  * its exit status (what it says of a bad start, anything but 0 or 1, goes to

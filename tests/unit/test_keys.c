@@ -55,15 +55,7 @@ static void write_file(const char *path, const void *data, size_t n)
 
 static json_t *load_rfc8037(void)
 {
-	char *path = tsupport_source_path("tests/data/vectors/rfc8037-ed25519-jws.json");
-	size_t len = 0;
-	char *text = tsupport_read_file(path, &len);
-	json_error_t jerr;
-	json_t *v = json_loadb(text, len, 0, &jerr);
-	ck_assert_msg(v != NULL, "%s: %s", path, jerr.text);
-	free(text);
-	free(path);
-	return v;
+	return tsupport_load_json("tests/data/vectors/rfc8037-ed25519-jws.json");
 }
 
 static void b64url32(const json_t *s, unsigned char out[32])

@@ -20,15 +20,7 @@ typedef unsigned char hash[32];
 
 static json_t *load_vectors(void)
 {
-	char *path = tsupport_source_path("tests/data/vectors/rfc9162-merkle.json");
-	size_t len = 0;
-	char *text = tsupport_read_file(path, &len);
-	json_error_t jerr;
-	json_t *v = json_loadb(text, len, 0, &jerr);
-	ck_assert_msg(v != NULL, "%s: %s", path, jerr.text);
-	free(text);
-	free(path);
-	return v;
+	return tsupport_load_json("tests/data/vectors/rfc9162-merkle.json");
 }
 
 static void hex32(const json_t *s, hash out)

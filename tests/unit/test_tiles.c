@@ -21,15 +21,7 @@
 
 static json_t *load_vectors(void)
 {
-	char *path = tsupport_source_path("tests/data/tiles/tlog-tiles.json");
-	size_t len = 0;
-	char *text = tsupport_read_file(path, &len);
-	json_error_t jerr;
-	json_t *v = json_loadb(text, len, 0, &jerr);
-	ck_assert_msg(v != NULL, "%s: %s", path, jerr.text);
-	free(text);
-	free(path);
-	return v;
+	return tsupport_load_json("tests/data/tiles/tlog-tiles.json");
 }
 
 static void check_path(int level, uint64_t index, unsigned width, const char *want)
