@@ -17,11 +17,16 @@ stack_note() { printf -- '--- %s\n' "$*" >&2; }
 
 # stack_free_port: a loopback TCP port nothing listens on now (a caller that
 # then fails to bind it picks another: stack_start_conformd and the nginx
-# test retry on a clash).
+# test retry on a clash). Drawn below the kernel's ephemeral range: a busy
+# suite holds thousands of outgoing connections on ephemeral ports, and
+# nginx cannot bind a port an outgoing connection holds, though nothing
+# listens there.
 stack_free_port() {
-	local p
+	local p low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	[ "$low" -gt 12000 ] || low=32768
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
