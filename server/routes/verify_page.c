@@ -114,7 +114,7 @@ static const char head[] =
 	"th,td{text-align:left;vertical-align:top;padding:.55rem .75rem;border-bottom:1px solid #e4e4e0;"
 	"overflow-wrap:anywhere}\n"
 	"th{width:38%%;font-weight:600;color:#444}\n"
-	"thead th{width:auto}\n"
+	"thead th{width:auto;overflow-wrap:normal}\n"
 	"h2{font-size:1.1rem;margin:1.25rem 0 .4rem}\n"
 	".note{background:#fff3cd;border-radius:.5rem;padding:.75rem;margin-bottom:1rem}\n"
 	".explain{background:#fff;border-radius:.5rem;padding:.75rem;margin:0 0 1rem}\n"
@@ -192,8 +192,11 @@ static void status_box(struct page *p, const json_t *c, const char *status)
 	if (strcmp(status, "valid") == 0) {
 		put(p, "Valid until ");
 		text(p, day(jsonx_str(c, "valid_until"), t, sizeof t));
-		put(p, ". An accredited body checked this product against the scheme below and "
-		       "vouches for it today.");
+		/* under review, the body's word is being questioned: not "today" */
+		put(p, json_is_object(json_object_get(c, "review"))
+			       ? ". An accredited body checked this product against the scheme below."
+			       : ". An accredited body checked this product against the scheme below and "
+				 "vouches for it today.");
 	} else if (strcmp(status, "suspended") == 0) {
 		put(p, "Suspended on ");
 		text(p, day(jsonx_str(c, "status_changed_at"), t, sizeof t));
