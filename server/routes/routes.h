@@ -103,6 +103,10 @@ void route_tiles_entries(struct request *rq);
 /* verify_page.c */
 void route_verify_page(struct request *rq);
 
+/* gs1.c: the GS1 Digital Link resolver and the shelf check */
+void route_gs1_resolve(struct request *rq);
+void route_shelf_check(struct request *rq);
+
 /* audit.c */
 void route_audit_list(struct request *rq);
 
