@@ -70,7 +70,7 @@ static void assert_redirect(const char *path, const char *serial)
 	struct http_resp r;
 	get(&r, path, NULL);
 	ck_assert_msg(r.status == 307, "%s: %ld %.200s", path, r.status, r.body);
-	char loc[256], want[64];
+	char loc[256], want[128];
 	ck_assert_ptr_nonnull(http_header(&r, "Location", loc, sizeof loc));
 	snprintf(want, sizeof want, "/verify/%s", serial);
 	size_t n = strlen(loc), m = strlen(want);
@@ -86,7 +86,7 @@ START_TEST(a_gtin_with_one_certificate_redirects_to_its_page_with_any_qualifier)
 	assert_redirect("/01/" GTIN_ONE14 "/21/SN12345", one);
 	assert_redirect("/01/" GTIN_ONE14 "/10/ABC/21/1", one);
 	/* and the page it points to is there */
-	char path[64];
+	char path[128];
 	snprintf(path, sizeof path, "/verify/%s", one);
 	free(testsrv_get_text(&w.srv, path, 200));
 }
@@ -125,7 +125,7 @@ START_TEST(several_current_certificates_are_listed_then_the_one_left_is_chosen)
 	ck_assert_ptr_nonnull(strstr(r.body, "<h1>"));
 	ck_assert_ptr_null(strstr(r.body, "<script"));
 	http_resp_free(&r);
-	char path[96];
+	char path[160];
 	snprintf(path, sizeof path, "/v1/certificates/%s/suspend", two[0]);
 	json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 				     "{\"reason_code\":\"nonconformity\",\"reason\":\"telnet open\"}", 200));
@@ -197,7 +197,7 @@ START_TEST(the_linkset_lists_the_gtins_certificates_with_their_status)
 	size_t al = strlen(anchor);
 	const char *want = "/01/" GTIN_TWO14 "/21/X1";
 	ck_assert_msg(al >= strlen(want) && strcmp(anchor + al - strlen(want), want) == 0, "%s", anchor);
-	char tail[64];
+	char tail[160];
 	for (int i = 0; i < 2; i++) {
 		snprintf(tail, sizeof tail, "/verify/%s", two[i]);
 		ck_assert_int_eq(count_href(doc, tail), 1);
@@ -265,7 +265,7 @@ END_TEST
 
 START_TEST(a_suspended_gtin_says_suspended)
 {
-	char path[96];
+	char path[160];
 	snprintf(path, sizeof path, "/v1/certificates/%s/suspend", one);
 	json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 				     "{\"reason_code\":\"nonconformity\",\"reason\":\"telnet open\"}", 200));
