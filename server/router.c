@@ -178,6 +178,8 @@ static const struct route routes[] = {
 	  "verify a signed certificate", .max_body = CERTIFICATE_JWS_MAX + 1024 },
 	{ "GET", "/v1/register/export", route_register_export, ROUTE_BODY_NONE, PUBLIC,
 	  "the whole register as one signed, streamed document" },
+	{ "GET", "/v1/register/export.csv", route_register_csv, ROUTE_BODY_NONE, PUBLIC,
+	  "the register as CSV for market surveillance (RFC 4180, streamed, unsigned)" },
 	{ "GET", "/.well-known/jwks.json", route_jwks, ROUTE_BODY_NONE, PUBLIC,
 	  "every signing key, retired ones included", .cors = true },
 	{ "GET", "/bodies/{id}/did.json", route_did, ROUTE_BODY_NONE, PUBLIC,

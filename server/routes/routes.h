@@ -107,6 +107,9 @@ void route_verify_page(struct request *rq);
 void route_gs1_resolve(struct request *rq);
 void route_shelf_check(struct request *rq);
 
+/* register_csv.c: the register as CSV for market surveillance */
+void route_register_csv(struct request *rq);
+
 /* audit.c */
 void route_audit_list(struct request *rq);
 

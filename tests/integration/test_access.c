@@ -708,6 +708,7 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
 	{ "POST", "/v1/verify", true, EVERYONE, 200, verify_body },
 	{ "GET", "/v1/register/export", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/register/export.csv", true, EVERYONE, 200, NULL },
 	{ "GET", "/.well-known/jwks.json", true, EVERYONE, 200, NULL },
 	{ "GET", "/bodies/{id}/did.json", true, EVERYONE, 200, did_doc },
 	{ "GET", "/v1/bodies/{id}/status/{purpose}", true, EVERYONE, 200, status_list },

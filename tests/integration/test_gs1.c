@@ -5,7 +5,9 @@
  * RFC 9264 linkset when asked for application/linkset+json or ?linkType=all;
  * a bad check digit is a 400 problem. POST /v1/shelf-check answers each GTIN
  * of a list, in order and chunked, with per-item errors, and refuses more
- * than 10,000 with 413.
+ * than 10,000 with 413. GET /v1/register/export.csv is RFC 4180 as
+ * Python's csv module reads it, a product name with a comma and a quote
+ * included.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "proc.h"
 #include "tsupport.h"
 #include "world.h"
 
@@ -38,6 +41,17 @@ static void product_gtin(const char *gtin)
 	json_decref(testsrv_api_text(&w.srv, "PATCH", path, w.applicant.token, body, 200));
 }
 
+#define TRICKY_NAME "Plug \"Mini\", 2-pack"
+
+static void product_patch(const char *field, const char *value)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/products/%s", world_product(&w));
+	json_t *b = json_pack("{s:s}", field, value);
+	json_decref(testsrv_api_ok(&w.srv, "PATCH", path, w.applicant.token, b, 200));
+	json_decref(b);
+}
+
 static void setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -45,7 +59,9 @@ static void setup(void)
 	/* the product snapshot is taken at submission: each certificate
 	 * states the GTIN the product had when its application was made */
 	product_gtin(GTIN_ONE);
+	product_patch("name", TRICKY_NAME);
 	world_certificate(&w, one);
+	product_patch("name", "Acme Smart Plug");
 	product_gtin(GTIN_TWO);
 	world_certificate(&w, two[0]);
 	world_certificate(&w, two[1]);
@@ -321,6 +337,67 @@ START_TEST(ten_thousand_gtins_are_answered_and_one_more_is_413)
 }
 END_TEST
 
+/* The CSV export as Python's csv module reads it: {"header": [...],
+ * "rows": [[...], ...]} as JSON. */
+START_TEST(the_register_csv_reads_back_with_pythons_csv_module)
+{
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", "/v1/register/export.csv", NULL, NULL);
+	ck_assert_msg(r.status == 200, "%ld %.200s", r.status, r.body);
+	char h[96];
+	ck_assert_ptr_nonnull(http_header(&r, "Content-Type", h, sizeof h));
+	ck_assert_ptr_nonnull(strstr(h, "text/csv"));
+	ck_assert_ptr_nonnull(http_header(&r, "Transfer-Encoding", h, sizeof h));
+	ck_assert_str_eq(h, "chunked");
+	ck_assert_ptr_nonnull(strstr(r.body, "\r\n"));
+	char *file = testsrv_write_artifact("register.csv", r.body);
+	http_resp_free(&r);
+	const char *argv[] = { "/usr/bin/python3", "-c",
+			       "import csv, json, sys\n"
+			       "with open(sys.argv[1], newline='', encoding='utf-8') as f:\n"
+			       "    rows = list(csv.reader(f, strict=True))\n"
+			       "print(json.dumps({'header': rows[0], 'rows': rows[1:]}))\n",
+			       file, NULL };
+	struct proc_result pr;
+	proc_run(&pr, argv, NULL);
+	ck_assert_msg(pr.status == 0, "python3 csv: %s", pr.err);
+	json_t *doc = json_loads(pr.out, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	proc_result_free(&pr);
+	free(file);
+	json_t *header = json_object_get(doc, "header");
+	ck_assert_int_eq(json_array_size(header), 20);
+	ck_assert_str_eq(json_string_value(json_array_get(header, 0)), "serial");
+	ck_assert_str_eq(json_string_value(json_array_get(header, 3)), "product_name");
+	ck_assert_str_eq(json_string_value(json_array_get(header, 10)), "support_period_end");
+	ck_assert_str_eq(json_string_value(json_array_get(header, 19)), "certificate_url");
+	json_t *rows = json_object_get(doc, "rows");
+	ck_assert_int_eq(json_array_size(rows), 3);
+	size_t i;
+	json_t *row;
+	int seen = 0;
+	json_array_foreach(rows, i, row) {
+		ck_assert_int_eq(json_array_size(row), 20);
+		if (strcmp(json_string_value(json_array_get(row, 0)), one) != 0)
+			continue;
+		seen++;
+		ck_assert_str_eq(json_string_value(json_array_get(row, 3)), TRICKY_NAME);
+		ck_assert_str_eq(json_string_value(json_array_get(row, 7)), GTIN_ONE);
+		ck_assert_str_eq(json_string_value(json_array_get(row, 10)), "2031-06-30");
+		ck_assert_str_eq(json_string_value(json_array_get(row, 13)), "dcms-cop@2018");
+		ck_assert_int_gt(strlen(json_string_value(json_array_get(row, 8))), 0);
+		ck_assert_int_eq(strlen(json_string_value(json_array_get(row, 9))), 2);
+		const char *url = json_string_value(json_array_get(row, 19));
+		char tail[64];
+		snprintf(tail, sizeof tail, "/verify/%s", one);
+		ck_assert_msg(strlen(url) >= strlen(tail) && strcmp(url + strlen(url) - strlen(tail), tail) == 0,
+			      "%s", url);
+	}
+	ck_assert_int_eq(seen, 1);
+	json_decref(doc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gs1");
@@ -334,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, the_shelf_check_answers_each_gtin_in_order_chunked);
 	tcase_add_test(tc, a_suspended_gtin_says_suspended);
 	tcase_add_test(tc, ten_thousand_gtins_are_answered_and_one_more_is_413);
+	tcase_add_test(tc, the_register_csv_reads_back_with_pythons_csv_module);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
