@@ -178,6 +178,8 @@ static const struct route routes[] = {
 	  "verify a signed certificate", .max_body = CERTIFICATE_JWS_MAX + 1024 },
 	{ "GET", "/v1/register/export", route_register_export, ROUTE_BODY_NONE, PUBLIC,
 	  "the whole register as one signed, streamed document" },
+	{ "GET", "/v1/register/export.csv", route_register_csv, ROUTE_BODY_NONE, PUBLIC,
+	  "the register as CSV for market surveillance (RFC 4180, streamed, unsigned)" },
 	{ "GET", "/.well-known/jwks.json", route_jwks, ROUTE_BODY_NONE, PUBLIC,
 	  "every signing key, retired ones included", .cors = true },
 	{ "GET", "/bodies/{id}/did.json", route_did, ROUTE_BODY_NONE, PUBLIC,
@@ -190,6 +192,21 @@ static const struct route routes[] = {
 	  "the JSON Schema of a certificate's credential", .cors = true },
 	{ "GET", "/verify/{serial}", route_verify_page, ROUTE_BODY_NONE, PUBLIC,
 	  "the buyer's page" },
+
+	/* shelf check by barcode (issue 15): the GS1 Digital Link resolver
+	 * (the qualifiers are accepted; a certificate covers every lot and item
+	 * of a product) and a retailer's catalogue in one streamed answer */
+	{ "GET", "/01/{gtin}", route_gs1_resolve, ROUTE_BODY_NONE, PUBLIC,
+	  "GS1 Digital Link: the certificate page of a GTIN, or its linkset", .cors = true },
+	{ "GET", "/01/{gtin}/10/{lot}", route_gs1_resolve, ROUTE_BODY_NONE, PUBLIC,
+	  "GS1 Digital Link with a batch/lot", .cors = true },
+	{ "GET", "/01/{gtin}/21/{ser}", route_gs1_resolve, ROUTE_BODY_NONE, PUBLIC,
+	  "GS1 Digital Link with a serial number", .cors = true },
+	{ "GET", "/01/{gtin}/10/{lot}/21/{ser}", route_gs1_resolve, ROUTE_BODY_NONE, PUBLIC,
+	  "GS1 Digital Link with a batch/lot and a serial number", .cors = true },
+	{ "POST", "/v1/shelf-check", route_shelf_check, ROUTE_BODY_JSON, PUBLIC,
+	  "the certification status of up to 10,000 GTINs, streamed as JSON lines",
+	  .max_body = 1024 * 1024 },
 
 	/* the change feed (public) and organisations' webhooks */
 	{ "GET", "/v1/feed", route_feed, ROUTE_BODY_NONE, PUBLIC,

@@ -103,6 +103,13 @@ void route_tiles_entries(struct request *rq);
 /* verify_page.c */
 void route_verify_page(struct request *rq);
 
+/* gs1.c: the GS1 Digital Link resolver and the shelf check */
+void route_gs1_resolve(struct request *rq);
+void route_shelf_check(struct request *rq);
+
+/* register_csv.c: the register as CSV for market surveillance */
+void route_register_csv(struct request *rq);
+
 /* audit.c */
 void route_audit_list(struct request *rq);
 

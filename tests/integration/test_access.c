@@ -606,6 +606,39 @@ static void body_entry(struct call *c, int role)
 }
 
 
+static void gs1_path(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/01/04006381333931");
+}
+
+static void gs1_path_lot(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/01/04006381333931/10/L1");
+}
+
+static void gs1_path_ser(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/01/04006381333931/21/S1");
+}
+
+static void gs1_path_both(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/01/04006381333931/10/L1/21/S1");
+}
+
+/* The shelf check of two GTINs, one of them malformed (an answer line, not
+ * a failure). */
+static void shelf_body(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/shelf-check");
+	c->body = json_pack("[s,s]", "4006381333931", "123");
+}
+
 static const struct access_case cases[] = {
 	{ "GET", "/v1/health", true, EVERYONE, 200, NULL },
 	{ "GET", "/v1/ready", true, EVERYONE, 200, NULL },
@@ -675,6 +708,7 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
 	{ "POST", "/v1/verify", true, EVERYONE, 200, verify_body },
 	{ "GET", "/v1/register/export", true, EVERYONE, 200, NULL },
+	{ "GET", "/v1/register/export.csv", true, EVERYONE, 200, NULL },
 	{ "GET", "/.well-known/jwks.json", true, EVERYONE, 200, NULL },
 	{ "GET", "/bodies/{id}/did.json", true, EVERYONE, 200, did_doc },
 	{ "GET", "/v1/bodies/{id}/status/{purpose}", true, EVERYONE, 200, status_list },
@@ -682,6 +716,13 @@ static const struct access_case cases[] = {
 	{ "GET", "/schemas/conformity-certificate/v1", true, EVERYONE, 200, NULL },
 	{ "GET", "/verify/{serial}", true, EVERYONE, 200, cert_page },
 	{ "GET", "/v1/feed", true, EVERYONE, 200, feed_path },
+	/* the resolver: a GTIN no product of this world states (public: 404
+	 * to everyone, the same as to a token-less caller) */
+	{ "GET", "/01/{gtin}", true, EVERYONE, 404, gs1_path },
+	{ "GET", "/01/{gtin}/10/{lot}", true, EVERYONE, 404, gs1_path_lot },
+	{ "GET", "/01/{gtin}/21/{ser}", true, EVERYONE, 404, gs1_path_ser },
+	{ "GET", "/01/{gtin}/10/{lot}/21/{ser}", true, EVERYONE, 404, gs1_path_both },
+	{ "POST", "/v1/shelf-check", true, EVERYONE, 200, shelf_body },
 	{ "POST", "/v1/organisations/{id}/webhooks", false, A(ORG_ADMIN), 201, webhooks_new },
 	{ "GET", "/v1/organisations/{id}/webhooks", false, A(ADMIN) | A(ORG_ADMIN), 200, webhooks_list },
 	{ "DELETE", "/v1/organisations/{id}/webhooks/{webhook}", false, A(ORG_ADMIN), 204, webhook_one },

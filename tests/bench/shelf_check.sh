@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# tests/bench/shelf_check.sh: the shelf check benchmark of issue 15. A
+# register whose certificates state GTINs (one `conformctl demo`, cloned in
+# SQL through the database's checks, each clone's product snapshot given its
+# own GTIN), then POST /v1/shelf-check of N GTINs (default 10,000: a quarter
+# certified, a few malformed, the rest unknown), timed with curl, while
+# conformd's resident set is sampled. Prints each figure beside its target
+# (< 2 s; constant memory: the growth does not follow N). A benchmark, not a
+# test: it fails only when a step errors. Starts its own throwaway
+# PostgreSQL (fsync off) and conform-signer.
+#
+#   tests/bench/shelf_check.sh [N]     N from 1 to 10000
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. deploy/local/common.sh
+
+n=${1:-10000}
+case $n in ''|*[!0-9]*) conform_die "N: not a number: $n" ;; esac
+[ "$n" -ge 1 ] && [ "$n" -le 10000 ] || conform_die "N: from 1 to 10000 (the shelf check's limit)"
+certified=$(( n / 4 > 0 ? n / 4 : 1 ))
+
+conform_install $CONFORM_PACKAGES $CONFORM_TEST_PACKAGES
+build=$top/build
+[ -n "${CONFORM_BENCH_NO_BUILD:-}" ] || conform_build "$top" "$build"
+
+tmp=$(mktemp -d /tmp/conform-shelf.XXXXXX)
+chmod 755 "$tmp"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	conform_pg_stop "$tmp" || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+conform_pg_init "$tmp" "fsync = off" "synchronous_commit = off"
+conform_pg_start "$tmp"
+conform_pg_roles "$tmp"
+conform_pg_database "$tmp" conform
+sock=$(readlink -f "$tmp")/sock
+export CONFORM_DATABASE_OWNER_URL="host=$sock dbname=conform user=conform_owner"
+export CONFORM_DATABASE_URL="host=$sock dbname=conform user=conform_app"
+export CONFORM_DATA_DIR=$tmp/data-dir
+"$build/conformctl" db migrate >/dev/null
+"$build/conformctl" scheme import schemes/*.json >/dev/null 2>&1
+sql() { psql -X -q -tA -v ON_ERROR_STOP=1 -h "$sock" -U postgres -d conform -c "$1"; }
+
+"$build/conform-signer" >"$tmp/signer.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+	[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] && break
+	sleep 0.1
+done
+[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] || conform_die "conform-signer did not open its socket"
+port=$(( 20000 + RANDOM % 12000 ))
+base_url="http://127.0.0.1:$port"
+"$build/conformctl" identity set "$base_url" >/dev/null
+"$build/conformctl" demo >/dev/null
+
+# The GTINs: the first $certified certified, every hundredth malformed (its
+# check digit off by one), the rest unknown. GTIN-13s 50... with their check
+# digit.
+python3 - "$n" "$certified" "$tmp" <<'PY'
+import json, sys
+n, certified, tmp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def gtin(i):
+    body = "50%010d" % i
+    s = sum(int(c) * (1 if k % 2 == 0 else 3) for k, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+items = []
+for i in range(n):
+    g = gtin(i)
+    if i >= certified and i % 100 == 99:
+        g = g[:-1] + str((int(g[-1]) + 1) % 10)
+    items.append(g)
+open(tmp + "/certified.txt", "w").write("\n".join(items[:certified]) + "\n")
+json.dump(items, open(tmp + "/request.json", "w"))
+PY
+say "cloning the demo certificate into $certified certificates, each with its own GTIN"
+sql "
+CREATE TEMP TABLE gt (gtin text);
+COPY gt FROM '$tmp/certified.txt';
+CREATE TEMP TABLE g AS SELECT row_number() OVER () AS i, gtin, gen_random_uuid() AS app FROM gt;
+CREATE TEMP TABLE tp AS SELECT serial, application_id AS id FROM certificate ORDER BY seq LIMIT 1;
+INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
+	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
+	submitted_at)
+SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
+	a.assessment_type, a.body_id, a.owners, 'decided',
+	(a.product_snapshot::jsonb || jsonb_build_object('gtin', g.gtin))::json,
+	a.manufacturer_snapshot, a.created_by, now()
+FROM g, tp JOIN application a ON a.id = tp.id;
+INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
+	self_declaration)
+SELECT g.app, d.decision, d.rationale, d.decided_by, d.evidence_digest, d.self_declaration
+FROM g, tp JOIN application_decision d ON d.application_id = tp.id;
+INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
+SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
+	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
+FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
+	LATERAL (SELECT '{\"kind\":\"issuance\",\"serial\":\"CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
+	|| '\"}' AS entry) e;
+INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
+	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
+	revocation_index, suspension_index, log_index, issued_by, manufacturer_name, product_name,
+	product_model, firmware_version, issuer_name)
+SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
+	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
+	c.valid_from, c.valid_until, c.payload, c.jws,
+	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
+	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
+	c.firmware_version, c.issuer_name
+FROM g, tp JOIN certificate c ON c.serial = tp.serial,
+	(SELECT max(idx) - $certified AS base FROM tlog_entry) b;
+INSERT INTO certificate_event (serial, seq, action, log_index)
+SELECT serial, 1, 'issued', log_index FROM certificate WHERE seq > 1000;
+ANALYZE;" >/dev/null
+chmod 644 "$tmp/certified.txt"
+say "register: $(sql "SELECT count(*) FROM certificate") certificates"
+
+CONFORM_LISTEN=127.0.0.1:$port "$build/conformd" 2>"$tmp/conformd.log" &
+cpid=$!
+pids+=($cpid)
+for _ in $(seq 300); do curl -fs -m 10 "$base_url/v1/health" >/dev/null && break; sleep 0.1; done
+curl -fs -m 10 "$base_url/v1/health" >/dev/null || { tail -20 "$tmp/conformd.log" >&2; conform_die "conformd did not answer"; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$cpid/status"; }
+
+shelf() { # OUT: POST the request, the answer in OUT; prints curl's total time
+	curl -sS -o "$1" -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
+		--data-binary @"$tmp/request.json" "$base_url/v1/shelf-check"
+}
+cold=$(rss)
+shelf "$tmp/warm.jsonl" >/dev/null # warm-up: connections, plans, pages
+before=$(rss)
+peak=$before
+shelf "$tmp/answer.jsonl" >"$tmp/curl.out" &
+curl_pid=$!
+while kill -0 "$curl_pid" 2>/dev/null; do
+	r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+	sleep 0.01
+done
+wait "$curl_pid"
+read -r code seconds <"$tmp/curl.out"
+[ "$code" = 200 ] || conform_die "the shelf check answered $code"
+lines=$(wc -l <"$tmp/answer.jsonl")
+[ "$lines" -eq "$n" ] || conform_die "$lines answer lines for $n GTINs"
+got_certified=$(grep -c '"status":"certified"' "$tmp/answer.jsonl" || true)
+errors=$(grep -c '"error"' "$tmp/answer.jsonl" || true)
+growth=$(( peak - before ))
+say "POST /v1/shelf-check of $n GTINs: $seconds s, $lines lines ($got_certified certified, $errors malformed)"
+printf '%-45s | %-14s | %s\n' "figure" "value" "target"
+printf '%-45s | %-14s | %s\n' "shelf check of $n GTINs, time" "$seconds s" "< 2 s"
+printf '%-45s | %-14s | %s\n' "conformd VmRSS growth during it (sampled)" \
+	"$(awk -v k="$growth" 'BEGIN{printf "%.1f MiB", k/1024}')" \
+	"constant: pages of 500 GTINs, not N"
+printf '%-45s | %-14s | %s\n' "conformd VmRSS: fresh / after the first check" \
+	"$(awk -v a="$cold" -v b="$before" 'BEGIN{printf "%.1f / %.1f MiB", a/1024, b/1024}')" "-"
