@@ -33,7 +33,7 @@ cf_err gtin_normalise(const char *s, char out[GTIN_LEN + 1], struct cf_error *er
 	return CF_OK;
 }
 
-/* the product snapshot's GTIN, normalised as migration 0026 indexes it */
+/* the product snapshot's GTIN, normalised as migration 0024 indexes it */
 #define SNAPSHOT_GTIN "lpad(a.product_snapshot->>'gtin', 14, '0')"
 
 cf_err gtin_certificates(struct db *db, const char *gtin14, json_t **out, struct cf_error *err)

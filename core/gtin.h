@@ -5,7 +5,7 @@
  * A GTIN-8, -12, -13 or -14 is normalised to 14 digits (zeros on the left)
  * and its check digit verified, as GS1 Digital Link's /01/ key requires.
  * Products store the GTIN as entered (8 to 14 digits); lookups compare the
- * normalised forms (migration 0026 indexes the product snapshot's one).
+ * normalised forms (migration 0024 indexes the product snapshot's one).
  */
 #ifndef CONFORM_GTIN_H
 #define CONFORM_GTIN_H
