@@ -2,7 +2,8 @@
  * The label and the badge (issue 15): GET /v1/certificates/{serial}/qr.svg
  * drawn to PNG (rsvg-convert) and decoded (zbarimg), as a phone would read
  * it, gives exactly the product's GS1 Digital Link URI when it has a GTIN
- * and the buyer's page otherwise; GET .../badge.svg says the live status
+ * and the buyer's page otherwise (a GTIN whose check digit is wrong
+ * included); GET .../badge.svg says the live status
  * and says "suspended" right after a suspension (no server-side cache
  * between them; HTTP caches keep it a minute at most).
  */
@@ -169,6 +170,23 @@ START_TEST(the_badge_shows_the_live_status)
 }
 END_TEST
 
+/* GTINs stored before anything checked their check digit: the label never
+ * carries a Digital Link that no GS1 scanner accepts; it leads to the page. */
+START_TEST(a_gtin_with_a_wrong_check_digit_gives_the_page)
+{
+	char bad[40], path[80];
+	snprintf(path, sizeof path, "/v1/products/%s", world_product(&w));
+	json_decref(testsrv_api_text(&w.srv, "PATCH", path, w.applicant.token,
+				     "{\"gtin\":\"5012345678901\"}", 200));
+	world_certificate(&w, bad);
+	char *text = scan(bad);
+	char expect[120];
+	snprintf(expect, sizeof expect, "%s/verify/%s", w.srv.base, bad);
+	ck_assert_str_eq(text, expect);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("labels");
@@ -179,6 +197,7 @@ int main(void)
 	tcase_add_test(tc, a_label_without_a_gtin_scans_to_the_page);
 	tcase_add_test(tc, an_unknown_serial_has_no_label_nor_badge);
 	tcase_add_test(tc, the_badge_shows_the_live_status);
+	tcase_add_test(tc, a_gtin_with_a_wrong_check_digit_gives_the_page);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
