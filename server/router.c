@@ -168,6 +168,12 @@ static const struct route routes[] = {
 	{ "GET", "/v1/certificates/{serial}/bundle", route_cert_bundle, ROUTE_BODY_NONE, PUBLIC,
 	  "the offline proof bundle of a certificate (application/vnd.conform.bundle+json)",
 	  .cors = true },
+	/* the label and the badge (issue 15): SVG, for labels and web pages */
+	{ "GET", "/v1/certificates/{serial}/qr.svg", route_cert_qr, ROUTE_BODY_NONE, PUBLIC,
+	  "the certificate's QR label (image/svg+xml): its GS1 Digital Link URI or its page",
+	  .cors = true },
+	{ "GET", "/v1/certificates/{serial}/badge.svg", route_cert_badge, ROUTE_BODY_NONE, PUBLIC,
+	  "an embeddable badge with the certificate's live status (image/svg+xml)", .cors = true },
 	{ "POST", "/v1/certificates/{serial}/suspend", route_cert_suspend, ROUTE_BODY_JSON,
 	  ALLOW(ADMIN, G(ROLE_CERTIFIER, AUTHZ_ISSUER)), "suspend a certificate" },
 	{ "POST", "/v1/certificates/{serial}/reinstate", route_cert_reinstate, ROUTE_BODY_JSON,

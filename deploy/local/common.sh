@@ -7,7 +7,7 @@ CONFORM_PG_BIN=${CONFORM_PG_BIN:-/usr/lib/postgresql/15/bin}
 # Packages the build, the service and the tests need.
 CONFORM_PACKAGES="postgresql-15 postgresql-client-15 libpq-dev libmicrohttpd-dev libssl-dev
 libjansson-dev zlib1g-dev check cmake gcc make pkg-config curl libcurl4-openssl-dev
-ca-certificates softhsm2 libp11-kit-dev libsystemd-dev"
+ca-certificates softhsm2 libp11-kit-dev libsystemd-dev libqrencode-dev"
 
 conform_say() { printf '==> %s\n' "$*" >&2; }
 conform_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -178,3 +178,6 @@ CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES nginx-light openssl"
 # tlog-tiles reader (tests/py/), tests/witness/witness.py (a C2SP witness
 # written from the spec) and docs/verify-bundle.py (the offline bundle).
 CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES python3 python3-cryptography"
+# test_labels: the QR label's SVG drawn to PNG (rsvg-convert) and decoded
+# (zbarimg), as a phone would read it.
+CONFORM_TEST_PACKAGES="$CONFORM_TEST_PACKAGES librsvg2-bin zbar-tools"

@@ -100,6 +100,10 @@ void route_tiles_checkpoint(struct request *rq);
 void route_tiles_tile(struct request *rq);
 void route_tiles_entries(struct request *rq);
 
+/* labels.c: the QR label and the status badge of a certificate */
+void route_cert_qr(struct request *rq);
+void route_cert_badge(struct request *rq);
+
 /* verify_page.c */
 void route_verify_page(struct request *rq);
 

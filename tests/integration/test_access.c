@@ -391,6 +391,18 @@ static void cert_jws(struct call *c, int role)
 	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/jws", a_serial());
 }
 
+static void cert_qr(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/qr.svg", a_serial());
+}
+
+static void cert_badge(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/badge.svg", a_serial());
+}
+
 /* The bundle is 503 until a checkpoint covers the certificate: wait for that. */
 static void cert_bundle(struct call *c, int role)
 {
@@ -703,6 +715,8 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/certificates/{serial}", true, EVERYONE, 200, cert_path },
 	{ "GET", "/v1/certificates/{serial}/jws", true, EVERYONE, 200, cert_jws },
 	{ "GET", "/v1/certificates/{serial}/bundle", true, EVERYONE, 200, cert_bundle },
+	{ "GET", "/v1/certificates/{serial}/qr.svg", true, EVERYONE, 200, cert_qr },
+	{ "GET", "/v1/certificates/{serial}/badge.svg", true, EVERYONE, 200, cert_badge },
 	{ "POST", "/v1/certificates/{serial}/suspend", false, A(ADMIN) | A(CERTIFIER), 200, cert_suspend },
 	{ "POST", "/v1/certificates/{serial}/reinstate", false, A(ADMIN) | A(CERTIFIER), 200, cert_reinstate },
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
