@@ -14,7 +14,7 @@ cf_err digitallink_gtin14(const char *gtin, char out[15], struct cf_error *err)
 		return cf_error_set(err, CF_EINVAL, "/gtin",
 				    "a GTIN has 8, 12, 13 or 14 digits; this one has %zu characters", n);
 	if (strspn(gtin, "0123456789") != n)
-		return cf_error_set(err, CF_EINVAL, "/gtin", "a GTIN is digits only");
+		return cf_error_set(err, CF_EINVAL, "/gtin", "a GTIN has only digits");
 	char g[15];
 	memset(g, '0', 14 - n);
 	memcpy(g + 14 - n, gtin, n + 1);

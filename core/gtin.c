@@ -1,6 +1,7 @@
 /*
  * gtin: GTIN parsing and the register's certificates by GTIN (see gtin.h).
  */
+#include "digitallink.h"
 #include "gtin.h"
 
 #include <stdio.h>
@@ -8,30 +9,6 @@
 
 #include "jsonx.h"
 #include "mem.h"
-
-cf_err gtin_normalise(const char *s, char out[GTIN_LEN + 1], struct cf_error *err)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n != 8 && n != 12 && n != 13 && n != 14)
-		return cf_error_set(err, CF_EINVAL, NULL,
-				    "a GTIN has 8, 12, 13 or 14 digits; this one has %zu characters", n);
-	if (strspn(s, "0123456789") != n)
-		return cf_error_set(err, CF_EINVAL, NULL, "a GTIN has only digits");
-	memset(out, '0', GTIN_LEN - n);
-	memcpy(out + GTIN_LEN - n, s, n);
-	out[GTIN_LEN] = '\0';
-	/* GS1 check digit: weights 3 and 1 alternating from the right, the
-	 * check digit excluded */
-	int sum = 0;
-	for (int i = 0; i < GTIN_LEN - 1; i++)
-		sum += (out[i] - '0') * (i % 2 == 0 ? 3 : 1);
-	int check = (10 - sum % 10) % 10;
-	if (out[GTIN_LEN - 1] - '0' != check)
-		return cf_error_set(err, CF_EINVAL, NULL,
-				    "the GTIN's check digit is %c, it should be %d", out[GTIN_LEN - 1],
-				    check);
-	return CF_OK;
-}
 
 /* the product snapshot's GTIN, normalised as migration 0024 indexes it */
 #define SNAPSHOT_GTIN "lpad(a.product_snapshot->>'gtin', 14, '0')"
@@ -106,7 +83,7 @@ cf_err gtin_shelf_page(struct db *db, const char *const *inputs, size_t count, s
 		struct cf_error gerr;
 		if (!inputs[i])
 			snprintf(why[i], sizeof why[i], "a GTIN is a string of digits");
-		else if (gtin_normalise(inputs[i], norm[i], &gerr))
+		else if (digitallink_gtin14(inputs[i], norm[i], &gerr))
 			snprintf(why[i], sizeof why[i], "%.150s", gerr.detail);
 		e = buf_puts(&arr, i ? ",\"" : "\"", err);
 		if (!e)

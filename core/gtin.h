@@ -3,7 +3,8 @@
  * (the shelf check and the GS1 Digital Link resolver, issue 15).
  *
  * A GTIN-8, -12, -13 or -14 is normalised to 14 digits (zeros on the left)
- * and its check digit verified, as GS1 Digital Link's /01/ key requires.
+ * and its check digit verified by digitallink_gtin14, as GS1 Digital Link's
+ * /01/ key requires.
  * Products store the GTIN as entered (8 to 14 digits); lookups compare the
  * normalised forms (migration 0024 indexes the product snapshot's one).
  */
@@ -17,11 +18,6 @@
 #include "error.h"
 
 #define GTIN_LEN 14
-
-/* Normalises s (8, 12, 13 or 14 digits) into out (14 digits and a NUL).
- * CF_EINVAL with a detail naming the problem (length, a non-digit, the
- * check digit and the expected one). */
-cf_err gtin_normalise(const char *s, char out[GTIN_LEN + 1], struct cf_error *err) CF_MUST_CHECK;
 
 /* The certificates of a normalised GTIN, oldest first, as an array of
  * {"serial","status","scheme_id","scheme_version","valid_from","valid_until",

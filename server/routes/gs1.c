@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "digitallink.h"
 #include "gtin.h"
 #include "http.h"
 #include "jsonx.h"
@@ -129,7 +130,7 @@ void route_gs1_resolve(struct request *rq)
 	json_t *certs = NULL;
 	char gtin14[GTIN_LEN + 1];
 	const char *lot = request_param(rq, "lot"), *ser = request_param(rq, "ser");
-	cf_err e = gtin_normalise(request_param(rq, "gtin"), gtin14, &err);
+	cf_err e = digitallink_gtin14(request_param(rq, "gtin"), gtin14, &err);
 	if (!e && lot)
 		e = check_qualifier(lot, "batch/lot number (AI 10)", &err);
 	if (!e && ser)

@@ -102,6 +102,14 @@ START_TEST(a_label_with_a_gtin_scans_to_its_digital_link)
 	snprintf(expect, sizeof expect, "%s/01/05012345678900", w.srv.base);
 	ck_assert_str_eq(text, expect);
 	free(text);
+	/* which the resolver turns into the certificate's page */
+	struct http_resp r;
+	testsrv_req(&w.srv, &r, "GET", "/01/05012345678900", NULL, NULL);
+	ck_assert_int_eq(r.status, 307);
+	char location[200], page[200];
+	snprintf(page, sizeof page, "%s/verify/%s", w.srv.base, with_gtin);
+	ck_assert_str_eq(http_header(&r, "Location", location, sizeof location), page);
+	http_resp_free(&r);
 }
 END_TEST
 

@@ -72,7 +72,7 @@ START_TEST(not_a_gtin_is_refused)
 	refused("123456789012345", "8, 12, 13 or 14 digits");
 	refused("", "8, 12, 13 or 14 digits");
 	refused(NULL, "8, 12, 13 or 14 digits");
-	refused("5O12345678900", "digits only");
+	refused("5O12345678900", "only digits");
 }
 END_TEST
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "digitallink.h"
 #include "gtin.h"
 #include "regcsv.h"
 #include "tsupport.h"
@@ -16,7 +17,7 @@ static void ok(const char *in, const char *want)
 {
 	char out[GTIN_LEN + 1];
 	struct cf_error err;
-	ck_assert_msg(gtin_normalise(in, out, &err) == CF_OK, "%s: %s", in, err.detail);
+	ck_assert_msg(digitallink_gtin14(in, out, &err) == CF_OK, "%s: %s", in, err.detail);
 	ck_assert_str_eq(out, want);
 }
 
@@ -24,7 +25,7 @@ static void bad(const char *in, const char *why)
 {
 	char out[GTIN_LEN + 1];
 	struct cf_error err;
-	ck_assert_int_eq(gtin_normalise(in, out, &err), CF_EINVAL);
+	ck_assert_int_eq(digitallink_gtin14(in, out, &err), CF_EINVAL);
 	ck_assert_msg(strstr(err.detail, why), "%s: %s", in ? in : "(null)", err.detail);
 }
 
