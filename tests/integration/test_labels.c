@@ -195,6 +195,75 @@ START_TEST(a_gtin_with_a_wrong_check_digit_gives_the_page)
 }
 END_TEST
 
+/* The fenced block of docs/verify.md whose info string is "LANG verify-jws",
+ * written to path. */
+static void doc_block(const char *lang, const char *path)
+{
+	char *doc_path = tsupport_source_path("docs/verify.md");
+	char *doc = tsupport_read_file(doc_path, NULL);
+	char fence[64];
+	snprintf(fence, sizeof fence, "```%s verify-jws\n", lang);
+	char *start = strstr(doc, fence);
+	ck_assert_msg(start != NULL, "docs/verify.md has no %s block", fence);
+	start += strlen(fence);
+	char *end = strstr(start, "\n```\n");
+	ck_assert_ptr_nonnull(end);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite(start, 1, (size_t)(end - start) + 1, f);
+	fclose(f);
+	free(doc);
+	free(doc_path);
+}
+
+/* docs/verify.md's 20-line offline checks, in Python and in JavaScript, run
+ * as written there: a certificate and the JWKS pass; a changed signature
+ * does not. */
+START_TEST(the_documented_offline_checks_pass_and_catch_a_change)
+{
+	char *jws = tcert_jws(&w.srv, plain);
+	char *jwks = testsrv_get_text(&w.srv, "/.well-known/jwks.json", 200);
+	char *jws_path = testsrv_write_artifact("verify-doc.jws", jws);
+	char *jwks_path = testsrv_write_artifact("verify-doc-jwks.json", jwks);
+	/* the script beside tests/js/node_modules, where node finds jose */
+	char rel[64];
+	snprintf(rel, sizeof rel, "tests/js/.verify-doc-%d.mjs", (int)getpid());
+	char *js = tsupport_source_path(rel);
+	char *py = testsrv_artifact_path("verify-doc.py");
+	doc_block("js", js);
+	doc_block("python", py);
+	size_t n = strlen(jws);
+	char *bad = cf_strdup(jws);
+	bad[n - 3] = bad[n - 3] == 'A' ? 'B' : 'A'; /* in the signature */
+	char *bad_path = testsrv_write_artifact("verify-doc-bad.jws", bad);
+	for (int broken = 0; broken < 2; broken++) {
+		const char *which = broken ? bad_path : jws_path;
+		const char *pyv[] = { "/usr/bin/env", "python3", py, which, jwks_path, NULL };
+		const char *jsv[] = { "/usr/bin/env", "node", js, which, jwks_path, NULL };
+		const char *const *runs[] = { pyv, jsv };
+		for (int i = 0; i < 2; i++) {
+			struct proc_result r;
+			proc_run(&r, runs[i], NULL);
+			if (broken)
+				ck_assert_msg(r.status != 0, "%s passed a changed signature: %s", runs[i][1], r.out);
+			else
+				ck_assert_msg(r.status == 0 && strstr(r.out, "signature valid"), "%s: %s %s",
+					      runs[i][1], r.out, r.err);
+			proc_result_free(&r);
+		}
+	}
+	unlink(js);
+	free(bad_path);
+	free(bad);
+	free(py);
+	free(js);
+	free(jwks_path);
+	free(jws_path);
+	free(jwks);
+	free(jws);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("labels");
@@ -206,6 +275,7 @@ int main(void)
 	tcase_add_test(tc, an_unknown_serial_has_no_label_nor_badge);
 	tcase_add_test(tc, the_badge_shows_the_live_status);
 	tcase_add_test(tc, a_gtin_with_a_wrong_check_digit_gives_the_page);
+	tcase_add_test(tc, the_documented_offline_checks_pass_and_catch_a_change);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
