@@ -105,3 +105,14 @@ void buf_free(struct buf *b)
 	b->len = 0;
 	b->alloc = 0;
 }
+
+size_t buf_drain(const struct buf *b, size_t *pos, char *out, size_t max)
+{
+	size_t n = b->len - *pos;
+	if (n > max)
+		n = max;
+	if (n)
+		memcpy(out, b->data + *pos, n);
+	*pos += n;
+	return n;
+}

@@ -42,4 +42,9 @@ char *buf_steal(struct buf *b, size_t *len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
+/* Copies what b holds past *pos into out (at most max bytes) and advances
+ * *pos: the body of a streamed answer's reader, whose buffer is refilled
+ * page by page once *pos reaches b->len. Returns the bytes copied. */
+size_t buf_drain(const struct buf *b, size_t *pos, char *out, size_t max);
+
 #endif

@@ -768,3 +768,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(rq);
 	atomic_fetch_sub(&srv->in_flight, 1);
 }
+
+ssize_t reply_stream_end(bool failed)
+{
+	return failed ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+}

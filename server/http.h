@@ -202,4 +202,9 @@ void reply_static(struct request *rq, unsigned status, const char *content_type,
 /* Sends a response built by the caller (queued and destroyed here). */
 void reply_response(struct request *rq, unsigned status, struct MHD_Response *resp, size_t bytes);
 
+/* How a streamed answer's reader ends once its pages are done: complete (the
+ * last chunk of the chunked encoding is sent), or failed (the connection is
+ * closed without it, so that no client takes a part for the whole). */
+ssize_t reply_stream_end(bool failed);
+
 #endif

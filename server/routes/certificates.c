@@ -509,21 +509,11 @@ static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct export_state *st = cls;
-	while (st->pos == st->buf.len) {
+	while (st->pos == st->buf.len)
 		if (!export_refill(st))
-			/* after a failure: the connection is closed without the
-			 * last chunk of the chunked encoding, so that no client
-			 * takes what it has for the whole (and the signature
-			 * line is missing too) */
-			return st->phase == 3 ? MHD_CONTENT_READER_END_OF_STREAM
-					      : MHD_CONTENT_READER_END_WITH_ERROR;
-	}
-	size_t n = st->buf.len - st->pos;
-	if (n > max)
-		n = max;
-	memcpy(out, st->buf.data + st->pos, n);
-	st->pos += n;
-	return (ssize_t)n;
+			/* after a failure the signature line is missing too */
+			return reply_stream_end(st->phase != 3);
+	return (ssize_t)buf_drain(&st->buf, &st->pos, out, max);
 }
 
 static void export_free(void *cls)

@@ -55,19 +55,10 @@ static ssize_t csv_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct csv_state *st = cls;
-	while (st->pos == st->buf.len) {
+	while (st->pos == st->buf.len)
 		if (!csv_refill(st))
-			/* a failure closes the connection without the last
-			 * chunk: no client takes a part for the whole */
-			return st->failed ? MHD_CONTENT_READER_END_WITH_ERROR
-					  : MHD_CONTENT_READER_END_OF_STREAM;
-	}
-	size_t n = st->buf.len - st->pos;
-	if (n > max)
-		n = max;
-	memcpy(out, st->buf.data + st->pos, n);
-	st->pos += n;
-	return (ssize_t)n;
+			return reply_stream_end(st->failed);
+	return (ssize_t)buf_drain(&st->buf, &st->pos, out, max);
 }
 
 static void csv_free(void *cls)

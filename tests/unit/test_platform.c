@@ -49,6 +49,25 @@ START_TEST(error_prefix_never_overflows)
 }
 END_TEST
 
+/* A streamed answer's reader hands out a page in pieces of the size asked,
+ * then nothing until the page is refilled. */
+START_TEST(buf_drain_hands_out_a_page_in_pieces)
+{
+	struct buf b;
+	buf_init(&b, 64);
+	ck_assert_int_eq(buf_append(&b, "hello world", 11, NULL), CF_OK);
+	char out[16];
+	size_t pos = 0;
+	ck_assert_uint_eq(buf_drain(&b, &pos, out, 4), 4);
+	ck_assert(memcmp(out, "hell", 4) == 0);
+	ck_assert_uint_eq(buf_drain(&b, &pos, out, sizeof out), 7);
+	ck_assert(memcmp(out, "o world", 7) == 0);
+	ck_assert_uint_eq(pos, 11);
+	ck_assert_uint_eq(buf_drain(&b, &pos, out, sizeof out), 0);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(buf_caps)
 {
 	struct buf b;
@@ -328,6 +347,7 @@ int main(void)
 	tcase_add_test(tc, error_codes_map_to_http);
 	tcase_add_test(tc, error_prefix_never_overflows);
 	tcase_add_test(tc, buf_caps);
+	tcase_add_test(tc, buf_drain_hands_out_a_page_in_pieces);
 	tcase_add_test(tc, config_precedence);
 	tcase_add_test(tc, config_errors_name_the_setting);
 	tcase_add_test(tc, config_load_stops_at_own_flags_and_operands);
