@@ -375,11 +375,20 @@ if [ "$conformd_port" != "$old_port" ]; then
 	# conformd came up elsewhere: point the SITE line at it and reload
 	sed -i "s|^\(\s*server\) 127.0.0.1:$old_port;|\1 127.0.0.1:$conformd_port;|" "$ngx/conform.conf"
 	kill -HUP "$nginx_pid"
-	stack_wait 20 tls -f -o /dev/null "$public/v1/health" || stack_fail "nginx did not reach the new conformd"
 fi
-st=$(me_from 127.0.0.3 ng-untrusted-1 "203.0.113.77")
+# nginx took the stopped conformd for failed (fail_timeout, 10 s): wait until
+# it sends requests to the new one again, on whatever port
+stack_wait 30 tls -f -o /dev/null "$public/v1/health" || stack_fail "nginx did not reach the new conformd"
+# (a 503 from nginx while it still counts the stopped conformd as failed is
+# asked again)
+for i in $(seq 1 100); do
+	rid=ng-untrusted-$i
+	st=$(me_from 127.0.0.3 "$rid" "203.0.113.77")
+	[ "$st" != 503 ] && break
+	sleep 0.2
+done
 expect 401 "$st" "a bad token without trusted proxies"
-c=$(client_of ng-untrusted-1)
+c=$(client_of "$rid")
 [ "$c" = 127.0.0.1 ] || stack_fail "without trusted proxies the client is '$c', not the proxy 127.0.0.1"
 grep -q 'authentication failed from 127.0.0.1:' "$tmp/conformd.log" ||
 	stack_fail "the failure is not logged for the proxy's address"
