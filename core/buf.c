@@ -116,3 +116,19 @@ size_t buf_drain(const struct buf *b, size_t *pos, char *out, size_t max)
 	*pos += n;
 	return n;
 }
+
+cf_err buf_puts_markup(struct buf *b, const char *s, struct cf_error *err)
+{
+	cf_err e = CF_OK;
+	for (const char *p = s ? s : ""; *p && !e; p++) {
+		switch (*p) {
+		case '&': e = buf_puts(b, "&amp;", err); break;
+		case '<': e = buf_puts(b, "&lt;", err); break;
+		case '>': e = buf_puts(b, "&gt;", err); break;
+		case '"': e = buf_puts(b, "&quot;", err); break;
+		case '\'': e = buf_puts(b, "&#39;", err); break;
+		default: e = buf_append(b, p, 1, err);
+		}
+	}
+	return e;
+}

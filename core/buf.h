@@ -42,6 +42,10 @@ char *buf_steal(struct buf *b, size_t *len);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
+/* Appends s (NULL: nothing) with &, <, >, " and ' escaped, for text and
+ * attribute values of HTML and XML (SVG). */
+cf_err buf_puts_markup(struct buf *b, const char *s, struct cf_error *err) CF_MUST_CHECK;
+
 /* Copies what b holds past *pos into out (at most max bytes) and advances
  * *pos: the body of a streamed answer's reader, whose buffer is refilled
  * page by page once *pos reaches b->len. Returns the bytes copied. */

@@ -13,22 +13,6 @@
 
 #define QUIET 4
 
-cf_err qrsvg_escape(struct buf *b, const char *s, struct cf_error *err)
-{
-	cf_err e = CF_OK;
-	for (const char *p = s ? s : ""; *p && !e; p++) {
-		switch (*p) {
-		case '&': e = buf_puts(b, "&amp;", err); break;
-		case '<': e = buf_puts(b, "&lt;", err); break;
-		case '>': e = buf_puts(b, "&gt;", err); break;
-		case '"': e = buf_puts(b, "&quot;", err); break;
-		case '\'': e = buf_puts(b, "&#39;", err); break;
-		default: e = buf_append(b, p, 1, err);
-		}
-	}
-	return e;
-}
-
 cf_err qrsvg_render(const char *text, const char *title, char **svg, struct cf_error *err)
 {
 	*svg = NULL;
@@ -53,7 +37,7 @@ cf_err qrsvg_render(const char *text, const char *title, char **svg, struct cf_e
 		       "height=\"%d\" shape-rendering=\"crispEdges\" role=\"img\"><title>",
 		       side, side, side * 4, side * 4);
 	if (!e)
-		e = qrsvg_escape(&b, title, err);
+		e = buf_puts_markup(&b, title, err);
 	if (!e)
 		e = buf_printf(&b, err, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
 			       "<path fill=\"#000\" d=\"", side, side);

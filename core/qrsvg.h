@@ -18,8 +18,5 @@
 cf_err qrsvg_render(const char *text, const char *title, char **svg,
 		    struct cf_error *err) CF_MUST_CHECK;
 
-/* Appends s to b with &, <, >, " and ' escaped for XML. */
-struct buf;
-cf_err qrsvg_escape(struct buf *b, const char *s, struct cf_error *err) CF_MUST_CHECK;
 
 #endif

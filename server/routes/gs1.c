@@ -80,23 +80,6 @@ static json_t *linkset(const char *base, const char *anchor, const json_t *certs
 			 targets);
 }
 
-/* Appends s (NULL: nothing) with HTML's special characters escaped. */
-static cf_err html(struct buf *b, const char *s, struct cf_error *err)
-{
-	cf_err e = CF_OK;
-	for (const char *p = s ? s : ""; *p && !e; p++) {
-		switch (*p) {
-		case '&': e = buf_puts(b, "&amp;", err); break;
-		case '<': e = buf_puts(b, "&lt;", err); break;
-		case '>': e = buf_puts(b, "&gt;", err); break;
-		case '"': e = buf_puts(b, "&quot;", err); break;
-		case '\'': e = buf_puts(b, "&#39;", err); break;
-		default: e = buf_append(b, p, 1, err);
-		}
-	}
-	return e;
-}
-
 /* Several certificates and no one current: a short page listing them, each
  * a link to its own page (the buyer chooses by the product's name). */
 static cf_err choice_page(const char *gtin14, const json_t *certs, struct buf *b, struct cf_error *err)
@@ -114,7 +97,7 @@ static cf_err choice_page(const char *gtin14, const json_t *certs, struct buf *b
 		if (!e)
 			e = buf_printf(b, err, "<li><a href=\"/verify/%s\">%s</a>: ", serial, serial);
 		if (!e)
-			e = html(b, jsonx_str(c, "product"), err);
+			e = buf_puts_markup(b, jsonx_str(c, "product"), err);
 		if (!e)
 			e = buf_printf(b, err, " (%s)</li>\n", jsonx_str(c, "status"));
 	}

@@ -137,7 +137,7 @@ void route_cert_badge(struct request *rq)
 			      "Certificate ",
 			      lw + rw, h, lw + rw, h);
 	if (!e)
-		e = qrsvg_escape(&b, serial, &err);
+		e = buf_puts_markup(&b, serial, &err);
 	if (!e)
 		e = buf_printf(&b, &err, ": %s (checked %s)</title>", words, checked);
 	if (!e)
