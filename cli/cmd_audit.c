@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "jsonx.h"
+#include "page.h"
 #include "remote.h"
 
 static int audit_verify_cmd(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
@@ -46,9 +47,6 @@ static int audit_verify_cmd(struct cli *cli, const struct cli_command *cmd, int 
 		       check.records);
 	return CLI_OK;
 }
-
-/* The API's page size for the audit trail. */
-#define AUDIT_PAGE_MAX 1000
 
 static cf_err audit_page(struct cli *cli, struct db *db, const struct audit_filter *f, json_t **out,
 			 struct cf_error *err)
@@ -93,7 +91,8 @@ static int audit_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 	cf_err e = remote_on(cli) ? CF_OK : cli_db(cli, &db, &err);
 	while (!e && (long long)json_array_size(items) < limit) {
 		long long left = limit - (long long)json_array_size(items);
-		f.limit = left < AUDIT_PAGE_MAX ? (int)left : AUDIT_PAGE_MAX;
+		/* the API's largest page of the audit trail */
+		f.limit = left < page_audit.limit_max ? (int)left : (int)page_audit.limit_max;
 		e = audit_page(cli, db, &f, &page, &err);
 		if (e)
 			break;

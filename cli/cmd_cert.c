@@ -22,6 +22,7 @@
 #include "jws.h"
 #include "keys.h"
 #include "mem.h"
+#include "page.h"
 #include "remote.h"
 
 #define FETCH_MAX (4u << 20)
@@ -328,9 +329,6 @@ out:
 	return status;
 }
 
-/* The register's largest page (the API's REQUEST_LIMIT_MAX). */
-#define PAGE_MAX 500
-
 /* One page of the register, from the API or the database. */
 static cf_err register_page(struct cli *cli, struct db *db, const struct cert_query *q, json_t **out,
 			    struct cf_error *err)
@@ -379,12 +377,14 @@ static int cert_list_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 			return CLI_USAGE;
 		}
 	}
-	long page_max = PAGE_MAX;
+	/* the register's largest page, as the API pages it */
+	long page_max = page_numbered.limit_max;
 	if (page_s) {
 		char *end = NULL;
 		page_max = strtol(page_s, &end, 10);
-		if (*end || end == page_s || page_max < 1 || page_max > PAGE_MAX) {
-			fprintf(stderr, "conformctl cert list: --page-size must be 1 to %d\n", PAGE_MAX);
+		if (*end || end == page_s || page_max < 1 || page_max > page_numbered.limit_max) {
+			fprintf(stderr, "conformctl cert list: --page-size must be 1 to %ld\n",
+				page_numbered.limit_max);
 			return CLI_USAGE;
 		}
 	}

@@ -68,3 +68,54 @@ cf_err idempotency_record(struct db *db, const char *user_id, const char *key,
 	free(body);
 	return e;
 }
+
+struct run {
+	const struct idempotency_key *k;
+	idempotency_fn fn;
+	void *arg;
+	json_t *answer, *headers;
+	bool replayed;
+};
+
+/* Forgets what an attempt left (rolled back: none of it happened). */
+static void run_forget(struct run *r)
+{
+	json_decref(r->answer);
+	json_decref(r->headers);
+	r->answer = r->headers = NULL;
+	r->replayed = false;
+}
+
+static cf_err run_attempt(struct db *db, void *arg, struct cf_error *err)
+{
+	struct run *r = arg;
+	const struct idempotency_key *k = r->k;
+	run_forget(r);
+	cf_err e = idempotency_recall(db, k->user_id, k->key, k->fingerprint, &r->headers, &r->answer,
+				      err);
+	if (e || r->answer) {
+		r->replayed = r->answer != NULL;
+		return e;
+	}
+	e = r->fn(db, r->arg, &r->answer, &r->headers, err);
+	if (!e && !r->answer)
+		e = cf_error_set(err, CF_EINTERNAL, NULL, "a creation gave no answer to record");
+	if (!e && !r->headers)
+		r->headers = json_object();
+	if (!e)
+		e = idempotency_record(db, k->user_id, k->key, k->fingerprint, r->headers, r->answer, err);
+	return e;
+}
+
+cf_err idempotency_run(struct db *db, const struct idempotency_key *k, idempotency_fn fn, void *arg,
+		       json_t **answer, json_t **headers, bool *replayed, struct cf_error *err)
+{
+	struct run r = { k, fn, arg, NULL, NULL, false };
+	cf_err e = db_transaction(db, DB_READ_COMMITTED, run_attempt, &r, err);
+	if (e)
+		run_forget(&r);
+	*answer = r.answer;
+	*headers = r.headers;
+	*replayed = r.replayed;
+	return e;
+}

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "authz.h"
-#include "clientaddr.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,13 +15,6 @@
 #include "router.h"
 #include "server.h"
 #include "throttle.h"
-
-static void client_address(struct request *rq)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"), rq->client);
-}
 
 static const char *param_of(void *ctx, const char *name)
 {
@@ -35,9 +27,9 @@ static void refuse_unauthenticated(struct request *rq, const char *why)
 	reply_problem_msg(rq, CF_EUNAUTH, "%s", why);
 }
 
-bool auth_request(struct request *rq)
+bool auth_request(struct request *rq, struct principal *who, bool *authenticated)
 {
-	const struct authz_policy *policy = &rq->route->access;
+	const struct authz_policy *policy = &request_route(rq)->access;
 	const char *header = request_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!header && policy->public_access)
 		return true;
@@ -45,7 +37,7 @@ bool auth_request(struct request *rq)
 		refuse_unauthenticated(rq, "this needs a bearer token (Authorization: Bearer cfm_...)");
 		return false;
 	}
-	client_address(rq);
+	const char *client = request_client(rq);
 	struct cf_error err;
 	const char *token = NULL;
 	if (strncasecmp(header, "Bearer ", 7) == 0) {
@@ -59,13 +51,13 @@ bool auth_request(struct request *rq)
 	struct db *db = NULL;
 	cf_err e = token ? request_db(rq, &db, &err) : CF_EUNAUTH;
 	if (!e)
-		e = party_authenticate(db, token, &rq->principal, &err);
+		e = party_authenticate(db, token, who, &err);
 	if (e == CF_EUNAUTH || !token) {
 		const char *why = token ? err.detail : "the Authorization header is not a bearer token";
-		long wait = throttle_failure(rq->client);
+		long wait = throttle_failure(client);
 		metrics_count_auth_failure(wait > 0);
 		/* the reason, never the token */
-		log_warn("authentication failed from %s: %s%s", rq->client, why,
+		log_warn("authentication failed from %s: %s%s", client, why,
 			 wait > 0 ? " (throttled)" : "");
 		if (wait > 0) {
 			char secs[24];
@@ -83,8 +75,8 @@ bool auth_request(struct request *rq)
 		reply_problem(rq, &err);
 		return false;
 	}
-	rq->authenticated = true;
-	e = authz_check(db, &rq->principal, policy, param_of, rq, &err);
+	*authenticated = true;
+	e = authz_check(db, who, policy, param_of, rq, &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return false;

@@ -12,9 +12,12 @@
 #include <stdbool.h>
 
 struct request;
+struct principal;
 
 /* True when the request may go on to its handler; otherwise the refusal has
- * been sent. */
-bool auth_request(struct request *rq);
+ * been sent. A valid token's holder is put in *who, and *authenticated set,
+ * before the route's policy is applied (so that the access line of a 403
+ * names them); both are rq's own, which http.c hands out to handlers. */
+bool auth_request(struct request *rq, struct principal *who, bool *authenticated);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * http: libmicrohttpd glue (see http.h): request contexts, body limits,
- * dispatch to the route table, replies, and the request-completed callback
- * where every request is logged, counted and freed.
+ * dispatch to the route table, replies, creations with an Idempotency-Key,
+ * the pages of lists, and the request-completed callback where every request
+ * is logged, counted and freed.
  */
 #include "http.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,17 +19,60 @@
 #include "blobstore.h"
 #include "clientaddr.h"
 #include "conntrack.h"
-#include "httpglue.h"
-#include "creation.h"
+#include "digest.h"
+#include "idempotency.h"
 #include "jsonx.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "page.h"
 #include "rnd.h"
 #include "router.h"
 #include "routes/routes.h"
 #include "server.h"
 #include "workerdb.h"
+
+#define HTTP_MAX_HEADERS 8
+/* An announced body at most this far past its limit is read and dropped
+ * before the 413, so that a client still sending it hears the answer. */
+#define HTTP_DRAIN_MAX ((uint64_t)16 << 20)
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;  /* NULL when no route matched */
+	int route_index;            /* -1 when no route matched */
+	const char *method;         /* owned by libmicrohttpd */
+	const char *path;           /* owned by libmicrohttpd, no query string */
+	char rid[65];
+	struct timespec started;
+	struct router_params params;
+	struct buf body;
+	struct blob_writer *blob;   /* upload routes: the body, being stored */
+	uint64_t body_limit;        /* the most this request's body may hold */
+	uint64_t body_announced;    /* its Content-Length when that is over the limit, else 0 */
+	uint64_t body_received;     /* upload routes: bytes of the body read so far */
+	bool body_too_large;
+	bool body_failed;           /* the body could not be stored: body_error says why */
+	struct cf_error body_error; /* answered once the whole body is read */
+	bool responded;
+	unsigned status;
+	size_t bytes;
+	char client[CLIENTADDR_LEN]; /* the client's address, once worked out */
+	bool authenticated;
+	struct principal principal; /* valid when authenticated */
+	char *header_names[HTTP_MAX_HEADERS];
+	char *header_values[HTTP_MAX_HEADERS];
+	int nheaders;
+	/* the read replica (see request_db): this request may read from it, it
+	 * did, and the answer it gave was dropped to be made again on the
+	 * primary; nheaders when the handler began, to forget what it added */
+	bool read_replica;
+	bool used_replica;
+	bool replica_retry;
+	bool replica_lost;          /* the dropped answer was a 503: the connection went */
+	int handler_nheaders;
+};
 
 /* Request ids: 128 bits from a per-thread generator seeded from the CSPRNG.
  * They name log lines, they are not secrets. */
@@ -75,10 +118,7 @@ static void request_set_rid(struct request *rq)
 
 const char *request_param(const struct request *rq, const char *name)
 {
-	for (int i = 0; i < rq->nparams; i++)
-		if (strcmp(rq->param_names[i], name) == 0)
-			return rq->param_values[i];
-	return NULL;
+	return router_param(&rq->params, name);
 }
 
 const char *request_query(const struct request *rq, const char *name)
@@ -94,25 +134,62 @@ cf_err request_query_int(const struct request *rq, const char *name, long def, l
 		*out = def;
 		return CF_OK;
 	}
-	return http_parse_long(v, name, min, max, out, err);
+	return page_parse_long(v, name, min, max, out, err);
 }
 
-cf_err http_parse_long(const char *v, const char *name, long min, long max, long *out,
-		       struct cf_error *err)
+cf_err request_page(const struct request *rq, struct page *page, struct cf_error *err)
 {
-	char *end = NULL;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min || n > max)
-		return cf_error_set(err, CF_EINVAL, NULL, "%s must be a whole number from %ld to %ld", name,
-				    min, max);
-	*out = n;
-	return CF_OK;
+	if (!rq->route || !rq->route->page)
+		return cf_error_set(err, CF_EINTERNAL, NULL, "%s is no list", rq->path);
+	return page_parse(rq->route->page, request_query(rq, "limit"), request_query(rq, "after"), page,
+			  err);
 }
 
 const char *request_header(const struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_method(const struct request *rq)
+{
+	return rq->method;
+}
+
+const char *request_path(const struct request *rq)
+{
+	return rq->path;
+}
+
+const struct route *request_route(const struct request *rq)
+{
+	return rq->route;
+}
+
+struct server *request_server(const struct request *rq)
+{
+	return rq->srv;
+}
+
+const struct principal *request_principal(const struct request *rq)
+{
+	return &rq->principal;
+}
+
+const char *request_client(struct request *rq)
+{
+	if (!rq->client[0]) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"),
+			      rq->client);
+	}
+	return rq->client;
+}
+
+const char *request_body(const struct request *rq, size_t *len)
+{
+	*len = rq->body.len;
+	return rq->body.data;
 }
 
 long http_json_depth(const char *s, size_t n)
@@ -232,6 +309,17 @@ void reply_header(struct request *rq, const char *name, const char *value)
 	rq->nheaders++;
 }
 
+/* Forgets the reply headers added from index first on. */
+static void reply_headers_drop(struct request *rq, int first)
+{
+	for (int i = first; i < rq->nheaders; i++) {
+		CF_FREE(rq->header_names[i]);
+		CF_FREE(rq->header_values[i]);
+	}
+	if (first < rq->nheaders)
+		rq->nheaders = first;
+}
+
 static double elapsed_seconds(const struct timespec *since)
 {
 	struct timespec now;
@@ -273,12 +361,8 @@ static void access_log(struct request *rq, unsigned status, size_t bytes, double
 	access_path(rq->path, path, sizeof path);
 	/* only the json format names the client: the text line stays as cheap
 	 * as it was */
-	if (!rq->client[0] && log_get_format() == CF_LOG_JSON) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"),
-			      rq->client);
-	}
+	if (log_get_format() == CF_LOG_JSON)
+		request_client(rq);
 	struct log_access a = {
 		.method = rq->method,
 		.path = path,
@@ -309,11 +393,7 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
 		/* not the last word: request_dispatch asks the primary */
 		rq->replica_lost = status == 503;
 		MHD_destroy_response(resp);
-		for (int i = rq->handler_nheaders; i < rq->nheaders; i++) {
-			CF_FREE(rq->header_names[i]);
-			CF_FREE(rq->header_values[i]);
-		}
-		rq->nheaders = rq->handler_nheaders;
+		reply_headers_drop(rq, rq->handler_nheaders);
 		rq->replica_retry = true;
 		return;
 	}
@@ -474,14 +554,116 @@ void request_run_page(struct request *rq, request_page_step step)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	long limit;
-	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
-				     &err);
+	struct page page;
+	cf_err e = request_page(rq, &page, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = step(rq, db, (int)limit, &out, &err);
+		e = step(rq, db, &page, &out, &err);
 	reply_outcome(rq, e, &err, 200, out);
+}
+
+#define IDEMPOTENCY_HEADER "Idempotency-Key"
+
+/*
+ * The key: a Structured Fields string ("...") or, as many clients send it,
+ * bare; 1 to 255 printable ASCII characters. *present is false without one.
+ */
+static cf_err idempotency_key_of(const struct request *rq, char key[256], bool *present,
+				 struct cf_error *err)
+{
+	const char *v = request_header(rq, IDEMPOTENCY_HEADER);
+	*present = v != NULL;
+	if (!v)
+		return CF_OK;
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	if (n == 0 || n > 255)
+		return cf_error_set(err, CF_EINVAL, NULL, IDEMPOTENCY_HEADER " is 1 to 255 characters");
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e || v[i] == '"' || v[i] == '\\')
+			return cf_error_set(err, CF_EINVAL, NULL, IDEMPOTENCY_HEADER
+					    " is printable ASCII without quotes or backslashes");
+	memcpy(key, v, n);
+	key[n] = '\0';
+	return CF_OK;
+}
+
+/* SHA-256 over method, path and what: what a repeat must match. */
+static void idempotency_fingerprint(const struct request *rq, const void *what, size_t len,
+				    char out[DIGEST_SHA256_HEX_LEN])
+{
+	struct buf b;
+	buf_init(&b, (size_t)-1);
+	if (buf_printf(&b, NULL, "%s\n%s\n", rq->method, rq->path) ||
+	    (len && buf_append(&b, what, len, NULL)))
+		abort(); /* out of memory */
+	digest_sha256_hex(b.data, b.len, out);
+	buf_free(&b);
+}
+
+struct keyed_creation {
+	struct request *rq;
+	request_create_step step;
+	void *arg;
+	int first; /* rq's reply headers before the creation */
+};
+
+/* One attempt of a keyed creation for idempotency_run: the step, with the
+ * headers it added as what is recorded beside its answer. An attempt that
+ * was rolled back leaves no header behind. */
+static cf_err keyed_attempt(struct db *db, void *arg, json_t **answer, json_t **headers,
+			    struct cf_error *err)
+{
+	struct keyed_creation *c = arg;
+	struct request *rq = c->rq;
+	reply_headers_drop(rq, c->first);
+	cf_err e = c->step(rq, db, c->arg, answer, err);
+	if (e)
+		return e;
+	*headers = json_object();
+	for (int i = c->first; i < rq->nheaders; i++)
+		json_object_set_new(*headers, rq->header_names[i], json_string(rq->header_values[i]));
+	return CF_OK;
+}
+
+cf_err request_create(struct request *rq, struct db *db, const void *what, size_t what_len,
+		      request_create_step step, void *arg, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	char key[256];
+	bool present = false;
+	cf_err e = idempotency_key_of(rq, key, &present, err);
+	if (e)
+		return e;
+	if (!present)
+		return step(rq, db, arg, out, err);
+	char fp[DIGEST_SHA256_HEX_LEN];
+	idempotency_fingerprint(rq, what, what_len, fp);
+	struct idempotency_key k = { rq->principal.user_id, key, fp };
+	struct keyed_creation c = { rq, step, arg, rq->nheaders };
+	json_t *headers = NULL;
+	bool replayed = false;
+	e = idempotency_run(db, &k, keyed_attempt, &c, out, &headers, &replayed, err);
+	if (!e && replayed) { /* the first answer, as it was */
+		const char *name;
+		json_t *value;
+		json_object_foreach(headers, name, value)
+			reply_header(rq, name, json_string_value(value));
+		reply_header(rq, "Idempotent-Replayed", "true");
+	}
+	json_decref(headers);
+	return e;
+}
+
+cf_err request_refuse_key(const struct request *rq, const char *why, struct cf_error *err)
+{
+	if (!request_header(rq, IDEMPOTENCY_HEADER))
+		return CF_OK;
+	return cf_error_set(err, CF_EINVAL, NULL, IDEMPOTENCY_HEADER " is not accepted here: %s", why);
 }
 
 struct created {
@@ -490,7 +672,7 @@ struct created {
 	const char *collection;
 };
 
-/* The creation with its Location, as one step for creation_run. */
+/* The creation with its Location, as one step for request_create. */
 static cf_err create(struct request *rq, struct db *db, void *arg, json_t **out, struct cf_error *err)
 {
 	const struct created *c = arg;
@@ -513,7 +695,7 @@ void request_run_created(struct request *rq, request_step step, const char *coll
 		e = request_db(rq, &db, &err);
 	if (!e) {
 		struct created c = { step, body, collection };
-		e = creation_run(rq, db, rq->body.data, rq->body.len, create, &c, &out, &err);
+		e = request_create(rq, db, rq->body.data, rq->body.len, create, &c, &out, &err);
 	}
 	json_decref(body);
 	reply_outcome(rq, e, &err, 201, out);
@@ -572,7 +754,8 @@ static void request_begin(struct request *rq)
 	char allow[128];
 	/* HEAD is answered like GET; libmicrohttpd leaves out the body. */
 	const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
-	enum router_result r = router_match(rq, method, rq->path, &rq->route_index, allow, sizeof allow);
+	enum router_result r =
+		router_match(method, rq->path, &rq->route_index, &rq->params, allow, sizeof allow);
 	const struct route *route = r == ROUTER_MATCH ? &router_routes(NULL)[rq->route_index] : NULL;
 	bool upload = route && route->body == ROUTE_BODY_UPLOAD;
 	uint64_t limit = upload ? rq->srv->cfg->max_upload : rq->srv->cfg->max_body;
@@ -616,7 +799,7 @@ static void request_begin(struct request *rq)
 		return;
 	}
 	rq->route = route;
-	if (!auth_request(rq))
+	if (!auth_request(rq, &rq->principal, &rq->authenticated))
 		return;
 	if (upload) {
 		if (route->precheck) {
@@ -662,7 +845,7 @@ static void request_upload(struct request *rq, const char *data, size_t n)
 	}
 }
 
-static void request_body(struct request *rq, const char *data, size_t n)
+static void request_chunk(struct request *rq, const char *data, size_t n)
 {
 	if (rq->responded || rq->body_too_large)
 		return;
@@ -728,7 +911,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	}
 	if (*upload_data_size) {
 		conntrack_body_received(conn, *upload_data_size);
-		request_body(rq, upload_data, *upload_data_size);
+		request_chunk(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -757,12 +940,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_set_request_id(NULL);
 	}
 
-	for (int i = 0; i < rq->nparams; i++)
-		free(rq->param_values[i]);
-	for (int i = 0; i < rq->nheaders; i++) {
-		free(rq->header_names[i]);
-		free(rq->header_values[i]);
-	}
+	router_params_free(&rq->params);
+	reply_headers_drop(rq, 0);
 	buf_free(&rq->body);
 	blob_abort(rq->blob); /* an upload the handler did not keep leaves nothing */
 	free(rq);

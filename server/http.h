@@ -4,6 +4,9 @@
  * it (and everything hung on it) is freed in one place, the access line is
  * written and the metrics are counted. A handler sends exactly one response
  * with one of the reply_* functions, or hands its domain step to request_run.
+ * A creation with an Idempotency-Key runs through core/idempotency.h's
+ * idempotency_run (request_create): this side reads the key, says what a
+ * repeat must match, and replays the recorded headers.
  */
 #ifndef CONFORM_HTTP_H
 #define CONFORM_HTTP_H
@@ -17,7 +20,6 @@
 #include <microhttpd.h>
 
 #include "buf.h"
-#include "clientaddr.h"
 #include "error.h"
 #include "party.h"
 
@@ -25,51 +27,11 @@ struct server;
 struct route;
 struct db;
 struct blob_writer;
+struct page;
 
-#define HTTP_MAX_PARAMS 6
-#define HTTP_MAX_HEADERS 8
-/* An announced body at most this far past its limit is read and dropped
- * before the 413, so that a client still sending it hears the answer. */
-#define HTTP_DRAIN_MAX ((uint64_t)16 << 20)
-
-struct request {
-	struct server *srv;
-	struct MHD_Connection *conn;
-	const struct route *route;  /* NULL when no route matched */
-	int route_index;            /* -1 when no route matched */
-	const char *method;         /* owned by libmicrohttpd */
-	const char *path;           /* owned by libmicrohttpd, no query string */
-	char rid[65];
-	struct timespec started;
-	char param_names[HTTP_MAX_PARAMS][32];
-	char *param_values[HTTP_MAX_PARAMS];
-	int nparams;
-	struct buf body;
-	struct blob_writer *blob;   /* upload routes: the body, being stored */
-	uint64_t body_limit;        /* the most this request's body may hold */
-	uint64_t body_announced;    /* its Content-Length when that is over the limit, else 0 */
-	uint64_t body_received;     /* upload routes: bytes of the body read so far */
-	bool body_too_large;
-	bool body_failed;           /* the body could not be stored: body_error says why */
-	struct cf_error body_error; /* answered once the whole body is read */
-	bool responded;
-	unsigned status;
-	size_t bytes;
-	char client[CLIENTADDR_LEN]; /* the client's address, once auth needs it */
-	bool authenticated;
-	struct principal principal; /* valid when authenticated */
-	char *header_names[HTTP_MAX_HEADERS];
-	char *header_values[HTTP_MAX_HEADERS];
-	int nheaders;
-	/* the read replica (see request_db): this request may read from it, it
-	 * did, and the answer it gave was dropped to be made again on the
-	 * primary; nheaders when the handler began, to forget what it added */
-	bool read_replica;
-	bool used_replica;
-	bool replica_retry;
-	bool replica_lost;          /* the dropped answer was a 503: the connection went */
-	int handler_nheaders;
-};
+/* One request, from its first callback to the request-completed one. Its
+ * contents are http.c's: handlers read them through the functions below. */
+struct request;
 
 /* A path parameter of the matched route ("id" for /v1/x/{id}); NULL if none. */
 const char *request_param(const struct request *rq, const char *name);
@@ -85,19 +47,39 @@ cf_err request_query_int(const struct request *rq, const char *name, long def, l
 			 long *out, struct cf_error *err) CF_MUST_CHECK;
 
 /*
- * The pure parts of request_query_int and request_json, which take outside
- * bytes and so have fuzz targets of their own (tests/fuzz/): the integer of
- * a query value v (the whole of it, decimal, within min..max; else CF_EINVAL
- * naming name, *out unchanged), and the deepest nesting of arrays and
- * objects in the JSON text s of n bytes (strings skipped), which
- * request_json checks before parsing.
+ * The pure part of request_json, which takes outside bytes and so has a fuzz
+ * target of its own (tests/fuzz/fuzz_json): the deepest nesting of arrays
+ * and objects in the JSON text s of n bytes (strings skipped), which
+ * request_json checks before parsing. (Query numbers are read by
+ * core/page.h's page_parse_long, fuzzed by fuzz_query.)
  */
-cf_err http_parse_long(const char *v, const char *name, long min, long max, long *out,
-		       struct cf_error *err) CF_MUST_CHECK;
 long http_json_depth(const char *s, size_t n);
 
 /* A request header, or NULL. Borrowed from libmicrohttpd. */
 const char *request_header(const struct request *rq, const char *name);
+
+/* The request's method and decoded path (no query string), owned by
+ * libmicrohttpd. */
+const char *request_method(const struct request *rq);
+const char *request_path(const struct request *rq);
+
+/* The matched route (NULL before routing or when none matched). */
+const struct route *request_route(const struct request *rq);
+
+/* The server the request came to (its settings, blob root, signer). */
+struct server *request_server(const struct request *rq);
+
+/* Who is calling: valid on routes that are not public, and on public ones
+ * when a valid token came (otherwise all zero). Lives as long as rq. */
+const struct principal *request_principal(const struct request *rq);
+
+/* The client's address (clientaddr.h: X-Forwarded-For from a trusted
+ * proxy), worked out on first use. Lives as long as rq. */
+const char *request_client(struct request *rq);
+
+/* The raw body of a route that buffers it (ROUTE_BODY_JSON), *len bytes,
+ * not NUL-terminated; borrowed from rq. */
+const char *request_body(const struct request *rq, size_t *len);
 
 /*
  * Parses the JSON body: checks the media type (application/json), the
@@ -163,25 +145,55 @@ typedef cf_err (*request_step)(struct request *rq, struct db *db, const json_t *
  */
 void request_run(struct request *rq, request_step step, unsigned status);
 
-/* How many items a page holds unless ?limit= says otherwise, and at most. */
-#define REQUEST_LIMIT_DEFAULT 100
-#define REQUEST_LIMIT_MAX 500
+/*
+ * The page a list was asked for (?limit=&after=) by its route's rule (the
+ * route table's .page, core/page.h): the same values and errors for every
+ * list. *page's after_key is borrowed from libmicrohttpd. CF_EINTERNAL on a
+ * route that does not page.
+ */
+cf_err request_page(const struct request *rq, struct page *page, struct cf_error *err) CF_MUST_CHECK;
 
-/* A list's domain step: one page of at most limit items. */
-typedef cf_err (*request_page_step)(struct request *rq, struct db *db, int limit, json_t **out,
-				    struct cf_error *err);
+/* A list's domain step: one page as asked (borrowed). */
+typedef cf_err (*request_page_step)(struct request *rq, struct db *db, const struct page *page,
+				    json_t **out, struct cf_error *err);
 
 /*
- * The usual list handler: reads ?limit= (REQUEST_LIMIT_DEFAULT, at most
- * REQUEST_LIMIT_MAX) before taking the worker's database, so that a bad one
- * is 400 even while the database is down, runs step and replies 200.
+ * The usual list handler: reads the page (request_page) before taking the
+ * worker's database, so that a bad one is 400 even while the database is
+ * down, runs step and replies 200.
  */
 void request_run_page(struct request *rq, request_page_step step);
 
 /* request_run for a creation (a JSON body): 201, and Location:
  * collection/<id> when *out has an "id"; an Idempotency-Key makes repeats
- * answer the first creation (creation.h). */
+ * answer the first creation (request_create). */
 void request_run_created(struct request *rq, request_step step, const char *collection);
+
+/* A creation's step for request_create: the creation itself; it may add
+ * reply headers (reply_header), which are recorded and replayed with its
+ * answer. With an Idempotency-Key it runs inside idempotency_run's
+ * transaction and may run more than once (a serialisation failure or a
+ * deadlock retries it): it must only touch the database. */
+typedef cf_err (*request_create_step)(struct request *rq, struct db *db, void *arg, json_t **out,
+				      struct cf_error *err);
+
+/*
+ * Runs step as the creation of rq, with the Idempotency-Key request header
+ * (draft-ietf-httpapi-idempotency-key-header) when it carries one: a client
+ * that lost the answer repeats the creation with the same key and gets the
+ * first answer again (with its headers and Idempotent-Replayed: true), not
+ * a second resource; a key reused for a different request is 422; failures
+ * are not recorded (core/idempotency.h says how). what is the request's
+ * content beyond its method and path (the body, with the query where it
+ * matters): a repeat must bring the same. Without the header this is just
+ * step. On success *out is the answer (new reference).
+ */
+cf_err request_create(struct request *rq, struct db *db, const void *what, size_t what_len,
+		      request_create_step step, void *arg, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
+/* CF_EINVAL when the request carries an Idempotency-Key: for creations
+ * whose answer cannot be kept (a token is shown once, never stored). */
+cf_err request_refuse_key(const struct request *rq, const char *why, struct cf_error *err) CF_MUST_CHECK;
 
 /* Sends a problem built from a code and a message. */
 void reply_problem_msg(struct request *rq, enum cf_code code, const char *fmt, ...)
@@ -206,5 +218,13 @@ void reply_response(struct request *rq, unsigned status, struct MHD_Response *re
  * last chunk of the chunked encoding is sent), or failed (the connection is
  * closed without it, so that no client takes a part for the whole). */
 ssize_t reply_stream_end(bool failed);
+
+/* libmicrohttpd's two callbacks, for server.c (MHD_OPTION_NOTIFY_COMPLETED
+ * and the access handler); cls is the struct server. */
+enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				const char *method, const char *version, const char *upload_data,
+				size_t *upload_data_size, void **con_cls);
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		       enum MHD_RequestTerminationCode toe);
 
 #endif

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "certificate.h"
-#include "http.h"
 #include "mem.h"
+#include "page.h"
 #include "routes/routes.h"
 
 /* Access policies: PUBLIC, or grants of (roles, ownership rule). */
@@ -35,7 +35,7 @@ static const struct route routes[] = {
 	{ "GET", "/v1/schemes/{id}/versions/{version}", route_scheme_version_get, ROUTE_BODY_NONE,
 	  PUBLIC, "a scheme version", .cors = true }, /* what credentials name as their scheme */
 	{ "GET", "/v1/schemes/{id}/versions/{version}/requirements", route_scheme_requirements,
-	  ROUTE_BODY_NONE, PUBLIC, "a version's requirements" },
+	  ROUTE_BODY_NONE, PUBLIC, "a version's requirements", .page = &page_keyed },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/checklist", route_scheme_checklist,
 	  ROUTE_BODY_NONE, PUBLIC, "the checklist for a class" },
 	{ "GET", "/v1/schemes/{id}/versions/{version}/oscal", route_scheme_oscal, ROUTE_BODY_NONE,
@@ -49,7 +49,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/organisations", route_org_create, ROUTE_BODY_JSON, ALLOW(ADMIN),
 	  "register an organisation and its first administrator" },
 	{ "GET", "/v1/organisations", route_org_list, ROUTE_BODY_NONE, ALLOW(ADMIN),
-	  "the organisations" },
+	  "the organisations", .page = &page_keyed },
 	{ "GET", "/v1/organisations/{id}", route_org_get, ROUTE_BODY_NONE,
 	  ALLOW(ADMIN, G(ROLE_ALL, AUTHZ_OWN_ORG)), "an organisation" },
 	{ "PATCH", "/v1/organisations/{id}", route_org_update, ROUTE_BODY_JSON,
@@ -61,7 +61,8 @@ static const struct route routes[] = {
 	{ "POST", "/v1/users", route_user_create, ROUTE_BODY_JSON,
 	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_ANY)), "add a person" },
 	{ "GET", "/v1/users", route_user_list, ROUTE_BODY_NONE,
-	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_ANY)), "the people (an administrator's own organisation's)" },
+	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_ANY)), "the people (an administrator's own organisation's)",
+	  .page = &page_keyed },
 	{ "GET", "/v1/users/{id}", route_user_get, ROUTE_BODY_NONE,
 	  ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_MEMBER), G(ROLE_ALL, AUTHZ_SELF)), "a person" },
 	{ "PATCH", "/v1/users/{id}", route_user_update, ROUTE_BODY_JSON,
@@ -112,7 +113,8 @@ static const struct route routes[] = {
 	{ "POST", "/v1/products", route_product_create, ROUTE_BODY_JSON,
 	  ALLOW(G(ROLE_APPLICANT, AUTHZ_ANY)), "register a product of the caller's organisation" },
 	{ "GET", "/v1/products", route_product_list, ROUTE_BODY_NONE,
-	  ALLOW(ADMIN, G(ROLE_APPLICANT, AUTHZ_ANY)), "products (a manufacturer's own)" },
+	  ALLOW(ADMIN, G(ROLE_APPLICANT, AUTHZ_ANY)), "products (a manufacturer's own)",
+	  .page = &page_keyed },
 	{ "GET", "/v1/products/{id}", route_product_get, ROUTE_BODY_NONE,
 	  ALLOW(ADMIN, G(ROLE_APPLICANT, AUTHZ_OWN_PRODUCT)), "a product" },
 	{ "PATCH", "/v1/products/{id}", route_product_update, ROUTE_BODY_JSON,
@@ -121,7 +123,7 @@ static const struct route routes[] = {
 	  ALLOW(G(ROLE_APPLICANT, AUTHZ_ANY)), "start an application (a draft)" },
 	{ "GET", "/v1/applications", route_app_list, ROUTE_BODY_NONE,
 	  ALLOW(ADMIN, G(ROLE_APPLICANT | ROLE_ASSESSOR | ROLE_CERTIFIER, AUTHZ_ANY)),
-	  "applications the caller may see" },
+	  "applications the caller may see", .page = &page_numbered },
 	{ "GET", "/v1/applications/{id}", route_app_get, ROUTE_BODY_NONE,
 	  ALLOW(ADMIN, G(ROLE_APPLICANT, AUTHZ_APPLICANT),
 		G(ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_ORG_ADMIN, AUTHZ_BODY_STAFF)),
@@ -159,7 +161,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/applications/{id}/certificate", route_cert_issue, ROUTE_BODY_JSON,
 	  ALLOW(G(ROLE_CERTIFIER, AUTHZ_BODY_STAFF)), "issue the certificate of an approved application" },
 	{ "GET", "/v1/certificates", route_cert_register, ROUTE_BODY_NONE, PUBLIC,
-	  "the public register" },
+	  "the public register", .page = &page_numbered },
 	{ "GET", "/v1/certificates/{serial}", route_cert_get, ROUTE_BODY_NONE, PUBLIC,
 	  "a certificate, its live status and its log entry" },
 	{ "GET", "/v1/certificates/{serial}/jws", route_cert_jws, ROUTE_BODY_NONE, PUBLIC,
@@ -216,7 +218,8 @@ static const struct route routes[] = {
 
 	/* the change feed (public) and organisations' webhooks */
 	{ "GET", "/v1/feed", route_feed, ROUTE_BODY_NONE, PUBLIC,
-	  "every issuance and status change in log order, signed by the log key", .cors = true },
+	  "every issuance and status change in log order, signed by the log key", .cors = true,
+	  .page = &page_feed },
 	{ "POST", "/v1/organisations/{id}/webhooks", route_webhook_create, ROUTE_BODY_JSON,
 	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "subscribe to the feed (the secret is shown once)" },
 	{ "GET", "/v1/organisations/{id}/webhooks", route_webhook_list, ROUTE_BODY_NONE,
@@ -225,7 +228,7 @@ static const struct route routes[] = {
 	  ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)), "delete a webhook (pending deliveries are cancelled)" },
 	{ "GET", "/v1/organisations/{id}/webhooks/{webhook}/deliveries", route_webhook_deliveries,
 	  ROUTE_BODY_NONE, ALLOW(ADMIN, G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)),
-	  "a webhook's deliveries and their attempts" },
+	  "a webhook's deliveries and their attempts", .page = &page_feed },
 	{ "POST", "/v1/organisations/{id}/webhooks/{webhook}/deliveries/{delivery}/replay",
 	  route_webhook_replay, ROUTE_BODY_JSON, ALLOW(G(ROLE_ORG_ADMIN, AUTHZ_OWN_ORG)),
 	  "deliver again (same webhook-id)" },
@@ -255,7 +258,8 @@ static const struct route routes[] = {
 	  "a Merkle tree tile (tlog-tiles)", .cors = true, .rest = true },
 
 	/* audit */
-	{ "GET", "/v1/audit", route_audit_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the audit trail" },
+	{ "GET", "/v1/audit", route_audit_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the audit trail",
+	  .page = &page_audit },
 };
 
 const struct route *router_routes(size_t *count)
@@ -267,20 +271,21 @@ const struct route *router_routes(size_t *count)
 
 /*
  * Matches path against pattern segment by segment. On a match, fills the
- * parameters of rq when rq is not NULL.
+ * parameters in params when params is not NULL.
  */
-static bool pattern_match(const char *pattern, bool rest, const char *path, struct request *rq)
+static bool pattern_match(const char *pattern, bool rest, const char *path,
+			  struct router_params *params)
 {
 	const char *p = pattern, *s = path;
 	int nparams = 0;
-	const char *names[HTTP_MAX_PARAMS];
-	const char *values[HTTP_MAX_PARAMS];
-	size_t lens[HTTP_MAX_PARAMS];
+	const char *names[ROUTER_MAX_PARAMS];
+	const char *values[ROUTER_MAX_PARAMS];
+	size_t lens[ROUTER_MAX_PARAMS];
 	while (*p && *s) {
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
 			size_t vlen = rest && close && !close[1] ? strlen(s) : strcspn(s, "/");
-			if (!close || vlen == 0 || nparams == HTTP_MAX_PARAMS)
+			if (!close || vlen == 0 || nparams == ROUTER_MAX_PARAMS)
 				return false;
 			names[nparams] = p + 1;
 			values[nparams] = s;
@@ -297,21 +302,35 @@ static bool pattern_match(const char *pattern, bool rest, const char *path, stru
 	}
 	if (*p || *s)
 		return false;
-	if (rq) {
+	if (params) {
 		for (int i = 0; i < nparams; i++) {
 			/* names point into the pattern: "id}/..." is cut at the brace */
 			int nlen = (int)strcspn(names[i], "}");
-			snprintf(rq->param_names[rq->nparams], sizeof rq->param_names[0], "%.*s", nlen,
-				 names[i]);
-			rq->param_values[rq->nparams] = cf_strndup(values[i], lens[i]);
-			rq->nparams++;
+			snprintf(params->names[params->n], sizeof params->names[0], "%.*s", nlen, names[i]);
+			params->values[params->n] = cf_strndup(values[i], lens[i]);
+			params->n++;
 		}
 	}
 	return true;
 }
 
-enum router_result router_match(struct request *rq, const char *method, const char *path,
-				int *index, char *allow, size_t allow_size)
+const char *router_param(const struct router_params *p, const char *name)
+{
+	for (int i = 0; i < p->n; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return p->values[i];
+	return NULL;
+}
+
+void router_params_free(struct router_params *p)
+{
+	for (int i = 0; i < p->n; i++)
+		CF_FREE(p->values[i]);
+	p->n = 0;
+}
+
+enum router_result router_match(const char *method, const char *path, int *index,
+				struct router_params *params, char *allow, size_t allow_size)
 {
 	size_t n = sizeof routes / sizeof routes[0];
 	bool path_known = false;
@@ -322,7 +341,7 @@ enum router_result router_match(struct request *rq, const char *method, const ch
 		if (!pattern_match(routes[i].pattern, routes[i].rest, path, NULL))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
-			pattern_match(routes[i].pattern, routes[i].rest, path, rq);
+			pattern_match(routes[i].pattern, routes[i].rest, path, params);
 			*index = (int)i;
 			return ROUTER_MATCH;
 		}

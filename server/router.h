@@ -12,6 +12,7 @@
 #include "authz.h"
 
 struct request;
+struct page_rule;
 
 typedef void (*route_handler)(struct request *rq);
 
@@ -35,7 +36,24 @@ struct route {
 				     * less (0: that limit): refused before a byte is read */
 	bool rest;                  /* its last {param} takes the rest of the path, slashes
 				     * and all (C2SP tile paths: "x001/x234/067.p/12") */
+	const struct page_rule *page; /* a list: how it pages (?limit=&after=, core/page.h);
+				       * NULL for what is no list */
 };
+
+#define ROUTER_MAX_PARAMS 6
+
+/* A matched path's parameters ("id" = "…" for /v1/x/{id}). */
+struct router_params {
+	int n;
+	char names[ROUTER_MAX_PARAMS][32];
+	char *values[ROUTER_MAX_PARAMS]; /* copies, freed by router_params_free */
+};
+
+/* The value of parameter name, or NULL (borrowed from p). */
+const char *router_param(const struct router_params *p, const char *name);
+
+/* Frees the values (safe twice: n goes back to 0). */
+void router_params_free(struct router_params *p);
 
 /* The table, for the server and for tests that walk every route. */
 const struct route *router_routes(size_t *count);
@@ -43,12 +61,13 @@ const struct route *router_routes(size_t *count);
 enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 
 /*
- * Matches method and path. On ROUTER_MATCH *index is the route and the
- * request's path parameters are set (copies, freed with the request). On
+ * Matches method and path. On ROUTER_MATCH *index is the route and *params
+ * (empty before) holds its path parameters (the caller frees them with
+ * router_params_free); otherwise *index is -1 and *params stays empty. On
  * ROUTER_BAD_METHOD allow (size allow_size) lists the path's methods, comma
  * separated.
  */
-enum router_result router_match(struct request *rq, const char *method, const char *path,
-				int *index, char *allow, size_t allow_size);
+enum router_result router_match(const char *method, const char *path, int *index,
+				struct router_params *params, char *allow, size_t allow_size);
 
 #endif

@@ -23,7 +23,7 @@
 #include "clientaddr.h"
 #include "conntrack.h"
 #include "cosigning.h"
-#include "httpglue.h"
+#include "http.h"
 #include "janitor.h"
 #include "logsigner.h"
 #include "webhooks.h"

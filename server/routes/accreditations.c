@@ -14,7 +14,7 @@
 static cf_err grant(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		    struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return accreditation_grant(db, &actor, body, out, err);
 }
 
@@ -27,7 +27,7 @@ static cf_err list(struct request *rq, struct db *db, const json_t *body, json_t
 		   struct cf_error *err)
 {
 	/* an accreditor sees its own organisation's grants; an admin all */
-	const char *accreditor = rq->principal.roles & ROLE_ADMIN ? NULL : rq->principal.org_id;
+	const char *accreditor = request_principal(rq)->roles & ROLE_ADMIN ? NULL : request_principal(rq)->org_id;
 	(void)body;
 	return accreditation_list(db, accreditor, request_query(rq, "body_id"),
 				  request_query(rq, "scheme_id"), out, err);
@@ -55,8 +55,8 @@ void route_acc_get(struct request *rq)
 static cf_err change(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
-	const char *action = strrchr(rq->route->pattern, '/') + 1;
+	struct audit_actor actor = party_actor(request_principal(rq));
+	const char *action = strrchr(request_route(rq)->pattern, '/') + 1;
 	cf_err e = accreditation_change(db, &actor, request_param(rq, "id"), action, body, out, err);
 	if (!e)
 		certcache_invalidate_all(); /* certificates show their accreditation's state */

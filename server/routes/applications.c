@@ -12,9 +12,9 @@
 #include "codec.h"
 #include "evidence.h"
 #include "http.h"
-#include "creation.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "page.h"
 #include "review.h"
 #include "routes.h"
 #include "server.h"
@@ -31,7 +31,7 @@ static cf_err with_etag(struct request *rq, cf_err e, const json_t *out)
 static cf_err create(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	cf_err e = application_create(db, &rq->principal, body, out, err);
+	cf_err e = application_create(db, request_principal(rq), body, out, err);
 	return with_etag(rq, e, *out);
 }
 
@@ -40,22 +40,16 @@ void route_app_create(struct request *rq)
 	request_run_created(rq, create, "/v1/applications");
 }
 
+static cf_err list(struct request *rq, struct db *db, const struct page *page, json_t **out,
+		   struct cf_error *err)
+{
+	return application_list(db, request_principal(rq), request_query(rq, "state"), page->after,
+				page->limit, out, err);
+}
+
 void route_app_list(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit = 0, after = 0;
-	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
-				     &err);
-	if (!e)
-		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = application_list(db, &rq->principal, request_query(rq, "state"), after, (int)limit,
-				     &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run_page(rq, list);
 }
 
 static cf_err get(struct request *rq, struct db *db, const json_t *body, json_t **out,
@@ -74,7 +68,7 @@ void route_app_get(struct request *rq)
 static cf_err update(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	cf_err e = application_update(db, &rq->principal, request_param(rq, "id"),
+	cf_err e = application_update(db, request_principal(rq), request_param(rq, "id"),
 				      request_header(rq, MHD_HTTP_HEADER_IF_MATCH), body, out, err);
 	return with_etag(rq, e, *out);
 }
@@ -87,7 +81,7 @@ void route_app_update(struct request *rq)
 static cf_err answer(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	cf_err e = application_answer(db, &rq->principal, request_param(rq, "id"),
+	cf_err e = application_answer(db, request_principal(rq), request_param(rq, "id"),
 				      request_param(rq, "ref"), body, out, err);
 	return with_etag(rq, e, *out);
 }
@@ -100,7 +94,7 @@ void route_app_answer(struct request *rq)
 static cf_err act(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		  struct cf_error *err)
 {
-	cf_err e = application_act(db, &rq->principal, request_param(rq, "id"),
+	cf_err e = application_act(db, request_principal(rq), request_param(rq, "id"),
 				   request_param(rq, "action"), request_header(rq, MHD_HTTP_HEADER_IF_MATCH),
 				   body, out, err);
 	return with_etag(rq, e, *out);
@@ -114,7 +108,7 @@ void route_app_action(struct request *rq)
 static cf_err verdicts(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		       struct cf_error *err)
 {
-	cf_err e = review_record(db, &rq->principal, request_param(rq, "id"), body, out, err);
+	cf_err e = review_record(db, request_principal(rq), request_param(rq, "id"), body, out, err);
 	return with_etag(rq, e, *out);
 }
 
@@ -144,7 +138,7 @@ static struct evidence_upload upload_params(struct request *rq)
 		.media_type = request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
 		.refs = request_query(rq, "refs"),
 		.supersedes = request_query(rq, "supersedes"),
-		.quota = rq->srv->cfg->evidence_quota,
+		.quota = request_server(rq)->cfg->evidence_quota,
 	};
 	return u;
 }
@@ -162,7 +156,7 @@ void route_evidence_precheck(struct request *rq)
 		announced = strtoll(cl, NULL, 10);
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = evidence_check_upload(db, &rq->principal, &u, announced, &err);
+		e = evidence_check_upload(db, request_principal(rq), &u, announced, &err);
 	if (e)
 		reply_problem(rq, &err);
 }
@@ -170,7 +164,7 @@ void route_evidence_precheck(struct request *rq)
 static cf_err record_evidence(struct request *rq, struct db *db, void *arg, json_t **out,
 			      struct cf_error *err)
 {
-	cf_err e = evidence_record(db, &rq->principal, arg, out, err);
+	cf_err e = evidence_record(db, request_principal(rq), arg, out, err);
 	if (!e)
 		reply_header(rq, MHD_HTTP_HEADER_LOCATION, jsonx_str(*out, "href"));
 	return e;
@@ -196,7 +190,7 @@ void route_evidence_upload(struct request *rq)
 					 u.name ? u.name : "", u.refs ? u.refs : "",
 					 u.supersedes ? u.supersedes : "", u.media_type ? u.media_type : "",
 					 u.digest);
-		e = creation_run(rq, db, what, strlen(what), record_evidence, &u, &out, &err);
+		e = request_create(rq, db, what, strlen(what), record_evidence, &u, &out, &err);
 		free(what);
 	}
 	blob_abort(blob);
@@ -240,7 +234,7 @@ void route_evidence_get(struct request *rq)
 		json_decref(meta);
 		return;
 	}
-	e = blob_open(rq->srv->blob_root, digest, &fd, &size, &err);
+	e = blob_open(request_server(rq)->blob_root, digest, &fd, &size, &err);
 	if (e) {
 		json_decref(meta);
 		reply_problem(rq, &err);
@@ -283,7 +277,7 @@ void route_evidence_delete(struct request *rq)
 	struct db *db = NULL;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = evidence_delete(db, &rq->principal, rq->srv->blob_root, request_param(rq, "id"),
+		e = evidence_delete(db, request_principal(rq), request_server(rq)->blob_root, request_param(rq, "id"),
 				    request_param(rq, "eid"), &err);
 	if (e) {
 		reply_problem(rq, &err);

@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "http.h"
 #include "jsonx.h"
+#include "page.h"
 #include "routes.h"
 
 void route_audit_list(struct request *rq)
@@ -11,14 +12,12 @@ void route_audit_list(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	long limit = 0, after = 0;
-	cf_err e = request_query_int(rq, "limit", 100, 1, 1000, &limit, &err);
-	if (!e)
-		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
+	struct page page = { 0 };
+	cf_err e = request_page(rq, &page, &err);
 	struct audit_filter f = {
 		request_query(rq, "action"), request_query(rq, "object_type"),
 		request_query(rq, "object_id"), request_query(rq, "actor_id"),
-		request_query(rq, "since"), request_query(rq, "until"), after, (int)limit,
+		request_query(rq, "since"), request_query(rq, "until"), page.after, page.limit,
 	};
 	if (!e && f.since && !jsonx_is_time(f.since))
 		e = cf_error_set(&err, CF_EINVAL, NULL, "since must be a date or an RFC 3339 time");

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "page.h"
 #include "router.h"
 #include "routes.h"
 #include "server.h"
@@ -34,7 +35,7 @@ extern const size_t conform_schema_v1_len;
 
 static struct cert_ctx ctx_of(const struct request *rq)
 {
-	struct cert_ctx c = { rq->srv->cfg->public_url, rq->srv->signer_socket };
+	struct cert_ctx c = { request_server(rq)->cfg->public_url, request_server(rq)->signer_socket };
 	return c;
 }
 
@@ -47,7 +48,7 @@ void route_cert_issue(struct request *rq)
 	struct cert_ctx ctx = ctx_of(rq);
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_issue(db, &rq->principal, &ctx, request_param(rq, "id"), &out, &created, &err);
+		e = certificate_issue(db, request_principal(rq), &ctx, request_param(rq, "id"), &out, &created, &err);
 	if (!e && created)
 		metrics_count_issuance(); /* committed; a replay issues nothing */
 	if (!e) {
@@ -159,7 +160,7 @@ void route_cert_get(struct request *rq)
 		json_t *out = NULL;
 		e = request_db(rq, &db, &err);
 		if (!e)
-			e = certificate_get(db, rq->srv->cfg->public_url, serial, &out, &err);
+			e = certificate_get(db, request_server(rq)->cfg->public_url, serial, &out, &err);
 		if (!e) {
 			text = json_dumps(out, JSON_COMPACT);
 			len = strlen(text);
@@ -195,8 +196,8 @@ static cf_err change(struct request *rq, struct db *db, const json_t *body, json
 		     struct cf_error *err)
 {
 	const char *serial = request_param(rq, "serial");
-	const char *action = strrchr(rq->route->pattern, '/') + 1;
-	cf_err e = certificate_change(db, &rq->principal, rq->srv->cfg->public_url, serial, action,
+	const char *action = strrchr(request_route(rq)->pattern, '/') + 1;
+	cf_err e = certificate_change(db, request_principal(rq), request_server(rq)->cfg->public_url, serial, action,
 				      body, out, err);
 	if (!e) {
 		certcache_invalidate(serial); /* read your writes, here and now */
@@ -220,23 +221,18 @@ void route_cert_withdraw(struct request *rq)
 	request_run(rq, change, 200);
 }
 
+static cf_err register_page(struct request *rq, struct db *db, const struct page *page,
+			    json_t **out, struct cf_error *err)
+{
+	struct cert_query q = { request_query(rq, "manufacturer"), request_query(rq, "scheme"),
+				request_query(rq, "status"), request_query(rq, "q"), page->after,
+				page->limit };
+	return certificate_register(db, &q, out, err);
+}
+
 void route_cert_register(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	long limit = 0, after = 0;
-	cf_err e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit,
-				     &err);
-	if (!e)
-		e = request_query_int(rq, "after", 0, 0, 0x7fffffffffffffffL, &after, &err);
-	struct cert_query q = { request_query(rq, "manufacturer"), request_query(rq, "scheme"),
-				request_query(rq, "status"), request_query(rq, "q"), after, (int)limit };
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = certificate_register(db, &q, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	request_run_page(rq, register_page);
 }
 
 /* Verification from memory: keys from livestate, the certificate's facts
@@ -335,25 +331,25 @@ void route_verify(struct request *rq)
 		json_decref(body);
 	} else {
 		/* the JWS itself as the body (application/vc+jwt, text/plain) */
-		size_t n = rq->body.len;
-		while (n && (rq->body.data[n - 1] == '\n' || rq->body.data[n - 1] == '\r' ||
-			     rq->body.data[n - 1] == ' '))
+		size_t n = 0;
+		const char *data = request_body(rq, &n);
+		while (n && (data[n - 1] == '\n' || data[n - 1] == '\r' || data[n - 1] == ' '))
 			n--;
 		if (n == 0)
 			e = cf_error_set(&err, CF_EINVAL, NULL,
 					 "send the compact JWS as the body (application/vc+jwt) or as "
 					 "{\"jws\": ...} (application/json)");
 		else
-			jws = cf_strndup(rq->body.data, n);
+			jws = cf_strndup(data, n);
 	}
 	if (!e && livestate_current()) {
 		struct memory_source m = { rq };
 		struct verify_source src = { &m, mem_key, mem_certificate, mem_release };
-		e = certificate_verify_from(&src, rq->srv->cfg->public_url, jws, &out, &err);
+		e = certificate_verify_from(&src, request_server(rq)->cfg->public_url, jws, &out, &err);
 	} else if (!e) {
 		e = request_db(rq, &db, &err);
 		if (!e)
-			e = certificate_verify(db, rq->srv->cfg->public_url, jws, &out, &err);
+			e = certificate_verify(db, request_server(rq)->cfg->public_url, jws, &out, &err);
 	}
 	free(jws);
 	reply_outcome(rq, e, &err, 200, out);
@@ -363,7 +359,7 @@ static cf_err jwks(struct request *rq, struct db *db, const json_t *body, json_t
 		   struct cf_error *err)
 {
 	(void)body;
-	cf_err e = signer_jwks(db, rq->srv->cfg->public_url, out, err);
+	cf_err e = signer_jwks(db, request_server(rq)->cfg->public_url, out, err);
 	if (!e)
 		reply_header(rq, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
 	return e;
@@ -381,7 +377,7 @@ void route_did(struct request *rq)
 	json_t *out = NULL;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = signer_did_document(db, rq->srv->cfg->public_url, request_param(rq, "id"), &out, &err);
+		e = signer_did_document(db, request_server(rq)->cfg->public_url, request_param(rq, "id"), &out, &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return;
@@ -534,15 +530,15 @@ void route_register_export(struct request *rq)
 	json_t *head = NULL;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_export_check(db, rq->srv->signer_socket, &err);
+		e = certificate_export_check(db, request_server(rq)->signer_socket, &err);
 	if (!e)
-		e = certificate_export_header(db, rq->srv->cfg->public_url, &head, &err);
+		e = certificate_export_header(db, request_server(rq)->cfg->public_url, &head, &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return;
 	}
 	struct export_state *st = cf_calloc(1, sizeof *st);
-	st->srv = rq->srv;
+	st->srv = request_server(rq);
 	buf_init(&st->buf, 64u << 20);
 	st->hash = digest_sha256_new();
 	st->checkpoint_size = json_integer_value(json_object_get(json_object_get(head, "checkpoint"), "size"));

@@ -130,7 +130,7 @@ void route_gs1_resolve(struct request *rq)
 		reply_problem(rq, &err);
 		return;
 	}
-	const char *base = rq->srv->cfg->public_url ? rq->srv->cfg->public_url : "";
+	const char *base = request_server(rq)->cfg->public_url ? request_server(rq)->cfg->public_url : "";
 	reply_header(rq, "Vary", "Accept");
 	if (wants_linkset(rq)) {
 		/* the anchor is the Digital Link URI as asked, the GTIN normalised */
@@ -255,7 +255,7 @@ void route_shelf_check(struct request *rq)
 		return;
 	}
 	struct shelf_state *st = cf_calloc(1, sizeof *st);
-	st->srv = rq->srv;
+	st->srv = request_server(rq);
 	st->body = json_incref(list);
 	json_decref(body);
 	st->count = json_array_size(list);

@@ -44,8 +44,8 @@ static cf_err key_create(struct request *rq, struct db *db, const json_t *body, 
 	cf_err e = no_members(body, err);
 	if (e)
 		return e;
-	struct audit_actor actor = party_actor(&rq->principal);
-	e = signer_generate(db, &actor, request_param(rq, "id"), rq->srv->signer_socket, out, err);
+	struct audit_actor actor = party_actor(request_principal(rq));
+	e = signer_generate(db, &actor, request_param(rq, "id"), request_server(rq)->signer_socket, out, err);
 	if (!e)
 		certcache_invalidate_all(); /* verification here knows the new key at once */
 	return e;
@@ -77,10 +77,10 @@ static cf_err key_retire(struct request *rq, struct db *db, const json_t *body, 
 	cf_err e = no_members(body, err);
 	if (e)
 		return e;
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	/* the route's rule made sure the key is the caller's organisation's */
-	e = signer_retire(db, &actor, request_param(rq, "id"), rq->principal.org_id,
-			  rq->srv->signer_socket, out, err);
+	e = signer_retire(db, &actor, request_param(rq, "id"), request_principal(rq)->org_id,
+			  request_server(rq)->signer_socket, out, err);
 	if (!e)
 		certcache_invalidate_all(); /* answers show their key's state */
 	return e;
@@ -124,10 +124,10 @@ static cf_err key_revoke(struct request *rq, struct db *db, const json_t *body, 
 		e = jsonx_get_text(body, "", "reason", true, SIGNER_REASON_MAX, &reason, err);
 	if (e)
 		return e;
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	/* the route's rule made sure the key is the caller's organisation's */
-	e = signer_compromise(db, &actor, rq->srv->cfg->public_url, rq->srv->signer_socket,
-			      request_param(rq, "id"), rq->principal.org_id, since, reason, out, err);
+	e = signer_compromise(db, &actor, request_server(rq)->cfg->public_url, request_server(rq)->signer_socket,
+			      request_param(rq, "id"), request_principal(rq)->org_id, since, reason, out, err);
 	if (!e)
 		certcache_invalidate_all(); /* answers show their key's state, here and now */
 	return e;

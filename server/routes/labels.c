@@ -29,7 +29,7 @@ static json_t *record(struct request *rq)
 	json_t *c = NULL;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_get(db, rq->srv->cfg->public_url, request_param(rq, "serial"), &c, &err);
+		e = certificate_get(db, request_server(rq)->cfg->public_url, request_param(rq, "serial"), &c, &err);
 	if (e) {
 		reply_problem(rq, &err);
 		return NULL;
@@ -64,7 +64,7 @@ void route_cert_qr(struct request *rq)
 	json_t *c = record(rq);
 	if (!c)
 		return;
-	char *uri = label_uri(rq->srv->cfg->public_url, serial, c);
+	char *uri = label_uri(request_server(rq)->cfg->public_url, serial, c);
 	char *title = cf_asprintf("Certificate %s: scan to check it (%s)", serial, uri);
 	char *svg = NULL;
 	struct cf_error err;

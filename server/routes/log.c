@@ -96,7 +96,7 @@ void route_log_vkey(struct request *rq)
 		reply_problem(rq, &err);
 		return;
 	}
-	tlog_origin(rq->srv->cfg->public_url, origin, sizeof origin);
+	tlog_origin(request_server(rq)->cfg->public_url, origin, sizeof origin);
 	char *vkey = note_vkey(origin, pub);
 	char *text = cf_asprintf("%s\n", vkey);
 	reply_bytes(rq, 200, "text/plain; charset=utf-8", text, strlen(text));
@@ -184,7 +184,7 @@ static void tile_reply(struct request *rq)
 	unsigned char *data = NULL;
 	size_t len = 0;
 	/* the path as the spec writes it, after the prefix "/log/" */
-	cf_err e = tiles_parse(rq->path + strlen("/log/"), &t, &err);
+	cf_err e = tiles_parse(request_path(rq) + strlen("/log/"), &t, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "http.h"
-#include "creation.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "evidence.h"
+#include "page.h"
 #include "party.h"
 #include "routes.h"
 #include "server.h"
@@ -18,7 +18,7 @@ static cf_err me(struct request *rq, struct db *db, const json_t *body, json_t *
 		 struct cf_error *err)
 {
 	(void)body;
-	return party_me(db, &rq->principal, out, err);
+	return party_me(db, request_principal(rq), out, err);
 }
 
 void route_me(struct request *rq)
@@ -29,7 +29,7 @@ void route_me(struct request *rq)
 static cf_err org_create(struct request *rq, struct db *db, const json_t *body, json_t **out,
 			 struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return party_org_create(db, &actor, body, out, err);
 }
 
@@ -38,11 +38,10 @@ void route_org_create(struct request *rq)
 	request_run_created(rq, org_create, "/v1/organisations");
 }
 
-static cf_err org_list(struct request *rq, struct db *db, int limit, json_t **out,
+static cf_err org_list(struct request *rq, struct db *db, const struct page *page, json_t **out,
 		       struct cf_error *err)
 {
-	return party_org_list(db, request_query(rq, "kind"), request_query(rq, "after"), limit, out,
-			      err);
+	return party_org_list(db, request_query(rq, "kind"), page->after_key, page->limit, out, err);
 }
 
 void route_org_list(struct request *rq)
@@ -64,7 +63,7 @@ static cf_err org_get(struct request *rq, struct db *db, const json_t *body, jso
 	if (!e)
 		json_object_set_new(*out, "evidence_storage",
 				    json_pack("{s:I,s:I}", "used", (json_int_t)used, "quota",
-					      (json_int_t)rq->srv->cfg->evidence_quota));
+					      (json_int_t)request_server(rq)->cfg->evidence_quota));
 	return e;
 }
 
@@ -76,7 +75,7 @@ void route_org_get(struct request *rq)
 static cf_err org_update(struct request *rq, struct db *db, const json_t *body, json_t **out,
 			 struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return party_org_update(db, &actor, request_param(rq, "id"), body, out, err);
 }
 
@@ -88,7 +87,7 @@ void route_org_update(struct request *rq)
 static cf_err user_create(struct request *rq, struct db *db, const json_t *body, json_t **out,
 			  struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return party_user_create(db, &actor, body, out, err);
 }
 
@@ -99,17 +98,17 @@ void route_user_create(struct request *rq)
 
 /* The scheme owner's admin lists everyone; an organisation's administrator
  * its own people only. */
-static cf_err user_list(struct request *rq, struct db *db, int limit, json_t **out,
+static cf_err user_list(struct request *rq, struct db *db, const struct page *page, json_t **out,
 			struct cf_error *err)
 {
 	const char *org = request_query(rq, "org_id");
-	if (!(rq->principal.roles & ROLE_ADMIN)) {
-		if (org && strcmp(org, rq->principal.org_id) != 0)
+	if (!(request_principal(rq)->roles & ROLE_ADMIN)) {
+		if (org && strcmp(org, request_principal(rq)->org_id) != 0)
 			return cf_error_set(err, CF_EFORBIDDEN, NULL,
 					    "an organisation's administrator lists its own people only");
-		org = rq->principal.org_id;
+		org = request_principal(rq)->org_id;
 	}
-	return party_user_list(db, org, request_query(rq, "after"), limit, out, err);
+	return party_user_list(db, org, page->after_key, page->limit, out, err);
 }
 
 void route_user_list(struct request *rq)
@@ -132,7 +131,7 @@ void route_user_get(struct request *rq)
 static cf_err user_update(struct request *rq, struct db *db, const json_t *body, json_t **out,
 			  struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return party_user_update(db, &actor, request_param(rq, "id"), body, out, err);
 }
 
@@ -147,10 +146,10 @@ void route_token_create(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *body = NULL, *out = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	const char *name = NULL;
 	long long days = TOKEN_DAYS_DEFAULT;
-	cf_err e = creation_refuse_key(rq, "a token is shown once and never kept, so a repeat could "
+	cf_err e = request_refuse_key(rq, "a token is shown once and never kept, so a repeat could "
 				      "not answer it; list the tokens to see whether it was made", &err);
 	if (!e)
 		e = request_json(rq, &body, &err);
@@ -163,7 +162,7 @@ void route_token_create(struct request *rq)
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = party_token_create(db, &actor, rq->principal.token_id, request_param(rq, "id"), name,
+		e = party_token_create(db, &actor, request_principal(rq)->token_id, request_param(rq, "id"), name,
 				       (int)days, &out, &err);
 	json_decref(body);
 	/* The token is in this response and nowhere else: keep it out of caches. */
@@ -194,7 +193,7 @@ static cf_err token_revoke(struct request *rq, struct db *db, const json_t *body
 			   struct cf_error *err)
 {
 	static const char *const keys[] = { "compromised", NULL };
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	bool compromised = false, given = false;
 	cf_err e = jsonx_check_object(body, "", keys, err);
 	if (!e)

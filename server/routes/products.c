@@ -2,13 +2,14 @@
  * routes/products: a manufacturer's products.
  */
 #include "http.h"
+#include "page.h"
 #include "product.h"
 #include "routes.h"
 
 static cf_err create(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	return product_create(db, &rq->principal, body, out, err);
+	return product_create(db, request_principal(rq), body, out, err);
 }
 
 void route_product_create(struct request *rq)
@@ -16,11 +17,12 @@ void route_product_create(struct request *rq)
 	request_run_created(rq, create, "/v1/products");
 }
 
-static cf_err list(struct request *rq, struct db *db, int limit, json_t **out, struct cf_error *err)
+static cf_err list(struct request *rq, struct db *db, const struct page *page, json_t **out,
+		   struct cf_error *err)
 {
 	/* a manufacturer sees its own products, an admin all */
-	const char *org = rq->principal.roles & ROLE_ADMIN ? NULL : rq->principal.org_id;
-	return product_list(db, org, request_query(rq, "after"), limit, out, err);
+	const char *org = request_principal(rq)->roles & ROLE_ADMIN ? NULL : request_principal(rq)->org_id;
+	return product_list(db, org, page->after_key, page->limit, out, err);
 }
 
 void route_product_list(struct request *rq)
@@ -43,7 +45,7 @@ void route_product_get(struct request *rq)
 static cf_err update(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	return product_update(db, &rq->principal, request_param(rq, "id"), body, out, err);
+	return product_update(db, request_principal(rq), request_param(rq, "id"), body, out, err);
 }
 
 void route_product_update(struct request *rq)

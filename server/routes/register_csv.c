@@ -75,14 +75,14 @@ void route_register_csv(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	struct csv_state *st = cf_calloc(1, sizeof *st);
-	st->srv = rq->srv;
+	st->srv = request_server(rq);
 	buf_init(&st->buf, 64u << 20);
 	int n = 0;
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
 		e = regcsv_header(&st->buf, &err);
 	if (!e)
-		e = regcsv_rows(db, rq->srv->cfg->public_url, &st->after, CSV_PAGE, &st->buf, &n, &err);
+		e = regcsv_rows(db, request_server(rq)->cfg->public_url, &st->after, CSV_PAGE, &st->buf, &n, &err);
 	if (e) {
 		csv_free(st);
 		reply_problem(rq, &err);

@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "http.h"
 #include "oscal.h"
+#include "page.h"
 #include "routes.h"
 
 static cf_err schemes(struct request *rq, struct db *db, const json_t *body, json_t **out,
@@ -46,12 +47,12 @@ void route_scheme_version_get(struct request *rq)
 	request_run(rq, version, 200);
 }
 
-static cf_err requirements(struct request *rq, struct db *db, int limit, json_t **out,
-			   struct cf_error *err)
+static cf_err requirements(struct request *rq, struct db *db, const struct page *page,
+			   json_t **out, struct cf_error *err)
 {
-	struct catalog_page page = { request_query(rq, "section"), request_query(rq, "keyword"),
-				     request_query(rq, "after"), limit };
-	return catalog_requirements(db, request_param(rq, "id"), request_param(rq, "version"), &page,
+	struct catalog_page q = { request_query(rq, "section"), request_query(rq, "keyword"),
+				  page->after_key, page->limit };
+	return catalog_requirements(db, request_param(rq, "id"), request_param(rq, "version"), &q,
 				    out, err);
 }
 

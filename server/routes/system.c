@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "clientaddr.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -47,7 +46,7 @@ void route_ready(struct request *rq)
 				  version, needed);
 		return;
 	}
-	const char *read_url = rq->srv->cfg->database_read_url;
+	const char *read_url = request_server(rq)->cfg->database_read_url;
 	if (!read_url[0]) {
 		reply_json(rq, 200, json_pack("{s:s,s:i}", "status", "ready", "schema_version", version));
 		return;
@@ -95,12 +94,10 @@ void route_metrics(struct request *rq)
 {
 	/* the client as everything else sees it: the peer, or behind a trusted
 	 * proxy the address it forwarded for */
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	clientaddr_of(ci ? ci->client_addr : NULL, request_header(rq, "X-Forwarded-For"), rq->client);
-	if (!metrics_allowed(rq->client)) {
+	const char *client = request_client(rq);
+	if (!metrics_allowed(client)) {
 		reply_problem_msg(rq, CF_EFORBIDDEN,
-				  "%s may not read the metrics (CONFORM_METRICS_ALLOW)", rq->client);
+				  "%s may not read the metrics (CONFORM_METRICS_ALLOW)", client);
 		return;
 	}
 	struct buf b;
@@ -112,7 +109,7 @@ void route_metrics(struct request *rq)
 		db = NULL;
 	}
 	buf_init(&b, 16u << 20);
-	if (metrics_render(&b, rq->srv, db, &err)) {
+	if (metrics_render(&b, request_server(rq), db, &err)) {
 		buf_free(&b);
 		reply_problem(rq, &err);
 		return;

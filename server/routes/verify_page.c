@@ -423,7 +423,7 @@ void route_verify_page(struct request *rq)
 	const char *serial = request_param(rq, "serial");
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
-		e = certificate_get(db, rq->srv->cfg->public_url, serial, &c, &err);
+		e = certificate_get(db, request_server(rq)->cfg->public_url, serial, &c, &err);
 	if (e == CF_ENOTFOUND) {
 		unknown_serial(rq, serial);
 		return;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creation.h"
 #include "feed.h"
+#include "page.h"
 #include "http.h"
 #include "jsonx.h"
 #include "jws.h"
@@ -39,7 +39,7 @@ static cf_err sign_page(struct request *rq, struct db *db, json_t *page, struct 
 		return cf_error_set(err, CF_EUNAVAILABLE, NULL, "the feed cannot be signed yet: the service "
 				    "has no log key (its operator runs conformctl key generate --log)");
 	if (!e)
-		e = signer_private(db, kid, rq->srv->signer_socket, &key, err);
+		e = signer_private(db, kid, request_server(rq)->signer_socket, &key, err);
 	if (e)
 		return e;
 	json_t *header = json_pack("{s:s,s:s,s:s}", "alg", "EdDSA", "typ", "conform-feed+jwt", "kid", kid);
@@ -58,18 +58,16 @@ void route_feed(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	long after = -1, limit = 0;
+	struct page page;
 	struct feed_filter f = { request_query(rq, "body"), request_query(rq, "manufacturer"),
 				 request_query(rq, "scheme"), request_query(rq, "serial") };
-	cf_err e = request_query_int(rq, "after", -1, -1, 0x7fffffffffffffffL, &after, &err);
-	if (!e)
-		e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit, &err);
+	cf_err e = request_page(rq, &page, &err);
 	if (!e)
 		e = feed_filter_check(&f, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = feed_page(db, &f, after, (int)limit, &out, &err);
+		e = feed_page(db, &f, page.after, page.limit, &out, &err);
 	if (!e)
 		e = sign_page(rq, db, out, &err);
 	reply_outcome(rq, e, &err, 200, out);
@@ -78,9 +76,9 @@ void route_feed(struct request *rq)
 static cf_err webhook_create_step(struct request *rq, struct db *db, const json_t *body, json_t **out,
 				  struct cf_error *err)
 {
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return webhook_create(db, &actor, request_param(rq, "id"), body,
-			      rq->srv->cfg->webhook_allow_private != 0, out, err);
+			      request_server(rq)->cfg->webhook_allow_private != 0, out, err);
 }
 
 /* The secret is in this answer and nowhere but the subscription's row: no
@@ -90,7 +88,7 @@ void route_webhook_create(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *body = NULL, *out = NULL;
-	cf_err e = creation_refuse_key(rq, "a webhook's secret is shown once and not kept with the "
+	cf_err e = request_refuse_key(rq, "a webhook's secret is shown once and not kept with the "
 				      "answer, so a repeat could not answer it; list the webhooks to see "
 				      "whether it was made", &err);
 	if (!e)
@@ -126,7 +124,7 @@ void route_webhook_delete(struct request *rq)
 {
 	struct cf_error err;
 	struct db *db = NULL;
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	cf_err e = request_db(rq, &db, &err);
 	if (!e)
 		e = webhook_delete(db, &actor, request_param(rq, "id"), request_param(rq, "webhook"), &err);
@@ -143,15 +141,13 @@ void route_webhook_deliveries(struct request *rq)
 	struct cf_error err;
 	struct db *db = NULL;
 	json_t *out = NULL;
-	long after = -1, limit = 0;
-	cf_err e = request_query_int(rq, "after", -1, -1, 0x7fffffffffffffffL, &after, &err);
-	if (!e)
-		e = request_query_int(rq, "limit", REQUEST_LIMIT_DEFAULT, 1, REQUEST_LIMIT_MAX, &limit, &err);
+	struct page page;
+	cf_err e = request_page(rq, &page, &err);
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = webhook_deliveries(db, request_param(rq, "id"), request_param(rq, "webhook"), after,
-				       (int)limit, &out, &err);
+		e = webhook_deliveries(db, request_param(rq, "id"), request_param(rq, "webhook"),
+				       page.after, page.limit, &out, &err);
 	reply_outcome(rq, e, &err, 200, out);
 }
 
@@ -164,7 +160,7 @@ static cf_err webhook_replay_step(struct request *rq, struct db *db, const json_
 		if (e)
 			return e;
 	}
-	struct audit_actor actor = party_actor(&rq->principal);
+	struct audit_actor actor = party_actor(request_principal(rq));
 	return webhook_replay(db, &actor, request_param(rq, "id"), request_param(rq, "webhook"),
 			      request_param(rq, "delivery"), out, err);
 }

@@ -1,5 +1,5 @@
 /*
- * fuzz_query: query numbers (server/http.c's http_parse_long, behind every
+ * fuzz_query: query numbers (core/page.c's page_parse_long, behind every
  * ?limit=, ?after=, ?start=, ?tree_size=): a value is accepted only whole,
  * decimal and within its bounds, and its neighbours computed by the routes
  * (start + 100 for the end of a log range) must not overflow for any
@@ -8,7 +8,7 @@
 #include <limits.h>
 
 #include "fuzz.h"
-#include "http.h"
+#include "page.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
 		struct cf_error err;
 		long n = 12345;
-		if (http_parse_long(v, "start", bounds[i].min, bounds[i].max, &n, &err) == CF_OK) {
+		if (page_parse_long(v, "start", bounds[i].min, bounds[i].max, &n, &err) == CF_OK) {
 			FUZZ_ASSERT(n >= bounds[i].min && n <= bounds[i].max);
 			FUZZ_ASSERT(v[0] != '\0');
 		} else {

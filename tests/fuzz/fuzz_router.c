@@ -5,7 +5,6 @@
  * non-empty segments, and the Allow list of a 405 fits its buffer.
  */
 #include "fuzz.h"
-#include "http.h"
 #include "router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -18,29 +17,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		method = in;
 		path = sp + 1;
 	}
-	struct request rq;
+	struct router_params rq;
 	memset(&rq, 0, sizeof rq);
 	char allow[128];
 	int index = -2;
 	size_t count = 0;
 	const struct route *routes = router_routes(&count);
-	enum router_result r = router_match(&rq, method, path, &index, allow, sizeof allow);
+	enum router_result r = router_match(method, path, &index, &rq, allow, sizeof allow);
 	if (r == ROUTER_MATCH) {
 		FUZZ_ASSERT(index >= 0 && (size_t)index < count);
 		FUZZ_ASSERT(strcmp(routes[index].method, method) == 0);
-		FUZZ_ASSERT(rq.nparams >= 0 && rq.nparams <= HTTP_MAX_PARAMS);
-		for (int i = 0; i < rq.nparams; i++) {
-			FUZZ_ASSERT(rq.param_values[i] && rq.param_values[i][0]);
-			FUZZ_ASSERT(strchr(rq.param_values[i], '/') == NULL);
-			FUZZ_ASSERT(request_param(&rq, rq.param_names[i]) != NULL);
+		FUZZ_ASSERT(rq.n >= 0 && rq.n <= ROUTER_MAX_PARAMS);
+		for (int i = 0; i < rq.n; i++) {
+			FUZZ_ASSERT(rq.values[i] && rq.values[i][0]);
+			FUZZ_ASSERT(strchr(rq.values[i], '/') == NULL);
+			FUZZ_ASSERT(router_param(&rq, rq.names[i]) != NULL);
 		}
 	} else {
-		FUZZ_ASSERT(index == -1 && rq.nparams == 0);
+		FUZZ_ASSERT(index == -1 && rq.n == 0);
 		FUZZ_ASSERT(strlen(allow) < sizeof allow);
 		FUZZ_ASSERT(r == ROUTER_NOT_FOUND || allow[0]);
 	}
-	for (int i = 0; i < rq.nparams; i++)
-		free(rq.param_values[i]);
+	router_params_free(&rq);
 	free(in);
 	return 0;
 }
