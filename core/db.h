@@ -66,8 +66,8 @@ typedef cf_err (*db_tx_fn)(struct db *db, void *arg, struct cf_error *err);
  *
  * Inside a transaction already open (db_begin), fn joins it instead: it runs
  * once, at the open transaction's isolation level, and whoever opened it
- * commits, rolls back or retries. Request-level work uses this to make a
- * domain change and its own record (an Idempotency-Key) one transaction.
+ * commits, rolls back or retries. idempotency_run uses this to make a
+ * domain change and the record of its Idempotency-Key one transaction.
  */
 cf_err db_transaction(struct db *db, enum db_isolation iso, db_tx_fn fn, void *arg,
 		      struct cf_error *err) CF_MUST_CHECK;
