@@ -148,6 +148,13 @@ static void run(struct db *d, const char *key, const char *fp, struct make *m, s
 	o->e = idempotency_run(d, &k, make_org, m, &o->answer, &o->headers, &o->replayed, &o->err);
 }
 
+/* run on the suite's connection, which must succeed. */
+static void run_ok(const char *key, const char *fp, struct make *m, struct outcome *o)
+{
+	run(db, key, fp, m, o);
+	ck_assert_msg(o->e == CF_OK, "%s: %s", key, o->err.detail);
+}
+
 static void outcome_free(struct outcome *o)
 {
 	json_decref(o->answer);
@@ -160,14 +167,12 @@ START_TEST(a_repeat_gives_the_first_answer_and_creates_nothing)
 	struct make m;
 	make_init(&m, "Repeat Ltd");
 	struct outcome first, again;
-	run(db, "k-repeat", FP_A, &m, &first);
-	ck_assert_msg(first.e == CF_OK, "%s", first.err.detail);
+	run_ok("k-repeat", FP_A, &m, &first);
 	ck_assert(!first.replayed);
 	ck_assert_ptr_nonnull(jsonx_str(first.answer, "id"));
 	ck_assert_int_eq(keys_recorded("k-repeat"), 1);
 
-	run(db, "k-repeat", FP_A, &m, &again);
-	ck_assert_msg(again.e == CF_OK, "%s", again.err.detail);
+	run_ok("k-repeat", FP_A, &m, &again);
 	ck_assert(again.replayed);
 	ck_assert_int_eq(atomic_load(&m.calls), 1); /* the creation ran once */
 	ck_assert_int_eq(orgs_named("Repeat Ltd"), 1);
@@ -216,8 +221,7 @@ START_TEST(another_fingerprint_is_refused)
 	struct make m;
 	make_init(&m, "Fingerprint Ltd");
 	struct outcome first, other;
-	run(db, "k-fp", FP_A, &m, &first);
-	ck_assert_msg(first.e == CF_OK, "%s", first.err.detail);
+	run_ok("k-fp", FP_A, &m, &first);
 	run(db, "k-fp", FP_B, &m, &other);
 	ck_assert_int_eq(other.e, CF_EUNPROCESSABLE);
 	ck_assert_msg(strstr(other.err.detail, "used for a different request"), "%s", other.err.detail);
@@ -245,8 +249,7 @@ START_TEST(a_failure_is_not_recorded_and_a_repeat_tries_again)
 	ck_assert_int_eq(orgs_named("Failure Ltd"), 0); /* the creation went with it */
 
 	m.fail_after = false;
-	run(db, "k-fail", FP_A, &m, &again);
-	ck_assert_msg(again.e == CF_OK, "%s", again.err.detail);
+	run_ok("k-fail", FP_A, &m, &again);
 	ck_assert(!again.replayed);
 	ck_assert_int_eq(atomic_load(&m.calls), 2);
 	ck_assert_int_eq(orgs_named("Failure Ltd"), 1);
@@ -274,16 +277,14 @@ START_TEST(keys_older_than_a_day_are_forgotten)
 	struct make m;
 	make_init(&m, "Old Ltd");
 	struct outcome first, later;
-	run(db, "k-old", FP_A, &m, &first);
-	ck_assert_msg(first.e == CF_OK, "%s", first.err.detail);
+	run_ok("k-old", FP_A, &m, &first);
 	const char *p[] = { "k-old" };
 	PQclear(testdb_super_query(&tdb,
 				   "UPDATE idempotency_key SET created_at = now() - interval '"
 				   "25 hours' WHERE key = $1",
 				   1, p));
 	/* a day later the key is free again: another request may use it */
-	run(db, "k-old", FP_B, &m, &later);
-	ck_assert_msg(later.e == CF_OK, "%s", later.err.detail);
+	run_ok("k-old", FP_B, &m, &later);
 	ck_assert(!later.replayed);
 	ck_assert_int_eq(atomic_load(&m.calls), 2);
 	ck_assert_int_eq(orgs_named("Old Ltd"), 2);
