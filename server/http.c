@@ -150,11 +150,6 @@ const char *request_header(const struct request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-const char *request_method(const struct request *rq)
-{
-	return rq->method;
-}
-
 const char *request_path(const struct request *rq)
 {
 	return rq->path;
@@ -648,6 +643,10 @@ cf_err request_create(struct request *rq, struct db *db, const void *what, size_
 	json_t *headers = NULL;
 	bool replayed = false;
 	e = idempotency_run(db, &k, keyed_attempt, &c, out, &headers, &replayed, err);
+	/* what an attempt that was then rolled back added is no part of a
+	 * failure's or a repeat's answer */
+	if (e || replayed)
+		reply_headers_drop(rq, c.first);
 	if (!e && replayed) { /* the first answer, as it was */
 		const char *name;
 		json_t *value;

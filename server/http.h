@@ -58,9 +58,7 @@ long http_json_depth(const char *s, size_t n);
 /* A request header, or NULL. Borrowed from libmicrohttpd. */
 const char *request_header(const struct request *rq, const char *name);
 
-/* The request's method and decoded path (no query string), owned by
- * libmicrohttpd. */
-const char *request_method(const struct request *rq);
+/* The request's decoded path (no query string), owned by libmicrohttpd. */
 const char *request_path(const struct request *rq);
 
 /* The matched route (NULL before routing or when none matched). */
