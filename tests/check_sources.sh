@@ -1,6 +1,7 @@
 #!/bin/sh
-# Source checks run by ctest: banned C functions (STYLE.md habit 13) and SQL
-# outside core/ (habit 9).
+# Source checks run by ctest: banned C functions (STYLE.md habit 13), SQL
+# outside core/ (habit 9), transactions opened by the surfaces, and the
+# request's insides outside server/http.c (issue 16).
 top=${1:-.}
 cd "$top" || exit 2
 status=0
@@ -16,6 +17,23 @@ sql=$(grep -nE '"[[:space:]]*(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)
 if [ -n "$sql" ]; then
 	echo "SQL outside core/ (domain modules own every query):"
 	echo "$sql"
+	status=1
+fi
+# One domain operation = one transaction, and core/ runs it (db_transaction,
+# idempotency_run): the surfaces never open, commit or roll one back.
+tx=$(grep -nE '\bdb_(begin|commit|rollback)[[:space:]]*\(' \
+	server/*.c server/*.h server/routes/*.c cli/*.c cli/*.h 2>/dev/null)
+if [ -n "$tx" ]; then
+	echo "transactions outside core/ (use db_transaction or idempotency_run):"
+	echo "$tx"
+	status=1
+fi
+# struct request is http.c's: handlers use its accessors (http.h).
+insides=$(grep -nE 'struct request[[:space:]]*\{|\brq->' \
+	server/*.c server/*.h server/routes/*.c 2>/dev/null | grep -v '^server/http\.c:')
+if [ -n "$insides" ]; then
+	echo "struct request read or defined outside server/http.c (use request_* of http.h):"
+	echo "$insides"
 	status=1
 fi
 [ $status -eq 0 ] && echo "source checks passed"
