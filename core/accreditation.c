@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -311,7 +312,7 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* certificates show their accreditation's state: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'accreditation')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'accreditation')", 0, NULL);
 	if (e)
 		return e;
 	char action[48];

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "channels.h"
 #include "codec.h"
 #include "digest.h"
 #include "jsonx.h"
@@ -874,7 +875,7 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* conformd processes drop what they cached of it, at commit */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_certificate', $1)", 1, p);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_CERTIFICATE "', $1)", 1, p);
 	if (e)
 		return e;
 	char action[48];

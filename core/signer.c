@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "channels.h"
 #include "codec.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -275,7 +276,7 @@ static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
 	*j->out = key_json(res, 0);
 	PQclear(res);
 	/* certificates show their key's state: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'key')", 0, NULL);
 	if (e)
 		return e;
 	return audit_append(db, j->actor, "key.retire", "signing_key", j->kid, NULL, err);
@@ -370,7 +371,7 @@ static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
 	json_object_set_new(*j->out, "log_index", json_integer(index));
 	json_object_set_new(*j->out, "certificates_signed_since", json_integer(affected));
 	/* every answer about a certificate of this key changes: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'key')", 0, NULL);
 	if (e)
 		goto out;
 	details = json_pack("{s:s,s:I,s:I}", "compromised_since", since, "log_index", (json_int_t)index,
