@@ -287,7 +287,7 @@ START_TEST(constraints_apply_to_a_populated_database)
 				     " 'certificate_event_reason_with_change', 'feed_item_reason_code_fkey',"
 				     " 'application_event_action_fkey', 'application_event_states_check',"
 				     " 'certificate_log_index_fkey', 'certificate_event_log_index_fkey',"
-				     " 'certificate_scheme_version_fkey', 'webhook_delivery_feed_item_fkey')");
+				     " 'certificate_scheme_version_fkey', 'webhook_delivery_type_check')");
 	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), 10);
 	PQclear(res);
 	/* in force: the suspension's code could not be written now */

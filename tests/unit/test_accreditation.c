@@ -49,6 +49,19 @@ static void moment(char out[32], long offset_seconds)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A grant's body at class 0 (new reference); from and until NULL: from
+ * today for 30 days. */
+static json_t *grant_body(const char *body_id, const char *scheme, const char *reference,
+			  const char *from, const char *until)
+{
+	char d0[16], d1[16];
+	day(d0, 0);
+	day(d1, 30);
+	return json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", body_id, "scheme_id", scheme, "max_class",
+			 0, "reference", reference, "valid_from", from ? from : d0, "valid_until",
+			 until ? until : d1);
+}
+
 static long long count(const char *sql)
 {
 	char v[24];
@@ -140,9 +153,8 @@ START_TEST(a_grant_is_refused_field_by_field_and_nothing_is_written)
 		{ "2026-01-01", "tomorrow", NULL },
 	};
 	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
-		json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", f.certifier.org_id,
-					 "scheme_id", "iotsf-cf", "max_class", 0, "reference", "DATES",
-					 "valid_from", dates[i].from, "valid_until", dates[i].until);
+		json_t *body = grant_body(f.certifier.org_id, "iotsf-cf", "DATES", dates[i].from,
+					  dates[i].until);
 		json_t *out = NULL;
 		struct cf_error err;
 		corefix_expect(dates[i].until, accreditation_grant(f.conn, &by, body, &out, &err), &err,
@@ -150,9 +162,7 @@ START_TEST(a_grant_is_refused_field_by_field_and_nothing_is_written)
 		json_decref(body);
 	}
 	/* five years to the day is a full cycle, and allowed */
-	json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", f.certifier.org_id, "scheme_id",
-				 "iotsf-cf", "max_class", 0, "reference", "FIVE-YEARS", "valid_from",
-				 "2026-01-01", "valid_until", "2031-01-01");
+	json_t *body = grant_body(f.certifier.org_id, "iotsf-cf", "FIVE-YEARS", "2026-01-01", "2031-01-01");
 	json_t *out = NULL;
 	struct cf_error err;
 	corefix_expect("five years", accreditation_grant(f.conn, &by, body, &out, &err), &err, CF_OK, NULL,
@@ -165,15 +175,8 @@ END_TEST
 
 START_TEST(only_an_accreditation_body_grants_and_only_to_an_assessment_body)
 {
-	char from[16], until[16];
-	day(from, 0);
-	day(until, 30);
-	json_t *to_body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", f.certifier.org_id, "scheme_id",
-				    "iotsf-cf", "max_class", 0, "reference", "WHO", "valid_from", from,
-				    "valid_until", until);
-	json_t *to_maker = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", f.applicant.org_id,
-				     "scheme_id", "iotsf-cf", "max_class", 0, "reference", "WHO",
-				     "valid_from", from, "valid_until", until);
+	json_t *to_body = grant_body(f.certifier.org_id, "iotsf-cf", "WHO", NULL, NULL);
+	json_t *to_maker = grant_body(f.applicant.org_id, "iotsf-cf", "WHO", NULL, NULL);
 	json_t *out = NULL;
 	struct cf_error err;
 	struct audit_actor body_admin = party_actor(&f.body_admin);
@@ -194,12 +197,7 @@ END_TEST
 
 START_TEST(a_reference_is_used_once_by_its_accreditor)
 {
-	char from[16], until[16];
-	day(from, 0);
-	day(until, 30);
-	json_t *body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", f.certifier.org_id, "scheme_id",
-				 "uk-psti", "max_class", 0, "reference", "ONCE", "valid_from", from,
-				 "valid_until", until);
+	json_t *body = grant_body(f.certifier.org_id, "uk-psti", "ONCE", NULL, NULL);
 	json_t *out = NULL;
 	struct audit_actor by = party_actor(&f.accreditor);
 	struct cf_error err;

@@ -254,7 +254,7 @@ START_TEST(a_feed_item_reason_is_a_known_code)
 }
 END_TEST
 
-START_TEST(a_webhook_delivery_has_its_feed_items_type)
+START_TEST(a_webhook_delivery_has_a_type_of_the_feed)
 {
 	const char *p[] = { f.admin.org_id };
 	char sub[37];
@@ -263,10 +263,18 @@ START_TEST(a_webhook_delivery_has_its_feed_items_type)
 		      " 'https://hooks.example.org/in', 'whsec_AAAA') RETURNING id", 1, p);
 	static const char sql[] = "INSERT INTO webhook_delivery (id, subscription_id, log_index, type, payload)"
 				  " VALUES ('msg_' || repeat('a', 32), $1, $2, $3, '{}')";
-	const char *bad[] = { sub, log_index, "certificate.withdrawn" };
-	as_app(sql, 3, bad, "webhook_delivery_feed_item_fkey");
-	const char *good[] = { sub, log_index, "certificate.issued" };
-	as_app(sql, 3, good, NULL);
+	const char *bad[] = { sub, log_index, "certificate.renewed" };
+	as_app(sql, 3, bad, "webhook_delivery_type_check");
+	/* every type feed_item allows, the delivery allows */
+	PGresult *r = testdb_super_exec(&f.db,
+		"SELECT unnest(regexp_matches(pg_get_constraintdef(oid), '''([a-z_.]+)''', 'g'))"
+		" FROM pg_constraint WHERE conname = 'feed_item_type_check'");
+	ck_assert_int_eq(PQntuples(r), 8);
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *good[] = { sub, log_index, PQgetvalue(r, i, 0) };
+		as_app(sql, 3, good, NULL);
+	}
+	PQclear(r);
 }
 END_TEST
 
@@ -304,7 +312,7 @@ int main(void)
 	tcase_add_test(tc, a_certificate_names_an_entry_of_the_log);
 	tcase_add_test(tc, a_certificate_names_an_imported_scheme_version);
 	tcase_add_test(tc, a_feed_item_reason_is_a_known_code);
-	tcase_add_test(tc, a_webhook_delivery_has_its_feed_items_type);
+	tcase_add_test(tc, a_webhook_delivery_has_a_type_of_the_feed);
 	tcase_add_test(tc, the_lookup_tables_are_read_only_to_conformd);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
