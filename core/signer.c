@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "channels.h"
 #include "codec.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -169,7 +170,7 @@ static cf_err register_made(struct db *db, const struct audit_actor *actor, cons
 /* Checks that org_id, if given, is a well-formed id. */
 static cf_err check_org(const char *org_id, struct cf_error *err)
 {
-	if (org_id && !party_is_uuid(org_id))
+	if (org_id && !ids_is_uuid(org_id))
 		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
 	return CF_OK;
 }
@@ -653,7 +654,7 @@ cf_err signer_did_document(struct db *db, const char *public_url, const char *bo
 			   struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(body_id))
+	if (!ids_is_uuid(body_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
 	const char *p[] = { body_id };
 	PGresult *res = NULL;

@@ -457,28 +457,6 @@ START_TEST(every_role_parses_back_from_its_name)
 }
 END_TEST
 
-START_TEST(a_uuid_is_canonical_or_not_one)
-{
-	static const struct {
-		const char *s;
-		bool uuid;
-	} cases[] = {
-		{ "00000000-0000-4000-8000-000000000000", true },
-		{ "3f2504e0-4f89-41d3-9a0c-0305e82c3301", true },
-		{ "3F2504E0-4F89-41D3-9A0C-0305E82C3301", true }, /* PostgreSQL reads either case */
-		{ "3f2504e04f8941d39a0c0305e82c3301", false },
-		{ "3f2504e0-4f89-41d3-9a0c-0305e82c330", false },
-		{ "3f2504e0-4f89-41d3-9a0c-0305e82c33011", false },
-		{ "3f2504e0-4f89-41d3-9a0c_0305e82c3301", false },
-		{ "g f2504e0-4f89-41d3-9a0c-0305e82c330", false },
-		{ "", false },
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		ck_assert_msg(party_is_uuid(cases[i].s) == cases[i].uuid, "%s", cases[i].s);
-	ck_assert(!party_is_uuid(NULL));
-}
-END_TEST
-
 START_TEST(there_is_one_scheme_owner)
 {
 	json_t *org = corefix_json("{\"kind\":\"scheme_owner\",\"name\":\"Second\",\"country\":\"GB\","
@@ -517,7 +495,6 @@ int main(void)
 	tcase_add_test(tc, authentication_refuses_without_repeating_the_token);
 	tcase_add_test(tc, a_deactivated_person_no_longer_authenticates);
 	tcase_add_test(tc, every_role_parses_back_from_its_name);
-	tcase_add_test(tc, a_uuid_is_canonical_or_not_one);
 	tcase_add_test(tc, there_is_one_scheme_owner);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
