@@ -329,7 +329,10 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		if (e)
 			return e;
 	}
-	j.owners = json_dumps(owners ? owners : json_object(), JSON_COMPACT);
+	/* no owners given: an empty map (made, dumped and freed here) */
+	json_t *none = owners ? NULL : json_object();
+	j.owners = json_dumps(owners ? owners : none, JSON_COMPACT);
+	json_decref(none);
 	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
 	free(j.owners);
 	if (!e)
