@@ -104,10 +104,14 @@ static struct principal caller(unsigned roles, const struct resource *r, bool ow
 	return p;
 }
 
+/* The request names the resource under the parameter its first grant's rule
+ * reads ({serial} for a certificate, {id} otherwise) and something else under
+ * the other: a rule that read the wrong one would answer for the decoy. */
 static cf_err check(const struct principal *p, const struct authz_policy *policy, const char *id,
 		    struct cf_error *err)
 {
-	struct params ps = { id, id };
+	bool serial = policy->grants[0].rule == AUTHZ_ISSUER;
+	struct params ps = { serial ? f.application : id, serial ? id : f.serial };
 	return authz_check(f.conn, p, policy, param, &ps, err);
 }
 
