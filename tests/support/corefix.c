@@ -34,13 +34,15 @@ void corefix_value(struct corefix *f, char *out, size_t size, const char *sql, i
 
 void corefix_principal(struct corefix *f, const char *user_id, struct principal *out)
 {
-	const char *p[] = { user_id };
+	char id[37]; /* user_id may be out's own */
+	snprintf(id, sizeof id, "%s", user_id);
+	const char *p[] = { id };
 	PGresult *r = testdb_super_query(&f->db,
 		"SELECT u.org_id, o.kind, array_to_string(u.roles, ',') FROM app_user u"
 		" JOIN organisation o ON o.id = u.org_id WHERE u.id = $1", 1, p);
-	ck_assert_msg(PQntuples(r) == 1, "no user %s", user_id);
+	ck_assert_msg(PQntuples(r) == 1, "no user %s", id);
 	memset(out, 0, sizeof *out);
-	snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+	snprintf(out->user_id, sizeof out->user_id, "%s", id);
 	snprintf(out->org_id, sizeof out->org_id, "%s", PQgetvalue(r, 0, 0));
 	snprintf(out->org_kind, sizeof out->org_kind, "%s", PQgetvalue(r, 0, 1));
 	char roles[128];

@@ -5,6 +5,7 @@
  * that listens on exactly the header's list, as conformd's cache does.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "channels.h"
 #include "corefix.h"
 #include "keys.h"
+#include "mem.h"
 #include "signer.h"
 #include "tlog.h"
 #include "tsupport.h"
@@ -163,6 +165,61 @@ START_TEST(a_certificate_change_and_the_next_checkpoint_are_heard)
 }
 END_TEST
 
+START_TEST(no_c_source_spells_a_channel_name_but_the_header)
+{
+	/* a literal name elsewhere is a sender or listener the header does not
+	 * govern: renaming a channel would leave it behind */
+	static const char *const dirs[] = { "core", "server", "server/routes", "cli", "signer", NULL };
+	int files = 0;
+	for (const char *const *d = dirs; *d; d++) {
+		char *path = tsupport_source_path(*d);
+		DIR *dir = opendir(path);
+		ck_assert_msg(dir != NULL, "%s", path);
+		struct dirent *ent;
+		while ((ent = readdir(dir))) {
+			size_t n = strlen(ent->d_name);
+			if (n < 3 || (strcmp(ent->d_name + n - 2, ".c") != 0 && strcmp(ent->d_name + n - 2, ".h") != 0) ||
+			    (strcmp(*d, "core") == 0 && strcmp(ent->d_name, "channels.h") == 0))
+				continue;
+			char *file = cf_asprintf("%s/%s", path, ent->d_name);
+			size_t len;
+			char *text = tsupport_read_file(file, &len);
+			for (const char *const *c = channels; *c; c++) {
+				char dq[64], sq[64];
+				snprintf(dq, sizeof dq, "\"%s\"", *c);
+				snprintf(sq, sizeof sq, "'%s'", *c);
+				ck_assert_msg(!strstr(text, dq) && !strstr(text, sq),
+					      "%s names the channel %s: use core/channels.h", file, *c);
+			}
+			files++;
+			free(text);
+			free(file);
+		}
+		closedir(dir);
+		free(path);
+	}
+	ck_assert_int_gt(files, 100);
+}
+END_TEST
+
+START_TEST(a_compromised_key_is_heard_on_flush)
+{
+	json_t *out = NULL;
+	struct cf_error err;
+	struct audit_actor by = party_actor(&f.body_admin);
+	char since[32];
+	corefix_value(&f, since, sizeof since,
+		      "SELECT to_char((now() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+		      0, NULL);
+	cf_err e = signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid, f.body_admin.org_id,
+				     since, "a laptop was stolen", &out, &err);
+	corefix_expect("compromise", e, &err, CF_OK, NULL, NULL);
+	json_decref(out);
+	hears(CHANNEL_FLUSH, "key");
+	hears(CHANNEL_FLUSH, "signing_key");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("channels");
@@ -174,6 +231,8 @@ int main(void)
 	tcase_add_test(tc, the_flush_trigger_is_heard_for_a_key);
 	tcase_add_test(tc, an_accreditation_change_is_heard_from_core_and_from_the_trigger);
 	tcase_add_test(tc, a_certificate_change_and_the_next_checkpoint_are_heard);
+	tcase_add_test(tc, no_c_source_spells_a_channel_name_but_the_header);
+	tcase_add_test(tc, a_compromised_key_is_heard_on_flush);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

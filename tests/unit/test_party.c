@@ -457,6 +457,80 @@ START_TEST(every_role_parses_back_from_its_name)
 }
 END_TEST
 
+START_TEST(people_are_listed_by_organisation_a_page_at_a_time)
+{
+	char org[37];
+	struct principal admin;
+	make_org("accreditation_body", org, &admin);
+	struct audit_actor by = party_actor(&admin);
+	struct cf_error err;
+	for (int i = 0; i < 3; i++)
+		ck_assert(add_person(&by, org, "[\"accreditor\"]", NULL, &err) == CF_OK);
+	json_t *page = NULL, *rest = NULL;
+	ck_assert(party_user_list(f.conn, org, NULL, 3, &page, &err) == CF_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 3);
+	const char *next = jsonx_str(page, "next");
+	ck_assert_ptr_nonnull(next);
+	ck_assert(party_user_list(f.conn, org, next, 3, &rest, &err) == CF_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(rest, "items")), 1); /* 3 people and the administrator */
+	ck_assert(json_is_null(json_object_get(rest, "next")));
+	size_t i;
+	json_t *u;
+	json_array_foreach(json_object_get(rest, "items"), i, u) {
+		ck_assert_str_eq(jsonx_str(json_object_get(u, "organisation"), "id"), org);
+		ck_assert_str_gt(jsonx_str(u, "id"), next);
+	}
+	json_decref(page);
+	json_decref(rest);
+	corefix_expect("org", party_user_list(f.conn, "acme", NULL, 3, &page, &err), &err, CF_EINVAL, NULL,
+		       "org_id");
+	corefix_expect("after", party_user_list(f.conn, org, "7", 3, &page, &err), &err, CF_EINVAL, NULL,
+		       "after");
+}
+END_TEST
+
+START_TEST(a_person_changes_roles_within_their_organisations_kind)
+{
+	char body[37], other[37];
+	struct principal admin, other_admin, person;
+	make_org("assessment_body", body, &admin);
+	make_org("assessment_body", other, &other_admin);
+	struct audit_actor by = party_actor(&admin);
+	struct cf_error err;
+	ck_assert(add_person(&by, body, "[\"assessor\"]", &person, &err) == CF_OK);
+	json_t *out = NULL;
+	json_t *certifier = corefix_json("{\"roles\":[\"certifier\"],\"name\":\"Renamed\"}");
+	corefix_expect("certifier", party_user_update(f.conn, &by, person.user_id, certifier, &out, &err), &err,
+		       CF_OK, NULL, NULL);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(out, "roles"), 0)), "certifier");
+	ck_assert_str_eq(jsonx_str(out, "name"), "Renamed");
+	json_decref(out);
+	json_t *applicant = corefix_json("{\"roles\":[\"applicant\"]}");
+	corefix_expect("another kind's", party_user_update(f.conn, &by, person.user_id, applicant, &out, &err),
+		       &err, CF_EUNPROCESSABLE, "/roles", NULL);
+	json_t *colour = corefix_json("{\"colour\":\"blue\"}");
+	corefix_expect("unknown member", party_user_update(f.conn, &by, person.user_id, colour, &out, &err),
+		       &err, CF_EINVAL, NULL, NULL);
+	struct audit_actor stranger = party_actor(&other_admin);
+	corefix_expect("another organisation's administrator",
+		       party_user_update(f.conn, &stranger, person.user_id, certifier, &out, &err), &err,
+		       CF_EFORBIDDEN, NULL, NULL);
+	corefix_expect("nobody", party_user_update(f.conn, &by, "00000000-0000-4000-8000-000000000000",
+						   certifier, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	/* what the database holds is what the first change made */
+	corefix_principal(&f, person.user_id, &person);
+	ck_assert_uint_eq(person.roles, ROLE_CERTIFIER);
+	char org[37];
+	ck_assert(party_user_org(f.conn, person.user_id, org, &err) == CF_OK);
+	ck_assert_str_eq(org, body);
+	corefix_expect("org of nobody", party_user_org(f.conn, "00000000-0000-4000-8000-000000000000", org, &err),
+		       &err, CF_ENOTFOUND, NULL, NULL);
+	json_decref(certifier);
+	json_decref(applicant);
+	json_decref(colour);
+}
+END_TEST
+
 START_TEST(there_is_one_scheme_owner)
 {
 	json_t *org = corefix_json("{\"kind\":\"scheme_owner\",\"name\":\"Second\",\"country\":\"GB\","
@@ -495,6 +569,8 @@ int main(void)
 	tcase_add_test(tc, authentication_refuses_without_repeating_the_token);
 	tcase_add_test(tc, a_deactivated_person_no_longer_authenticates);
 	tcase_add_test(tc, every_role_parses_back_from_its_name);
+	tcase_add_test(tc, people_are_listed_by_organisation_a_page_at_a_time);
+	tcase_add_test(tc, a_person_changes_roles_within_their_organisations_kind);
 	tcase_add_test(tc, there_is_one_scheme_owner);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
