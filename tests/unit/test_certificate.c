@@ -15,6 +15,7 @@
 #include "certificate.h"
 #include "corefix.h"
 #include "jsonx.h"
+#include "signer.h"
 #include "tsupport.h"
 
 static struct corefix f;
@@ -319,6 +320,55 @@ START_TEST(status_changes_follow_their_table_and_withdrawal_is_final)
 }
 END_TEST
 
+/* After withdrawal (the test before): a key compromised since before the
+ * certificate was signed makes it the key's, not the body's, statement,
+ * which wins over every other status, in every surface. */
+START_TEST(a_key_compromised_before_the_signature_wins_over_every_status)
+{
+	char since[32];
+	corefix_value(&f, since, sizeof since,
+		      "SELECT to_char((issued_at - interval '1 minute') AT TIME ZONE 'UTC',"
+		      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM certificate WHERE serial = $1", 1,
+		      (const char *const[]){ f.serial });
+	json_t *out = NULL;
+	struct cf_error err;
+	struct audit_actor by = party_actor(&f.body_admin);
+	corefix_expect("another body's key", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+							       f.accreditor.org_id, since, "x", &out, &err),
+		       &err, CF_ENOTFOUND, NULL, NULL);
+	corefix_expect("compromise", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+						       f.body_admin.org_id, since, "a stolen laptop", &out,
+						       &err), &err, CF_OK, NULL, NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "certificates_signed_since")), 1);
+	json_decref(out);
+	corefix_expect("twice", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+						  f.body_admin.org_id, since, "again", &out, &err), &err,
+		       CF_ESTATE, NULL, NULL);
+	json_t *state = NULL;
+	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(state, "status"), "key_compromised");
+	ck_assert(json_is_null(json_object_get(state, "next_change"))); /* final */
+	json_decref(state);
+	json_t *c = NULL;
+	ck_assert(certificate_get(f.conn, f.public_url, f.serial, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "status"), "key_compromised");
+	ck_assert_str_eq(jsonx_str(c, "status_reason_code"), "key_compromised");
+	json_decref(c);
+	char *jws = NULL;
+	ck_assert(certificate_jws(f.conn, f.serial, &jws, &err) == CF_OK);
+	json_t *v = NULL;
+	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(v, "status"), "key_compromised");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "compromised")));
+	json_decref(v);
+	free(jws);
+	ck_assert(listed((struct cert_query){ .status = "key_compromised" }));
+	ck_assert(!listed((struct cert_query){ .status = "withdrawn" }));
+	/* the revocation is an entry of the log, of kind key */
+	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry WHERE kind = 'key' AND serial = $1", f.kid), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("certificate");
@@ -333,6 +383,7 @@ int main(void)
 	tcase_add_test(tc, the_status_at_a_moment_expires_with_validity);
 	tcase_add_test(tc, a_change_states_a_known_reason);
 	tcase_add_test(tc, status_changes_follow_their_table_and_withdrawal_is_final);
+	tcase_add_test(tc, a_key_compromised_before_the_signature_wins_over_every_status);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
