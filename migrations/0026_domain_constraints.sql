@@ -20,6 +20,10 @@
 -- * certificate (scheme_id, scheme_version) references scheme_version.
 -- * webhook_delivery.type is a type of the feed (feed_item's own CHECK, 0022).
 --
+-- Left free: audit_log.object_type (named at each call site, kept in the
+-- hash chain, no list in C to hold it to) and tlog_entry.serial (a serial,
+-- a key id or an accreditation id, by kind).
+--
 -- Rows written before this migration were written through the same C checks
 -- (the lists never changed), so every constraint is validated at once; a
 -- database with a row that breaks one fails here, naming it, instead of
