@@ -94,22 +94,28 @@ void corefix_open(struct corefix *f, const char *suite)
 	ck_assert_msg(db_connect(f->db.app_url, &f->conn, &err) == CF_OK, "%s", err.detail);
 }
 
+void corefix_demo_again(struct corefix *f, char serial[40])
+{
+	const char *env[] = { f->signer.env, NULL };
+	const char *args[] = { "demo", NULL };
+	struct proc_result r;
+	ctl_ok(f, &r, args, env);
+	const char *c = strstr(r.out, "certificate CF-");
+	ck_assert_msg(c != NULL, "conformctl demo issued nothing: %s", r.out);
+	snprintf(serial, 40, "%.*s", (int)strcspn(c + 12, " \n"), c + 12);
+	proc_result_free(&r);
+}
+
 void corefix_demo(struct corefix *f)
 {
 	testsrv_signer_start(&f->signer, f->db.name);
 	f->demo = true;
-	const char *env[] = { f->signer.env, NULL };
 	struct proc_result r;
 	/* the service's identity, as conformd would store it at its first start */
 	const char *id[] = { "identity", "set", "http://127.0.0.1:7", NULL };
 	ctl_ok(f, &r, id, NULL);
 	proc_result_free(&r);
-	const char *args[] = { "demo", NULL };
-	ctl_ok(f, &r, args, env);
-	const char *c = strstr(r.out, "certificate CF-");
-	ck_assert_msg(c != NULL, "conformctl demo issued nothing: %s", r.out);
-	snprintf(f->serial, sizeof f->serial, "%.*s", (int)strcspn(c + 12, " \n"), c + 12);
-	proc_result_free(&r);
+	corefix_demo_again(f, f->serial);
 
 	const char *s[] = { f->serial };
 	corefix_value(f, f->public_url, sizeof f->public_url, "SELECT public_url FROM service_identity", 0,

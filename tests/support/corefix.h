@@ -38,6 +38,10 @@ struct corefix {
 
 void corefix_open(struct corefix *f, const char *suite);
 void corefix_demo(struct corefix *f);
+/* After corefix_demo: conformctl demo once more (new organisations, people,
+ * key, accreditation and certificate); the new serial in serial. The
+ * fixture's principals and ids stay those of the first. */
+void corefix_demo_again(struct corefix *f, char serial[40]);
 /* Stops the signer (if started), closes the connection, drops the database. */
 void corefix_close(struct corefix *f);
 

@@ -369,6 +369,70 @@ START_TEST(a_key_compromised_before_the_signature_wins_over_every_status)
 }
 END_TEST
 
+/* Last: two more demos, each with its own body, manufacturer and
+ * certificate. */
+START_TEST(the_register_walks_every_certificate_once_in_order)
+{
+	char second[40], third[40];
+	corefix_demo_again(&f, second);
+	corefix_demo_again(&f, third);
+	ck_assert_str_ne(second, third);
+	PGresult *all = testdb_super_exec(&f.db, "SELECT serial, manufacturer_id FROM certificate ORDER BY seq");
+	ck_assert_int_eq(PQntuples(all), 3);
+	/* a page at a time, each certificate once, in the register's order */
+	struct cert_query q = { .limit = 1 };
+	char after[24] = "";
+	int seen = 0;
+	for (;;) {
+		json_t *page = NULL;
+		struct cf_error err;
+		q.after = after[0] ? atoll(after) : 0;
+		ck_assert(certificate_register(f.conn, &q, &page, &err) == CF_OK);
+		json_t *items = json_object_get(page, "items");
+		if (json_array_size(items) == 0) {
+			json_decref(page);
+			break;
+		}
+		ck_assert_uint_eq(json_array_size(items), 1);
+		ck_assert_int_lt(seen, 3);
+		ck_assert_str_eq(jsonx_str(json_array_get(items, 0), "serial"), PQgetvalue(all, seen, 0));
+		seen++;
+		json_t *next = json_object_get(page, "next");
+		if (json_is_null(next)) {
+			json_decref(page);
+			break;
+		}
+		snprintf(after, sizeof after, "%lld", (long long)json_integer_value(next));
+		json_decref(page);
+	}
+	ck_assert_int_eq(seen, 3);
+	/* each manufacturer sees its own */
+	for (int i = 0; i < 3; i++) {
+		json_t *page = NULL;
+		struct cf_error err;
+		struct cert_query mine = { .manufacturer = PQgetvalue(all, i, 1), .limit = 10 };
+		ck_assert(certificate_register(f.conn, &mine, &page, &err) == CF_OK);
+		ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
+		ck_assert_str_eq(jsonx_str(json_array_get(json_object_get(page, "items"), 0), "serial"),
+				 PQgetvalue(all, i, 0));
+		json_decref(page);
+	}
+	PQclear(all);
+	/* a cache may keep the new one until its validity ends, and no longer */
+	json_t *c = NULL;
+	long long stale = 0;
+	struct cf_error err;
+	ck_assert(certificate_get_cacheable(f.conn, f.public_url, third, &c, &stale, &err) == CF_OK);
+	char until_ms[24];
+	corefix_value(&f, until_ms, sizeof until_ms,
+		      "SELECT (extract(epoch FROM valid_until) * 1000)::bigint FROM certificate WHERE serial = $1", 1,
+		      (const char *const[]){ third });
+	ck_assert_int_eq(stale, atoll(until_ms));
+	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
+	json_decref(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("certificate");
@@ -384,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, a_change_states_a_known_reason);
 	tcase_add_test(tc, status_changes_follow_their_table_and_withdrawal_is_final);
 	tcase_add_test(tc, a_key_compromised_before_the_signature_wins_over_every_status);
+	tcase_add_test(tc, the_register_walks_every_certificate_once_in_order);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
