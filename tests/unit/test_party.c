@@ -531,6 +531,42 @@ START_TEST(a_person_changes_roles_within_their_organisations_kind)
 }
 END_TEST
 
+START_TEST(a_token_lives_a_bounded_time_and_only_for_an_active_person)
+{
+	char org[37];
+	struct principal admin, person;
+	make_org("manufacturer", org, &admin);
+	struct audit_actor by = party_actor(&admin);
+	struct cf_error err;
+	ck_assert(add_person(&by, org, "[\"applicant\"]", &person, &err) == CF_OK);
+	json_t *out = NULL;
+	static const int bad_days[] = { 0, -1, TOKEN_DAYS_MAX + 1 };
+	for (size_t i = 0; i < sizeof bad_days / sizeof bad_days[0]; i++)
+		corefix_expect("days", party_token_create(f.conn, &by, NULL, person.user_id, "t", bad_days[i], &out,
+							  &err), &err, CF_EINVAL, "/expires_in_days", NULL);
+	corefix_expect("nobody", party_token_create(f.conn, &by, NULL, "00000000-0000-4000-8000-000000000000",
+						    "t", 30, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	/* an inactive person gets none */
+	json_t *off = corefix_json("{\"active\":false}");
+	ck_assert(party_user_update(f.conn, &by, person.user_id, off, &out, &err) == CF_OK);
+	json_decref(out);
+	json_decref(off);
+	corefix_expect("inactive", party_token_create(f.conn, &by, NULL, person.user_id, "t", 30, &out, &err),
+		       &err, CF_EUNPROCESSABLE, NULL, "not active");
+	/* the longest life is the limit, to the day */
+	struct principal second;
+	ck_assert(add_person(&by, org, "[\"applicant\"]", &second, &err) == CF_OK);
+	corefix_expect("longest", party_token_create(f.conn, &by, NULL, second.user_id, NULL, TOKEN_DAYS_MAX, &out,
+						     &err), &err, CF_OK, NULL, NULL);
+	const char *p[] = { jsonx_str(out, "id") };
+	char days[8];
+	corefix_value(&f, days, sizeof days,
+		      "SELECT extract(day FROM expires_at - created_at)::int FROM api_token WHERE id = $1", 1, p);
+	ck_assert_int_eq(atoi(days), TOKEN_DAYS_MAX);
+	json_decref(out);
+}
+END_TEST
+
 START_TEST(there_is_one_scheme_owner)
 {
 	json_t *org = corefix_json("{\"kind\":\"scheme_owner\",\"name\":\"Second\",\"country\":\"GB\","
@@ -571,6 +607,7 @@ int main(void)
 	tcase_add_test(tc, every_role_parses_back_from_its_name);
 	tcase_add_test(tc, people_are_listed_by_organisation_a_page_at_a_time);
 	tcase_add_test(tc, a_person_changes_roles_within_their_organisations_kind);
+	tcase_add_test(tc, a_token_lives_a_bounded_time_and_only_for_an_active_person);
 	tcase_add_test(tc, there_is_one_scheme_owner);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
