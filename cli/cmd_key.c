@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "keys.h"
 #include "mem.h"
@@ -31,7 +32,7 @@ static cf_err remote_org(struct cli *cli, const char *org, char out[37], struct 
 	char user[37];
 	if (!org)
 		return remote_me(cli, user, out, err);
-	if (!party_is_uuid(org))
+	if (!ids_is_uuid(org))
 		return cf_error_set(err, CF_EINVAL, NULL, "--org: %.40s is not an organisation id", org);
 	snprintf(out, 37, "%s", org);
 	return CF_OK;
@@ -149,7 +150,7 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 	struct db *db = NULL;
 	json_t *out = NULL;
 	cf_err e = CF_OK;
-	if (org && !party_is_uuid(org))
+	if (org && !ids_is_uuid(org))
 		e = cf_error_set(&err, CF_EINVAL, NULL, "--org: %.40s is not an organisation id", org);
 	if (!e && remote_on(cli)) {
 		char org_id[37];

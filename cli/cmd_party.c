@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -76,7 +77,7 @@ static cf_err remote_user(struct cli *cli, const char *user, char uid[37], struc
 	char org[37];
 	if (!user)
 		return remote_me(cli, uid, org, err);
-	if (!party_is_uuid(user))
+	if (!ids_is_uuid(user))
 		return cf_error_set(err, CF_EINVAL, NULL, "--user: through the API, give the user's id "
 				    "(GET /v1/users lists them), not %.80s", user);
 	snprintf(uid, 37, "%s", user);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -26,11 +28,6 @@
 	"  FROM accreditation_event e WHERE e.accreditation_id = a.id)"                         \
 	" FROM accreditation a JOIN organisation ao ON ao.id = a.accreditor_id"                 \
 	" JOIN organisation bo ON bo.id = a.body_id"
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
 
 /* The status now: pending, active, suspended, withdrawn or expired. */
 static const char *status_now(const PGresult *res, int i)
@@ -51,7 +48,7 @@ static json_t *acc_json(const PGresult *res, int i, bool with_history)
 		"id", db_value(res, i, 0), "reference", db_value(res, i, 1), "accreditor", "id",
 		db_value(res, i, 2), "name", db_value(res, i, 3), "body", "id", db_value(res, i, 4),
 		"name", db_value(res, i, 5), "scheme_id", db_value(res, i, 6), "versions", "from",
-		str_or_null(db_value(res, i, 7)), "to", str_or_null(db_value(res, i, 8)), "max_class",
+		jsonx_string_or_null(db_value(res, i, 7)), "to", jsonx_string_or_null(db_value(res, i, 8)), "max_class",
 		(json_int_t)db_value_ll(res, i, 9), "valid_from", db_value(res, i, 10), "valid_until",
 		db_value(res, i, 11), "status", status_now(res, i));
 	if (with_history) {
@@ -79,7 +76,7 @@ static cf_err acc_fetch(struct db *db, const char *id, json_t **out, struct cf_e
 cf_err accreditation_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no accreditation %.40s", id);
 	return acc_fetch(db, id, out, err);
 }
@@ -198,7 +195,7 @@ cf_err accreditation_grant(struct db *db, const struct audit_actor *actor, const
 	}
 	if (e)
 		return e;
-	if (!party_is_uuid(j.body_id))
+	if (!ids_is_uuid(j.body_id))
 		return cf_error_set(err, CF_EINVAL, "/body_id", "/body_id must be an organisation id");
 	if (!actor->org)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "only an accreditation body grants accreditation");
@@ -311,7 +308,7 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* certificates show their accreditation's state: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'accreditation')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'accreditation')", 0, NULL);
 	if (e)
 		return e;
 	char action[48];
@@ -329,7 +326,7 @@ cf_err accreditation_change(struct db *db, const struct audit_actor *actor, cons
 	static const char *const keys[] = { "reason", "effective_at", NULL };
 	*out = NULL;
 	struct change_job j = { actor, id, action, NULL, NULL, out };
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no accreditation %.40s", id);
 	cf_err e = jsonx_check_object(body, "", keys, err);
 	if (!e)
@@ -345,7 +342,7 @@ cf_err accreditation_list(struct db *db, const char *accreditor, const char *bod
 			  const char *scheme_id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (body_id && !party_is_uuid(body_id))
+	if (body_id && !ids_is_uuid(body_id))
 		return cf_error_set(err, CF_EINVAL, NULL, "body_id must be an organisation id");
 	const char *p[] = { accreditor, body_id, scheme_id };
 	PGresult *res = NULL;
@@ -368,7 +365,7 @@ cf_err accreditation_covers(struct db *db, const char *body_id, const char *sche
 			    struct cf_error *err)
 {
 	*out = false;
-	if (!party_is_uuid(body_id))
+	if (!ids_is_uuid(body_id))
 		return CF_OK;
 	char cls[24];
 	snprintf(cls, sizeof cls, "%d", class_number);
@@ -385,7 +382,7 @@ cf_err accreditation_covers(struct db *db, const char *body_id, const char *sche
 
 cf_err accreditation_grantor(struct db *db, const char *id, char org_id[37], struct cf_error *err)
 {
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no accreditation %.40s", id);
 	const char *p[] = { id };
 	PGresult *res = NULL;
@@ -418,7 +415,7 @@ static cf_err body_entry(struct db *db, const PGresult *orgs, int i, bool all, j
 			json_array_append(list, a);
 	json_decref(accs);
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", id, "name", db_value(orgs, i, 1), "country",
-			 db_value(orgs, i, 2), "website", str_or_null(db_value(orgs, i, 3)),
+			 db_value(orgs, i, 2), "website", jsonx_string_or_null(db_value(orgs, i, 3)),
 			 "accreditations", list);
 	return CF_OK;
 }
@@ -451,7 +448,7 @@ cf_err accreditation_bodies(struct db *db, json_t **out, struct cf_error *err)
 cf_err accreditation_body(struct db *db, const char *id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no assessment body %.40s", id);
 	const char *p[] = { id };
 	PGresult *res = NULL;

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "decision.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "scheme.h"
@@ -58,11 +59,6 @@ void application_etag(int version, char out[24])
 	snprintf(out, 24, "\"%d\"", version);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 #define APP_COLUMNS                                                                            \
 	"a.id, a.number, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class," \
 	" a.assessment_type, coalesce(a.body_id::text, ''), a.state, a.version,"                 \
@@ -88,7 +84,7 @@ static void row_from(const PGresult *res, int i, struct application_row *a)
 cf_err application_load(struct db *db, const char *id, bool lock, struct application_row *out,
 			struct cf_error *err)
 {
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", id);
 	const char *p[] = { id };
 	PGresult *res = NULL;
@@ -254,9 +250,9 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		return e;
 	if (!third && j.body)
 		return cf_error_set(err, CF_EINVAL, "/body_id", "a self declaration has no assessment body");
-	if (!party_is_uuid(j.product))
+	if (!ids_is_uuid(j.product))
 		return cf_error_set(err, CF_EINVAL, "/product_id", "/product_id must be a product id");
-	if (j.body && !party_is_uuid(j.body))
+	if (j.body && !ids_is_uuid(j.body))
 		return cf_error_set(err, CF_EINVAL, "/body_id", "/body_id must be an organisation id");
 
 	/* the product is the caller's; the body an assessment body */
@@ -333,7 +329,10 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		if (e)
 			return e;
 	}
-	j.owners = json_dumps(owners ? owners : json_object(), JSON_COMPACT);
+	/* no owners given: an empty map (made, dumped and freed here) */
+	json_t *none = owners ? NULL : json_object();
+	j.owners = json_dumps(owners ? owners : none, JSON_COMPACT);
+	json_decref(none);
 	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
 	free(j.owners);
 	if (!e)
@@ -417,7 +416,7 @@ cf_err application_update(struct db *db, const struct principal *p, const char *
 		j.has_body = true;
 		const char *pp[] = { j.body_id };
 		PGresult *res = NULL;
-		bool ok = party_is_uuid(j.body_id);
+		bool ok = ids_is_uuid(j.body_id);
 		if (ok) {
 			e = db_query_hot(db, &res, err,
 				"SELECT 1 FROM organisation WHERE id = $1 AND kind = 'assessment_body'", 1, pp);
@@ -698,7 +697,7 @@ static cf_err check_reassign(struct db *db, const struct application_row *a, con
 		return cf_error_set(err, CF_EINVAL, "/assessor_id",
 				    "/assessor_id is required: the assessor of the body who takes "
 				    "the evaluation over");
-	if (!party_is_uuid(assessor))
+	if (!ids_is_uuid(assessor))
 		return cf_error_set(err, CF_EINVAL, "/assessor_id", "/assessor_id must be a user id");
 	if (!reason || !*reason)
 		return cf_error_set(err, CF_EINVAL, "/reason",
@@ -925,7 +924,7 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		if (decision)
 			json_object_set_new(details, "decision", json_string(decision));
 		if (strcmp(t->action, "reassign") == 0) {
-			json_object_set_new(details, "previous_assessor", str_or_null(a.assessor_id));
+			json_object_set_new(details, "previous_assessor", jsonx_text_or_null(a.assessor_id));
 			json_object_set_new(details, "assessor", json_string(assessor));
 			json_object_set_new(details, "reason", json_string(reason));
 		}
@@ -1004,7 +1003,7 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 			json_object_set_new(item, "answer",
 				json_pack("{s:s,s:s,s:o,s:s}", "statement", db_value(res, i, 6), "text",
 					  db_value(res, i, 7), "justification",
-					  str_or_null(db_value(res, i, 8)), "answered_at", db_value(res, i, 9)));
+					  jsonx_text_or_null(db_value(res, i, 8)), "answered_at", db_value(res, i, 9)));
 			json_object_set_new(tally, "answered",
 				json_integer(json_integer_value(json_object_get(tally, "answered")) + 1));
 		} else {
@@ -1014,7 +1013,7 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 		if (verdict) {
 			json_object_set_new(item, "verdict",
 				json_pack("{s:s,s:o,s:s,s:s}", "verdict", verdict, "comment",
-					  str_or_null(db_value(res, i, 11)), "assessor_id", db_value(res, i, 12),
+					  jsonx_text_or_null(db_value(res, i, 11)), "assessor_id", db_value(res, i, 12),
 					  "recorded_at", db_value(res, i, 13)));
 			for (size_t t = 0; t < 4; t++)
 				if (strcmp(verdict, tallies[t]) == 0)
@@ -1076,9 +1075,9 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 		json_array_append_new(events,
 			json_pack("{s:I,s:s,s:o,s:s,s:{s:o,s:o},s:o,s:s,s:o}", "seq",
 				  (json_int_t)db_value_ll(ev, i, 0), "action", db_value(ev, i, 1), "from",
-				  str_or_null(db_value(ev, i, 2)), "to", db_value(ev, i, 3), "actor", "id",
-				  str_or_null(db_value(ev, i, 4)), "name", str_or_null(db_value(ev, i, 5)),
-				  "message", str_or_null(db_value(ev, i, 6)), "at", db_value(ev, i, 7),
+				  jsonx_text_or_null(db_value(ev, i, 2)), "to", db_value(ev, i, 3), "actor", "id",
+				  jsonx_text_or_null(db_value(ev, i, 4)), "name", jsonx_text_or_null(db_value(ev, i, 5)),
+				  "message", jsonx_text_or_null(db_value(ev, i, 6)), "at", db_value(ev, i, 7),
 				  "assessor",
 				  db_value(ev, i, 8) ? json_pack("{s:s,s:s}", "id", db_value(ev, i, 8),
 								 "name", db_value(ev, i, 9))
@@ -1103,7 +1102,7 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 		a.assessor_id[0] ? json_pack("{s:s,s:s}", "id", a.assessor_id, "name", db_value(res, 0, 7))
 				 : json_null(),
 		"owners", owners, "created_at", db_value(res, 0, 8), "updated_at", db_value(res, 0, 9),
-		"submitted_at", str_or_null(db_value(res, 0, 10)), "allowed_actions",
+		"submitted_at", jsonx_text_or_null(db_value(res, 0, 10)), "allowed_actions",
 		allowed_from(a.state, a.assessment_type), "counts", counts, "requirements", items,
 		"decision", decision, "events", events);
 	owners = items = counts = decision = NULL; /* stolen */
@@ -1128,7 +1127,7 @@ static json_t *summary_json(const PGresult *res, int i)
 			 db_value(res, i, 4), "version", db_value(res, i, 5), "class",
 			 (json_int_t)db_value_ll(res, i, 6), "product", "name", db_value(res, i, 7),
 			 "model", db_value(res, i, 8), "manufacturer", db_value(res, i, 9), "body",
-			 str_or_null(db_value(res, i, 10)), "updated_at", db_value(res, i, 11), "etag",
+			 jsonx_text_or_null(db_value(res, i, 10)), "updated_at", db_value(res, i, 11), "etag",
 			 etag);
 }
 

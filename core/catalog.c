@@ -323,16 +323,11 @@ static cf_err resolve_version(struct db *db, const char *id, const char *version
 	return CF_OK;
 }
 
-static json_t *json_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *version_summary(PGresult *res, int i)
 {
 	return json_pack("{s:s,s:s,s:s,s:o,s:I,s:I,s:s}", "version", db_value(res, i, 0), "title",
 			 db_value(res, i, 1), "digest", db_value(res, i, 2), "imported_at",
-			 json_or_null(db_value(res, i, 3)), "requirements",
+			 jsonx_string_or_null(db_value(res, i, 3)), "requirements",
 			 (json_int_t)db_value_ll(res, i, 4), "highest_class",
 			 (json_int_t)db_value_ll(res, i, 5), "publisher", db_value(res, i, 6));
 }
@@ -434,7 +429,7 @@ cf_err catalog_version(struct db *db, const char *id, const char *version, json_
 	for (int i = 0; i < PQntuples(secs); i++)
 		json_array_append_new(sections,
 			json_pack("{s:s,s:s,s:o,s:I}", "id", db_value(secs, i, 0), "title",
-				  db_value(secs, i, 1), "audience", json_or_null(db_value(secs, i, 2)),
+				  db_value(secs, i, 1), "audience", jsonx_string_or_null(db_value(secs, i, 2)),
 				  "requirements", (json_int_t)db_value_ll(secs, i, 3)));
 	char *base = cf_asprintf("/v1/schemes/%s/versions/%s", id, ver);
 	char *lreq = cf_asprintf("%s/requirements", base);
@@ -445,8 +440,8 @@ cf_err catalog_version(struct db *db, const char *id, const char *version, json_
 		"s:o,s:{s:I,s:I,s:I},s:{s:s,s:s,s:s}}",
 		"scheme", id, "version", ver, "title", db_value(res, 0, 0), "publisher",
 		db_value(res, 0, 1), "source", "document", db_value(res, 0, 2), "date",
-		db_value(res, 0, 3), "url", json_or_null(db_value(res, 0, 4)), "coverage",
-		json_or_null(db_value(res, 0, 5)), "notes", json_or_null(db_value(res, 0, 6)),
+		db_value(res, 0, 3), "url", jsonx_string_or_null(db_value(res, 0, 4)), "coverage",
+		jsonx_string_or_null(db_value(res, 0, 5)), "notes", jsonx_string_or_null(db_value(res, 0, 6)),
 		"certificate_validity_days", (json_int_t)db_value_ll(res, 0, 7), "highest_class",
 		(json_int_t)db_value_ll(res, 0, 8), "implicit_class", PQntuples(cls) == 0, "classes",
 		classes, "keywords", load_json(db_value(res, 0, 9)), "guidance_sources",
@@ -748,7 +743,7 @@ cf_err catalog_crosswalk(struct db *db, const char *from_id, const char *from_ve
 		json_t *m = json_pack("{s:s,s:o,s:s,s:o,s:o}", "source", inverse ? "inverse" : "declared",
 			"from", titled(from_refs, ftitles, true), "relationship",
 			inverse ? inverse_relationship(rel) : rel, "to", titled(to_refs, ttitles, to_imported),
-			"note", json_or_null(db_value(res, i, 4)));
+			"note", jsonx_string_or_null(db_value(res, i, 4)));
 		size_t k;
 		json_t *r;
 		json_array_foreach(from_refs, k, r)

@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "audit.h"
+#include "channels.h"
 #include "codec.h"
 #include "digest.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "jws.h"
 #include "mem.h"
@@ -40,11 +42,6 @@ bool certificate_reason_known(const char *code)
 		if (code && strcmp(code, reason_codes[i]) == 0)
 			return true;
 	return false;
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
 }
 
 static void status_list_url(const char *public_url, const char *body, const char *purpose,
@@ -465,7 +462,7 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
 {
 	*out = NULL;
 	*created = false;
-	if (!party_is_uuid(application_id))
+	if (!ids_is_uuid(application_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", application_id);
 	struct issue_job j = { p, ctx, application_id, "", false };
 	cf_err e = db_transaction(db, DB_READ_COMMITTED, issue_tx, &j, err);
@@ -517,7 +514,7 @@ cf_err certificate_state(struct db *db, const char *serial, const char *at, json
 	}
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "serial", serial, "at", db_value(res, 0, 4), "status",
 			 db_value(res, 0, 0), "review", review_json(db_value(res, 0, 1), db_value(res, 0, 2)),
-			 "next_change", str_or_null(db_value(res, 0, 3)));
+			 "next_change", jsonx_text_or_null(db_value(res, 0, 3)));
 	PQclear(res);
 	return CF_OK;
 }
@@ -593,7 +590,7 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	for (int i = 0; i < PQntuples(ev); i++)
 		json_array_append_new(history,
 			json_pack("{s:s,s:o,s:o,s:s,s:I}", "action", db_value(ev, i, 1), "reason_code",
-				  str_or_null(db_value(ev, i, 2)), "reason", str_or_null(db_value(ev, i, 3)),
+				  jsonx_text_or_null(db_value(ev, i, 2)), "reason", jsonx_text_or_null(db_value(ev, i, 3)),
 				  "at", db_value(ev, i, 4), "log_index", (json_int_t)db_value_ll(ev, i, 5)));
 	PQclear(ev);
 	char did[SIGNER_DID_LEN], url[512], leafb64[64];
@@ -616,9 +613,9 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	snprintf(jws_url, sizeof jws_url, "%s/v1/certificates/%s/jws", public_url, serial);
 	*out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:b,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s},"
 			 "s:{s:I,s:s,s:b},s:o,s:o,s:o,s:s,s:{s:s,s:s}}",
-		"serial", serial, "status", live, "status_reason_code", str_or_null(db_value(res, 0, 2)),
-		"status_reason", str_or_null(db_value(res, 0, 3)), "status_changed_at",
-		str_or_null(db_value(res, 0, 4)), "valid_from", db_value(res, 0, 5), "valid_until",
+		"serial", serial, "status", live, "status_reason_code", jsonx_text_or_null(db_value(res, 0, 2)),
+		"status_reason", jsonx_text_or_null(db_value(res, 0, 3)), "status_changed_at",
+		jsonx_text_or_null(db_value(res, 0, 4)), "valid_from", db_value(res, 0, 5), "valid_until",
 		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
 		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
 		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
@@ -874,7 +871,7 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* conformd processes drop what they cached of it, at commit */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_certificate', $1)", 1, p);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_CERTIFICATE "', $1)", 1, p);
 	if (e)
 		return e;
 	char action[48];
@@ -946,7 +943,7 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 	char after[24], limit[24];
 	snprintf(after, sizeof after, "%lld", q->after);
 	snprintf(limit, sizeof limit, "%d", q->limit + 1);
-	bool maker_id = party_is_uuid(q->manufacturer);
+	bool maker_id = ids_is_uuid(q->manufacturer);
 	const char *p[] = { q->manufacturer && maker_id ? q->manufacturer : NULL,
 			    q->manufacturer && !maker_id ? q->manufacturer : NULL,
 			    q->scheme ? scheme : NULL, version[0] ? version : NULL, q->status, q->q, after,
@@ -1097,9 +1094,9 @@ cf_err certificate_verify_from(const struct verify_source *src, const char *publ
 		valid = jws_verify(&j, pub);
 	}
 	json_object_set_new(result, "signature_valid", json_boolean(valid));
-	json_object_set_new(result, "kid", str_or_null(kid));
+	json_object_set_new(result, "kid", jsonx_text_or_null(kid));
 	json_object_set_new(result, "key", json_pack("{s:b,s:b}", "published", known, "retired", retired));
-	json_object_set_new(result, "typ", str_or_null(jsonx_str(j.header, "typ")));
+	json_object_set_new(result, "typ", jsonx_text_or_null(jsonx_str(j.header, "typ")));
 	payload = json_loadb((const char *)j.payload, j.payload_len, 0, NULL);
 	const char *issuer = jsonx_str(json_object_get(payload, "issuer"), "id");
 	char did[SIGNER_DID_LEN] = "";
@@ -1108,11 +1105,11 @@ cf_err certificate_verify_from(const struct verify_source *src, const char *publ
 	bool issuer_ok = valid && issuer && org[0] && strcmp(issuer, did) == 0 && hash &&
 			 strncmp(kid, did, (size_t)(hash - kid)) == 0 && strlen(did) == (size_t)(hash - kid);
 	json_object_set_new(result, "issuer",
-			    json_pack("{s:o,s:o,s:b}", "id", str_or_null(issuer), "name",
-				      str_or_null(jsonx_str(json_object_get(payload, "issuer"), "name")),
+			    json_pack("{s:o,s:o,s:b}", "id", jsonx_text_or_null(issuer), "name",
+				      jsonx_text_or_null(jsonx_str(json_object_get(payload, "issuer"), "name")),
 				      "matches_key", issuer_ok));
 	const char *serial = jsonx_str(json_object_get(payload, "credentialSubject"), "serial");
-	json_object_set_new(result, "serial", str_or_null(serial));
+	json_object_set_new(result, "serial", jsonx_text_or_null(serial));
 	struct verify_facts f = { 0 };
 	if (serial && src->certificate(src->arg, serial, &f)) {
 		unsigned char mine[32];
@@ -1161,7 +1158,7 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 	bool revocation = strcmp(purpose, "revocation") == 0;
 	if (!revocation && strcmp(purpose, "suspension") != 0)
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "status lists are revocation and suspension");
-	if (!party_is_uuid(body_id))
+	if (!ids_is_uuid(body_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
 	/* A bit is set exactly when the certificate's status at this moment is the
 	 * list's: the same definition as every other surface (a suspended
@@ -1268,7 +1265,7 @@ cf_err certificate_export_lines(struct db *db, long long *after, int limit, stru
 		json_t *line = json_pack("{s:s,s:s,s:o,s:o,s:I,s:s}", "serial", db_value(res, i, 1), "status",
 					 db_value(res, i, 2), "review",
 					 review_json(db_value(res, i, 6), db_value(res, i, 7)),
-					 "status_changed_at", str_or_null(db_value(res, i, 3)), "log_index",
+					 "status_changed_at", jsonx_text_or_null(db_value(res, i, 3)), "log_index",
 					 (json_int_t)db_value_ll(res, i, 4), "jws", db_value(res, i, 5));
 		char *text = json_dumps(line, JSON_COMPACT);
 		json_decref(line);

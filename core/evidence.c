@@ -10,6 +10,7 @@
 
 #include "application.h"
 #include "audit.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 
@@ -97,7 +98,7 @@ static cf_err check_params(struct db *db, const struct application_row *a,
 	if (e)
 		return e;
 	if (u->supersedes) {
-		if (!party_is_uuid(u->supersedes))
+		if (!ids_is_uuid(u->supersedes))
 			return cf_error_set(err, CF_EINVAL, NULL,
 					    "supersedes: '%.40s' is not an evidence id", u->supersedes);
 		const char *sp[] = { u->supersedes, a->id };
@@ -344,7 +345,7 @@ static json_t *evidence_json(const PGresult *res, int i, const char *application
 cf_err evidence_list(struct db *db, const char *application_id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(application_id))
+	if (!ids_is_uuid(application_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", application_id);
 	const char *p[] = { application_id };
 	PGresult *res = NULL;
@@ -365,7 +366,7 @@ cf_err evidence_get(struct db *db, const char *application_id, const char *evide
 		    json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(application_id) || !party_is_uuid(evidence_id))
+	if (!ids_is_uuid(application_id) || !ids_is_uuid(evidence_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no such evidence");
 	const char *p[] = { application_id, evidence_id };
 	PGresult *res = NULL;
@@ -436,7 +437,7 @@ static cf_err delete_tx(struct db *db, void *arg, struct cf_error *err)
 cf_err evidence_delete(struct db *db, const struct principal *p, const char *root,
 		       const char *application_id, const char *evidence_id, struct cf_error *err)
 {
-	if (!party_is_uuid(evidence_id))
+	if (!ids_is_uuid(evidence_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no evidence %.40s", evidence_id);
 	struct delete_job j = { p, application_id, evidence_id, "" };
 	cf_err e = db_transaction(db, DB_READ_COMMITTED, delete_tx, &j, err);

@@ -8,13 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ids.h"
+#include "jsonx.h"
 #include "party.h"
 
 cf_err feed_filter_check(const struct feed_filter *f, struct cf_error *err)
 {
-	if (f->body && !party_is_uuid(f->body))
+	if (f->body && !ids_is_uuid(f->body))
 		return cf_error_set(err, CF_EINVAL, "/body", "body must be an organisation id (a UUID)");
-	if (f->manufacturer && !party_is_uuid(f->manufacturer))
+	if (f->manufacturer && !ids_is_uuid(f->manufacturer))
 		return cf_error_set(err, CF_EINVAL, "/manufacturer",
 				    "manufacturer must be an organisation id (a UUID)");
 	if (f->scheme && (strlen(f->scheme) == 0 || strlen(f->scheme) > 100))
@@ -22,11 +24,6 @@ cf_err feed_filter_check(const struct feed_filter *f, struct cf_error *err)
 	if (f->serial && (strlen(f->serial) == 0 || strlen(f->serial) > 40))
 		return cf_error_set(err, CF_EINVAL, "/serial", "serial must be a certificate serial");
 	return CF_OK;
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 cf_err feed_page(struct db *db, const struct feed_filter *f, long long after, int limit,
@@ -78,8 +75,8 @@ cf_err feed_page(struct db *db, const struct feed_filter *f, long long after, in
 		size = db_value_ll(res, 0, 0);
 	}
 	*out = json_pack("{s:I,s:{s:o,s:o,s:o,s:o},s:O,s:I,s:I}", "after", (json_int_t)after, "filter",
-			 "body", str_or_null(f->body), "manufacturer", str_or_null(f->manufacturer),
-			 "scheme", str_or_null(f->scheme), "serial", str_or_null(f->serial), "items", items,
+			 "body", jsonx_string_or_null(f->body), "manufacturer", jsonx_string_or_null(f->manufacturer),
+			 "scheme", jsonx_string_or_null(f->scheme), "serial", jsonx_string_or_null(f->serial), "items", items,
 			 "next_after", (json_int_t)next, "log_size", (json_int_t)size);
 out:
 	json_decref(items);

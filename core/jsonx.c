@@ -93,6 +93,16 @@ const char *jsonx_str(const json_t *object, const char *key)
 	return json_string_value(json_object_get(object, key));
 }
 
+json_t *jsonx_string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *jsonx_text_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
 static void member_pointer(char *out, size_t size, const char *base, const char *key)
 {
 	snprintf(out, size, "%s", base);

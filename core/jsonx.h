@@ -40,6 +40,13 @@ void jsonx_pointer_push_index(char *buf, size_t size, size_t index);
 /* The string member key of object, or NULL when absent or not a string. */
 const char *jsonx_str(const json_t *object, const char *key);
 
+/* s as a JSON string, or JSON null when s is NULL. New reference. */
+json_t *jsonx_string_or_null(const char *s);
+
+/* s as a JSON string, or JSON null when s is NULL or empty (a column read
+ * with coalesce(..., '')). New reference. */
+json_t *jsonx_text_or_null(const char *s);
+
 /*
  * Input validation, for request bodies. base is the JSON pointer of obj
  * ("" for the document); errors are CF_EINVAL with the pointer of the member

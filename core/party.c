@@ -10,6 +10,7 @@
 
 #include "codec.h"
 #include "digest.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "rnd.h"
@@ -57,21 +58,9 @@ struct audit_actor party_actor(const struct principal *p)
 	return a;
 }
 
-bool party_is_uuid(const char *s)
-{
-	if (!s || strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 static cf_err require_uuid(const char *s, const char *what, struct cf_error *err)
 {
-	if (party_is_uuid(s))
+	if (ids_is_uuid(s))
 		return CF_OK;
 	return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no %s %.40s", what, s ? s : "");
 }
@@ -309,19 +298,14 @@ cf_err party_authenticate(struct db *db, const char *token, struct principal *ou
 	" security_contact, disclosure_policy_url, response_days, " DB_TS("created_at") ", "     \
 	DB_TS("updated_at")
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *org_json(const PGresult *res, int i)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:o,s:o},s:o,s:s,s:s}", "id",
 			      db_value(res, i, 0), "kind", db_value(res, i, 1), "name",
 			      db_value(res, i, 2), "country", db_value(res, i, 3), "contact", "email",
-			      db_value(res, i, 4), "phone", str_or_null(db_value(res, i, 5)), "address",
-			      str_or_null(db_value(res, i, 6)), "website",
-			      str_or_null(db_value(res, i, 7)), "created_at", db_value(res, i, 11),
+			      db_value(res, i, 4), "phone", jsonx_string_or_null(db_value(res, i, 5)), "address",
+			      jsonx_string_or_null(db_value(res, i, 6)), "website",
+			      jsonx_string_or_null(db_value(res, i, 7)), "created_at", db_value(res, i, 11),
 			      "updated_at", db_value(res, i, 12));
 	if (strcmp(db_value(res, i, 1), "manufacturer") == 0)
 		json_object_set_new(o, "vulnerability_disclosure",
@@ -329,17 +313,6 @@ static json_t *org_json(const PGresult *res, int i)
 				  db_value(res, i, 9), "response_days",
 				  (json_int_t)db_value_ll(res, i, 10)));
 	return o;
-}
-
-static bool looks_like_email(const char *s)
-{
-	const char *at = strchr(s, '@');
-	return at && at != s && at[1] && !strchr(at + 1, '@') && !strpbrk(s, " \t\r\n<>");
-}
-
-static bool looks_like_url(const char *s)
-{
-	return (strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]);
 }
 
 /* The validated fields of an organisation body (borrowed from the body). */
@@ -387,7 +360,7 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 	if (f->country && !(isupper((unsigned char)f->country[0]) && isupper((unsigned char)f->country[1])))
 		return cf_error_set(err, CF_EINVAL, "/country",
 				    "/country must be an ISO 3166-1 alpha-2 code such as GB");
-	if (f->website && !looks_like_url(f->website))
+	if (f->website && !ids_is_http_url(f->website))
 		return cf_error_set(err, CF_EINVAL, "/website", "/website must be an http(s) URL");
 	json_t *contact = json_object_get(body, "contact");
 	if (!contact && !patch)
@@ -398,7 +371,7 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 		    (e = jsonx_get_text(contact, "/contact", "phone", false, 40, &f->phone, err)) ||
 		    (e = jsonx_get_text(contact, "/contact", "address", false, 500, &f->address, err)))
 			return e;
-		if (f->email && !looks_like_email(f->email))
+		if (f->email && !ids_is_email(f->email))
 			return cf_error_set(err, CF_EINVAL, "/contact/email",
 					    "/contact/email is not an e-mail address");
 	}
@@ -421,11 +394,11 @@ static cf_err org_validate(const json_t *body, bool patch, const char *kind, str
 		    (e = jsonx_get_int(vd, "/vulnerability_disclosure", "response_days", true, 1, 365,
 				       &f->response_days, NULL, err)))
 			return e;
-		if (!looks_like_email(f->security_contact) && !looks_like_url(f->security_contact) &&
+		if (!ids_is_email(f->security_contact) && !ids_is_http_url(f->security_contact) &&
 		    strncmp(f->security_contact, "mailto:", 7) != 0)
 			return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure/contact",
 					    "the contact must be an e-mail address or a URL");
-		if (!looks_like_url(f->policy_url))
+		if (!ids_is_http_url(f->policy_url))
 			return cf_error_set(err, CF_EINVAL, "/vulnerability_disclosure/policy_url",
 					    "the policy must be an http(s) URL");
 	}
@@ -507,7 +480,7 @@ static cf_err org_admin_validate(const json_t *body, const char **name, const ch
 		e = jsonx_get_text(admin, "/administrator", "name", true, 200, name, err);
 	if (!e)
 		e = jsonx_get_text(admin, "/administrator", "email", true, 254, email, err);
-	if (!e && !looks_like_email(*email))
+	if (!e && !ids_is_email(*email))
 		e = cf_error_set(err, CF_EINVAL, "/administrator/email",
 				 "/administrator/email is not an e-mail address");
 	return e;
@@ -607,7 +580,7 @@ cf_err party_org_list(struct db *db, const char *kind, const char *after, int li
 	*out = NULL;
 	if (kind && !roles_for_kind(kind))
 		return cf_error_set(err, CF_EINVAL, NULL, "kind=%.32s is not a kind of organisation", kind);
-	if (after && !party_is_uuid(after))
+	if (after && !ids_is_uuid(after))
 		return cf_error_set(err, CF_EINVAL, NULL, "after must be an organisation id");
 	char lim[24];
 	snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -737,9 +710,9 @@ cf_err party_user_create(struct db *db, const struct audit_actor *actor, const j
 		e = jsonx_get_text(body, "", "email", true, 254, &email, err);
 	if (e)
 		return e;
-	if (!looks_like_email(email))
+	if (!ids_is_email(email))
 		return cf_error_set(err, CF_EINVAL, "/email", "/email is not an e-mail address");
-	if (!party_is_uuid(org_id))
+	if (!ids_is_uuid(org_id))
 		return cf_error_set(err, CF_EINVAL, "/org_id", "/org_id must be an organisation id");
 	unsigned mask;
 	char roles_pg[128];
@@ -850,9 +823,9 @@ cf_err party_user_list(struct db *db, const char *org_id, const char *after, int
 		       struct cf_error *err)
 {
 	*out = NULL;
-	if (org_id && !party_is_uuid(org_id))
+	if (org_id && !ids_is_uuid(org_id))
 		return cf_error_set(err, CF_EINVAL, NULL, "org_id must be an organisation id");
-	if (after && !party_is_uuid(after))
+	if (after && !ids_is_uuid(after))
 		return cf_error_set(err, CF_EINVAL, NULL, "after must be a user id");
 	char lim[24];
 	snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -889,7 +862,7 @@ cf_err party_user_org(struct db *db, const char *user_id, char org_id[37], struc
 
 cf_err party_user_find(struct db *db, const char *id_or_email, char id[37], struct cf_error *err)
 {
-	const char *p[] = { party_is_uuid(id_or_email) ? id_or_email : NULL, id_or_email };
+	const char *p[] = { ids_is_uuid(id_or_email) ? id_or_email : NULL, id_or_email };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT id FROM app_user WHERE id = $1::uuid OR lower(email) = lower($2)", 2, p);
@@ -916,9 +889,9 @@ static json_t *token_json(const PGresult *res, int i)
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o}", "id", db_value(res, i, 0),
 			 "user_id", db_value(res, i, 1), "name", db_value(res, i, 2), "hint",
 			 db_value(res, i, 3), "created_at", db_value(res, i, 4), "expires_at",
-			 db_value(res, i, 5), "revoked_at", str_or_null(db_value(res, i, 6)),
-			 "last_used_at", str_or_null(db_value(res, i, 7)), "state", state, "created_by",
-			 str_or_null(db_value(res, i, 9)), "created_with", str_or_null(db_value(res, i, 10)));
+			 db_value(res, i, 5), "revoked_at", jsonx_string_or_null(db_value(res, i, 6)),
+			 "last_used_at", jsonx_string_or_null(db_value(res, i, 7)), "state", state, "created_by",
+			 jsonx_string_or_null(db_value(res, i, 9)), "created_with", jsonx_string_or_null(db_value(res, i, 10)));
 }
 
 struct token_job {
@@ -1252,7 +1225,7 @@ cf_err party_bootstrap(struct db *db, const struct audit_actor *actor, const jso
 		e = jsonx_get_text(admin, "/admin", "name", true, 200, &name, err);
 	if (!e)
 		e = jsonx_get_text(admin, "/admin", "email", true, 254, &email, err);
-	if (!e && !looks_like_email(email))
+	if (!e && !ids_is_email(email))
 		e = cf_error_set(err, CF_EINVAL, "/admin/email", "the admin's e-mail address is not one");
 	if (!e) {
 		struct bootstrap_job job = { actor, &f, name, email, out };

@@ -140,7 +140,4 @@ cf_err party_token_owner(struct db *db, const char *token_id, char user_id[37],
 cf_err party_bootstrap(struct db *db, const struct audit_actor *actor, const json_t *org,
 		       const json_t *admin, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
-/* True when s is a canonical UUID (so that it can be given to PostgreSQL). */
-bool party_is_uuid(const char *s);
-
 #endif

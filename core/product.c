@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 
@@ -16,19 +17,14 @@
 	"id, manufacturer_id, name, model, hardware_version, firmware_version, description,"     \
 	" product_page, gtin, support_end::text, " DB_TS("created_at") ", " DB_TS("updated_at")
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *product_json(const PGresult *res, int i)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s}", "id", db_value(res, i, 0),
 			 "manufacturer_id", db_value(res, i, 1), "name", db_value(res, i, 2), "model",
 			 db_value(res, i, 3), "hardware_version", db_value(res, i, 4),
 			 "firmware_version", db_value(res, i, 5), "description",
-			 str_or_null(db_value(res, i, 6)), "product_page",
-			 str_or_null(db_value(res, i, 7)), "gtin", str_or_null(db_value(res, i, 8)),
+			 jsonx_string_or_null(db_value(res, i, 6)), "product_page",
+			 jsonx_string_or_null(db_value(res, i, 7)), "gtin", jsonx_string_or_null(db_value(res, i, 8)),
 			 "support_end", db_value(res, i, 9), "created_at", db_value(res, i, 10),
 			 "updated_at", db_value(res, i, 11));
 }
@@ -150,7 +146,7 @@ cf_err product_update(struct db *db, const struct principal *p, const char *id, 
 		      json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no product %.40s", id);
 	struct product_fields f;
 	cf_err e = product_validate(patch, true, &f, err);
@@ -163,7 +159,7 @@ cf_err product_update(struct db *db, const struct principal *p, const char *id, 
 cf_err product_get(struct db *db, const char *id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no product %.40s", id);
 	const char *p[] = { id };
 	PGresult *res = NULL;
@@ -182,7 +178,7 @@ cf_err product_list(struct db *db, const char *manufacturer, const char *after, 
 		    json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (after && !party_is_uuid(after))
+	if (after && !ids_is_uuid(after))
 		return cf_error_set(err, CF_EINVAL, NULL, "after must be a product id");
 	char lim[24];
 	snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -200,7 +196,7 @@ cf_err product_list(struct db *db, const char *manufacturer, const char *after, 
 
 cf_err product_owner(struct db *db, const char *id, char org[37], struct cf_error *err)
 {
-	if (!party_is_uuid(id))
+	if (!ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no product %.40s", id);
 	const char *p[] = { id };
 	PGresult *res = NULL;

@@ -8,6 +8,7 @@
 
 #include "application.h"
 #include "audit.h"
+#include "ids.h"
 #include "jsonx.h"
 
 struct review_job {
@@ -152,7 +153,7 @@ cf_err review_record(struct db *db, const struct principal *p, const char *appli
 cf_err review_history(struct db *db, const char *application_id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(application_id))
+	if (!ids_is_uuid(application_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", application_id);
 	const char *p[] = { application_id };
 	PGresult *res = NULL;

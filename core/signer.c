@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "channels.h"
 #include "codec.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -168,7 +170,7 @@ static cf_err register_made(struct db *db, const struct audit_actor *actor, cons
 /* Checks that org_id, if given, is a well-formed id. */
 static cf_err check_org(const char *org_id, struct cf_error *err)
 {
-	if (org_id && !party_is_uuid(org_id))
+	if (org_id && !ids_is_uuid(org_id))
 		return cf_error_set(err, CF_EINVAL, NULL, "%.40s is not an organisation id", org_id);
 	return CF_OK;
 }
@@ -275,7 +277,7 @@ static cf_err retire_tx(struct db *db, void *arg, struct cf_error *err)
 	*j->out = key_json(res, 0);
 	PQclear(res);
 	/* certificates show their key's state: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'key')", 0, NULL);
 	if (e)
 		return e;
 	return audit_append(db, j->actor, "key.retire", "signing_key", j->kid, NULL, err);
@@ -370,7 +372,7 @@ static cf_err compromise_tx(struct db *db, void *arg, struct cf_error *err)
 	json_object_set_new(*j->out, "log_index", json_integer(index));
 	json_object_set_new(*j->out, "certificates_signed_since", json_integer(affected));
 	/* every answer about a certificate of this key changes: caches start again */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_flush', 'key')", 0, NULL);
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_FLUSH "', 'key')", 0, NULL);
 	if (e)
 		goto out;
 	details = json_pack("{s:s,s:I,s:I}", "compromised_since", since, "log_index", (json_int_t)index,
@@ -652,7 +654,7 @@ cf_err signer_did_document(struct db *db, const char *public_url, const char *bo
 			   struct cf_error *err)
 {
 	*out = NULL;
-	if (!party_is_uuid(body_id))
+	if (!ids_is_uuid(body_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no body %.40s", body_id);
 	const char *p[] = { body_id };
 	PGresult *res = NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels.h"
 #include "codec.h"
 #include "digest.h"
 #include "jsonx.h"
@@ -385,7 +386,7 @@ cf_err tlog_sign_checkpoint(struct db *db, const struct keys_private *k, const c
 	free(note);
 	if (!e && *made) {
 		const char *np[] = { sz };
-		e = db_query_hot(db, NULL, err, "SELECT pg_notify('conform_checkpoint', $1)", 1, np);
+		e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_CHECKPOINT "', $1)", 1, np);
 	}
 	return e;
 }

@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 
 #include "codec.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
 #include "party.h"
@@ -210,19 +211,14 @@ struct create_job {
 #define SUB_COLUMNS                                                                                  \
 	"s.id, s.url, s.body_id, s.manufacturer_id, s.scheme_id, s.serial, " DB_TS("s.created_at")
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *sub_json(const PGresult *res, int i)
 {
 	const char *v[4];
 	for (int k = 0; k < 4; k++)
 		v[k] = PQgetisnull(res, i, 2 + k) ? NULL : db_value(res, i, 2 + k);
 	return json_pack("{s:s,s:s,s:{s:o,s:o,s:o,s:o},s:s}", "id", db_value(res, i, 0), "url",
-			 db_value(res, i, 1), "filter", "body", str_or_null(v[0]), "manufacturer",
-			 str_or_null(v[1]), "scheme", str_or_null(v[2]), "serial", str_or_null(v[3]),
+			 db_value(res, i, 1), "filter", "body", jsonx_string_or_null(v[0]), "manufacturer",
+			 jsonx_string_or_null(v[1]), "scheme", jsonx_string_or_null(v[2]), "serial", jsonx_string_or_null(v[3]),
 			 "created_at", db_value(res, i, 6));
 }
 
@@ -258,7 +254,7 @@ cf_err webhook_create(struct db *db, const struct audit_actor *actor, const char
 	struct create_job j = { actor, org_id, NULL, NULL, NULL, NULL, NULL, "", out };
 	struct webhook_target t;
 	*out = NULL;
-	if (!party_is_uuid(org_id))
+	if (!ids_is_uuid(org_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %.40s", org_id);
 	cf_err e = jsonx_check_object(body, "", keys, err);
 	if (!e)
@@ -274,9 +270,9 @@ cf_err webhook_create(struct db *db, const struct audit_actor *actor, const char
 			e = jsonx_get_text(filter, "/filter", "scheme", false, 100, &j.scheme, err);
 		if (!e)
 			e = jsonx_get_text(filter, "/filter", "serial", false, 40, &j.serial, err);
-		if (!e && j.body && !party_is_uuid(j.body))
+		if (!e && j.body && !ids_is_uuid(j.body))
 			e = cf_error_set(err, CF_EINVAL, "/filter/body", "/filter/body must be an organisation id");
-		if (!e && j.maker && !party_is_uuid(j.maker))
+		if (!e && j.maker && !ids_is_uuid(j.maker))
 			e = cf_error_set(err, CF_EINVAL, "/filter/manufacturer",
 					 "/filter/manufacturer must be an organisation id");
 	}
@@ -299,7 +295,7 @@ cf_err webhook_list(struct db *db, const char *org_id, json_t **out, struct cf_e
 {
 	PGresult *res = NULL;
 	*out = NULL;
-	if (!party_is_uuid(org_id))
+	if (!ids_is_uuid(org_id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %.40s", org_id);
 	const char *p[] = { org_id };
 	cf_err e = db_query(db, &res, err,
@@ -348,7 +344,7 @@ cf_err webhook_delete(struct db *db, const struct audit_actor *actor, const char
 		      const char *id, struct cf_error *err)
 {
 	struct sub_job j = { actor, org_id, id, NULL, NULL };
-	if (!party_is_uuid(org_id) || !party_is_uuid(id))
+	if (!ids_is_uuid(org_id) || !ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no webhook %.40s", id);
 	return db_transaction(db, DB_READ_COMMITTED, delete_tx, &j, err);
 }
@@ -382,7 +378,7 @@ static json_t *delivery_json(const PGresult *res, int i)
 static cf_err owned(struct db *db, const char *org_id, const char *id, struct cf_error *err)
 {
 	PGresult *res = NULL;
-	if (!party_is_uuid(org_id) || !party_is_uuid(id))
+	if (!ids_is_uuid(org_id) || !ids_is_uuid(id))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no webhook %.40s", id);
 	const char *p[] = { org_id, id };
 	cf_err e = db_query(db, &res, err,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "channels.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -276,10 +277,10 @@ static void flush(void)
 static void on_notify(const char *channel, const char *payload, void *arg)
 {
 	bool *reload = arg;
-	if (strcmp(channel, "conform_certificate") == 0) {
+	if (strcmp(channel, CHANNEL_CERTIFICATE) == 0) {
 		atomic_fetch_add(&generation, 1);
 		evict(payload);
-	} else if (strcmp(channel, "conform_checkpoint") == 0) {
+	} else if (strcmp(channel, CHANNEL_CHECKPOINT) == 0) {
 		atomic_fetch_add(&generation, 1);
 		atomic_store(&checkpoint_size, strtoll(payload, NULL, 10)); /* atol is undefined past LONG_MAX */
 	} else {
@@ -297,8 +298,7 @@ static void on_notify(const char *channel, const char *payload, void *arg)
 static void *listen_loop(void *arg)
 {
 	struct server *srv = arg;
-	static const char *const channels[] = { "conform_certificate", "conform_checkpoint",
-						"conform_flush", NULL };
+	static const char *const channels[] = CHANNELS_ALL;
 	while (!atomic_load(&stopping)) {
 		struct cf_error err;
 		struct db *db = NULL;

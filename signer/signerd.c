@@ -36,6 +36,7 @@
 
 #include "codec.h"
 #include "config.h"
+#include "ids.h"
 #include "keys.h"
 #include "log.h"
 #include "mem.h"
@@ -73,7 +74,7 @@ static void on_signal(int sig)
 
 static bool valid_owner(const char *s)
 {
-	return s && (strcmp(s, "log") == 0 || party_is_uuid(s));
+	return s && (strcmp(s, "log") == 0 || ids_is_uuid(s));
 }
 
 /* A kid is an RFC 7638 thumbprint: 43 base64url characters. */

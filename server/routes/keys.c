@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "certcache.h"
 #include "http.h"
+#include "ids.h"
 #include "jsonx.h"
 #include "party.h"
 #include "routes.h"
@@ -61,7 +62,7 @@ static cf_err key_list(struct request *rq, struct db *db, const json_t *body, js
 {
 	(void)body;
 	const char *org = request_param(rq, "id");
-	if (!party_is_uuid(org))
+	if (!ids_is_uuid(org))
 		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %.40s", org);
 	return signer_list(db, org, out, err);
 }

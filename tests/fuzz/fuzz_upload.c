@@ -1,7 +1,7 @@
 /*
  * fuzz_upload: the parts of an evidence upload that need no server: the
  * file name (evidence_safe_name, which goes into headers and file names),
- * the ids of the query (party_is_uuid, before anything reaches
+ * the ids of the query (ids_is_uuid, before anything reaches
  * PostgreSQL), and the body streamed into the blob store in chunks of the
  * sizes libmicrohttpd might hand over, under a cap (core/blobstore.c).
  * Input: a name line, an id line, then the body; the body's first byte
@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "evidence.h"
 #include "fuzz.h"
+#include "ids.h"
 #include "party.h"
 
 #define FUZZ_UPLOAD_MAX 4096
@@ -99,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *body = nl2 < end ? nl2 + 1 : end;
 
 	safe_name(name);
-	if (party_is_uuid(id))
+	if (ids_is_uuid(id))
 		FUZZ_ASSERT(strlen(id) == 36);
 	stream(body, (size_t)(end - body));
 	free(id);

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "certificate.h"
 #include "mem.h"
 #include "proc.h"
 #include "testdb.h"
@@ -183,6 +185,126 @@ START_TEST(concurrent_migrations_apply_each_file_once)
 }
 END_TEST
 
+/*
+ * Migration 0026 (constraints on what only C held to) applied to a database
+ * that real programs filled under the schema before it: organisations,
+ * people, keys, an accreditation, an application walked to a certificate
+ * (conformctl demo), a suspension with its reason code (core, as conformd
+ * does it) and the webhook deliveries of every log entry. Every row written
+ * so must satisfy the new constraints: the migration applies, and they are
+ * in force afterwards.
+ */
+START_TEST(constraints_apply_to_a_populated_database)
+{
+	char *dir = copy_migrations();
+	char *later = cf_asprintf("%s.later", dir);
+	ck_assert_int_eq(mkdir(later, 0700), 0);
+	char *cmd = cf_asprintf("mv '%s'/0026_*.sql '%s'/", dir, later);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	struct testdb db = { 0 };
+	db.name = cf_strdup("t_migrate_populated");
+	db.owner_url = empty_database(db.name);
+	const char *host = getenv("CONFORM_TEST_PGHOST");
+	db.app_url = cf_asprintf("host=%s dbname=%s user=conform_app", host, db.name);
+	db.super_url = cf_asprintf("host=%s dbname=%s user=postgres", host, db.name);
+	struct proc_result r;
+	migrate(&r, db.owner_url, dir, "migrate");
+	ck_assert_msg(r.status == 0, "migrate to 0025: %s", r.err);
+	proc_result_free(&r);
+
+	char *dcms = tsupport_source_path("schemes/dcms-cop-2018.json");
+	char *format = tsupport_source_path("schemes/scheme.schema.json");
+	const char *imp[] = { "scheme", "import", dcms, format, NULL };
+	testsrv_ctl(&r, &db, imp, NULL);
+	ck_assert_msg(r.status == 0, "import: %s", r.err);
+	proc_result_free(&r);
+	free(dcms);
+	free(format);
+	const char *boot[] = { "bootstrap", "--org-name", "Owner", "--country", "GB", "--email",
+			       "owner@example.org", "--admin-name", "Ada", "--admin-email", "ada@example.org",
+			       NULL };
+	testsrv_ctl(&r, &db, boot, NULL);
+	ck_assert_msg(r.status == 0, "bootstrap: %s", r.err);
+	proc_result_free(&r);
+	/* a subscription to everything: each log entry gets its delivery */
+	PQclear(testdb_super_exec(&db, "INSERT INTO webhook_subscription (org_id, url, secret)"
+				       " SELECT id, 'https://hooks.example.org/in', 'whsec_AAAA'"
+				       " FROM organisation"));
+	struct testsigner signer;
+	testsrv_signer_start(&signer, "migrate-populated");
+	const char *env[] = { signer.env, NULL };
+	const char *id[] = { "identity", "set", "http://127.0.0.1:7", NULL };
+	testsrv_ctl(&r, &db, id, NULL);
+	ck_assert_msg(r.status == 0, "identity set: %s", r.err);
+	proc_result_free(&r);
+	const char *demo[] = { "demo", NULL };
+	testsrv_ctl(&r, &db, demo, env);
+	ck_assert_msg(r.status == 0, "demo: %s", r.err);
+	const char *c = strstr(r.out, "certificate CF-");
+	ck_assert_ptr_nonnull(c);
+	char serial[40];
+	snprintf(serial, sizeof serial, "%.*s", (int)strcspn(c + 12, " \n"), c + 12);
+	proc_result_free(&r);
+	testsrv_signer_stop(&signer);
+
+	/* suspended by a certifier of the body, through core as conformd does */
+	PGresult *res = testdb_super_exec(&db, "SELECT u.id, u.org_id FROM app_user u"
+					       " WHERE 'certifier' = ANY (u.roles)");
+	struct principal certifier = { .roles = ROLE_CERTIFIER };
+	snprintf(certifier.user_id, sizeof certifier.user_id, "%s", PQgetvalue(res, 0, 0));
+	snprintf(certifier.org_id, sizeof certifier.org_id, "%s", PQgetvalue(res, 0, 1));
+	snprintf(certifier.org_kind, sizeof certifier.org_kind, "assessment_body");
+	PQclear(res);
+	struct db *conn = NULL;
+	struct cf_error err;
+	ck_assert(db_connect(db.app_url, &conn, &err) == CF_OK);
+	json_t *body = json_pack("{s:s,s:s}", "reason_code", "nonconformity", "reason", "a complaint");
+	json_t *out = NULL;
+	cf_err e = certificate_change(conn, &certifier, "http://127.0.0.1:7", serial, "suspend", body,
+				      &out, &err);
+	ck_assert_msg(e == CF_OK, "%s", err.detail);
+	json_decref(out);
+	json_decref(body);
+	db_close(conn);
+	res = testdb_super_exec(&db, "SELECT (SELECT count(*) FROM certificate_event WHERE reason_code"
+				     " IS NOT NULL), (SELECT count(*) FROM webhook_delivery),"
+				     " (SELECT count(*) FROM application_event)");
+	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), 1);
+	ck_assert_int_ge(atoi(PQgetvalue(res, 0, 1)), 2);
+	ck_assert_int_ge(atoi(PQgetvalue(res, 0, 2)), 5); /* create, submit, take, complete, decide */
+	PQclear(res);
+
+	cmd = cf_asprintf("mv '%s'/0026_*.sql '%s'/", later, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	migrate(&r, db.owner_url, dir, "migrate");
+	ck_assert_msg(r.status == 0, "0026 on a populated database: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "0026_"));
+	proc_result_free(&r);
+	res = testdb_super_exec(&db, "SELECT count(*) FROM pg_constraint WHERE convalidated AND conname IN"
+				     " ('certificate_status_reason_code_fkey', 'certificate_event_reason_code_fkey',"
+				     " 'certificate_event_reason_with_change', 'feed_item_reason_code_fkey',"
+				     " 'application_event_action_fkey', 'application_event_states_check',"
+				     " 'certificate_log_index_fkey', 'certificate_event_log_index_fkey',"
+				     " 'certificate_scheme_version_fkey', 'webhook_delivery_type_check')");
+	ck_assert_int_eq(atoi(PQgetvalue(res, 0, 0)), 10);
+	PQclear(res);
+	/* in force: the suspension's code could not be written now */
+	const char *s[] = { serial };
+	res = testdb_app_query(&db, "UPDATE certificate SET status_reason_code = 'made_up' WHERE serial = $1",
+			       1, s);
+	ck_assert_int_ne(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	testdb_drop(&db);
+	cmd = cf_asprintf("rm -rf '%s' '%s'", dir, later);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(later);
+	free(dir);
+}
+END_TEST
+
 START_TEST(conformd_refuses_an_old_schema)
 {
 	char *url = empty_database("t_migrate_behind");
@@ -263,5 +385,9 @@ int main(void)
 	tcase_add_test(tc, conformd_refuses_an_old_schema);
 	tcase_add_test(tc, usage_errors_exit_2);
 	suite_add_tcase(s, tc);
+	TCase *populated = tcase_create("populated");
+	tcase_set_timeout(populated, 600);
+	tcase_add_test(populated, constraints_apply_to_a_populated_database);
+	suite_add_tcase(s, populated);
 	return tsupport_run(s);
 }

@@ -1,0 +1,454 @@
+/*
+ * Unit tests of core/certificate.c against the suite's database, with the
+ * certificate conformctl demo issued through a real conform-signer: issuing
+ * again, who issues what, the answer and the credential read back, offline
+ * verification of the JWS (and of a tampered one), the register's filters
+ * and pages, the status at a moment, and the status changes as a state
+ * machine (withdrawal last: it is final).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "application.h"
+#include "certificate.h"
+#include "corefix.h"
+#include "jsonx.h"
+#include "signer.h"
+#include "tsupport.h"
+
+static struct corefix f;
+
+static void setup(void)
+{
+	corefix_open(&f, "certificate");
+	corefix_demo(&f);
+}
+
+static void teardown(void)
+{
+	corefix_close(&f);
+}
+
+static long long count(const char *sql, const char *param)
+{
+	char v[24];
+	const char *p[] = { param };
+	corefix_value(&f, v, sizeof v, sql, param ? 1 : 0, param ? p : NULL);
+	return atoll(v);
+}
+
+static cf_err change(const struct principal *who, const char *action, const char *text, json_t **out,
+		     struct cf_error *err)
+{
+	json_t *body = corefix_json(text);
+	cf_err e = certificate_change(f.conn, who, f.public_url, f.serial, action, body, out, err);
+	json_decref(body);
+	return e;
+}
+
+START_TEST(issuing_again_answers_the_same_certificate)
+{
+	struct cert_ctx ctx = { f.public_url, f.signer.socket };
+	json_t *out = NULL;
+	bool created = true;
+	struct cf_error err;
+	cf_err e = certificate_issue(f.conn, &f.certifier, &ctx, f.application, &out, &created, &err);
+	corefix_expect("again", e, &err, CF_OK, NULL, NULL);
+	ck_assert(!created);
+	ck_assert_str_eq(jsonx_str(out, "serial"), f.serial);
+	json_decref(out);
+	ck_assert_int_eq(count("SELECT count(*) FROM certificate WHERE application_id = $1", f.application), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry WHERE kind = 'issuance' AND serial = $1",
+			       f.serial), 1);
+}
+END_TEST
+
+START_TEST(only_a_certifier_of_the_body_issues_and_only_after_an_approval)
+{
+	struct cert_ctx ctx = { f.public_url, f.signer.socket };
+	json_t *out = NULL;
+	bool created = false;
+	struct cf_error err;
+	long long before = count("SELECT count(*) FROM certificate", NULL);
+	corefix_expect("assessor", certificate_issue(f.conn, &f.assessor, &ctx, f.application, &out, &created,
+						     &err), &err, CF_EFORBIDDEN, NULL, "certifiers");
+	struct principal elsewhere = f.certifier;
+	snprintf(elsewhere.org_id, sizeof elsewhere.org_id, "%s", f.accreditor.org_id);
+	corefix_expect("another body", certificate_issue(f.conn, &elsewhere, &ctx, f.application, &out,
+							 &created, &err), &err, CF_EFORBIDDEN, NULL, NULL);
+	corefix_expect("no application", certificate_issue(f.conn, &f.certifier, &ctx,
+							   "00000000-0000-4000-8000-000000000000", &out,
+							   &created, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	/* a draft naming the body */
+	char text[400];
+	snprintf(text, sizeof text,
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
+		 "\"confidentiality\":\"basic\",\"integrity\":\"basic\",\"availability\":\"basic\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\"}", f.product, f.certifier.org_id);
+	json_t *body = corefix_json(text), *app = NULL;
+	ck_assert(application_create(f.conn, &f.applicant, body, &app, &err) == CF_OK);
+	corefix_expect("draft", certificate_issue(f.conn, &f.certifier, &ctx, jsonx_str(app, "id"), &out,
+						  &created, &err), &err, CF_ESTATE, NULL, "follows an approval");
+	json_decref(app);
+	json_decref(body);
+	ck_assert_int_eq(count("SELECT count(*) FROM certificate", NULL), before);
+}
+END_TEST
+
+START_TEST(the_answer_states_what_was_assessed_and_who_signed)
+{
+	json_t *c = NULL;
+	struct cf_error err;
+	ck_assert(certificate_get(f.conn, f.public_url, f.serial, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "serial"), f.serial);
+	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
+	ck_assert(json_is_null(json_object_get(c, "status_reason_code")));
+	json_t *issuer = json_object_get(c, "issuer");
+	ck_assert_str_eq(jsonx_str(issuer, "body_id"), f.certifier.org_id);
+	char did_tail[64];
+	snprintf(did_tail, sizeof did_tail, ":bodies:%s", f.certifier.org_id);
+	ck_assert(strncmp(jsonx_str(issuer, "id"), "did:web:127.0.0.1", 17) == 0);
+	ck_assert_ptr_nonnull(strstr(jsonx_str(issuer, "id"), did_tail));
+	ck_assert_ptr_nonnull(strstr(jsonx_str(json_object_get(c, "key"), "kid"), f.kid));
+	json_t *history = json_object_get(c, "history");
+	ck_assert_uint_eq(json_array_size(history), 1);
+	ck_assert_str_eq(jsonx_str(json_array_get(history, 0), "action"), "issued");
+	json_decref(c);
+	char body[37];
+	ck_assert(certificate_issuer(f.conn, f.serial, body, &err) == CF_OK);
+	ck_assert_str_eq(body, f.certifier.org_id);
+	corefix_expect("unknown serial", certificate_issuer(f.conn, "CF-2099-999999", body, &err), &err,
+		       CF_ENOTFOUND, NULL, NULL);
+	corefix_expect("get unknown", certificate_get(f.conn, f.public_url, "CF-2099-999999", &c, &err), &err,
+		       CF_ENOTFOUND, NULL, NULL);
+	/* the stored row says the same */
+	struct cert_stored st;
+	ck_assert(certificate_stored(f.conn, f.serial, &st, &err) == CF_OK);
+	ck_assert_str_eq(st.serial, f.serial);
+	ck_assert_str_eq(st.status, "valid");
+	ck_assert_str_eq(st.kid, f.kid);
+	ck_assert_str_eq(st.accreditation_id, f.accreditation);
+	ck_assert_int_eq(st.log_index, count("SELECT log_index FROM certificate WHERE serial = $1", f.serial));
+	certificate_stored_clear(&st);
+}
+END_TEST
+
+START_TEST(the_jws_verifies_and_a_changed_one_does_not)
+{
+	char *jws = NULL;
+	struct cf_error err;
+	ck_assert(certificate_jws(f.conn, f.serial, &jws, &err) == CF_OK);
+	json_t *v = NULL;
+	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert(json_is_true(json_object_get(v, "signature_valid")));
+	ck_assert(json_is_true(json_object_get(v, "in_register")));
+	ck_assert_str_eq(jsonx_str(v, "serial"), f.serial);
+	ck_assert_str_eq(jsonx_str(v, "status"), "valid");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(v, "logged"), "index")),
+			 count("SELECT log_index FROM certificate WHERE serial = $1", f.serial));
+	json_decref(v);
+	/* one character of the signature changed */
+	size_t n = strlen(jws);
+	jws[n - 2] = jws[n - 2] == 'A' ? 'B' : 'A';
+	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert(json_is_false(json_object_get(v, "signature_valid")));
+	json_decref(v);
+	corefix_expect("not a JWS", certificate_verify(f.conn, f.public_url, "not.a.jws!", &v, &err), &err,
+		       CF_EINVAL, NULL, NULL);
+	free(jws);
+	corefix_expect("jws of nothing", certificate_jws(f.conn, "CF-2099-999999", &jws, &err), &err,
+		       CF_ENOTFOUND, NULL, NULL);
+}
+END_TEST
+
+/* Is the suite's certificate on a page of the register for q? */
+static bool listed(struct cert_query q)
+{
+	json_t *page = NULL;
+	struct cf_error err;
+	if (!q.limit)
+		q.limit = 50;
+	cf_err e = certificate_register(f.conn, &q, &page, &err);
+	ck_assert_msg(e == CF_OK, "%s", err.detail);
+	bool found = false;
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(page, "items"), i, item)
+		found = found || strcmp(jsonx_str(item, "serial"), f.serial) == 0;
+	json_decref(page);
+	return found;
+}
+
+START_TEST(the_register_filters_by_status_scheme_manufacturer_and_text)
+{
+	ck_assert(listed((struct cert_query){ 0 }));
+	ck_assert(listed((struct cert_query){ .status = "valid" }));
+	ck_assert(!listed((struct cert_query){ .status = "suspended" }));
+	ck_assert(listed((struct cert_query){ .scheme = "dcms-cop" }));
+	ck_assert(listed((struct cert_query){ .scheme = "dcms-cop@2018" }));
+	ck_assert(!listed((struct cert_query){ .scheme = "iotsf-cf" }));
+	ck_assert(listed((struct cert_query){ .q = "DB-1" }));
+	ck_assert(listed((struct cert_query){ .q = "Doorbell" }));
+	ck_assert(!listed((struct cert_query){ .q = "no product is called this" }));
+	ck_assert(listed((struct cert_query){ .manufacturer = f.applicant.org_id }));
+	ck_assert(!listed((struct cert_query){ .manufacturer = f.certifier.org_id }));
+	json_t *page = NULL;
+	struct cf_error err;
+	struct cert_query bad = { .status = "revoked", .limit = 10 };
+	corefix_expect("status", certificate_register(f.conn, &bad, &page, &err), &err, CF_EINVAL, NULL,
+		       "status must be");
+	/* a page ends where the next begins */
+	struct cert_query one = { .limit = 1 };
+	ck_assert(certificate_register(f.conn, &one, &page, &err) == CF_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
+	json_t *next = json_object_get(page, "next");
+	if (count("SELECT count(*) FROM certificate", NULL) > 1)
+		ck_assert(!json_is_null(next));
+	else
+		ck_assert(json_is_null(next));
+	json_decref(page);
+}
+END_TEST
+
+START_TEST(the_status_at_a_moment_expires_with_validity)
+{
+	json_t *now = NULL, *later = NULL;
+	struct cf_error err;
+	ck_assert(certificate_state(f.conn, f.serial, NULL, &now, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(now, "status"), "valid");
+	char until[40];
+	corefix_value(&f, until, sizeof until,
+		      "SELECT to_char(valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		      " FROM certificate WHERE serial = $1", 1, (const char *const[]){ f.serial });
+	ck_assert_msg(strncmp(jsonx_str(now, "next_change"), until, 19) == 0, "%s, not %s",
+		      jsonx_str(now, "next_change"), until);
+	ck_assert(certificate_state(f.conn, f.serial, until, &later, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(later, "status"), "expired"); /* valid_until is the first instant not covered */
+	ck_assert(json_is_null(json_object_get(later, "next_change")));
+	json_decref(now);
+	json_decref(later);
+	corefix_expect("no certificate", certificate_state(f.conn, "CF-2099-999999", NULL, &now, &err), &err,
+		       CF_ENOTFOUND, NULL, NULL);
+}
+END_TEST
+
+START_TEST(a_change_states_a_known_reason)
+{
+	json_t *out = NULL;
+	struct cf_error err;
+	static const struct {
+		const char *body, *pointer;
+	} bad[] = {
+		{ "{\"reason\":\"x\"}", "/reason_code" },
+		{ "{\"reason_code\":\"other\"}", "/reason" },
+		{ "{\"reason_code\":\"because\",\"reason\":\"x\"}", "/reason_code" },
+		{ "{\"reason_code\":\"other\",\"reason\":\"x\",\"when\":\"now\"}", NULL },
+		{ "{\"reason_code\":7,\"reason\":\"x\"}", "/reason_code" },
+	};
+	long long logged = count("SELECT count(*) FROM tlog_entry", NULL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		corefix_expect(bad[i].body, change(&f.certifier, "suspend", bad[i].body, &out, &err), &err,
+			       CF_EINVAL, bad[i].pointer, NULL);
+	/* another body's certifier, and a certificate that is not there */
+	struct principal elsewhere = f.certifier;
+	snprintf(elsewhere.org_id, sizeof elsewhere.org_id, "%s", f.accreditor.org_id);
+	corefix_expect("another body", change(&elsewhere, "suspend", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
+					      &out, &err), &err, CF_EFORBIDDEN, NULL, NULL);
+	json_t *body = corefix_json("{\"reason_code\":\"other\",\"reason\":\"x\"}");
+	corefix_expect("nothing", certificate_change(f.conn, &f.certifier, f.public_url, "CF-2099-999999",
+						     "suspend", body, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	json_decref(body);
+	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry", NULL), logged);
+	ck_assert_int_eq(count("SELECT count(*) FROM certificate_event WHERE serial = $1", f.serial), 1);
+}
+END_TEST
+
+START_TEST(status_changes_follow_their_table_and_withdrawal_is_final)
+{
+	static const struct {
+		const char *action, *code, *status;
+		cf_err e;
+	} steps[] = {
+		{ "reinstate", "other", NULL, CF_ESTATE },
+		{ "suspend", "nonconformity", "suspended", CF_OK },
+		{ "suspend", "nonconformity", NULL, CF_ESTATE },
+		{ "reinstate", "administrative", "valid", CF_OK },
+		{ "suspend", "product_change", "suspended", CF_OK },
+		{ "withdraw", "support_ended", "withdrawn", CF_OK },
+		{ "reinstate", "other", NULL, CF_ESTATE },
+		{ "withdraw", "other", NULL, CF_ESTATE },
+		{ "suspend", "other", NULL, CF_ESTATE },
+		{ "expire", "other", NULL, CF_ESTATE },
+	};
+	long long logged = count("SELECT count(*) FROM tlog_entry WHERE kind = 'status' AND serial = $1",
+				 f.serial);
+	int changed = 0;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		char text[160];
+		snprintf(text, sizeof text, "{\"reason_code\":\"%s\",\"reason\":\"step %zu\"}", steps[i].code, i);
+		json_t *out = NULL;
+		struct cf_error err = { 0 };
+		cf_err e = change(&f.certifier, steps[i].action, text, &out, &err);
+		corefix_expect(steps[i].action, e, &err, steps[i].e, NULL, NULL);
+		if (e) {
+			ck_assert_ptr_nonnull(strstr(err.extra, "\"state\""));
+			continue;
+		}
+		changed++;
+		ck_assert_str_eq(jsonx_str(out, "status"), steps[i].status);
+		ck_assert_str_eq(jsonx_str(out, "status_reason_code"), steps[i].code);
+		json_t *history = json_object_get(out, "history");
+		ck_assert_uint_eq(json_array_size(history), (size_t)changed + 1);
+		ck_assert_str_eq(jsonx_str(json_array_get(history, (size_t)changed), "reason_code"), steps[i].code);
+		json_decref(out);
+	}
+	ck_assert_int_eq(changed, 4);
+	/* each change is one log entry, one event and one audit record */
+	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry WHERE kind = 'status' AND serial = $1",
+			       f.serial), logged + 4);
+	ck_assert_int_eq(count("SELECT count(*) FROM certificate_event WHERE serial = $1", f.serial), 5);
+	ck_assert_int_eq(count("SELECT count(*) FROM audit_log WHERE object_type = 'certificate' AND"
+			       " object_id = $1 AND action <> 'certificate.issue'", f.serial), 4);
+	struct cert_query q = { .status = "withdrawn", .limit = 10 };
+	json_t *page = NULL;
+	struct cf_error err;
+	ck_assert(certificate_register(f.conn, &q, &page, &err) == CF_OK);
+	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
+	json_decref(page);
+}
+END_TEST
+
+/* After withdrawal (the test before): a key compromised since before the
+ * certificate was signed makes it the key's, not the body's, statement,
+ * which wins over every other status, in every surface. */
+START_TEST(a_key_compromised_before_the_signature_wins_over_every_status)
+{
+	char since[32];
+	corefix_value(&f, since, sizeof since,
+		      "SELECT to_char((issued_at - interval '1 minute') AT TIME ZONE 'UTC',"
+		      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM certificate WHERE serial = $1", 1,
+		      (const char *const[]){ f.serial });
+	json_t *out = NULL;
+	struct cf_error err;
+	struct audit_actor by = party_actor(&f.body_admin);
+	corefix_expect("another body's key", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+							       f.accreditor.org_id, since, "x", &out, &err),
+		       &err, CF_ENOTFOUND, NULL, NULL);
+	corefix_expect("compromise", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+						       f.body_admin.org_id, since, "a stolen laptop", &out,
+						       &err), &err, CF_OK, NULL, NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "certificates_signed_since")), 1);
+	json_decref(out);
+	corefix_expect("twice", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
+						  f.body_admin.org_id, since, "again", &out, &err), &err,
+		       CF_ESTATE, NULL, NULL);
+	json_t *state = NULL;
+	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(state, "status"), "key_compromised");
+	ck_assert(json_is_null(json_object_get(state, "next_change"))); /* final */
+	json_decref(state);
+	json_t *c = NULL;
+	ck_assert(certificate_get(f.conn, f.public_url, f.serial, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "status"), "key_compromised");
+	ck_assert_str_eq(jsonx_str(c, "status_reason_code"), "key_compromised");
+	json_decref(c);
+	char *jws = NULL;
+	ck_assert(certificate_jws(f.conn, f.serial, &jws, &err) == CF_OK);
+	json_t *v = NULL;
+	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(v, "status"), "key_compromised");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "compromised")));
+	json_decref(v);
+	free(jws);
+	ck_assert(listed((struct cert_query){ .status = "key_compromised" }));
+	ck_assert(!listed((struct cert_query){ .status = "withdrawn" }));
+	/* the revocation is an entry of the log, of kind key */
+	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry WHERE kind = 'key' AND serial = $1", f.kid), 1);
+}
+END_TEST
+
+/* Last: two more demos, each with its own body, manufacturer and
+ * certificate. */
+START_TEST(the_register_walks_every_certificate_once_in_order)
+{
+	char second[40], third[40];
+	corefix_demo_again(&f, second);
+	corefix_demo_again(&f, third);
+	ck_assert_str_ne(second, third);
+	PGresult *all = testdb_super_exec(&f.db, "SELECT serial, manufacturer_id FROM certificate ORDER BY seq");
+	ck_assert_int_eq(PQntuples(all), 3);
+	/* a page at a time, each certificate once, in the register's order */
+	struct cert_query q = { .limit = 1 };
+	char after[24] = "";
+	int seen = 0;
+	for (;;) {
+		json_t *page = NULL;
+		struct cf_error err;
+		q.after = after[0] ? atoll(after) : 0;
+		ck_assert(certificate_register(f.conn, &q, &page, &err) == CF_OK);
+		json_t *items = json_object_get(page, "items");
+		if (json_array_size(items) == 0) {
+			json_decref(page);
+			break;
+		}
+		ck_assert_uint_eq(json_array_size(items), 1);
+		ck_assert_int_lt(seen, 3);
+		ck_assert_str_eq(jsonx_str(json_array_get(items, 0), "serial"), PQgetvalue(all, seen, 0));
+		seen++;
+		json_t *next = json_object_get(page, "next");
+		if (json_is_null(next)) {
+			json_decref(page);
+			break;
+		}
+		snprintf(after, sizeof after, "%lld", (long long)json_integer_value(next));
+		json_decref(page);
+	}
+	ck_assert_int_eq(seen, 3);
+	/* each manufacturer sees its own */
+	for (int i = 0; i < 3; i++) {
+		json_t *page = NULL;
+		struct cf_error err;
+		struct cert_query mine = { .manufacturer = PQgetvalue(all, i, 1), .limit = 10 };
+		ck_assert(certificate_register(f.conn, &mine, &page, &err) == CF_OK);
+		ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
+		ck_assert_str_eq(jsonx_str(json_array_get(json_object_get(page, "items"), 0), "serial"),
+				 PQgetvalue(all, i, 0));
+		json_decref(page);
+	}
+	PQclear(all);
+	/* a cache may keep the new one until its validity ends, and no longer */
+	json_t *c = NULL;
+	long long stale = 0;
+	struct cf_error err;
+	ck_assert(certificate_get_cacheable(f.conn, f.public_url, third, &c, &stale, &err) == CF_OK);
+	char until_ms[24];
+	corefix_value(&f, until_ms, sizeof until_ms,
+		      "SELECT (extract(epoch FROM valid_until) * 1000)::bigint FROM certificate WHERE serial = $1", 1,
+		      (const char *const[]){ third });
+	ck_assert_int_eq(stale, atoll(until_ms));
+	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
+	json_decref(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("certificate");
+	TCase *tc = tcase_create("certificate");
+	tcase_set_timeout(tc, 300);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, issuing_again_answers_the_same_certificate);
+	tcase_add_test(tc, only_a_certifier_of_the_body_issues_and_only_after_an_approval);
+	tcase_add_test(tc, the_answer_states_what_was_assessed_and_who_signed);
+	tcase_add_test(tc, the_jws_verifies_and_a_changed_one_does_not);
+	tcase_add_test(tc, the_register_filters_by_status_scheme_manufacturer_and_text);
+	tcase_add_test(tc, the_status_at_a_moment_expires_with_validity);
+	tcase_add_test(tc, a_change_states_a_known_reason);
+	tcase_add_test(tc, status_changes_follow_their_table_and_withdrawal_is_final);
+	tcase_add_test(tc, a_key_compromised_before_the_signature_wins_over_every_status);
+	tcase_add_test(tc, the_register_walks_every_certificate_once_in_order);
+	suite_add_tcase(s, tc);
+	return tsupport_run(s);
+}
