@@ -40,6 +40,7 @@ struct run {
 	json_t *responses; /* what api-check.mjs validates */
 	struct buf failures;
 	int nfailed;
+	int certificates;  /* made by "given" */
 };
 
 static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
@@ -288,9 +289,14 @@ static void given(struct run *r, json_t *list)
 		if (strcmp(what, "product") == 0) {
 			set_var(r, "product_id", world_product(&r->w));
 		} else if (strcmp(what, "certificate") == 0) {
-			char serial[40];
+			/* the first is {serial}, the next {serial2}, {serial3}, ... */
+			char serial[40], var[32];
 			world_certificate(&r->w, serial);
-			set_var(r, "serial", serial);
+			if (++r->certificates == 1)
+				snprintf(var, sizeof var, "serial");
+			else
+				snprintf(var, sizeof var, "serial%d", r->certificates);
+			set_var(r, var, serial);
 			set_var(r, "product_id", world_product(&r->w));
 			wait_log(r);
 		} else if (strcmp(what, "checkpoint") == 0) {

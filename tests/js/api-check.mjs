@@ -42,12 +42,29 @@ function deref(doc, node, pointer) {
   return [node, pointer];
 }
 
+// Whether the last parameter of a path template spans the rest of the path
+// (the router's rule for a final parameter whose documented pattern allows
+// "/", as a C2SP tile index does): its RegExp, or null.
+function restParam(item, name) {
+  const params = [...(item.parameters || [])];
+  for (const m of METHODS) if (item[m]) params.push(...(item[m].parameters || []));
+  const p = params.find((x) => x.in === 'path' && x.name === name && x.schema && x.schema.pattern);
+  return p && p.schema.pattern.includes('/') ? new RegExp(p.schema.pattern) : null;
+}
+
 // The path templates matching a concrete path, most literal segments first.
 function matchPath(doc, path) {
-  const segs = path.split('/');
   const hits = [];
   for (const tpl of Object.keys(doc.paths)) {
+    let segs = path.split('/');
     const ts = tpl.split('/');
+    const last = /^\{([^}]+)\}$/.exec(ts[ts.length - 1]);
+    const rest = last && restParam(doc.paths[tpl], last[1]);
+    if (rest && segs.length > ts.length) {
+      const tail = segs.slice(ts.length - 1).join('/');
+      if (!rest.test(tail)) continue;
+      segs = [...segs.slice(0, ts.length - 1), tail];
+    }
     if (ts.length !== segs.length) continue;
     let literal = 0;
     let ok = true;
