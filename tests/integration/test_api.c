@@ -250,6 +250,21 @@ static void presave(struct run *r)
 	set_var(r, "accreditation_id", w->accreditation_dcms);
 	set_var(r, "accreditation_iotsf_id", w->accreditation_iotsf);
 	set_var(r, "body_kid", w->body_kid);
+	/* did:web of the body, written out here (not by conform's code): the
+	 * host's port colon percent-encoded, then the path */
+	char did[160], host[64];
+	size_t h = 0;
+	for (const char *p = w->srv.base + strlen("http://"); *p && h + 4 < sizeof host; p++) {
+		if (*p == ':') {
+			memcpy(host + h, "%3A", 3);
+			h += 3;
+		} else {
+			host[h++] = *p;
+		}
+	}
+	host[h] = '\0';
+	snprintf(did, sizeof did, "did:web:%s:bodies:%s", host, w->body_admin.org);
+	set_var(r, "body_did", did);
 	set_var(r, "log_kid", w->log_kid);
 	const char *names[] = { "admin", "accreditor", "accreditation_body_admin", "body_admin",
 				"assessor", "assessor2", "certifier", "certifier2",
