@@ -305,8 +305,13 @@ static void given(struct run *r, json_t *list)
 			set_var(r, "product_id", world_product(&r->w));
 		} else if (strcmp(what, "certificate") == 0) {
 			/* the first is {serial}, the next {serial2}, {serial3}, ... */
-			char serial[40], var[32];
-			world_certificate(&r->w, serial);
+			char serial[40], var[32], id[37], path[128];
+			world_application(&r->w, "decided", id);
+			snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
+			json_t *c = testsrv_api_ok(&r->w.srv, "POST", path, r->w.certifier.token, NULL, 201);
+			snprintf(serial, sizeof serial, "%s", json_string_value(json_object_get(c, "serial")));
+			json_decref(c);
+			set_var(r, "application_id", id);
 			if (++r->certificates == 1)
 				snprintf(var, sizeof var, "serial");
 			else
@@ -314,6 +319,15 @@ static void given(struct run *r, json_t *list)
 			set_var(r, var, serial);
 			set_var(r, "product_id", world_product(&r->w));
 			wait_log(r);
+		} else if (strncmp(what, "gtin=", 5) == 0) {
+			/* the applicant's product states this GTIN from now on: the
+			 * certificates made after it (snapshot at submission) name it */
+			char path[96];
+			snprintf(path, sizeof path, "/v1/products/%s", world_product(&r->w));
+			json_t *b = json_pack("{s:s}", "gtin", what + 5);
+			json_decref(testsrv_api_ok(&r->w.srv, "PATCH", path, r->w.applicant.token, b, 200));
+			json_decref(b);
+			set_var(r, "product_id", world_product(&r->w));
 		} else if (strcmp(what, "checkpoint") == 0) {
 			wait_log(r);
 		} else {
@@ -560,11 +574,16 @@ static void run_case(struct run *r, json_t *c, size_t index)
 			case_fail(r, name, "\"raw_repeat\" is {\"text\": non-empty, \"times\": 1..67108864}");
 			goto out;
 		}
-		size_t tl = strlen(t);
-		body = cf_malloc(tl * (size_t)times + 1);
+		const char *pre = json_string_value(json_object_get(rep, "prefix"));
+		const char *suf = json_string_value(json_object_get(rep, "suffix"));
+		pre = pre ? pre : "";
+		suf = suf ? suf : "";
+		size_t tl = strlen(t), pl = strlen(pre), sl = strlen(suf);
+		body = cf_malloc(pl + tl * (size_t)times + sl + 1);
+		memcpy(body, pre, pl);
 		for (json_int_t i = 0; i < times; i++)
-			memcpy(body + tl * (size_t)i, t, tl);
-		body[tl * (size_t)times] = '\0';
+			memcpy(body + pl + tl * (size_t)i, t, tl);
+		memcpy(body + pl + tl * (size_t)times, suf, sl + 1);
 	}
 	if (body)
 		blen = strlen(body);
