@@ -40,11 +40,90 @@ struct run {
 	json_t *responses; /* what api-check.mjs validates */
 	struct buf failures;
 	int nfailed;
+	json_t *faults;    /* case name -> what failed in it (for "must_fail") */
 	int certificates;  /* made by "given" */
 };
 
 static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+static void note_fault(struct run *r, const char *casename, const char *msg)
+{
+	json_t *list = json_object_get(r->faults, casename);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(r->faults, casename, list);
+	}
+	json_array_append_new(list, json_string(msg));
+}
+
+/* api-check.mjs's lines ("case 'NAME' (...): fault") filed under their
+ * case: the longest name of the file's cases that the line starts with. */
+static void note_checker_faults(struct run *r, json_t *cases, const char *out)
+{
+	for (const char *line = out; line && *line;) {
+		size_t n = strcspn(line, "\n");
+		char *l = cf_strndup(line, n);
+		const char *best = NULL;
+		size_t i;
+		json_t *c;
+		json_array_foreach(cases, i, c) {
+			const char *name = json_string_value(json_object_get(c, "name"));
+			char *prefix = name ? cf_asprintf("case '%s' (", name) : NULL;
+			if (prefix && strncmp(l, prefix, strlen(prefix)) == 0 &&
+			    (!best || strlen(name) > strlen(best)))
+				best = name;
+			free(prefix);
+		}
+		note_fault(r, best ? best : "(the file)", l);
+		free(l);
+		line += n + (line[n] == '\n');
+	}
+}
+
+/*
+ * A self-test file ("selftest": true) proves that the runner and the checker
+ * can fail: a case with "must_fail": TEXT passes only when some failure of
+ * it contains TEXT; one without, only when nothing failed. The file's
+ * failures are replaced by what did not go as stated.
+ */
+static void judge_selftest(struct run *r, json_t *cases)
+{
+	struct buf verdict;
+	buf_init(&verdict, (size_t)1 << 24);
+	int wrong = 0;
+	size_t i;
+	json_t *c;
+	json_array_foreach(cases, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *want = json_string_value(json_object_get(c, "must_fail"));
+		json_t *got = name ? json_object_get(r->faults, name) : NULL;
+		bool hit = false;
+		size_t k;
+		json_t *m;
+		json_array_foreach(got, k, m)
+			hit = hit || (want && strstr(json_string_value(m), want));
+		char *said = got ? json_dumps(got, JSON_COMPACT) : cf_strdup("nothing");
+		bool ok = want ? hit : got == NULL;
+		if (!ok && buf_printf(&verdict, NULL, "%s: case '%s' should %s%s%s; it failed with: %.1500s\n",
+				      r->file, name ? name : "?", want ? "fail with '" : "pass",
+				      want ? want : "", want ? "'" : "", said))
+			ck_abort_msg("too many failures to list");
+		wrong += !ok;
+		free(said);
+	}
+	json_t *file_faults = json_object_get(r->faults, "(the file)");
+	if (file_faults) {
+		char *said = json_dumps(file_faults, JSON_COMPACT);
+		if (buf_printf(&verdict, NULL, "%s: faults of no case: %.1500s\n", r->file, said))
+			ck_abort_msg("too many failures to list");
+		wrong++;
+		free(said);
+	}
+	buf_free(&r->failures);
+	r->failures = verdict;
+	r->nfailed = wrong;
+}
 
 static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 {
@@ -56,6 +135,7 @@ static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 	if (buf_printf(&r->failures, NULL, "%s: case '%s': %s\n", r->file, casename, msg))
 		ck_abort_msg("too many failures to list");
 	r->nfailed++;
+	note_fault(r, casename, msg);
 }
 
 static void set_var(struct run *r, const char *name, const char *value)
@@ -502,7 +582,7 @@ static void run_case(struct run *r, json_t *c, size_t index)
 	}
 	const char *known[] = { "name", "as", "method", "path", "headers", "body", "raw",
 				"raw_repeat", "content_type", "status", "expect", "expect_headers",
-				"expect_text", "save", "comment", NULL };
+				"expect_text", "save", "comment", "must_fail", NULL };
 	const char *k;
 	json_t *v;
 	json_object_foreach(c, k, v) {
@@ -672,6 +752,7 @@ START_TEST(api_file)
 	world_org(&r.w, "assessment_body", "Other Lab (not accredited)", other_body);
 	r.other_body_admin = *world_org_admin(&r.w, other_body);
 	buf_init(&r.failures, (size_t)1 << 24);
+	r.faults = json_object();
 	r.vars = json_object();
 	r.responses = json_array();
 	presave(&r);
@@ -697,7 +778,10 @@ START_TEST(api_file)
 			       r.file, rpath, out))
 			ck_abort_msg("too many failures to list");
 		r.nfailed++;
+		note_checker_faults(&r, cases, out);
 	}
+	if (json_is_true(json_object_get(doc, "selftest")))
+		judge_selftest(&r, cases);
 	free(out);
 	free(spec);
 	free(rpath);
@@ -706,6 +790,7 @@ START_TEST(api_file)
 	for (int e = 0; e < ne; e++)
 		free(env_owned[e]);
 	json_decref(r.vars);
+	json_decref(r.faults);
 	json_decref(r.responses);
 	json_decref(doc);
 	free(path);
