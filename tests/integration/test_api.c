@@ -285,14 +285,16 @@ static void media_type(const char *value, char *out, size_t size)
 	out[i] = '\0';
 }
 
-/* The token of an actor name; "" for anonymous; NULL when unknown. */
-static const char *actor_token(struct run *r, const char *as)
+/* The actors of a file's world by name (tests/api/README.md "Actors"). */
+struct named_actor {
+	const char *name;
+	const struct actor *a;
+};
+
+static size_t actor_table(struct run *r, struct named_actor out[16])
 {
 	struct world *w = &r->w;
-	const struct {
-		const char *name;
-		const struct actor *a;
-	} actors[] = {
+	const struct named_actor all[] = {
 		{ "admin", &w->admin },
 		{ "accreditor", &w->accreditor },
 		{ "accreditation_body_admin", &w->ab_admin },
@@ -307,9 +309,20 @@ static const char *actor_token(struct run *r, const char *as)
 		{ "other_manufacturer_admin", &w->maker2_admin },
 		{ "other_applicant", &w->applicant2 },
 	};
+	_Static_assert(sizeof all / sizeof all[0] <= 16, "out holds 16 actors");
+	size_t n = sizeof all / sizeof all[0];
+	memcpy(out, all, sizeof all);
+	return n;
+}
+
+/* The token of an actor name; "" for anonymous; NULL when unknown. */
+static const char *actor_token(struct run *r, const char *as)
+{
+	struct named_actor actors[16];
+	size_t n = actor_table(r, actors);
 	if (!as || strcmp(as, "anonymous") == 0)
 		return "";
-	for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(actors[i].name, as) == 0)
 			return actors[i].a->token;
 	return NULL;
@@ -346,18 +359,12 @@ static void presave(struct run *r)
 	snprintf(did, sizeof did, "did:web:%s:bodies:%s", host, w->body_admin.org);
 	set_var(r, "body_did", did);
 	set_var(r, "log_kid", w->log_kid);
-	const char *names[] = { "admin", "accreditor", "accreditation_body_admin", "body_admin",
-				"assessor", "assessor2", "certifier", "certifier2",
-				"other_body_admin", "manufacturer_admin", "applicant",
-				"other_manufacturer_admin", "other_applicant" };
-	const struct actor *actors[] = { &w->admin, &w->accreditor, &w->ab_admin, &w->body_admin,
-					 &w->assessor, &w->assessor2, &w->certifier, &w->certifier2,
-					 &r->other_body_admin, &w->maker_admin, &w->applicant,
-					 &w->maker2_admin, &w->applicant2 };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+	struct named_actor actors[16];
+	size_t n = actor_table(r, actors);
+	for (size_t i = 0; i < n; i++) {
 		char name[64];
-		snprintf(name, sizeof name, "%s_user_id", names[i]);
-		set_var(r, name, actors[i]->user);
+		snprintf(name, sizeof name, "%s_user_id", actors[i].name);
+		set_var(r, name, actors[i].a->user);
 	}
 }
 
