@@ -6,19 +6,22 @@
  * status it must get, and what the body and headers must hold; every answer
  * of the file is then checked against docs/openapi.json by an independent
  * validator (tests/js/api-check.mjs, ajv): the operation, the status, the
- * content type and the body's schema. One Check test case per file.
+ * content type, the headers and the body's schema. One Check test case per
+ * file; tests/CMakeLists.txt makes each file a ctest of its own (api/<group>).
+ * tests/api/selftest.json ("must_fail") shows that the runner fails when a
+ * case does not hold.
  *
  *   test_api                    every tests/api/<group>.json
  *   test_api tests/api/x.json   only these files (paths from the source tree)
  */
 #include <ctype.h>
-#include <stdarg.h>
-#include <strings.h>
 #include <glob.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "http.h"
