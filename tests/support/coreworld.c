@@ -272,3 +272,12 @@ long long coreworld_count(struct coreworld *w, const char *sql, const char *para
 	PQclear(r);
 	return n;
 }
+
+void coreworld_refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
+		       const char *words)
+{
+	ck_assert_msg(e == (cf_err)code, "expected code %d, got %d: %s", (int)code, e,
+		      e ? err->detail : "accepted");
+	ck_assert_str_eq(err->pointer, pointer ? pointer : "");
+	ck_assert_msg(strstr(err->detail, words), "'%s' not in '%s'", words, err->detail);
+}

@@ -69,4 +69,9 @@ const char *coreworld_state(struct coreworld *w, const char *id);
  * superuser; param is $1 (NULL: sql takes none). */
 long long coreworld_count(struct coreworld *w, const char *sql, const char *param);
 
+/* Asserts that e is code, with err's pointer ("" for NULL) and a detail
+ * holding words. */
+void coreworld_refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
+		       const char *words);
+
 #endif

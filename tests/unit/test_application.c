@@ -97,13 +97,6 @@ static cf_err guard(const char *action, const char *from, const char *id, const 
 	return e;
 }
 
-static void refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
-		    const char *words)
-{
-	ck_assert_msg(e == (cf_err)code, "expected code %d, got %d: %s", (int)code, e, e ? err->detail : "accepted");
-	ck_assert_str_eq(err->pointer, pointer ? pointer : "");
-	ck_assert_msg(strstr(err->detail, words), "'%s' not in '%s'", words, err->detail);
-}
 
 static void set_answer_sql(const char *id, const char *ref, const char *statement)
 {
@@ -295,7 +288,7 @@ START_TEST(an_unknown_action_is_not_found)
 	coreworld_application(&w, "third-party", "draft", id);
 	struct cf_error err;
 	cf_err e = coreworld_act(&w, &w.applicant, id, "approve", NULL, &err);
-	refused(e, &err, CF_ENOTFOUND, NULL, "there is no action approve");
+	coreworld_refused(e, &err, CF_ENOTFOUND, NULL, "there is no action approve");
 	ck_assert(strstr(err.detail, "\"submit\""));
 	e = coreworld_act(&w, &w.applicant, "not-a-uuid", "submit", NULL, &err);
 	ck_assert_int_eq(e, CF_ENOTFOUND);
@@ -354,7 +347,7 @@ START_TEST(the_body_s_lead_is_named_as_such)
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
 	cf_err e = coreworld_act(&w, &w.assessor, id, "reassign", NULL, &err);
-	refused(e, &err, CF_EFORBIDDEN, NULL, "body's lead (a certifier or its org_admin)");
+	coreworld_refused(e, &err, CF_EFORBIDDEN, NULL, "body's lead (a certifier or its org_admin)");
 	/* the body's administrator is a lead too */
 	char body[160];
 	snprintf(body, sizeof body, "{\"assessor_id\":\"%s\",\"reason\":\"holiday\"}", w.assessor2.user_id);
@@ -363,7 +356,7 @@ START_TEST(the_body_s_lead_is_named_as_such)
 	e = coreworld_act(&w, &w.other_body_admin, id, "reassign", body, &err);
 	ck_assert_int_eq(e, CF_EFORBIDDEN);
 	e = coreworld_act(&w, &w.other_applicant, id, "withdraw", NULL, &err);
-	refused(e, &err, CF_EFORBIDDEN, NULL, "withdraw is for the application's applicant");
+	coreworld_refused(e, &err, CF_EFORBIDDEN, NULL, "withdraw is for the application's applicant");
 }
 END_TEST
 
@@ -376,9 +369,9 @@ START_TEST(if_match_is_required_and_must_be_current)
 	json_t *body = json_object(), *out = NULL;
 	struct cf_error err;
 	cf_err e = application_act(w.db, &w.applicant, id, "withdraw", NULL, body, &out, &err);
-	refused(e, &err, CF_EPRECOND_REQ, NULL, "If-Match");
+	coreworld_refused(e, &err, CF_EPRECOND_REQ, NULL, "If-Match");
 	e = application_act(w.db, &w.applicant, id, "withdraw", "\"0\"", body, &out, &err);
-	refused(e, &err, CF_EPRECONDITION, NULL, "it is now at \"1\"");
+	coreworld_refused(e, &err, CF_EPRECONDITION, NULL, "it is now at \"1\"");
 	ck_assert_str_eq(coreworld_state(&w, id), "draft");
 	/* weak and * match too */
 	e = application_act(w.db, &w.applicant, id, "withdraw", "W/\"1\"", body, &out, &err);
@@ -396,11 +389,11 @@ START_TEST(assessor_and_reason_belong_to_reassign_only)
 	struct cf_error err;
 	char body[160];
 	snprintf(body, sizeof body, "{\"assessor_id\":\"%s\"}", w.assessor.user_id);
-	refused(coreworld_act(&w, &w.applicant, id, "withdraw", body, &err), &err, CF_EINVAL,
+	coreworld_refused(coreworld_act(&w, &w.applicant, id, "withdraw", body, &err), &err, CF_EINVAL,
 		"/assessor_id", "for the reassign action only");
-	refused(coreworld_act(&w, &w.applicant, id, "withdraw", "{\"reason\":\"x\"}", &err), &err,
+	coreworld_refused(coreworld_act(&w, &w.applicant, id, "withdraw", "{\"reason\":\"x\"}", &err), &err,
 		CF_EINVAL, "/reason", "for the reassign action only");
-	refused(coreworld_act(&w, &w.applicant, id, "withdraw", "{\"colour\":\"red\"}", &err), &err,
+	coreworld_refused(coreworld_act(&w, &w.applicant, id, "withdraw", "{\"colour\":\"red\"}", &err), &err,
 		CF_EINVAL, "/colour", "colour");
 	ck_assert_str_eq(coreworld_state(&w, id), "draft");
 }
@@ -413,18 +406,18 @@ START_TEST(submit_guard)
 	char id[37];
 	coreworld_application(&w, "third-party", "draft", id);
 	struct cf_error err;
-	refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE, NULL,
+	coreworld_refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE, NULL,
 		"13 mandatory requirements have no answer: DCMS-1, DCMS-2");
 	coreworld_answer_all(&w, id, "not_compliant"); /* answered is enough for a body */
 	/* an owner for each keyword group */
 	PQclear(testdb_super_query(&w.tdb, "UPDATE application SET owners = '{\"Software\":\"x\"}'"
 				   " WHERE id = $1", 1, (const char *[]){ id }));
-	refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
 		"/owners", "missing: Hardware, Policy, Process");
 	PQclear(testdb_super_query(&w.tdb, "UPDATE application SET owners = '{\"Software\":\"x\","
 				   "\"Hardware\":\"y\",\"Policy\":\"z\",\"Process\":\" \"}' WHERE id = $1", 1,
 				   (const char *[]){ id }));
-	refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
 		"/owners", "missing: Process");
 	PQclear(testdb_super_query(&w.tdb, "UPDATE application SET owners = '{\"Software\":\"x\","
 				   "\"Hardware\":\"y\",\"Policy\":\"z\",\"Process\":\"w\"}' WHERE id = $1", 1,
@@ -433,7 +426,7 @@ START_TEST(submit_guard)
 	/* a product past its support period */
 	PQclear(testdb_super_query(&w.tdb, "UPDATE product SET support_end = current_date - 1"
 				   " WHERE id = $1", 1, (const char *[]){ w.product }));
-	refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE, NULL,
+	coreworld_refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE, NULL,
 		"support period has ended");
 	PQclear(testdb_super_query(&w.tdb, "UPDATE product SET support_end = current_date + 400"
 				   " WHERE id = $1", 1, (const char *[]){ w.product }));
@@ -441,7 +434,7 @@ START_TEST(submit_guard)
 	/* a body without accreditation */
 	PQclear(testdb_super_query(&w.tdb, "UPDATE application SET body_id = $2 WHERE id = $1", 2,
 				   (const char *[]){ id, w.other_body }));
-	refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(guard("submit", "draft", id, &w.applicant, NULL, &err), &err, CF_EUNPROCESSABLE,
 		"/body_id", "not accredited for dcms-cop@2018 at class 0");
 	/* the guard snapshots nothing: that is the change of the row */
 	ck_assert_int_eq(coreworld_count(&w, "SELECT count(*) FROM application WHERE id = $1"
@@ -471,15 +464,15 @@ START_TEST(declare_guard)
 	coreworld_application(&w, "self", "draft", id);
 	struct app_act with = { .statement = "we declare" };
 	struct cf_error err;
-	refused(guard("declare", "draft", id, &w.applicant, &with, &err), &err, CF_EUNPROCESSABLE, NULL,
+	coreworld_refused(guard("declare", "draft", id, &w.applicant, &with, &err), &err, CF_EUNPROCESSABLE, NULL,
 		"13 mandatory requirements have no answer");
 	coreworld_answer_all(&w, id, "compliant");
 	set_answer_sql(id, "DCMS-4", "not_compliant");
-	refused(guard("declare", "draft", id, &w.applicant, &with, &err), &err, CF_EUNPROCESSABLE, NULL,
+	coreworld_refused(guard("declare", "draft", id, &w.applicant, &with, &err), &err, CF_EUNPROCESSABLE, NULL,
 		"1 mandatory requirement are answered not compliant: the product cannot be declared "
 		"conformant: DCMS-4");
 	set_answer_sql(id, "DCMS-4", "compliant");
-	refused(guard("declare", "draft", id, &w.applicant, NULL, &err), &err, CF_EINVAL, "/statement",
+	coreworld_refused(guard("declare", "draft", id, &w.applicant, NULL, &err), &err, CF_EINVAL, "/statement",
 		"a declaration needs its statement");
 	ck_assert_int_eq(guard("declare", "draft", id, &w.applicant, &with, &err), CF_OK);
 	ck_assert_int_eq(coreworld_count(&w, "SELECT count(*) FROM application_decision"
@@ -497,15 +490,15 @@ START_TEST(request_info_guard)
 	char id[37];
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
-	refused(guard("request-info", "in_evaluation", id, &w.assessor2, NULL, &err), &err,
+	coreworld_refused(guard("request-info", "in_evaluation", id, &w.assessor2, NULL, &err), &err,
 		CF_EFORBIDDEN, NULL, "only the assessor who took the application");
-	refused(guard("request-info", "in_evaluation", id, &w.assessor, NULL, &err), &err,
+	coreworld_refused(guard("request-info", "in_evaluation", id, &w.assessor, NULL, &err), &err,
 		CF_EUNPROCESSABLE, NULL, "record a verdict 'info_needed'");
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 3, 3, "info_needed", &err), CF_OK);
 	ck_assert_int_eq(guard("request-info", "in_evaluation", id, &w.assessor, NULL, &err), CF_OK);
 	/* only the current verdict counts: answered by a pass, the question is closed */
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 3, 3, "pass", &err), CF_OK);
-	refused(guard("request-info", "in_evaluation", id, &w.assessor, NULL, &err), &err,
+	coreworld_refused(guard("request-info", "in_evaluation", id, &w.assessor, NULL, &err), &err,
 		CF_EUNPROCESSABLE, NULL, "record a verdict 'info_needed'");
 }
 END_TEST
@@ -515,19 +508,19 @@ START_TEST(complete_guard)
 	char id[37];
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
-	refused(guard("complete", "in_evaluation", id, &w.certifier, NULL, &err), &err, CF_EFORBIDDEN,
+	coreworld_refused(guard("complete", "in_evaluation", id, &w.certifier, NULL, &err), &err, CF_EFORBIDDEN,
 		NULL, "only the assessor who took the application evaluates it");
-	refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
+	coreworld_refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
 		CF_EUNPROCESSABLE, NULL, "13 mandatory requirements have no final verdict");
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 1, 12, "fail", &err), CF_OK);
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 13, 13, "info_needed", &err), CF_OK);
-	refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
+	coreworld_refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
 		CF_EUNPROCESSABLE, NULL, "1 mandatory requirement have no final verdict: DCMS-13");
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 13, 13, "not_applicable", &err), CF_OK);
 	ck_assert_int_eq(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), CF_OK);
 	/* a later info_needed reopens it */
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 5, 5, "info_needed", &err), CF_OK);
-	refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
+	coreworld_refused(guard("complete", "in_evaluation", id, &w.assessor, NULL, &err), &err,
 		CF_EUNPROCESSABLE, NULL, "1 mandatory requirement have no final verdict: DCMS-5");
 }
 END_TEST
@@ -538,33 +531,33 @@ START_TEST(reassign_guard)
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
 	struct app_act x = { .reason = "Sam left" };
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
 		"/assessor_id", "/assessor_id is required");
 	x.assessor_id = "sam";
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
 		"/assessor_id", "must be a user id");
 	x.assessor_id = w.assessor2.user_id;
 	x.reason = "";
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err, CF_EINVAL,
 		"/reason", "/reason is required");
 	x.reason = "Sam left";
 	x.assessor_id = w.assessor.user_id;
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
 		CF_EUNPROCESSABLE, "/assessor_id", "already holds this application");
 	x.assessor_id = "00000000-0000-4000-8000-000000000000";
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
 		CF_EUNPROCESSABLE, "/assessor_id", "there is no user");
 	x.assessor_id = w.other_assessor.user_id;
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
 		CF_EUNPROCESSABLE, "/assessor_id", "not a person of the application's body");
 	x.assessor_id = w.certifier2.user_id;
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
 		CF_EUNPROCESSABLE, "/assessor_id", "is not an assessor");
 	x.assessor_id = w.assessor2.user_id;
 	ck_assert_int_eq(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), CF_OK);
 	PQclear(testdb_super_query(&w.tdb, "UPDATE app_user SET active = false WHERE id = $1", 1,
 				   (const char *[]){ w.assessor2.user_id }));
-	refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
+	coreworld_refused(guard("reassign", "in_evaluation", id, &w.certifier, &x, &err), &err,
 		CF_EUNPROCESSABLE, "/assessor_id", "is deactivated");
 	PQclear(testdb_super_query(&w.tdb, "UPDATE app_user SET active = true WHERE id = $1", 1,
 				   (const char *[]){ w.assessor2.user_id }));
@@ -628,18 +621,18 @@ START_TEST(decide_guard)
 	coreworld_application(&w, "third-party", "evaluated", id);
 	struct cf_error err;
 	struct app_act x = { .rationale = "fine" };
-	refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/decision",
+	coreworld_refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/decision",
 		"/decision must be approve or reject");
 	x.decision = "maybe";
-	refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/decision",
+	coreworld_refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/decision",
 		"/decision must be approve or reject");
 	x.decision = "approve";
 	ck_assert_int_eq(guard("decide", "evaluated", id, &w.certifier, &x, &err), CF_OK);
 	/* independence (decision_check, tested in full by test_decision) */
-	refused(guard("decide", "evaluated", id, &w.assessor, &x, &err), &err, CF_EFORBIDDEN, NULL,
+	coreworld_refused(guard("decide", "evaluated", id, &w.assessor, &x, &err), &err, CF_EFORBIDDEN, NULL,
 		"ISO/IEC 17065 7.5");
 	x.rationale = NULL;
-	refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/rationale",
+	coreworld_refused(guard("decide", "evaluated", id, &w.certifier, &x, &err), &err, CF_EINVAL, "/rationale",
 		"a decision needs its rationale");
 	ck_assert_int_eq(coreworld_count(&w, "SELECT count(*) FROM application_decision"
 					 " WHERE application_id = $1", id), 0);
@@ -767,22 +760,22 @@ START_TEST(answers_change_in_draft_and_while_information_is_requested)
 	json_t *ans = json_pack("{s:s,s:s}", "statement", "compliant", "text", "again"), *out = NULL;
 	struct cf_error err;
 	cf_err e = application_answer(w.db, &w.applicant, id, "DCMS-1", ans, &out, &err);
-	refused(e, &err, CF_ESTATE, NULL, "it is submitted");
+	coreworld_refused(e, &err, CF_ESTATE, NULL, "it is submitted");
 	ck_assert_str_eq(err.extra, "{\"state\":\"submitted\"}");
 	char draft[37];
 	coreworld_application(&w, "third-party", "draft", draft);
 	e = application_answer(w.db, &w.other_applicant, draft, "DCMS-1", ans, &out, &err);
-	refused(e, &err, CF_EFORBIDDEN, NULL, "not your organisation's");
+	coreworld_refused(e, &err, CF_EFORBIDDEN, NULL, "not your organisation's");
 	e = application_answer(w.db, &w.applicant, draft, "DCMS-99", ans, &out, &err);
-	refused(e, &err, CF_ENOTFOUND, NULL, "has no requirement DCMS-99");
+	coreworld_refused(e, &err, CF_ENOTFOUND, NULL, "has no requirement DCMS-99");
 	json_decref(ans);
 	ans = json_pack("{s:s,s:s}", "statement", "not_applicable", "text", "t");
 	e = application_answer(w.db, &w.applicant, draft, "DCMS-1", ans, &out, &err);
-	refused(e, &err, CF_EINVAL, "/justification", "needs a justification");
+	coreworld_refused(e, &err, CF_EINVAL, "/justification", "needs a justification");
 	json_decref(ans);
 	ans = json_pack("{s:s,s:s}", "statement", "yes", "text", "t");
 	e = application_answer(w.db, &w.applicant, draft, "DCMS-1", ans, &out, &err);
-	refused(e, &err, CF_EINVAL, "/statement", "compliant, not_applicable or not_compliant");
+	coreworld_refused(e, &err, CF_EINVAL, "/statement", "compliant, not_applicable or not_compliant");
 	json_decref(ans);
 	ans = json_pack("{s:s,s:s,s:s}", "statement", "not_applicable", "text", "t", "justification",
 			"no radio");
@@ -805,13 +798,13 @@ START_TEST(a_settled_requirement_keeps_its_answer)
 	coreworld_act_ok(&w, &w.assessor, id, "request-info", NULL);
 	json_t *ans = json_pack("{s:s,s:s}", "statement", "compliant", "text", "more"), *out = NULL;
 	cf_err e = application_answer(w.db, &w.applicant, id, "DCMS-1", ans, &out, &err);
-	refused(e, &err, CF_ESTATE, NULL, "requirement DCMS-1 was judged pass");
+	coreworld_refused(e, &err, CF_ESTATE, NULL, "requirement DCMS-1 was judged pass");
 	ck_assert_int_eq(application_answer(w.db, &w.applicant, id, "DCMS-2", ans, &out, &err), CF_OK);
 	json_decref(out);
 	json_decref(ans);
 	struct application_row a;
 	ck_assert_int_eq(application_load(w.db, id, false, &a, &err), CF_OK);
-	refused(application_check_unsettled(w.db, &a, "DCMS-3, DCMS-1", NULL, &err), &err, CF_ESTATE,
+	coreworld_refused(application_check_unsettled(w.db, &a, "DCMS-3, DCMS-1", NULL, &err), &err, CF_ESTATE,
 		NULL, "requirement DCMS-1 was judged pass");
 	ck_assert_int_eq(application_check_unsettled(w.db, &a, "DCMS-2,DCMS-3", NULL, &err), CF_OK);
 	ck_assert_int_eq(application_check_unsettled(w.db, &a, NULL, NULL, &err), CF_OK);
@@ -824,27 +817,27 @@ START_TEST(create_validates_and_derives)
 	json_t *out = NULL;
 	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "product_id", w.product, "scheme_id", "dcms-cop",
 			      "scheme_version", "2018", "assessment_type", "peer");
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
 		"/assessment_type", "self or third-party");
 	json_object_set_new(b, "assessment_type", json_string("third-party"));
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/body_id",
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/body_id",
 		"body_id");
 	json_object_set_new(b, "body_id", json_string(w.maker));
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/body_id", "is not an assessment body");
 	json_object_set_new(b, "body_id", json_string(w.body));
-	refused(application_create(w.db, &w.other_applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.other_applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/product_id", "your organisation has no product");
 	json_object_set_new(b, "scheme_version", json_string("1999"));
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/scheme_version", "there is no scheme dcms-cop version 1999");
 	json_object_set_new(b, "scheme_version", json_string("2018"));
 	json_object_set_new(b, "class", json_integer(2));
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/class",
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/class",
 		"has only class 0");
 	json_object_del(b, "class");
 	json_object_set_new(b, "owners", json_pack("{s:s}", "Colour", "red"));
-	refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
+	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
 		"/owners/Colour", "'Colour' is not a keyword of dcms-cop@2018");
 	json_object_del(b, "owners");
 	ck_assert_int_eq(application_create(w.db, &w.applicant, b, &out, &err), CF_OK);
@@ -867,9 +860,9 @@ START_TEST(update_changes_drafts_only)
 	ck_assert_int_eq(application_update(w.db, &w.applicant, id, "\"1\"", b, &out, &err), CF_OK);
 	ck_assert_str_eq(jsonx_str(json_object_get(out, "body"), "id"), w.other_body);
 	json_decref(out);
-	refused(application_update(w.db, &w.applicant, id, "\"1\"", b, &out, &err), &err,
+	coreworld_refused(application_update(w.db, &w.applicant, id, "\"1\"", b, &out, &err), &err,
 		CF_EPRECONDITION, NULL, "has changed since you read it");
-	refused(application_update(w.db, &w.other_applicant, id, "\"2\"", b, &out, &err), &err,
+	coreworld_refused(application_update(w.db, &w.other_applicant, id, "\"2\"", b, &out, &err), &err,
 		CF_EFORBIDDEN, NULL, "not your organisation's");
 	json_decref(b);
 	char info[37];
@@ -877,7 +870,7 @@ START_TEST(update_changes_drafts_only)
 	b = json_pack("{s:s}", "body_id", w.body);
 	char etag[24];
 	application_etag(version_of(info), etag);
-	refused(application_update(w.db, &w.applicant, info, etag, b, &out, &err), &err, CF_ESTATE,
+	coreworld_refused(application_update(w.db, &w.applicant, info, etag, b, &out, &err), &err, CF_ESTATE,
 		NULL, "cannot be changed that way");
 	json_decref(b);
 	b = json_pack("{s:{s:s}}", "owners", "Software", "New firmware lead");
@@ -907,7 +900,7 @@ START_TEST(the_list_is_scoped_and_paged)
 	json_t *next = json_object_get(out, "next");
 	ck_assert(json_is_string(next) || json_is_integer(next));
 	json_decref(out);
-	refused(application_list(w.db, &w.applicant, "lost", 0, 10, &out, &err), &err, CF_EINVAL, NULL,
+	coreworld_refused(application_list(w.db, &w.applicant, "lost", 0, 10, &out, &err), &err, CF_EINVAL, NULL,
 		"state=lost is not a state");
 }
 END_TEST

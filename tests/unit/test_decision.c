@@ -48,13 +48,6 @@ static void load(const char *id, struct application_row *a)
 	ck_assert_int_eq(application_load(w.db, id, false, a, &err), CF_OK);
 }
 
-static void refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
-		    const char *words)
-{
-	ck_assert_msg(e == (cf_err)code, "expected code %d, got %d: %s", (int)code, e, e ? err->detail : "accepted");
-	ck_assert_str_eq(err->pointer, pointer ? pointer : "");
-	ck_assert_msg(strstr(err->detail, words), "'%s' not in '%s'", words, err->detail);
-}
 
 /* An application in evaluation held by holder, with verdicts on every
  * requirement (verdict), completed unless verdict leaves it open. */
@@ -89,14 +82,14 @@ START_TEST(the_holder_never_decides)
 	struct application_row a;
 	load(id, &a);
 	struct cf_error err;
-	refused(decision_check(w.db, &a, &both, true, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
+	coreworld_refused(decision_check(w.db, &a, &both, true, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
 		"you held this application for evaluation");
-	refused(decision_check(w.db, &a, &both, false, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
+	coreworld_refused(decision_check(w.db, &a, &both, false, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
 		"ISO/IEC 17065 7.5");
 	ck_assert_int_eq(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), CF_OK);
 	/* through the state machine as well */
 	coreworld_act_ok(&w, &both, id, "complete", NULL);
-	refused(coreworld_act(&w, &both, id, "decide", "{\"decision\":\"approve\",\"rationale\":\"x\"}",
+	coreworld_refused(coreworld_act(&w, &both, id, "decide", "{\"decision\":\"approve\",\"rationale\":\"x\"}",
 			      &err), &err, CF_EFORBIDDEN, NULL, "you held this application");
 	ck_assert_str_eq(coreworld_state(&w, id), "evaluated");
 	/* and the database refuses it even when the C code is bypassed */
@@ -122,7 +115,7 @@ START_TEST(a_former_holder_never_decides)
 	struct application_row a;
 	load(id, &a);
 	ck_assert_str_eq(a.assessor_id, w.assessor.user_id);
-	refused(decision_check(w.db, &a, &both, true, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
+	coreworld_refused(decision_check(w.db, &a, &both, true, "fine", false, &err), &err, CF_EFORBIDDEN, NULL,
 		"you held this application for evaluation");
 	const char *why = insert_decision(id, both.user_id, "false");
 	ck_assert_ptr_nonnull(why);
@@ -145,14 +138,14 @@ START_TEST(whoever_recorded_a_verdict_never_decides)
 	struct application_row a;
 	load(id, &a);
 	struct cf_error err;
-	refused(decision_check(w.db, &a, &w.certifier2, true, "fine", false, &err), &err, CF_EFORBIDDEN,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier2, true, "fine", false, &err), &err, CF_EFORBIDDEN,
 		NULL, "you recorded verdicts on this application");
 	const char *why = insert_decision(id, w.certifier2.user_id, "false");
 	ck_assert_ptr_nonnull(why);
 	ck_assert_msg(strstr(why, "recorded no verdict"), "%s", why);
 	/* superseded since: still theirs */
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 1, 1, "pass", &err), CF_OK);
-	refused(decision_check(w.db, &a, &w.certifier2, true, "fine", false, &err), &err, CF_EFORBIDDEN,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier2, true, "fine", false, &err), &err, CF_EFORBIDDEN,
 		NULL, "you recorded verdicts");
 	/* the independent certifier's direct INSERT is accepted: the refusals
 	 * above are about the person, not the path */
@@ -190,14 +183,14 @@ START_TEST(a_decision_needs_its_rationale_and_a_declaration_its_statement)
 	struct application_row a;
 	load(id, &a);
 	struct cf_error err;
-	refused(decision_check(w.db, &a, &w.certifier, true, NULL, false, &err), &err, CF_EINVAL,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, NULL, false, &err), &err, CF_EINVAL,
 		"/rationale", "a decision needs its rationale");
-	refused(decision_check(w.db, &a, &w.certifier, false, "", false, &err), &err, CF_EINVAL,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, false, "", false, &err), &err, CF_EINVAL,
 		"/rationale", "a decision needs its rationale");
 	char self[37];
 	coreworld_application(&w, "self", "draft", self);
 	load(self, &a);
-	refused(decision_check(w.db, &a, &w.applicant, true, NULL, true, &err), &err, CF_EINVAL,
+	coreworld_refused(decision_check(w.db, &a, &w.applicant, true, NULL, true, &err), &err, CF_EINVAL,
 		"/statement", "a declaration needs its statement");
 	/* a self declaration asks no independence and no verdicts */
 	ck_assert_int_eq(decision_check(w.db, &a, &w.applicant, true, "we declare", true, &err), CF_OK);
@@ -213,7 +206,7 @@ START_TEST(approval_needs_every_mandatory_requirement_passed_now)
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 9, 9, "not_applicable", &err), CF_OK);
 	struct application_row a;
 	load(id, &a);
-	refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
 		CF_EUNPROCESSABLE, "/decision", "approval needs every mandatory requirement passed; 2 did "
 		"not: DCMS-3, DCMS-4");
 	/* a rejection needs no passes */
@@ -222,13 +215,13 @@ START_TEST(approval_needs_every_mandatory_requirement_passed_now)
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 3, 4, "pass", &err), CF_OK);
 	ck_assert_int_eq(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), CF_OK);
 	ck_assert_int_eq(coreworld_verdicts(&w, &w.assessor, id, 13, 13, "info_needed", &err), CF_OK);
-	refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
 		CF_EUNPROCESSABLE, "/decision", "1 did not: DCMS-13");
 	/* no verdict at all is not a pass */
 	char bare[37];
 	coreworld_application(&w, "third-party", "in_evaluation", bare);
 	load(bare, &a);
-	refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, "fine", false, &err), &err,
 		CF_EUNPROCESSABLE, "/decision", "13 did not: DCMS-1, DCMS-2");
 }
 END_TEST
@@ -241,11 +234,11 @@ START_TEST(independence_is_checked_before_the_rationale_and_the_verdicts)
 	load(id, &a);
 	struct cf_error err;
 	/* every other fault at once: the first error is independence */
-	refused(decision_check(w.db, &a, &w.assessor, true, NULL, false, &err), &err, CF_EFORBIDDEN,
+	coreworld_refused(decision_check(w.db, &a, &w.assessor, true, NULL, false, &err), &err, CF_EFORBIDDEN,
 		NULL, "you held this application");
-	refused(decision_check(w.db, &a, &w.certifier, true, NULL, false, &err), &err, CF_EINVAL,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, NULL, false, &err), &err, CF_EINVAL,
 		"/rationale", "rationale");
-	refused(decision_check(w.db, &a, &w.certifier, true, "x", false, &err), &err,
+	coreworld_refused(decision_check(w.db, &a, &w.certifier, true, "x", false, &err), &err,
 		CF_EUNPROCESSABLE, "/decision", "13 did not");
 }
 END_TEST

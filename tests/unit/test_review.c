@@ -43,13 +43,6 @@ static cf_err record(const struct principal *p, const char *id, const char *body
 	return e;
 }
 
-static void refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
-		    const char *words)
-{
-	ck_assert_msg(e == (cf_err)code, "expected code %d, got %d: %s", (int)code, e, e ? err->detail : "accepted");
-	ck_assert_str_eq(err->pointer, pointer ? pointer : "");
-	ck_assert_msg(strstr(err->detail, words), "'%s' not in '%s'", words, err->detail);
-}
 
 /* The current verdict on ref as the view has it ("" when none). */
 static const char *current(const char *id, const char *ref)
@@ -91,7 +84,7 @@ START_TEST(only_the_holder_records_and_only_in_evaluation)
 		coreworld_application(&w, "third-party", states[i], id);
 		long long before = verdict_rows(id);
 		cf_err e = record(&w.assessor, id, one, &err);
-		refused(e, &err, CF_ESTATE, NULL, "verdicts are recorded while the application is in evaluation");
+		coreworld_refused(e, &err, CF_ESTATE, NULL, "verdicts are recorded while the application is in evaluation");
 		char extra[64];
 		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", states[i]);
 		ck_assert_str_eq(err.extra, extra);
@@ -99,13 +92,13 @@ START_TEST(only_the_holder_records_and_only_in_evaluation)
 	}
 	char id[37];
 	coreworld_application(&w, "third-party", "in_evaluation", id);
-	refused(record(&w.assessor2, id, one, &err), &err, CF_EFORBIDDEN, NULL,
+	coreworld_refused(record(&w.assessor2, id, one, &err), &err, CF_EFORBIDDEN, NULL,
 		"only the assessor who took the application records verdicts");
-	refused(record(&w.certifier, id, one, &err), &err, CF_EFORBIDDEN, NULL, "only the assessor");
+	coreworld_refused(record(&w.certifier, id, one, &err), &err, CF_EFORBIDDEN, NULL, "only the assessor");
 	ck_assert_int_eq(verdict_rows(id), 0);
 	ck_assert_int_eq(record(&w.assessor, id, one, &err), CF_OK);
 	ck_assert_int_eq(verdict_rows(id), 1);
-	refused(record(&w.assessor, "nope", one, &err), &err, CF_ENOTFOUND, NULL, "no application");
+	coreworld_refused(record(&w.assessor, "nope", one, &err), &err, CF_ENOTFOUND, NULL, "no application");
 }
 END_TEST
 
@@ -114,26 +107,26 @@ START_TEST(a_verdict_says_what_it_must)
 	char id[37];
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
-	refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"good\"}", &err), &err,
+	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"good\"}", &err), &err,
 		CF_EINVAL, "/verdict", "must be pass, fail, not_applicable or info_needed");
-	refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"fail\"}", &err), &err,
+	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"fail\"}", &err), &err,
 		CF_EINVAL, "/comment", "a fail needs its reason in comment");
-	refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"info_needed\"}", &err), &err,
+	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"info_needed\"}", &err), &err,
 		CF_EINVAL, "/comment", "info_needed needs the question in comment");
-	refused(record(&w.assessor, id, "{\"verdict\":\"pass\"}", &err), &err, CF_EINVAL, "/ref", "ref");
-	refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"pass\",\"score\":3}", &err),
+	coreworld_refused(record(&w.assessor, id, "{\"verdict\":\"pass\"}", &err), &err, CF_EINVAL, "/ref", "ref");
+	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"pass\",\"score\":3}", &err),
 		&err, CF_EINVAL, "/score", "score");
-	refused(record(&w.assessor, id, "{\"verdicts\":[]}", &err), &err, CF_EINVAL, "/verdicts",
+	coreworld_refused(record(&w.assessor, id, "{\"verdicts\":[]}", &err), &err, CF_EINVAL, "/verdicts",
 		"1 to 1000 verdicts");
-	refused(record(&w.assessor, id, "{\"verdicts\":{}}", &err), &err, CF_EINVAL, "/verdicts",
+	coreworld_refused(record(&w.assessor, id, "{\"verdicts\":{}}", &err), &err, CF_EINVAL, "/verdicts",
 		"1 to 1000 verdicts");
-	refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"},"
+	coreworld_refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"},"
 		"{\"ref\":\"DCMS-2\",\"verdict\":\"fail\"}]}", &err), &err, CF_EINVAL,
 		"/verdicts/1/comment", "a fail needs its reason");
-	refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"}],"
+	coreworld_refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"}],"
 		"\"extra\":1}", &err), &err, CF_EINVAL, "/extra", "extra");
 	/* a requirement the scheme does not have: nothing of the batch is kept */
-	refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"},"
+	coreworld_refused(record(&w.assessor, id, "{\"verdicts\":[{\"ref\":\"DCMS-1\",\"verdict\":\"pass\"},"
 		"{\"ref\":\"DCMS-14\",\"verdict\":\"pass\"}]}", &err), &err, CF_EUNPROCESSABLE,
 		"/verdicts/1/ref", "dcms-cop@2018 has no requirement DCMS-14");
 	ck_assert_int_eq(verdict_rows(id), 0);
@@ -209,7 +202,7 @@ START_TEST(the_history_keeps_every_verdict_oldest_first)
 	ck_assert_int_eq(review_history(w.db, other, &h, &err), CF_OK);
 	ck_assert_int_eq(json_array_size(json_object_get(h, "items")), 0);
 	json_decref(h);
-	refused(review_history(w.db, "x'; --", &h, &err), &err, CF_ENOTFOUND, NULL, "no application");
+	coreworld_refused(review_history(w.db, "x'; --", &h, &err), &err, CF_ENOTFOUND, NULL, "no application");
 }
 END_TEST
 
