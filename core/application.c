@@ -306,7 +306,7 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		if (e)
 			return e;
 	}
-	j.owners = json_dumps(owners ? owners : json_object(), JSON_COMPACT);
+	j.owners = owners ? json_dumps(owners, JSON_COMPACT) : cf_strdup("{}");
 	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
 	free(j.owners);
 	if (!e)
