@@ -251,6 +251,8 @@ static void refuse_every_other_action(const char *type)
 			}
 			ck_assert_msg(e == CF_ESTATE, "%s a %s application in %s: %d %s", t[k].action, type,
 				      states[s], e, err.detail);
+			/* the detail says which kind of application refused it */
+			ck_assert_int_eq(strstr(err.detail, "a self-declared application") != NULL, self);
 			ck_assert(strstr(err.detail, states[s]));
 			json_t *extra = json_loads(err.extra, 0, NULL);
 			ck_assert_str_eq(jsonx_str(extra, "state"), states[s]);
@@ -905,6 +907,55 @@ START_TEST(the_list_is_scoped_and_paged)
 }
 END_TEST
 
+START_TEST(the_parties_of_an_application)
+{
+	char draft[37], submitted[37], self[37], maker[37], body[37];
+	coreworld_application(&w, "third-party", "draft", draft);
+	coreworld_application(&w, "third-party", "submitted", submitted);
+	coreworld_application(&w, "self", "draft", self);
+	struct cf_error err;
+	/* the body is a party once the application was submitted to it */
+	ck_assert_int_eq(application_parties(w.db, draft, maker, body, false, &err), CF_OK);
+	ck_assert_str_eq(maker, w.maker);
+	ck_assert_str_eq(body, "");
+	ck_assert_int_eq(application_parties(w.db, draft, maker, body, true, &err), CF_OK);
+	ck_assert_str_eq(body, w.body);
+	ck_assert_int_eq(application_parties(w.db, submitted, maker, body, false, &err), CF_OK);
+	ck_assert_str_eq(body, w.body);
+	ck_assert_int_eq(application_parties(w.db, self, maker, body, true, &err), CF_OK);
+	ck_assert_str_eq(maker, w.maker);
+	ck_assert_str_eq(body, "");
+	coreworld_refused(application_parties(w.db, "00000000-0000-4000-8000-000000000000", maker, body,
+					      false, &err), &err, CF_ENOTFOUND, NULL, "there is no application");
+}
+END_TEST
+
+START_TEST(a_self_declaration_is_its_own_decision)
+{
+	char id[37];
+	coreworld_application(&w, "self", "decided", id);
+	json_t *app = NULL;
+	struct cf_error err;
+	ck_assert_int_eq(application_get(w.db, id, &app, &err), CF_OK);
+	ck_assert(json_is_true(json_object_get(app, "self_declaration")));
+	ck_assert(json_is_null(json_object_get(app, "body")));
+	json_t *d = json_object_get(app, "decision");
+	ck_assert_str_eq(jsonx_str(d, "decision"), "approved");
+	ck_assert(json_is_true(json_object_get(d, "self_declaration")));
+	ck_assert_str_eq(jsonx_str(json_object_get(d, "decided_by"), "id"), w.applicant.user_id);
+	ck_assert_int_eq(json_array_size(json_object_get(app, "allowed_actions")), 0);
+	json_decref(app);
+	char draft[37];
+	coreworld_application(&w, "self", "draft", draft);
+	ck_assert_int_eq(application_get(w.db, draft, &app, &err), CF_OK);
+	json_t *allowed = json_object_get(app, "allowed_actions");
+	ck_assert_int_eq(json_array_size(allowed), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(allowed, 0)), "declare");
+	ck_assert_str_eq(json_string_value(json_array_get(allowed, 1)), "withdraw");
+	json_decref(app);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("application");
@@ -938,6 +989,8 @@ int main(void)
 	tcase_add_test(tc, create_validates_and_derives);
 	tcase_add_test(tc, update_changes_drafts_only);
 	tcase_add_test(tc, the_list_is_scoped_and_paged);
+	tcase_add_test(tc, the_parties_of_an_application);
+	tcase_add_test(tc, a_self_declaration_is_its_own_decision);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

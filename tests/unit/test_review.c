@@ -138,6 +138,29 @@ START_TEST(a_verdict_says_what_it_must)
 }
 END_TEST
 
+START_TEST(a_batch_holds_at_most_1000_verdicts)
+{
+	char id[37];
+	coreworld_application(&w, "third-party", "in_evaluation", id);
+	struct cf_error err;
+	/* the batch has a cap: 1001 is refused before anything is read */
+	json_t *many = json_array();
+	for (int i = 0; i < 1001; i++)
+		json_array_append_new(many, json_pack("{s:s,s:s}", "ref", "DCMS-1", "verdict", "pass"));
+	json_t *big = json_pack("{s:o}", "verdicts", many), *out = NULL;
+	coreworld_refused(review_record(w.db, &w.assessor, id, big, &out, &err), &err, CF_EINVAL,
+			  "/verdicts", "1 to 1000 verdicts");
+	json_array_remove(many, 0);
+	ck_assert_int_eq(review_record(w.db, &w.assessor, id, big, &out, &err), CF_OK);
+	json_decref(out);
+	json_decref(big);
+	ck_assert_int_eq(verdict_rows(id), 1000);
+	ck_assert_str_eq(current(id, "DCMS-1"), "pass");
+	ck_assert_int_eq(coreworld_count(&w, "SELECT count(*) FROM current_verdict"
+					 " WHERE application_id = $1", id), 1);
+}
+END_TEST
+
 START_TEST(one_batch_is_one_version_and_one_audit_record)
 {
 	char id[37];
@@ -440,6 +463,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, only_the_holder_records_and_only_in_evaluation);
 	tcase_add_test(tc, a_verdict_says_what_it_must);
+	tcase_add_test(tc, a_batch_holds_at_most_1000_verdicts);
 	tcase_add_test(tc, one_batch_is_one_version_and_one_audit_record);
 	tcase_add_test(tc, the_history_keeps_every_verdict_oldest_first);
 	tcase_add_test(tc, the_current_verdict_is_the_latest_for_every_reader);
