@@ -21,33 +21,6 @@
 static const char *const states[] = { "draft", "submitted", "in_evaluation", "info_requested",
 				      "evaluated", "decided", "withdrawn" };
 
-static const struct app_transition transitions[] = {
-	{ "submit", "draft", "submitted", ROLE_APPLICANT, APP_THIRD_PARTY },
-	{ "declare", "draft", "decided", ROLE_APPLICANT, APP_SELF },
-	{ "take", "submitted", "in_evaluation", ROLE_ASSESSOR, APP_THIRD_PARTY },
-	{ "request-info", "in_evaluation", "info_requested", ROLE_ASSESSOR, APP_THIRD_PARTY },
-	{ "resubmit", "info_requested", "in_evaluation", ROLE_APPLICANT, APP_THIRD_PARTY },
-	{ "complete", "in_evaluation", "evaluated", ROLE_ASSESSOR, APP_THIRD_PARTY },
-	{ "decide", "evaluated", "decided", ROLE_CERTIFIER, APP_THIRD_PARTY },
-	/* the body's lead hands the evaluation to another assessor of the body
-	 * (the one who took it may have left); the state does not change */
-	{ "reassign", "in_evaluation", "in_evaluation", ROLE_CERTIFIER | ROLE_ORG_ADMIN,
-	  APP_THIRD_PARTY },
-	{ "reassign", "info_requested", "info_requested", ROLE_CERTIFIER | ROLE_ORG_ADMIN,
-	  APP_THIRD_PARTY },
-	{ "withdraw", "draft", "withdrawn", ROLE_APPLICANT, APP_ANY },
-	{ "withdraw", "submitted", "withdrawn", ROLE_APPLICANT, APP_ANY },
-	{ "withdraw", "in_evaluation", "withdrawn", ROLE_APPLICANT, APP_ANY },
-	{ "withdraw", "info_requested", "withdrawn", ROLE_APPLICANT, APP_ANY },
-	{ "withdraw", "evaluated", "withdrawn", ROLE_APPLICANT, APP_ANY },
-};
-
-const struct app_transition *application_transitions(size_t *n)
-{
-	*n = sizeof transitions / sizeof transitions[0];
-	return transitions;
-}
-
 const char *const *application_states(size_t *n)
 {
 	*n = sizeof states / sizeof states[0];
@@ -329,10 +302,7 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		if (e)
 			return e;
 	}
-	/* no owners given: an empty map (made, dumped and freed here) */
-	json_t *none = owners ? NULL : json_object();
-	j.owners = json_dumps(owners ? owners : none, JSON_COMPACT);
-	json_decref(none);
+	j.owners = owners ? json_dumps(owners, JSON_COMPACT) : cf_strdup("{}");
 	e = db_transaction(db, DB_READ_COMMITTED, create_tx, &j, err);
 	free(j.owners);
 	if (!e)
@@ -548,7 +518,7 @@ cf_err application_answer(struct db *db, const struct principal *p, const char *
 	return e;
 }
 
-/* ---- checks of the transitions ---- */
+/* ---- the transitions: guards and changes ---- */
 
 /* Mandatory refs of the application's class that fail pred (a SQL
  * condition on answer a and current verdict v), listed in *list. */
@@ -574,8 +544,8 @@ static cf_err mandatory_where(struct db *db, const struct application_row *a, co
 #define MANDATORY_SQL(cond)                                                                    \
 	"SELECT r.ref FROM requirement r LEFT JOIN application_answer a"                         \
 	" ON a.application_id = $1 AND a.ref = r.ref"                                            \
-	" LEFT JOIN LATERAL (SELECT v.verdict FROM review_verdict v WHERE v.application_id = $1" \
-	" AND v.ref = r.ref ORDER BY v.id DESC LIMIT 1) v ON true"                               \
+	" LEFT JOIN LATERAL (SELECT v.verdict FROM current_verdict v WHERE v.application_id = $1" \
+	" AND v.ref = r.ref) v ON true"                                                          \
 	" WHERE r.scheme_id = $2 AND r.version = $3 AND r.mandatory_from_class <= $4::integer"   \
 	" AND (" cond ") ORDER BY r.position"
 
@@ -617,31 +587,12 @@ static cf_err require_owners(struct db *db, const struct application_row *a, str
 	return e;
 }
 
-/*
- * What leaves draft is what is assessed and, later, signed: the product and
- * the manufacturer (identity and vulnerability disclosure) as they are now.
- * Issuance reads only these snapshots; a later PATCH of the product or the
- * organisation changes neither.
- */
-static cf_err snapshot_submission(struct db *db, const struct application_row *a,
-				  struct cf_error *err)
+/* What leaves draft is a product still within its security support period. */
+static cf_err require_supported(struct db *db, const struct application_row *a, struct cf_error *err)
 {
 	const char *p[] = { a->id };
-	cf_err e = db_query_hot(db, NULL, err,
-		"UPDATE application x SET product_snapshot = json_build_object('id', p.id, 'name', p.name,"
-		" 'model', p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
-		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
-		" 'gtin', p.gtin, 'support_end', p.support_end),"
-		" manufacturer_snapshot = json_build_object('id', m.id, 'name', m.name, 'country',"
-		" m.country, 'contact_email', m.contact_email, 'contact_phone', m.contact_phone,"
-		" 'address', m.address, 'website', m.website, 'security_contact', m.security_contact,"
-		" 'disclosure_policy_url', m.disclosure_policy_url, 'response_days', m.response_days)"
-		" FROM product p, organisation m"
-		" WHERE x.id = $1 AND p.id = x.product_id AND m.id = x.manufacturer_id", 1, p);
-	if (e)
-		return e;
 	PGresult *res = NULL;
-	e = db_query_hot(db, &res, err,
+	cf_err e = db_query_hot(db, &res, err,
 		"SELECT (p.support_end + 1)::timestamp AT TIME ZONE 'UTC' > now() FROM application x JOIN product p"
 		" ON p.id = x.product_id WHERE x.id = $1", 1, p);
 	if (e)
@@ -654,13 +605,48 @@ static cf_err snapshot_submission(struct db *db, const struct application_row *a
 	return CF_OK;
 }
 
-static cf_err check_submit(struct db *db, const struct application_row *a, struct cf_error *err)
+/*
+ * What leaves draft is what is assessed and, later, signed: the product and
+ * the manufacturer (identity and vulnerability disclosure) as they are now.
+ * Issuance reads only these snapshots; a later PATCH of the product or the
+ * organisation changes neither.
+ */
+static cf_err snapshot_submission(struct db *db, const struct application_row *a,
+				  struct cf_error *err)
 {
+	const char *p[] = { a->id };
+	return db_query_hot(db, NULL, err,
+		"UPDATE application x SET product_snapshot = json_build_object('id', p.id, 'name', p.name,"
+		" 'model', p.model, 'hardware_version', p.hardware_version, 'firmware_version',"
+		" p.firmware_version, 'description', p.description, 'product_page', p.product_page,"
+		" 'gtin', p.gtin, 'support_end', p.support_end),"
+		" manufacturer_snapshot = json_build_object('id', m.id, 'name', m.name, 'country',"
+		" m.country, 'contact_email', m.contact_email, 'contact_phone', m.contact_phone,"
+		" 'address', m.address, 'website', m.website, 'security_contact', m.security_contact,"
+		" 'disclosure_policy_url', m.disclosure_policy_url, 'response_days', m.response_days)"
+		" FROM product p, organisation m"
+		" WHERE x.id = $1 AND p.id = x.product_id AND m.id = x.manufacturer_id", 1, p);
+}
+
+static cf_err require_holder(const struct application_row *a, const struct principal *p,
+			     struct cf_error *err)
+{
+	if (strcmp(a->assessor_id, p->user_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "only the assessor who took the application evaluates it");
+	return CF_OK;
+}
+
+/* submit: every mandatory requirement answered, owners, a supported product,
+ * a body accredited for the scheme version and class now. */
+static cf_err guard_submit(struct db *db, const struct app_act *x, struct cf_error *err)
+{
+	const struct application_row *a = x->a;
 	cf_err e = require_none(db, a, MANDATORY_SQL("a.ref IS NULL"), "have no answer", err);
 	if (!e)
 		e = require_owners(db, a, err);
 	if (!e)
-		e = snapshot_submission(db, a, err);
+		e = require_supported(db, a, err);
 	if (e)
 		return e;
 	bool covered = false;
@@ -676,30 +662,64 @@ static cf_err check_submit(struct db *db, const struct application_row *a, struc
 	return CF_OK;
 }
 
-static cf_err check_assessor(const struct application_row *a, const struct principal *p,
-			     struct cf_error *err)
+static cf_err apply_submit(struct db *db, const struct app_act *x, struct app_step *step,
+			   struct cf_error *err)
 {
-	if (strcmp(a->assessor_id, p->user_id) != 0)
-		return cf_error_set(err, CF_EFORBIDDEN, NULL,
-				    "only the assessor who took the application evaluates it");
-	return CF_OK;
+	step->submitted = true;
+	return snapshot_submission(db, x->a, err);
+}
+
+/* declare: every mandatory requirement answered and none answered not
+ * compliant, a supported product, the declaration's statement. */
+static cf_err guard_declare(struct db *db, const struct app_act *x, struct cf_error *err)
+{
+	cf_err e = require_none(db, x->a, MANDATORY_SQL("a.ref IS NULL"), "have no answer", err);
+	if (!e)
+		e = require_none(db, x->a, MANDATORY_SQL("a.statement = 'not_compliant'"),
+				 "are answered not compliant: the product cannot be declared "
+				 "conformant", err);
+	if (!e)
+		e = require_supported(db, x->a, err);
+	if (!e)
+		e = decision_check(db, x->a, x->p, true, x->statement, true, err);
+	return e;
+}
+
+static cf_err apply_declare(struct db *db, const struct app_act *x, struct app_step *step,
+			    struct cf_error *err)
+{
+	(void)step;
+	cf_err e = snapshot_submission(db, x->a, err);
+	if (!e)
+		e = decision_record(db, x->a, x->p, true, x->statement, true, err);
+	return e;
+}
+
+static cf_err apply_take(struct db *db, const struct app_act *x, struct app_step *step,
+			 struct cf_error *err)
+{
+	const char *params[] = { x->a->id, x->p->user_id };
+	step->holder = x->p->user_id;
+	return db_query_hot(db, NULL, err, "UPDATE application SET assessor_id = $2 WHERE id = $1", 2,
+			    params);
 }
 
 /*
- * A reassignment names an active assessor of the application's body other
- * than the one holding it, and says why (the reason is the event's message
- * and goes into the audit record).
+ * reassign: an active assessor of the application's body other than the
+ * one holding it, and why (the reason is the event's message and goes into
+ * the audit record).
  */
-static cf_err check_reassign(struct db *db, const struct application_row *a, const char *assessor,
-			     const char *reason, struct cf_error *err)
+static cf_err guard_reassign(struct db *db, const struct app_act *x, struct cf_error *err)
 {
+	const struct application_row *a = x->a;
+	const char *assessor = x->assessor_id;
 	if (!assessor)
 		return cf_error_set(err, CF_EINVAL, "/assessor_id",
 				    "/assessor_id is required: the assessor of the body who takes "
 				    "the evaluation over");
 	if (!ids_is_uuid(assessor))
 		return cf_error_set(err, CF_EINVAL, "/assessor_id", "/assessor_id must be a user id");
-	if (!reason || !*reason)
+	if (!x->reason || !*x->reason)
 		return cf_error_set(err, CF_EINVAL, "/reason",
 				    "/reason is required: why the application changes hands");
 	if (strcmp(assessor, a->assessor_id) == 0)
@@ -727,6 +747,106 @@ static cf_err check_reassign(struct db *db, const struct application_row *a, con
 	return e;
 }
 
+static cf_err apply_reassign(struct db *db, const struct app_act *x, struct app_step *step,
+			     struct cf_error *err)
+{
+	const char *params[] = { x->a->id, x->assessor_id };
+	step->holder = x->assessor_id;
+	step->said = x->reason;
+	step->details = json_pack("{s:o,s:s,s:s}", "previous_assessor", jsonx_text_or_null(x->a->assessor_id),
+				  "assessor", x->assessor_id, "reason", x->reason);
+	return db_query_hot(db, NULL, err, "UPDATE application SET assessor_id = $2 WHERE id = $1", 2,
+			    params);
+}
+
+/* request-info: by the holder, with at least one requirement (mandatory or
+ * not) whose current verdict asks for information. */
+static cf_err guard_request_info(struct db *db, const struct app_act *x, struct cf_error *err)
+{
+	cf_err e = require_holder(x->a, x->p, err);
+	if (e)
+		return e;
+	const char *params[] = { x->a->id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT count(*) FROM current_verdict WHERE application_id = $1"
+		" AND verdict = 'info_needed'", 1, params);
+	if (!e && db_value_ll(res, 0, 0) == 0)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				 "record a verdict 'info_needed' with your question on the "
+				 "requirements concerned first");
+	PQclear(res);
+	return e;
+}
+
+/* complete: by the holder, every mandatory requirement with a final verdict. */
+static cf_err guard_complete(struct db *db, const struct app_act *x, struct cf_error *err)
+{
+	cf_err e = require_holder(x->a, x->p, err);
+	if (!e)
+		e = require_none(db, x->a, MANDATORY_SQL("v.verdict IS NULL OR v.verdict = 'info_needed'"),
+				 "have no final verdict", err);
+	return e;
+}
+
+/* decide: approve or reject, by someone independent of the evaluation
+ * (decision_check). */
+static cf_err guard_decide(struct db *db, const struct app_act *x, struct cf_error *err)
+{
+	const char *d = x->decision;
+	if (!d || (strcmp(d, "approve") != 0 && strcmp(d, "reject") != 0))
+		return cf_error_set(err, CF_EINVAL, "/decision", "/decision must be approve or reject");
+	return decision_check(db, x->a, x->p, strcmp(d, "approve") == 0, x->rationale, false, err);
+}
+
+static cf_err apply_decide(struct db *db, const struct app_act *x, struct app_step *step,
+			   struct cf_error *err)
+{
+	(void)step;
+	return decision_record(db, x->a, x->p, strcmp(x->decision, "approve") == 0, x->rationale,
+			       false, err);
+}
+
+#define LEAD (ROLE_CERTIFIER | ROLE_ORG_ADMIN) /* the body's lead */
+
+static const struct app_transition transitions[] = {
+	{ "submit", "draft", "submitted", ROLE_APPLICANT, APP_MANUFACTURER, APP_THIRD_PARTY,
+	  guard_submit, apply_submit, false },
+	{ "declare", "draft", "decided", ROLE_APPLICANT, APP_MANUFACTURER, APP_SELF, guard_declare,
+	  apply_declare, false },
+	{ "take", "submitted", "in_evaluation", ROLE_ASSESSOR, APP_BODY, APP_THIRD_PARTY, NULL,
+	  apply_take, false },
+	{ "request-info", "in_evaluation", "info_requested", ROLE_ASSESSOR, APP_BODY, APP_THIRD_PARTY,
+	  guard_request_info, NULL, false },
+	{ "resubmit", "info_requested", "in_evaluation", ROLE_APPLICANT, APP_MANUFACTURER,
+	  APP_THIRD_PARTY, NULL, NULL, false },
+	{ "complete", "in_evaluation", "evaluated", ROLE_ASSESSOR, APP_BODY, APP_THIRD_PARTY,
+	  guard_complete, NULL, false },
+	{ "decide", "evaluated", "decided", ROLE_CERTIFIER, APP_BODY, APP_THIRD_PARTY, guard_decide,
+	  apply_decide, false },
+	/* the body's lead hands the evaluation to another assessor of the body
+	 * (the one who took it may have left); the state does not change */
+	{ "reassign", "in_evaluation", "in_evaluation", LEAD, APP_BODY, APP_THIRD_PARTY, guard_reassign,
+	  apply_reassign, true },
+	{ "reassign", "info_requested", "info_requested", LEAD, APP_BODY, APP_THIRD_PARTY,
+	  guard_reassign, apply_reassign, true },
+	{ "withdraw", "draft", "withdrawn", ROLE_APPLICANT, APP_MANUFACTURER, APP_ANY, NULL, NULL, false },
+	{ "withdraw", "submitted", "withdrawn", ROLE_APPLICANT, APP_MANUFACTURER, APP_ANY, NULL, NULL,
+	  false },
+	{ "withdraw", "in_evaluation", "withdrawn", ROLE_APPLICANT, APP_MANUFACTURER, APP_ANY, NULL,
+	  NULL, false },
+	{ "withdraw", "info_requested", "withdrawn", ROLE_APPLICANT, APP_MANUFACTURER, APP_ANY, NULL,
+	  NULL, false },
+	{ "withdraw", "evaluated", "withdrawn", ROLE_APPLICANT, APP_MANUFACTURER, APP_ANY, NULL, NULL,
+	  false },
+};
+
+const struct app_transition *application_transitions(size_t *n)
+{
+	*n = sizeof transitions / sizeof transitions[0];
+	return transitions;
+}
+
 /* ---- act ---- */
 
 struct act_job {
@@ -735,14 +855,17 @@ struct act_job {
 	const json_t *body;
 };
 
+static bool kind_fits(const struct app_transition *t, const char *type)
+{
+	return t->kind == APP_ANY || (t->kind == APP_SELF) == (strcmp(type, "self") == 0);
+}
+
 static json_t *allowed_from(const char *state, const char *type)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
 		const struct app_transition *t = &transitions[i];
-		bool kind_ok = t->kind == APP_ANY ||
-			       (t->kind == APP_SELF) == (strcmp(type, "self") == 0);
-		if (strcmp(t->from, state) == 0 && kind_ok)
+		if (strcmp(t->from, state) == 0 && kind_fits(t, type))
 			json_array_append_new(list, json_string(t->action));
 	}
 	return list;
@@ -764,27 +887,73 @@ static cf_err refuse_state(const struct application_row *a, const char *action, 
 	return CF_ESTATE;
 }
 
+/*
+ * The rows of the table for action: *any, one of them (every row of an
+ * action has the same role and side), and *t, the one from the
+ * application's state for its assessment type (NULL if none).
+ */
+static void lookup(const char *action, const struct application_row *a,
+		   const struct app_transition **any, const struct app_transition **t)
+{
+	*any = *t = NULL;
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
+		const struct app_transition *x = &transitions[i];
+		if (strcmp(x->action, action) != 0)
+			continue;
+		*any = x;
+		if (strcmp(x->from, a->state) == 0 && kind_fits(x, a->assessment_type))
+			*t = x;
+	}
+}
+
+/* The caller holds the transition's role in the application's party on its side. */
+static cf_err check_role(const struct app_transition *t, const struct application_row *a,
+			 const struct principal *p, struct cf_error *err)
+{
+	const char *party = t->side == APP_MANUFACTURER ? a->manufacturer_id : a->body_id;
+	if ((p->roles & t->role) && strcmp(party, p->org_id) == 0)
+		return CF_OK;
+	return cf_error_set(err, CF_EFORBIDDEN, NULL, "%s is for the application's %s", t->action,
+			    t->role == LEAD ? "body's lead (a certifier or its org_admin)"
+					    : party_role_name(t->role));
+}
+
+/* The fields of an action's body into x (borrowed from body). */
+static cf_err parse_body(const json_t *body, const struct app_transition *t, struct app_act *x,
+			 struct cf_error *err)
+{
+	static const char *const keys[] = { "message", "decision", "rationale", "statement",
+					    "assessor_id", "reason", NULL };
+	cf_err e = jsonx_check_object(body, "", keys, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "message", false, 20000, &x->message, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "decision", false, 16, &x->decision, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "rationale", false, 20000, &x->rationale, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "statement", false, 20000, &x->statement, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "assessor_id", false, 64, &x->assessor_id, err);
+	if (!e)
+		e = jsonx_get_text(body, "", "reason", false, 20000, &x->reason, err);
+	if (!e && (x->assessor_id || x->reason) && !t->hand_over)
+		e = cf_error_set(err, CF_EINVAL, x->assessor_id ? "/assessor_id" : "/reason",
+				 "%s is for the reassign action only",
+				 x->assessor_id ? "/assessor_id" : "/reason");
+	return e;
+}
+
 static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct act_job *j = arg;
-	const struct principal *p = j->p;
 	struct application_row a;
 	cf_err e = application_load(db, j->id, true, &a, err);
 	if (e)
 		return e;
 
-	/* the action exists, and the caller holds its role for this application */
-	const struct app_transition *any = NULL, *t = NULL;
-	bool self_type = strcmp(a.assessment_type, "self") == 0;
-	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
-		const struct app_transition *x = &transitions[i];
-		if (strcmp(x->action, j->action) != 0)
-			continue;
-		any = x;
-		bool kind_ok = x->kind == APP_ANY || (x->kind == APP_SELF) == self_type;
-		if (strcmp(x->from, a.state) == 0 && kind_ok)
-			t = x;
-	}
+	const struct app_transition *any, *t;
+	lookup(j->action, &a, &any, &t);
 	if (!any) {
 		json_t *all = allowed_from(a.state, a.assessment_type);
 		char *list = json_dumps(all, JSON_COMPACT);
@@ -794,147 +963,47 @@ static cf_err act_tx(struct db *db, void *arg, struct cf_error *err)
 		free(list);
 		return e;
 	}
-	bool member = any->role == ROLE_APPLICANT ? strcmp(a.manufacturer_id, p->org_id) == 0
-						  : strcmp(a.body_id, p->org_id) == 0;
-	if (!(p->roles & any->role) || !member)
-		return cf_error_set(err, CF_EFORBIDDEN, NULL, "%s is for the application's %s", j->action,
-				    any->role == (ROLE_CERTIFIER | ROLE_ORG_ADMIN)
-					    ? "body's lead (a certifier or its org_admin)"
-					    : party_role_name(any->role));
-	e = check_if_match(j->if_match, a.version, err);
+	e = check_role(any, &a, j->p, err);
+	if (!e)
+		e = check_if_match(j->if_match, a.version, err);
 	if (e)
 		return e;
 	if (!t)
 		return refuse_state(&a, j->action, err);
 
-	static const char *const keys[] = { "message", "decision", "rationale", "statement",
-					    "assessor_id", "reason", NULL };
-	const char *message = NULL, *decision = NULL, *rationale = NULL, *statement = NULL;
-	const char *assessor = NULL, *reason = NULL;
-	e = jsonx_check_object(j->body, "", keys, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "message", false, 20000, &message, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "decision", false, 16, &decision, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "rationale", false, 20000, &rationale, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "statement", false, 20000, &statement, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "assessor_id", false, 64, &assessor, err);
-	if (!e)
-		e = jsonx_get_text(j->body, "", "reason", false, 20000, &reason, err);
-	if (!e && (assessor || reason) && strcmp(t->action, "reassign") != 0)
-		e = cf_error_set(err, CF_EINVAL, assessor ? "/assessor_id" : "/reason",
-				 "%s is for the reassign action only", assessor ? "/assessor_id" : "/reason");
+	struct app_act x = { .a = &a, .p = j->p };
+	e = parse_body(j->body, t, &x, err);
+	if (!e && t->guard)
+		e = t->guard(db, &x, err);
 	if (e)
 		return e;
-	const char *holder = NULL; /* who holds the application after this action */
+	struct app_step step = { .said = x.message ? x.message : x.rationale ? x.rationale : x.statement };
+	if (t->apply)
+		e = t->apply(db, &x, &step, err);
 
-	/* what each transition asks of the application */
-	if (strcmp(t->action, "submit") == 0) {
-		e = check_submit(db, &a, err);
-	} else if (strcmp(t->action, "declare") == 0) {
-		e = require_none(db, &a, MANDATORY_SQL("a.ref IS NULL"), "have no answer", err);
-		if (!e)
-			e = require_none(db, &a, MANDATORY_SQL("a.statement = 'not_compliant'"),
-					 "are answered not compliant: the product cannot be declared "
-					 "conformant", err);
-		if (!e)
-			e = snapshot_submission(db, &a, err);
-		if (!e)
-			e = decision_record(db, &a, p, true, statement, true, err);
-	} else if (strcmp(t->action, "take") == 0) {
-		const char *params[] = { a.id, p->user_id };
-		e = db_query_hot(db, NULL, err, "UPDATE application SET assessor_id = $2 WHERE id = $1", 2,
-				 params);
-		holder = p->user_id;
-	} else if (strcmp(t->action, "reassign") == 0) {
-		e = check_reassign(db, &a, assessor, reason, err);
-		if (!e) {
-			const char *params[] = { a.id, assessor };
-			e = db_query_hot(db, NULL, err,
-					 "UPDATE application SET assessor_id = $2 WHERE id = $1", 2, params);
-		}
-		holder = assessor;
-	} else if (strcmp(t->action, "request-info") == 0) {
-		e = check_assessor(&a, p, err);
-		if (!e) {
-			/* at least one requirement needs information (mandatory or not) */
-			const char *params[] = { a.id };
-			PGresult *res = NULL;
-			e = db_query_hot(db, &res, err,
-				"SELECT count(*) FROM (SELECT DISTINCT ON (ref) verdict FROM review_verdict"
-				" WHERE application_id = $1 ORDER BY ref, id DESC) v"
-				" WHERE verdict = 'info_needed'", 1, params);
-			if (!e && db_value_ll(res, 0, 0) == 0)
-				e = cf_error_set(err, CF_EUNPROCESSABLE, NULL,
-						 "record a verdict 'info_needed' with your question on "
-						 "the requirements concerned first");
-			PQclear(res);
-		}
-	} else if (strcmp(t->action, "complete") == 0) {
-		e = check_assessor(&a, p, err);
-		if (!e)
-			e = require_none(db, &a,
-					 MANDATORY_SQL("v.verdict IS NULL OR v.verdict = 'info_needed'"),
-					 "have no final verdict", err);
-	} else if (strcmp(t->action, "decide") == 0) {
-		if (!decision || (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0))
-			e = cf_error_set(err, CF_EINVAL, "/decision", "/decision must be approve or reject");
-		if (!e) {
-			const char *params[] = { a.id, p->user_id };
-			PGresult *res = NULL;
-			/* whoever held it for evaluation, now or before a reassignment
-			 * (a take's actor, or the assessor an event handed it to) */
-			e = db_query_hot(db, &res, err,
-				"SELECT EXISTS (SELECT 1 FROM review_verdict WHERE application_id = $1"
-				" AND assessor_id = $2), EXISTS (SELECT 1 FROM application_event"
-				" WHERE application_id = $1 AND (assessor_id = $2 OR (action = 'take'"
-				" AND actor_id = $2)))", 2, params);
-			if (!e && (strcmp(a.assessor_id, p->user_id) == 0 || db_value_bool(res, 0, 1)))
-				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
-						 "you held this application for evaluation: the decision "
-						 "is taken by someone who did not evaluate it (ISO/IEC "
-						 "17065 7.5)");
-			else if (!e && db_value_bool(res, 0, 0))
-				e = cf_error_set(err, CF_EFORBIDDEN, NULL,
-						 "you recorded verdicts on this application: the decision "
-						 "is taken by someone who did not evaluate it (ISO/IEC "
-						 "17065 7.5)");
-			PQclear(res);
-		}
-		if (!e)
-			e = decision_record(db, &a, p, strcmp(decision, "approve") == 0, rationale, false, err);
-	}
-	if (e)
-		return e;
-
-	const char *params[] = { a.id, t->to, strcmp(t->action, "submit") == 0 ? "t" : "f" };
-	e = db_query_hot(db, NULL, err,
-		"UPDATE application SET state = $2, version = version + 1, updated_at = now(),"
-		" submitted_at = CASE WHEN $3::boolean THEN now() ELSE submitted_at END WHERE id = $1",
-		3, params);
-	const char *said = strcmp(t->action, "reassign") == 0 ? reason
-			   : message ? message : rationale ? rationale : statement;
+	/* what every transition changes: the state, an event, one audit record */
+	const char *params[] = { a.id, t->to, step.submitted ? "t" : "f" };
 	if (!e)
-		e = add_event(db, &a, p, t->action, a.state, t->to, said, holder, err);
+		e = db_query_hot(db, NULL, err,
+			"UPDATE application SET state = $2, version = version + 1, updated_at = now(),"
+			" submitted_at = CASE WHEN $3::boolean THEN now() ELSE submitted_at END WHERE id = $1",
+			3, params);
+	if (!e)
+		e = add_event(db, &a, j->p, t->action, a.state, t->to, step.said, step.holder, err);
 	if (!e) {
 		json_t *details = json_pack("{s:s,s:s}", "from", a.state, "to", t->to);
-		if (decision)
-			json_object_set_new(details, "decision", json_string(decision));
-		if (strcmp(t->action, "reassign") == 0) {
-			json_object_set_new(details, "previous_assessor", jsonx_text_or_null(a.assessor_id));
-			json_object_set_new(details, "assessor", json_string(assessor));
-			json_object_set_new(details, "reason", json_string(reason));
-		}
+		if (x.decision)
+			json_object_set_new(details, "decision", json_string(x.decision));
+		if (step.details)
+			json_object_update(details, step.details);
 		char action[48];
 		snprintf(action, sizeof action, "application.%s", t->action);
 		for (char *c = action; *c; c++)
 			if (*c == '-')
 				*c = '_'; /* audit actions are dotted snake_case */
-		e = audit_app(db, p, action, &a, details, err);
+		e = audit_app(db, j->p, action, &a, details, err);
 	}
+	json_decref(step.details);
 	return e;
 }
 
@@ -969,8 +1038,8 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 		"  AND e.superseded_by IS NULL AND l.ref = r.ref)::text"
 		" FROM requirement r LEFT JOIN application_answer ans ON ans.application_id = $1"
 		" AND ans.ref = r.ref LEFT JOIN LATERAL (SELECT verdict, comment, assessor_id, recorded_at"
-		" FROM review_verdict x WHERE x.application_id = $1 AND x.ref = r.ref ORDER BY x.id DESC"
-		" LIMIT 1) v ON true WHERE r.scheme_id = $2 AND r.version = $3 ORDER BY r.position",
+		" FROM current_verdict x WHERE x.application_id = $1 AND x.ref = r.ref) v ON true"
+		" WHERE r.scheme_id = $2 AND r.version = $3 ORDER BY r.position",
 		4, p);
 	if (e)
 		return e;

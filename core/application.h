@@ -8,10 +8,15 @@
  *   in_evaluation | info_requested -reassign-> (unchanged)   (the body's lead hands
  *                                                         it to another assessor)
  *
- * Every transition is a row of one table (application_transitions), guarded
- * by the caller's role, by If-Match (the application's version) and by the
- * table itself: anything else is CF_ESTATE naming the state and the actions
- * it allows. One transition = one transaction = one audit record.
+ * Every transition is a row of one table (application_transitions): its
+ * action, from and to states, the role that takes it and the side of the
+ * application that role must belong to, the assessment type it belongs to,
+ * its guard (what it asks of the application and the caller) and its own
+ * change. application_act looks the row up, checks the role and membership,
+ * If-Match (the application's version) and the state, runs the guard, then
+ * the row's change and the change common to all: the state, an event, one
+ * audit record. Anything the table does not allow is CF_ESTATE naming the
+ * state and the actions it allows. One transition = one transaction.
  */
 #ifndef CONFORM_APPLICATION_H
 #define CONFORM_APPLICATION_H
@@ -27,12 +32,56 @@
 
 enum app_kind { APP_ANY, APP_THIRD_PARTY, APP_SELF };
 
+/* Which party of the application the role of a transition must belong to. */
+enum app_side { APP_MANUFACTURER, APP_BODY };
+
+struct application_row;
+
+/*
+ * An action being taken: the application as loaded (locked) in the
+ * action's transaction, the caller, and what the request body says (each
+ * NULL when not given). All borrowed.
+ */
+struct app_act {
+	const struct application_row *a;
+	const struct principal *p;
+	const char *message, *decision, *rationale, *statement, *assessor_id, *reason;
+};
+
+/*
+ * What a transition's own change leaves for the change common to all: who
+ * holds the application afterwards (take, reassign; NULL otherwise), the
+ * event's message (preset to message, rationale or statement), details for
+ * the audit record (a new reference or NULL; the caller frees it), and
+ * whether this is the submission (submitted_at is set).
+ */
+struct app_step {
+	const char *holder;
+	const char *said;
+	json_t *details;
+	bool submitted;
+};
+
+/* A transition's guard: CF_OK when the application and the caller meet
+ * what the transition asks; otherwise the error the caller gets. It reads
+ * and never writes, so it may be called outside a transaction. */
+typedef cf_err (*app_guard_fn)(struct db *db, const struct app_act *x, struct cf_error *err);
+
+/* A transition's own change, run after its guard passed, inside the
+ * action's transaction. */
+typedef cf_err (*app_apply_fn)(struct db *db, const struct app_act *x, struct app_step *step,
+			       struct cf_error *err);
+
 struct app_transition {
 	const char *action;  /* as in POST /v1/applications/{id}/actions/{action} */
 	const char *from;
 	const char *to;
 	unsigned role;       /* ROLE_* that may take it */
+	enum app_side side;  /* the caller's organisation is the application's manufacturer or body */
 	enum app_kind kind;  /* which assessment type it belongs to */
+	app_guard_fn guard;  /* NULL: it asks nothing more */
+	app_apply_fn apply;  /* NULL: nothing changes but the state */
+	bool hand_over;      /* its body names assessor_id and reason (no other action's does) */
 };
 
 /* The transition table and the states, for the API, the docs and the tests. */

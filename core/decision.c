@@ -46,10 +46,11 @@ static cf_err unpassed(struct db *db, const struct application_row *a, char *lis
 	const char *p[] = { a->id, a->scheme_id, a->scheme_version, cls };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT r.ref FROM requirement r WHERE r.scheme_id = $2 AND r.version = $3"
-		" AND r.mandatory_from_class <= $4::integer AND coalesce((SELECT v.verdict FROM"
-		" review_verdict v WHERE v.application_id = $1 AND v.ref = r.ref ORDER BY v.id DESC"
-		" LIMIT 1), '') NOT IN ('pass', 'not_applicable') ORDER BY r.position", 4, p);
+		"SELECT r.ref FROM requirement r LEFT JOIN LATERAL (SELECT v.verdict FROM current_verdict v"
+		" WHERE v.application_id = $1 AND v.ref = r.ref) v ON true"
+		" WHERE r.scheme_id = $2 AND r.version = $3 AND r.mandatory_from_class <= $4::integer"
+		" AND coalesce(v.verdict, '') NOT IN ('pass', 'not_applicable') ORDER BY r.position",
+		4, p);
 	if (e)
 		return e;
 	*count = PQntuples(res);
@@ -61,10 +62,42 @@ static cf_err unpassed(struct db *db, const struct application_row *a, char *lis
 	return CF_OK;
 }
 
-cf_err decision_record(struct db *db, const struct application_row *a, const struct principal *p,
-		       bool approve, const char *rationale, bool self_declaration,
-		       struct cf_error *err)
+/* ISO/IEC 17065 7.5: whoever held the application for evaluation, now or
+ * before a reassignment (a take's actor, or the assessor an event handed it
+ * to), or recorded any verdict on it (superseded ones too), does not decide. */
+static cf_err check_independent(struct db *db, const struct application_row *a,
+				const struct principal *p, struct cf_error *err)
 {
+	const char *params[] = { a->id, p->user_id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT EXISTS (SELECT 1 FROM review_verdict WHERE application_id = $1"
+		" AND assessor_id = $2), EXISTS (SELECT 1 FROM application_event"
+		" WHERE application_id = $1 AND (assessor_id = $2 OR (action = 'take'"
+		" AND actor_id = $2)))", 2, params);
+	if (e)
+		return e;
+	if (strcmp(a->assessor_id, p->user_id) == 0 || db_value_bool(res, 0, 1))
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+				 "you held this application for evaluation: the decision is taken by "
+				 "someone who did not evaluate it (ISO/IEC 17065 7.5)");
+	else if (db_value_bool(res, 0, 0))
+		e = cf_error_set(err, CF_EFORBIDDEN, NULL,
+				 "you recorded verdicts on this application: the decision is taken by "
+				 "someone who did not evaluate it (ISO/IEC 17065 7.5)");
+	PQclear(res);
+	return e;
+}
+
+cf_err decision_check(struct db *db, const struct application_row *a, const struct principal *p,
+		      bool approve, const char *rationale, bool self_declaration,
+		      struct cf_error *err)
+{
+	if (!self_declaration) {
+		cf_err e = check_independent(db, a, p, err);
+		if (e)
+			return e;
+	}
 	if (!rationale || !*rationale)
 		return cf_error_set(err, CF_EINVAL, self_declaration ? "/statement" : "/rationale",
 				    self_declaration ? "a declaration needs its statement"
@@ -80,6 +113,13 @@ cf_err decision_record(struct db *db, const struct application_row *a, const str
 					    "approval needs every mandatory requirement passed; %d did "
 					    "not: %s", n, list);
 	}
+	return CF_OK;
+}
+
+cf_err decision_record(struct db *db, const struct application_row *a, const struct principal *p,
+		       bool approve, const char *rationale, bool self_declaration,
+		       struct cf_error *err)
+{
 	char digest[65];
 	cf_err e = decision_evidence_digest(db, a->id, digest, err);
 	if (e)
