@@ -12,6 +12,22 @@
 #include "mem.h"
 #include "remote.h"
 
+/* Every group's table, in the order conformctl --help lists them. */
+const struct cli_command *const cli_groups[] = {
+	cli_db_commands,
+	cli_scheme_commands,
+	cli_audit_commands,
+	cli_bootstrap_commands,
+	cli_token_commands,
+	cli_key_commands,
+	cli_cert_commands,
+	cli_log_commands,
+	cli_evidence_commands,
+	cli_demo_commands,
+	cli_identity_commands,
+};
+const size_t cli_group_count = sizeof cli_groups / sizeof cli_groups[0];
+
 /* "db migrate", or "bootstrap" for a group that is its own command. */
 static const char *label(const struct cli_command *cmd, char *buf, size_t size)
 {

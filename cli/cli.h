@@ -102,4 +102,9 @@ extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
 extern const struct cli_command cli_identity_commands[];
 
+/* The groups' tables, each ended by a row with a NULL group: what conformctl
+ * dispatches on and lists in --help (and the tests hold the docs to). */
+extern const struct cli_command *const cli_groups[];
+extern const size_t cli_group_count;
+
 #endif
