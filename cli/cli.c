@@ -130,6 +130,20 @@ too_many:
 	return CLI_USAGE;
 }
 
+int cli_result(struct cli *cli, cf_err e, const struct cf_error *err, json_t *out)
+{
+	if (e) {
+		json_decref(out);
+		return cli_fail(err);
+	}
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
+	return -1;
+}
+
 int cli_fail(const struct cf_error *err)
 {
 	if (err->pointer[0])
