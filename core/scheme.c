@@ -144,20 +144,30 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* Rule 11: a text member, not blank, within max characters (0: no limit). */
-static const char *text_member(struct linter *l, const json_t *obj, const char *ptr, const char *key,
-			       size_t max)
+/* The string member key of obj (at ptr), its pointer in p; NULL when there
+ * is none, or after saying that it is not a string. */
+static const char *string_member(struct linter *l, const json_t *obj, const char *ptr,
+				 const char *key, char p[PTR_MAX])
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v)
 		return NULL;
-	char p[PTR_MAX];
 	ptr_join(p, ptr, key);
 	if (!json_is_string(v)) {
 		ERR(l, p, "'%s' must be a string", key);
 		return NULL;
 	}
-	const char *s = json_string_value(v);
+	return json_string_value(v);
+}
+
+/* Rule 11: a text member, not blank, within max characters (0: no limit). */
+static const char *text_member(struct linter *l, const json_t *obj, const char *ptr, const char *key,
+			       size_t max)
+{
+	char p[PTR_MAX];
+	const char *s = string_member(l, obj, ptr, key, p);
+	if (!s)
+		return NULL;
 	if (strspn(s, " \t\r\n") == strlen(s)) {
 		ERR(l, p, "'%s' must not be empty or blank", key);
 		return NULL;
@@ -170,16 +180,10 @@ static const char *text_member(struct linter *l, const json_t *obj, const char *
 static const char *pattern_member(struct linter *l, const json_t *obj, const char *ptr,
 				  const char *key, int re, const char *what)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return NULL;
 	char p[PTR_MAX];
-	ptr_join(p, ptr, key);
-	if (!json_is_string(v)) {
-		ERR(l, p, "'%s' must be a string", key);
+	const char *s = string_member(l, obj, ptr, key, p);
+	if (!s)
 		return NULL;
-	}
-	const char *s = json_string_value(v);
 	if (!matches(l, re, s)) {
 		ERR(l, p, "'%.60s' is not a valid %s (%s)", s, what, patterns[re]);
 		return NULL;
