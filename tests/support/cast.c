@@ -78,22 +78,21 @@ void cast_person(struct cast *c, const struct principal *admin, const char *role
 	json_decref(body);
 }
 
-static void import_scheme(struct cast *c, const char *relative)
+cf_err cast_import(struct cast *c, const char *relative, struct cf_error *err)
 {
 	char *path = tsupport_source_path(relative);
 	size_t len = 0;
 	char *text = tsupport_read_file(path, &len);
 	struct lint_report report = { 0 };
 	struct catalog_import result;
-	struct cf_error err;
-	cf_err e = catalog_import(c->db, &c->cli, text, len, path, &report, &result, &err);
+	cf_err e = catalog_import(c->db, &c->cli, text, len, path, &report, &result, err);
 	lint_report_free(&report);
-	ck_assert_msg(!e, "%s: %s", relative, err.detail);
 	free(text);
 	free(path);
+	return e;
 }
 
-static void day(char *out, size_t size, int offset_days)
+void cast_day(char *out, size_t size, int offset_days)
 {
 	time_t t = time(NULL) + (time_t)offset_days * 86400;
 	struct tm tm;
@@ -109,7 +108,8 @@ void cast_create(struct cast *c, const char *suite)
 	cf_err e = db_connect(c->tdb.app_url, &c->db, &err);
 	ck_assert_msg(!e, "connect: %s", err.detail);
 	c->cli = (struct audit_actor){ "cli", "tests", NULL };
-	import_scheme(c, "schemes/dcms-cop-2018.json");
+	e = cast_import(c, "schemes/dcms-cop-2018.json", &err);
+	ck_assert_msg(!e, "dcms-cop: %s", err.detail);
 	cast_org(c, "accreditation_body", "Accreditation Service", &c->ab_admin);
 	cast_org(c, "assessment_body", "Test Lab", &c->body_admin);
 	cast_org(c, "manufacturer", "Acme Devices", &c->maker_admin);
@@ -121,8 +121,8 @@ void cast_create(struct cast *c, const char *suite)
 	cast_person(c, &c->maker2_admin, "[\"applicant\"]", &c->applicant2);
 
 	char from[32], until[32];
-	day(from, sizeof from, -1);
-	day(until, sizeof until, 3 * 365);
+	cast_day(from, sizeof from, -1);
+	cast_day(until, sizeof until, 3 * 365);
 	json_t *acc = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", c->body_admin.org_id,
 				"scheme_id", "dcms-cop", "max_class", 0, "reference", "ACC-1",
 				"valid_from", from, "valid_until", until);

@@ -31,6 +31,13 @@ struct cast {
 void cast_create(struct cast *c, const char *suite);
 void cast_destroy(struct cast *c);
 
+/* Imports the scheme file at relative (to the source tree) as conformctl
+ * does. */
+cf_err cast_import(struct cast *c, const char *relative, struct cf_error *err);
+
+/* The UTC time offset_days from now, RFC 3339 ("2026-12-03T10:00:00Z"). */
+void cast_day(char *out, size_t size, int offset_days);
+
 /* A new organisation of kind with its first administrator (in *admin). */
 void cast_org(struct cast *c, const char *kind, const char *name, struct principal *admin);
 

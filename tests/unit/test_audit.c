@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "accreditation.h"
 #include "application.h"
@@ -86,6 +85,13 @@ static void append_some(int n)
 		ck_assert_msg(!e, "append: %s", err.detail);
 		json_decref(d);
 	}
+}
+
+/* Appends n records; returns the seq of the last but one (n >= 2). */
+static long long chain_but_one(int n)
+{
+	append_some(n);
+	return last_seq() - 1;
 }
 
 static void verify(struct audit_check *out)
@@ -226,8 +232,7 @@ END_TEST
 
 START_TEST(a_deleted_record_is_detected)
 {
-	append_some(4);
-	long long target = last_seq() - 1;
+	long long target = chain_but_one(4);
 	char sql[256];
 	snprintf(sql, sizeof sql, "DELETE FROM audit_log WHERE seq = %lld", target);
 	super(sql);
@@ -249,8 +254,7 @@ END_TEST
  */
 START_TEST(a_rewritten_record_breaks_the_next_link)
 {
-	append_some(4);
-	long long target = last_seq() - 1;
+	long long target = chain_but_one(4);
 	char seq[24];
 	snprintf(seq, sizeof seq, "%lld", target);
 	PGresult *r = testdb_super_query(&c.tdb,
@@ -350,115 +354,84 @@ static int serial;
 static char draft[37];      /* an application for the evidence operations */
 static char to_delete[37];  /* evidence the delete operation removes */
 
+/* An operation's request body and its answer, released after each run. */
+static json_t *body, *result;
+
+static void release(void)
+{
+	json_decref(body);
+	json_decref(result);
+	body = result = NULL;
+}
+
 static cf_err op_org(struct cf_error *err)
 {
 	char name[64], email[64];
 	snprintf(name, sizeof name, "Org %d", ++serial);
 	snprintf(email, sizeof email, "first%d@example.org", serial);
-	json_t *b = json_pack("{s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind", "retailer", "name", name,
-			      "country", "GB", "contact", "email", "c@example.org", "administrator",
-			      "name", "Admin", "email", email);
-	json_t *out = NULL;
-	cf_err e = party_org_create(c.db, &c.cli, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	body = json_pack("{s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind", "retailer", "name", name,
+			 "country", "GB", "contact", "email", "c@example.org", "administrator", "name",
+			 "Admin", "email", email);
+	return party_org_create(c.db, &c.cli, body, &result, err);
 }
 
 static cf_err op_user(struct cf_error *err)
 {
 	char email[64];
 	snprintf(email, sizeof email, "assessor%d@example.org", ++serial);
-	json_t *b = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", c.body_admin.org_id, "name", "Another",
-			      "email", email, "roles", "assessor");
+	body = json_pack("{s:s,s:s,s:s,s:[s]}", "org_id", c.body_admin.org_id, "name", "Another",
+			 "email", email, "roles", "assessor");
 	struct audit_actor actor = party_actor(&c.body_admin);
-	json_t *out = NULL;
-	cf_err e = party_user_create(c.db, &actor, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	return party_user_create(c.db, &actor, body, &result, err);
 }
 
 static cf_err op_token(struct cf_error *err)
 {
 	struct audit_actor actor = party_actor(&c.applicant);
-	json_t *out = NULL;
-	cf_err e = party_token_create(c.db, &actor, NULL, c.applicant.user_id, "own", 30, &out, err);
-	json_decref(out);
-	return e;
+	return party_token_create(c.db, &actor, NULL, c.applicant.user_id, "own", 30, &result, err);
 }
 
 static cf_err op_product(struct cf_error *err)
 {
-	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", "Hub", "model", "H-2",
-			      "hardware_version", "2", "firmware_version", "2.0", "support_end",
-			      "2030-01-31");
-	json_t *out = NULL;
-	cf_err e = product_create(c.db, &c.applicant, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	body = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", "Hub", "model", "H-2", "hardware_version",
+			 "2", "firmware_version", "2.0", "support_end", "2030-01-31");
+	return product_create(c.db, &c.applicant, body, &result, err);
 }
 
 static cf_err op_accreditation(struct cf_error *err)
 {
 	char ref[32], from[32], until[32];
 	snprintf(ref, sizeof ref, "ACC-T-%d", ++serial);
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(from, sizeof from, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	now += 3 * 365 * 86400;
-	gmtime_r(&now, &tm);
-	strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_t *b = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", c.body_admin.org_id,
-			      "scheme_id", "iotsf-cf", "max_class", 2, "reference", ref, "valid_from",
-			      from, "valid_until", until);
+	cast_day(from, sizeof from, 0);
+	cast_day(until, sizeof until, 3 * 365);
+	body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", c.body_admin.org_id, "scheme_id",
+			 "iotsf-cf", "max_class", 2, "reference", ref, "valid_from", from,
+			 "valid_until", until);
 	struct audit_actor actor = party_actor(&c.accreditor);
-	json_t *out = NULL;
-	cf_err e = accreditation_grant(c.db, &actor, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	return accreditation_grant(c.db, &actor, body, &result, err);
 }
 
 static cf_err op_scheme(struct cf_error *err)
 {
-	char *path = tsupport_source_path("schemes/uk-psti-2023.json");
-	size_t len = 0;
-	char *text = tsupport_read_file(path, &len);
-	struct lint_report report = { 0 };
-	struct catalog_import result;
-	cf_err e = catalog_import(c.db, &c.cli, text, len, path, &report, &result, err);
-	lint_report_free(&report);
-	free(text);
-	free(path);
-	return e;
+	return cast_import(&c, "schemes/uk-psti-2023.json", err);
 }
 
 static cf_err op_application(struct cf_error *err)
 {
-	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "product_id", c.product,
-			      "scheme_id", "dcms-cop", "scheme_version", "2018", "assessment_type",
-			      "third-party", "body_id", c.body_admin.org_id, "owners", "Software",
-			      "Dev", "Hardware", "HW", "Policy", "CISO", "Process", "PSIRT");
-	json_t *out = NULL;
-	cf_err e = application_create(c.db, &c.applicant, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "product_id", c.product,
+			 "scheme_id", "dcms-cop", "scheme_version", "2018", "assessment_type",
+			 "third-party", "body_id", c.body_admin.org_id, "owners", "Software", "Dev",
+			 "Hardware", "HW", "Policy", "CISO", "Process", "PSIRT");
+	return application_create(c.db, &c.applicant, body, &result, err);
 }
 
 static cf_err op_answer(struct cf_error *err)
 {
-	json_t *b = json_pack("{s:s,s:s}", "statement", "compliant", "text", "we do");
-	json_t *out = NULL;
-	cf_err e = application_answer(c.db, &c.applicant, draft, "DCMS-2", b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	body = json_pack("{s:s,s:s}", "statement", "compliant", "text", "we do");
+	return application_answer(c.db, &c.applicant, draft, "DCMS-2", body, &result, err);
 }
 
+/* Evidence of app with content, linked to DCMS-1; its id in id (may be NULL). */
 static cf_err evidence_in(const char *app, const char *content, char id[37], struct cf_error *err)
 {
 	struct blob_writer *w = NULL;
@@ -470,12 +443,10 @@ static cf_err evidence_in(const char *app, const char *content, char id[37], str
 	if (!e)
 		e = blob_finish(w, u.digest, &u.size, err);
 	u.blob = w;
-	json_t *out = NULL;
 	if (!e)
-		e = evidence_record(c.db, &c.applicant, &u, &out, err);
+		e = evidence_record(c.db, &c.applicant, &u, &result, err);
 	if (!e && id)
-		snprintf(id, 37, "%s", json_string_value(json_object_get(out, "id")));
-	json_decref(out);
+		snprintf(id, 37, "%s", json_string_value(json_object_get(result, "id")));
 	blob_abort(w);
 	return e;
 }
@@ -498,12 +469,8 @@ static cf_err op_withdraw(struct cf_error *err)
 		return e;
 	char etag[24];
 	application_etag(row.version, etag);
-	json_t *out = NULL;
-	json_t *b = json_pack("{s:s}", "message", "not now");
-	e = application_act(c.db, &c.applicant, draft, "withdraw", etag, b, &out, err);
-	json_decref(out);
-	json_decref(b);
-	return e;
+	body = json_pack("{s:s}", "message", "not now");
+	return application_act(c.db, &c.applicant, draft, "withdraw", etag, body, &result, err);
 }
 
 /*
@@ -551,19 +518,12 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 {
 	/* what the operations need: a scheme of iotsf-cf for the grant, a draft
 	 * with evidence to delete */
-	char *path = tsupport_source_path("schemes/iotsf-cf-2.0.json");
-	size_t len = 0;
-	char *text = tsupport_read_file(path, &len);
-	struct lint_report report = { 0 };
-	struct catalog_import result;
 	struct cf_error err;
-	cf_err e = catalog_import(c.db, &c.cli, text, len, path, &report, &result, &err);
+	cf_err e = cast_import(&c, "schemes/iotsf-cf-2.0.json", &err);
 	ck_assert_msg(!e, "%s", err.detail);
-	lint_report_free(&report);
-	free(text);
-	free(path);
 	cast_application(&c, "draft", NULL, draft);
 	e = evidence_in(draft, "to be deleted", to_delete, &err);
+	release();
 	ck_assert_msg(!e, "%s", err.detail);
 	super("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
 	      " $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
@@ -578,6 +538,7 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	super("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW"
 	      " EXECUTE FUNCTION refuse()");
 	e = ops[_i].run(&err);
+	release();
 	super("DROP TRIGGER refuse_audit ON audit_log");
 	ck_assert_msg(e, "%s: succeeded without its audit record", name);
 	ck_assert_msg(cast_count(&c, ops[_i].count, 0, NULL) == rows,
@@ -591,6 +552,7 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 		 ops[_i].event, ops[_i].table);
 	super(sql);
 	e = ops[_i].run(&err);
+	release();
 	snprintf(sql, sizeof sql, "DROP TRIGGER refuse_change ON %s", ops[_i].table);
 	super(sql);
 	ck_assert_msg(e, "%s: succeeded though %s refused it at commit", name, ops[_i].table);
@@ -599,6 +561,7 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 
 	/* 3. and done: the change and exactly one audit record */
 	e = ops[_i].run(&err);
+	release();
 	ck_assert_msg(!e, "%s: %s", name, err.detail);
 	ck_assert_msg(cast_count(&c, ops[_i].count, 0, NULL) != rows, "%s: changed nothing", name);
 	ck_assert_msg(audit_of(ops[_i].action) == audits + 1, "%s: %lld %s records, expected %lld",

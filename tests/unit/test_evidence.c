@@ -122,6 +122,26 @@ static int app_version(const char *app)
 	return row.version;
 }
 
+/* A draft with two files: "abc" for DCMS-1 (first) and "abcd" for DCMS-2
+ * (second). */
+static void draft_with_two(char app[37], char first[37], char second[37])
+{
+	cast_application(&c, "draft", NULL, app);
+	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, first));
+	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-2", .content = "abcd" }, second));
+}
+
+/* sql, run by conformd's own role, must be refused by the database; its
+ * message must name what (may be NULL). */
+static void db_refuses(const char *sql, int n, const char *const *params, const char *what)
+{
+	PGresult *r = testdb_app_query(&c.tdb, sql, n, params);
+	ck_assert_msg(PQresultStatus(r) == PGRES_FATAL_ERROR, "the database allowed %s", sql);
+	ck_assert_msg(!what || strstr(PQresultErrorMessage(r), what), "%s: %s", sql,
+		      PQresultErrorMessage(r));
+	PQclear(r);
+}
+
 START_TEST(upload_keeps_its_bookkeeping)
 {
 	char app[37], id[37];
@@ -399,10 +419,7 @@ START_TEST(submitted_evidence_is_never_deleted)
 	struct cf_error err;
 	ck_assert_int_eq(evidence_delete(c.db, &c.applicant, c.blobs, app, id, &err), CF_ESTATE);
 	/* and the database refuses it to conformd's own role as well */
-	PGresult *r = testdb_app_query(&c.tdb, "DELETE FROM evidence WHERE id = $1", 1,
-				       (const char *[]){ id });
-	ck_assert_int_ne(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
+	db_refuses("DELETE FROM evidence WHERE id = $1", 1, (const char *[]){ id }, NULL);
 	ck_assert_int_eq(rows("SELECT count(*) FROM evidence WHERE id = $1", id), 1);
 }
 END_TEST
@@ -417,9 +434,7 @@ END_TEST
 START_TEST(a_settled_requirement_keeps_its_evidence)
 {
 	char app[37], judged[37], asked[37];
-	cast_application(&c, "draft", NULL, app);
-	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, judged));
-	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-2", .content = "abcd" }, asked));
+	draft_with_two(app, judged, asked);
 	cast_advance(&c, app, "info_requested", "DCMS-1");
 
 	char detail[768];
@@ -436,19 +451,12 @@ START_TEST(a_settled_requirement_keeps_its_evidence)
 
 	/* the database, to conformd's role: a link added, a link dropped, the
 	 * judged file superseded */
-	PGresult *r = testdb_app_query(&c.tdb, "INSERT INTO evidence_link (evidence_id, ref)"
-					       " VALUES ($1, 'DCMS-1')", 1, (const char *[]){ asked });
-	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
-	ck_assert_msg(strstr(PQresultErrorMessage(r), "DCMS-1"), "%s", PQresultErrorMessage(r));
-	PQclear(r);
-	r = testdb_app_query(&c.tdb, "DELETE FROM evidence_link WHERE evidence_id = $1", 1,
-			     (const char *[]){ judged });
-	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
-	PQclear(r);
-	r = testdb_app_query(&c.tdb, "UPDATE evidence SET superseded_by = $2, superseded_at = now()"
-				     " WHERE id = $1", 2, (const char *[]){ judged, asked });
-	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
-	PQclear(r);
+	db_refuses("INSERT INTO evidence_link (evidence_id, ref) VALUES ($1, 'DCMS-1')", 1,
+		   (const char *[]){ asked }, "DCMS-1");
+	db_refuses("DELETE FROM evidence_link WHERE evidence_id = $1", 1, (const char *[]){ judged },
+		   "DCMS-1");
+	db_refuses("UPDATE evidence SET superseded_by = $2, superseded_at = now() WHERE id = $1", 2,
+		   (const char *[]){ judged, asked }, "DCMS-1");
 	ck_assert_int_eq(rows("SELECT count(*) FROM evidence WHERE id = $1 AND superseded_by IS NULL",
 			      judged), 1);
 	ck_assert_int_eq(rows("SELECT count(*) FROM evidence_link WHERE evidence_id = $1", judged), 1);
@@ -458,9 +466,7 @@ END_TEST
 START_TEST(the_janitor_removes_only_unreferenced_files)
 {
 	char app[37], keep[37], drop[37];
-	cast_application(&c, "draft", NULL, app);
-	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, keep));
-	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-2", .content = "abcd" }, drop));
+	draft_with_two(app, keep, drop);
 	struct cf_error err;
 	struct evidence_gc_result gc;
 	/* referenced, or too young: kept */
