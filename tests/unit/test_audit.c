@@ -8,9 +8,11 @@
  * database refuses leaves no change, and a change the database refuses at
  * commit leaves no audit record.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accreditation.h"
 #include "application.h"
@@ -278,6 +280,57 @@ START_TEST(a_rewritten_record_breaks_the_next_link)
 	verify(&chk);
 	ck_assert_int_eq(chk.first_broken, target + 1);
 	ck_assert_msg(strstr(chk.problem, "previous hash"), "%s", chk.problem);
+}
+END_TEST
+
+struct second {
+	struct db *db;
+	cf_err e;
+	struct cf_error err;
+};
+
+/* The second appender: its own connection, its own transaction. */
+static void *second_append(void *arg)
+{
+	struct second *b = arg;
+	struct append_job j = { "test.second", "second", NULL };
+	b->e = db_transaction(b->db, DB_READ_COMMITTED, append_tx, &j, &b->err);
+	return NULL;
+}
+
+/*
+ * Appenders take turns: while one transaction holds an appended record, a
+ * second appender waits (on the audit lock) until it commits, then chains
+ * its record onto the first's. Without the lock both would read the same
+ * head and one would fail, or fork the chain.
+ */
+START_TEST(appenders_take_turns)
+{
+	struct cf_error err;
+	cf_err e = db_begin(c.db, DB_READ_COMMITTED, &err);
+	ck_assert_msg(!e, "%s", err.detail);
+	struct append_job first = { "test.first", "first", NULL };
+	e = append_tx(c.db, &first, &err);
+	ck_assert_msg(!e, "%s", err.detail);
+	struct second b = { 0 };
+	e = db_connect(c.tdb.app_url, &b.db, &err);
+	ck_assert_msg(!e, "%s", err.detail);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, second_append, &b), 0);
+	/* the second appender is seen waiting for a lock (deadline 10 s) */
+	long long waiting = 0;
+	for (double end = tsupport_now() + 10; waiting == 0 && tsupport_now() < end; usleep(10000))
+		waiting = count("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+				" current_database() AND wait_event_type = 'Lock'");
+	ck_assert_msg(waiting == 1, "the second appender did not wait for the first");
+	e = db_commit(c.db, &err);
+	ck_assert_msg(!e, "%s", err.detail);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(!b.e, "the second append: %s", b.err.detail);
+	db_close(b.db);
+	ck_assert_int_eq(count("SELECT seq FROM audit_log WHERE action = 'test.second'"),
+			 count("SELECT seq FROM audit_log WHERE action = 'test.first'") + 1);
+	verify_clean();
 }
 END_TEST
 
@@ -585,6 +638,7 @@ int main(void)
 	tcase_add_test(tc, a_deleted_record_is_detected);
 	tcase_add_test(tc, a_rewritten_record_breaks_the_next_link);
 	tcase_add_test(tc, the_runtime_role_only_appends);
+	tcase_add_test(tc, appenders_take_turns);
 	tcase_add_test(tc, the_list_filters_and_pages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("canonical");
