@@ -494,6 +494,32 @@ START_TEST(the_janitor_removes_only_unreferenced_files)
 }
 END_TEST
 
+/* One janitor at a time: while another holds the janitor's lock, a run
+ * does nothing and says it skipped; after, it does its work. */
+START_TEST(one_janitor_at_a_time)
+{
+	char app[37], keep[37], drop[37];
+	draft_with_two(app, keep, drop);
+	struct cf_error err;
+	ck_assert_int_eq(evidence_delete(c.db, &c.applicant, c.blobs, app, drop, &err), CF_OK);
+	PGconn *other = PQconnectdb(c.tdb.super_url);
+	ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+	PQclear(PQexec(other, "BEGIN"));
+	PGresult *r = PQexec(other, "SELECT pg_advisory_xact_lock(hashtextextended('conform.janitor', 0))");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	struct evidence_gc_result gc;
+	ck_assert_int_eq(evidence_gc(c.db, &c.cli, c.blobs, 0, &gc, &err), CF_OK);
+	ck_assert(gc.skipped);
+	ck_assert_int_eq(gc.removed, 0);
+	PQclear(PQexec(other, "ROLLBACK"));
+	PQfinish(other);
+	ck_assert_int_eq(evidence_gc(c.db, &c.cli, c.blobs, 0, &gc, &err), CF_OK);
+	ck_assert(!gc.skipped);
+	ck_assert_int_eq(gc.removed, 1);
+}
+END_TEST
+
 START_TEST(safe_names)
 {
 	static const struct {
@@ -548,6 +574,7 @@ int main(void)
 	tcase_add_test(tc, submitted_evidence_is_never_deleted);
 	tcase_add_test(tc, a_settled_requirement_keeps_its_evidence);
 	tcase_add_test(tc, the_janitor_removes_only_unreferenced_files);
+	tcase_add_test(tc, one_janitor_at_a_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_test(tc, safe_names);
