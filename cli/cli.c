@@ -12,6 +12,22 @@
 #include "mem.h"
 #include "remote.h"
 
+/* Every group's table, in the order conformctl --help lists them. */
+const struct cli_command *const cli_groups[] = {
+	cli_db_commands,
+	cli_scheme_commands,
+	cli_audit_commands,
+	cli_bootstrap_commands,
+	cli_token_commands,
+	cli_key_commands,
+	cli_cert_commands,
+	cli_log_commands,
+	cli_evidence_commands,
+	cli_demo_commands,
+	cli_identity_commands,
+};
+const size_t cli_group_count = sizeof cli_groups / sizeof cli_groups[0];
+
 /* "db migrate", or "bootstrap" for a group that is its own command. */
 static const char *label(const struct cli_command *cmd, char *buf, size_t size)
 {
@@ -112,6 +128,20 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 too_many:
 	fprintf(stderr, "conformctl %s: too many arguments (see --help)\n", label(cmd, lb, sizeof lb));
 	return CLI_USAGE;
+}
+
+int cli_result(struct cli *cli, cf_err e, const struct cf_error *err, json_t *out)
+{
+	if (e) {
+		json_decref(out);
+		return cli_fail(err);
+	}
+	if (cli->json) {
+		cli_json_out(out);
+		json_decref(out);
+		return CLI_OK;
+	}
+	return -1;
 }
 
 int cli_fail(const struct cf_error *err)

@@ -66,6 +66,14 @@ int cli_fail(const struct cf_error *err);
 void cli_json_out(const json_t *v);
 
 /*
+ * How a command that has its result in out ends, when it ends here: with e
+ * set, err's message (cli_fail); with --json, out as the one JSON value.
+ * Both take out (may be NULL) and return the exit status. Otherwise -1:
+ * the command prints out its own way (out is still the caller's).
+ */
+int cli_result(struct cli *cli, cf_err e, const struct cf_error *err, json_t *out);
+
+/*
  * The API token for --url, into cli->token: --token-file FILE (its first
  * line), else --token / CONFORM_TOKEN, else CONFORM_TOKEN_FILE (its first
  * line). None is no error (public reads need none). Errors name the file.
@@ -101,5 +109,10 @@ extern const struct cli_command cli_evidence_commands[];
 extern const struct cli_command cli_cert_commands[];
 extern const struct cli_command cli_demo_commands[];
 extern const struct cli_command cli_identity_commands[];
+
+/* The groups' tables, each ended by a row with a NULL group: what conformctl
+ * dispatches on and lists in --help (and the tests hold the docs to). */
+extern const struct cli_command *const cli_groups[];
+extern const size_t cli_group_count;
 
 #endif

@@ -78,13 +78,8 @@ static int key_generate_cmd(struct cli *cli, const struct cli_command *cmd, int 
 		db_close(db);
 		free(sock);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("made key %s\n", jsonx_str(out, "kid"));
 	print_key(out);
 	json_decref(out);
@@ -164,13 +159,8 @@ static int key_list_cmd(struct cli *cli, const struct cli_command *cmd, int argc
 			e = signer_list(db, org, &out, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("%-44s %-11s %-36s %-20s %s\n", "KID", "PURPOSE", "ORGANISATION", "STATE", "PRIVATE KEY");
 	size_t i;
 	json_t *k;
@@ -203,13 +193,8 @@ static int key_retire_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 		db_close(db);
 	}
 	free(sock);
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("retired key %s: it signs nothing more and stays published\n", jsonx_str(out, "kid"));
 	if (!json_is_true(json_object_get(out, "private_key_destroyed")))
 		fprintf(stderr, "conformctl: conform-signer could not be told to destroy the private "
@@ -261,13 +246,8 @@ static int key_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 		db_close(db);
 	}
 	free(sock);
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("revoked key %s as compromised since %s: it left the DID document's assertion methods; "
 	       "%lld certificate(s) it signed since then now verify as key compromised; log entry %lld\n",
 	       jsonx_str(out, "kid"), jsonx_str(out, "compromised_since"),

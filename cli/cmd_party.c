@@ -51,13 +51,8 @@ static int bootstrap_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	db_close(db);
 	json_decref(org);
 	json_decref(admin);
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	json_t *user = json_object_get(out, "user"), *token = json_object_get(out, "token");
 	printf("scheme owner: %s (%s)\n", jsonx_str(json_object_get(out, "organisation"), "name"),
 	       jsonx_str(json_object_get(out, "organisation"), "id"));
@@ -132,13 +127,8 @@ static int token_create_cmd(struct cli *cli, const struct cli_command *cmd, int 
 			e = party_token_create(db, &actor, NULL, uid, name, (int)d, &out, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("token %s for user %s, expires %s:\n%s\n(shown this once, never stored)\n",
 	       jsonx_str(out, "id"), uid, jsonx_str(out, "expires_at"), jsonx_str(out, "token"));
 	json_decref(out);
@@ -173,13 +163,8 @@ static int token_list_cmd(struct cli *cli, const struct cli_command *cmd, int ar
 			e = party_token_list(db, user ? uid : NULL, &out, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("%-36s %-36s %-8s %-12s %-20s %s\n", "TOKEN", "USER", "STATE", "ENDS WITH", "EXPIRES",
 	       "NAME");
 	size_t i;
@@ -219,13 +204,8 @@ static int token_revoke_cmd(struct cli *cli, const struct cli_command *cmd, int 
 			e = party_token_revoke(db, &actor, pos[0], compromised, &out, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(out);
-		json_decref(out);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, out)) >= 0)
+		return rc;
 	printf("token %s revoked at %s\n", jsonx_str(out, "id"), jsonx_str(out, "revoked_at"));
 	size_t i;
 	json_t *id;

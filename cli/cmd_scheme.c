@@ -205,13 +205,8 @@ static int scheme_list_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			e = catalog_list(db, &list, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(list);
-		json_decref(list);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, list)) >= 0)
+		return rc;
 	printf("%-18s %-8s %6s  %-12s %-20s %s\n", "SCHEME", "VERSION", "REQS", "SHA256", "IMPORTED",
 	       "TITLE");
 	size_t i, k;
@@ -268,13 +263,8 @@ static int scheme_show_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			e = catalog_version(db, id, has_version ? version : NULL, &v, &err);
 		db_close(db);
 	}
-	if (e)
-		return cli_fail(&err);
-	if (cli->json) {
-		cli_json_out(v);
-		json_decref(v);
-		return CLI_OK;
-	}
+	if ((rc = cli_result(cli, e, &err, v)) >= 0)
+		return rc;
 	json_t *src = json_object_get(v, "source");
 	printf("%s@%s  %s\n", jsonx_str(v, "scheme"), jsonx_str(v, "version"), jsonx_str(v, "title"));
 	printf("publisher:   %s\n", jsonx_str(v, "publisher"));

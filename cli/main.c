@@ -11,27 +11,13 @@
 #include "cli.h"
 #include "mem.h"
 
-static const struct cli_command *const groups[] = {
-	cli_db_commands,
-	cli_scheme_commands,
-	cli_audit_commands,
-	cli_bootstrap_commands,
-	cli_token_commands,
-	cli_key_commands,
-	cli_cert_commands,
-	cli_log_commands,
-	cli_evidence_commands,
-	cli_demo_commands,
-	cli_identity_commands,
-};
-
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: conformctl [SETTING]... GROUP COMMAND [ARG]...\n"
 		     "Administer and verify conform (IoT security conformity certification).\n\n"
 		     "Commands:\n");
-	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-		for (const struct cli_command *c = groups[g]; c->group; c++) {
+	for (size_t g = 0; g < cli_group_count; g++)
+		for (const struct cli_command *c = cli_groups[g]; c->group; c++) {
 			char name[64];
 			snprintf(name, sizeof name, "%s%s%s %s", c->group, c->name[0] ? " " : "", c->name,
 				 c->args);
@@ -143,8 +129,8 @@ int main(int argc, char **argv)
 	const char *group = argv[i];
 	const char *name = i + 1 < argc ? argv[i + 1] : NULL;
 	bool group_known = false;
-	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-		for (const struct cli_command *c = groups[g]; c->group; c++) {
+	for (size_t g = 0; g < cli_group_count; g++)
+		for (const struct cli_command *c = cli_groups[g]; c->group; c++) {
 			if (strcmp(c->group, group) != 0)
 				continue;
 			group_known = true;
@@ -160,8 +146,8 @@ int main(int argc, char **argv)
 		}
 	if (group_known && name && (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)) {
 		printf("Usage: conformctl %s COMMAND [ARG]...  (each command takes --help)\n\n", group);
-		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-			for (const struct cli_command *c = groups[g]; c->group; c++)
+		for (size_t g = 0; g < cli_group_count; g++)
+			for (const struct cli_command *c = cli_groups[g]; c->group; c++)
 				if (strcmp(c->group, group) == 0) {
 					char line[64];
 					snprintf(line, sizeof line, "%s %s", c->name, c->args);
@@ -175,8 +161,8 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "conformctl %s: %s '%s'; one of:", group,
 			name ? "unknown command" : "missing command", name ? name : "");
-		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-			for (const struct cli_command *c = groups[g]; c->group; c++)
+		for (size_t g = 0; g < cli_group_count; g++)
+			for (const struct cli_command *c = cli_groups[g]; c->group; c++)
 				if (strcmp(c->group, group) == 0)
 					fprintf(stderr, " %s", c->name);
 		fputc('\n', stderr);

@@ -305,6 +305,17 @@ static void key_env_name(const struct key *k, char *out, size_t size)
 	out[o] = '\0';
 }
 
+bool config_key_at(size_t i, struct config_key_info *out)
+{
+	if (i >= key_count())
+		return false;
+	out->name = keys[i].name;
+	out->def = keys[i].def;
+	out->programs = keys[i].programs;
+	key_env_name(&keys[i], out->env, sizeof out->env);
+	return true;
+}
+
 /*
  * The key named name[0, len), or NULL. Every key also has a "-file" form
  * (its value is the first line of that file): *file says which was named.

@@ -139,6 +139,17 @@ cf_err config_load(struct config *cfg, unsigned program, int argc, char **argv,
  * that does not parse leaves the log level as it is). */
 void config_use_log_level(const struct config *cfg);
 
+/* One key of the settings table, for the tests that hold the docs to it. */
+struct config_key_info {
+	const char *name;     /* "data-dir" (the flag without its "--") */
+	const char *def;      /* its default as text; "" when it has none */
+	unsigned programs;    /* CONFIG_SERVER | CONFIG_CLI | CONFIG_SIGNER */
+	char env[64];         /* "CONFORM_DATA_DIR" */
+};
+
+/* The i-th key of the table in *out (borrowed strings); false past the end. */
+bool config_key_at(size_t i, struct config_key_info *out);
+
 /* Returns the help text listing the program's keys (flag, variable, default,
  * meaning); the caller frees. */
 char *config_help(unsigned program);

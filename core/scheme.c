@@ -144,20 +144,30 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-/* Rule 11: a text member, not blank, within max characters (0: no limit). */
-static const char *text_member(struct linter *l, const json_t *obj, const char *ptr, const char *key,
-			       size_t max)
+/* The string member key of obj (at ptr), its pointer in p; NULL when there
+ * is none, or after saying that it is not a string. */
+static const char *string_member(struct linter *l, const json_t *obj, const char *ptr,
+				 const char *key, char p[PTR_MAX])
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v)
 		return NULL;
-	char p[PTR_MAX];
 	ptr_join(p, ptr, key);
 	if (!json_is_string(v)) {
 		ERR(l, p, "'%s' must be a string", key);
 		return NULL;
 	}
-	const char *s = json_string_value(v);
+	return json_string_value(v);
+}
+
+/* Rule 11: a text member, not blank, within max characters (0: no limit). */
+static const char *text_member(struct linter *l, const json_t *obj, const char *ptr, const char *key,
+			       size_t max)
+{
+	char p[PTR_MAX];
+	const char *s = string_member(l, obj, ptr, key, p);
+	if (!s)
+		return NULL;
 	if (strspn(s, " \t\r\n") == strlen(s)) {
 		ERR(l, p, "'%s' must not be empty or blank", key);
 		return NULL;
@@ -170,16 +180,10 @@ static const char *text_member(struct linter *l, const json_t *obj, const char *
 static const char *pattern_member(struct linter *l, const json_t *obj, const char *ptr,
 				  const char *key, int re, const char *what)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return NULL;
 	char p[PTR_MAX];
-	ptr_join(p, ptr, key);
-	if (!json_is_string(v)) {
-		ERR(l, p, "'%s' must be a string", key);
+	const char *s = string_member(l, obj, ptr, key, p);
+	if (!s)
 		return NULL;
-	}
-	const char *s = json_string_value(v);
 	if (!matches(l, re, s)) {
 		ERR(l, p, "'%.60s' is not a valid %s (%s)", s, what, patterns[re]);
 		return NULL;
@@ -214,6 +218,33 @@ static bool is_object(struct linter *l, const json_t *v, const char *ptr, const 
 	return false;
 }
 
+/* Element i of the array at base, v: its pointer in p; true when it is an
+ * object, whose keys are then checked (allowed, required), else false after
+ * saying so. */
+static bool array_element(struct linter *l, const json_t *v, const char *base, size_t i,
+			  const char *what, const char *const *allowed, const char *const *required,
+			  char p[PTR_MAX])
+{
+	ptr_index(p, base, i);
+	if (!is_object(l, v, p, what))
+		return false;
+	check_keys(l, v, p, allowed, required);
+	return true;
+}
+
+/* Is id, the member "id" of the object at p, not yet in seen? An error
+ * naming what was declared twice when it is. */
+static bool first_declaration(struct linter *l, const json_t *seen, const char *p, const char *id,
+			      const char *what)
+{
+	if (!json_object_get(seen, id))
+		return true;
+	char pi[PTR_MAX];
+	ptr_join(pi, p, "id");
+	ERR(l, pi, "%s '%s' is declared twice", what, id);
+	return false;
+}
+
 static void lint_source(struct linter *l, const json_t *doc)
 {
 	const json_t *src = json_object_get(doc, "source");
@@ -243,10 +274,8 @@ static int lint_classes(struct linter *l, const json_t *doc)
 	int highest = 0;
 	json_array_foreach(classes, i, c) {
 		char p[PTR_MAX];
-		ptr_index(p, "/classes", i);
-		if (!is_object(l, c, p, "a class"))
+		if (!array_element(l, c, "/classes", i, "a class", keys, keys, p))
 			continue;
-		check_keys(l, c, p, keys, keys);
 		json_t *num = json_object_get(c, "class");
 		char pn[PTR_MAX];
 		ptr_join(pn, p, "class");
@@ -284,12 +313,10 @@ static void lint_keywords(struct linter *l, const json_t *doc)
 	size_t i;
 	json_t *p;
 	json_array_foreach(prim, i, p) {
-		char pp[PTR_MAX];
-		ptr_index(pp, "/keywords/primary", i);
-		if (!is_object(l, p, pp, "a primary keyword"))
-			continue;
 		static const char *const pkeys[] = { "name", "secondary", NULL };
-		check_keys(l, p, pp, pkeys, pkeys);
+		char pp[PTR_MAX];
+		if (!array_element(l, p, "/keywords/primary", i, "a primary keyword", pkeys, pkeys, pp))
+			continue;
 		const char *name = pattern_member(l, p, pp, "name", RE_KEYWORD, "keyword name");
 		if (name) {
 			char pn[PTR_MAX];
@@ -328,12 +355,10 @@ static void lint_guidance_sources(struct linter *l, const json_t *doc)
 	size_t i;
 	json_t *g;
 	json_array_foreach(gs, i, g) {
-		char p[PTR_MAX];
-		ptr_index(p, "/guidance_sources", i);
-		if (!is_object(l, g, p, "a guidance source"))
-			continue;
 		static const char *const keys[] = { "id", "title", "documents", NULL };
-		check_keys(l, g, p, keys, keys);
+		char p[PTR_MAX];
+		if (!array_element(l, g, "/guidance_sources", i, "a guidance source", keys, keys, p))
+			continue;
 		const char *id = pattern_member(l, g, p, "id", RE_SLUG, "guidance source id");
 		text_member(l, g, p, "title", 0);
 		json_t *docs = json_object_get(g, "documents");
@@ -351,14 +376,8 @@ static void lint_guidance_sources(struct linter *l, const json_t *doc)
 			if (!json_is_string(title) || !*json_string_value(title))
 				ERR(l, pl, "a document title must be a non-empty string");
 		}
-		if (id) {
-			char pi[PTR_MAX];
-			ptr_join(pi, p, "id");
-			if (json_object_get(l->guidance, id))
-				ERR(l, pi, "guidance source '%s' is declared twice", id);
-			else if (docs)
-				json_object_set(l->guidance, id, docs);
-		}
+		if (id && first_declaration(l, l->guidance, p, id, "guidance source") && docs)
+			json_object_set(l->guidance, id, docs);
 	}
 }
 
@@ -369,23 +388,15 @@ static void lint_sections(struct linter *l, const json_t *doc)
 	size_t i;
 	json_t *s;
 	json_array_foreach(secs, i, s) {
-		char p[PTR_MAX];
-		ptr_index(p, "/sections", i);
-		if (!is_object(l, s, p, "a section"))
-			continue;
 		static const char *const keys[] = { "id", "title", "audience", NULL };
 		static const char *const req[] = { "id", "title", NULL };
-		check_keys(l, s, p, keys, req);
+		char p[PTR_MAX];
+		if (!array_element(l, s, "/sections", i, "a section", keys, req, p))
+			continue;
 		const char *id = pattern_member(l, s, p, "id", RE_IDENT, "section id");
 		text_member(l, s, p, "title", TITLE_MAX_CHARS);
 		text_member(l, s, p, "audience", 0);
-		if (!id)
-			continue;
-		char pi[PTR_MAX];
-		ptr_join(pi, p, "id");
-		if (json_object_get(l->sections, id))
-			ERR(l, pi, "section '%s' is declared twice", id);
-		else
+		if (id && first_declaration(l, l->sections, p, id, "section"))
 			json_object_set_new(l->sections, id, json_integer(0));
 	}
 }
@@ -545,13 +556,11 @@ static void lint_mappings(struct linter *l, const json_t *req, const char *p)
 	size_t i;
 	json_t *v;
 	json_array_foreach(m, i, v) {
-		char pi[PTR_MAX];
-		ptr_index(pi, pm, i);
-		if (!is_object(l, v, pi, "a mapping"))
-			continue;
 		static const char *const keys[] = { "to", "refs", "relationship", "note", NULL };
 		static const char *const req_keys[] = { "to", "refs", "relationship", NULL };
-		check_keys(l, v, pi, keys, req_keys);
+		char pi[PTR_MAX];
+		if (!array_element(l, v, pm, i, "a mapping", keys, req_keys, pi))
+			continue;
 		const char *to = pattern_member(l, v, pi, "to", RE_TARGET, "target (id@version)");
 		char pt[PTR_MAX];
 		ptr_join(pt, pi, "to");
@@ -600,16 +609,14 @@ static void lint_requirements(struct linter *l, json_t *doc)
 	size_t i;
 	json_t *req;
 	json_array_foreach(reqs, i, req) {
-		char p[PTR_MAX];
-		ptr_index(p, "/requirements", i);
-		if (!is_object(l, req, p, "a requirement"))
-			continue;
 		static const char *const keys[] = { "ref", "section", "title", "description", "keywords",
 						    "applicability", "condition", "guidance",
 						    "mappings", NULL };
 		static const char *const req_keys[] = { "ref", "section", "title", "keywords",
 							"applicability", NULL };
-		check_keys(l, req, p, keys, req_keys);
+		char p[PTR_MAX];
+		if (!array_element(l, req, "/requirements", i, "a requirement", keys, req_keys, p))
+			continue;
 		const char *ref = pattern_member(l, req, p, "ref", RE_IDENT, "ref");
 		if (ref) {
 			char pr[PTR_MAX];

@@ -19,7 +19,6 @@
 #include "ids.h"
 #include "jsonx.h"
 #include "mem.h"
-#include "party.h"
 #include "rnd.h"
 
 /* One IPv4 range: network, prefix length, what it is. */
@@ -291,24 +290,32 @@ cf_err webhook_create(struct db *db, const struct audit_actor *actor, const char
 	return e;
 }
 
-cf_err webhook_list(struct db *db, const char *org_id, json_t **out, struct cf_error *err)
+/* Runs the query and answers its rows, each as row makes it, as {"items":
+ * [...]} in *out (NULL on error): the subscriptions and the deliveries. */
+static cf_err items_query(struct db *db, db_row_fn row, json_t **out, struct cf_error *err,
+			  const char *sql, int n, const char *const *params)
 {
 	PGresult *res = NULL;
-	*out = NULL;
-	if (!ids_is_uuid(org_id))
-		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %.40s", org_id);
-	const char *p[] = { org_id };
-	cf_err e = db_query(db, &res, err,
-		"SELECT " SUB_COLUMNS " FROM webhook_subscription s WHERE s.org_id = $1"
-		" AND s.deleted_at IS NULL ORDER BY s.created_at, s.id", 1, p);
+	cf_err e = db_query(db, &res, err, sql, n, params);
 	if (e)
 		return e;
 	json_t *items = json_array();
 	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, sub_json(res, i));
+		json_array_append_new(items, row(res, i));
 	PQclear(res);
 	*out = json_pack("{s:o}", "items", items);
 	return CF_OK;
+}
+
+cf_err webhook_list(struct db *db, const char *org_id, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (!ids_is_uuid(org_id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no organisation %.40s", org_id);
+	const char *p[] = { org_id };
+	return items_query(db, sub_json, out, err,
+		"SELECT " SUB_COLUMNS " FROM webhook_subscription s WHERE s.org_id = $1"
+		" AND s.deleted_at IS NULL ORDER BY s.created_at, s.id", 1, p);
 }
 
 struct sub_job {
@@ -396,7 +403,6 @@ static cf_err owned(struct db *db, const char *org_id, const char *id, struct cf
 cf_err webhook_deliveries(struct db *db, const char *org_id, const char *id, long long after,
 			  int limit, json_t **out, struct cf_error *err)
 {
-	PGresult *res = NULL;
 	*out = NULL;
 	cf_err e = owned(db, org_id, id, err);
 	if (e)
@@ -405,17 +411,9 @@ cf_err webhook_deliveries(struct db *db, const char *org_id, const char *id, lon
 	snprintf(afters, sizeof afters, "%lld", after);
 	snprintf(limits, sizeof limits, "%d", limit);
 	const char *p[] = { id, afters, limits };
-	e = db_query(db, &res, err,
+	return items_query(db, delivery_json, out, err,
 		"SELECT " DELIVERY_COLUMNS " FROM webhook_delivery d WHERE d.subscription_id = $1"
 		" AND d.log_index > $2::bigint ORDER BY d.log_index LIMIT $3::int", 3, p);
-	if (e)
-		return e;
-	json_t *items = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(items, delivery_json(res, i));
-	PQclear(res);
-	*out = json_pack("{s:o}", "items", items);
-	return CF_OK;
 }
 
 static cf_err replay_tx(struct db *db, void *arg, struct cf_error *err)

@@ -33,16 +33,8 @@ static void put(struct page *p, const char *s)
 /* Appends s with HTML's special characters escaped. */
 static void text(struct page *p, const char *s)
 {
-	for (const char *c = s ? s : ""; *c && !p->e; c++) {
-		switch (*c) {
-		case '&': p->e = buf_puts(p->b, "&amp;", NULL); break;
-		case '<': p->e = buf_puts(p->b, "&lt;", NULL); break;
-		case '>': p->e = buf_puts(p->b, "&gt;", NULL); break;
-		case '"': p->e = buf_puts(p->b, "&quot;", NULL); break;
-		case '\'': p->e = buf_puts(p->b, "&#39;", NULL); break;
-		default: p->e = buf_append(p->b, c, 1, NULL);
-		}
-	}
+	if (!p->e)
+		p->e = buf_puts_markup(p->b, s, NULL);
 }
 
 /* A link; only http(s), mailto and this site's own paths become links

@@ -42,6 +42,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . deploy/local/common.sh
+# shellcheck source=tests/bench/common.sh
+. tests/bench/common.sh
 
 register=100000
 args=()
@@ -90,29 +92,8 @@ started_at=$(date +%s)
 say "register of $register certificates, $duration s per measurement, wrk -t$wrk_threads -c$conns," \
 	"$threads server threads, $(nproc) CPUs"
 
-conform_pg_init "$tmp" "fsync = off" "synchronous_commit = off"
-conform_pg_start "$tmp"
-conform_pg_roles "$tmp"
-conform_pg_database "$tmp" conform
-sock=$(readlink -f "$tmp")/sock
-export CONFORM_DATABASE_OWNER_URL="host=$sock dbname=conform user=conform_owner"
-export CONFORM_DATABASE_URL="host=$sock dbname=conform user=conform_app"
-export CONFORM_DATA_DIR=$tmp/data-dir
-"$build/conformctl" db migrate >/dev/null
-"$build/conformctl" scheme import schemes/*.json >/dev/null 2>&1
-sql() { psql -X -q -tA -v ON_ERROR_STOP=1 -h "$sock" -U postgres -d conform -c "$1"; }
-
-# conform-signer alone holds the private keys; conformd and conformctl reach
-# it through DATA_DIR/signer/signer.sock (deploy/local/run.sh).
-"$build/conform-signer" >"$tmp/signer.log" 2>&1 &
-pids+=($!)
-signer_pid=$!
-for _ in $(seq 100); do
-	[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] && break
-	kill -0 "$signer_pid" 2>/dev/null || { cat "$tmp/signer.log" >&2; conform_die "conform-signer died"; }
-	sleep 0.1
-done
-[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] || conform_die "conform-signer did not open its socket"
+bench_cluster
+bench_signer
 
 wrk_check() { # OUTPUT WHAT: fails on non-2xx or socket errors
 	if echo "$1" | grep -qE "Non-2xx|Socket errors"; then
@@ -241,49 +222,15 @@ for _ in $(seq $((templates + 4))); do "$build/conformctl" demo >/dev/null; done
 demo_serial=$(sql "SELECT serial FROM certificate ORDER BY seq LIMIT 1")
 say "cloning $templates bodies' certificates into $register certificates (SQL, through the database's checks)"
 clone_start=$(date +%s)
-# Applications with their approvals, log entries, certificates and events,
-# one INSERT ... SELECT per table; the columns listed are those the clone
-# sets, later columns keep their defaults or are filled by the database's
-# own triggers.
-sql "
+# Clone i takes template body t = (i - 1) / per_body, at position j in its
+# status lists.
+bench_clone_register "$register" "
 CREATE TEMP TABLE g AS SELECT i, (i - 1) / $per_body AS t, (i - 1) % $per_body + 1 AS j,
-	gen_random_uuid() AS app FROM generate_series(1, $register) i;
+	gen_random_uuid() AS app, NULL::text AS gtin FROM generate_series(1, $register) i;
 CREATE TEMP TABLE tp AS SELECT row_number() OVER (ORDER BY seq) - 1 AS t, serial, application_id AS id
-	FROM certificate ORDER BY seq LIMIT $templates;
-INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
-	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
-	submitted_at)
-SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
-	a.assessment_type, a.body_id, a.owners, 'decided', a.product_snapshot, a.manufacturer_snapshot,
-	a.created_by, now()
-FROM g JOIN tp ON tp.t = g.t JOIN application a ON a.id = tp.id;
-INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
-	self_declaration)
-SELECT g.app, d.decision, d.rationale, d.decided_by, d.evidence_digest, d.self_declaration
-FROM g JOIN tp ON tp.t = g.t JOIN application_decision d ON d.application_id = tp.id;
-INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
-SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
-	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
-FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
-	LATERAL (SELECT '{\"kind\":\"issuance\",\"serial\":\"CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
-	|| '\"}' AS entry) e;
-INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
-	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
-	revocation_index, suspension_index, log_index, issued_by, manufacturer_name, product_name,
-	product_model, firmware_version, issuer_name)
-SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
-	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
-	c.valid_from, c.valid_until, c.payload, c.jws,
-	g.j + (g.j >= c.revocation_index)::int, g.j + (g.j >= c.suspension_index)::int,
-	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
-	c.firmware_version, c.issuer_name
-FROM g JOIN tp ON tp.t = g.t JOIN certificate c ON c.serial = tp.serial,
-	(SELECT max(idx) - $register AS base FROM tlog_entry) b;
-INSERT INTO certificate_event (serial, seq, action, log_index)
-SELECT serial, 1, 'issued', log_index FROM certificate WHERE seq > 1000;
--- issuance (row 8) draws serials from the sequence: past the cloned ones
-SELECT setval('certificate_serial_seq', 100000 + $register);
-ANALYZE;" >/dev/null
+	FROM certificate ORDER BY seq LIMIT $templates;"
+# issuance (row 8) draws serials from the sequence: past the cloned ones
+sql "SELECT setval('certificate_serial_seq', 100000 + $register)" >/dev/null
 registered=$(sql "SELECT count(*) FROM certificate")
 clone_s=$(( $(date +%s) - clone_start ))
 say "register: $registered certificates ($clone_s s to clone)"

@@ -15,6 +15,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . deploy/local/common.sh
+# shellcheck source=tests/bench/common.sh
+. tests/bench/common.sh
 
 n=${1:-10000}
 case $n in ''|*[!0-9]*) conform_die "N: not a number: $n" ;; esac
@@ -37,25 +39,8 @@ cleanup() {
 trap cleanup EXIT
 say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-conform_pg_init "$tmp" "fsync = off" "synchronous_commit = off"
-conform_pg_start "$tmp"
-conform_pg_roles "$tmp"
-conform_pg_database "$tmp" conform
-sock=$(readlink -f "$tmp")/sock
-export CONFORM_DATABASE_OWNER_URL="host=$sock dbname=conform user=conform_owner"
-export CONFORM_DATABASE_URL="host=$sock dbname=conform user=conform_app"
-export CONFORM_DATA_DIR=$tmp/data-dir
-"$build/conformctl" db migrate >/dev/null
-"$build/conformctl" scheme import schemes/*.json >/dev/null 2>&1
-sql() { psql -X -q -tA -v ON_ERROR_STOP=1 -h "$sock" -U postgres -d conform -c "$1"; }
-
-"$build/conform-signer" >"$tmp/signer.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-	[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] && break
-	sleep 0.1
-done
-[ -S "$CONFORM_DATA_DIR/signer/signer.sock" ] || conform_die "conform-signer did not open its socket"
+bench_cluster
+bench_signer
 port=$(( 20000 + RANDOM % 12000 ))
 base_url="http://127.0.0.1:$port"
 "$build/conformctl" identity set "$base_url" >/dev/null
@@ -81,44 +66,13 @@ open(tmp + "/certified.txt", "w").write("\n".join(items[:certified]) + "\n")
 json.dump(items, open(tmp + "/request.json", "w"))
 PY
 say "cloning the demo certificate into $certified certificates, each with its own GTIN"
-sql "
+bench_clone_register "$certified" "
 CREATE TEMP TABLE gt (gtin text);
 COPY gt FROM '$tmp/certified.txt';
-CREATE TEMP TABLE g AS SELECT row_number() OVER () AS i, gtin, gen_random_uuid() AS app FROM gt;
-CREATE TEMP TABLE tp AS SELECT serial, application_id AS id FROM certificate ORDER BY seq LIMIT 1;
-INSERT INTO application (id, product_id, manufacturer_id, scheme_id, scheme_version, class,
-	assessment_type, body_id, owners, state, product_snapshot, manufacturer_snapshot, created_by,
-	submitted_at)
-SELECT g.app, a.product_id, a.manufacturer_id, a.scheme_id, a.scheme_version, a.class,
-	a.assessment_type, a.body_id, a.owners, 'decided',
-	(a.product_snapshot::jsonb || jsonb_build_object('gtin', g.gtin))::json,
-	a.manufacturer_snapshot, a.created_by, now()
-FROM g, tp JOIN application a ON a.id = tp.id;
-INSERT INTO application_decision (application_id, decision, rationale, decided_by, evidence_digest,
-	self_declaration)
-SELECT g.app, d.decision, d.rationale, d.decided_by, d.evidence_digest, d.self_declaration
-FROM g, tp JOIN application_decision d ON d.application_id = tp.id;
-INSERT INTO tlog_entry (idx, entry, leaf_hash, kind, serial)
-SELECT b.base + g.i, e.entry, encode(sha256('\\x00'::bytea || convert_to(e.entry, 'UTF8')), 'hex'),
-	'issuance', 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
-FROM g, (SELECT max(idx) AS base FROM tlog_entry) b,
-	LATERAL (SELECT '{\"kind\":\"issuance\",\"serial\":\"CF-2026-' || lpad((100000 + g.i)::text, 7, '0')
-	|| '\"}' AS entry) e;
-INSERT INTO certificate (serial, seq, application_id, body_id, manufacturer_id, scheme_id,
-	scheme_version, class, accreditation_id, kid, valid_from, valid_until, payload, jws,
-	revocation_index, suspension_index, log_index, issued_by, manufacturer_name, product_name,
-	product_model, firmware_version, issuer_name)
-SELECT 'CF-2026-' || lpad((100000 + g.i)::text, 7, '0'), 1000 + g.i, g.app, c.body_id,
-	c.manufacturer_id, c.scheme_id, c.scheme_version, c.class, c.accreditation_id, c.kid,
-	c.valid_from, c.valid_until, c.payload, c.jws,
-	g.i + (g.i >= c.revocation_index)::int, g.i + (g.i >= c.suspension_index)::int,
-	b.base + g.i, c.issued_by, c.manufacturer_name, c.product_name, c.product_model,
-	c.firmware_version, c.issuer_name
-FROM g, tp JOIN certificate c ON c.serial = tp.serial,
-	(SELECT max(idx) - $certified AS base FROM tlog_entry) b;
-INSERT INTO certificate_event (serial, seq, action, log_index)
-SELECT serial, 1, 'issued', log_index FROM certificate WHERE seq > 1000;
-ANALYZE;" >/dev/null
+CREATE TEMP TABLE g AS SELECT i, 0 AS t, i AS j, app, gtin
+	FROM (SELECT row_number() OVER () AS i, gen_random_uuid() AS app, gtin FROM gt) n;
+CREATE TEMP TABLE tp AS SELECT 0 AS t, serial, application_id AS id FROM certificate ORDER BY seq
+	LIMIT 1;"
 chmod 644 "$tmp/certified.txt"
 say "register: $(sql "SELECT count(*) FROM certificate") certificates"
 
