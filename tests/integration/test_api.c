@@ -40,11 +40,90 @@ struct run {
 	json_t *responses; /* what api-check.mjs validates */
 	struct buf failures;
 	int nfailed;
+	json_t *faults;    /* case name -> what failed in it (for "must_fail") */
 	int certificates;  /* made by "given" */
 };
 
 static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+static void note_fault(struct run *r, const char *casename, const char *msg)
+{
+	json_t *list = json_object_get(r->faults, casename);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(r->faults, casename, list);
+	}
+	json_array_append_new(list, json_string(msg));
+}
+
+/* api-check.mjs's lines ("case 'NAME' (...): fault") filed under their
+ * case: the longest name of the file's cases that the line starts with. */
+static void note_checker_faults(struct run *r, json_t *cases, const char *out)
+{
+	for (const char *line = out; line && *line;) {
+		size_t n = strcspn(line, "\n");
+		char *l = cf_strndup(line, n);
+		const char *best = NULL;
+		size_t i;
+		json_t *c;
+		json_array_foreach(cases, i, c) {
+			const char *name = json_string_value(json_object_get(c, "name"));
+			char *prefix = name ? cf_asprintf("case '%s' (", name) : NULL;
+			if (prefix && strncmp(l, prefix, strlen(prefix)) == 0 &&
+			    (!best || strlen(name) > strlen(best)))
+				best = name;
+			free(prefix);
+		}
+		note_fault(r, best ? best : "(the file)", l);
+		free(l);
+		line += n + (line[n] == '\n');
+	}
+}
+
+/*
+ * A self-test file ("selftest": true) proves that the runner and the checker
+ * can fail: a case with "must_fail": TEXT passes only when some failure of
+ * it contains TEXT; one without, only when nothing failed. The file's
+ * failures are replaced by what did not go as stated.
+ */
+static void judge_selftest(struct run *r, json_t *cases)
+{
+	struct buf verdict;
+	buf_init(&verdict, (size_t)1 << 24);
+	int wrong = 0;
+	size_t i;
+	json_t *c;
+	json_array_foreach(cases, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *want = json_string_value(json_object_get(c, "must_fail"));
+		json_t *got = name ? json_object_get(r->faults, name) : NULL;
+		bool hit = false;
+		size_t k;
+		json_t *m;
+		json_array_foreach(got, k, m)
+			hit = hit || (want && strstr(json_string_value(m), want));
+		char *said = got ? json_dumps(got, JSON_COMPACT) : cf_strdup("nothing");
+		bool ok = want ? hit : got == NULL;
+		if (!ok && buf_printf(&verdict, NULL, "%s: case '%s' should %s%s%s; it failed with: %.1500s\n",
+				      r->file, name ? name : "?", want ? "fail with '" : "pass",
+				      want ? want : "", want ? "'" : "", said))
+			ck_abort_msg("too many failures to list");
+		wrong += !ok;
+		free(said);
+	}
+	json_t *file_faults = json_object_get(r->faults, "(the file)");
+	if (file_faults) {
+		char *said = json_dumps(file_faults, JSON_COMPACT);
+		if (buf_printf(&verdict, NULL, "%s: faults of no case: %.1500s\n", r->file, said))
+			ck_abort_msg("too many failures to list");
+		wrong++;
+		free(said);
+	}
+	buf_free(&r->failures);
+	r->failures = verdict;
+	r->nfailed = wrong;
+}
 
 static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 {
@@ -56,6 +135,7 @@ static void case_fail(struct run *r, const char *casename, const char *fmt, ...)
 	if (buf_printf(&r->failures, NULL, "%s: case '%s': %s\n", r->file, casename, msg))
 		ck_abort_msg("too many failures to list");
 	r->nfailed++;
+	note_fault(r, casename, msg);
 }
 
 static void set_var(struct run *r, const char *name, const char *value)
@@ -205,14 +285,16 @@ static void media_type(const char *value, char *out, size_t size)
 	out[i] = '\0';
 }
 
-/* The token of an actor name; "" for anonymous; NULL when unknown. */
-static const char *actor_token(struct run *r, const char *as)
+/* The actors of a file's world by name (tests/api/README.md "Actors"). */
+struct named_actor {
+	const char *name;
+	const struct actor *a;
+};
+
+static size_t actor_table(struct run *r, struct named_actor out[16])
 {
 	struct world *w = &r->w;
-	const struct {
-		const char *name;
-		const struct actor *a;
-	} actors[] = {
+	const struct named_actor all[] = {
 		{ "admin", &w->admin },
 		{ "accreditor", &w->accreditor },
 		{ "accreditation_body_admin", &w->ab_admin },
@@ -227,9 +309,20 @@ static const char *actor_token(struct run *r, const char *as)
 		{ "other_manufacturer_admin", &w->maker2_admin },
 		{ "other_applicant", &w->applicant2 },
 	};
+	_Static_assert(sizeof all / sizeof all[0] <= 16, "out holds 16 actors");
+	size_t n = sizeof all / sizeof all[0];
+	memcpy(out, all, sizeof all);
+	return n;
+}
+
+/* The token of an actor name; "" for anonymous; NULL when unknown. */
+static const char *actor_token(struct run *r, const char *as)
+{
+	struct named_actor actors[16];
+	size_t n = actor_table(r, actors);
 	if (!as || strcmp(as, "anonymous") == 0)
 		return "";
-	for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(actors[i].name, as) == 0)
 			return actors[i].a->token;
 	return NULL;
@@ -266,18 +359,12 @@ static void presave(struct run *r)
 	snprintf(did, sizeof did, "did:web:%s:bodies:%s", host, w->body_admin.org);
 	set_var(r, "body_did", did);
 	set_var(r, "log_kid", w->log_kid);
-	const char *names[] = { "admin", "accreditor", "accreditation_body_admin", "body_admin",
-				"assessor", "assessor2", "certifier", "certifier2",
-				"other_body_admin", "manufacturer_admin", "applicant",
-				"other_manufacturer_admin", "other_applicant" };
-	const struct actor *actors[] = { &w->admin, &w->accreditor, &w->ab_admin, &w->body_admin,
-					 &w->assessor, &w->assessor2, &w->certifier, &w->certifier2,
-					 &r->other_body_admin, &w->maker_admin, &w->applicant,
-					 &w->maker2_admin, &w->applicant2 };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+	struct named_actor actors[16];
+	size_t n = actor_table(r, actors);
+	for (size_t i = 0; i < n; i++) {
 		char name[64];
-		snprintf(name, sizeof name, "%s_user_id", names[i]);
-		set_var(r, name, actors[i]->user);
+		snprintf(name, sizeof name, "%s_user_id", actors[i].name);
+		set_var(r, name, actors[i].a->user);
 	}
 }
 
@@ -305,8 +392,13 @@ static void given(struct run *r, json_t *list)
 			set_var(r, "product_id", world_product(&r->w));
 		} else if (strcmp(what, "certificate") == 0) {
 			/* the first is {serial}, the next {serial2}, {serial3}, ... */
-			char serial[40], var[32];
-			world_certificate(&r->w, serial);
+			char serial[40], var[32], id[37], path[128];
+			world_application(&r->w, "decided", id);
+			snprintf(path, sizeof path, "/v1/applications/%s/certificate", id);
+			json_t *c = testsrv_api_ok(&r->w.srv, "POST", path, r->w.certifier.token, NULL, 201);
+			snprintf(serial, sizeof serial, "%s", json_string_value(json_object_get(c, "serial")));
+			json_decref(c);
+			set_var(r, "application_id", id);
 			if (++r->certificates == 1)
 				snprintf(var, sizeof var, "serial");
 			else
@@ -314,6 +406,15 @@ static void given(struct run *r, json_t *list)
 			set_var(r, var, serial);
 			set_var(r, "product_id", world_product(&r->w));
 			wait_log(r);
+		} else if (strncmp(what, "gtin=", 5) == 0) {
+			/* the applicant's product states this GTIN from now on: the
+			 * certificates made after it (snapshot at submission) name it */
+			char path[96];
+			snprintf(path, sizeof path, "/v1/products/%s", world_product(&r->w));
+			json_t *b = json_pack("{s:s}", "gtin", what + 5);
+			json_decref(testsrv_api_ok(&r->w.srv, "PATCH", path, r->w.applicant.token, b, 200));
+			json_decref(b);
+			set_var(r, "product_id", world_product(&r->w));
 		} else if (strcmp(what, "checkpoint") == 0) {
 			wait_log(r);
 		} else {
@@ -488,7 +589,7 @@ static void run_case(struct run *r, json_t *c, size_t index)
 	}
 	const char *known[] = { "name", "as", "method", "path", "headers", "body", "raw",
 				"raw_repeat", "content_type", "status", "expect", "expect_headers",
-				"expect_text", "save", "comment", NULL };
+				"expect_text", "save", "comment", "must_fail", NULL };
 	const char *k;
 	json_t *v;
 	json_object_foreach(c, k, v) {
@@ -560,11 +661,16 @@ static void run_case(struct run *r, json_t *c, size_t index)
 			case_fail(r, name, "\"raw_repeat\" is {\"text\": non-empty, \"times\": 1..67108864}");
 			goto out;
 		}
-		size_t tl = strlen(t);
-		body = cf_malloc(tl * (size_t)times + 1);
+		const char *pre = json_string_value(json_object_get(rep, "prefix"));
+		const char *suf = json_string_value(json_object_get(rep, "suffix"));
+		pre = pre ? pre : "";
+		suf = suf ? suf : "";
+		size_t tl = strlen(t), pl = strlen(pre), sl = strlen(suf);
+		body = cf_malloc(pl + tl * (size_t)times + sl + 1);
+		memcpy(body, pre, pl);
 		for (json_int_t i = 0; i < times; i++)
-			memcpy(body + tl * (size_t)i, t, tl);
-		body[tl * (size_t)times] = '\0';
+			memcpy(body + pl + tl * (size_t)i, t, tl);
+		memcpy(body + pl + tl * (size_t)times, suf, sl + 1);
 	}
 	if (body)
 		blen = strlen(body);
@@ -653,6 +759,7 @@ START_TEST(api_file)
 	world_org(&r.w, "assessment_body", "Other Lab (not accredited)", other_body);
 	r.other_body_admin = *world_org_admin(&r.w, other_body);
 	buf_init(&r.failures, (size_t)1 << 24);
+	r.faults = json_object();
 	r.vars = json_object();
 	r.responses = json_array();
 	presave(&r);
@@ -678,7 +785,10 @@ START_TEST(api_file)
 			       r.file, rpath, out))
 			ck_abort_msg("too many failures to list");
 		r.nfailed++;
+		note_checker_faults(&r, cases, out);
 	}
+	if (json_is_true(json_object_get(doc, "selftest")))
+		judge_selftest(&r, cases);
 	free(out);
 	free(spec);
 	free(rpath);
@@ -687,6 +797,7 @@ START_TEST(api_file)
 	for (int e = 0; e < ne; e++)
 		free(env_owned[e]);
 	json_decref(r.vars);
+	json_decref(r.faults);
 	json_decref(r.responses);
 	json_decref(doc);
 	free(path);

@@ -17,6 +17,10 @@
 //       components' MethodNotAllowed / NotFound answers.
 //       stdout: one line per fault, naming the case, the pointer and the
 //       rule; exit 0 = every answer fits, 1 = not, 2 = bad start.
+//
+//   node api-check.mjs --selftest OPENAPI_FILE
+//       judges made-up answers, each breaking one rule (or none): exit 0
+//       when each gets the fault it should and the good ones none.
 
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -96,19 +100,7 @@ function isJson(mt) {
   return mt === 'application/json' || mt.endsWith('+json');
 }
 
-function main(argv) {
-  if (argv.length !== 2) {
-    process.stderr.write('usage: node api-check.mjs OPENAPI_FILE RESPONSES_FILE\n');
-    return 2;
-  }
-  let doc, answers;
-  try {
-    doc = JSON.parse(readFileSync(argv[0], 'utf8'));
-    answers = JSON.parse(readFileSync(argv[1], 'utf8'));
-  } catch (e) {
-    process.stderr.write(`api-check: ${e.message}\n`);
-    return 2;
-  }
+function check(doc, answers) {
   const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
   addFormats(ajv);
   ajv.addSchema({ ...doc, $id: DOC_ID });
@@ -120,7 +112,6 @@ function main(argv) {
 
   const faults = [];
   const fault = (a, msg) => faults.push(`case '${a.case}' (${a.method} ${a.path} -> ${a.status}): ${msg}`);
-
   for (const a of answers) {
     const method = a.method.toLowerCase();
     const tpls = matchPath(doc, a.path);
@@ -194,7 +185,13 @@ function main(argv) {
     try {
       if (isJson(mt)) instances = [['', JSON.parse(a.body)]];
       else if (mt === 'application/jsonl' || mt === 'application/x-ndjson')
-        instances = a.body.split('\n').filter((l) => l.length > 0).map((l, i) => [`(line ${i + 1})`, JSON.parse(l)]);
+        // a line that is not JSON is checked as a string: the line schema
+        // says whether one may be (the register export's signature line)
+        instances = a.body.split('\n').filter((l) => l.length > 0).map((l, i) => {
+          let v;
+          try { v = JSON.parse(l); } catch { v = l; }
+          return [`(line ${i + 1})`, v];
+        });
       else instances = [['', a.body]];
     } catch (e) {
       fault(a, `the body is not ${mt}: ${e.message}`);
@@ -209,7 +206,91 @@ function main(argv) {
       }
     }
   }
-  for (const f of faults) process.stdout.write(f + '\n');
+  return faults;
+}
+
+// Answers made up to show that each rule can fail (and that good answers
+// pass): --selftest OPENAPI_FILE. Each must give a fault containing its
+// text, or none when the text is null.
+const SELFTEST = [
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: 'application/json', body: '{"status":"ok"}' }, null],
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: 'application/json', body: '{"status":"nok"}' },
+    '/status must be equal to constant'],
+  [{ method: 'GET', path: '/v1/health', status: 201, content_type: 'application/json', body: '{}' },
+    'status 201 is not listed'],
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: 'text/html', body: '<p>' },
+    'content type text/html is not listed'],
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: 'application/json', body: '{"status":' },
+    'the body is not application/json'],
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: null, body: '' },
+    'the answer has none'],
+  [{ method: 'GET', path: '/v1/nowhere', status: 200, content_type: 'application/json', body: '{}' },
+    'no path of docs/openapi.json matches'],
+  [{ method: 'GET', path: '/v1/nowhere', status: 404, content_type: 'application/problem+json',
+    body: '{"type":"urn:conform:problem:not-found","title":"Not Found","status":404,"detail":"x"}' }, null],
+  [{ method: 'DELETE', path: '/v1/health', status: 200, content_type: 'application/json', body: '{}' },
+    'has no DELETE for /v1/health'],
+  [{ method: 'DELETE', path: '/v1/schemes', status: 405, content_type: 'application/problem+json',
+    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":405,"detail":"x"}' }, null],
+  [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json',
+    body: '{"entries":[{"index":"0","entry":"{}","leaf_hash":"x"}]}' }, '/entries/0/index must be integer'],
+  [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json', body: '{}' },
+    "must have required property 'entries'"],
+  [{ method: 'GET', path: '/log/tile/0/000.p/2', status: 200, content_type: 'application/octet-stream', binary: true, length: 64 }, null],
+  [{ method: 'GET', path: '/log/tile/0/000.q/2', status: 200, content_type: 'application/octet-stream', binary: true, length: 64 },
+    'no path of docs/openapi.json matches'],
+  [{ method: 'POST', path: '/v1/shelf-check', status: 200, content_type: 'application/jsonl',
+    body: '{"gtin":"96385074","gtin14":"00000096385074","status":"none","certificates":[]}\nnot json\n' },
+    '(line 2)/ must be object'],
+  [{ method: 'GET', path: '/v1/register/export', status: 200, content_type: 'application/jsonl',
+    body: '{"serial":"CF-1","status":"valid","log_index":0,"jws":"a.b.c"}\naaa.bbb.ccc\n' }, null],
+  [{ method: 'GET', path: '/v1/certificates/CF-1/qr.svg', status: 200, content_type: 'image/png', body: 'x' },
+    'content type image/png is not listed'],
+  [{ method: 'GET', path: '/v1/certificates', status: 200, content_type: 'application/json',
+    body: '{"items":[{"serial":"CF-1","status":"revoked"}],"next":null}' }, '/items/0/status must be equal to one of the allowed values'],
+];
+
+function selftest(doc) {
+  let wrong = 0;
+  SELFTEST.forEach(([a0, want], i) => {
+    const a = { case: `selftest ${i + 1}`, binary: false, length: (a0.body || '').length, ...a0 };
+    const faults = check(doc, [a]);
+    const ok = want === null ? faults.length === 0 : faults.some((f) => f.includes(want));
+    if (!ok) {
+      wrong++;
+      process.stdout.write(`selftest ${i + 1} (${a.method} ${a.path} -> ${a.status}): expected ${want === null ? 'no fault' : `a fault with '${want}'`}, got ${JSON.stringify(faults)}\n`);
+    }
+  });
+  if (wrong === 0) process.stdout.write(`selftest: ${SELFTEST.length} made-up answers judged as expected\n`);
+  return wrong === 0 ? 0 : 1;
+}
+
+function main(argv) {
+  const self = argv[0] === '--selftest';
+  if (self) argv = argv.slice(1);
+  if (argv.length !== (self ? 1 : 2)) {
+    process.stderr.write('usage: node api-check.mjs OPENAPI_FILE RESPONSES_FILE | --selftest OPENAPI_FILE\n');
+    return 2;
+  }
+  let doc, answers;
+  try {
+    doc = JSON.parse(readFileSync(argv[0], 'utf8'));
+    answers = self ? [] : JSON.parse(readFileSync(argv[1], 'utf8'));
+  } catch (e) {
+    process.stderr.write(`api-check: ${e.message}\n`);
+    return 2;
+  }
+  if (self) return selftest(doc);
+  const faults = check(doc, answers);
+  // the same fault on many lines of one answer (JSON Lines) is said thrice
+  const said = new Map();
+  for (const f of faults) {
+    const key = f.replace(/\(line \d+\)/, '(line N)');
+    const n = (said.get(key) || 0) + 1;
+    said.set(key, n);
+    if (n <= 3) process.stdout.write(f + '\n');
+  }
+  for (const [key, n] of said) if (n > 3) process.stdout.write(`... and ${n - 3} more: ${key}\n`);
   if (faults.length === 0) process.stdout.write(`${answers.length} answers fit docs/openapi.json\n`);
   return faults.length === 0 ? 0 : 1;
 }
