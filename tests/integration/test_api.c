@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <glob.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,12 @@ static char *subst(struct run *r, const char *casename, const char *s)
 	const char *p = s;
 	while (*p) {
 		if (*p == '{') {
+			/* a name starts with a letter or _: "{32}" (a regex's
+			 * repeat) is text */
 			size_t n = 0;
 			while (isalnum((unsigned char)p[1 + n]) || p[1 + n] == '_')
 				n++;
-			if (n > 0 && p[1 + n] == '}') {
+			if (n > 0 && p[1 + n] == '}' && !isdigit((unsigned char)p[1])) {
 				char name[128];
 				snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
 				const char *v = json_string_value(json_object_get(r->vars, name));
@@ -271,6 +274,22 @@ static char *value_text(json_t *v)
 	if (json_is_string(v))
 		return cf_strdup(json_string_value(v));
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+/*
+ * Whether text matches the POSIX extended regular expression re (a "~re"
+ * expectation); a regex that does not compile fails the case.
+ */
+static bool matches(struct run *r, const char *casename, const char *re, const char *text)
+{
+	regex_t rx;
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0) {
+		case_fail(r, casename, "'%s' is not a regular expression", re);
+		return false;
+	}
+	bool ok = regexec(&rx, text, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return ok;
 }
 
 /* The media type of a Content-Type value, lower case, without parameters. */
@@ -445,6 +464,15 @@ static void check_expect(struct run *r, const char *name, json_t *expect, json_t
 				case_fail(r, name, "%s is missing: %.300s", ptr, resp->body);
 			continue;
 		}
+		if (json_is_string(want) && json_string_value(want)[0] == '~') {
+			const char *re = json_string_value(want) + 1;
+			if (!json_is_string(got) || !matches(r, name, re, json_string_value(got))) {
+				char *gt = got ? value_text(got) : cf_strdup("(missing)");
+				case_fail(r, name, "%s is %.300s, which does not match %s", ptr, gt, re);
+				free(gt);
+			}
+			continue;
+		}
 		json_t *w = subst_json(r, name, want);
 		if (!w)
 			continue;
@@ -487,7 +515,9 @@ static void check_headers(struct run *r, const char *name, json_t *expect,
 		if (!ws)
 			continue;
 		bool ok;
-		if (strcasecmp(h, "Content-Type") == 0 && !strchr(ws, ';')) {
+		if (ws[0] == '~') {
+			ok = matches(r, name, ws + 1, g);
+		} else if (strcasecmp(h, "Content-Type") == 0 && !strchr(ws, ';')) {
 			char a[256], b[256];
 			media_type(g, a, sizeof a);
 			media_type(ws, b, sizeof b);

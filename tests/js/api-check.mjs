@@ -113,7 +113,9 @@ function check(doc, answers) {
   const faults = [];
   const fault = (a, msg) => faults.push(`case '${a.case}' (${a.method} ${a.path} -> ${a.status}): ${msg}`);
   for (const a of answers) {
-    const method = a.method.toLowerCase();
+    // HEAD is answered as GET without the body (docs/openapi.json info)
+    const head = a.method.toUpperCase() === 'HEAD';
+    const method = head ? 'get' : a.method.toLowerCase();
     const tpls = matchPath(doc, a.path);
     let response, rpointer;
     if (tpls.length === 0) {
@@ -154,7 +156,9 @@ function check(doc, answers) {
       continue;
     }
     if (empty) {
-      if (a.status !== 304 && a.status !== 204)
+      if (head && !(a.content_type && contentFor(content, a.content_type)))
+        fault(a, `content type ${a.content_type} is not listed (lists ${Object.keys(content).join(', ')})`);
+      else if (!head && a.status !== 304 && a.status !== 204)
         fault(a, `the description lists a body (${Object.keys(content).join(', ')}), the answer has none`);
       continue;
     }
@@ -197,6 +201,10 @@ function check(doc, answers) {
       fault(a, `the body is not ${mt}: ${e.message}`);
       continue;
     }
+    // RFC 9457 3.1.3: a problem's status is the answer's
+    if (mt === 'application/problem+json' && instances[0][1] && typeof instances[0][1] === 'object' &&
+        'status' in instances[0][1] && instances[0][1].status !== a.status)
+      fault(a, `/status of the problem is ${instances[0][1].status}, the answer's is ${a.status}`);
     for (const [where, inst] of instances) {
       if (!validate(inst)) {
         for (const e of validate.errors) {
@@ -227,11 +235,17 @@ const SELFTEST = [
   [{ method: 'GET', path: '/v1/nowhere', status: 200, content_type: 'application/json', body: '{}' },
     'no path of docs/openapi.json matches'],
   [{ method: 'GET', path: '/v1/nowhere', status: 404, content_type: 'application/problem+json',
-    body: '{"type":"urn:conform:problem:not-found","title":"Not Found","status":404,"detail":"x"}' }, null],
+    body: '{"type":"urn:conform:problem:not-found","title":"Not Found","status":404,"detail":"x","instance":"/v1/nowhere","request_id":"r"}' }, null],
   [{ method: 'DELETE', path: '/v1/health', status: 200, content_type: 'application/json', body: '{}' },
     'has no DELETE for /v1/health'],
   [{ method: 'DELETE', path: '/v1/schemes', status: 405, content_type: 'application/problem+json',
-    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":405,"detail":"x"}' }, null],
+    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":405,"detail":"x","instance":"/v1/schemes","request_id":"r"}' }, null],
+  [{ method: 'DELETE', path: '/v1/schemes', status: 405, content_type: 'application/problem+json',
+    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":404,"detail":"x","instance":"/v1/schemes","request_id":"r"}' },
+    'the answer\'s is 405'],
+  [{ method: 'DELETE', path: '/v1/schemes', status: 405, content_type: 'application/problem+json',
+    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":405,"detail":"x","instance":"/v1/schemes"}' },
+    "must have required property 'request_id'"],
   [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json',
     body: '{"entries":[{"index":"0","entry":"{}","leaf_hash":"x"}]}' }, '/entries/0/index must be integer'],
   [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json', body: '{}' },
@@ -244,6 +258,9 @@ const SELFTEST = [
     '(line 2)/ must be object'],
   [{ method: 'GET', path: '/v1/register/export', status: 200, content_type: 'application/jsonl',
     body: '{"serial":"CF-1","status":"valid","log_index":0,"jws":"a.b.c"}\naaa.bbb.ccc\n' }, null],
+  [{ method: 'HEAD', path: '/v1/health', status: 200, content_type: 'application/json', body: '' }, null],
+  [{ method: 'HEAD', path: '/v1/health', status: 200, content_type: 'text/html', body: '' },
+    'content type text/html is not listed'],
   [{ method: 'GET', path: '/v1/certificates/CF-1/qr.svg', status: 200, content_type: 'image/png', body: 'x' },
     'content type image/png is not listed'],
   [{ method: 'GET', path: '/v1/certificates', status: 200, content_type: 'application/json',
