@@ -6,19 +6,22 @@
  * status it must get, and what the body and headers must hold; every answer
  * of the file is then checked against docs/openapi.json by an independent
  * validator (tests/js/api-check.mjs, ajv): the operation, the status, the
- * content type and the body's schema. One Check test case per file.
+ * content type, the headers and the body's schema. One Check test case per
+ * file; tests/CMakeLists.txt makes each file a ctest of its own (api/<group>).
+ * tests/api/selftest.json ("must_fail") shows that the runner fails when a
+ * case does not hold.
  *
  *   test_api                    every tests/api/<group>.json
  *   test_api tests/api/x.json   only these files (paths from the source tree)
  */
 #include <ctype.h>
-#include <stdarg.h>
-#include <strings.h>
 #include <glob.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "http.h"
@@ -585,6 +588,39 @@ static void save(struct run *r, const char *name, json_t *spec, json_t *doc,
 	}
 }
 
+/* The headers of the last header block of an answer (after a 100
+ * Continue): lower-case name -> value, repeated ones joined by ", ". New
+ * reference. */
+static json_t *header_object(const struct http_resp *resp)
+{
+	json_t *h = json_object();
+	for (const char *line = resp->headers; line && *line;) {
+		size_t n = strcspn(line, "\r\n");
+		if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+			json_object_clear(h); /* a new block: the earlier was interim */
+		} else if (n > 0 && memchr(line, ':', n)) {
+			const char *colon = memchr(line, ':', n);
+			char *name = cf_strndup(line, (size_t)(colon - line));
+			for (char *c = name; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			const char *v = colon + 1;
+			while (v < line + n && *v == ' ')
+				v++;
+			char *value = cf_strndup(v, (size_t)(line + n - v));
+			const char *had = json_string_value(json_object_get(h, name));
+			char *joined = had ? cf_asprintf("%s, %s", had, value) : cf_strdup(value);
+			json_object_set_new(h, name, json_string(joined));
+			free(joined);
+			free(value);
+			free(name);
+		}
+		line += n;
+		while (*line == '\r' || *line == '\n')
+			line++;
+	}
+	return h;
+}
+
 /* What api-check.mjs needs of an answer: the body as text unless binary. */
 static void record(struct run *r, const char *name, const char *method, const char *path,
 		   const struct http_resp *resp)
@@ -600,6 +636,7 @@ static void record(struct run *r, const char *name, const char *method, const ch
 				"binary", resp->len > 0 && body == NULL);
 	if (body)
 		json_object_set_new(rec, "body", body);
+	json_object_set_new(rec, "headers", header_object(resp));
 	json_array_append_new(r->responses, rec);
 	free(bare);
 }

@@ -100,6 +100,30 @@ function isJson(mt) {
   return mt === 'application/json' || mt.endsWith('+json');
 }
 
+// X-Request-Id on every answer (docs/openapi.json info); each header the
+// response declares required present, and each declared header that is
+// there valid against its schema (an integer header parsed as one).
+const RID = /^[A-Za-z0-9._-]{1,64}$/;
+function checkHeaders(doc, a, response, fault, ajv) {
+  if (!a.headers) return; // made-up answers of the self-test may have none
+  const rid = a.headers['x-request-id'];
+  if (!rid || !RID.test(rid)) fault(a, `X-Request-Id is ${rid === undefined ? 'missing' : `'${rid}'`}: every answer names its request`);
+  for (const [name, h0] of Object.entries(response.headers || {})) {
+    const [h] = deref(doc, h0, '');
+    const v = a.headers[name.toLowerCase()];
+    if (v === undefined) {
+      if (h && h.required) fault(a, `header ${name} is required and missing`);
+      continue;
+    }
+    const schema = h && h.schema;
+    if (!schema || schema.$ref) continue;
+    const types = [].concat(schema.type || []);
+    const value = types.includes('integer') && /^-?[0-9]+$/.test(v) ? Number(v) : v;
+    const validate = ajv.compile(schema);
+    if (!validate(value)) fault(a, `header ${name}: '${v}' ${validate.errors.map((e) => e.message).join(', ')}`);
+  }
+}
+
 function check(doc, answers) {
   const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
   addFormats(ajv);
@@ -149,6 +173,7 @@ function check(doc, answers) {
       fault(a, `the response at ${rpointer} does not resolve`);
       continue;
     }
+    checkHeaders(doc, a, response, fault, ajv);
     const content = response.content || {};
     const empty = !a.binary && (a.body === undefined || a.body === '');
     if (Object.keys(content).length === 0) {
@@ -259,6 +284,15 @@ const SELFTEST = [
   [{ method: 'GET', path: '/v1/register/export', status: 200, content_type: 'application/jsonl',
     body: '{"serial":"CF-1","status":"valid","log_index":0,"jws":"a.b.c"}\naaa.bbb.ccc\n' }, null],
   [{ method: 'HEAD', path: '/v1/health', status: 200, content_type: 'application/json', body: '' }, null],
+  [{ method: 'GET', path: '/v1/health', status: 200, content_type: 'application/json', body: '{"status":"ok"}',
+    headers: {} }, 'X-Request-Id is missing'],
+  [{ method: 'DELETE', path: '/v1/schemes', status: 405, content_type: 'application/problem+json',
+    body: '{"type":"urn:conform:problem:method-not-allowed","title":"Method Not Allowed","status":405,"detail":"x","instance":"/v1/schemes","request_id":"r"}',
+    headers: { 'x-request-id': 'r' } }, 'header Allow is required and missing'],
+  [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json', body: '{"entries":[]}',
+    headers: { 'x-request-id': 'r', 'access-control-allow-origin': 'https://example.org' } }, 'header Access-Control-Allow-Origin'],
+  [{ method: 'GET', path: '/v1/log/entries', status: 200, content_type: 'application/json', body: '{"entries":[]}',
+    headers: { 'x-request-id': 'r', 'access-control-allow-origin': '*' } }, null],
   [{ method: 'HEAD', path: '/v1/health', status: 200, content_type: 'text/html', body: '' },
     'content type text/html is not listed'],
   [{ method: 'GET', path: '/v1/certificates/CF-1/qr.svg', status: 200, content_type: 'image/png', body: 'x' },
