@@ -611,19 +611,22 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	json_t *credential = json_loads(db_value(res, 0, 7), 0, NULL);
 	char jws_url[512];
 	snprintf(jws_url, sizeof jws_url, "%s/v1/certificates/%s/jws", public_url, serial);
-	*out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:b,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s},"
+	/* the key as the JWS header, the JWKS and the DID document name it */
+	char *method = cf_asprintf("%s#%s", did, db_value(res, 0, 8));
+	*out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:b,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},"
 			 "s:{s:I,s:s,s:b},s:o,s:o,s:o,s:s,s:{s:s,s:s}}",
 		"serial", serial, "status", live, "status_reason_code", jsonx_text_or_null(db_value(res, 0, 2)),
 		"status_reason", jsonx_text_or_null(db_value(res, 0, 3)), "status_changed_at",
 		jsonx_text_or_null(db_value(res, 0, 4)), "valid_from", db_value(res, 0, 5), "valid_until",
 		db_value(res, 0, 6), "expired", strcmp(live, "expired") == 0, "issuer", "id", did, "name",
 		db_value(res, 0, 11), "body_id", db_value(res, 0, 10), "accreditation_reference",
-		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "state",
+		db_value(res, 0, 15), "key", "kid", db_value(res, 0, 8), "verification_method", method, "state",
 		compromised ? "compromised" : db_value_bool(res, 0, 9) ? "retired" : "active", "log", "index",
 		(json_int_t)db_value_ll(res, 0, 12), "leaf_hash", leafb64, "in_signed_tree_head",
 		db_value_bool(res, 0, 14), "history", history, "review", review, "credential",
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
+	free(method);
 	key_compromise_note(*out, live, compromised, db_value(res, 0, 22));
 	PQclear(res);
 	return CF_OK;
@@ -720,6 +723,8 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 		e = buf_printf(out, err, ",\"expired\":%s", expired_text);
 	if (!e)
 		e = member(out, ",\"key\":{\"kid\":", c->kid, err);
+	if (!e)
+		e = member(out, ",\"verification_method\":", key->method, err);
 	if (!e)
 		e = buf_printf(out, err, ",\"state\":\"%s\"", kstate);
 	if (!e && key->compromised_since)

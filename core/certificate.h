@@ -85,6 +85,7 @@ struct cert_key_view {
 	bool retired;
 	const char *compromised_since; /* as the API writes it (microseconds), NULL if never */
 	const char *compromised_at;    /* when that was declared (seconds) */
+	const char *method;            /* its DID URL, <issuer DID>#<kid> */
 };
 
 /*

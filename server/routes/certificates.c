@@ -116,6 +116,10 @@ static bool answer_from_row(struct request *rq, const char *serial, struct fresh
 	buf_init(&out, 1u << 20);
 	buf_init(&facts, 16u << 10);
 	bool in_head = c.log_index < head;
+	char did[SIGNER_DID_LEN], method[SIGNER_DID_LEN + 64];
+	signer_did(request_server(rq)->cfg->public_url, d.key.org, did);
+	snprintf(method, sizeof method, "%s#%s", did, c.kid);
+	d.view.method = method;
 	*e = certificate_render(&c, &d.state, &d.view, in_head, &out, &facts, err);
 	if (!*e && codec_hex_decode(c.jws_sha256, f->jws_sha256, 32, err))
 		*e = cf_error_set(err, CF_EINTERNAL, NULL, "certificate %.40s: its stored digest is damaged",

@@ -112,6 +112,11 @@ START_TEST(the_answer_states_what_was_assessed_and_who_signed)
 	ck_assert(strncmp(jsonx_str(issuer, "id"), "did:web:127.0.0.1", 17) == 0);
 	ck_assert_ptr_nonnull(strstr(jsonx_str(issuer, "id"), did_tail));
 	ck_assert_ptr_nonnull(strstr(jsonx_str(json_object_get(c, "key"), "kid"), f.kid));
+	/* the DID URL the JWS header names: <issuer DID>#<kid> */
+	char method[512];
+	snprintf(method, sizeof method, "%s#%s", jsonx_str(issuer, "id"),
+		 jsonx_str(json_object_get(c, "key"), "kid"));
+	ck_assert_str_eq(jsonx_str(json_object_get(c, "key"), "verification_method"), method);
 	json_t *history = json_object_get(c, "history");
 	ck_assert_uint_eq(json_array_size(history), 1);
 	ck_assert_str_eq(jsonx_str(json_array_get(history, 0), "action"), "issued");
