@@ -1,5 +1,6 @@
 /*
- * coreworld: the unit suites' world, made through core/ (see coreworld.h).
+ * coreworld: the domain unit suites' world, made through core/ or by
+ * conformctl (see coreworld.h).
  */
 #include "coreworld.h"
 
@@ -13,16 +14,25 @@
 #include "application.h"
 #include "catalog.h"
 #include "jsonx.h"
+#include "mem.h"
+#include "proc.h"
 #include "product.h"
 #include "review.h"
-#include "scheme.h"
 #include "tsupport.h"
-
-static const struct audit_actor cli = { "cli", "tests", NULL };
 
 static void ok(cf_err e, const struct cf_error *err, const char *what)
 {
 	ck_assert_msg(e == CF_OK, "%s: %s (%s)", what, err->detail, err->pointer);
+}
+
+static void principal_of(struct principal *p, const char *user, const char *org, const char *kind,
+			 unsigned roles)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->user_id, sizeof p->user_id, "%s", user);
+	snprintf(p->org_id, sizeof p->org_id, "%s", org);
+	snprintf(p->org_kind, sizeof p->org_kind, "%s", kind);
+	p->roles = roles;
 }
 
 static void make_org(struct coreworld *w, const char *kind, const char *name, char id[37],
@@ -40,14 +50,10 @@ static void make_org(struct coreworld *w, const char *kind, const char *name, ch
 				  "https://example.org/security", "response_days", 5));
 	json_t *out = NULL;
 	struct cf_error err;
-	ok(party_org_create(w->db, &cli, body, &out, &err), &err, "organisation");
+	ok(party_org_create(w->db, &w->cli, body, &out, &err), &err, "organisation");
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
-	memset(admin, 0, sizeof *admin);
-	snprintf(admin->user_id, sizeof admin->user_id, "%s",
-		 jsonx_str(json_object_get(out, "administrator"), "id"));
-	snprintf(admin->org_id, sizeof admin->org_id, "%s", id);
-	snprintf(admin->org_kind, sizeof admin->org_kind, "%s", kind);
-	admin->roles = ROLE_ORG_ADMIN;
+	principal_of(admin, jsonx_str(json_object_get(out, "administrator"), "id"), id, kind,
+		     ROLE_ORG_ADMIN);
 	json_decref(out);
 	json_decref(body);
 }
@@ -64,48 +70,51 @@ void coreworld_person(struct coreworld *w, const struct principal *admin, const 
 	struct cf_error err;
 	struct audit_actor by = party_actor(admin);
 	ok(party_user_create(w->db, &by, body, &out, &err), &err, "person");
-	memset(p, 0, sizeof *p);
-	snprintf(p->user_id, sizeof p->user_id, "%s", jsonx_str(out, "id"));
-	snprintf(p->org_id, sizeof p->org_id, "%s", admin->org_id);
-	snprintf(p->org_kind, sizeof p->org_kind, "%s", admin->org_kind);
-	p->roles = party_role_parse(role);
+	principal_of(p, jsonx_str(out, "id"), admin->org_id, admin->org_kind, party_role_parse(role));
 	json_decref(out);
 	json_decref(body);
 }
 
-static void day(char *out, size_t size, int offset_days)
+void coreworld_day(char *out, size_t size, int offset_days)
 {
 	time_t t = time(NULL) + (time_t)offset_days * 86400;
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%d", &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void import_scheme(struct coreworld *w, const char *file)
+cf_err coreworld_import(struct coreworld *w, const char *relative, struct cf_error *err)
 {
-	char *path = tsupport_source_path(file);
+	char *path = tsupport_source_path(relative);
 	size_t len = 0;
 	char *text = tsupport_read_file(path, &len);
 	struct lint_report report = { 0 };
 	struct catalog_import imported;
-	struct cf_error err;
-	ok(catalog_import(w->db, &cli, text, len, path, &report, &imported, &err), &err, file);
+	cf_err e = catalog_import(w->db, &w->cli, text, len, path, &report, &imported, err);
 	lint_report_free(&report);
 	free(text);
 	free(path);
+	return e;
 }
 
-void coreworld_create(struct coreworld *w, const char *suite)
+/* The database, its connection as conformd's role, the actor of conformctl. */
+static void begin(struct coreworld *w, const char *suite)
 {
 	memset(w, 0, sizeof *w);
 	testdb_create(&w->tdb, suite);
 	struct cf_error err;
 	ok(db_connect(w->tdb.app_url, &w->db, &err), &err, "connect");
-	import_scheme(w, "schemes/dcms-cop-2018.json");
+	w->cli = (struct audit_actor){ "cli", "tests", NULL };
+}
+
+void coreworld_create(struct coreworld *w, const char *suite)
+{
+	begin(w, suite);
+	struct cf_error err;
+	ok(coreworld_import(w, "schemes/dcms-cop-2018.json", &err), &err, "dcms-cop");
 
 	make_org(w, "accreditation_body", "Accreditation Service", w->accreditation_body, &w->ab_admin);
 	make_org(w, "assessment_body", "Test Laboratory", w->body, &w->body_admin);
-	make_org(w, "assessment_body", "Unaccredited Laboratory", w->other_body, &w->other_body_admin);
 	make_org(w, "manufacturer", "Devices Ltd", w->maker, &w->maker_admin);
 	make_org(w, "manufacturer", "Other Devices Ltd", w->other_maker, &w->other_maker_admin);
 	coreworld_person(w, &w->ab_admin, "accreditor", "Alex Accreditor", &w->accreditor);
@@ -115,12 +124,10 @@ void coreworld_create(struct coreworld *w, const char *suite)
 	coreworld_person(w, &w->body_admin, "certifier", "Cid Certifier", &w->certifier2);
 	coreworld_person(w, &w->maker_admin, "applicant", "Ann Applicant", &w->applicant);
 	coreworld_person(w, &w->other_maker_admin, "applicant", "Olga Applicant", &w->other_applicant);
-	coreworld_person(w, &w->other_body_admin, "assessor", "Oscar Assessor", &w->other_assessor);
-	coreworld_person(w, &w->other_body_admin, "certifier", "Otto Certifier", &w->other_certifier);
 
-	char from[16], until[16];
-	day(from, sizeof from, -1);
-	day(until, sizeof until, 3 * 365);
+	char from[32], until[32];
+	coreworld_day(from, sizeof from, -1);
+	coreworld_day(until, sizeof until, 3 * 365);
 	struct audit_actor acc = party_actor(&w->accreditor);
 	json_t *grant = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", w->body, "scheme_id",
 				  "dcms-cop", "max_class", 0, "reference", "ACC-UNIT-1", "valid_from",
@@ -131,8 +138,9 @@ void coreworld_create(struct coreworld *w, const char *suite)
 	json_decref(out);
 	json_decref(grant);
 
-	char support[16];
-	day(support, sizeof support, 5 * 365);
+	char support[32];
+	coreworld_day(support, sizeof support, 5 * 365);
+	support[10] = '\0'; /* a date */
 	json_t *pb = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", "Smart Plug", "model", "SP-1",
 			       "hardware_version", "1.0", "firmware_version", "1.0.3", "support_end",
 			       support);
@@ -141,12 +149,148 @@ void coreworld_create(struct coreworld *w, const char *suite)
 	snprintf(w->product, sizeof w->product, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 	json_decref(pb);
+
+	snprintf(w->blobs, sizeof w->blobs, "/tmp/conform-coreworld.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(w->blobs));
+}
+
+void coreworld_unaccredited(struct coreworld *w)
+{
+	make_org(w, "assessment_body", "Unaccredited Laboratory", w->other_body, &w->other_body_admin);
+	coreworld_person(w, &w->other_body_admin, "assessor", "Oscar Assessor", &w->other_assessor);
+	coreworld_person(w, &w->other_body_admin, "certifier", "Otto Certifier", &w->other_certifier);
+}
+
+static void ctl_ok(struct coreworld *w, struct proc_result *r, const char *const *args,
+		   const char *const *env)
+{
+	testsrv_ctl(r, &w->tdb, args, env);
+	ck_assert_msg(r->status == 0, "conformctl %s %s: %s", args[0], args[1] ? args[1] : "", r->err);
+}
+
+void coreworld_principal(struct coreworld *w, const char *user_id, struct principal *out)
+{
+	char id[37]; /* user_id may be out's own */
+	snprintf(id, sizeof id, "%s", user_id);
+	const char *p[] = { id };
+	PGresult *r = testdb_super_query(&w->tdb,
+		"SELECT u.org_id, o.kind, array_to_string(u.roles, ',') FROM app_user u"
+		" JOIN organisation o ON o.id = u.org_id WHERE u.id = $1", 1, p);
+	ck_assert_msg(PQntuples(r) == 1, "no user %s", id);
+	principal_of(out, id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), 0);
+	char roles[128];
+	snprintf(roles, sizeof roles, "%s", PQgetvalue(r, 0, 2));
+	PQclear(r);
+	char *save = NULL;
+	for (char *t = strtok_r(roles, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned bit = party_role_parse(t);
+		ck_assert_msg(bit != 0, "unknown role %s", t);
+		out->roles |= bit;
+	}
+}
+
+/* The first user holding role (in an organisation of kind, when not NULL). */
+static void find_person(struct coreworld *w, const char *role, const char *kind,
+			struct principal *out)
+{
+	char id[37];
+	const char *p[] = { role, kind ? kind : "" };
+	coreworld_value(w, id, sizeof id,
+		"SELECT u.id FROM app_user u JOIN organisation o ON o.id = u.org_id"
+		" WHERE $1 = ANY (u.roles::text[]) AND ($2 = '' OR o.kind::text = $2)"
+		" ORDER BY u.created_at LIMIT 1", 2, p);
+	ck_assert_msg(id[0], "nobody holds %s (%s)", role, kind ? kind : "any kind");
+	coreworld_principal(w, id, out);
+}
+
+static const char *const shipped[] = {
+	"schemes/dcms-cop-2018.json", "schemes/etsi-en-303-645-2.1.1.json",
+	"schemes/iotsf-cf-2.0.json", "schemes/uk-psti-2023.json", "schemes/scheme.schema.json",
+};
+
+void coreworld_open(struct coreworld *w, const char *suite)
+{
+	begin(w, suite);
+	struct proc_result r;
+	const char *imp[8] = { "scheme", "import" };
+	char *paths[5];
+	for (int i = 0; i < 5; i++)
+		imp[2 + i] = paths[i] = tsupport_source_path(shipped[i]);
+	imp[7] = NULL;
+	ctl_ok(w, &r, imp, NULL);
+	proc_result_free(&r);
+	for (int i = 0; i < 5; i++)
+		free(paths[i]);
+	const char *boot[] = { "bootstrap", "--org-name", "Unit Scheme Owner", "--country", "GB",
+			       "--email", "owner@example.org", "--admin-name", "Ada Admin",
+			       "--admin-email", "ada@example.org", NULL };
+	ctl_ok(w, &r, boot, NULL);
+	proc_result_free(&r);
+	find_person(w, "admin", NULL, &w->admin);
+}
+
+void coreworld_demo_again(struct coreworld *w, char serial[40])
+{
+	const char *env[] = { w->signer.env, NULL };
+	const char *args[] = { "demo", NULL };
+	struct proc_result r;
+	ctl_ok(w, &r, args, env);
+	const char *c = strstr(r.out, "certificate CF-");
+	ck_assert_msg(c != NULL, "conformctl demo issued nothing: %s", r.out);
+	snprintf(serial, 40, "%.*s", (int)strcspn(c + 12, " \n"), c + 12);
+	proc_result_free(&r);
+}
+
+void coreworld_demo(struct coreworld *w)
+{
+	testsrv_signer_start(&w->signer, w->tdb.name);
+	w->demo = true;
+	struct proc_result r;
+	/* the service's identity, as conformd would store it at its first start */
+	const char *id[] = { "identity", "set", "http://127.0.0.1:7", NULL };
+	ctl_ok(w, &r, id, NULL);
+	proc_result_free(&r);
+	coreworld_demo_again(w, w->serial);
+
+	const char *s[] = { w->serial };
+	coreworld_value(w, w->public_url, sizeof w->public_url,
+			"SELECT public_url FROM service_identity", 0, NULL);
+	coreworld_value(w, w->application, sizeof w->application,
+			"SELECT application_id FROM certificate WHERE serial = $1", 1, s);
+	coreworld_value(w, w->accreditation, sizeof w->accreditation,
+			"SELECT accreditation_id FROM certificate WHERE serial = $1", 1, s);
+	coreworld_value(w, w->kid, sizeof w->kid, "SELECT kid FROM certificate WHERE serial = $1", 1,
+			s);
+	const char *a[] = { w->application };
+	coreworld_value(w, w->product, sizeof w->product,
+			"SELECT product_id FROM application WHERE id = $1", 1, a);
+	find_person(w, "accreditor", NULL, &w->accreditor);
+	find_person(w, "assessor", NULL, &w->assessor);
+	find_person(w, "certifier", NULL, &w->certifier);
+	find_person(w, "applicant", NULL, &w->applicant);
+	find_person(w, "org_admin", "accreditation_body", &w->ab_admin);
+	find_person(w, "org_admin", "assessment_body", &w->body_admin);
+	find_person(w, "org_admin", "manufacturer", &w->maker_admin);
+	snprintf(w->accreditation_body, sizeof w->accreditation_body, "%s", w->ab_admin.org_id);
+	snprintf(w->body, sizeof w->body, "%s", w->body_admin.org_id);
+	snprintf(w->maker, sizeof w->maker, "%s", w->maker_admin.org_id);
 }
 
 void coreworld_destroy(struct coreworld *w)
 {
 	db_close(w->db);
+	w->db = NULL;
+	if (w->demo)
+		testsrv_signer_stop(&w->signer);
+	w->demo = false;
 	testdb_drop(&w->tdb);
+	if (w->blobs[0]) {
+		char *cmd = cf_asprintf("rm -rf '%s'", w->blobs);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", w->blobs);
+		free(cmd);
+		w->blobs[0] = '\0';
+	}
 }
 
 cf_err coreworld_act(struct coreworld *w, const struct principal *p, const char *id,
@@ -158,8 +302,7 @@ cf_err coreworld_act(struct coreworld *w, const struct principal *p, const char 
 		return e;
 	char etag[24];
 	application_etag(a.version, etag);
-	json_t *body = json_loads(body_text ? body_text : "{}", 0, NULL);
-	ck_assert_msg(body != NULL, "bad test body %s", body_text);
+	json_t *body = coreworld_json(body_text ? body_text : "{}");
 	json_t *out = NULL;
 	e = application_act(w->db, p, id, action, etag, body, &out, err);
 	json_decref(out);
@@ -224,6 +367,18 @@ void coreworld_application(struct coreworld *w, const char *type, const char *st
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 	json_decref(b);
+	if (third || strcmp(state, "draft") == 0 || strcmp(state, "withdrawn") == 0) {
+		coreworld_advance(w, id, state, 0);
+		return;
+	}
+	coreworld_answer_all(w, id, "compliant");
+	ck_assert_str_eq(state, "decided");
+	coreworld_act_ok(w, &w->applicant, id, "declare", "{\"statement\":\"we declare\"}");
+}
+
+void coreworld_advance(struct coreworld *w, const char *id, const char *state, int passed)
+{
+	struct cf_error err;
 	if (strcmp(state, "draft") == 0)
 		return;
 	if (strcmp(state, "withdrawn") == 0) {
@@ -231,11 +386,6 @@ void coreworld_application(struct coreworld *w, const char *type, const char *st
 		return;
 	}
 	coreworld_answer_all(w, id, "compliant");
-	if (!third) {
-		ck_assert_str_eq(state, "decided");
-		coreworld_act_ok(w, &w->applicant, id, "declare", "{\"statement\":\"we declare\"}");
-		return;
-	}
 	coreworld_act_ok(w, &w->applicant, id, "submit", NULL);
 	if (strcmp(state, "submitted") == 0)
 		return;
@@ -243,7 +393,11 @@ void coreworld_application(struct coreworld *w, const char *type, const char *st
 	if (strcmp(state, "in_evaluation") == 0)
 		return;
 	if (strcmp(state, "info_requested") == 0) {
-		ok(coreworld_verdicts(w, &w->assessor, id, 1, 13, "info_needed", &err), &err, "verdicts");
+		if (passed > 0)
+			ok(coreworld_verdicts(w, &w->assessor, id, 1, passed, "pass", &err), &err,
+			   "verdicts");
+		ok(coreworld_verdicts(w, &w->assessor, id, passed + 1, 13, "info_needed", &err), &err,
+		   "verdicts");
 		coreworld_act_ok(w, &w->assessor, id, "request-info", NULL);
 		return;
 	}
@@ -264,20 +418,47 @@ const char *coreworld_state(struct coreworld *w, const char *id)
 	return a.state;
 }
 
+void coreworld_value(struct coreworld *w, char *out, size_t size, const char *sql, int n,
+		     const char *const *params)
+{
+	PGresult *r = testdb_super_query(&w->tdb, sql, n, params);
+	snprintf(out, size, "%s", PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+}
+
 long long coreworld_count(struct coreworld *w, const char *sql, const char *param)
 {
 	const char *p[] = { param };
-	PGresult *r = testdb_super_query(&w->tdb, sql, param ? 1 : 0, p);
-	long long n = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
+	char v[32];
+	coreworld_value(w, v, sizeof v, sql, param ? 1 : 0, p);
+	return strtoll(v, NULL, 10);
+}
+
+json_t *coreworld_json(const char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	ck_assert_msg(j != NULL, "bad JSON in a test: %s: %s", je.text, text);
+	return j;
+}
+
+void coreworld_expect(const char *what, cf_err got, const struct cf_error *err, cf_err code,
+		      const char *pointer, const char *part)
+{
+	ck_assert_msg(got == code, "%s: code %d, expected %d (%s)", what, (int)got, (int)code,
+		      got ? err->detail : "no error");
+	if (code == CF_OK)
+		return;
+	if (pointer)
+		ck_assert_msg(strcmp(err->pointer, pointer) == 0, "%s: pointer '%s', expected '%s' (%s)",
+			      what, err->pointer, pointer, err->detail);
+	if (part)
+		ck_assert_msg(strstr(err->detail, part) != NULL, "%s: '%s' does not say '%s'", what,
+			      err->detail, part);
 }
 
 void coreworld_refused(cf_err e, const struct cf_error *err, enum cf_code code, const char *pointer,
 		       const char *words)
 {
-	ck_assert_msg(e == (cf_err)code, "expected code %d, got %d: %s", (int)code, e,
-		      e ? err->detail : "accepted");
-	ck_assert_str_eq(err->pointer, pointer ? pointer : "");
-	ck_assert_msg(strstr(err->detail, words), "'%s' not in '%s'", words, err->detail);
+	coreworld_expect("refused", e, err, (cf_err)code, pointer ? pointer : "", words);
 }

@@ -13,22 +13,22 @@
 
 #include "accreditation.h"
 #include "certificate.h"
-#include "corefix.h"
+#include "coreworld.h"
 #include "jsonx.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 static int refs;
 
 static void setup(void)
 {
-	corefix_open(&f, "accreditation");
-	corefix_demo(&f);
+	coreworld_open(&f, "accreditation");
+	coreworld_demo(&f);
 }
 
 static void teardown(void)
 {
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 /* A date offset_days from today (UTC), as "YYYY-MM-DD". */
@@ -65,7 +65,7 @@ static json_t *grant_body(const char *body_id, const char *scheme, const char *r
 static long long count(const char *sql)
 {
 	char v[24];
-	corefix_value(&f, v, sizeof v, sql, 0, NULL);
+	coreworld_value(&f, v, sizeof v, sql, 0, NULL);
 	return atoll(v);
 }
 
@@ -80,9 +80,9 @@ static cf_err grant(const char *scheme, int max_class, const char *extra, json_t
 		 "{\"body_id\":\"%s\",\"scheme_id\":\"%s\",\"max_class\":%d,\"reference\":\"UNIT-%d\","
 		 "\"valid_from\":\"%s\",\"valid_until\":\"%s\"%s}",
 		 f.certifier.org_id, scheme, max_class, ++refs, from, until, extra);
-	json_t *body = corefix_json(text);
+	json_t *body = coreworld_json(text);
 	struct audit_actor by = party_actor(&f.accreditor);
-	cf_err e = accreditation_grant(f.conn, &by, body, out, err);
+	cf_err e = accreditation_grant(f.db, &by, body, out, err);
 	json_decref(body);
 	return e;
 }
@@ -91,7 +91,7 @@ static void granted(const char *scheme, int max_class, const char *extra, char i
 {
 	json_t *out = NULL;
 	struct cf_error err;
-	corefix_expect("grant", grant(scheme, max_class, extra, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("grant", grant(scheme, max_class, extra, &out, &err), &err, CF_OK, NULL, NULL);
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 }
@@ -103,7 +103,7 @@ static cf_err change(const char *id, const char *action, const char *effective_a
 	if (effective_at)
 		json_object_set_new(body, "effective_at", json_string(effective_at));
 	struct audit_actor by = party_actor(&f.accreditor);
-	cf_err e = accreditation_change(f.conn, &by, id, action, body, out, err);
+	cf_err e = accreditation_change(f.db, &by, id, action, body, out, err);
 	json_decref(body);
 	return e;
 }
@@ -112,7 +112,7 @@ static bool covers(const char *scheme, const char *version, int class_number, co
 {
 	bool yes = false;
 	struct cf_error err;
-	cf_err e = accreditation_covers(f.conn, f.certifier.org_id, scheme, version, class_number, at, &yes,
+	cf_err e = accreditation_covers(f.db, f.certifier.org_id, scheme, version, class_number, at, &yes,
 					&err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	return yes;
@@ -138,8 +138,8 @@ START_TEST(a_grant_is_refused_field_by_field_and_nothing_is_written)
 		json_t *out = NULL;
 		struct cf_error err;
 		cf_err e = grant(bad_grants[i].scheme, bad_grants[i].max_class, bad_grants[i].extra, &out, &err);
-		corefix_expect(bad_grants[i].extra[0] ? bad_grants[i].extra : bad_grants[i].scheme, e, &err,
-			       bad_grants[i].code, bad_grants[i].pointer, NULL);
+		coreworld_expect(bad_grants[i].extra[0] ? bad_grants[i].extra : bad_grants[i].scheme, e, &err,
+				 bad_grants[i].code, bad_grants[i].pointer, NULL);
 		ck_assert_ptr_null(out);
 	}
 	/* dates: the end after the start, and a cycle of at most five years */
@@ -157,16 +157,16 @@ START_TEST(a_grant_is_refused_field_by_field_and_nothing_is_written)
 					  dates[i].until);
 		json_t *out = NULL;
 		struct cf_error err;
-		corefix_expect(dates[i].until, accreditation_grant(f.conn, &by, body, &out, &err), &err,
-			       CF_EINVAL, "/valid_until", dates[i].part);
+		coreworld_expect(dates[i].until, accreditation_grant(f.db, &by, body, &out, &err), &err,
+				 CF_EINVAL, "/valid_until", dates[i].part);
 		json_decref(body);
 	}
 	/* five years to the day is a full cycle, and allowed */
 	json_t *body = grant_body(f.certifier.org_id, "iotsf-cf", "FIVE-YEARS", "2026-01-01", "2031-01-01");
 	json_t *out = NULL;
 	struct cf_error err;
-	corefix_expect("five years", accreditation_grant(f.conn, &by, body, &out, &err), &err, CF_OK, NULL,
-		       NULL);
+	coreworld_expect("five years", accreditation_grant(f.db, &by, body, &out, &err), &err, CF_OK, NULL,
+			 NULL);
 	json_decref(out);
 	json_decref(body);
 	ck_assert_int_eq(count("SELECT count(*) FROM accreditation"), before + 1);
@@ -180,16 +180,16 @@ START_TEST(only_an_accreditation_body_grants_and_only_to_an_assessment_body)
 	json_t *out = NULL;
 	struct cf_error err;
 	struct audit_actor body_admin = party_actor(&f.body_admin);
-	corefix_expect("a body for itself", accreditation_grant(f.conn, &body_admin, to_body, &out, &err),
-		       &err, CF_EFORBIDDEN, NULL, "accreditation body");
-	corefix_expect("conformctl", accreditation_grant(f.conn, &f.cli, to_body, &out, &err), &err,
-		       CF_EFORBIDDEN, NULL, NULL);
+	coreworld_expect("a body for itself", accreditation_grant(f.db, &body_admin, to_body, &out, &err),
+			 &err, CF_EFORBIDDEN, NULL, "accreditation body");
+	coreworld_expect("conformctl", accreditation_grant(f.db, &f.cli, to_body, &out, &err), &err,
+			 CF_EFORBIDDEN, NULL, NULL);
 	struct audit_actor accreditor = party_actor(&f.accreditor);
-	corefix_expect("a manufacturer", accreditation_grant(f.conn, &accreditor, to_maker, &out, &err), &err,
-		       CF_EUNPROCESSABLE, "/body_id", "not an assessment body");
+	coreworld_expect("a manufacturer", accreditation_grant(f.db, &accreditor, to_maker, &out, &err), &err,
+			 CF_EUNPROCESSABLE, "/body_id", "not an assessment body");
 	json_object_set_new(to_body, "body_id", json_string("not-an-id"));
-	corefix_expect("not an id", accreditation_grant(f.conn, &accreditor, to_body, &out, &err), &err,
-		       CF_EINVAL, "/body_id", NULL);
+	coreworld_expect("not an id", accreditation_grant(f.db, &accreditor, to_body, &out, &err), &err,
+			 CF_EINVAL, "/body_id", NULL);
 	json_decref(to_body);
 	json_decref(to_maker);
 }
@@ -201,10 +201,10 @@ START_TEST(a_reference_is_used_once_by_its_accreditor)
 	json_t *out = NULL;
 	struct audit_actor by = party_actor(&f.accreditor);
 	struct cf_error err;
-	corefix_expect("first", accreditation_grant(f.conn, &by, body, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("first", accreditation_grant(f.db, &by, body, &out, &err), &err, CF_OK, NULL, NULL);
 	json_decref(out);
-	corefix_expect("again", accreditation_grant(f.conn, &by, body, &out, &err), &err, CF_ECONFLICT,
-		       "/reference", "ONCE");
+	coreworld_expect("again", accreditation_grant(f.db, &by, body, &out, &err), &err, CF_ECONFLICT,
+			 "/reference", "ONCE");
 	json_decref(body);
 }
 END_TEST
@@ -215,7 +215,7 @@ START_TEST(a_grant_reads_back_with_its_history_grantor_and_directory_entry)
 	granted("iotsf-cf", 3, ",\"versions\":{\"from\":\"2.0\"}", id);
 	json_t *a = NULL, *list = NULL, *dir = NULL;
 	struct cf_error err;
-	ck_assert(accreditation_get(f.conn, id, &a, &err) == CF_OK);
+	ck_assert(accreditation_get(f.db, id, &a, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(a, "status"), "active");
 	ck_assert_int_eq(json_integer_value(json_object_get(a, "max_class")), 3);
 	ck_assert_str_eq(jsonx_str(json_object_get(a, "versions"), "from"), "2.0");
@@ -225,13 +225,13 @@ START_TEST(a_grant_reads_back_with_its_history_grantor_and_directory_entry)
 	ck_assert_str_eq(jsonx_str(json_array_get(history, 0), "action"), "granted");
 	json_decref(a);
 	char org[37];
-	ck_assert(accreditation_grantor(f.conn, id, org, &err) == CF_OK);
+	ck_assert(accreditation_grantor(f.db, id, org, &err) == CF_OK);
 	ck_assert_str_eq(org, f.accreditor.org_id);
-	corefix_expect("grantor of nothing", accreditation_grantor(f.conn, "00000000-0000-4000-8000-000000000000",
+	coreworld_expect("grantor of nothing", accreditation_grantor(f.db, "00000000-0000-4000-8000-000000000000",
 								    org, &err), &err, CF_ENOTFOUND, NULL, NULL);
-	corefix_expect("get nothing", accreditation_get(f.conn, "nope", &a, &err), &err, CF_ENOTFOUND, NULL,
-		       NULL);
-	ck_assert(accreditation_list(f.conn, f.accreditor.org_id, f.certifier.org_id, "iotsf-cf", &list,
+	coreworld_expect("get nothing", accreditation_get(f.db, "nope", &a, &err), &err, CF_ENOTFOUND, NULL,
+			 NULL);
+	ck_assert(accreditation_list(f.db, f.accreditor.org_id, f.certifier.org_id, "iotsf-cf", &list,
 				     &err) == CF_OK);
 	bool listed = false;
 	size_t i;
@@ -242,17 +242,17 @@ START_TEST(a_grant_reads_back_with_its_history_grantor_and_directory_entry)
 	}
 	ck_assert(listed);
 	json_decref(list);
-	ck_assert(accreditation_list(f.conn, f.body_admin.org_id, NULL, NULL, &list, &err) == CF_OK);
+	ck_assert(accreditation_list(f.db, f.body_admin.org_id, NULL, NULL, &list, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(list, "items")), 0); /* a body grants nothing */
 	json_decref(list);
-	ck_assert(accreditation_body(f.conn, f.certifier.org_id, &dir, &err) == CF_OK);
+	ck_assert(accreditation_body(f.db, f.certifier.org_id, &dir, &err) == CF_OK);
 	listed = false;
 	json_array_foreach(json_object_get(dir, "accreditations"), i, item)
 		listed = listed || strcmp(jsonx_str(item, "id"), id) == 0;
 	ck_assert_msg(listed, "the body's directory entry does not list %s", id);
 	json_decref(dir);
 	/* the directory lists the body, with only what is active now */
-	ck_assert(accreditation_bodies(f.conn, &dir, &err) == CF_OK);
+	ck_assert(accreditation_bodies(f.db, &dir, &err) == CF_OK);
 	listed = false;
 	json_t *b;
 	json_array_foreach(json_object_get(dir, "items"), i, b) {
@@ -266,8 +266,8 @@ START_TEST(a_grant_reads_back_with_its_history_grantor_and_directory_entry)
 	}
 	ck_assert(listed);
 	json_decref(dir);
-	corefix_expect("a manufacturer is no body", accreditation_body(f.conn, f.applicant.org_id, &dir, &err),
-		       &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("a manufacturer is no body", accreditation_body(f.db, f.applicant.org_id, &dir, &err),
+			 &err, CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -295,11 +295,11 @@ START_TEST(cover_follows_versions_classes_and_time)
 	/* the database's own function answers the same */
 	const char *p[] = { f.certifier.org_id };
 	char v[8];
-	corefix_value(&f, v, sizeof v,
-		      "SELECT conform_covers($1, 'etsi-en-303-645', '2.1.1', 0, now())::text", 1, p);
+	coreworld_value(&f, v, sizeof v,
+			"SELECT conform_covers($1, 'etsi-en-303-645', '2.1.1', 0, now())::text", 1, p);
 	ck_assert_str_eq(v, "true");
-	corefix_value(&f, v, sizeof v,
-		      "SELECT conform_covers($1, 'etsi-en-303-645', '2.1.10', 0, now())::text", 1, p);
+	coreworld_value(&f, v, sizeof v,
+			"SELECT conform_covers($1, 'etsi-en-303-645', '2.1.10', 0, now())::text", 1, p);
 	ck_assert_str_eq(v, "false"); /* 2.1.10 comes after 2.1.1, numerically */
 }
 END_TEST
@@ -328,7 +328,7 @@ START_TEST(events_follow_the_state_machine_and_withdrawal_is_final)
 		json_t *out = NULL;
 		struct cf_error err = { 0 };
 		cf_err e = change(id, steps[i].action, NULL, &out, &err);
-		corefix_expect(steps[i].action, e, &err, steps[i].code, NULL, NULL);
+		coreworld_expect(steps[i].action, e, &err, steps[i].code, NULL, NULL);
 		if (steps[i].status)
 			ck_assert_str_eq(jsonx_str(out, "status"), steps[i].status);
 		else
@@ -338,19 +338,19 @@ START_TEST(events_follow_the_state_machine_and_withdrawal_is_final)
 	/* four events recorded, each logged as a review and audited */
 	const char *p[] = { id };
 	char v[24];
-	corefix_value(&f, v, sizeof v, "SELECT count(*) FROM accreditation_event WHERE accreditation_id = $1",
-		      1, p);
+	coreworld_value(&f, v, sizeof v, "SELECT count(*) FROM accreditation_event WHERE accreditation_id = $1",
+			1, p);
 	ck_assert_str_eq(v, "5");
-	corefix_value(&f, v, sizeof v, "SELECT count(*) FROM tlog_entry WHERE kind = 'review' AND serial = $1",
-		      1, p);
+	coreworld_value(&f, v, sizeof v, "SELECT count(*) FROM tlog_entry WHERE kind = 'review' AND serial = $1",
+			1, p);
 	ck_assert_str_eq(v, "4");
-	corefix_value(&f, v, sizeof v, "SELECT count(*) FROM audit_log WHERE object_id = $1", 1, p);
+	coreworld_value(&f, v, sizeof v, "SELECT count(*) FROM audit_log WHERE object_id = $1", 1, p);
 	ck_assert_str_eq(v, "5");
 	json_t *out = NULL;
 	struct cf_error err;
-	corefix_expect("unknown action", change(id, "pause", NULL, &out, &err), &err, CF_ESTATE, NULL, NULL);
-	corefix_expect("no such accreditation", change("00000000-0000-4000-8000-000000000000", "suspend", NULL,
-						       &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("unknown action", change(id, "pause", NULL, &out, &err), &err, CF_ESTATE, NULL, NULL);
+	coreworld_expect("no such accreditation", change("00000000-0000-4000-8000-000000000000", "suspend", NULL,
+							 &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -363,9 +363,9 @@ START_TEST(a_scheduled_suspension_waits_and_history_is_never_rewritten)
 	moment(past, -3600);
 	json_t *out = NULL;
 	struct cf_error err;
-	corefix_expect("in the past", change(id, "suspend", past, &out, &err), &err, CF_EINVAL, "/effective_at",
-		       "past");
-	corefix_expect("scheduled", change(id, "suspend", later, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("in the past", change(id, "suspend", past, &out, &err), &err, CF_EINVAL, "/effective_at",
+			 "past");
+	coreworld_expect("scheduled", change(id, "suspend", later, &out, &err), &err, CF_OK, NULL, NULL);
 	ck_assert_str_eq(jsonx_str(out, "status"), "active"); /* not yet */
 	json_decref(out);
 	/* class 4: no other accreditation of the suite's body reaches it */
@@ -373,9 +373,9 @@ START_TEST(a_scheduled_suspension_waits_and_history_is_never_rewritten)
 	ck_assert(!covers("iotsf-cf", "2.0", 4, later));
 	/* what follows is decided by the last event, scheduled ones included, and
 	 * never placed before it */
-	corefix_expect("before the last", change(id, "reinstate", soon, &out, &err), &err, CF_EINVAL,
-		       "/effective_at", "last event");
-	corefix_expect("suspended twice", change(id, "suspend", NULL, &out, &err), &err, CF_ESTATE, NULL, NULL);
+	coreworld_expect("before the last", change(id, "reinstate", soon, &out, &err), &err, CF_EINVAL,
+			 "/effective_at", "last event");
+	coreworld_expect("suspended twice", change(id, "suspend", NULL, &out, &err), &err, CF_ESTATE, NULL, NULL);
 }
 END_TEST
 
@@ -383,31 +383,31 @@ START_TEST(a_suspension_puts_earlier_certificates_under_review_until_reinstated)
 {
 	json_t *state = NULL, *out = NULL;
 	struct cf_error err;
-	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, NULL, &state, &err) == CF_OK);
 	ck_assert(json_is_null(json_object_get(state, "review")));
 	json_decref(state);
 	long long logged = count("SELECT count(*) FROM tlog_entry");
-	corefix_expect("suspend", change(f.accreditation, "suspend", NULL, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("suspend", change(f.accreditation, "suspend", NULL, &out, &err), &err, CF_OK, NULL, NULL);
 	json_decref(out);
 	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry"), logged + 1);
-	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, NULL, &state, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(state, "status"), "valid"); /* a review, not a withdrawal */
 	ck_assert_str_eq(jsonx_str(json_object_get(state, "review"), "code"), "accreditation_suspended");
 	json_decref(state);
 	/* the demo's body no longer covers dcms-cop: nothing new is certified */
 	ck_assert(!covers("dcms-cop", "2018", 0, NULL));
-	corefix_expect("reinstate", change(f.accreditation, "reinstate", NULL, &out, &err), &err, CF_OK, NULL,
-		       NULL);
+	coreworld_expect("reinstate", change(f.accreditation, "reinstate", NULL, &out, &err), &err, CF_OK, NULL,
+			 NULL);
 	json_decref(out);
-	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, NULL, &state, &err) == CF_OK);
 	ck_assert(json_is_null(json_object_get(state, "review")));
 	json_decref(state);
 	ck_assert(covers("dcms-cop", "2018", 0, NULL));
 	/* the feed carries both */
 	const char *p[] = { f.accreditation };
 	char v[96];
-	corefix_value(&f, v, sizeof v, "SELECT string_agg(type, ' ' ORDER BY idx) FROM feed_item"
-		      " WHERE accreditation_id = $1", 1, p);
+	coreworld_value(&f, v, sizeof v, "SELECT string_agg(type, ' ' ORDER BY idx) FROM feed_item"
+			" WHERE accreditation_id = $1", 1, p);
 	ck_assert_str_eq(v, "review.accreditation_suspended review.accreditation_reinstated");
 }
 END_TEST

@@ -20,6 +20,7 @@ static struct coreworld w;
 static void setup(void)
 {
 	coreworld_create(&w, "application");
+	coreworld_unaccredited(&w);
 }
 
 static void teardown(void)

@@ -18,7 +18,7 @@
 #include "application.h"
 #include "audit.h"
 #include "blobstore.h"
-#include "cast.h"
+#include "coreworld.h"
 #include "catalog.h"
 #include "digest.h"
 #include "evidence.h"
@@ -28,21 +28,21 @@
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-static struct cast c;
+static struct coreworld c;
 
 static void setup(void)
 {
-	cast_create(&c, "audit");
+	coreworld_create(&c, "audit");
 }
 
 static void teardown(void)
 {
-	cast_destroy(&c);
+	coreworld_destroy(&c);
 }
 
 static long long count(const char *sql)
 {
-	return cast_count(&c, sql, 0, NULL);
+	return coreworld_count(&c, sql, NULL);
 }
 
 static long long last_seq(void)
@@ -455,8 +455,8 @@ static cf_err op_accreditation(struct cf_error *err)
 {
 	char ref[32], from[32], until[32];
 	snprintf(ref, sizeof ref, "ACC-T-%d", ++serial);
-	cast_day(from, sizeof from, 0);
-	cast_day(until, sizeof until, 3 * 365);
+	coreworld_day(from, sizeof from, 0);
+	coreworld_day(until, sizeof until, 3 * 365);
 	body = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", c.body_admin.org_id, "scheme_id",
 			 "iotsf-cf", "max_class", 2, "reference", ref, "valid_from", from,
 			 "valid_until", until);
@@ -466,7 +466,7 @@ static cf_err op_accreditation(struct cf_error *err)
 
 static cf_err op_scheme(struct cf_error *err)
 {
-	return cast_import(&c, "schemes/uk-psti-2023.json", err);
+	return coreworld_import(&c, "schemes/uk-psti-2023.json", err);
 }
 
 static cf_err op_application(struct cf_error *err)
@@ -563,8 +563,7 @@ static const struct {
 
 static long long audit_of(const char *action)
 {
-	return cast_count(&c, "SELECT count(*) FROM audit_log WHERE action = $1", 1,
-			  (const char *[]){ action });
+	return coreworld_count(&c, "SELECT count(*) FROM audit_log WHERE action = $1", action);
 }
 
 START_TEST(the_audit_record_is_in_the_same_transaction)
@@ -572,9 +571,9 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	/* what the operations need: a scheme of iotsf-cf for the grant, a draft
 	 * with evidence to delete */
 	struct cf_error err;
-	cf_err e = cast_import(&c, "schemes/iotsf-cf-2.0.json", &err);
+	cf_err e = coreworld_import(&c, "schemes/iotsf-cf-2.0.json", &err);
 	ck_assert_msg(!e, "%s", err.detail);
-	cast_application(&c, "draft", NULL, draft);
+	coreworld_application(&c, "third-party", "draft", draft);
 	e = evidence_in(draft, "to be deleted", to_delete, &err);
 	release();
 	ck_assert_msg(!e, "%s", err.detail);
@@ -582,7 +581,7 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	      " $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
 
 	const char *name = ops[_i].name;
-	long long rows = cast_count(&c, ops[_i].count, 0, NULL);
+	long long rows = coreworld_count(&c, ops[_i].count, NULL);
 	long long audits = audit_of(ops[_i].action), seq = last_seq();
 	long long also = ops[_i].also ? audit_of(ops[_i].also) : 0;
 	int records = ops[_i].also ? 2 : 1;
@@ -594,7 +593,7 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	release();
 	super("DROP TRIGGER refuse_audit ON audit_log");
 	ck_assert_msg(e, "%s: succeeded without its audit record", name);
-	ck_assert_msg(cast_count(&c, ops[_i].count, 0, NULL) == rows,
+	ck_assert_msg(coreworld_count(&c, ops[_i].count, NULL) == rows,
 		      "%s: changed %s though its audit record was refused", name, ops[_i].table);
 
 	/* 2. the change is refused at commit, after the audit record was
@@ -610,13 +609,13 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	super(sql);
 	ck_assert_msg(e, "%s: succeeded though %s refused it at commit", name, ops[_i].table);
 	ck_assert_msg(last_seq() == seq, "%s: an audit record outlived its refused change", name);
-	ck_assert_int_eq(cast_count(&c, ops[_i].count, 0, NULL), rows);
+	ck_assert_int_eq(coreworld_count(&c, ops[_i].count, NULL), rows);
 
 	/* 3. and done: the change and exactly one audit record */
 	e = ops[_i].run(&err);
 	release();
 	ck_assert_msg(!e, "%s: %s", name, err.detail);
-	ck_assert_msg(cast_count(&c, ops[_i].count, 0, NULL) != rows, "%s: changed nothing", name);
+	ck_assert_msg(coreworld_count(&c, ops[_i].count, NULL) != rows, "%s: changed nothing", name);
 	ck_assert_msg(audit_of(ops[_i].action) == audits + 1, "%s: %lld %s records, expected %lld",
 		      name, audit_of(ops[_i].action), ops[_i].action, audits + 1);
 	if (ops[_i].also)

@@ -12,11 +12,11 @@
 
 #include "application.h"
 #include "authz.h"
-#include "corefix.h"
+#include "coreworld.h"
 #include "jsonx.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 static char token_id[37];  /* a token of the applicant */
 static char draft[37];     /* an application naming the body, not yet submitted */
 
@@ -24,12 +24,12 @@ static char draft[37];     /* an application naming the body, not yet submitted 
 
 static void setup(void)
 {
-	corefix_open(&f, "authz");
-	corefix_demo(&f);
+	coreworld_open(&f, "authz");
+	coreworld_demo(&f);
 	struct audit_actor by = party_actor(&f.maker_admin);
 	json_t *out = NULL;
 	struct cf_error err;
-	cf_err e = party_token_create(f.conn, &by, NULL, f.applicant.user_id, "unit", 30, &out, &err);
+	cf_err e = party_token_create(f.db, &by, NULL, f.applicant.user_id, "unit", 30, &out, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	snprintf(token_id, sizeof token_id, "%s", jsonx_str(out, "id"));
 	json_decref(out);
@@ -38,8 +38,8 @@ static void setup(void)
 		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
 		 "\"confidentiality\":\"basic\",\"integrity\":\"basic\",\"availability\":\"basic\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\"}", f.product, f.certifier.org_id);
-	json_t *body = corefix_json(text);
-	e = application_create(f.conn, &f.applicant, body, &out, &err);
+	json_t *body = coreworld_json(text);
+	e = application_create(f.db, &f.applicant, body, &out, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	snprintf(draft, sizeof draft, "%s", jsonx_str(out, "id"));
 	json_decref(out);
@@ -48,7 +48,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 /* The request's path parameters, for authz_check. */
@@ -112,7 +112,7 @@ static cf_err check(const struct principal *p, const struct authz_policy *policy
 {
 	bool serial = policy->grants[0].rule == AUTHZ_ISSUER;
 	struct params ps = { serial ? f.application : id, serial ? id : f.serial };
-	return authz_check(f.conn, p, policy, param, &ps, err);
+	return authz_check(f.db, p, policy, param, &ps, err);
 }
 
 START_TEST(every_rule_for_every_role_on_owned_foreign_and_missing_resources)
@@ -165,16 +165,16 @@ START_TEST(a_caller_with_several_roles_passes_by_any_of_them)
 	struct principal p = caller(ROLE_CERTIFIER | ROLE_APPLICANT, &r[5], true);
 	struct cf_error err;
 	struct params ps = { f.product, "CF-2099-999999" };
-	corefix_expect("second grant", authz_check(f.conn, &p, &policy, param, &ps, &err), &err, CF_OK, NULL,
-		       NULL);
+	coreworld_expect("second grant", authz_check(f.db, &p, &policy, param, &ps, &err), &err, CF_OK, NULL,
+			 NULL);
 	/* neither holds: the first grant's missing certificate is a 404 */
 	p = caller(ROLE_CERTIFIER | ROLE_APPLICANT, &r[5], false);
-	corefix_expect("missing wins", authz_check(f.conn, &p, &policy, param, &ps, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("missing wins", authz_check(f.db, &p, &policy, param, &ps, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 	/* the certificate exists and is not theirs either: 403 */
 	ps.serial = f.serial;
-	corefix_expect("neither", authz_check(f.conn, &p, &policy, param, &ps, &err), &err, CF_EFORBIDDEN,
-		       NULL, "GET /v1/me");
+	coreworld_expect("neither", authz_check(f.db, &p, &policy, param, &ps, &err), &err, CF_EFORBIDDEN,
+			 NULL, "GET /v1/me");
 }
 END_TEST
 
@@ -186,14 +186,14 @@ START_TEST(a_public_route_needs_no_role_and_an_empty_policy_allows_nobody)
 	struct principal everyone = { .roles = ROLE_ALL };
 	snprintf(everyone.org_id, sizeof everyone.org_id, "%s", f.admin.org_id);
 	struct cf_error err;
-	corefix_expect("public", check(&nobody, &open, NULL, &err), &err, CF_OK, NULL, NULL);
-	corefix_expect("closed", check(&everyone, &closed, f.application, &err), &err, CF_EFORBIDDEN, NULL,
-		       NULL);
+	coreworld_expect("public", check(&nobody, &open, NULL, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("closed", check(&everyone, &closed, f.application, &err), &err, CF_EFORBIDDEN, NULL,
+			 NULL);
 	/* a full list of grants is read to its end, and no further */
 	struct authz_policy full = { false, { { ROLE_ADMIN, AUTHZ_SELF }, { ROLE_ADMIN, AUTHZ_SELF },
 					      { ROLE_ADMIN, AUTHZ_SELF }, { ROLE_ADMIN, AUTHZ_ANY } } };
 	struct principal admin = f.admin;
-	corefix_expect("fourth grant", check(&admin, &full, NO_SUCH_UUID, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("fourth grant", check(&admin, &full, NO_SUCH_UUID, &err), &err, CF_OK, NULL, NULL);
 }
 END_TEST
 
@@ -203,18 +203,18 @@ START_TEST(a_body_sees_an_application_once_submitted_and_is_told_of_one_naming_i
 	struct authz_policy named = { false, { { ROLE_ASSESSOR, AUTHZ_NAMED_BODY } } };
 	struct authz_policy applicant = { false, { { ROLE_APPLICANT, AUTHZ_APPLICANT } } };
 	struct cf_error err;
-	corefix_expect("draft, staff", check(&f.assessor, &staff, draft, &err), &err, CF_EFORBIDDEN, NULL,
-		       NULL);
-	corefix_expect("draft, named", check(&f.assessor, &named, draft, &err), &err, CF_OK, NULL, NULL);
-	corefix_expect("decided, staff", check(&f.assessor, &staff, f.application, &err), &err, CF_OK, NULL,
-		       NULL);
-	corefix_expect("own draft", check(&f.applicant, &applicant, draft, &err), &err, CF_OK, NULL, NULL);
-	corefix_expect("not an id", check(&f.applicant, &applicant, "../etc/passwd", &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("draft, staff", check(&f.assessor, &staff, draft, &err), &err, CF_EFORBIDDEN, NULL,
+			 NULL);
+	coreworld_expect("draft, named", check(&f.assessor, &named, draft, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("decided, staff", check(&f.assessor, &staff, f.application, &err), &err, CF_OK, NULL,
+			 NULL);
+	coreworld_expect("own draft", check(&f.applicant, &applicant, draft, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("not an id", check(&f.applicant, &applicant, "../etc/passwd", &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 	/* another body's assessor */
 	struct principal stranger = f.assessor;
 	snprintf(stranger.org_id, sizeof stranger.org_id, "%s", f.accreditor.org_id);
-	corefix_expect("other body", check(&stranger, &named, draft, &err), &err, CF_EFORBIDDEN, NULL, NULL);
+	coreworld_expect("other body", check(&stranger, &named, draft, &err), &err, CF_EFORBIDDEN, NULL, NULL);
 }
 END_TEST
 

@@ -13,37 +13,37 @@
 
 #include "application.h"
 #include "certificate.h"
-#include "corefix.h"
+#include "coreworld.h"
 #include "jsonx.h"
 #include "signer.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 
 static void setup(void)
 {
-	corefix_open(&f, "certificate");
-	corefix_demo(&f);
+	coreworld_open(&f, "certificate");
+	coreworld_demo(&f);
 }
 
 static void teardown(void)
 {
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 static long long count(const char *sql, const char *param)
 {
 	char v[24];
 	const char *p[] = { param };
-	corefix_value(&f, v, sizeof v, sql, param ? 1 : 0, param ? p : NULL);
+	coreworld_value(&f, v, sizeof v, sql, param ? 1 : 0, param ? p : NULL);
 	return atoll(v);
 }
 
 static cf_err change(const struct principal *who, const char *action, const char *text, json_t **out,
 		     struct cf_error *err)
 {
-	json_t *body = corefix_json(text);
-	cf_err e = certificate_change(f.conn, who, f.public_url, f.serial, action, body, out, err);
+	json_t *body = coreworld_json(text);
+	cf_err e = certificate_change(f.db, who, f.public_url, f.serial, action, body, out, err);
 	json_decref(body);
 	return e;
 }
@@ -54,8 +54,8 @@ START_TEST(issuing_again_answers_the_same_certificate)
 	json_t *out = NULL;
 	bool created = true;
 	struct cf_error err;
-	cf_err e = certificate_issue(f.conn, &f.certifier, &ctx, f.application, &out, &created, &err);
-	corefix_expect("again", e, &err, CF_OK, NULL, NULL);
+	cf_err e = certificate_issue(f.db, &f.certifier, &ctx, f.application, &out, &created, &err);
+	coreworld_expect("again", e, &err, CF_OK, NULL, NULL);
 	ck_assert(!created);
 	ck_assert_str_eq(jsonx_str(out, "serial"), f.serial);
 	json_decref(out);
@@ -72,25 +72,25 @@ START_TEST(only_a_certifier_of_the_body_issues_and_only_after_an_approval)
 	bool created = false;
 	struct cf_error err;
 	long long before = count("SELECT count(*) FROM certificate", NULL);
-	corefix_expect("assessor", certificate_issue(f.conn, &f.assessor, &ctx, f.application, &out, &created,
-						     &err), &err, CF_EFORBIDDEN, NULL, "certifiers");
+	coreworld_expect("assessor", certificate_issue(f.db, &f.assessor, &ctx, f.application, &out, &created,
+						       &err), &err, CF_EFORBIDDEN, NULL, "certifiers");
 	struct principal elsewhere = f.certifier;
 	snprintf(elsewhere.org_id, sizeof elsewhere.org_id, "%s", f.accreditor.org_id);
-	corefix_expect("another body", certificate_issue(f.conn, &elsewhere, &ctx, f.application, &out,
-							 &created, &err), &err, CF_EFORBIDDEN, NULL, NULL);
-	corefix_expect("no application", certificate_issue(f.conn, &f.certifier, &ctx,
-							   "00000000-0000-4000-8000-000000000000", &out,
-							   &created, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("another body", certificate_issue(f.db, &elsewhere, &ctx, f.application, &out,
+							   &created, &err), &err, CF_EFORBIDDEN, NULL, NULL);
+	coreworld_expect("no application", certificate_issue(f.db, &f.certifier, &ctx,
+							     "00000000-0000-4000-8000-000000000000", &out,
+							     &created, &err), &err, CF_ENOTFOUND, NULL, NULL);
 	/* a draft naming the body */
 	char text[400];
 	snprintf(text, sizeof text,
 		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
 		 "\"confidentiality\":\"basic\",\"integrity\":\"basic\",\"availability\":\"basic\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\"}", f.product, f.certifier.org_id);
-	json_t *body = corefix_json(text), *app = NULL;
-	ck_assert(application_create(f.conn, &f.applicant, body, &app, &err) == CF_OK);
-	corefix_expect("draft", certificate_issue(f.conn, &f.certifier, &ctx, jsonx_str(app, "id"), &out,
-						  &created, &err), &err, CF_ESTATE, NULL, "follows an approval");
+	json_t *body = coreworld_json(text), *app = NULL;
+	ck_assert(application_create(f.db, &f.applicant, body, &app, &err) == CF_OK);
+	coreworld_expect("draft", certificate_issue(f.db, &f.certifier, &ctx, jsonx_str(app, "id"), &out,
+						    &created, &err), &err, CF_ESTATE, NULL, "follows an approval");
 	json_decref(app);
 	json_decref(body);
 	ck_assert_int_eq(count("SELECT count(*) FROM certificate", NULL), before);
@@ -101,7 +101,7 @@ START_TEST(the_answer_states_what_was_assessed_and_who_signed)
 {
 	json_t *c = NULL;
 	struct cf_error err;
-	ck_assert(certificate_get(f.conn, f.public_url, f.serial, &c, &err) == CF_OK);
+	ck_assert(certificate_get(f.db, f.public_url, f.serial, &c, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(c, "serial"), f.serial);
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	ck_assert(json_is_null(json_object_get(c, "status_reason_code")));
@@ -122,15 +122,15 @@ START_TEST(the_answer_states_what_was_assessed_and_who_signed)
 	ck_assert_str_eq(jsonx_str(json_array_get(history, 0), "action"), "issued");
 	json_decref(c);
 	char body[37];
-	ck_assert(certificate_issuer(f.conn, f.serial, body, &err) == CF_OK);
+	ck_assert(certificate_issuer(f.db, f.serial, body, &err) == CF_OK);
 	ck_assert_str_eq(body, f.certifier.org_id);
-	corefix_expect("unknown serial", certificate_issuer(f.conn, "CF-2099-999999", body, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
-	corefix_expect("get unknown", certificate_get(f.conn, f.public_url, "CF-2099-999999", &c, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("unknown serial", certificate_issuer(f.db, "CF-2099-999999", body, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("get unknown", certificate_get(f.db, f.public_url, "CF-2099-999999", &c, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 	/* the stored row says the same */
 	struct cert_stored st;
-	ck_assert(certificate_stored(f.conn, f.serial, &st, &err) == CF_OK);
+	ck_assert(certificate_stored(f.db, f.serial, &st, &err) == CF_OK);
 	ck_assert_str_eq(st.serial, f.serial);
 	ck_assert_str_eq(st.status, "valid");
 	ck_assert_str_eq(st.kid, f.kid);
@@ -144,9 +144,9 @@ START_TEST(the_jws_verifies_and_a_changed_one_does_not)
 {
 	char *jws = NULL;
 	struct cf_error err;
-	ck_assert(certificate_jws(f.conn, f.serial, &jws, &err) == CF_OK);
+	ck_assert(certificate_jws(f.db, f.serial, &jws, &err) == CF_OK);
 	json_t *v = NULL;
-	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert(certificate_verify(f.db, f.public_url, jws, &v, &err) == CF_OK);
 	ck_assert(json_is_true(json_object_get(v, "signature_valid")));
 	ck_assert(json_is_true(json_object_get(v, "in_register")));
 	ck_assert_str_eq(jsonx_str(v, "serial"), f.serial);
@@ -157,14 +157,14 @@ START_TEST(the_jws_verifies_and_a_changed_one_does_not)
 	/* one character of the signature changed */
 	size_t n = strlen(jws);
 	jws[n - 2] = jws[n - 2] == 'A' ? 'B' : 'A';
-	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert(certificate_verify(f.db, f.public_url, jws, &v, &err) == CF_OK);
 	ck_assert(json_is_false(json_object_get(v, "signature_valid")));
 	json_decref(v);
-	corefix_expect("not a JWS", certificate_verify(f.conn, f.public_url, "not.a.jws!", &v, &err), &err,
-		       CF_EINVAL, NULL, NULL);
+	coreworld_expect("not a JWS", certificate_verify(f.db, f.public_url, "not.a.jws!", &v, &err), &err,
+			 CF_EINVAL, NULL, NULL);
 	free(jws);
-	corefix_expect("jws of nothing", certificate_jws(f.conn, "CF-2099-999999", &jws, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("jws of nothing", certificate_jws(f.db, "CF-2099-999999", &jws, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -175,7 +175,7 @@ static bool listed(struct cert_query q)
 	struct cf_error err;
 	if (!q.limit)
 		q.limit = 50;
-	cf_err e = certificate_register(f.conn, &q, &page, &err);
+	cf_err e = certificate_register(f.db, &q, &page, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	bool found = false;
 	size_t i;
@@ -202,11 +202,11 @@ START_TEST(the_register_filters_by_status_scheme_manufacturer_and_text)
 	json_t *page = NULL;
 	struct cf_error err;
 	struct cert_query bad = { .status = "revoked", .limit = 10 };
-	corefix_expect("status", certificate_register(f.conn, &bad, &page, &err), &err, CF_EINVAL, NULL,
-		       "status must be");
+	coreworld_expect("status", certificate_register(f.db, &bad, &page, &err), &err, CF_EINVAL, NULL,
+			 "status must be");
 	/* a page ends where the next begins */
 	struct cert_query one = { .limit = 1 };
-	ck_assert(certificate_register(f.conn, &one, &page, &err) == CF_OK);
+	ck_assert(certificate_register(f.db, &one, &page, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
 	json_t *next = json_object_get(page, "next");
 	if (count("SELECT count(*) FROM certificate", NULL) > 1)
@@ -221,21 +221,21 @@ START_TEST(the_status_at_a_moment_expires_with_validity)
 {
 	json_t *now = NULL, *later = NULL;
 	struct cf_error err;
-	ck_assert(certificate_state(f.conn, f.serial, NULL, &now, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, NULL, &now, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(now, "status"), "valid");
 	char until[40];
-	corefix_value(&f, until, sizeof until,
-		      "SELECT to_char(valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	coreworld_value(&f, until, sizeof until,
+			"SELECT to_char(valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 		      " FROM certificate WHERE serial = $1", 1, (const char *const[]){ f.serial });
 	ck_assert_msg(strncmp(jsonx_str(now, "next_change"), until, 19) == 0, "%s, not %s",
 		      jsonx_str(now, "next_change"), until);
-	ck_assert(certificate_state(f.conn, f.serial, until, &later, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, until, &later, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(later, "status"), "expired"); /* valid_until is the first instant not covered */
 	ck_assert(json_is_null(json_object_get(later, "next_change")));
 	json_decref(now);
 	json_decref(later);
-	corefix_expect("no certificate", certificate_state(f.conn, "CF-2099-999999", NULL, &now, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("no certificate", certificate_state(f.db, "CF-2099-999999", NULL, &now, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -254,16 +254,16 @@ START_TEST(a_change_states_a_known_reason)
 	};
 	long long logged = count("SELECT count(*) FROM tlog_entry", NULL);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		corefix_expect(bad[i].body, change(&f.certifier, "suspend", bad[i].body, &out, &err), &err,
-			       CF_EINVAL, bad[i].pointer, NULL);
+		coreworld_expect(bad[i].body, change(&f.certifier, "suspend", bad[i].body, &out, &err), &err,
+				 CF_EINVAL, bad[i].pointer, NULL);
 	/* another body's certifier, and a certificate that is not there */
 	struct principal elsewhere = f.certifier;
 	snprintf(elsewhere.org_id, sizeof elsewhere.org_id, "%s", f.accreditor.org_id);
-	corefix_expect("another body", change(&elsewhere, "suspend", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
-					      &out, &err), &err, CF_EFORBIDDEN, NULL, NULL);
-	json_t *body = corefix_json("{\"reason_code\":\"other\",\"reason\":\"x\"}");
-	corefix_expect("nothing", certificate_change(f.conn, &f.certifier, f.public_url, "CF-2099-999999",
-						     "suspend", body, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("another body", change(&elsewhere, "suspend", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
+						&out, &err), &err, CF_EFORBIDDEN, NULL, NULL);
+	json_t *body = coreworld_json("{\"reason_code\":\"other\",\"reason\":\"x\"}");
+	coreworld_expect("nothing", certificate_change(f.db, &f.certifier, f.public_url, "CF-2099-999999",
+						       "suspend", body, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
 	json_decref(body);
 	ck_assert_int_eq(count("SELECT count(*) FROM tlog_entry", NULL), logged);
 	ck_assert_int_eq(count("SELECT count(*) FROM certificate_event WHERE serial = $1", f.serial), 1);
@@ -296,7 +296,7 @@ START_TEST(status_changes_follow_their_table_and_withdrawal_is_final)
 		json_t *out = NULL;
 		struct cf_error err = { 0 };
 		cf_err e = change(&f.certifier, steps[i].action, text, &out, &err);
-		corefix_expect(steps[i].action, e, &err, steps[i].e, NULL, NULL);
+		coreworld_expect(steps[i].action, e, &err, steps[i].e, NULL, NULL);
 		if (e) {
 			ck_assert_ptr_nonnull(strstr(err.extra, "\"state\""));
 			continue;
@@ -319,7 +319,7 @@ START_TEST(status_changes_follow_their_table_and_withdrawal_is_final)
 	struct cert_query q = { .status = "withdrawn", .limit = 10 };
 	json_t *page = NULL;
 	struct cf_error err;
-	ck_assert(certificate_register(f.conn, &q, &page, &err) == CF_OK);
+	ck_assert(certificate_register(f.db, &q, &page, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
 	json_decref(page);
 }
@@ -331,38 +331,38 @@ END_TEST
 START_TEST(a_key_compromised_before_the_signature_wins_over_every_status)
 {
 	char since[32];
-	corefix_value(&f, since, sizeof since,
-		      "SELECT to_char((issued_at - interval '1 minute') AT TIME ZONE 'UTC',"
+	coreworld_value(&f, since, sizeof since,
+			"SELECT to_char((issued_at - interval '1 minute') AT TIME ZONE 'UTC',"
 		      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM certificate WHERE serial = $1", 1,
 		      (const char *const[]){ f.serial });
 	json_t *out = NULL;
 	struct cf_error err;
 	struct audit_actor by = party_actor(&f.body_admin);
-	corefix_expect("another body's key", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
-							       f.accreditor.org_id, since, "x", &out, &err),
+	coreworld_expect("another body's key", signer_compromise(f.db, &by, f.public_url, f.signer.socket, f.kid,
+								 f.accreditor.org_id, since, "x", &out, &err),
 		       &err, CF_ENOTFOUND, NULL, NULL);
-	corefix_expect("compromise", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
-						       f.body_admin.org_id, since, "a stolen laptop", &out,
-						       &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("compromise", signer_compromise(f.db, &by, f.public_url, f.signer.socket, f.kid,
+							 f.body_admin.org_id, since, "a stolen laptop", &out,
+							 &err), &err, CF_OK, NULL, NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(out, "certificates_signed_since")), 1);
 	json_decref(out);
-	corefix_expect("twice", signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid,
-						  f.body_admin.org_id, since, "again", &out, &err), &err,
+	coreworld_expect("twice", signer_compromise(f.db, &by, f.public_url, f.signer.socket, f.kid,
+						    f.body_admin.org_id, since, "again", &out, &err), &err,
 		       CF_ESTATE, NULL, NULL);
 	json_t *state = NULL;
-	ck_assert(certificate_state(f.conn, f.serial, NULL, &state, &err) == CF_OK);
+	ck_assert(certificate_state(f.db, f.serial, NULL, &state, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(state, "status"), "key_compromised");
 	ck_assert(json_is_null(json_object_get(state, "next_change"))); /* final */
 	json_decref(state);
 	json_t *c = NULL;
-	ck_assert(certificate_get(f.conn, f.public_url, f.serial, &c, &err) == CF_OK);
+	ck_assert(certificate_get(f.db, f.public_url, f.serial, &c, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(c, "status"), "key_compromised");
 	ck_assert_str_eq(jsonx_str(c, "status_reason_code"), "key_compromised");
 	json_decref(c);
 	char *jws = NULL;
-	ck_assert(certificate_jws(f.conn, f.serial, &jws, &err) == CF_OK);
+	ck_assert(certificate_jws(f.db, f.serial, &jws, &err) == CF_OK);
 	json_t *v = NULL;
-	ck_assert(certificate_verify(f.conn, f.public_url, jws, &v, &err) == CF_OK);
+	ck_assert(certificate_verify(f.db, f.public_url, jws, &v, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(v, "status"), "key_compromised");
 	ck_assert(json_is_true(json_object_get(json_object_get(v, "key"), "compromised")));
 	json_decref(v);
@@ -379,10 +379,10 @@ END_TEST
 START_TEST(the_register_walks_every_certificate_once_in_order)
 {
 	char second[40], third[40];
-	corefix_demo_again(&f, second);
-	corefix_demo_again(&f, third);
+	coreworld_demo_again(&f, second);
+	coreworld_demo_again(&f, third);
 	ck_assert_str_ne(second, third);
-	PGresult *all = testdb_super_exec(&f.db, "SELECT serial, manufacturer_id FROM certificate ORDER BY seq");
+	PGresult *all = testdb_super_exec(&f.tdb, "SELECT serial, manufacturer_id FROM certificate ORDER BY seq");
 	ck_assert_int_eq(PQntuples(all), 3);
 	/* a page at a time, each certificate once, in the register's order */
 	struct cert_query q = { .limit = 1 };
@@ -392,7 +392,7 @@ START_TEST(the_register_walks_every_certificate_once_in_order)
 		json_t *page = NULL;
 		struct cf_error err;
 		q.after = after[0] ? atoll(after) : 0;
-		ck_assert(certificate_register(f.conn, &q, &page, &err) == CF_OK);
+		ck_assert(certificate_register(f.db, &q, &page, &err) == CF_OK);
 		json_t *items = json_object_get(page, "items");
 		if (json_array_size(items) == 0) {
 			json_decref(page);
@@ -416,7 +416,7 @@ START_TEST(the_register_walks_every_certificate_once_in_order)
 		json_t *page = NULL;
 		struct cf_error err;
 		struct cert_query mine = { .manufacturer = PQgetvalue(all, i, 1), .limit = 10 };
-		ck_assert(certificate_register(f.conn, &mine, &page, &err) == CF_OK);
+		ck_assert(certificate_register(f.db, &mine, &page, &err) == CF_OK);
 		ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 1);
 		ck_assert_str_eq(jsonx_str(json_array_get(json_object_get(page, "items"), 0), "serial"),
 				 PQgetvalue(all, i, 0));
@@ -427,11 +427,11 @@ START_TEST(the_register_walks_every_certificate_once_in_order)
 	json_t *c = NULL;
 	long long stale = 0;
 	struct cf_error err;
-	ck_assert(certificate_get_cacheable(f.conn, f.public_url, third, &c, &stale, &err) == CF_OK);
+	ck_assert(certificate_get_cacheable(f.db, f.public_url, third, &c, &stale, &err) == CF_OK);
 	char until_ms[24];
-	corefix_value(&f, until_ms, sizeof until_ms,
-		      "SELECT (extract(epoch FROM valid_until) * 1000)::bigint FROM certificate WHERE serial = $1", 1,
-		      (const char *const[]){ third });
+	coreworld_value(&f, until_ms, sizeof until_ms,
+			"SELECT (extract(epoch FROM valid_until) * 1000)::bigint FROM certificate WHERE serial = $1", 1,
+			(const char *const[]){ third });
 	ck_assert_int_eq(stale, atoll(until_ms));
 	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
 	json_decref(c);

@@ -13,24 +13,24 @@
 #include "accreditation.h"
 #include "certificate.h"
 #include "channels.h"
-#include "corefix.h"
+#include "coreworld.h"
 #include "keys.h"
 #include "mem.h"
 #include "signer.h"
 #include "tlog.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 static struct db *listener;
 
 static const char *const channels[] = CHANNELS_ALL;
 
 static void setup(void)
 {
-	corefix_open(&f, "channels");
-	corefix_demo(&f);
+	coreworld_open(&f, "channels");
+	coreworld_demo(&f);
 	struct cf_error err;
-	ck_assert(db_connect(f.db.app_url, &listener, &err) == CF_OK);
+	ck_assert(db_connect(f.tdb.app_url, &listener, &err) == CF_OK);
 	ck_assert_msg(db_listen(listener, channels, &err) == CF_OK, "%s", err.detail);
 }
 
@@ -38,7 +38,7 @@ static void teardown(void)
 {
 	db_close(listener);
 	listener = NULL;
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 /* Everything heard so far, "channel payload", in order. */
@@ -84,7 +84,7 @@ END_TEST
 
 START_TEST(every_channel_the_database_notifies_is_in_the_header)
 {
-	PGresult *r = testdb_super_exec(&f.db,
+	PGresult *r = testdb_super_exec(&f.tdb,
 		"SELECT p.proname, m[1] FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace,"
 		" regexp_matches(p.prosrc, 'pg_notify\\(\\s*''([^'']*)''', 'g') m"
 		" WHERE s.nspname = 'public'");
@@ -99,7 +99,7 @@ START_TEST(every_channel_the_database_notifies_is_in_the_header)
 	PQclear(r);
 	/* and no function notifies a channel computed at run time, which the
 	 * scan above could not see */
-	r = testdb_super_exec(&f.db,
+	r = testdb_super_exec(&f.tdb,
 		"SELECT p.proname FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace"
 		" WHERE s.nspname = 'public' AND p.prosrc ~ 'pg_notify\\(\\s*[^''\\s]'");
 	ck_assert_msg(PQntuples(r) == 0, "%s notifies a computed channel", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
@@ -110,7 +110,7 @@ END_TEST
 START_TEST(the_flush_trigger_is_heard_for_a_key)
 {
 	/* a key written by hand (a restore, say): the trigger tells conformd */
-	PQclear(testdb_super_exec(&f.db,
+	PQclear(testdb_super_exec(&f.tdb,
 		"INSERT INTO signing_key (kid, purpose, public_key, private_key_ref) VALUES"
 		" (repeat('k', 43), 'log', repeat('p', 43), 'unit-test:none')"));
 	hears(CHANNEL_FLUSH, "signing_key");
@@ -119,18 +119,18 @@ END_TEST
 
 START_TEST(an_accreditation_change_is_heard_from_core_and_from_the_trigger)
 {
-	json_t *body = corefix_json("{\"reason\":\"a surveillance visit found a gap\"}"), *out = NULL;
+	json_t *body = coreworld_json("{\"reason\":\"a surveillance visit found a gap\"}"), *out = NULL;
 	struct audit_actor by = party_actor(&f.accreditor);
 	struct cf_error err;
-	cf_err e = accreditation_change(f.conn, &by, f.accreditation, "suspend", body, &out, &err);
-	corefix_expect("suspend", e, &err, CF_OK, NULL, NULL);
+	cf_err e = accreditation_change(f.db, &by, f.accreditation, "suspend", body, &out, &err);
+	coreworld_expect("suspend", e, &err, CF_OK, NULL, NULL);
 	json_decref(body);
 	json_decref(out);
 	hears(CHANNEL_FLUSH, "accreditation");
 	hears(CHANNEL_FLUSH, "accreditation_event");
-	body = corefix_json("{\"reason\":\"the gap was closed\"}");
-	e = accreditation_change(f.conn, &by, f.accreditation, "reinstate", body, &out, &err);
-	corefix_expect("reinstate", e, &err, CF_OK, NULL, NULL);
+	body = coreworld_json("{\"reason\":\"the gap was closed\"}");
+	e = accreditation_change(f.db, &by, f.accreditation, "reinstate", body, &out, &err);
+	coreworld_expect("reinstate", e, &err, CF_OK, NULL, NULL);
 	json_decref(body);
 	json_decref(out);
 }
@@ -138,28 +138,28 @@ END_TEST
 
 START_TEST(a_certificate_change_and_the_next_checkpoint_are_heard)
 {
-	json_t *body = corefix_json("{\"reason_code\":\"nonconformity\",\"reason\":\"a complaint\"}");
+	json_t *body = coreworld_json("{\"reason_code\":\"nonconformity\",\"reason\":\"a complaint\"}");
 	json_t *out = NULL;
 	struct cf_error err;
-	cf_err e = certificate_change(f.conn, &f.certifier, f.public_url, f.serial, "suspend", body, &out,
+	cf_err e = certificate_change(f.db, &f.certifier, f.public_url, f.serial, "suspend", body, &out,
 				      &err);
-	corefix_expect("suspend", e, &err, CF_OK, NULL, NULL);
+	coreworld_expect("suspend", e, &err, CF_OK, NULL, NULL);
 	json_decref(body);
 	json_decref(out);
 	hears(CHANNEL_CERTIFICATE, f.serial);
 
 	/* the log grew: a checkpoint of it is news for every process */
 	char kid[48], size[24];
-	corefix_value(&f, kid, sizeof kid,
-		      "SELECT kid FROM signing_key WHERE purpose = 'log' AND private_key_ref LIKE"
+	coreworld_value(&f, kid, sizeof kid,
+			"SELECT kid FROM signing_key WHERE purpose = 'log' AND private_key_ref LIKE"
 		      " 'conform-signer:%' ORDER BY created_at LIMIT 1", 0, NULL);
-	corefix_value(&f, size, sizeof size, "SELECT count(*) FROM tlog_entry", 0, NULL);
+	coreworld_value(&f, size, sizeof size, "SELECT count(*) FROM tlog_entry", 0, NULL);
 	struct keys_private *k = NULL;
 	ck_assert(keys_generate(&k, &err) == CF_OK);
 	bool made = false;
-	e = tlog_sign_checkpoint(f.conn, k, kid, "127.0.0.1:7/log", &made, &err);
+	e = tlog_sign_checkpoint(f.db, k, kid, "127.0.0.1:7/log", &made, &err);
 	keys_free(k);
-	corefix_expect("checkpoint", e, &err, CF_OK, NULL, NULL);
+	coreworld_expect("checkpoint", e, &err, CF_OK, NULL, NULL);
 	ck_assert(made);
 	hears(CHANNEL_CHECKPOINT, size);
 }
@@ -208,12 +208,12 @@ START_TEST(a_compromised_key_is_heard_on_flush)
 	struct cf_error err;
 	struct audit_actor by = party_actor(&f.body_admin);
 	char since[32];
-	corefix_value(&f, since, sizeof since,
-		      "SELECT to_char((now() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-		      0, NULL);
-	cf_err e = signer_compromise(f.conn, &by, f.public_url, f.signer.socket, f.kid, f.body_admin.org_id,
+	coreworld_value(&f, since, sizeof since,
+			"SELECT to_char((now() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+			0, NULL);
+	cf_err e = signer_compromise(f.db, &by, f.public_url, f.signer.socket, f.kid, f.body_admin.org_id,
 				     since, "a laptop was stolen", &out, &err);
-	corefix_expect("compromise", e, &err, CF_OK, NULL, NULL);
+	coreworld_expect("compromise", e, &err, CF_OK, NULL, NULL);
 	json_decref(out);
 	hears(CHANNEL_FLUSH, "key");
 	hears(CHANNEL_FLUSH, "signing_key");

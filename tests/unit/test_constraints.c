@@ -13,25 +13,25 @@
 
 #include "application.h"
 #include "certificate.h"
-#include "corefix.h"
+#include "coreworld.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 static char log_index[24];
 
 static void setup(void)
 {
-	corefix_open(&f, "constraints");
-	corefix_demo(&f);
+	coreworld_open(&f, "constraints");
+	coreworld_demo(&f);
 	const char *s[] = { f.serial };
-	corefix_value(&f, log_index, sizeof log_index, "SELECT log_index FROM certificate WHERE serial = $1",
-		      1, s);
+	coreworld_value(&f, log_index, sizeof log_index, "SELECT log_index FROM certificate WHERE serial = $1",
+			1, s);
 	ck_assert(log_index[0]);
 }
 
 static void teardown(void)
 {
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 /*
@@ -69,7 +69,7 @@ static void attempt(const char *url, const char *const *prelude, const char *sql
 
 static void as_app(const char *sql, int n, const char *const *params, const char *refused_by)
 {
-	attempt(f.db.app_url, NULL, sql, n, params, refused_by);
+	attempt(f.tdb.app_url, NULL, sql, n, params, refused_by);
 }
 
 /* As the superuser with the certificate table's own triggers off: what the
@@ -78,12 +78,12 @@ static void as_app(const char *sql, int n, const char *const *params, const char
 static void bare_certificate(const char *sql, int n, const char *const *params, const char *refused_by)
 {
 	static const char *const prelude[] = { "ALTER TABLE certificate DISABLE TRIGGER USER", NULL };
-	attempt(f.db.super_url, prelude, sql, n, params, refused_by);
+	attempt(f.tdb.super_url, prelude, sql, n, params, refused_by);
 }
 
 static int rows(const char *sql)
 {
-	PGresult *r = testdb_super_exec(&f.db, sql);
+	PGresult *r = testdb_super_exec(&f.tdb, sql);
 	int n = PQntuples(r);
 	PQclear(r);
 	return n;
@@ -91,17 +91,17 @@ static int rows(const char *sql)
 
 START_TEST(reason_codes_are_the_same_in_c_and_in_the_database)
 {
-	PGresult *r = testdb_super_exec(&f.db, "SELECT code FROM certificate_reason ORDER BY code");
+	PGresult *r = testdb_super_exec(&f.tdb, "SELECT code FROM certificate_reason ORDER BY code");
 	ck_assert_int_eq(PQntuples(r), 7);
 	for (int i = 0; i < PQntuples(r); i++)
 		ck_assert_msg(certificate_reason_known(PQgetvalue(r, i, 0)), "C does not know %s",
 			      PQgetvalue(r, i, 0));
 	PQclear(r);
 	/* and the other way: the codes C lists in its refusal are the table's */
-	json_t *body = corefix_json("{\"reason_code\":\"bogus\",\"reason\":\"x\"}"), *out = NULL;
+	json_t *body = coreworld_json("{\"reason_code\":\"bogus\",\"reason\":\"x\"}"), *out = NULL;
 	struct cf_error err;
-	cf_err e = certificate_change(f.conn, &f.certifier, f.public_url, f.serial, "suspend", body, &out, &err);
-	corefix_expect("unknown code", e, &err, CF_EINVAL, "/reason_code", "nonconformity");
+	cf_err e = certificate_change(f.db, &f.certifier, f.public_url, f.serial, "suspend", body, &out, &err);
+	coreworld_expect("unknown code", e, &err, CF_EINVAL, "/reason_code", "nonconformity");
 	json_decref(body);
 	char *list = strstr(err.detail, "must be ") + 8;
 	int listed = 0;
@@ -110,8 +110,8 @@ START_TEST(reason_codes_are_the_same_in_c_and_in_the_database)
 			continue;
 		const char *p[] = { t };
 		char found[48];
-		corefix_value(&f, found, sizeof found, "SELECT code FROM certificate_reason WHERE code = $1",
-			      1, p);
+		coreworld_value(&f, found, sizeof found, "SELECT code FROM certificate_reason WHERE code = $1",
+				1, p);
 		ck_assert_msg(found[0], "C accepts %s, the database does not", t);
 		listed++;
 	}
@@ -128,8 +128,8 @@ START_TEST(application_actions_are_the_transition_table_and_create)
 	for (size_t i = 0; i < n; i++) {
 		const char *p[] = { t[i].action };
 		char found[48];
-		corefix_value(&f, found, sizeof found,
-			      "SELECT action FROM application_action WHERE action = $1", 1, p);
+		coreworld_value(&f, found, sizeof found,
+				"SELECT action FROM application_action WHERE action = $1", 1, p);
 		ck_assert_msg(found[0], "the database refuses the action %s", t[i].action);
 		bool seen = false;
 		for (size_t k = 0; k < i; k++)
@@ -258,15 +258,15 @@ START_TEST(a_webhook_delivery_has_a_type_of_the_feed)
 {
 	const char *p[] = { f.admin.org_id };
 	char sub[37];
-	corefix_value(&f, sub, sizeof sub,
-		      "INSERT INTO webhook_subscription (org_id, url, secret) VALUES ($1,"
+	coreworld_value(&f, sub, sizeof sub,
+			"INSERT INTO webhook_subscription (org_id, url, secret) VALUES ($1,"
 		      " 'https://hooks.example.org/in', 'whsec_AAAA') RETURNING id", 1, p);
 	static const char sql[] = "INSERT INTO webhook_delivery (id, subscription_id, log_index, type, payload)"
 				  " VALUES ('msg_' || repeat('a', 32), $1, $2, $3, '{}')";
 	const char *bad[] = { sub, log_index, "certificate.renewed" };
 	as_app(sql, 3, bad, "webhook_delivery_type_check");
 	/* every type feed_item allows, the delivery allows */
-	PGresult *r = testdb_super_exec(&f.db,
+	PGresult *r = testdb_super_exec(&f.tdb,
 		"SELECT unnest(regexp_matches(pg_get_constraintdef(oid), '''([a-z_.]+)''', 'g'))"
 		" FROM pg_constraint WHERE conname = 'feed_item_type_check'");
 	ck_assert_int_eq(PQntuples(r), 8);
@@ -281,15 +281,15 @@ END_TEST
 START_TEST(the_lookup_tables_are_read_only_to_conformd)
 {
 	const char *p[] = { "made_up" };
-	PGresult *r = testdb_app_query(&f.db, "INSERT INTO certificate_reason VALUES ($1, 'x')", 1, p);
+	PGresult *r = testdb_app_query(&f.tdb, "INSERT INTO certificate_reason VALUES ($1, 'x')", 1, p);
 	ck_assert_int_ne(PQresultStatus(r), PGRES_COMMAND_OK);
 	ck_assert_ptr_nonnull(strstr(PQresultErrorMessage(r), "permission denied"));
 	PQclear(r);
-	r = testdb_app_query(&f.db, "INSERT INTO application_action VALUES ($1)", 1, p);
+	r = testdb_app_query(&f.tdb, "INSERT INTO application_action VALUES ($1)", 1, p);
 	ck_assert_int_ne(PQresultStatus(r), PGRES_COMMAND_OK);
 	ck_assert_ptr_nonnull(strstr(PQresultErrorMessage(r), "permission denied"));
 	PQclear(r);
-	r = testdb_app_query(&f.db, "SELECT count(*) FROM certificate_reason, application_action", 0, NULL);
+	r = testdb_app_query(&f.tdb, "SELECT count(*) FROM certificate_reason, application_action", 0, NULL);
 	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
 	PQclear(r);
 }

@@ -23,6 +23,7 @@ static struct principal both; /* an assessor and certifier of the body at once *
 static void setup(void)
 {
 	coreworld_create(&w, "decision");
+	coreworld_unaccredited(&w);
 	json_t *body = json_pack("{s:s,s:s,s:s,s:[s,s]}", "org_id", w.body, "name", "Bo Both",
 				 "email", "both@example.org", "roles", "assessor", "certifier");
 	json_t *out = NULL;

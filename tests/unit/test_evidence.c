@@ -12,7 +12,7 @@
 
 #include "application.h"
 #include "blobstore.h"
-#include "cast.h"
+#include "coreworld.h"
 #include "evidence.h"
 #include "tsupport.h"
 
@@ -22,16 +22,16 @@
 
 #define QUOTA (1ull << 30)
 
-static struct cast c;
+static struct coreworld c;
 
 static void setup(void)
 {
-	cast_create(&c, "evidence");
+	coreworld_create(&c, "evidence");
 }
 
 static void teardown(void)
 {
-	cast_destroy(&c);
+	coreworld_destroy(&c);
 }
 
 struct up {
@@ -92,8 +92,7 @@ static void upload_refused(const char *app, const struct up *up, enum cf_code co
 
 static long long rows(const char *sql, const char *arg)
 {
-	const char *p[] = { arg };
-	return cast_count(&c, sql, arg ? 1 : 0, p);
+	return coreworld_count(&c, sql, arg);
 }
 
 static long long audit_count(const char *action)
@@ -126,7 +125,7 @@ static int app_version(const char *app)
  * (second). */
 static void draft_with_two(char app[37], char first[37], char second[37])
 {
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, first));
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-2", .content = "abcd" }, second));
 }
@@ -145,7 +144,7 @@ static void db_refuses(const char *sql, int n, const char *const *params, const 
 START_TEST(upload_keeps_its_bookkeeping)
 {
 	char app[37], id[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	int before = app_version(app);
 	long long audits = audit_count("application.evidence");
 	json_t *ev = upload_ok(app, &(struct up){ .name = "../../etc/Test Report.pdf",
@@ -172,11 +171,11 @@ START_TEST(upload_keeps_its_bookkeeping)
 	/* the application changed (its ETag), and the audit trail says so */
 	ck_assert_int_eq(app_version(app), before + 1);
 	ck_assert_int_eq(audit_count("application.evidence"), audits + 1);
-	char *digest = cast_value(&c, "SELECT details->>'digest' FROM audit_log WHERE action ="
-				      " 'application.evidence' AND details->>'evidence_id' = $1", 1,
-				  (const char *[]){ id });
+	char digest[80];
+	coreworld_value(&c, digest, sizeof digest, "SELECT details->>'digest' FROM audit_log"
+			" WHERE action = 'application.evidence' AND details->>'evidence_id' = $1", 1,
+			(const char *[]){ id });
 	ck_assert_str_eq(digest, ABC_SHA256);
-	free(digest);
 	json_decref(ev);
 }
 END_TEST
@@ -184,7 +183,7 @@ END_TEST
 START_TEST(no_media_type_is_octet_stream)
 {
 	char app[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_t *ev = upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(ev, "media_type")),
 			 "application/octet-stream");
@@ -208,7 +207,7 @@ static bool count_blob(const char *digest, uint64_t size, long long age, void *a
 START_TEST(same_content_is_stored_once)
 {
 	char app[37], a[37], b[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abcd" }, a));
 	json_decref(upload_ok(app, &(struct up){ .name = "copy.pdf", .refs = "DCMS-2",
 						 .content = "abcd" }, b));
@@ -230,7 +229,7 @@ END_TEST
 START_TEST(refs_must_name_requirements)
 {
 	char app[37], detail[768];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	long long audits = audit_count("application.evidence");
 	upload_refused(app, &(struct up){ .refs = "DCMS-1,DCMS-99", .content = "abc" },
 		       CF_EUNPROCESSABLE, detail, sizeof detail);
@@ -247,7 +246,7 @@ END_TEST
 START_TEST(an_empty_file_is_no_evidence)
 {
 	char app[37], detail[768];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	upload_refused(app, &(struct up){ .refs = "DCMS-1", .content = "" }, CF_EUNPROCESSABLE,
 		       detail, sizeof detail);
 	ck_assert_msg(strstr(detail, "empty"), "%s", detail);
@@ -261,7 +260,7 @@ END_TEST
 START_TEST(the_quota_counts_every_file)
 {
 	char app[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	/* 7 bytes: "abc" fits, "abcd" after it would make 7, "abcd" again 11 */
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc", .quota = 7 },
 			      NULL));
@@ -277,7 +276,7 @@ START_TEST(the_quota_counts_every_file)
 	ck_assert_int_eq(evidence_check_upload(c.db, &c.applicant, &u, 1, &err), CF_OK);
 	/* another organisation's quota is its own */
 	uint64_t used = 1;
-	ck_assert_int_eq(evidence_usage(c.db, c.applicant2.org_id, &used, &err), CF_OK);
+	ck_assert_int_eq(evidence_usage(c.db, c.other_applicant.org_id, &used, &err), CF_OK);
 	ck_assert_uint_eq(used, 0);
 }
 END_TEST
@@ -285,8 +284,8 @@ END_TEST
 START_TEST(only_the_manufacturer_uploads)
 {
 	char app[37];
-	cast_application(&c, "draft", NULL, app);
-	upload_refused(app, &(struct up){ .who = &c.applicant2, .refs = "DCMS-1", .content = "abc" },
+	coreworld_application(&c, "third-party", "draft", app);
+	upload_refused(app, &(struct up){ .who = &c.other_applicant, .refs = "DCMS-1", .content = "abc" },
 		       CF_EFORBIDDEN, NULL, 0);
 	upload_refused(app, &(struct up){ .who = &c.assessor, .refs = "DCMS-1", .content = "abc" },
 		       CF_EFORBIDDEN, NULL, 0);
@@ -296,12 +295,12 @@ END_TEST
 START_TEST(only_while_draft_or_info_requested)
 {
 	char app[37];
-	cast_application(&c, "submitted", NULL, app);
+	coreworld_application(&c, "third-party", "submitted", app);
 	char detail[768];
 	upload_refused(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, CF_ESTATE, detail,
 		       sizeof detail);
 	ck_assert_msg(strstr(detail, "submitted"), "%s", detail);
-	cast_act(&c, &c.assessor, app, "take", NULL);
+	coreworld_act_ok(&c, &c.assessor, app, "take", NULL);
 	upload_refused(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, CF_ESTATE, NULL, 0);
 	/* no such application */
 	upload_refused("00000000-0000-4000-8000-000000000000",
@@ -312,7 +311,7 @@ END_TEST
 START_TEST(superseding_keeps_the_links)
 {
 	char app[37], old[37], new[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-3,DCMS-1", .content = "abc" }, old));
 	long long audits = audit_count("application.evidence");
 	json_t *ev = upload_ok(app, &(struct up){ .supersedes = old, .content = "abcd" }, new);
@@ -326,10 +325,10 @@ START_TEST(superseding_keeps_the_links)
 	ck_assert(json_is_string(json_object_get(ev, "superseded_at")));
 	json_decref(ev);
 	ck_assert_int_eq(audit_count("application.evidence"), audits + 1);
-	char *sup = cast_value(&c, "SELECT details->>'supersedes' FROM audit_log WHERE"
-				   " details->>'evidence_id' = $1", 1, (const char *[]){ new });
+	char sup[37];
+	coreworld_value(&c, sup, sizeof sup, "SELECT details->>'supersedes' FROM audit_log WHERE"
+			" details->>'evidence_id' = $1", 1, (const char *[]){ new });
 	ck_assert_str_eq(sup, old);
-	free(sup);
 	/* what is superseded is no longer current: superseding it again is refused */
 	upload_refused(app, &(struct up){ .supersedes = old, .content = "abc" }, CF_EUNPROCESSABLE,
 		       NULL, 0);
@@ -346,8 +345,8 @@ END_TEST
 START_TEST(supersedes_names_current_evidence_of_this_application)
 {
 	char app[37], other[37], theirs[37];
-	cast_application(&c, "draft", NULL, app);
-	cast_application(&c, "draft", NULL, other);
+	coreworld_application(&c, "third-party", "draft", app);
+	coreworld_application(&c, "third-party", "draft", other);
 	json_decref(upload_ok(other, &(struct up){ .refs = "DCMS-1", .content = "abc" }, theirs));
 	upload_refused(app, &(struct up){ .supersedes = theirs, .content = "abc" }, CF_EUNPROCESSABLE,
 		       NULL, 0);
@@ -362,7 +361,7 @@ END_TEST
 START_TEST(list_and_get)
 {
 	char app[37], a[37], b[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .name = "first.txt", .refs = "DCMS-1",
 						 .content = "abc" }, a));
 	json_decref(upload_ok(app, &(struct up){ .name = "second.txt", .refs = "DCMS-2",
@@ -381,7 +380,7 @@ START_TEST(list_and_get)
 	json_decref(ev);
 	/* another application's id with this evidence: not found, as a bad id */
 	char other[37];
-	cast_application(&c, "draft", NULL, other);
+	coreworld_application(&c, "third-party", "draft", other);
 	ck_assert_int_eq(evidence_get(c.db, other, b, &ev, &err), CF_ENOTFOUND);
 	ck_assert_ptr_null(ev);
 	ck_assert_int_eq(evidence_get(c.db, app, "x", &ev, &err), CF_ENOTFOUND);
@@ -392,11 +391,11 @@ END_TEST
 START_TEST(a_drafts_evidence_is_deleted_and_the_old_one_is_current_again)
 {
 	char app[37], old[37], new[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, old));
 	json_decref(upload_ok(app, &(struct up){ .supersedes = old, .content = "abcd" }, new));
 	struct cf_error err;
-	ck_assert_int_eq(evidence_delete(c.db, &c.applicant2, c.blobs, app, new, &err), CF_EFORBIDDEN);
+	ck_assert_int_eq(evidence_delete(c.db, &c.other_applicant, c.blobs, app, new, &err), CF_EFORBIDDEN);
 	long long audits = audit_count("application.evidence_delete");
 	ck_assert_int_eq(evidence_delete(c.db, &c.applicant, c.blobs, app, new, &err), CF_OK);
 	ck_assert_int_eq(audit_count("application.evidence_delete"), audits + 1);
@@ -413,9 +412,9 @@ END_TEST
 START_TEST(submitted_evidence_is_never_deleted)
 {
 	char app[37], id[37];
-	cast_application(&c, "draft", NULL, app);
+	coreworld_application(&c, "third-party", "draft", app);
 	json_decref(upload_ok(app, &(struct up){ .refs = "DCMS-1", .content = "abc" }, id));
-	cast_advance(&c, app, "submitted", NULL);
+	coreworld_advance(&c, app, "submitted", 0);
 	struct cf_error err;
 	ck_assert_int_eq(evidence_delete(c.db, &c.applicant, c.blobs, app, id, &err), CF_ESTATE);
 	/* and the database refuses it to conformd's own role as well */
@@ -435,7 +434,7 @@ START_TEST(a_settled_requirement_keeps_its_evidence)
 {
 	char app[37], judged[37], asked[37];
 	draft_with_two(app, judged, asked);
-	cast_advance(&c, app, "info_requested", "DCMS-1");
+	coreworld_advance(&c, app, "info_requested", 1);
 
 	char detail[768];
 	upload_refused(app, &(struct up){ .refs = "DCMS-1", .content = "abcd" }, CF_ESTATE, detail,

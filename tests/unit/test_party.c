@@ -10,28 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corefix.h"
+#include "coreworld.h"
 #include "jsonx.h"
 #include "party.h"
 #include "tsupport.h"
 
-static struct corefix f;
+static struct coreworld f;
 static int made; /* for unique names and addresses */
 
 static void setup(void)
 {
-	corefix_open(&f, "party");
+	coreworld_open(&f, "party");
 }
 
 static void teardown(void)
 {
-	corefix_close(&f);
+	coreworld_destroy(&f);
 }
 
 static long long count(const char *sql)
 {
 	char v[24];
-	corefix_value(&f, v, sizeof v, sql, 0, NULL);
+	coreworld_value(&f, v, sizeof v, sql, 0, NULL);
 	return atoll(v);
 }
 
@@ -50,13 +50,13 @@ static void make_org(const char *kind, char id[37], struct principal *admin)
 			 ? ",\"vulnerability_disclosure\":{\"contact\":\"security@example.org\","
 			   "\"policy_url\":\"https://example.org/vd\",\"response_days\":5}"
 			 : "");
-	json_t *body = corefix_json(text), *out = NULL;
+	json_t *body = coreworld_json(text), *out = NULL;
 	struct cf_error err;
-	cf_err e = party_org_create(f.conn, &f.cli, body, &out, &err);
-	corefix_expect("organisation", e, &err, CF_OK, NULL, NULL);
+	cf_err e = party_org_create(f.db, &f.cli, body, &out, &err);
+	coreworld_expect("organisation", e, &err, CF_OK, NULL, NULL);
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	if (admin)
-		corefix_principal(&f, jsonx_str(json_object_get(out, "administrator"), "id"), admin);
+		coreworld_principal(&f, jsonx_str(json_object_get(out, "administrator"), "id"), admin);
 	json_decref(body);
 	json_decref(out);
 }
@@ -70,10 +70,10 @@ static cf_err add_person(const struct audit_actor *actor, const char *org, const
 	snprintf(text, sizeof text,
 		 "{\"org_id\":\"%s\",\"name\":\"Person %d\",\"email\":\"person%d@example.org\","
 		 "\"roles\":%s}", org, made, made, roles);
-	json_t *body = corefix_json(text), *out = NULL;
-	cf_err e = party_user_create(f.conn, actor, body, &out, err);
+	json_t *body = coreworld_json(text), *out = NULL;
+	cf_err e = party_user_create(f.db, actor, body, &out, err);
 	if (!e && p)
-		corefix_principal(&f, jsonx_str(out, "id"), p);
+		coreworld_principal(&f, jsonx_str(out, "id"), p);
 	json_decref(body);
 	json_decref(out);
 	return e;
@@ -84,7 +84,7 @@ static cf_err token(const struct audit_actor *actor, const char *with, const cha
 		    char id[37], struct cf_error *err)
 {
 	json_t *j = NULL;
-	cf_err e = party_token_create(f.conn, actor, with, user, "unit", 30, &j, err);
+	cf_err e = party_token_create(f.db, actor, with, user, "unit", 30, &j, err);
 	if (!e) {
 		snprintf(out, 64, "%s", jsonx_str(j, "token"));
 		snprintf(id, 37, "%s", jsonx_str(j, "id"));
@@ -135,10 +135,10 @@ START_TEST(an_organisation_is_refused_field_by_field_and_nothing_is_written)
 	long long before = count("SELECT count(*) FROM organisation");
 	long long audit = count("SELECT count(*) FROM audit_log");
 	for (size_t i = 0; i < sizeof bad_orgs / sizeof bad_orgs[0]; i++) {
-		json_t *body = corefix_json(bad_orgs[i].body), *out = NULL;
+		json_t *body = coreworld_json(bad_orgs[i].body), *out = NULL;
 		struct cf_error err;
-		cf_err e = party_org_create(f.conn, &f.cli, body, &out, &err);
-		corefix_expect(bad_orgs[i].body, e, &err, bad_orgs[i].code, bad_orgs[i].pointer, NULL);
+		cf_err e = party_org_create(f.db, &f.cli, body, &out, &err);
+		coreworld_expect(bad_orgs[i].body, e, &err, bad_orgs[i].code, bad_orgs[i].pointer, NULL);
 		ck_assert_ptr_null(out);
 		json_decref(body);
 	}
@@ -157,18 +157,18 @@ START_TEST(an_organisation_comes_with_its_first_administrator_and_an_audit_recor
 	ck_assert_str_eq(admin.org_kind, "manufacturer");
 	const char *p[] = { id };
 	char action[48];
-	corefix_value(&f, action, sizeof action,
-		      "SELECT action FROM audit_log WHERE object_id = $1 ORDER BY seq DESC LIMIT 1", 1, p);
+	coreworld_value(&f, action, sizeof action,
+			"SELECT action FROM audit_log WHERE object_id = $1 ORDER BY seq DESC LIMIT 1", 1, p);
 	ck_assert_str_eq(action, "organisation.create");
 	json_t *out = NULL;
 	struct cf_error err;
-	ck_assert(party_org_get(f.conn, id, &out, &err) == CF_OK);
+	ck_assert(party_org_get(f.db, id, &out, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(out, "kind"), "manufacturer");
 	json_decref(out);
-	corefix_expect("unknown id", party_org_get(f.conn, "00000000-0000-4000-8000-000000000000", &out, &err),
-		       &err, CF_ENOTFOUND, NULL, "no organisation");
-	corefix_expect("not an id", party_org_get(f.conn, "x'; DROP TABLE organisation", &out, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("unknown id", party_org_get(f.db, "00000000-0000-4000-8000-000000000000", &out, &err),
+			 &err, CF_ENOTFOUND, NULL, "no organisation");
+	coreworld_expect("not an id", party_org_get(f.db, "x'; DROP TABLE organisation", &out, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -178,17 +178,17 @@ START_TEST(an_update_changes_fields_but_never_the_kind_or_the_administrators)
 	make_org("assessment_body", id, NULL);
 	struct cf_error err;
 	json_t *out = NULL;
-	json_t *kind = corefix_json("{\"kind\":\"manufacturer\"}");
-	corefix_expect("kind", party_org_update(f.conn, &f.cli, id, kind, &out, &err), &err, CF_EINVAL,
-		       "/kind", "cannot change");
-	json_t *admin = corefix_json("{\"administrator\":{\"name\":\"B\",\"email\":\"b@example.org\"}}");
-	corefix_expect("administrator", party_org_update(f.conn, &f.cli, id, admin, &out, &err), &err,
-		       CF_EINVAL, "/administrator", NULL);
-	json_t *name = corefix_json("{\"name\":\"Renamed Lab\",\"contact\":{\"phone\":\"+44 1\"}}");
-	corefix_expect("name", party_org_update(f.conn, &f.cli, id, name, &out, &err), &err, CF_OK, NULL,
-		       NULL);
+	json_t *kind = coreworld_json("{\"kind\":\"manufacturer\"}");
+	coreworld_expect("kind", party_org_update(f.db, &f.cli, id, kind, &out, &err), &err, CF_EINVAL,
+			 "/kind", "cannot change");
+	json_t *admin = coreworld_json("{\"administrator\":{\"name\":\"B\",\"email\":\"b@example.org\"}}");
+	coreworld_expect("administrator", party_org_update(f.db, &f.cli, id, admin, &out, &err), &err,
+			 CF_EINVAL, "/administrator", NULL);
+	json_t *name = coreworld_json("{\"name\":\"Renamed Lab\",\"contact\":{\"phone\":\"+44 1\"}}");
+	coreworld_expect("name", party_org_update(f.db, &f.cli, id, name, &out, &err), &err, CF_OK, NULL,
+			 NULL);
 	json_decref(out);
-	ck_assert(party_org_get(f.conn, id, &out, &err) == CF_OK);
+	ck_assert(party_org_get(f.db, id, &out, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(out, "name"), "Renamed Lab");
 	ck_assert_str_eq(jsonx_str(out, "kind"), "assessment_body");
 	json_decref(out);
@@ -206,12 +206,12 @@ START_TEST(organisations_are_listed_by_kind_a_page_at_a_time)
 	long long total = count("SELECT count(*) FROM organisation WHERE kind = 'regulator'");
 	json_t *page = NULL;
 	struct cf_error err;
-	ck_assert(party_org_list(f.conn, "regulator", NULL, 2, &page, &err) == CF_OK);
+	ck_assert(party_org_list(f.db, "regulator", NULL, 2, &page, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 2);
 	const char *next = jsonx_str(page, "next");
 	ck_assert_ptr_nonnull(next);
 	json_t *rest = NULL;
-	ck_assert(party_org_list(f.conn, "regulator", next, 100, &rest, &err) == CF_OK);
+	ck_assert(party_org_list(f.db, "regulator", next, 100, &rest, &err) == CF_OK);
 	ck_assert_int_eq((long long)json_array_size(json_object_get(rest, "items")), total - 2);
 	ck_assert(json_is_null(json_object_get(rest, "next")));
 	size_t i;
@@ -222,10 +222,10 @@ START_TEST(organisations_are_listed_by_kind_a_page_at_a_time)
 	}
 	json_decref(page);
 	json_decref(rest);
-	corefix_expect("kind", party_org_list(f.conn, "bank", NULL, 10, &page, &err), &err, CF_EINVAL, NULL,
-		       "not a kind");
-	corefix_expect("after", party_org_list(f.conn, NULL, "42", 10, &page, &err), &err, CF_EINVAL, NULL,
-		       "after");
+	coreworld_expect("kind", party_org_list(f.db, "bank", NULL, 10, &page, &err), &err, CF_EINVAL, NULL,
+			 "not a kind");
+	coreworld_expect("after", party_org_list(f.db, NULL, "42", 10, &page, &err), &err, CF_EINVAL, NULL,
+			 "after");
 }
 END_TEST
 
@@ -237,24 +237,24 @@ START_TEST(an_administrator_staffs_their_own_organisation_in_roles_of_its_kind)
 	make_org("manufacturer", maker, &maker_admin);
 	struct audit_actor by = party_actor(&body_admin);
 	struct cf_error err;
-	corefix_expect("assessor", add_person(&by, body, "[\"assessor\",\"certifier\"]", &assessor, &err),
-		       &err, CF_OK, NULL, NULL);
+	coreworld_expect("assessor", add_person(&by, body, "[\"assessor\",\"certifier\"]", &assessor, &err),
+			 &err, CF_OK, NULL, NULL);
 	ck_assert_uint_eq(assessor.roles, ROLE_ASSESSOR | ROLE_CERTIFIER);
-	corefix_expect("other organisation", add_person(&by, maker, "[\"applicant\"]", NULL, &err), &err,
-		       CF_EFORBIDDEN, "/org_id", NULL);
-	corefix_expect("role of another kind", add_person(&by, body, "[\"applicant\"]", NULL, &err), &err,
-		       CF_EUNPROCESSABLE, "/roles", NULL);
-	corefix_expect("admin", add_person(&by, body, "[\"admin\"]", NULL, &err), &err, CF_EUNPROCESSABLE,
-		       "/roles", NULL);
-	corefix_expect("unknown role", add_person(&by, body, "[\"boss\"]", NULL, &err), &err, CF_EINVAL,
-		       NULL, NULL);
-	corefix_expect("twice", add_person(&by, body, "[\"assessor\",\"assessor\"]", NULL, &err), &err,
-		       CF_EINVAL, NULL, "twice");
-	corefix_expect("no role", add_person(&by, body, "[]", NULL, &err), &err, CF_EINVAL, "/roles", NULL);
+	coreworld_expect("other organisation", add_person(&by, maker, "[\"applicant\"]", NULL, &err), &err,
+			 CF_EFORBIDDEN, "/org_id", NULL);
+	coreworld_expect("role of another kind", add_person(&by, body, "[\"applicant\"]", NULL, &err), &err,
+			 CF_EUNPROCESSABLE, "/roles", NULL);
+	coreworld_expect("admin", add_person(&by, body, "[\"admin\"]", NULL, &err), &err, CF_EUNPROCESSABLE,
+			 "/roles", NULL);
+	coreworld_expect("unknown role", add_person(&by, body, "[\"boss\"]", NULL, &err), &err, CF_EINVAL,
+			 NULL, NULL);
+	coreworld_expect("twice", add_person(&by, body, "[\"assessor\",\"assessor\"]", NULL, &err), &err,
+			 CF_EINVAL, NULL, "twice");
+	coreworld_expect("no role", add_person(&by, body, "[]", NULL, &err), &err, CF_EINVAL, "/roles", NULL);
 	/* a staff member is not an administrator */
 	struct audit_actor staff = party_actor(&assessor);
-	corefix_expect("staff", add_person(&staff, body, "[\"assessor\"]", NULL, &err), &err, CF_EFORBIDDEN,
-		       NULL, NULL);
+	coreworld_expect("staff", add_person(&staff, body, "[\"assessor\"]", NULL, &err), &err, CF_EFORBIDDEN,
+			 NULL, NULL);
 }
 END_TEST
 
@@ -264,23 +264,23 @@ START_TEST(the_scheme_owner_makes_a_first_administrator_and_nobody_else)
 	struct principal body_admin, second;
 	make_org("assessment_body", body, &body_admin);
 	struct cf_error err;
-	corefix_expect("staff", add_person(&f.cli, body, "[\"assessor\"]", NULL, &err), &err, CF_EFORBIDDEN,
-		       "/roles", "first administrator");
-	corefix_expect("second administrator", add_person(&f.cli, body, "[\"org_admin\"]", NULL, &err), &err,
-		       CF_EFORBIDDEN, "/org_id", "has an administrator");
+	coreworld_expect("staff", add_person(&f.cli, body, "[\"assessor\"]", NULL, &err), &err, CF_EFORBIDDEN,
+			 "/roles", "first administrator");
+	coreworld_expect("second administrator", add_person(&f.cli, body, "[\"org_admin\"]", NULL, &err), &err,
+			 CF_EFORBIDDEN, "/org_id", "has an administrator");
 	/* the scheme owner changes nobody of another organisation... */
-	json_t *off = corefix_json("{\"active\":false}"), *out = NULL;
+	json_t *off = coreworld_json("{\"active\":false}"), *out = NULL;
 	struct audit_actor owner = party_actor(&f.admin);
-	corefix_expect("not theirs", party_user_update(f.conn, &owner, body_admin.user_id, off, &out, &err),
-		       &err, CF_EFORBIDDEN, NULL, "own organisation");
+	coreworld_expect("not theirs", party_user_update(f.db, &owner, body_admin.user_id, off, &out, &err),
+			 &err, CF_EFORBIDDEN, NULL, "own organisation");
 	/* ...but once the only administrator has gone, it may make one again */
 	struct audit_actor self = party_actor(&body_admin);
-	corefix_expect("leaves", party_user_update(f.conn, &self, body_admin.user_id, off, &out, &err), &err,
-		       CF_OK, NULL, NULL);
+	coreworld_expect("leaves", party_user_update(f.db, &self, body_admin.user_id, off, &out, &err), &err,
+			 CF_OK, NULL, NULL);
 	json_decref(out);
 	json_decref(off);
-	corefix_expect("replacement", add_person(&f.cli, body, "[\"org_admin\"]", &second, &err), &err, CF_OK,
-		       NULL, NULL);
+	coreworld_expect("replacement", add_person(&f.cli, body, "[\"org_admin\"]", &second, &err), &err, CF_OK,
+			 NULL, NULL);
 	ck_assert_uint_eq(second.roles, ROLE_ORG_ADMIN);
 }
 END_TEST
@@ -294,25 +294,25 @@ START_TEST(an_email_address_belongs_to_one_person_whatever_its_case)
 	char text[200];
 	snprintf(text, sizeof text, "{\"org_id\":\"%s\",\"name\":\"A\",\"email\":\"Same@Example.org\","
 		 "\"roles\":[\"accreditor\"]}", body);
-	json_t *j = corefix_json(text), *out = NULL;
+	json_t *j = coreworld_json(text), *out = NULL;
 	struct cf_error err;
-	corefix_expect("first", party_user_create(f.conn, &by, j, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("first", party_user_create(f.db, &by, j, &out, &err), &err, CF_OK, NULL, NULL);
 	char id[37], found[37];
 	snprintf(id, sizeof id, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 	json_decref(j);
 	snprintf(text, sizeof text, "{\"org_id\":\"%s\",\"name\":\"B\",\"email\":\"same@example.ORG\","
 		 "\"roles\":[\"accreditor\"]}", body);
-	j = corefix_json(text);
-	corefix_expect("second", party_user_create(f.conn, &by, j, &out, &err), &err, CF_ECONFLICT, "/email",
-		       NULL);
+	j = coreworld_json(text);
+	coreworld_expect("second", party_user_create(f.db, &by, j, &out, &err), &err, CF_ECONFLICT, "/email",
+			 NULL);
 	json_decref(j);
-	ck_assert(party_user_find(f.conn, "same@example.org", found, &err) == CF_OK);
+	ck_assert(party_user_find(f.db, "same@example.org", found, &err) == CF_OK);
 	ck_assert_str_eq(found, id);
-	ck_assert(party_user_find(f.conn, id, found, &err) == CF_OK);
+	ck_assert(party_user_find(f.db, id, found, &err) == CF_OK);
 	ck_assert_str_eq(found, id);
-	corefix_expect("nobody", party_user_find(f.conn, "nobody@example.org", found, &err), &err,
-		       CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("nobody", party_user_find(f.db, "nobody@example.org", found, &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
 }
 END_TEST
 
@@ -324,34 +324,34 @@ START_TEST(a_first_token_then_the_person_makes_their_own)
 	struct audit_actor by = party_actor(&admin);
 	struct cf_error err;
 	ck_assert(add_person(&by, org, "[\"applicant\"]", &person, &err) == CF_OK);
-	corefix_expect("first", token(&by, NULL, person.user_id, tok, tok_id, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("first", token(&by, NULL, person.user_id, tok, tok_id, &err), &err, CF_OK, NULL, NULL);
 	ck_assert_uint_eq(strlen(tok), TOKEN_LEN);
 	ck_assert(strncmp(tok, TOKEN_PREFIX, 4) == 0);
 	/* only the SHA-256 is kept, and the last four characters as a hint */
 	const char *p[] = { tok, tok_id };
 	char stored[8];
-	corefix_value(&f, stored, sizeof stored, "SELECT count(*) FROM api_token WHERE id = $2 AND"
-		      " token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex') AND hint = right($1, 4)",
-		      2, p);
+	coreworld_value(&f, stored, sizeof stored, "SELECT count(*) FROM api_token WHERE id = $2 AND"
+			" token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex') AND hint = right($1, 4)",
+			2, p);
 	ck_assert_str_eq(stored, "1");
-	corefix_expect("authenticate", party_authenticate(f.conn, tok, &who, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("authenticate", party_authenticate(f.db, tok, &who, &err), &err, CF_OK, NULL, NULL);
 	ck_assert_str_eq(who.user_id, person.user_id);
 	ck_assert_str_eq(who.org_id, org);
 	ck_assert_str_eq(who.token_id, tok_id);
 	ck_assert_uint_eq(who.roles, ROLE_APPLICANT);
 	/* the rest the person makes themselves */
-	corefix_expect("second by the administrator", token(&by, NULL, person.user_id, own, own_id, &err),
-		       &err, CF_ECONFLICT, NULL, NULL);
+	coreworld_expect("second by the administrator", token(&by, NULL, person.user_id, own, own_id, &err),
+			 &err, CF_ECONFLICT, NULL, NULL);
 	struct audit_actor self = party_actor(&who);
-	corefix_expect("own", token(&self, who.token_id, person.user_id, own, own_id, &err), &err, CF_OK,
-		       NULL, NULL);
+	coreworld_expect("own", token(&self, who.token_id, person.user_id, own, own_id, &err), &err, CF_OK,
+			 NULL, NULL);
 	char owner[37];
-	ck_assert(party_token_owner(f.conn, own_id, owner, &err) == CF_OK);
+	ck_assert(party_token_owner(f.db, own_id, owner, &err) == CF_OK);
 	ck_assert_str_eq(owner, person.user_id);
-	corefix_expect("no such token", party_token_owner(f.conn, "00000000-0000-4000-8000-000000000000",
-							  owner, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("no such token", party_token_owner(f.db, "00000000-0000-4000-8000-000000000000",
+							    owner, &err), &err, CF_ENOTFOUND, NULL, NULL);
 	json_t *list = NULL;
-	ck_assert(party_token_list(f.conn, person.user_id, &list, &err) == CF_OK);
+	ck_assert(party_token_list(f.db, person.user_id, &list, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(list, "items")), 2);
 	json_decref(list);
 }
@@ -366,29 +366,29 @@ START_TEST(revoking_plainly_keeps_the_successor_and_as_compromised_takes_it_too)
 	struct cf_error err;
 	ck_assert(add_person(&by, org, "[\"applicant\"]", &person, &err) == CF_OK);
 	ck_assert(token(&by, NULL, person.user_id, a, a_id, &err) == CF_OK);
-	ck_assert(party_authenticate(f.conn, a, &who, &err) == CF_OK);
+	ck_assert(party_authenticate(f.db, a, &who, &err) == CF_OK);
 	struct audit_actor self = party_actor(&who);
 	ck_assert(token(&self, a_id, person.user_id, b, b_id, &err) == CF_OK);
 	json_t *out = NULL;
 	/* rotation: b was made with a; revoking a leaves b */
-	corefix_expect("plain", party_token_revoke(f.conn, &self, a_id, false, &out, &err), &err, CF_OK, NULL,
-		       NULL);
+	coreworld_expect("plain", party_token_revoke(f.db, &self, a_id, false, &out, &err), &err, CF_OK, NULL,
+			 NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(out, "also_revoked")), 0);
 	json_decref(out);
-	corefix_expect("revoked", party_authenticate(f.conn, a, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
+	coreworld_expect("revoked", party_authenticate(f.db, a, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
 	ck_assert(strstr(err.detail, a) == NULL);
-	ck_assert(party_authenticate(f.conn, b, &who, &err) == CF_OK);
+	ck_assert(party_authenticate(f.db, b, &who, &err) == CF_OK);
 	/* c made with b; b revoked as compromised takes c with it */
 	self = party_actor(&who);
 	ck_assert(token(&self, b_id, person.user_id, c, c_id, &err) == CF_OK);
-	corefix_expect("compromised", party_token_revoke(f.conn, &self, b_id, true, &out, &err), &err, CF_OK,
-		       NULL, NULL);
+	coreworld_expect("compromised", party_token_revoke(f.db, &self, b_id, true, &out, &err), &err, CF_OK,
+			 NULL, NULL);
 	ck_assert_uint_eq(json_array_size(json_object_get(out, "also_revoked")), 1);
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(out, "also_revoked"), 0)), c_id);
 	json_decref(out);
-	corefix_expect("offspring", party_authenticate(f.conn, c, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
+	coreworld_expect("offspring", party_authenticate(f.db, c, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
 	/* with every token revoked, the administrator may hand out a new first one */
-	corefix_expect("replacement", token(&by, NULL, person.user_id, a, a_id, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("replacement", token(&by, NULL, person.user_id, a, a_id, &err), &err, CF_OK, NULL, NULL);
 }
 END_TEST
 
@@ -402,8 +402,8 @@ START_TEST(authentication_refuses_without_repeating_the_token)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct principal who;
 		struct cf_error err;
-		corefix_expect(bad[i], party_authenticate(f.conn, bad[i], &who, &err), &err, CF_EUNAUTH, NULL,
-			       NULL);
+		coreworld_expect(bad[i], party_authenticate(f.db, bad[i], &who, &err), &err, CF_EUNAUTH, NULL,
+				 NULL);
 		if (strlen(bad[i]) > 8)
 			ck_assert_msg(strstr(err.detail, bad[i] + 4) == NULL, "the error repeats the token: %s",
 				      err.detail);
@@ -411,7 +411,7 @@ START_TEST(authentication_refuses_without_repeating_the_token)
 	}
 	struct principal who;
 	struct cf_error err;
-	corefix_expect("NULL", party_authenticate(f.conn, NULL, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
+	coreworld_expect("NULL", party_authenticate(f.db, NULL, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
 }
 END_TEST
 
@@ -424,13 +424,13 @@ START_TEST(a_deactivated_person_no_longer_authenticates)
 	struct cf_error err;
 	ck_assert(add_person(&by, org, "[\"org_admin\"]", &person, &err) == CF_OK);
 	ck_assert(token(&by, NULL, person.user_id, tok, tok_id, &err) == CF_OK);
-	ck_assert(party_authenticate(f.conn, tok, &who, &err) == CF_OK);
-	json_t *off = corefix_json("{\"active\":false}"), *out = NULL;
-	corefix_expect("deactivate", party_user_update(f.conn, &by, person.user_id, off, &out, &err), &err,
-		       CF_OK, NULL, NULL);
+	ck_assert(party_authenticate(f.db, tok, &who, &err) == CF_OK);
+	json_t *off = coreworld_json("{\"active\":false}"), *out = NULL;
+	coreworld_expect("deactivate", party_user_update(f.db, &by, person.user_id, off, &out, &err), &err,
+			 CF_OK, NULL, NULL);
 	json_decref(out);
 	json_decref(off);
-	corefix_expect("inactive", party_authenticate(f.conn, tok, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
+	coreworld_expect("inactive", party_authenticate(f.db, tok, &who, &err), &err, CF_EUNAUTH, NULL, NULL);
 }
 END_TEST
 
@@ -450,8 +450,8 @@ START_TEST(every_role_parses_back_from_its_name)
 	for (unsigned bit = 1; bit <= ROLE_ALL; bit <<= 1) {
 		const char *p[] = { party_role_name(bit) };
 		char v[8];
-		corefix_value(&f, v, sizeof v, "SELECT count(*) FROM unnest(enum_range(NULL::user_role)) r"
-			      " WHERE r::text = $1", 1, p);
+		coreworld_value(&f, v, sizeof v, "SELECT count(*) FROM unnest(enum_range(NULL::user_role)) r"
+				" WHERE r::text = $1", 1, p);
 		ck_assert_msg(strcmp(v, "1") == 0, "the database has no role %s", p[0]);
 	}
 }
@@ -467,11 +467,11 @@ START_TEST(people_are_listed_by_organisation_a_page_at_a_time)
 	for (int i = 0; i < 3; i++)
 		ck_assert(add_person(&by, org, "[\"accreditor\"]", NULL, &err) == CF_OK);
 	json_t *page = NULL, *rest = NULL;
-	ck_assert(party_user_list(f.conn, org, NULL, 3, &page, &err) == CF_OK);
+	ck_assert(party_user_list(f.db, org, NULL, 3, &page, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(page, "items")), 3);
 	const char *next = jsonx_str(page, "next");
 	ck_assert_ptr_nonnull(next);
-	ck_assert(party_user_list(f.conn, org, next, 3, &rest, &err) == CF_OK);
+	ck_assert(party_user_list(f.db, org, next, 3, &rest, &err) == CF_OK);
 	ck_assert_uint_eq(json_array_size(json_object_get(rest, "items")), 1); /* 3 people and the administrator */
 	ck_assert(json_is_null(json_object_get(rest, "next")));
 	size_t i;
@@ -482,10 +482,10 @@ START_TEST(people_are_listed_by_organisation_a_page_at_a_time)
 	}
 	json_decref(page);
 	json_decref(rest);
-	corefix_expect("org", party_user_list(f.conn, "acme", NULL, 3, &page, &err), &err, CF_EINVAL, NULL,
-		       "org_id");
-	corefix_expect("after", party_user_list(f.conn, org, "7", 3, &page, &err), &err, CF_EINVAL, NULL,
-		       "after");
+	coreworld_expect("org", party_user_list(f.db, "acme", NULL, 3, &page, &err), &err, CF_EINVAL, NULL,
+			 "org_id");
+	coreworld_expect("after", party_user_list(f.db, org, "7", 3, &page, &err), &err, CF_EINVAL, NULL,
+			 "after");
 }
 END_TEST
 
@@ -499,32 +499,32 @@ START_TEST(a_person_changes_roles_within_their_organisations_kind)
 	struct cf_error err;
 	ck_assert(add_person(&by, body, "[\"assessor\"]", &person, &err) == CF_OK);
 	json_t *out = NULL;
-	json_t *certifier = corefix_json("{\"roles\":[\"certifier\"],\"name\":\"Renamed\"}");
-	corefix_expect("certifier", party_user_update(f.conn, &by, person.user_id, certifier, &out, &err), &err,
-		       CF_OK, NULL, NULL);
+	json_t *certifier = coreworld_json("{\"roles\":[\"certifier\"],\"name\":\"Renamed\"}");
+	coreworld_expect("certifier", party_user_update(f.db, &by, person.user_id, certifier, &out, &err), &err,
+			 CF_OK, NULL, NULL);
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(out, "roles"), 0)), "certifier");
 	ck_assert_str_eq(jsonx_str(out, "name"), "Renamed");
 	json_decref(out);
-	json_t *applicant = corefix_json("{\"roles\":[\"applicant\"]}");
-	corefix_expect("another kind's", party_user_update(f.conn, &by, person.user_id, applicant, &out, &err),
-		       &err, CF_EUNPROCESSABLE, "/roles", NULL);
-	json_t *colour = corefix_json("{\"colour\":\"blue\"}");
-	corefix_expect("unknown member", party_user_update(f.conn, &by, person.user_id, colour, &out, &err),
-		       &err, CF_EINVAL, NULL, NULL);
+	json_t *applicant = coreworld_json("{\"roles\":[\"applicant\"]}");
+	coreworld_expect("another kind's", party_user_update(f.db, &by, person.user_id, applicant, &out, &err),
+			 &err, CF_EUNPROCESSABLE, "/roles", NULL);
+	json_t *colour = coreworld_json("{\"colour\":\"blue\"}");
+	coreworld_expect("unknown member", party_user_update(f.db, &by, person.user_id, colour, &out, &err),
+			 &err, CF_EINVAL, NULL, NULL);
 	struct audit_actor stranger = party_actor(&other_admin);
-	corefix_expect("another organisation's administrator",
-		       party_user_update(f.conn, &stranger, person.user_id, certifier, &out, &err), &err,
+	coreworld_expect("another organisation's administrator",
+		       party_user_update(f.db, &stranger, person.user_id, certifier, &out, &err), &err,
 		       CF_EFORBIDDEN, NULL, NULL);
-	corefix_expect("nobody", party_user_update(f.conn, &by, "00000000-0000-4000-8000-000000000000",
-						   certifier, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("nobody", party_user_update(f.db, &by, "00000000-0000-4000-8000-000000000000",
+						     certifier, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
 	/* what the database holds is what the first change made */
-	corefix_principal(&f, person.user_id, &person);
+	coreworld_principal(&f, person.user_id, &person);
 	ck_assert_uint_eq(person.roles, ROLE_CERTIFIER);
 	char org[37];
-	ck_assert(party_user_org(f.conn, person.user_id, org, &err) == CF_OK);
+	ck_assert(party_user_org(f.db, person.user_id, org, &err) == CF_OK);
 	ck_assert_str_eq(org, body);
-	corefix_expect("org of nobody", party_user_org(f.conn, "00000000-0000-4000-8000-000000000000", org, &err),
-		       &err, CF_ENOTFOUND, NULL, NULL);
+	coreworld_expect("org of nobody", party_user_org(f.db, "00000000-0000-4000-8000-000000000000", org, &err),
+			 &err, CF_ENOTFOUND, NULL, NULL);
 	json_decref(certifier);
 	json_decref(applicant);
 	json_decref(colour);
@@ -542,26 +542,26 @@ START_TEST(a_token_lives_a_bounded_time_and_only_for_an_active_person)
 	json_t *out = NULL;
 	static const int bad_days[] = { 0, -1, TOKEN_DAYS_MAX + 1 };
 	for (size_t i = 0; i < sizeof bad_days / sizeof bad_days[0]; i++)
-		corefix_expect("days", party_token_create(f.conn, &by, NULL, person.user_id, "t", bad_days[i], &out,
-							  &err), &err, CF_EINVAL, "/expires_in_days", NULL);
-	corefix_expect("nobody", party_token_create(f.conn, &by, NULL, "00000000-0000-4000-8000-000000000000",
-						    "t", 30, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
+		coreworld_expect("days", party_token_create(f.db, &by, NULL, person.user_id, "t", bad_days[i], &out,
+							    &err), &err, CF_EINVAL, "/expires_in_days", NULL);
+	coreworld_expect("nobody", party_token_create(f.db, &by, NULL, "00000000-0000-4000-8000-000000000000",
+						      "t", 30, &out, &err), &err, CF_ENOTFOUND, NULL, NULL);
 	/* an inactive person gets none */
-	json_t *off = corefix_json("{\"active\":false}");
-	ck_assert(party_user_update(f.conn, &by, person.user_id, off, &out, &err) == CF_OK);
+	json_t *off = coreworld_json("{\"active\":false}");
+	ck_assert(party_user_update(f.db, &by, person.user_id, off, &out, &err) == CF_OK);
 	json_decref(out);
 	json_decref(off);
-	corefix_expect("inactive", party_token_create(f.conn, &by, NULL, person.user_id, "t", 30, &out, &err),
-		       &err, CF_EUNPROCESSABLE, NULL, "not active");
+	coreworld_expect("inactive", party_token_create(f.db, &by, NULL, person.user_id, "t", 30, &out, &err),
+			 &err, CF_EUNPROCESSABLE, NULL, "not active");
 	/* the longest life is the limit, to the day */
 	struct principal second;
 	ck_assert(add_person(&by, org, "[\"applicant\"]", &second, &err) == CF_OK);
-	corefix_expect("longest", party_token_create(f.conn, &by, NULL, second.user_id, NULL, TOKEN_DAYS_MAX, &out,
-						     &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("longest", party_token_create(f.db, &by, NULL, second.user_id, NULL, TOKEN_DAYS_MAX, &out,
+						       &err), &err, CF_OK, NULL, NULL);
 	const char *p[] = { jsonx_str(out, "id") };
 	char days[8];
-	corefix_value(&f, days, sizeof days,
-		      "SELECT extract(day FROM expires_at - created_at)::int FROM api_token WHERE id = $1", 1, p);
+	coreworld_value(&f, days, sizeof days,
+			"SELECT extract(day FROM expires_at - created_at)::int FROM api_token WHERE id = $1", 1, p);
 	ck_assert_int_eq(atoi(days), TOKEN_DAYS_MAX);
 	json_decref(out);
 }
@@ -569,18 +569,18 @@ END_TEST
 
 START_TEST(there_is_one_scheme_owner)
 {
-	json_t *org = corefix_json("{\"kind\":\"scheme_owner\",\"name\":\"Second\",\"country\":\"GB\","
-				   "\"contact\":{\"email\":\"second@example.org\"}}");
-	json_t *admin = corefix_json("{\"name\":\"Bea\",\"email\":\"bea@example.org\"}"), *out = NULL;
+	json_t *org = coreworld_json("{\"kind\":\"scheme_owner\",\"name\":\"Second\",\"country\":\"GB\","
+				     "\"contact\":{\"email\":\"second@example.org\"}}");
+	json_t *admin = coreworld_json("{\"name\":\"Bea\",\"email\":\"bea@example.org\"}"), *out = NULL;
 	struct cf_error err;
-	corefix_expect("bootstrap", party_bootstrap(f.conn, &f.cli, org, admin, &out, &err), &err,
-		       CF_ECONFLICT, NULL, NULL);
+	coreworld_expect("bootstrap", party_bootstrap(f.db, &f.cli, org, admin, &out, &err), &err,
+			 CF_ECONFLICT, NULL, NULL);
 	json_decref(org);
 	json_decref(admin);
 	ck_assert_int_eq(count("SELECT count(*) FROM organisation WHERE kind = 'scheme_owner'"), 1);
 	struct principal who = f.admin;
 	json_t *me = NULL;
-	ck_assert(party_me(f.conn, &who, &me, &err) == CF_OK);
+	ck_assert(party_me(f.db, &who, &me, &err) == CF_OK);
 	ck_assert_str_eq(jsonx_str(json_object_get(me, "user"), "id"), f.admin.user_id);
 	ck_assert_str_eq(jsonx_str(json_object_get(me, "organisation"), "kind"), "scheme_owner");
 	json_decref(me);
