@@ -36,5 +36,18 @@ if [ -n "$insides" ]; then
 	echo "$insides"
 	status=1
 fi
+# The tests outweigh the code (issue 16): lines of C, shell, Python and
+# JavaScript under tests/ (not the installed node modules, not data) against
+# the lines of core/, server/ and cli/. The declarative API cases
+# (tests/api/*.json) are printed beside, not counted.
+code=$(find core server cli -name '*.[ch]' -exec cat {} + | wc -l)
+tests=$(find tests -path tests/js/node_modules -prune -o -type f \( -name '*.[ch]' -o \
+	-name '*.sh' -o -name '*.py' -o -name '*.mjs' -o -name '*.lua' \) -print | xargs cat | wc -l)
+cases=$(cat tests/api/*.json 2>/dev/null | wc -l)
+echo "lines: code $code, tests $tests (and $cases of API cases)"
+if [ "$tests" -lt "$code" ]; then
+	echo "fewer test lines than code lines: a change that adds code adds its tests"
+	status=1
+fi
 [ $status -eq 0 ] && echo "source checks passed"
 exit $status
