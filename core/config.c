@@ -120,6 +120,8 @@ static const struct key keys[] = {
 	  "deepest nesting of a JSON request body" },
 	{ "auth-fail-limit", KEY_LONG, OFF(auth_fail_limit), "10", S, 1, 1000000,
 	  "failed authentications per client address (IPv6: per /64) per minute before 429" },
+	{ "complaint-limit", KEY_LONG, OFF(complaint_limit), "5", S, 1, 1000000,
+	  "complaints one client address (IPv6: per /64) may lodge per minute before 429" },
 	{ "trusted-proxies", KEY_ADDRS, OFF(trusted_proxies), "", S, 0, 0,
 	  "addresses of reverse proxies whose X-Forwarded-For names the client; empty: none" },
 	{ "metrics-allow", KEY_NETS, OFF(metrics_allow), "", S, 0, 0,

@@ -67,6 +67,7 @@ struct config {
 	size_t cert_cache;         /* bytes of cached certificate answers; 0: none */
 	long max_json_depth;
 	long auth_fail_limit;      /* failed authentications per address per minute */
+	long complaint_limit;      /* complaints lodged per address per minute */
 	char *trusted_proxies;     /* reverse proxies believed about X-Forwarded-For */
 	char *metrics_allow;       /* who may read /metrics: addresses/CIDRs; "": everyone */
 	char *witnesses_file;      /* the log's witnesses, "<vkey> <URL>" a line; "": none */

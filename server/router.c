@@ -257,6 +257,25 @@ static const struct route routes[] = {
 	{ "GET", "/log/tile/{L}/{N}", route_tiles_tile, ROUTE_BODY_NONE, PUBLIC,
 	  "a Merkle tree tile (tlog-tiles)", .cors = true, .rest = true },
 
+	/* complaints and appeals (ISO/IEC 17065 7.13): anyone complains (counted
+	 * per client address), a manufacturer appeals; the body concerned's
+	 * staff read its cases and a certifier not involved decides (core) */
+	{ "POST", "/v1/complaints", route_complaint_lodge, ROUTE_BODY_JSON, PUBLIC,
+	  "lodge a complaint about a certificate or an assessment body (no account)",
+	  .max_body = 64 * 1024 },
+	{ "POST", "/v1/appeals", route_appeal_lodge, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_APPLICANT | ROLE_ORG_ADMIN, AUTHZ_ANY)),
+	  "appeal a refusal or a withdrawal (the manufacturer's people)" },
+	{ "GET", "/v1/cases", route_case_list, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_ORG_ADMIN, AUTHZ_ANY)),
+	  "the complaints and appeals a body handles (its own)", .page = &page_numbered },
+	{ "GET", "/v1/cases/{id}", route_case_get, ROUTE_BODY_NONE,
+	  ALLOW(ADMIN, G(ROLE_ASSESSOR | ROLE_CERTIFIER | ROLE_ORG_ADMIN, AUTHZ_ANY)),
+	  "a complaint or appeal" },
+	{ "POST", "/v1/cases/{id}/decision", route_case_decide, ROUTE_BODY_JSON,
+	  ALLOW(G(ROLE_CERTIFIER, AUTHZ_ANY)),
+	  "decide a complaint or appeal (a certifier not involved); may suspend the certificate" },
+
 	/* audit */
 	{ "GET", "/v1/audit", route_audit_list, ROUTE_BODY_NONE, ALLOW(ADMIN), "the audit trail",
 	  .page = &page_audit },

@@ -203,6 +203,7 @@ cf_err server_start(struct server *srv, const struct config *cfg, struct cf_erro
 	atomic_store(&srv->in_flight, 0);
 	metrics_init();
 	throttle_init(cfg->auth_fail_limit);
+	throttle_lodge_init(cfg->complaint_limit);
 	e = clientaddr_init(cfg->trusted_proxies, err);
 	if (e) {
 		cf_error_prefix(err, "CONFORM_TRUSTED_PROXIES");

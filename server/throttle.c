@@ -22,16 +22,32 @@ struct slot {
 	long failures;
 };
 
-static struct slot slots[SLOTS];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static long limit = 10;
+/* One count per address: failed authentications, or complaints lodged. */
+struct table {
+	struct slot slots[SLOTS];
+	pthread_mutex_t lock;
+	long limit;
+};
+
+static struct table failures = { .lock = PTHREAD_MUTEX_INITIALIZER, .limit = 10 };
+static struct table lodged = { .lock = PTHREAD_MUTEX_INITIALIZER, .limit = 5 };
+
+static void table_init(struct table *t, long n)
+{
+	pthread_mutex_lock(&t->lock);
+	t->limit = n;
+	memset(t->slots, 0, sizeof t->slots);
+	pthread_mutex_unlock(&t->lock);
+}
 
 void throttle_init(long n)
 {
-	pthread_mutex_lock(&lock);
-	limit = n;
-	memset(slots, 0, sizeof slots);
-	pthread_mutex_unlock(&lock);
+	table_init(&failures, n);
+}
+
+void throttle_lodge_init(long n)
+{
+	table_init(&lodged, n);
 }
 
 static unsigned long hash(const char *s)
@@ -61,7 +77,7 @@ static bool better_victim(const struct slot *a, const struct slot *b, time_t now
 
 /* The slot of addr, or NULL; with create, a slot is made for it. Caller
  * holds the lock. */
-static struct slot *find(const char *addr, bool create, time_t now)
+static struct slot *find(struct slot *slots, const char *addr, bool create, time_t now)
 {
 	unsigned long h = hash(addr);
 	struct slot *victim = NULL;
@@ -95,24 +111,36 @@ static void key_of(const char *addr, char key[64])
 	}
 }
 
-long throttle_failure(const char *client)
+/* Counts one event of client in t: 0 while within t's limit, else the
+ * seconds until its window ends. */
+static long count(struct table *t, const char *client)
 {
 	char addr[64];
 	key_of(client, addr);
 	time_t now = now_s();
 	long wait = 0;
-	pthread_mutex_lock(&lock);
-	struct slot *s = find(addr, true, now);
+	pthread_mutex_lock(&t->lock);
+	struct slot *s = find(t->slots, addr, true, now);
 	if (now - s->window_start >= WINDOW) {
 		s->window_start = now;
 		s->failures = 0;
 	}
 	s->failures++;
-	if (s->failures > limit) {
+	if (s->failures > t->limit) {
 		wait = WINDOW - (long)(now - s->window_start);
 		if (wait < 1)
 			wait = 1;
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&t->lock);
 	return wait;
+}
+
+long throttle_failure(const char *client)
+{
+	return count(&failures, client);
+}
+
+long throttle_lodge(const char *client)
+{
+	return count(&lodged, client);
 }

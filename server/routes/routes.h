@@ -125,4 +125,11 @@ void route_webhook_delete(struct request *rq);
 void route_webhook_deliveries(struct request *rq);
 void route_webhook_replay(struct request *rq);
 
+/* complaints.c */
+void route_complaint_lodge(struct request *rq);
+void route_appeal_lodge(struct request *rq);
+void route_case_list(struct request *rq);
+void route_case_get(struct request *rq);
+void route_case_decide(struct request *rq);
+
 #endif
