@@ -651,6 +651,56 @@ static void shelf_body(struct call *c, int role)
 	c->body = json_pack("[s,s]", "4006381333931", "123");
 }
 
+/* Complaints and appeals: a complaint about the world's body (nobody was
+ * involved in it, so the world's certifier decides), lodged without a
+ * token. */
+static void complaint_new(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/complaints");
+	c->body = json_pack("{s:s,s:s}", "body_id", w.certifier.org, "text", "the access walk complains");
+}
+
+static void complaint_lodged(char id[37])
+{
+	json_t *b = json_pack("{s:s,s:s}", "body_id", w.certifier.org, "text", "a case to read");
+	json_t *k = testsrv_api_ok(&w.srv, "POST", "/v1/complaints", NULL, b, 201);
+	snprintf(id, 37, "%s", jsonx_str(k, "id"));
+	json_decref(k);
+	json_decref(b);
+}
+
+static void case_one(struct call *c, int role)
+{
+	(void)role;
+	char id[37];
+	complaint_lodged(id);
+	snprintf(c->path, sizeof c->path, "/v1/cases/%s", id);
+}
+
+static void case_decision(struct call *c, int role)
+{
+	case_one(c, role);
+	size_t n = strlen(c->path);
+	snprintf(c->path + n, sizeof c->path - n, "/decision");
+	c->body = json_pack("{s:s,s:s}", "outcome", "dismissed", "rationale", "the access walk");
+}
+
+/* A fresh application refused by the world's certifier, to appeal (one
+ * open appeal per application). The body's administrator is not its
+ * manufacturer's: the domain refuses it (403). */
+static void appeal_new(struct call *c, int role)
+{
+	(void)role;
+	char id[37];
+	world_application(&w, "evaluated", id);
+	apps_made++;
+	json_decref(world_act(&w, id, &w.certifier, "decide",
+			      "{\"decision\":\"reject\",\"rationale\":\"access walk\"}", 200));
+	snprintf(c->path, sizeof c->path, "/v1/appeals");
+	c->body = json_pack("{s:s,s:s}", "application_id", id, "text", "the access walk appeals");
+}
+
 static const struct access_case cases[] = {
 	{ "GET", "/v1/health", true, EVERYONE, 200, NULL },
 	{ "GET", "/v1/ready", true, EVERYONE, 200, NULL },
@@ -753,6 +803,12 @@ static const struct access_case cases[] = {
 	{ "GET", "/log/checkpoint", true, EVERYONE, 200, tiles_checkpoint },
 	{ "GET", "/log/tile/entries/{N}", true, EVERYONE, 200, tiles_entries },
 	{ "GET", "/log/tile/{L}/{N}", true, EVERYONE, 200, tiles_tile },
+	{ "POST", "/v1/complaints", true, EVERYONE, 201, complaint_new },
+	{ "POST", "/v1/appeals", false, A(APPLICANT), 201, appeal_new },
+	{ "GET", "/v1/cases", false, A(ADMIN) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, NULL },
+	{ "GET", "/v1/cases/{id}", false, A(ADMIN) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200,
+	  case_one },
+	{ "POST", "/v1/cases/{id}/decision", false, A(CERTIFIER), 200, case_decision },
 };
 
 /* The concrete path of a parameterless case, or of the public scheme routes. */
@@ -928,7 +984,9 @@ END_TEST
 static void setup(void)
 {
 	/* webhooks made here point at a closed loopback port */
-	const char *env[] = { "CONFORM_WEBHOOK_ALLOW_PRIVATE=1", NULL };
+	const char *env[] = { "CONFORM_WEBHOOK_ALLOW_PRIVATE=1",
+			      /* every complaint of the walk comes from loopback */
+			      "CONFORM_COMPLAINT_LIMIT=1000", NULL };
 	world_create(&w, "access", env);
 }
 
