@@ -54,6 +54,7 @@ install(FILES
           README.md
           docs/architecture.md
           docs/certificates.md
+          docs/complaints.md
           docs/operations.md
           docs/scheme-format.md
           docs/workflow.md

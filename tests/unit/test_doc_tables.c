@@ -388,7 +388,8 @@ START_TEST(every_command_shown_exists)
 	static const char *const docs[] = { "README.md", "docs/operations.md",
 					    "docs/architecture.md", "docs/verify.md",
 					    "docs/certificates.md", "docs/workflow.md",
-					    "docs/scheme-format.md", "docs/feed-consumers.md" };
+					    "docs/scheme-format.md", "docs/feed-consumers.md",
+					    "docs/complaints.md" };
 	int total = 0;
 	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
 		total += check_mentions(docs[i]);

@@ -252,8 +252,8 @@ START_TEST(every_list_pages_as_the_api_description_says)
 			      r->pattern, min, max, def, 1L, r->page->limit_max, r->page->limit_default);
 	}
 	/* requirements, organisations, people, products, applications, the
-	 * register, the feed, deliveries, the audit trail */
-	ck_assert_int_eq(lists, 9);
+	 * register, the feed, deliveries, the audit trail, the cases */
+	ck_assert_int_eq(lists, 10);
 	json_decref(api);
 }
 END_TEST
