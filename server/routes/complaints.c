@@ -35,6 +35,16 @@ static cf_err lodge(struct request *rq, struct db *db, const json_t *body, json_
 
 void route_complaint_lodge(struct request *rq)
 {
+	/* keys are kept per person: without a token, anyone who sent the same
+	 * key and body would be answered another complainant's reference */
+	struct cf_error err;
+	cf_err e = request_principal(rq)->user_id[0]
+		? CF_OK
+		: request_refuse_key(rq, "a complaint lodged without a token is not replayed", &err);
+	if (e) {
+		reply_problem(rq, &err);
+		return;
+	}
 	request_run_created(rq, lodge, "/v1/cases");
 }
 
