@@ -176,6 +176,9 @@ static const struct route routes[] = {
 	  .cors = true },
 	{ "GET", "/v1/certificates/{serial}/badge.svg", route_cert_badge, ROUTE_BODY_NONE, PUBLIC,
 	  "an embeddable badge with the certificate's live status (image/svg+xml)", .cors = true },
+	/* what a certificate's verdicts cover of another scheme (issue 17) */
+	{ "GET", "/v1/certificates/{serial}/coverage", route_cert_coverage, ROUTE_BODY_NONE, PUBLIC,
+	  "a certificate's coverage of another scheme version, through the crosswalk" },
 	{ "POST", "/v1/certificates/{serial}/suspend", route_cert_suspend, ROUTE_BODY_JSON,
 	  ALLOW(ADMIN, G(ROLE_CERTIFIER, AUTHZ_ISSUER)), "suspend a certificate" },
 	{ "POST", "/v1/certificates/{serial}/reinstate", route_cert_reinstate, ROUTE_BODY_JSON,
