@@ -403,6 +403,13 @@ static void cert_badge(struct call *c, int role)
 	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/badge.svg", a_serial());
 }
 
+static void cert_coverage(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/coverage?scheme=uk-psti@2023",
+		 a_serial());
+}
+
 /* The bundle is 503 until a checkpoint covers the certificate: wait for that. */
 static void cert_bundle(struct call *c, int role)
 {
@@ -717,6 +724,7 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/certificates/{serial}/bundle", true, EVERYONE, 200, cert_bundle },
 	{ "GET", "/v1/certificates/{serial}/qr.svg", true, EVERYONE, 200, cert_qr },
 	{ "GET", "/v1/certificates/{serial}/badge.svg", true, EVERYONE, 200, cert_badge },
+	{ "GET", "/v1/certificates/{serial}/coverage", true, EVERYONE, 200, cert_coverage },
 	{ "POST", "/v1/certificates/{serial}/suspend", false, A(ADMIN) | A(CERTIFIER), 200, cert_suspend },
 	{ "POST", "/v1/certificates/{serial}/reinstate", false, A(ADMIN) | A(CERTIFIER), 200, cert_reinstate },
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },
