@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "ids.h"
 
 /* Every route of every target requirement, as JSON, in the target's order.
  * $1 application, $2/$3 source scheme version, $4/$5 target. A mapping is
@@ -69,26 +69,16 @@ static const char *judge(json_t *routes)
 	return covered ? "covered" : related ? "partly_covered" : "not_covered";
 }
 
-cf_err coverage_certificate(struct db *db, const char *serial, const char *target_id,
-			    const char *target_version, json_t **out, struct cf_error *err)
+/* The answer for the verdicts of application app (of scheme src_id@src_version),
+ * with the target's digest; adds to head (which it owns). */
+static cf_err answer(struct db *db, const char *app, const char *src_id, const char *src_version,
+		     const char *src_digest, const char *target_id, const char *target_version,
+		     json_t *head, json_t **out, struct cf_error *err)
 {
-	*out = NULL;
-	PGresult *cert = NULL, *target = NULL, *rows = NULL;
+	PGresult *target = NULL, *rows = NULL;
 	json_t *reqs = NULL;
-	const char *cp[] = { serial };
-	cf_err e = db_query_hot(db, &cert, err,
-		"SELECT c.application_id, c.scheme_id, c.scheme_version, s.status, v.digest"
-		" FROM certificate c CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
-		" JOIN scheme_version v ON v.scheme_id = c.scheme_id AND v.version = c.scheme_version"
-		" WHERE c.serial = $1", 1, cp);
-	if (e)
-		goto out;
-	if (PQntuples(cert) != 1) {
-		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
-		goto out;
-	}
 	const char *tp[] = { target_id, target_version };
-	e = db_query_hot(db, &target, err,
+	cf_err e = db_query_hot(db, &target, err,
 			 "SELECT digest FROM scheme_version WHERE scheme_id = $1 AND version = $2", 2, tp);
 	if (e)
 		goto out;
@@ -97,8 +87,7 @@ cf_err coverage_certificate(struct db *db, const char *serial, const char *targe
 				 target_id, target_version);
 		goto out;
 	}
-	const char *rp[] = { db_value(cert, 0, 0), db_value(cert, 0, 1), db_value(cert, 0, 2),
-			     target_id, target_version };
+	const char *rp[] = { app, src_id, src_version, target_id, target_version };
 	e = db_query_hot(db, &rows, err, routes_sql, 5, rp);
 	if (e)
 		goto out;
@@ -126,18 +115,71 @@ cf_err coverage_certificate(struct db *db, const char *serial, const char *targe
 	const char *overall = total > 0 && counts[0] == total ? "covered"
 			      : counts[0] + counts[1] > 0 ? "partly_covered" : "not_covered";
 	char source[128], tscheme[128];
-	snprintf(source, sizeof source, "%s@%s", db_value(cert, 0, 1), db_value(cert, 0, 2));
+	snprintf(source, sizeof source, "%s@%s", src_id, src_version);
 	snprintf(tscheme, sizeof tscheme, "%s@%s", target_id, target_version);
-	*out = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:{s:I,s:I,s:I},s:O}",
-			 "certificate", serial, "certificate_status", db_value(cert, 0, 3), "source",
-			 "scheme", source, "digest", db_value(cert, 0, 4), "target", "scheme", tscheme,
-			 "digest", db_value(target, 0, 0), "overall", overall, "counts", "covered",
-			 (json_int_t)counts[0], "partly_covered", (json_int_t)counts[1], "not_covered",
-			 (json_int_t)counts[2], "requirements", reqs);
+	json_t *rest = json_pack("{s:{s:s,s:s},s:{s:s,s:s},s:s,s:{s:I,s:I,s:I},s:O}", "source",
+				 "scheme", source, "digest", src_digest, "target", "scheme", tscheme,
+				 "digest", db_value(target, 0, 0), "overall", overall, "counts",
+				 "covered", (json_int_t)counts[0], "partly_covered",
+				 (json_int_t)counts[1], "not_covered", (json_int_t)counts[2],
+				 "requirements", reqs);
+	json_object_update(head, rest);
+	json_decref(rest);
+	*out = head;
+	head = NULL;
 out:
+	json_decref(head);
 	json_decref(reqs);
-	PQclear(cert);
 	PQclear(target);
 	PQclear(rows);
+	return e;
+}
+
+cf_err coverage_certificate(struct db *db, const char *serial, const char *target_id,
+			    const char *target_version, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	PGresult *cert = NULL;
+	const char *cp[] = { serial };
+	cf_err e = db_query_hot(db, &cert, err,
+		"SELECT c.application_id, c.scheme_id, c.scheme_version, s.status, v.digest"
+		" FROM certificate c CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
+		" JOIN scheme_version v ON v.scheme_id = c.scheme_id AND v.version = c.scheme_version"
+		" WHERE c.serial = $1", 1, cp);
+	if (e)
+		return e;
+	if (PQntuples(cert) != 1)
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	else
+		e = answer(db, db_value(cert, 0, 0), db_value(cert, 0, 1), db_value(cert, 0, 2),
+			   db_value(cert, 0, 4), target_id, target_version,
+			   json_pack("{s:s,s:s}", "certificate", serial, "certificate_status",
+				     db_value(cert, 0, 3)), out, err);
+	PQclear(cert);
+	return e;
+}
+
+cf_err coverage_application(struct db *db, const char *id, const char *target_id,
+			    const char *target_version, json_t **out, struct cf_error *err)
+{
+	*out = NULL;
+	if (!ids_is_uuid(id))
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", id);
+	PGresult *app = NULL;
+	const char *ap[] = { id };
+	cf_err e = db_query_hot(db, &app, err,
+		"SELECT a.scheme_id, a.scheme_version, a.state, v.digest FROM application a"
+		" JOIN scheme_version v ON v.scheme_id = a.scheme_id AND v.version = a.scheme_version"
+		" WHERE a.id = $1", 1, ap);
+	if (e)
+		return e;
+	if (PQntuples(app) != 1)
+		e = cf_error_set(err, CF_ENOTFOUND, NULL, "there is no application %.40s", id);
+	else
+		e = answer(db, id, db_value(app, 0, 0), db_value(app, 0, 1), db_value(app, 0, 3),
+			   target_id, target_version,
+			   json_pack("{s:s,s:s}", "application", id, "application_state",
+				     db_value(app, 0, 2)), out, err);
+	PQclear(app);
 	return e;
 }

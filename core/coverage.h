@@ -38,4 +38,14 @@
 cf_err coverage_certificate(struct db *db, const char *serial, const char *target_id,
 			    const char *target_version, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * The same for an application's current settled verdicts (its evaluation
+ * may be under way: a verdict can still change): {application,
+ * application_state, source, target, overall, counts, requirements}. Who may
+ * read it is the caller's check (the route's, as for the application).
+ * CF_ENOTFOUND for an unknown application or target version.
+ */
+cf_err coverage_application(struct db *db, const char *id, const char *target_id,
+			    const char *target_version, json_t **out, struct cf_error *err) CF_MUST_CHECK;
+
 #endif

@@ -265,6 +265,12 @@ static void app_submitted(struct call *c, int role)
 	app_path(c, "submitted", "");
 }
 
+static void app_coverage(struct call *c, int role)
+{
+	(void)role;
+	app_path(c, "submitted", "/coverage?scheme=uk-psti@2023");
+}
+
 static void app_draft_patch(struct call *c, int role)
 {
 	(void)role;
@@ -704,6 +710,8 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/applications", false, A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER), 200, NULL },
 	{ "GET", "/v1/applications/{id}", false,
 	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_submitted },
+	{ "GET", "/v1/applications/{id}/coverage", false,
+	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_coverage },
 	{ "PATCH", "/v1/applications/{id}", false, A(APPLICANT), 200, app_draft_patch },
 	{ "PUT", "/v1/applications/{id}/answers/{ref}", false, A(APPLICANT), 200, app_answer },
 	{ "POST", "/v1/applications/{id}/actions/{action}", false,

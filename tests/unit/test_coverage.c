@@ -155,6 +155,31 @@ START_TEST(a_certificate_covers_its_own_scheme_version)
 }
 END_TEST
 
+/* An application's coverage is that of its settled verdicts so far: the
+ * demo's decided application reads as its certificate does, and an unknown
+ * application or a target that is not imported is 404. */
+START_TEST(an_application_reads_as_its_certificate)
+{
+	json_t *a = NULL, *c = coverage_of("etsi-en-303-645", "2.1.1");
+	struct cf_error err;
+	cf_err e = coverage_application(f.db, f.application, "etsi-en-303-645", "2.1.1", &a, &err);
+	coreworld_expect("application", e, &err, CF_OK, NULL, NULL);
+	ck_assert_str_eq(jsonx_str(a, "application"), f.application);
+	ck_assert_str_eq(jsonx_str(a, "application_state"), "decided");
+	ck_assert(json_equal(json_object_get(a, "requirements"), json_object_get(c, "requirements")));
+	ck_assert_str_eq(jsonx_str(a, "overall"), jsonx_str(c, "overall"));
+	json_decref(a);
+	json_decref(c);
+	a = NULL;
+	e = coverage_application(f.db, "not-a-uuid", "uk-psti", "2023", &a, &err);
+	coreworld_expect("not an id", e, &err, CF_ENOTFOUND, NULL, "no application");
+	e = coverage_application(f.db, "00000000-0000-4000-8000-000000000000", "uk-psti", "2023", &a, &err);
+	coreworld_expect("unknown", e, &err, CF_ENOTFOUND, NULL, "no application");
+	e = coverage_application(f.db, f.application, "uk-psti", "1999", &a, &err);
+	coreworld_expect("no such target", e, &err, CF_ENOTFOUND, "/scheme", "uk-psti@1999");
+}
+END_TEST
+
 static cf_err import_text(const char *text, struct lint_report *report, struct catalog_import *out,
 			  struct cf_error *err)
 {
@@ -326,6 +351,7 @@ int main(void)
 	tcase_add_test(tc, a_dcms_certificate_read_as_etsi_en_303_645);
 	tcase_add_test(tc, a_dcms_certificate_read_as_uk_psti);
 	tcase_add_test(tc, a_certificate_covers_its_own_scheme_version);
+	tcase_add_test(tc, an_application_reads_as_its_certificate);
 	tcase_add_test(tc, only_sound_relationships_carry_a_verdict);
 	tcase_add_test(tc, a_dangling_crosswalk_fails_lint);
 	tcase_add_test(tc, a_changed_crosswalk_keeps_the_imported_version);
