@@ -6,6 +6,7 @@
  * through a real conform-signer.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,12 +343,49 @@ START_TEST(a_changed_crosswalk_keeps_the_imported_version)
 }
 END_TEST
 
+/* Every mapping of the shipped schemes states its source and points at a
+ * shipped version (DCMS's IoTSF refs at 2.0, which ships, not 2.1). */
+START_TEST(every_shipped_mapping_states_its_source)
+{
+	static const char *const files[] = { "schemes/dcms-cop-2018.json",
+					     "schemes/etsi-en-303-645-2.1.1.json",
+					     "schemes/iotsf-cf-2.0.json", "schemes/uk-psti-2023.json" };
+	static const char *const shipped[] = { "dcms-cop@2018", "etsi-en-303-645@2.1.1",
+					       "iotsf-cf@2.0", "uk-psti@2023" };
+	int mappings = 0;
+	for (size_t i = 0; i < 4; i++) {
+		char *path = tsupport_source_path(files[i]);
+		json_t *doc = json_load_file(path, 0, NULL);
+		free(path);
+		ck_assert_ptr_nonnull(doc);
+		size_t k, j;
+		json_t *r, *m;
+		json_array_foreach(json_object_get(doc, "requirements"), k, r)
+			json_array_foreach(json_object_get(r, "mappings"), j, m) {
+				const char *to = jsonx_str(m, "to"), *note = jsonx_str(m, "note");
+				bool known = false;
+				for (size_t t = 0; t < 4; t++)
+					known = known || strcmp(to, shipped[t]) == 0;
+				ck_assert_msg(known, "%s %s maps to %s, which does not ship", files[i],
+					      jsonx_str(r, "ref"), to);
+				ck_assert_msg(note && strncmp(note, "Source: ", 8) == 0,
+					      "%s %s -> %s: the note does not state its source", files[i],
+					      jsonx_str(r, "ref"), to);
+				mappings++;
+			}
+		json_decref(doc);
+	}
+	ck_assert_int_eq(mappings, 13 + 12 + 3); /* DCMS to ETSI and IoTSF, PSTI to ETSI */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("coverage");
 	TCase *tc = tcase_create("coverage");
 	tcase_set_timeout(tc, 300);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, every_shipped_mapping_states_its_source);
 	tcase_add_test(tc, a_dcms_certificate_read_as_etsi_en_303_645);
 	tcase_add_test(tc, a_dcms_certificate_read_as_uk_psti);
 	tcase_add_test(tc, a_certificate_covers_its_own_scheme_version);
