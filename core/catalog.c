@@ -124,13 +124,15 @@ static cf_err insert_requirement(struct db *db, const char *id, const char *vers
 	return CF_OK;
 }
 
-/* A copy of doc without what only describes its crosswalk: every
- * requirement's mappings and the coverage text (which says where they come
- * from). */
+/* A copy of doc without its crosswalk: every requirement's mappings, and the
+ * file's two prose texts, coverage and notes, which say where the mappings
+ * come from. Nothing an assessor checks against (requirements, classes,
+ * keywords, sections, validity) is left out. */
 static json_t *without_crosswalk(const json_t *doc)
 {
 	json_t *copy = json_deep_copy(doc);
 	json_object_del(copy, "coverage");
+	json_object_del(copy, "notes");
 	json_object_del(copy, "$schema");
 	size_t i;
 	json_t *r;

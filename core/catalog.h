@@ -20,7 +20,8 @@
 struct catalog_import {
 	bool unchanged;     /* the same content was imported before: nothing written */
 	/* The version is imported with other content that differs only in its
-	 * crosswalk (requirements' mappings, coverage text): nothing written
+	 * crosswalk (requirements' mappings, and the prose of coverage and
+	 * notes that describes them): nothing written
 	 * either (unchanged is true). An imported version is immutable, its
 	 * digest is its identity, and certificates name it: the stored
 	 * crosswalk stays, and coverage answers state the digest they used.

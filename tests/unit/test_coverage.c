@@ -312,6 +312,7 @@ START_TEST(a_changed_crosswalk_keeps_the_imported_version)
 						   "mappings"), 0);
 	json_object_set_new(m, "note", json_string("another source"));
 	json_object_set_new(doc, "coverage", json_string("another coverage text"));
+	json_object_set_new(doc, "notes", json_string("other notes on the crosswalk"));
 	char *text = json_dumps(doc, 0);
 	long long audits = coreworld_count(&f, "SELECT count(*) FROM audit_log WHERE action = $1",
 					   "scheme.import");
@@ -379,6 +380,67 @@ START_TEST(every_shipped_mapping_states_its_source)
 }
 END_TEST
 
+/* Imports the shipped dcms-cop-2018.json over a stored version whose digest
+ * is stored: nothing is written, the stored crosswalk is kept. */
+static void ok_import_shipped_dcms(const char *stored)
+{
+	struct cf_error err;
+	char *path = tsupport_source_path("schemes/dcms-cop-2018.json");
+	size_t len = 0;
+	char *text = tsupport_read_file(path, &len);
+	free(path);
+	struct lint_report report = { 0 };
+	struct catalog_import imported;
+	cf_err e = catalog_import(f.db, &f.cli, text, len, "dcms-cop-2018.json", &report, &imported,
+				  &err);
+	free(text);
+	lint_report_free(&report);
+	coreworld_expect("import", e, &err, CF_OK, NULL, NULL);
+	ck_assert(imported.unchanged && imported.crosswalk_kept);
+	ck_assert_str_eq(imported.stored_digest, stored);
+	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM scheme_version WHERE digest = $1",
+					 stored), 1);
+}
+
+/*
+ * The real upgrade: a database that imported dcms-cop@2018 as shipped before
+ * issue 17 (IoTSF refs pointed at 2.1; tests/data keeps that file, from
+ * git). Such a database is made here by writing that file's canonical
+ * document and digest over the stored version as the superuser (the
+ * immutability trigger set aside for the one statement: no import can
+ * store it now, its crosswalk dangles). Importing the shipped file then
+ * writes nothing and keeps the stored version.
+ */
+START_TEST(the_shipped_file_reimports_over_the_one_before_issue_17)
+{
+	char *path = tsupport_source_path("tests/data/dcms-cop-2018-before-issue-17.json");
+	json_t *old = json_load_file(path, 0, NULL);
+	free(path);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_str_eq(jsonx_str(json_array_get(json_object_get(json_array_get(
+		json_object_get(old, "requirements"), 0), "mappings"), 1), "to"), "iotsf-cf@2.1");
+	json_object_del(old, "$schema");
+	char *canon = jsonx_canonical(old);
+	json_decref(old);
+	char v[80];
+	const char *p[] = { canon };
+	coreworld_value(&f, v, sizeof v, "ALTER TABLE scheme_version DISABLE TRIGGER scheme_version_immutable",
+			0, NULL);
+	coreworld_value(&f, v, sizeof v,
+			"UPDATE scheme_version SET document = $1,"
+			" digest = encode(sha256(convert_to($1, 'UTF8')), 'hex')"
+			" WHERE scheme_id = 'dcms-cop' AND version = '2018' RETURNING digest", 1, p);
+	coreworld_value(&f, v, sizeof v, "ALTER TABLE scheme_version ENABLE TRIGGER scheme_version_immutable",
+			0, NULL);
+	free(canon);
+	char before[80];
+	coreworld_value(&f, before, sizeof before, "SELECT digest FROM scheme_version"
+			" WHERE scheme_id = 'dcms-cop' AND version = '2018'", 0, NULL);
+	ck_assert_uint_eq(strlen(before), 64);
+	ok_import_shipped_dcms(before);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("coverage");
@@ -393,6 +455,7 @@ int main(void)
 	tcase_add_test(tc, only_sound_relationships_carry_a_verdict);
 	tcase_add_test(tc, a_dangling_crosswalk_fails_lint);
 	tcase_add_test(tc, a_changed_crosswalk_keeps_the_imported_version);
+	tcase_add_test(tc, the_shipped_file_reimports_over_the_one_before_issue_17);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
