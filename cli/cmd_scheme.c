@@ -132,7 +132,13 @@ static int import_one(struct db *db, const struct audit_actor *actor, struct bat
 		fprintf(stderr, "%s: not imported; nothing was written\n", f->path);
 		return CLI_FAIL;
 	}
-	if (result.unchanged)
+	if (result.crosswalk_kept)
+		printf("%s: %s@%s is already imported (sha256 %s) with the same requirements and "
+		       "another crosswalk: the imported version never changes, so its stored "
+		       "crosswalk stays and this file's mappings are not imported (sha256 %s); a "
+		       "corrected crosswalk needs a new version\n",
+		       f->path, result.id, result.version, result.stored_digest, result.digest);
+	else if (result.unchanged)
 		printf("%s: %s@%s is already imported with this content (sha256 %s): nothing to do\n",
 		       f->path, result.id, result.version, result.digest);
 	else

@@ -124,6 +124,48 @@ static cf_err insert_requirement(struct db *db, const char *id, const char *vers
 	return CF_OK;
 }
 
+/* A copy of doc without its crosswalk: every requirement's mappings, and the
+ * file's two prose texts, coverage and notes, which say where the mappings
+ * come from. Nothing an assessor checks against (requirements, classes,
+ * keywords, sections, validity) is left out. */
+static json_t *without_crosswalk(const json_t *doc)
+{
+	json_t *copy = json_deep_copy(doc);
+	json_object_del(copy, "coverage");
+	json_object_del(copy, "notes");
+	json_object_del(copy, "$schema");
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(copy, "requirements"), i, r)
+		json_object_del(r, "mappings");
+	return copy;
+}
+
+/* Does doc differ from the stored document of id@version only in its
+ * crosswalk? */
+static cf_err differs_in_crosswalk_only(struct db *db, const char *id, const char *version,
+					const json_t *doc, bool *out, struct cf_error *err)
+{
+	const char *p[] = { id, version };
+	PGresult *res = NULL;
+	*out = false;
+	cf_err e = db_query_hot(db, &res, err,
+				"SELECT document FROM scheme_version WHERE scheme_id = $1 AND version = $2",
+				2, p);
+	if (e)
+		return e;
+	json_t *stored = PQntuples(res) == 1 ? json_loads(db_value(res, 0, 0), 0, NULL) : NULL;
+	PQclear(res);
+	if (stored) {
+		json_t *a = without_crosswalk(stored), *b = without_crosswalk(doc);
+		*out = json_equal(a, b);
+		json_decref(a);
+		json_decref(b);
+		json_decref(stored);
+	}
+	return CF_OK;
+}
+
 static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct import_job *job = arg;
@@ -151,6 +193,18 @@ static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 		PQclear(res);
 		if (same) {
 			out->unchanged = true;
+			return CF_OK;
+		}
+		bool crosswalk_only = false;
+		e = differs_in_crosswalk_only(db, id, version, doc, &crosswalk_only, err);
+		if (e)
+			return e;
+		if (crosswalk_only) {
+			/* The imported version is immutable and stays as it is; the
+			 * file's corrected crosswalk is not written (catalog.h). */
+			out->unchanged = true;
+			out->crosswalk_kept = true;
+			snprintf(out->stored_digest, sizeof out->stored_digest, "%s", old);
 			return CF_OK;
 		}
 		return cf_error_set(err, CF_ECONFLICT, "/version",
@@ -207,9 +261,10 @@ static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 	return e;
 }
 
-/* Warning 3 of the linter: mapped refs checked against imported targets.
- * A target that is not imported is a note (nothing is wrong with the
- * document; the check cannot be made here), once, not once per mapping. */
+/* Error 15 of the linter: mapped refs checked against imported targets. A
+ * target that is not imported is one error per target, not one per
+ * mapping: a dangling crosswalk would make coverage answers quietly
+ * incomplete. */
 static cf_err check_mapping_targets(struct db *db, const json_t *doc, struct lint_report *report,
 				    struct cf_error *err)
 {
@@ -247,7 +302,7 @@ static cf_err check_mapping_targets(struct db *db, const json_t *doc, struct lin
 			if (!db_value_bool(res, 0, 0))
 				json_object_set_new(absent, to, json_integer(1));
 			else if (db_value(res, 0, 1))
-				lint_report_add(report, false, ptr, "%s has no ref %s", to,
+				lint_report_add(report, true, ptr, "%s has no ref %s", to,
 						db_value(res, 0, 1));
 			PQclear(res);
 		}
@@ -255,9 +310,11 @@ static cf_err check_mapping_targets(struct db *db, const json_t *doc, struct lin
 	const char *to;
 	json_t *count;
 	json_object_foreach(absent, to, count)
-		lint_report_note(report, "", "%s is not imported: the refs of %lld mapping%s to it "
-				 "are kept unchecked", to, (long long)json_integer_value(count),
-				json_integer_value(count) == 1 ? "" : "s");
+		lint_report_add(report, true, "", "%s is not imported: %lld mapping%s point%s at it "
+				"(import it first, or in the same batch)", to,
+				(long long)json_integer_value(count),
+				json_integer_value(count) == 1 ? "" : "s",
+				json_integer_value(count) == 1 ? "s" : "");
 out:
 	json_decref(absent);
 	return e;
@@ -285,6 +342,11 @@ cf_err catalog_import(struct db *db, const struct audit_actor *actor, const char
 	e = check_mapping_targets(db, doc, report, err);
 	if (e)
 		goto out;
+	if (report->errors) {
+		e = cf_error_set(err, CF_EINVAL, "", "a crosswalk points at a scheme version or a "
+				 "requirement that is not imported");
+		goto out;
+	}
 	struct import_job job = { doc, canon, actor, out };
 	e = db_transaction(db, DB_READ_COMMITTED, import_tx, &job, err);
 out:

@@ -19,6 +19,15 @@
 
 struct catalog_import {
 	bool unchanged;     /* the same content was imported before: nothing written */
+	/* The version is imported with other content that differs only in its
+	 * crosswalk (requirements' mappings, and the prose of coverage and
+	 * notes that describes them): nothing written
+	 * either (unchanged is true). An imported version is immutable, its
+	 * digest is its identity, and certificates name it: the stored
+	 * crosswalk stays, and coverage answers state the digest they used.
+	 * A corrected crosswalk reaches such a database as a new version. */
+	bool crosswalk_kept;
+	char stored_digest[65]; /* when crosswalk_kept */
 	char id[64];
 	char version[40];
 	char digest[65];
@@ -27,7 +36,9 @@ struct catalog_import {
 
 /*
  * Lints the scheme text (findings, including those that need the database,
- * go to report) and imports it. On error nothing is written.
+ * go to report) and imports it. On error nothing is written. A mapping to a
+ * scheme version that is not imported, or to a ref it does not have, is an
+ * error (CF_EINVAL, the finding in report).
  */
 cf_err catalog_import(struct db *db, const struct audit_actor *actor, const char *text, size_t len,
 		      const char *filename, struct lint_report *report, struct catalog_import *out,

@@ -104,6 +104,10 @@ void route_tiles_entries(struct request *rq);
 void route_cert_qr(struct request *rq);
 void route_cert_badge(struct request *rq);
 
+/* coverage.c: a certificate's coverage of another scheme version */
+void route_cert_coverage(struct request *rq);
+void route_app_coverage(struct request *rq);
+
 /* verify_page.c */
 void route_verify_page(struct request *rq);
 

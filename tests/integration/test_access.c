@@ -265,6 +265,12 @@ static void app_submitted(struct call *c, int role)
 	app_path(c, "submitted", "");
 }
 
+static void app_coverage(struct call *c, int role)
+{
+	(void)role;
+	app_path(c, "submitted", "/coverage?scheme=uk-psti@2023");
+}
+
 static void app_draft_patch(struct call *c, int role)
 {
 	(void)role;
@@ -401,6 +407,13 @@ static void cert_badge(struct call *c, int role)
 {
 	(void)role;
 	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/badge.svg", a_serial());
+}
+
+static void cert_coverage(struct call *c, int role)
+{
+	(void)role;
+	snprintf(c->path, sizeof c->path, "/v1/certificates/%s/coverage?scheme=uk-psti@2023",
+		 a_serial());
 }
 
 /* The bundle is 503 until a checkpoint covers the certificate: wait for that. */
@@ -747,6 +760,8 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/applications", false, A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER), 200, NULL },
 	{ "GET", "/v1/applications/{id}", false,
 	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_submitted },
+	{ "GET", "/v1/applications/{id}/coverage", false,
+	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_coverage },
 	{ "PATCH", "/v1/applications/{id}", false, A(APPLICANT), 200, app_draft_patch },
 	{ "PUT", "/v1/applications/{id}/answers/{ref}", false, A(APPLICANT), 200, app_answer },
 	{ "POST", "/v1/applications/{id}/actions/{action}", false,
@@ -767,6 +782,7 @@ static const struct access_case cases[] = {
 	{ "GET", "/v1/certificates/{serial}/bundle", true, EVERYONE, 200, cert_bundle },
 	{ "GET", "/v1/certificates/{serial}/qr.svg", true, EVERYONE, 200, cert_qr },
 	{ "GET", "/v1/certificates/{serial}/badge.svg", true, EVERYONE, 200, cert_badge },
+	{ "GET", "/v1/certificates/{serial}/coverage", true, EVERYONE, 200, cert_coverage },
 	{ "POST", "/v1/certificates/{serial}/suspend", false, A(ADMIN) | A(CERTIFIER), 200, cert_suspend },
 	{ "POST", "/v1/certificates/{serial}/reinstate", false, A(ADMIN) | A(CERTIFIER), 200, cert_reinstate },
 	{ "POST", "/v1/certificates/{serial}/withdraw", false, A(ADMIN) | A(CERTIFIER), 200, cert_withdraw },

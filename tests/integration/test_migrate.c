@@ -215,13 +215,19 @@ START_TEST(constraints_apply_to_a_populated_database)
 	ck_assert_msg(r.status == 0, "migrate to 0025: %s", r.err);
 	proc_result_free(&r);
 
+	/* dcms-cop with the two schemes its crosswalk points at (a dangling
+	 * crosswalk is refused) */
 	char *dcms = tsupport_source_path("schemes/dcms-cop-2018.json");
+	char *etsi = tsupport_source_path("schemes/etsi-en-303-645-2.1.1.json");
+	char *iotsf = tsupport_source_path("schemes/iotsf-cf-2.0.json");
 	char *format = tsupport_source_path("schemes/scheme.schema.json");
-	const char *imp[] = { "scheme", "import", dcms, format, NULL };
+	const char *imp[] = { "scheme", "import", dcms, etsi, iotsf, format, NULL };
 	testsrv_ctl(&r, &db, imp, NULL);
 	ck_assert_msg(r.status == 0, "import: %s", r.err);
 	proc_result_free(&r);
 	free(dcms);
+	free(etsi);
+	free(iotsf);
 	free(format);
 	const char *boot[] = { "bootstrap", "--org-name", "Owner", "--country", "GB", "--email",
 			       "owner@example.org", "--admin-name", "Ada", "--admin-email", "ada@example.org",

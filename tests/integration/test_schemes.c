@@ -96,8 +96,9 @@ START_TEST(import_again_changes_nothing)
 END_TEST
 
 /* The first import a newcomer sees (deploy/local/run.sh on a clean start)
- * warns of nothing: the DCMS crosswalk to IoTSF CF 2.1, which does not ship,
- * is a note that its refs are left unchecked, not a warning. */
+ * warns of nothing, and every crosswalk of the shipped schemes points at a
+ * shipped version (DCMS at IoTSF CF 2.0, not the 2.1 its dataset names): no
+ * refs left unchecked. */
 START_TEST(a_clean_import_of_the_shipped_schemes_warns_of_nothing)
 {
 	struct testdb fresh;
@@ -112,7 +113,9 @@ START_TEST(a_clean_import_of_the_shipped_schemes_warns_of_nothing)
 	import_shipped_into(&fresh, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_msg(!strstr(r.err, "warning") && !strstr(r.out, "warning"), "%s%s", r.out, r.err);
-	ck_assert_msg(strstr(r.err, "note: iotsf-cf@2.1 is not imported"), "%s", r.err);
+	ck_assert_msg(!strstr(r.err, "note") && !strstr(r.err, "not imported"), "%s", r.err);
+	ck_assert_msg(!strstr(r.out, "iotsf-cf@2.1") && !strstr(r.err, "iotsf-cf@2.1"), "%s%s", r.out,
+		      r.err);
 	proc_result_free(&r);
 	testdb_drop(&fresh);
 }
@@ -173,6 +176,52 @@ START_TEST(altered_content_under_the_same_version_is_refused)
 	ck_assert_uint_eq(json_array_size(json_object_get(s, "versions")), 2);
 	ck_assert_str_eq(jsonx_str(s, "latest"), "2018.1");
 	json_decref(s);
+	free(path);
+	json_decref(d);
+}
+END_TEST
+
+/* The upgrade path of a corrected crosswalk: a file that differs from the
+ * imported version only in its mappings (and coverage text) writes nothing,
+ * exits 0 and says that the stored crosswalk stays; one whose crosswalk
+ * dangles (DCMS's IoTSF refs pointed at 2.1 again, which does not ship) is
+ * refused, naming the target. */
+START_TEST(a_changed_crosswalk_is_kept_out_and_a_dangling_one_refused)
+{
+	json_t *d = load_shipped("schemes/dcms-cop-2018.json");
+	json_t *iotsf = json_array_get(json_object_get(json_array_get(json_object_get(d, "requirements"), 0),
+						       "mappings"), 1);
+	ck_assert_str_eq(jsonx_str(iotsf, "to"), "iotsf-cf@2.0");
+	ck_assert_int_eq(json_array_remove(json_object_get(iotsf, "refs"), 0), 0);
+	char *path = write_temp(d, "dcms-cop-2018.json");
+	long long audit = count_rows("SELECT count(*) FROM audit_log");
+	long long maps = count_rows("SELECT count(*) FROM requirement_mapping");
+	struct proc_result r;
+	const char *args[] = { "scheme", "import", path, NULL };
+	testsrv_ctl(&r, &db, args, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "with the same requirements and another crosswalk"), "%s", r.out);
+	ck_assert(strstr(r.out, "a corrected crosswalk needs a new version"));
+	proc_result_free(&r);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM audit_log"), audit);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM requirement_mapping"), maps);
+	free(path);
+
+	json_object_set_new(iotsf, "to", json_string("iotsf-cf@2.1"));
+	path = write_temp(d, "dcms-cop-2018.json");
+	const char *args2[] = { "scheme", "import", path, NULL };
+	testsrv_ctl(&r, &db, args2, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "(document): iotsf-cf@2.1 is not imported: 1 mapping points at it"),
+		      "%s", r.err);
+	ck_assert(strstr(r.err, "nothing was written"));
+	proc_result_free(&r);
+	/* lint alone, without the database, cannot tell */
+	const char *args3[] = { "scheme", "lint", path, NULL };
+	testsrv_ctl(&r, &db, args3, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	proc_result_free(&r);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM audit_log"), audit);
 	free(path);
 	json_decref(d);
 }
@@ -521,9 +570,13 @@ START_TEST(crosswalks_both_ways)
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "unmapped")), 67 - 4);
 	json_decref(j);
 
+	/* DCMS's IoTSF crosswalk points at the version that ships */
+	j = get_json("/v1/crosswalk?from=dcms-cop@2018&to=iotsf-cf@2.0", 200);
+	ck_assert(json_is_true(json_object_get(j, "to_imported")));
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "mappings")), 12);
+	json_decref(j);
 	j = get_json("/v1/crosswalk?from=dcms-cop@2018&to=iotsf-cf@2.1", 200);
-	ck_assert(json_is_false(json_object_get(j, "to_imported")));
-	ck_assert_uint_gt(json_array_size(json_object_get(j, "mappings")), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "mappings")), 0);
 	json_decref(j);
 
 	json_t *bad = get_json("/v1/crosswalk?from=dcms-cop@2018", 400);
@@ -555,6 +608,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, import_again_changes_nothing);
 	tcase_add_test(tc, a_clean_import_of_the_shipped_schemes_warns_of_nothing);
+	tcase_add_test(tc, a_changed_crosswalk_is_kept_out_and_a_dangling_one_refused);
 	tcase_add_test(tc, audit_records_the_imports);
 	tcase_add_test(tc, lint_names_the_file_and_pointer);
 	tcase_add_test(tc, imported_versions_are_immutable);

@@ -111,6 +111,10 @@ void coreworld_create(struct coreworld *w, const char *suite)
 {
 	begin(w, suite);
 	struct cf_error err;
+	/* the schemes dcms-cop's crosswalk points at first: a dangling
+	 * crosswalk is refused */
+	ok(coreworld_import(w, "schemes/etsi-en-303-645-2.1.1.json", &err), &err, "etsi-en-303-645");
+	ok(coreworld_import(w, "schemes/iotsf-cf-2.0.json", &err), &err, "iotsf-cf");
 	ok(coreworld_import(w, "schemes/dcms-cop-2018.json", &err), &err, "dcms-cop");
 
 	make_org(w, "accreditation_body", "Accreditation Service", w->accreditation_body, &w->ab_admin);

@@ -4,6 +4,7 @@
  * database. Two ways to make the world, one struct:
  *
  * - coreworld_create makes it with the core functions themselves: dcms-cop
+ *   (and the two schemes its crosswalk points at, etsi-en-303-645 and iotsf-cf)
  *   imported; an accreditation body, an assessment body accredited for
  *   dcms-cop, two manufacturers; each organisation's
  *   administrator and people; a product. Applications are then walked to the
