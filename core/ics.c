@@ -186,7 +186,9 @@ static cf_err csv_record(struct ics_table *t, const char *data, size_t len, size
 			continue;
 		}
 		if (i < len && data[i] == '\r') {
-			if (i + 1 >= len || data[i + 1] != '\n')
+			/* (a CR that ends the input ends the record: a copy that lost
+			 * its last LF) */
+			if (i + 1 < len && data[i + 1] != '\n')
 				return at(t, row, col, CF_EINVAL, err, "a carriage return outside a quoted "
 					  "field that does not end the line");
 			i++;
