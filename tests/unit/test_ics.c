@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accreditation.h"
 #include "application.h"
 #include "coreworld.h"
 #include "ics.h"
 #include "jsonx.h"
+#include "review.h"
 #include "tsupport.h"
 
 static struct coreworld w;
@@ -400,6 +402,96 @@ START_TEST(import_refusals_write_nothing)
 }
 END_TEST
 
+/* Sets a row's support and detail (the table owns them). */
+static void set_row(struct ics_row *r, const char *support, const char *detail)
+{
+	free(r->support);
+	free(r->detail);
+	r->support = strdup(support);
+	r->detail = strdup(detail);
+}
+
+static struct ics_row *row_of(struct ics_table *t, const char *ref)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->rows[i].reference, ref) == 0)
+			return &t->rows[i];
+	ck_abort_msg("no row %s", ref);
+	return NULL;
+}
+
+START_TEST(reimport_while_information_is_requested_keeps_settled_provisions)
+{
+	/* the body accredited for ETSI EN 303 645 too */
+	char from[32], until[32];
+	coreworld_day(from, sizeof from, -1);
+	coreworld_day(until, sizeof until, 365);
+	struct audit_actor acc = party_actor(&w.accreditor);
+	json_t *grant = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "body_id", w.body, "scheme_id",
+				  "etsi-en-303-645", "max_class", 0, "reference", "ACC-ICS-1",
+				  "valid_from", from, "valid_until", until);
+	json_t *out = NULL;
+	struct cf_error err;
+	cf_err e = accreditation_grant(w.db, &acc, grant, &out, &err);
+	json_decref(grant);
+	json_decref(out);
+	coreworld_expect("accredit", e, &err, CF_OK, NULL, NULL);
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "product_id",
+			      w.product, "scheme_id", "etsi-en-303-645", "scheme_version", "2.1.1",
+			      "assessment_type", "third-party", "body_id", w.body, "owners", "Software",
+			      "Firmware lead", "Hardware", "Hardware lead", "Mechanical", "Design",
+			      "Process", "PSIRT", "Policy", "CISO", "Responsibility", "CEO");
+	e = application_create(w.db, &w.applicant, b, &out, &err);
+	json_decref(b);
+	coreworld_expect("create", e, &err, CF_OK, NULL, NULL);
+	char id[37], etag[24], version[40];
+	snprintf(id, sizeof id, "%s", jsonx_str(out, "id"));
+	json_decref(out);
+
+	/* every provision answered Y through the table, then submitted */
+	struct ics_table t;
+	e = ics_export(w.db, id, &t, version, etag, &err);
+	coreworld_expect("export", e, &err, CF_OK, NULL, NULL);
+	ck_assert_uint_eq(t.n, 67);
+	for (size_t i = 0; i < t.n; i++)
+		set_row(&t.rows[i], "Y", "as designed");
+	e = ics_import(w.db, &w.applicant, id, etag, &t, &out, &err);
+	json_decref(out);
+	coreworld_expect("import", e, &err, CF_OK, NULL, NULL);
+	coreworld_act_ok(&w, &w.applicant, id, "submit", NULL);
+	coreworld_act_ok(&w, &w.assessor, id, "take", NULL);
+	b = coreworld_json("{\"verdicts\":[{\"ref\":\"5.1-1\",\"verdict\":\"pass\",\"comment\":\"ok\"},"
+			   "{\"ref\":\"5.1-3\",\"verdict\":\"info_needed\",\"comment\":\"which?\"}]}");
+	e = review_record(w.db, &w.assessor, id, b, &out, &err);
+	json_decref(b);
+	json_decref(out);
+	coreworld_expect("verdicts", e, &err, CF_OK, NULL, NULL);
+	coreworld_act_ok(&w, &w.assessor, id, "request-info", "{\"message\":\"see 5.1-3\"}");
+
+	/* the whole table again, 5.1-3 answered anew: 5.1-1 (settled) is in it unchanged */
+	set_row(row_of(&t, "5.1-3"), "Y", "SHA-256 with a per-device salt");
+	etag_of(id, etag);
+	e = ics_import(w.db, &w.applicant, id, etag, &t, &out, &err);
+	json_decref(out);
+	coreworld_expect("reimport", e, &err, CF_OK, NULL, NULL);
+	char v[200];
+	const char *p[] = { id };
+	coreworld_value(&w, v, sizeof v, "SELECT details->>'changed' FROM audit_log WHERE action ="
+			" 'application.ics_import' AND object_id = $1 ORDER BY seq DESC LIMIT 1", 1, p);
+	ck_assert_str_eq(v, "[\"5.1-3\"]");
+	/* changing the settled one is refused, and nothing of the table is written */
+	set_row(row_of(&t, "5.1-1"), "N", "changed our mind");
+	set_row(row_of(&t, "5.1-3"), "N/A", "no users");
+	etag_of(id, etag);
+	e = ics_import(w.db, &w.applicant, id, etag, &t, &out, &err);
+	coreworld_refused(e, &err, CF_ESTATE, "", "requirement 5.1-1 was judged pass");
+	coreworld_value(&w, v, sizeof v, "SELECT text FROM application_answer WHERE application_id"
+			" = $1 AND ref = '5.1-3'", 1, p);
+	ck_assert_str_eq(v, "SHA-256 with a per-device salt");
+	ics_table_free(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ics");
@@ -415,6 +507,7 @@ int main(void)
 	tcase_add_test(tc, import_fills_answers_with_one_audit_record);
 	tcase_add_test(tc, round_trip_gives_the_same_bytes_as_csv_and_json);
 	tcase_add_test(tc, import_refusals_write_nothing);
+	tcase_add_test(tc, reimport_while_information_is_requested_keeps_settled_provisions);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }
