@@ -289,7 +289,12 @@ cf_err ics_parse_json(const json_t *doc, struct ics_table *out, struct cf_error 
 	memset(out, 0, sizeof *out);
 	out->json = true;
 	cf_err e = jsonx_check_object(doc, "", keys, err);
-	const char *sid = NULL, *sver = NULL;
+	const char *sid = NULL, *sver = NULL, *standard = NULL;
+	if (!e)
+		e = jsonx_get_text(doc, "", "standard", false, 64, &standard, err);
+	if (!e && standard && strcmp(standard, "ETSI EN 303 645") != 0)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/standard",
+				 "/standard is \"%s\": this is ETSI EN 303 645's Annex B", standard);
 	if (!e)
 		e = jsonx_get_text(doc, "", "scheme_id", false, 64, &sid, err);
 	if (!e)

@@ -155,6 +155,12 @@ START_TEST(json_parses_and_refusals_name_pointer_row_and_column)
 	ics_table_free(&t);
 	coreworld_refused(e, &err, CF_EINVAL, "/provisions/0/extra", NULL);
 
+	doc = coreworld_json("{\"standard\":\"EN 18031-1\",\"provisions\":[]}");
+	e = ics_parse_json(doc, &t, &err);
+	json_decref(doc);
+	ics_table_free(&t);
+	coreworld_refused(e, &err, CF_EUNPROCESSABLE, "/standard", "ETSI EN 303 645's Annex B");
+
 	doc = coreworld_json("{\"rows\":[]}");
 	e = ics_parse_json(doc, &t, &err);
 	json_decref(doc);
