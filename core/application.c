@@ -329,6 +329,11 @@ static cf_err check_if_match(const char *if_match, int version, struct cf_error 
 			    "again", etag);
 }
 
+cf_err application_if_match(const char *if_match, int version, struct cf_error *err)
+{
+	return check_if_match(if_match, version, err);
+}
+
 /* ---- update ---- */
 
 struct update_job {

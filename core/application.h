@@ -165,6 +165,12 @@ cf_err application_parties(struct db *db, const char *id, char manufacturer[37],
 cf_err application_check_unsettled(struct db *db, const struct application_row *a, const char *refs,
 				   const char *evidence_id, struct cf_error *err) CF_MUST_CHECK;
 
+/* CF_OK when if_match (the If-Match header) names version, the
+ * application's current one (or is "*"); CF_EPRECOND_REQ when NULL,
+ * CF_EPRECONDITION when stale: for changes made outside this module (an
+ * Annex B import, core/ics.h). */
+cf_err application_if_match(const char *if_match, int version, struct cf_error *err) CF_MUST_CHECK;
+
 /* The ETag text of a version: "\"7\"". */
 void application_etag(int version, char out[24]);
 

@@ -72,6 +72,10 @@ void route_evidence_list(struct request *rq);
 void route_evidence_get(struct request *rq);
 void route_evidence_delete(struct request *rq);
 
+/* ics.c */
+void route_app_ics_get(struct request *rq);
+void route_app_ics_put(struct request *rq);
+
 /* certificates.c */
 void route_cert_issue(struct request *rq);
 void route_cert_get(struct request *rq);

@@ -285,6 +285,34 @@ static void app_answer(struct call *c, int role)
 	c->body = json_pack("{s:s,s:s}", "statement", "compliant", "text", "TLS 1.3 everywhere");
 }
 
+/* The Annex B table of a submitted DCMS application: every role the table
+ * allows gets past the authorisation to the domain's 404 (a DCMS
+ * application has none; the world's body is not accredited for ETSI EN
+ * 303 645, so no ETSI application reaches it), the others 403. Its exports
+ * themselves: api/ics, unit/test_ics. */
+static void app_ics_read(struct call *c, int role)
+{
+	(void)role;
+	app_path(c, "submitted", "/ics");
+}
+
+/* An ETSI EN 303 645 self declaration's draft, its Annex B table imported
+ * as JSON. */
+static void app_ics_import(struct call *c, int role)
+{
+	(void)role;
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "product_id", world_product(&w), "scheme_id",
+			      "etsi-en-303-645", "scheme_version", "2.1.1", "assessment_type", "self");
+	json_t *a = testsrv_api_ok(&w.srv, "POST", "/v1/applications", w.applicant.token, b, 201);
+	json_decref(b);
+	apps_made++;
+	snprintf(c->path, sizeof c->path, "/v1/applications/%s/ics", jsonx_str(a, "id"));
+	world_etag(&w, jsonx_str(a, "id"), c->if_match);
+	json_decref(a);
+	c->body = json_pack("{s:[{s:s,s:s,s:s,s:s}]}", "provisions", "reference", "5.1-3", "status",
+			    "M", "support", "Y", "detail", "access walk");
+}
+
 /* Each role's own action, on an application in the state it needs. */
 static void app_action(struct call *c, int role)
 {
@@ -764,6 +792,9 @@ static const struct access_case cases[] = {
 	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_coverage },
 	{ "PATCH", "/v1/applications/{id}", false, A(APPLICANT), 200, app_draft_patch },
 	{ "PUT", "/v1/applications/{id}/answers/{ref}", false, A(APPLICANT), 200, app_answer },
+	{ "GET", "/v1/applications/{id}/ics", false,
+	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 404, app_ics_read },
+	{ "PUT", "/v1/applications/{id}/ics", false, A(APPLICANT), 200, app_ics_import },
 	{ "POST", "/v1/applications/{id}/actions/{action}", false,
 	  A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_action },
 	{ "POST", "/v1/applications/{id}/verdicts", false, A(ASSESSOR), 200, app_verdict },
