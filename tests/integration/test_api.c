@@ -18,10 +18,12 @@
 #include <glob.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "http.h"
@@ -402,6 +404,26 @@ static void wait_log(struct run *r)
 	world_wait_checkpoint(&r->w, size);
 }
 
+/* Waits until the certificate's record says a signed tree head covers it:
+ * the database has the checkpoint first (wait_log), conformd's cache hears
+ * of it a moment later through NOTIFY. */
+static void wait_covered(struct run *r, const char *serial)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/certificates/%s", serial);
+	for (int i = 0; i < 200; i++) {
+		long status;
+		json_t *c = testsrv_api(&r->w.srv, "GET", path, NULL, NULL, &status);
+		bool covered = status == 200 &&
+			       json_is_true(json_object_get(json_object_get(c, "log"), "in_signed_tree_head"));
+		json_decref(c);
+		if (covered)
+			return;
+		usleep(50000);
+	}
+	ck_abort_msg("%s: certificate %s not in a signed tree head within 10 s", r->file, serial);
+}
+
 /* The presets a file asks for with "given" (tests/api/README.md). */
 static void given(struct run *r, json_t *list)
 {
@@ -428,6 +450,7 @@ static void given(struct run *r, json_t *list)
 			set_var(r, var, serial);
 			set_var(r, "product_id", world_product(&r->w));
 			wait_log(r);
+			wait_covered(r, serial);
 		} else if (strncmp(what, "gtin=", 5) == 0) {
 			/* the applicant's product states this GTIN from now on: the
 			 * certificates made after it (snapshot at submission) name it */
