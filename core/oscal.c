@@ -261,18 +261,21 @@ static cf_err people(struct db *db, const char *id, json_t *parties, json_t *uui
  * the decision: uploaded before it, not superseded before it); the
  * observation's uuid by requirement ref in *by_ref (ref -> [uuid, ...]).
  */
-static cf_err observations(struct db *db, const char *base, const char *id, const char *decided_at,
-			   json_t *obs, json_t *by_ref, struct cf_error *err)
+static cf_err observations(struct db *db, const char *base, const char *id, json_t *obs,
+			   json_t *by_ref, struct cf_error *err)
 {
-	const char *p[] = { id, decided_at };
+	const char *p[] = { id };
 	PGresult *res = NULL;
+	/* decided_at itself, not its text (seconds only): evidence uploaded in
+	 * the same second as the decision is before it */
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT e.id, e.name, e.media_type, e.size, e.digest, " DB_TS("e.uploaded_at") ","
 		" (SELECT json_agg(l.ref ORDER BY l.ref) FROM evidence_link l"
 		"  WHERE l.evidence_id = e.id)::text"
-		" FROM evidence e WHERE e.application_id = $1 AND e.uploaded_at <= $2::timestamptz"
-		" AND (e.superseded_at IS NULL OR e.superseded_at > $2::timestamptz)"
-		" ORDER BY e.uploaded_at, e.id", 2, p);
+		" FROM evidence e JOIN application_decision d ON d.application_id = e.application_id"
+		" WHERE e.application_id = $1 AND e.uploaded_at <= d.decided_at"
+		" AND (e.superseded_at IS NULL OR e.superseded_at > d.decided_at)"
+		" ORDER BY e.uploaded_at, e.id", 1, p);
 	for (int i = 0; !e && i < PQntuples(res); i++) {
 		const char *eid = db_value(res, i, 0), *name = db_value(res, i, 1);
 		const char *digest = db_value(res, i, 4);
@@ -368,7 +371,7 @@ static cf_err finding(const char *id, const json_t *req, const json_t *assessors
 	const char *who = json_string_value(json_object_get(assessors, jsonx_str(v, "assessor_id")));
 	if (who)
 		json_object_set_new(*out, "origins",
-				    json_pack("{s:[{s:s,s:s,s:s}]}", "actors", "type", "party",
+				    json_pack("[{s:[{s:s,s:s,s:s}]}]", "actors", "type", "party",
 					      "actor-uuid", who, "role-id", "assessor"));
 	json_t *seen = json_object_get(by_ref, ref);
 	if (json_array_size(seen) > 0) {
@@ -438,7 +441,7 @@ cf_err oscal_assessment_results(struct db *db, const char *public_url, const cha
 		json_array_append_new(parties, party(certifier_uuid, "person",
 						     jsonx_str(json_object_get(d, "decided_by"), "name")));
 
-	e = observations(db, base, id, decided_at, obs, by_ref, err);
+	e = observations(db, base, id, obs, by_ref, err);
 	if (e)
 		goto out;
 	size_t i;

@@ -226,10 +226,11 @@ static void make_rejected(void)
 {
 	if (rejected[0])
 		return;
-	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s}}", "product_id", world_product(&w),
-			      "scheme_id", "dcms-cop", "scheme_version", "2018", "assessment_type",
-			      "third-party", "body_id", w.certifier.org, "owners", "Software",
-			      "Firmware lead");
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "product_id",
+			      world_product(&w), "scheme_id", "dcms-cop", "scheme_version", "2018",
+			      "assessment_type", "third-party", "body_id", w.certifier.org, "owners",
+			      "Software", "Firmware lead", "Hardware", "Hardware lead", "Policy", "CISO",
+			      "Process", "PSIRT");
 	json_t *a = testsrv_api_ok(&w.srv, "POST", "/v1/applications", w.applicant.token, b, 201);
 	snprintf(rejected, sizeof rejected, "%s", jsonx_str(a, "id"));
 	json_decref(a);
