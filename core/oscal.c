@@ -522,11 +522,12 @@ cf_err oscal_assessment_results(struct db *db, const char *public_url, const cha
 	char *rtitle = cf_asprintf("%s of application %lld", self ? "Self declaration" : "Evaluation",
 				   number);
 	char *rdesc = cf_asprintf(
-		"%s of %s %s (hardware %s, firmware %s) by %s against %s %s at class %lld: %s.",
+		"%s of the product %s %s of %s (hardware %s, firmware %s) against %s %s at class %lld: "
+		"%s.",
 		self ? "The manufacturer's declaration" : "The assessment body's evaluation",
-		jsonx_str(product, "name"), jsonx_str(product, "model"),
-		jsonx_str(product, "hardware_version"), jsonx_str(product, "firmware_version"),
-		jsonx_str(maker, "name"), sid, sver, cls, decision);
+		jsonx_str(product, "name"), jsonx_str(product, "model"), jsonx_str(maker, "name"),
+		jsonx_str(product, "hardware_version"), jsonx_str(product, "firmware_version"), sid,
+		sver, cls, decision);
 	const char *start = jsonx_str(app, "submitted_at");
 	json_t *rprops = json_array();
 	json_array_append_new(rprops, prop("decision", decision, true));
