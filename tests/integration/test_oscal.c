@@ -216,7 +216,7 @@ static const char *prop_of(const json_t *props, const char *name)
 }
 
 static char rejected[37];
-static json_t *ev_report, *ev_policy; /* the two evidence files of rejected */
+static json_t *ev_report; /* the first of the two evidence files of rejected */
 static const char report_text[] = "penetration test report, firmware 1.0\n";
 static const char policy_text[] = "vulnerability disclosure policy\n";
 
@@ -242,7 +242,7 @@ static void make_rejected(void)
 					     "{\"statement\":\"compliant\",\"text\":\"as documented\"}", 200));
 	}
 	ev_report = upload(rejected, "report.txt", "DCMS-1,DCMS-2", report_text);
-	ev_policy = upload(rejected, "policy.txt", "DCMS-2", policy_text);
+	json_decref(upload(rejected, "policy.txt", "DCMS-2", policy_text));
 	json_decref(world_act(&w, rejected, &w.applicant, "submit", NULL, 200));
 	json_decref(world_act(&w, rejected, &w.assessor, "take", NULL, 200));
 	char body[2048] = "{\"verdicts\":[";
