@@ -14,6 +14,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "mem.h"
+#include "oscal.h"
 #include "page.h"
 #include "review.h"
 #include "routes.h"
@@ -63,6 +64,19 @@ static cf_err get(struct request *rq, struct db *db, const json_t *body, json_t 
 void route_app_get(struct request *rq)
 {
 	request_run(rq, get, 200);
+}
+
+static cf_err oscal(struct request *rq, struct db *db, const json_t *body, json_t **out,
+		    struct cf_error *err)
+{
+	(void)body;
+	return oscal_assessment_results(db, request_server(rq)->cfg->public_url,
+					request_param(rq, "id"), out, err);
+}
+
+void route_app_oscal(struct request *rq)
+{
+	request_run(rq, oscal, 200);
 }
 
 static cf_err update(struct request *rq, struct db *db, const json_t *body, json_t **out,

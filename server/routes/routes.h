@@ -61,6 +61,7 @@ void route_product_update(struct request *rq);
 void route_app_create(struct request *rq);
 void route_app_list(struct request *rq);
 void route_app_get(struct request *rq);
+void route_app_oscal(struct request *rq);
 void route_app_update(struct request *rq);
 void route_app_answer(struct request *rq);
 void route_app_action(struct request *rq);

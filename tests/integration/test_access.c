@@ -402,6 +402,20 @@ static void app_decided_certificate(struct call *c, int role)
 	c->if_match[0] = '\0';
 }
 
+/* A decided application's OSCAL assessment results: one application for
+ * every role (reading changes nothing). */
+static char shared_decided[37];
+
+static void app_decided_oscal(struct call *c, int role)
+{
+	(void)role;
+	if (!shared_decided[0]) {
+		world_application(&w, "decided", shared_decided);
+		apps_made++;
+	}
+	snprintf(c->path, sizeof c->path, "/v1/applications/%s/oscal", shared_decided);
+}
+
 static char shared_serial[40];
 
 static const char *a_serial(void)
@@ -800,6 +814,8 @@ static const struct access_case cases[] = {
 	{ "POST", "/v1/applications/{id}/verdicts", false, A(ASSESSOR), 200, app_verdict },
 	{ "GET", "/v1/applications/{id}/verdicts", false, A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER),
 	  200, app_verdicts_read },
+	{ "GET", "/v1/applications/{id}/oscal", false,
+	  A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER) | A(ORG_ADMIN), 200, app_decided_oscal },
 	{ "POST", "/v1/applications/{id}/evidence", false, A(APPLICANT), 201, evidence_new },
 	{ "GET", "/v1/applications/{id}/evidence", false, A(ADMIN) | A(APPLICANT) | A(ASSESSOR) | A(CERTIFIER),
 	  200, evidence_list_of },
