@@ -459,15 +459,9 @@ static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 		e = application_if_match(j->if_match, a.version, err);
 	if (e)
 		return e;
-	if (strcmp(a.state, "draft") != 0 && strcmp(a.state, "info_requested") != 0) {
-		cf_error_set(err, CF_ESTATE, NULL,
-			     "answers change while the application is a draft or information is "
-			     "requested; it is %s", a.state);
-		char extra[64];
-		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", a.state);
-		cf_error_set_extra(err, extra);
-		return CF_ESTATE;
-	}
+	e = application_answers_open(&a, err);
+	if (e)
+		return e;
 	if (t->scheme_id && strcmp(t->scheme_id, a.scheme_id) != 0)
 		return cf_error_set(err, CF_EUNPROCESSABLE, "/scheme_id",
 				    "the table is for %s; the application is for %s", t->scheme_id,
