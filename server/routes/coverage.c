@@ -31,7 +31,11 @@ static cf_err target_of(struct request *rq, char id[64], char version[40], struc
 	return CF_OK;
 }
 
-void route_cert_coverage(struct request *rq)
+/* The coverage of the target named by ?scheme= by what the path's param
+ * (a certificate's serial, an application's id) names. */
+static void answer(struct request *rq, const char *param,
+		   cf_err (*of)(struct db *, const char *, const char *, const char *, json_t **,
+				struct cf_error *))
 {
 	struct cf_error err;
 	struct db *db = NULL;
@@ -41,21 +45,17 @@ void route_cert_coverage(struct request *rq)
 	if (!e)
 		e = request_db(rq, &db, &err);
 	if (!e)
-		e = coverage_certificate(db, request_param(rq, "serial"), id, version, &out, &err);
+		e = of(db, request_param(rq, param), id, version, &out, &err);
 	reply_outcome(rq, e, &err, 200, out);
+}
+
+void route_cert_coverage(struct request *rq)
+{
+	answer(rq, "serial", coverage_certificate);
 }
 
 /* Authorised by the route table as reading the application is. */
 void route_app_coverage(struct request *rq)
 {
-	struct cf_error err;
-	struct db *db = NULL;
-	json_t *out = NULL;
-	char id[64], version[40];
-	cf_err e = target_of(rq, id, version, &err);
-	if (!e)
-		e = request_db(rq, &db, &err);
-	if (!e)
-		e = coverage_application(db, request_param(rq, "id"), id, version, &out, &err);
-	reply_outcome(rq, e, &err, 200, out);
+	answer(rq, "id", coverage_application);
 }
