@@ -62,10 +62,11 @@ static cf_err decide(const struct principal *p, const char *id, const char *body
 
 static long long audit_count(const char *action, const char *object_id)
 {
-	char sql[160];
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE action = '%s' AND object_id = $1",
-		 action);
-	return coreworld_count(&f, sql, object_id);
+	char n[24];
+	const char *p[] = { action, object_id };
+	coreworld_value(&f, n, sizeof n,
+			"SELECT count(*) FROM audit_log WHERE action = $1 AND object_id = $2", 2, p);
+	return atoll(n);
 }
 
 START_TEST(an_upheld_complaint_suspends_the_certificate_in_its_decision)
