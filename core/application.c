@@ -329,13 +329,13 @@ static cf_err check_if_match(const char *if_match, int version, struct cf_error 
 			    "again", etag);
 }
 
-cf_err application_answers_open(const struct application_row *a, struct cf_error *err)
+cf_err application_open_for(const struct application_row *a, const char *what, struct cf_error *err)
 {
 	if (strcmp(a->state, "draft") == 0 || strcmp(a->state, "info_requested") == 0)
 		return CF_OK;
 	cf_error_set(err, CF_ESTATE, NULL,
-		     "answers change while the application is a draft or information is requested; "
-		     "it is %s", a->state);
+		     "%s while the application is a draft or information is requested; it is %s", what,
+		     a->state);
 	char extra[64];
 	snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", a->state);
 	cf_error_set_extra(err, extra);
@@ -447,7 +447,7 @@ static cf_err answer_tx(struct db *db, void *arg, struct cf_error *err)
 		return e;
 	if (strcmp(a.manufacturer_id, j->p->org_id) != 0)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the application is not your organisation's");
-	e = application_answers_open(&a, err);
+	e = application_open_for(&a, "answers change", err);
 	if (e)
 		return e;
 	const char *rp[] = { a.scheme_id, a.scheme_version, j->ref };

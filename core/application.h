@@ -171,10 +171,12 @@ cf_err application_check_unsettled(struct db *db, const struct application_row *
  * Annex B import, core/ics.h). */
 cf_err application_if_match(const char *if_match, int version, struct cf_error *err) CF_MUST_CHECK;
 
-/* CF_OK while a's answers may change (a draft, or information requested);
- * else CF_ESTATE naming the state: for answer changes made outside this
- * module too (an Annex B import, core/ics.h). */
-cf_err application_answers_open(const struct application_row *a, struct cf_error *err) CF_MUST_CHECK;
+/* CF_OK while the manufacturer's side of a may change (a draft, or
+ * information requested); else CF_ESTATE saying that what ("answers
+ * change", "evidence is added") waits for those states and naming a's
+ * state: answers, evidence and the Annex B import (core/ics.h) alike. */
+cf_err application_open_for(const struct application_row *a, const char *what,
+			    struct cf_error *err) CF_MUST_CHECK;
 
 /* The ETag text of a version: "\"7\"". */
 void application_etag(int version, char out[24]);

@@ -51,16 +51,7 @@ static cf_err may_upload(const struct application_row *a, const struct principal
 {
 	if (strcmp(a->manufacturer_id, p->org_id) != 0)
 		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the application is not your organisation's");
-	if (strcmp(a->state, "draft") != 0 && strcmp(a->state, "info_requested") != 0) {
-		cf_error_set(err, CF_ESTATE, NULL,
-			     "evidence is added while the application is a draft or information is "
-			     "requested; it is %s", a->state);
-		char extra[64];
-		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", a->state);
-		cf_error_set_extra(err, extra);
-		return CF_ESTATE;
-	}
-	return CF_OK;
+	return application_open_for(a, "evidence is added", err);
 }
 
 /* The media type as stored: lower case, parameters dropped. */

@@ -459,7 +459,7 @@ static cf_err import_tx(struct db *db, void *arg, struct cf_error *err)
 		e = application_if_match(j->if_match, a.version, err);
 	if (e)
 		return e;
-	e = application_answers_open(&a, err);
+	e = application_open_for(&a, "answers change", err);
 	if (e)
 		return e;
 	if (t->scheme_id && strcmp(t->scheme_id, a.scheme_id) != 0)
