@@ -4,6 +4,23 @@
 # The caller sets tmp (its directory, reachable by postgres), build, and
 # pids (an array: the processes its cleanup stops).
 
+# bench_workdir PREFIX: a fresh $tmp (/tmp/PREFIX.XXXXXX) that postgres can
+# reach, an empty pids, and a trap that stops those processes and the
+# cluster and removes $tmp on every exit; defines say (a timed line).
+bench_workdir() {
+	tmp=$(mktemp -d "/tmp/$1.XXXXXX")
+	chmod 755 "$tmp"
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp"
+	pids=()
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	conform_pg_stop "$tmp" || true
+	rm -rf "$tmp"
+}
+say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
 # bench_cluster: a PostgreSQL under $tmp (fsync off), migrated, the shipped
 # schemes imported; exports the CONFORM_* settings of conformctl and
 # conformd, sets sock and defines sql (a statement as the superuser).

@@ -76,18 +76,7 @@ command -v pgbench >/dev/null || conform_die "pgbench is missing (postgresql-cli
 report=$build/bench-$(date -u +%Y%m%dT%H%M%SZ).txt
 exec > >(tee "$report") 2>&1
 
-tmp=$(mktemp -d /tmp/conform-bench.XXXXXX)
-chmod 755 "$tmp"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	conform_pg_stop "$tmp" || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+bench_workdir conform-bench
 started_at=$(date +%s)
 say "register of $register certificates, $duration s per measurement, wrk -t$wrk_threads -c$conns," \
 	"$threads server threads, $(nproc) CPUs"

@@ -27,17 +27,7 @@ conform_install $CONFORM_PACKAGES $CONFORM_TEST_PACKAGES
 build=$top/build
 [ -n "${CONFORM_BENCH_NO_BUILD:-}" ] || conform_build "$top" "$build"
 
-tmp=$(mktemp -d /tmp/conform-shelf.XXXXXX)
-chmod 755 "$tmp"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	conform_pg_stop "$tmp" || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+bench_workdir conform-shelf
 
 bench_cluster
 bench_signer
