@@ -392,7 +392,7 @@ cf_err oscal_assessment_results(struct db *db, const char *public_url, const cha
 	json_t *app = NULL, *parties = json_array(), *assessors = json_object();
 	json_t *obs = json_array(), *by_ref = json_object(), *findings = json_array();
 	json_t *controls = json_array();
-	char *base = NULL;
+	const char *base = public_url ? public_url : "";
 	cf_err e = application_get(db, application_id, &app, err);
 	if (e)
 		goto out;
@@ -405,10 +405,6 @@ cf_err oscal_assessment_results(struct db *db, const char *public_url, const cha
 				 (long long)json_integer_value(json_object_get(app, "number")), state);
 		goto out;
 	}
-	size_t blen = strlen(public_url ? public_url : "");
-	while (blen > 0 && public_url[blen - 1] == '/')
-		blen--;
-	base = cf_asprintf("%.*s", (int)blen, public_url ? public_url : "");
 	const char *id = jsonx_str(app, "id");
 	const json_t *scheme = json_object_get(app, "scheme");
 	const json_t *maker = json_object_get(app, "manufacturer");
@@ -557,6 +553,5 @@ out:
 	json_decref(by_ref);
 	json_decref(findings);
 	json_decref(controls);
-	free(base);
 	return e;
 }

@@ -42,7 +42,8 @@ struct db;
  * not_applicable -> satisfied with implementation-status not-applicable),
  * and the decision as an attestation. Every uuid is a version 5 UUID of
  * what it names, so an export is reproducible. An application that is not
- * decided is CF_ESTATE. public_url may be "" (hrefs are then paths).
+ * decided is CF_ESTATE. public_url is as the configuration keeps it, with
+ * no trailing '/' (core/config.c), or "" (hrefs are then paths).
  * *out is a new reference.
  */
 cf_err oscal_assessment_results(struct db *db, const char *public_url, const char *application_id,
