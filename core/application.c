@@ -11,6 +11,7 @@
 
 #include "accreditation.h"
 #include "audit.h"
+#include "carry.h"
 #include "catalog.h"
 #include "decision.h"
 #include "ids.h"
@@ -159,6 +160,7 @@ struct create_job {
 	const char *levels[3];
 	int class_number;
 	char *owners;
+	struct carry_request carry;
 	json_t **out;
 	char id[37];
 };
@@ -168,27 +170,48 @@ static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
 	struct create_job *j = arg;
 	char cls[24];
 	snprintf(cls, sizeof cls, "%d", j->class_number);
+	struct application_row t = { 0 };
+	snprintf(t.product_id, sizeof t.product_id, "%s", j->product);
+	snprintf(t.scheme_id, sizeof t.scheme_id, "%s", j->scheme);
+	snprintf(t.scheme_version, sizeof t.scheme_version, "%s", j->version);
+	snprintf(t.assessment_type, sizeof t.assessment_type, "%s", j->type);
+	struct carry_origin origin;
+	cf_err e = carry_check(db, j->p, &t, &j->carry, &origin, err);
+	if (e)
+		return e;
+	const char *carry[3];
+	char *changed = NULL;
+	carry_columns(&j->carry, carry, &changed);
 	const char *params[] = { j->product, j->p->org_id, j->scheme, j->version, j->levels[0],
 				 j->levels[1], j->levels[2], cls, j->type, j->body, j->owners,
-				 j->p->user_id };
+				 j->p->user_id, carry[0], carry[1], carry[2], changed };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
+	e = db_query_hot(db, &res, err,
 		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id,"
 		" scheme_version, confidentiality, integrity, availability, class, assessment_type,"
-		" body_id, owners, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-		" RETURNING *) SELECT " APP_COLUMNS " FROM a", 12, params);
+		" body_id, owners, created_by, carried_from, supersedes, change_description,"
+		" change_requirements) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+		" $15, ARRAY(SELECT json_array_elements_text($16::json))) RETURNING *)"
+		" SELECT " APP_COLUMNS " FROM a", 16, params);
+	free(changed);
 	if (e)
 		return e;
 	struct application_row a;
 	row_from(res, 0, &a);
 	PQclear(res);
 	snprintf(j->id, sizeof j->id, "%s", a.id);
-	e = add_event(db, &a, j->p, "create", NULL, "draft", NULL, NULL, err);
+	json_t *carried = NULL;
+	e = carry_open(db, j->p, &a, &j->carry, &origin, &carried, err);
+	if (!e)
+		e = add_event(db, &a, j->p, "create", NULL, "draft", NULL, NULL, err);
 	if (!e)
 		e = audit_app(db, j->p, "application.create", &a,
-			      json_pack("{s:s,s:s,s:i,s:s}", "product_id", j->product, "scheme",
-					j->scheme, "class", j->class_number, "assessment_type", j->type),
+			      json_pack("{s:s,s:s,s:i,s:s,s:o}", "product_id", j->product, "scheme",
+					j->scheme, "class", j->class_number, "assessment_type", j->type,
+					"carry", carried ? carried : json_null()),
 			      err);
+	else
+		json_decref(carried);
 	return e;
 }
 
@@ -197,7 +220,8 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 {
 	static const char *const keys[] = { "product_id", "scheme_id", "scheme_version",
 					    "confidentiality", "integrity", "availability", "class",
-					    "assessment_type", "body_id", "owners", NULL };
+					    "assessment_type", "body_id", "owners", "carried_from",
+					    "supersedes", "change", NULL };
 	static const char *const level_keys[] = { "confidentiality", "integrity", "availability" };
 	*out = NULL;
 	struct create_job j = { .p = p, .out = out };
@@ -212,6 +236,8 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		e = jsonx_get_text(body, "", "assessment_type", true, 16, &j.type, err);
 	for (int i = 0; i < 3 && !e; i++)
 		e = jsonx_get_text(body, "", level_keys[i], false, 8, &j.levels[i], err);
+	if (!e)
+		e = carry_parse(body, &j.carry, err);
 	if (e)
 		return e;
 	if (strcmp(j.type, "self") != 0 && strcmp(j.type, "third-party") != 0)
@@ -1047,14 +1073,20 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 		" v.verdict, v.comment, v.assessor_id, " DB_TS("v.recorded_at") ","
 		" (SELECT json_agg(l.evidence_id ORDER BY e.uploaded_at) FROM evidence_link l"
 		"  JOIN evidence e ON e.id = l.evidence_id WHERE e.application_id = $1"
-		"  AND e.superseded_by IS NULL AND l.ref = r.ref)::text"
+		"  AND e.superseded_by IS NULL AND l.ref = r.ref)::text, v.carried_from IS NOT NULL"
 		" FROM requirement r LEFT JOIN application_answer ans ON ans.application_id = $1"
-		" AND ans.ref = r.ref LEFT JOIN LATERAL (SELECT verdict, comment, assessor_id, recorded_at"
-		" FROM current_verdict x WHERE x.application_id = $1 AND x.ref = r.ref) v ON true"
+		" AND ans.ref = r.ref LEFT JOIN LATERAL (SELECT verdict, comment, assessor_id, recorded_at,"
+		" carried_from FROM current_verdict x WHERE x.application_id = $1 AND x.ref = r.ref) v"
+		" ON true"
 		" WHERE r.scheme_id = $2 AND r.version = $3 ORDER BY r.position",
 		4, p);
-	if (e)
+	json_t *offers = NULL;
+	if (!e)
+		e = carry_offers(db, a->id, &offers, err);
+	if (e) {
+		PQclear(res);
 		return e;
+	}
 	*items = json_array();
 	static const char *const tallies[] = { "pass", "fail", "not_applicable", "info_needed" };
 	json_t *c[2];
@@ -1093,9 +1125,10 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 		const char *verdict = db_value(res, i, 10);
 		if (verdict) {
 			json_object_set_new(item, "verdict",
-				json_pack("{s:s,s:o,s:s,s:s}", "verdict", verdict, "comment",
+				json_pack("{s:s,s:o,s:s,s:s,s:s}", "verdict", verdict, "comment",
 					  jsonx_text_or_null(db_value(res, i, 11)), "assessor_id", db_value(res, i, 12),
-					  "recorded_at", db_value(res, i, 13)));
+					  "recorded_at", db_value(res, i, 13), "basis",
+					  db_value_bool(res, i, 15) ? "carried" : "assessed"));
 			for (size_t t = 0; t < 4; t++)
 				if (strcmp(verdict, tallies[t]) == 0)
 					json_object_set_new(tally, tallies[t],
@@ -1107,8 +1140,11 @@ static cf_err requirements_status(struct db *db, const struct application_row *a
 		}
 		json_t *ev = db_value(res, i, 14) ? json_loads(db_value(res, i, 14), 0, NULL) : NULL;
 		json_object_set_new(item, "evidence", ev ? ev : json_array());
+		json_t *offer = json_object_get(offers, db_value(res, i, 0));
+		json_object_set(item, "carried", offer ? offer : json_null());
 		json_array_append_new(*items, item);
 	}
+	json_decref(offers);
 	PQclear(res);
 	*counts = json_pack("{s:o,s:o}", "mandatory", c[0], "advisory", c[1]);
 	return CF_OK;
@@ -1132,7 +1168,8 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 		" 'gtin', p.gtin, 'support_end', p.support_end))::text,"
 		" coalesce(a.manufacturer_snapshot->>'name', m.name), b.name, u.name, "
 		DB_TS("a.created_at") ", " DB_TS("a.updated_at") ", "
-		DB_TS("a.submitted_at") ", a.product_snapshot IS NOT NULL"
+		DB_TS("a.submitted_at") ", a.product_snapshot IS NOT NULL, a.carried_from, a.supersedes,"
+		" a.change_description, array_to_json(a.change_requirements)::text"
 		" FROM application a JOIN product p ON p.id = a.product_id"
 		" JOIN organisation m ON m.id = a.manufacturer_id"
 		" LEFT JOIN organisation b ON b.id = a.body_id LEFT JOIN app_user u ON u.id = a.assessor_id"
@@ -1186,6 +1223,12 @@ cf_err application_get(struct db *db, const char *id, json_t **out, struct cf_er
 		"submitted_at", jsonx_text_or_null(db_value(res, 0, 10)), "allowed_actions",
 		allowed_from(a.state, a.assessment_type), "counts", counts, "requirements", items,
 		"decision", decision, "events", events);
+	json_object_set_new(*out, "carried_from", jsonx_text_or_null(db_value(res, 0, 12)));
+	json_object_set_new(*out, "supersedes", jsonx_text_or_null(db_value(res, 0, 13)));
+	json_object_set_new(*out, "change", db_value(res, 0, 14)
+		? json_pack("{s:s,s:o}", "description", db_value(res, 0, 14), "requirements",
+			    json_loads(db_value(res, 0, 15), 0, NULL))
+		: json_null());
 	owners = items = counts = decision = NULL; /* stolen */
 out:
 	json_decref(owners);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "carry.h"
 #include "channels.h"
 #include "codec.h"
 #include "digest.h"
@@ -191,7 +192,8 @@ static void scheme_url_of(const char *public_url, const char *scheme, const char
 
 static cf_err build_payload(const struct issue_job *j, const PGresult *r, const json_t *maker_snap,
 			    const char *did, const char *acc_id, const char *acc_ref,
-			    const char *acc_name, unsigned rev, unsigned sus, json_t **out)
+			    const char *acc_name, unsigned rev, unsigned sus, json_t *assessment,
+			    const char *supersedes, json_t **out)
 {
 	const char *pub = j->ctx->public_url;
 	json_t *product = json_loads(db_value(r, 0, I_PRODUCT), 0, NULL);
@@ -242,7 +244,17 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 		"accreditor", acc_name, "decision", "date", db_value(r, 0, I_DECIDED_AT),
 		"evidenceDigest", evidence, "credentialSchema", "id", schema, "type", "JsonSchema",
 		"credentialStatus", status);
-	return *out ? CF_OK : CF_EINTERNAL;
+	if (!*out)
+		return CF_EINTERNAL;
+	/* what was carried from an earlier certificate, and which one this replaces */
+	json_t *subject = json_object_get(*out, "credentialSubject");
+	if (assessment)
+		json_object_set(subject, "assessment", assessment);
+	if (supersedes[0]) {
+		snprintf(url, sizeof url, "%s/v1/certificates/%s", pub, supersedes);
+		json_object_set_new(subject, "supersedes", json_string(url));
+	}
+	return CF_OK;
 }
 
 static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
@@ -251,7 +263,8 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	const char *ap[] = { j->application_id };
 	PGresult *r = NULL, *res = NULL;
 	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL, *maker = NULL;
-	json_t *product = NULL;
+	json_t *product = NULL, *assessment = NULL;
+	char supersedes[40] = "";
 	char *payload_text = NULL, *jws = NULL;
 	cf_err e = db_query_hot(db, &r, err,
 		"SELECT a.state, a.assessment_type, coalesce(a.body_id::text, ''), a.manufacturer_id,"
@@ -372,7 +385,11 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	char did[SIGNER_DID_LEN], fullkid[SIGNER_DID_LEN + SIGNER_KID_LEN];
 	signer_did(j->ctx->public_url, body, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
-	e = build_payload(j, r, maker, did, acc_id, acc_ref, acc_name, rev, sus, &payload);
+	e = carry_statement(db, j->ctx->public_url, j->application_id, &assessment, supersedes, err);
+	if (e)
+		goto out;
+	e = build_payload(j, r, maker, did, acc_id, acc_ref, acc_name, rev, sus, assessment, supersedes,
+			  &payload);
 	if (e) {
 		cf_error_set(err, CF_EINTERNAL, NULL, "the credential could not be built");
 		goto out;
@@ -387,6 +404,8 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	digest_sha256_hex(jws, strlen(jws), jws_hash);
 	entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "issuance", "serial", j->serial, "issuer",
 			  did, "jws_sha256", jws_hash, "at", db_value(r, 0, I_FROM));
+	if (supersedes[0])
+		json_object_set_new(entry, "supersedes", json_string(supersedes));
 	char seqs[24], revs[16], suss[16];
 	snprintf(seqs, sizeof seqs, "%lld", seq);
 	snprintf(revs, sizeof revs, "%u", rev);
@@ -452,6 +471,7 @@ out:
 	json_decref(details);
 	json_decref(maker);
 	json_decref(product);
+	json_decref(assessment);
 	free(payload_text);
 	free(jws);
 	return e;

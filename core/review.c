@@ -8,6 +8,7 @@
 
 #include "application.h"
 #include "audit.h"
+#include "carry.h"
 #include "ids.h"
 #include "jsonx.h"
 
@@ -20,7 +21,7 @@ struct review_job {
 static bool verdict_known(const char *v)
 {
 	return strcmp(v, "pass") == 0 || strcmp(v, "fail") == 0 || strcmp(v, "not_applicable") == 0 ||
-	       strcmp(v, "info_needed") == 0;
+	       strcmp(v, "info_needed") == 0 || strcmp(v, "carried") == 0;
 }
 
 static cf_err review_tx(struct db *db, void *arg, struct cf_error *err)
@@ -62,15 +63,22 @@ static cf_err review_tx(struct db *db, void *arg, struct cf_error *err)
 					 a.scheme_id, a.scheme_version, ref);
 			break;
 		}
-		const char *params[] = { a.id, ref, jsonx_str(v, "verdict"), jsonx_str(v, "comment"),
-					 j->p->user_id };
-		e = db_query_hot(db, NULL, err,
-			"INSERT INTO review_verdict (application_id, ref, verdict, comment, assessor_id)"
-			" VALUES ($1, $2, $3, $4, $5)", 5, params);
+		const char *verdict = jsonx_str(v, "verdict");
+		bool carried = strcmp(verdict, "carried") == 0;
+		if (carried) {
+			char ptr[64];
+			snprintf(ptr, sizeof ptr, "/verdicts/%zu/ref", i);
+			e = carry_accept(db, j->p, &a, ref, jsonx_str(v, "comment"), ptr, &verdict, err);
+		} else {
+			const char *params[] = { a.id, ref, verdict, jsonx_str(v, "comment"), j->p->user_id };
+			e = db_query_hot(db, NULL, err,
+				"INSERT INTO review_verdict (application_id, ref, verdict, comment, assessor_id)"
+				" VALUES ($1, $2, $3, $4, $5)", 5, params);
+		}
 		if (e)
 			break;
-		json_array_append_new(refs, json_pack("{s:s,s:s}", "ref", ref, "verdict",
-						      jsonx_str(v, "verdict")));
+		json_array_append_new(refs, json_pack("{s:s,s:s,s:b}", "ref", ref, "verdict", verdict,
+						      "carried", carried));
 	}
 	if (!e) {
 		const char *vp[] = { a.id };
@@ -106,7 +114,7 @@ static cf_err verdict_validate(const json_t *v, const char *base, struct cf_erro
 	snprintf(ptr, sizeof ptr, "%s/verdict", base);
 	if (!verdict_known(verdict))
 		return cf_error_set(err, CF_EINVAL, ptr,
-				    "%s must be pass, fail, not_applicable or info_needed", ptr);
+				    "%s must be pass, fail, not_applicable, info_needed or carried", ptr);
 	snprintf(ptr, sizeof ptr, "%s/comment", base);
 	if (strcmp(verdict, "info_needed") == 0 && !comment)
 		return cf_error_set(err, CF_EINVAL, ptr, "info_needed needs the question in comment");
@@ -159,7 +167,7 @@ cf_err review_history(struct db *db, const char *application_id, json_t **out, s
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT v.id, v.ref, v.verdict, v.comment, v.assessor_id, u.name, " DB_TS_US("v.recorded_at")
-		" FROM review_verdict v JOIN app_user u ON u.id = v.assessor_id"
+		", v.carried_from FROM review_verdict v JOIN app_user u ON u.id = v.assessor_id"
 		" WHERE v.application_id = $1 ORDER BY v.id", 1, p);
 	if (e)
 		return e;
@@ -167,11 +175,12 @@ cf_err review_history(struct db *db, const char *application_id, json_t **out, s
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *c = db_value(res, i, 3);
 		json_array_append_new(items,
-			json_pack("{s:I,s:s,s:s,s:o,s:{s:s,s:s},s:s}", "id",
+			json_pack("{s:I,s:s,s:s,s:o,s:{s:s,s:s},s:s,s:o}", "id",
 				  (json_int_t)db_value_ll(res, i, 0), "ref", db_value(res, i, 1), "verdict",
 				  db_value(res, i, 2), "comment", c ? json_string(c) : json_null(),
 				  "assessor", "id", db_value(res, i, 4), "name", db_value(res, i, 5),
-				  "recorded_at", db_value(res, i, 6)));
+				  "recorded_at", db_value(res, i, 6), "carried_from",
+				  db_value(res, i, 7) ? json_integer(db_value_ll(res, i, 7)) : json_null()));
 	}
 	PQclear(res);
 	*out = json_pack("{s:o}", "items", items);
