@@ -179,21 +179,15 @@ static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
 	cf_err e = carry_check(db, j->p, &t, &j->carry, &origin, err);
 	if (e)
 		return e;
-	const char *carry[3];
-	char *changed = NULL;
-	carry_columns(&j->carry, carry, &changed);
 	const char *params[] = { j->product, j->p->org_id, j->scheme, j->version, j->levels[0],
 				 j->levels[1], j->levels[2], cls, j->type, j->body, j->owners,
-				 j->p->user_id, carry[0], carry[1], carry[2], changed };
+				 j->p->user_id };
 	PGresult *res = NULL;
 	e = db_query_hot(db, &res, err,
 		"WITH a AS (INSERT INTO application (product_id, manufacturer_id, scheme_id,"
 		" scheme_version, confidentiality, integrity, availability, class, assessment_type,"
-		" body_id, owners, created_by, carried_from, supersedes, change_description,"
-		" change_requirements) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-		" $15, ARRAY(SELECT json_array_elements_text($16::json))) RETURNING *)"
-		" SELECT " APP_COLUMNS " FROM a", 16, params);
-	free(changed);
+		" body_id, owners, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" RETURNING *) SELECT " APP_COLUMNS " FROM a", 12, params);
 	if (e)
 		return e;
 	struct application_row a;

@@ -60,12 +60,20 @@ cf_err carry_parse(const json_t *body, struct carry_request *out, struct cf_erro
 	return CF_OK;
 }
 
-void carry_columns(const struct carry_request *rq, const char *out[3], char **requirements)
+/* Writes the carry into the application just inserted (once: migration
+ * 0029 refuses a later change). */
+static cf_err carry_columns(struct db *db, const struct application_row *a,
+			    const struct carry_request *rq, struct cf_error *err)
 {
-	out[0] = rq->from;
-	out[1] = rq->change ? rq->from : NULL;
-	out[2] = rq->change ? rq->description : NULL;
-	*requirements = rq->changed ? json_dumps(rq->changed, JSON_COMPACT) : cf_strdup("[]");
+	char *changed = rq->changed ? json_dumps(rq->changed, JSON_COMPACT) : cf_strdup("[]");
+	const char *p[] = { a->id, rq->from, rq->change ? rq->from : NULL,
+			    rq->change ? rq->description : NULL, changed };
+	cf_err e = db_query_hot(db, NULL, err,
+		"UPDATE application SET carried_from = $2, supersedes = $3, change_description = $4,"
+		" change_requirements = ARRAY(SELECT json_array_elements_text($5::json)) WHERE id = $1",
+		5, p);
+	free(changed);
+	return e;
 }
 
 cf_err carry_check(struct db *db, const struct principal *p, const struct application_row *a,
@@ -274,7 +282,9 @@ cf_err carry_open(struct db *db, const struct principal *p, const struct applica
 	*details = NULL;
 	if (!rq->from)
 		return CF_OK;
-	cf_err e = rq->change ? declared_check(db, a, err) : CF_OK;
+	cf_err e = carry_columns(db, a, rq, err);
+	if (!e && rq->change)
+		e = declared_check(db, a, err);
 	if (e)
 		return e;
 	json_t *d = json_pack("{s:s,s:o}", "carried_from", rq->from, "supersedes",

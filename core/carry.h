@@ -48,12 +48,6 @@ struct carry_request {
  * body (both serials, when given, must be the same certificate). */
 cf_err carry_parse(const json_t *body, struct carry_request *out, struct cf_error *err) CF_MUST_CHECK;
 
-/* The application columns carry_open fills on insert, as text (NULL when
- * not a carry): carried_from, supersedes, change_description and
- * change_requirements (a PostgreSQL text array literal, which the caller
- * frees). */
-void carry_columns(const struct carry_request *rq, const char *out[3], char **requirements);
-
 /* The certificate carried from, as carry_check found it. */
 struct carry_origin {
 	char application[37]; /* the certificate's application */
@@ -74,8 +68,8 @@ cf_err carry_check(struct db *db, const struct principal *p, const struct applic
 		   const struct carry_request *rq, struct carry_origin *o, struct cf_error *err) CF_MUST_CHECK;
 
 /*
- * Then, after the insert (with carry_columns): checks the declared
- * requirements, copies the answers, owners and evidence when the scheme
+ * Then, after the insert: records the carry in the application (once),
+ * checks the declared requirements, copies the answers, owners and evidence when the scheme
  * version is the same, and records the offers. *details (new reference,
  * NULL when nothing is carried) is for the creation's audit record.
  */

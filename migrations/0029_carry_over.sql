@@ -39,6 +39,20 @@ COMMENT ON COLUMN application.supersedes IS
 COMMENT ON COLUMN application.change_requirements IS
 	'A change application: the requirements its manufacturer declared changed.';
 
+-- The carry is written once, by the creation's own transaction, right after
+-- the insert (core/carry.c: a plain creation writes the columns it always
+-- did), and never changes afterwards.
+CREATE FUNCTION application_carry_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF OLD.carried_from IS NOT NULL OR OLD.version <> 1 OR OLD.state <> 'draft' THEN
+		RAISE EXCEPTION 'an application''s carry is set once, when it is created';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER application_carry_once
+	BEFORE UPDATE OF carried_from, supersedes, change_description, change_requirements
+	ON application FOR EACH ROW EXECUTE FUNCTION application_carry_once();
+
 -- One open change application at a time per certificate: a second one
 -- waits until the first is withdrawn or decided (core/carry.c says so
 -- first; an approved one supersedes the certificate when it is issued).
@@ -131,3 +145,5 @@ CREATE TRIGGER review_verdict_carry_check BEFORE INSERT ON review_verdict
 
 
 GRANT SELECT, INSERT ON carry_offer TO conform_app;
+GRANT UPDATE (carried_from, supersedes, change_description, change_requirements) ON application
+	TO conform_app;

@@ -316,10 +316,21 @@ START_TEST(the_database_refuses_a_carried_verdict_nobody_could_accept)
 		" SELECT $1, o.ref, 'fail', 'x', $2, (o.origins->0->>'verdict_id')::bigint FROM carry_offer o"
 		" WHERE o.application_id = $1 AND o.ref = 'DCMS-1'", 2, p);
 	coreworld_refused(e, &err, CF_EUNPROCESSABLE, "", "only the verdict offered");
-	/* and an offer, once made, stays as it was */
+	/* an offer, once made, stays as it was */
 	e = db_query(f.db, NULL, &err, "UPDATE carry_offer SET verdict = 'fail' WHERE application_id = $1",
 		     1, p);
 	ck_assert_int_ne(e, CF_OK);
+	/* and so does what the application carries from */
+	e = db_query(f.db, NULL, &err, "UPDATE application SET change_requirements = '{}' WHERE id = $1",
+		     1, p);
+	coreworld_refused(e, &err, CF_EUNPROCESSABLE, "", "set once, when it is created");
+	char plain[37];
+	coreworld_application(&f, "third-party", "draft", plain);
+	const char *pp[] = { plain, f.serial };
+	e = db_query(f.db, NULL, &err, "UPDATE application SET carried_from = $2 WHERE id = $1", 2, pp);
+	ck_assert_int_eq(e, CF_OK); /* a fresh draft: as creation does it, in its transaction */
+	e = db_query(f.db, NULL, &err, "UPDATE application SET carried_from = NULL WHERE id = $1", 1, pp);
+	coreworld_refused(e, &err, CF_EUNPROCESSABLE, "", "set once, when it is created");
 }
 END_TEST
 

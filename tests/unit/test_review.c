@@ -108,7 +108,7 @@ START_TEST(a_verdict_says_what_it_must)
 	coreworld_application(&w, "third-party", "in_evaluation", id);
 	struct cf_error err;
 	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"good\"}", &err), &err,
-		CF_EINVAL, "/verdict", "must be pass, fail, not_applicable or info_needed");
+		CF_EINVAL, "/verdict", "must be pass, fail, not_applicable, info_needed or carried");
 	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"fail\"}", &err), &err,
 		CF_EINVAL, "/comment", "a fail needs its reason in comment");
 	coreworld_refused(record(&w.assessor, id, "{\"ref\":\"DCMS-1\",\"verdict\":\"info_needed\"}", &err), &err,
