@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "application.h"
+#include "buf.h"
 #include "db.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -360,6 +361,9 @@ static cf_err finding(const char *id, const json_t *req, const json_t *assessors
 	json_array_append_new(props, prop("verdict", verdict, true));
 	json_array_append_new(props, prop("applicability", jsonx_str(req, "applicability"), true));
 	json_array_append_new(props, prop("recorded-at", jsonx_str(v, "recorded_at"), true));
+	const char *basis = jsonx_str(v, "basis");
+	if (basis)
+		json_array_append_new(props, prop("basis", basis, true));
 	const char *comment = jsonx_str(v, "comment");
 	char *desc = comment && *comment ? cf_strdup(comment)
 					 : cf_asprintf("The assessor's verdict on %s: %s.", ref, verdict);
@@ -373,6 +377,23 @@ static cf_err finding(const char *id, const json_t *req, const json_t *assessors
 		json_object_set_new(*out, "origins",
 				    json_pack("[{s:[{s:s,s:s,s:s}]}]", "actors", "type", "party",
 					      "actor-uuid", who, "role-id", "assessor"));
+	const json_t *carried = json_object_get(req, "carried");
+	if (basis && strcmp(basis, "carried") == 0 && json_is_object(carried)) {
+		/* where the verdict came from: the requirements of the certificate carried from */
+		struct buf b;
+		buf_init(&b, 4096);
+		size_t k;
+		json_t *o;
+		json_array_foreach(json_object_get(carried, "origins"), k, o)
+			if (buf_printf(&b, err, "%s%s (%s)", k ? ", " : "", jsonx_str(o, "ref"),
+				       jsonx_str(o, "relationship")))
+				break; /* the cap: the remark names the first ones */
+		char *said = cf_asprintf("The assessor accepted the verdict carried from %s of the "
+					 "certificate the application carried from.", buf_str(&b));
+		json_object_set_new(*out, "remarks", json_string(said));
+		free(said);
+		buf_free(&b);
+	}
 	json_t *seen = json_object_get(by_ref, ref);
 	if (json_array_size(seen) > 0) {
 		json_t *rel = json_array();

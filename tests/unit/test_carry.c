@@ -15,6 +15,7 @@
 #include "certificate.h"
 #include "coreworld.h"
 #include "jsonx.h"
+#include "oscal.h"
 #include "product.h"
 #include "review.h"
 #include "tsupport.h"
@@ -218,6 +219,23 @@ START_TEST(a_firmware_change_re_reviews_only_what_changed)
 	ck_assert_str_eq(jsonx_str(subject, "supersedes"), url);
 	ck_assert_str_eq(jsonx_str(json_object_get(subject, "product"), "firmwareVersion"), "1.1.0");
 	json_decref(cred);
+
+	/* the OSCAL results say which findings were carried, and from where */
+	json_t *ar = NULL;
+	coreworld_expect("oscal", oscal_assessment_results(f.db, f.public_url, id, &ar, &err), &err, CF_OK,
+			 NULL, NULL);
+	const json_t *findings = json_object_get(json_array_get(json_object_get(
+		json_object_get(ar, "assessment-results"), "results"), 0), "findings");
+	int carried_findings = 0;
+	size_t k;
+	json_t *fi;
+	json_array_foreach(findings, k, fi) {
+		const char *remarks = jsonx_str(fi, "remarks");
+		if (remarks && strstr(remarks, "accepted the verdict carried from DCMS-"))
+			carried_findings++;
+	}
+	ck_assert_int_eq(carried_findings, 11);
+	json_decref(ar);
 
 	/* its new terms are defined: JSON-LD safe mode drops nothing */
 	char *jws = NULL;
