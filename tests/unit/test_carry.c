@@ -235,6 +235,16 @@ START_TEST(a_firmware_change_re_reviews_only_what_changed)
 			carried_findings++;
 	}
 	ck_assert_int_eq(carried_findings, 11);
+	char *ar_text = json_dumps(ar, JSON_INDENT(1));
+	char *ar_path = testsrv_write_artifact("carry-oscal-ar.json", ar_text);
+	char *model = tsupport_source_path("tests/js/oscal-ar-model.json");
+	char *said_model = NULL;
+	ck_assert_msg(tsupport_node("schema-check.mjs", model, ar_path, &said_model) == 0,
+		      "OSCAL model: %s", said_model);
+	free(said_model);
+	free(model);
+	free(ar_path);
+	free(ar_text);
 	json_decref(ar);
 
 	/* its new terms are defined: JSON-LD safe mode drops nothing */
