@@ -41,18 +41,32 @@ static cf_err create(const char *text, json_t **out, struct cf_error *err)
 	return e;
 }
 
-/* A change application of the demo's certificate, for its product. */
-static void open_change(const char *requirements, char id[37])
+/* Asks for a change application of the demo's certificate: product, scheme
+ * version and the change (JSON text; NULL: none given). */
+static cf_err create_change(const char *product, const char *scheme, const char *version,
+			    const char *change, json_t **out, struct cf_error *err)
 {
 	char text[1024];
 	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
-		 "\"change\":{\"description\":\"firmware 1.1.0: a new update client\","
-		 "\"requirements\":%s}}", f.product, f.body, f.serial, requirements);
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"%s\",\"scheme_version\":\"%s\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\"%s%s}",
+		 product, scheme, version, f.body, f.serial, change ? ",\"change\":" : "",
+		 change ? change : "");
+	return create(text, out, err);
+}
+
+/* A change application of the demo's certificate, for its product. */
+static void open_change(const char *requirements, char id[37])
+{
+	char change[256];
+	snprintf(change, sizeof change,
+		 "{\"description\":\"firmware 1.1.0: a new update client\",\"requirements\":%s}",
+		 requirements);
 	json_t *out = NULL;
 	struct cf_error err;
-	coreworld_expect("change application", create(text, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("change application",
+			 create_change(f.product, "dcms-cop", "2018", change, &out, &err), &err, CF_OK,
+			 NULL, NULL);
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 }
@@ -368,11 +382,8 @@ START_TEST(what_a_change_application_may_start_from)
 	struct cf_error err;
 	char text[1024];
 	/* a change says what changed */
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\"}",
-		 f.product, f.body, f.serial);
-	coreworld_refused(create(text, &out, &err), &err, CF_EINVAL, "/change", "what changed");
+	coreworld_refused(create_change(f.product, "dcms-cop", "2018", NULL, &out, &err), &err, CF_EINVAL,
+			  "/change", "what changed");
 	snprintf(text, sizeof text,
 		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"change\":{\"description\":\"x\"}}",
@@ -397,11 +408,8 @@ START_TEST(what_a_change_application_may_start_from)
 	json_t *prod = NULL;
 	coreworld_expect("product", product_create(f.db, &f.applicant, pb, &prod, &err), &err, CF_OK,
 			 NULL, NULL);
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
-		 "\"change\":{\"description\":\"x\"}}", jsonx_str(prod, "id"), f.body, f.serial);
-	coreworld_refused(create(text, &out, &err), &err, CF_EUNPROCESSABLE, "/product_id",
+	coreworld_refused(create_change(jsonx_str(prod, "id"), "dcms-cop", "2018", "{\"description\":\"x\"}",
+					&out, &err), &err, CF_EUNPROCESSABLE, "/product_id",
 			  "certifies another product");
 	/* ... which may carry from its sibling's certificate, though, as a plain carry-over */
 	snprintf(text, sizeof text,
@@ -415,31 +423,24 @@ START_TEST(what_a_change_application_may_start_from)
 	json_decref(pb);
 	json_decref(prod);
 	/* the same scheme version */
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"uk-psti\",\"scheme_version\":\"2023\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
-		 "\"change\":{\"description\":\"x\"}}", f.product, f.body, f.serial);
-	coreworld_refused(create(text, &out, &err), &err, CF_EUNPROCESSABLE, "/scheme_version",
+	coreworld_refused(create_change(f.product, "uk-psti", "2023", "{\"description\":\"x\"}", &out,
+					&err), &err, CF_EUNPROCESSABLE, "/scheme_version",
 			  "keeps the scheme version");
 	/* requirements of that version */
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
-		 "\"change\":{\"description\":\"x\",\"requirements\":[\"DCMS-2\",\"5.1-1\"]}}",
-		 f.product, f.body, f.serial);
-	coreworld_refused(create(text, &out, &err), &err, CF_EUNPROCESSABLE, "/change/requirements/1",
+	coreworld_refused(create_change(f.product, "dcms-cop", "2018",
+					"{\"description\":\"x\",\"requirements\":[\"DCMS-2\",\"5.1-1\"]}",
+					&out, &err), &err, CF_EUNPROCESSABLE, "/change/requirements/1",
 			  "no requirement 5.1-1");
 	/* one open change application at a time */
 	char id[37];
 	open_change("[]", id);
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
-		 "\"change\":{\"description\":\"x\"}}", f.product, f.body, f.serial);
-	coreworld_refused(create(text, &out, &err), &err, CF_ECONFLICT, "/supersedes",
+	coreworld_refused(create_change(f.product, "dcms-cop", "2018", "{\"description\":\"x\"}", &out,
+					&err), &err, CF_ECONFLICT, "/supersedes",
 			  "already the open change application");
 	coreworld_act_ok(&f, &f.applicant, id, "withdraw", NULL);
-	coreworld_expect("after withdrawal", create(text, &out, &err), &err, CF_OK, NULL, NULL);
+	coreworld_expect("after withdrawal", create_change(f.product, "dcms-cop", "2018",
+							   "{\"description\":\"x\"}", &out, &err),
+			 &err, CF_OK, NULL, NULL);
 	json_decref(out);
 	/* nothing refused left a row behind: one audit record per creation made */
 	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM application WHERE carried_from IS NOT NULL",
