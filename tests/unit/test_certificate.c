@@ -171,22 +171,28 @@ START_TEST(the_jws_verifies_and_a_changed_one_does_not)
 }
 END_TEST
 
-/* Is the suite's certificate on a page of the register for q? */
-static bool listed(struct cert_query q)
+/* Is serial on a page of world's register for q? */
+static bool listed_in(struct coreworld *world, const char *serial, struct cert_query q)
 {
 	json_t *page = NULL;
 	struct cf_error err;
 	if (!q.limit)
 		q.limit = 50;
-	cf_err e = certificate_register(f.db, &q, &page, &err);
+	cf_err e = certificate_register(world->db, &q, &page, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	bool found = false;
 	size_t i;
 	json_t *item;
 	json_array_foreach(json_object_get(page, "items"), i, item)
-		found = found || strcmp(jsonx_str(item, "serial"), f.serial) == 0;
+		found = found || strcmp(jsonx_str(item, "serial"), serial) == 0;
 	json_decref(page);
 	return found;
+}
+
+/* Is the suite's certificate on a page of the register for q? */
+static bool listed(struct cert_query q)
+{
+	return listed_in(&f, f.serial, q);
 }
 
 START_TEST(the_register_filters_by_status_scheme_manufacturer_and_text)
@@ -541,17 +547,7 @@ static bool list_bit(const char *purpose, const char *serial)
 /* Is serial on the first page of the register for status? */
 static bool glisted(const char *status, const char *serial)
 {
-	struct cert_query q = { .status = status, .limit = 50 };
-	json_t *page = NULL;
-	struct cf_error err;
-	ck_assert(certificate_register(g.db, &q, &page, &err) == CF_OK);
-	bool found = false;
-	size_t i;
-	json_t *item;
-	json_array_foreach(json_object_get(page, "items"), i, item)
-		found = found || strcmp(jsonx_str(item, "serial"), serial) == 0;
-	json_decref(page);
-	return found;
+	return listed_in(&g, serial, (struct cert_query){ .status = status });
 }
 
 START_TEST(a_newer_certificate_supersedes_the_old_one_everywhere)
