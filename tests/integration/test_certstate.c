@@ -232,6 +232,20 @@ START_TEST(a_first_read_says_what_the_database_says)
 	ck_assert_str_eq(jsonx_str(old, "status"), "superseded");
 	ck_assert_str_eq(jsonx_str(json_object_get(old, "superseded_by"), "serial"), serials[4]);
 	json_decref(old);
+	/* verification (conformd's in-memory path, after the first read above)
+	 * says it too, twice: from the row, then from the cache */
+	snprintf(path, sizeof path, "/v1/certificates/%.40s/jws", serials[3]);
+	char *jws = testsrv_get_text(&w.srv, path, 200);
+	json_t *req = json_pack("{s:s}", "jws", jws);
+	for (int round = 0; round < 2; round++) {
+		json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, req, 200);
+		ck_assert_str_eq(jsonx_str(v, "status"), "superseded");
+		ck_assert(json_is_false(json_object_get(v, "valid")));
+		ck_assert_str_eq(jsonx_str(json_object_get(v, "superseded_by"), "serial"), serials[4]);
+		json_decref(v);
+	}
+	json_decref(req);
+	free(jws);
 	/* under review: the accreditation suspended now */
 	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
 	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token,
