@@ -142,6 +142,8 @@ static int verify_bundle(struct cli *cli, const char *path, const char *log_key,
 		if (jsonx_str(report, "key_compromised_since"))
 			printf("key:         compromised since %s (signed before, by its date)\n",
 			       jsonx_str(report, "key_compromised_since"));
+		if (jsonx_str(report, "superseded_by"))
+			printf("superseded:  by %s (proven in the log)\n", jsonx_str(report, "superseded_by"));
 		printf("log:         entry %lld included under checkpoint %s of size %lld, signed by %s (%s)\n",
 		       (long long)json_integer_value(json_object_get(log, "index")), jsonx_str(log, "origin"),
 		       (long long)json_integer_value(json_object_get(log, "tree_size")), jsonx_str(log, "vkey"),
