@@ -142,6 +142,8 @@ static int verify_bundle(struct cli *cli, const char *path, const char *log_key,
 		if (jsonx_str(report, "key_compromised_since"))
 			printf("key:         compromised since %s (signed before, by its date)\n",
 			       jsonx_str(report, "key_compromised_since"));
+		if (jsonx_str(report, "superseded_by"))
+			printf("superseded:  by %s (proven in the log)\n", jsonx_str(report, "superseded_by"));
 		printf("log:         entry %lld included under checkpoint %s of size %lld, signed by %s (%s)\n",
 		       (long long)json_integer_value(json_object_get(log, "index")), jsonx_str(log, "origin"),
 		       (long long)json_integer_value(json_object_get(log, "tree_size")), jsonx_str(log, "vkey"),
@@ -295,6 +297,13 @@ static int cert_verify_cmd(struct cli *cli, const struct cli_command *cmd, int a
 			json_object_set_new(result, "status_reason", json_string(why));
 		if (!cli->json)
 			printf("status:      %s%s%s\n", st ? st : "unknown", why ? ": " : "", why ? why : "");
+		/* superseded: not a yes, but the buyer is pointed at the successor */
+		const char *next = jsonx_str(json_object_get(live, "superseded_by"), "serial");
+		if (next) {
+			json_object_set_new(result, "superseded_by", json_string(next));
+			if (!cli->json)
+				printf("superseded:  by %s\n", next);
+		}
 		live_ok = st && strcmp(st, "valid") == 0;
 		/* under review the certificate stays valid, as POST /v1/verify says; the
 		 * review is shown and named in the result */
@@ -357,7 +366,7 @@ static int cert_list_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 	const char *status_f = NULL, *scheme = NULL, *maker = NULL, *search = NULL, *limit_s = NULL;
 	const char *page_s = NULL;
 	const struct cli_opt opts[] = {
-		{ "status", &status_f, NULL, "only valid, suspended, withdrawn, expired or key_compromised" },
+		{ "status", &status_f, NULL, "only valid, suspended, withdrawn, superseded, expired or key_compromised" },
 		{ "scheme", &scheme, NULL, "only certificates under scheme ID or ID@VERSION" },
 		{ "manufacturer", &maker, NULL, "only this manufacturer (an organisation id, or part of the name)" },
 		{ "search", &search, NULL, "part of the product's name or model, the manufacturer's name, or a serial" },
@@ -470,6 +479,9 @@ static int cert_show_cmd(struct cli *cli, const struct cli_command *cmd, int arg
 		if (json_is_object(review))
 			printf("review:      %s: %s (since %s)\n", jsonx_str(review, "code"),
 			       jsonx_str(review, "reason"), jsonx_str(review, "since"));
+		const json_t *next = json_object_get(c, "superseded_by");
+		if (json_is_object(next))
+			printf("superseded:  by %s (%s)\n", jsonx_str(next, "serial"), jsonx_str(next, "url"));
 		if (json_is_object(p))
 			printf("product:     %s %s\n", jsonx_str(p, "name") ? jsonx_str(p, "name") : "",
 			       jsonx_str(p, "model") ? jsonx_str(p, "model") : "");

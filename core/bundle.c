@@ -47,6 +47,25 @@ static cf_err proof_of(struct db *db, const char *serial, long long index, long 
 	return CF_OK;
 }
 
+/* A superseded certificate's proof of its supersession entry under size
+ * (*out NULL for any other certificate): what lets an offline verifier say
+ * superseded, and by which certificate, rather than withdrawn. */
+static cf_err supersession_of(struct db *db, const char *serial, long long size, json_t **out,
+			      struct cf_error *err)
+{
+	*out = NULL;
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT log_index FROM certificate_event WHERE serial = $1 AND action = 'superseded'", 1, p);
+	if (e)
+		return e;
+	long long index = PQntuples(res) == 1 ? db_value_ll(res, 0, 0) : -1;
+	PQclear(res);
+	return index < 0 ? CF_OK
+			 : proof_of(db, NULL, index, size, "the certificate's supersession", out, err);
+}
+
 /* The kid (thumbprint) after the '#' of a compact JWS's header kid, into out. */
 static cf_err jws_kid(const char *compact, char out[SIGNER_KID_LEN], struct cf_error *err)
 {
@@ -135,7 +154,7 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
 {
 	*out = NULL;
 	char *jws = NULL, *note = NULL, *rev = NULL, *sus = NULL, *vkey = NULL, *canon = NULL;
-	json_t *incl = NULL, *keys = NULL, *bundle = NULL;
+	json_t *incl = NULL, *keys = NULL, *bundle = NULL, *superseded = NULL;
 	char body[37], did[SIGNER_DID_LEN], origin[256];
 	cf_err e = certificate_jws(db, serial, &jws, err);
 	if (!e)
@@ -153,6 +172,8 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
 	const char *nl = strchr(note, '\n');
 	long long size = nl ? strtoll(nl + 1, NULL, 10) : 0;
 	e = proof_of(db, serial, 0, size, "the certificate's issuance", &incl, err);
+	if (!e)
+		e = supersession_of(db, serial, size, &superseded, err);
 	if (e)
 		goto out;
 	/* the key that signed that checkpoint (the log key of its day) */
@@ -208,6 +229,8 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
 			   "serial", serial, "credential", jws, "keys", keys, "inclusion", incl,
 			   "checkpoint", note, "log_vkey", vkey, "made_at", made, "status_lists",
 			   "revocation", rev, "suspension", sus);
+	if (bundle && superseded)
+		json_object_set(bundle, "superseded", superseded);
 	canon = bundle ? jsonx_canonical(bundle) : NULL;
 	if (!canon) {
 		e = cf_error_set(err, CF_EINTERNAL, NULL, "the bundle could not be serialised");
@@ -219,6 +242,7 @@ out:
 	json_decref(bundle);
 	json_decref(keys);
 	json_decref(incl);
+	json_decref(superseded);
 	free(vkey);
 	free(rev);
 	free(sus);
@@ -535,7 +559,7 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const c
 	static const char *const key_names[] = { "crv", "kid", "kty", "x", NULL };
 	static const char *const list_names[] = { "revocation", "suspension", NULL };
 	*out = NULL;
-	json_t *b = NULL, *cred = NULL, *entry = NULL, *cosigned = NULL;
+	json_t *b = NULL, *cred = NULL, *entry = NULL, *cosigned = NULL, *sup_entry = NULL;
 	struct vkey *keys = NULL;
 	char *log_name = NULL, *signed_text = NULL, *origin = NULL, *issuer = NULL;
 	size_t nkeys = 0;
@@ -547,11 +571,11 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const c
 	if (len < 2 || text[len - 1] != '\n' || !(b = canonical_json(text, len - 1)))
 		return cf_error_set(err, CF_EINVAL, NULL,
 				    "not a bundle: the file is not canonical JSON followed by one newline");
-	if (!exactly(b, top, NULL) || !jsonx_str(b, "format") ||
+	if (!exactly(b, top, "superseded") || !jsonx_str(b, "format") ||
 	    strcmp(jsonx_str(b, "format"), BUNDLE_FORMAT) != 0) {
 		e = cf_error_set(err, CF_EINVAL, NULL, "not a bundle: the members of %s are %s", BUNDLE_FORMAT,
 				 "checkpoint, credential, format, inclusion, keys, log_vkey, made_at, serial, "
-				 "status_lists");
+				 "status_lists (and superseded, for a superseded certificate)");
 		goto out;
 	}
 	const char *serial = jsonx_str(b, "serial"), *made_at = jsonx_str(b, "made_at");
@@ -701,9 +725,31 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const c
 		goto out;
 	}
 
-	/* withdrawn wins over expired, expired over suspended (docs/certificates.md) */
-	const char *verdict = revoked ? "withdrawn" : now >= epoch_of(until) ? "expired"
-			      : suspended ? "suspended" : "valid";
+	/* 6. a supersession proven in the log: the revocation bit is then its */
+	const char *successor = NULL;
+	if (json_object_get(b, "superseded")) {
+		e = check_proof(json_object_get(b, "superseded"), size, root, "the certificate's supersession",
+				&sup_entry, err);
+		if (e)
+			goto out;
+		successor = jsonx_str(sup_entry, "superseded_by");
+		if (!jsonx_str(sup_entry, "kind") || strcmp(jsonx_str(sup_entry, "kind"), "status") != 0 ||
+		    !jsonx_str(sup_entry, "serial") || strcmp(jsonx_str(sup_entry, "serial"), serial) != 0 ||
+		    !jsonx_str(sup_entry, "status") || strcmp(jsonx_str(sup_entry, "status"), "superseded") != 0 ||
+		    !successor) {
+			e = BAD("the supersession entry is not this certificate's");
+			goto out;
+		}
+		if (!revoked) {
+			e = BAD("the log says the certificate was superseded and its revocation list does not");
+			goto out;
+		}
+	}
+
+	/* withdrawn (or superseded, as the log proves) wins over expired,
+	 * expired over suspended (docs/certificates.md) */
+	const char *verdict = revoked ? (successor ? "superseded" : "withdrawn")
+			      : now >= epoch_of(until) ? "expired" : suspended ? "suspended" : "valid";
 	json_t *idx = json_object_get(json_object_get(b, "inclusion"), "index");
 	*out = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:O,s:I,s:s,s:b,s:O},s:{s:b,s:b}}",
 			 "verdict", verdict, "serial", serial, "issuer", did, "kid",
@@ -713,12 +759,15 @@ cf_err bundle_verify(const char *text, size_t len, const char *log_vkey, const c
 			 "suspension", suspended);
 	if (ck->compromised_since >= 0)
 		json_object_set_new(*out, "key_compromised_since", json_string(ck->since_text));
+	if (successor)
+		json_object_set_new(*out, "superseded_by", json_string(successor));
 out:
 	for (size_t i = 0; keys && i < nkeys; i++)
 		json_decref(keys[i].entry);
 	free(keys);
 	free(issuer);
 	json_decref(entry);
+	json_decref(sup_entry);
 	json_decref(cred);
 	json_decref(b);
 	json_decref(cosigned);

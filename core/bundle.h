@@ -46,10 +46,11 @@ cf_err bundle_make(struct db *db, const struct cert_ctx *ctx, const char *serial
  * serialisation of its members and a newline, and every member is either
  * signed or checked against what is signed.
  * On success *out (new reference) is the report {verdict: valid | suspended
- * | withdrawn | expired, serial, issuer, kid, valid_from, valid_until,
+ * | withdrawn | superseded | expired, serial, issuer, kid, valid_from, valid_until,
  * made_at, log: {origin, index, tree_size, vkey, vkey_trusted,
  * cosignatures: [{name, key_id, verified, timestamp (when verified)}]}, status_list_bits: {revocation,
- * suspension}, key_compromised_since (when the key was)}. When the bundle
+ * suspension}, key_compromised_since (when the key was), superseded_by (the
+ * successor's serial, when the bundle proves a supersession)}. When the bundle
  * does not verify, the error is CF_EUNPROCESSABLE and its detail says why
  * (the verdict "invalid"); CF_EINVAL when it is not a bundle at all;
  * *out is NULL on error.

@@ -35,7 +35,11 @@ static const char *const reason_codes[] = {
 	"manufacturer_request",
 	"administrative",
 	"other",
+	"superseded",              /* set only by supersession (certificate_supersede) */
 };
+
+/* The status, event and reason code of a supersession: one word for all three. */
+#define SUPERSEDED "superseded"
 
 bool certificate_reason_known(const char *code)
 {
@@ -568,6 +572,33 @@ static void key_compromise_note(json_t *cert, const char *live, const char *sinc
 	json_object_set_new(cert, "status_changed_at", json_string(at));
 }
 
+/* The successor of a superseded certificate, read apart (and only for one):
+ * what knows nothing of supersession reads nothing of it, so that the
+ * programs work on a schema before 0028 until they supersede
+ * (tests/integration/test_migrate fills one with them). */
+static cf_err successor_of(struct db *db, const char *serial, char out[40], struct cf_error *err)
+{
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err, "SELECT superseded_by FROM certificate WHERE serial = $1", 1, p);
+	if (e)
+		return e;
+	snprintf(out, 40, "%s", PQntuples(res) == 1 && db_value(res, 0, 0) ? db_value(res, 0, 0) : "");
+	PQclear(res);
+	return CF_OK;
+}
+
+/* The superseded_by member: null, or the successor's serial and the URL of
+ * its answer (new reference). */
+static json_t *successor_json(const char *public_url, const char *serial)
+{
+	if (!serial)
+		return json_null();
+	char url[512];
+	snprintf(url, sizeof url, "%s/v1/certificates/%s", public_url, serial);
+	return json_pack("{s:s,s:s}", "serial", serial, "url", url);
+}
+
 cf_err certificate_get(struct db *db, const char *public_url, const char *serial, json_t **out,
 		       struct cf_error *err)
 {
@@ -589,7 +620,7 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		" l.leaf_hash, (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
 		" s.review, " DB_TS("s.review_since") ", " DB_TS("c.issued_at") ", c.application_id,"
 		" floor(extract(epoch FROM s.next_change) * 1000)::bigint, "
-		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at")
+		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at") ", c.status"
 		" FROM certificate c" STATE_JOIN " JOIN signing_key k ON k.kid = c.kid"
 		" JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
@@ -602,7 +633,11 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	e = db_query_hot(db, &ev, err,
 		"SELECT seq, action, reason_code, reason, " DB_TS("at") ", log_index FROM certificate_event"
 		" WHERE serial = $1 ORDER BY seq", 1, p);
+	char successor[40] = "";
+	if (!e && strcmp(db_value(res, 0, 23), SUPERSEDED) == 0)
+		e = successor_of(db, serial, successor, err);
 	if (e) {
+		PQclear(ev);
 		PQclear(res);
 		return e;
 	}
@@ -647,6 +682,8 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
 	free(method);
+	json_object_set_new(*out, "superseded_by",
+			    successor_json(public_url, successor[0] ? successor : NULL));
 	key_compromise_note(*out, live, compromised, db_value(res, 0, 22));
 	PQclear(res);
 	return CF_OK;
@@ -666,7 +703,11 @@ cf_err certificate_stored(struct db *db, const char *serial, struct cert_stored 
 		DB_TS("c.status_changed_at") ", " DB_TS("c.valid_until") ", c.kid, c.accreditation_id,"
 		" c.log_leaf, c.history, c.public_part, c.payload, c.jws_sha256,"
 		" floor(extract(epoch FROM c.issued_at) * 1000000)::bigint,"
-		" floor(extract(epoch FROM c.valid_until) * 1000000)::bigint, c.log_index"
+		" floor(extract(epoch FROM c.valid_until) * 1000000)::bigint, c.log_index, c.superseded_by,"
+		/* the successor's URL as public_part writes the links (only a
+		 * superseded certificate reads the identity) */
+		" CASE WHEN c.superseded_by IS NOT NULL THEN (SELECT i.public_url FROM service_identity i)"
+		"  || '/v1/certificates/' || c.superseded_by END"
 		" FROM certificate c WHERE c.serial = $1", 1, p);
 	if (e)
 		return e;
@@ -683,6 +724,8 @@ cf_err certificate_stored(struct db *db, const char *serial, struct cert_stored 
 	out->issued_us = db_value_ll(res, 0, 13);
 	out->valid_until_us = db_value_ll(res, 0, 14);
 	out->log_index = db_value_ll(res, 0, 15);
+	out->superseded_by = db_value(res, 0, 16);
+	out->superseded_url = db_value(res, 0, 17);
 	return CF_OK;
 }
 
@@ -709,6 +752,17 @@ static cf_err member(struct buf *b, const char *prefix, const char *value, struc
 {
 	cf_err e = buf_puts(b, prefix, err);
 	return e ? e : jsonx_append_string(b, value, err);
+}
+
+/* Appends the superseded_by member (successor_json) with its leading comma. */
+static cf_err successor_member(struct buf *b, const struct cert_stored *c, struct cf_error *err)
+{
+	if (!c->superseded_by)
+		return buf_puts(b, ",\"superseded_by\":null", err);
+	cf_err e = member(b, ",\"superseded_by\":{\"serial\":", c->superseded_by, err);
+	if (!e)
+		e = member(b, ",\"url\":", c->superseded_url, err);
+	return e ? e : buf_puts(b, "}", err);
 }
 
 cf_err certificate_render(const struct cert_stored *c, const struct certstate *st,
@@ -741,6 +795,8 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 		e = member(out, ",\"status_changed_at\":", changed, err);
 	if (!e)
 		e = buf_printf(out, err, ",\"expired\":%s", expired_text);
+	if (!e)
+		e = successor_member(out, c, err);
 	if (!e)
 		e = member(out, ",\"key\":{\"kid\":", c->kid, err);
 	if (!e)
@@ -783,6 +839,8 @@ cf_err certificate_render(const struct cert_stored *c, const struct certstate *s
 			e = buf_printf(facts, err, ",\"expired\":%s", expired_text);
 		if (!e)
 			e = member(facts, ",\"compromised_since\":", key->compromised_since, err);
+		if (!e)
+			e = successor_member(facts, c, err);
 		if (!e)
 			e = buf_puts(facts, "}", err);
 	}
@@ -837,57 +895,90 @@ static const struct {
 	{ "withdraw", "suspended", "withdrawn", "withdrawn" },
 };
 
-static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
+/* A certificate's row as a status change reads it, locked until commit. */
+struct status_row {
+	char status[16], body[37], maker[37], at[32];
+	long long seq;
+};
+
+/* Locks serial's row and reads it (CF_ENOTFOUND when there is none). */
+static cf_err status_row_lock(struct db *db, const char *serial, struct status_row *out,
+			      struct cf_error *err)
 {
-	struct change_job *j = arg;
-	const char *p[] = { j->serial };
+	const char *p[] = { serial };
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
-		"SELECT status, body_id, " DB_TS("now()") " FROM certificate WHERE serial = $1 FOR UPDATE",
-		1, p);
+		"SELECT status, body_id, manufacturer_id, " DB_TS("now()") ", seq FROM certificate"
+		" WHERE serial = $1 FOR UPDATE", 1, p);
 	if (e)
 		return e;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", j->serial);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
 	}
-	char status[16], body[37], at[32];
-	snprintf(status, sizeof status, "%s", db_value(res, 0, 0));
-	snprintf(body, sizeof body, "%s", db_value(res, 0, 1));
-	snprintf(at, sizeof at, "%s", db_value(res, 0, 2));
+	snprintf(out->status, sizeof out->status, "%s", db_value(res, 0, 0));
+	snprintf(out->body, sizeof out->body, "%s", db_value(res, 0, 1));
+	snprintf(out->maker, sizeof out->maker, "%s", db_value(res, 0, 2));
+	snprintf(out->at, sizeof out->at, "%s", db_value(res, 0, 3));
+	out->seq = db_value_ll(res, 0, 4);
 	PQclear(res);
-	if (!(j->p->roles & ROLE_ADMIN) && strcmp(body, j->p->org_id) != 0)
-		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the issuing body's certifiers change its status");
-	size_t k = 0;
-	while (k < sizeof changes / sizeof changes[0] &&
-	       !(strcmp(changes[k].action, j->action) == 0 && strcmp(changes[k].from, status) == 0))
-		k++;
-	if (k == sizeof changes / sizeof changes[0]) {
-		char extra[64];
-		snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", status);
-		cf_error_set(err, CF_ESTATE, NULL, "cannot %s a certificate that is %s%s", j->action, status,
-			     strcmp(status, "withdrawn") == 0 ? " (withdrawal is final)" : "");
-		cf_error_set_extra(err, extra);
-		return CF_ESTATE;
-	}
-	json_t *entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "status", "serial", j->serial, "status",
-				  changes[k].to, "reason_code", j->reason_code, "at", at);
+	return CF_OK;
+}
+
+/* CF_ESTATE for a change the stored status does not allow, with the status
+ * in the problem's extra member "state". */
+static cf_err status_refused(const char *what, const char *status, struct cf_error *err)
+{
+	char extra[64];
+	snprintf(extra, sizeof extra, "{\"state\":\"%s\"}", status);
+	cf_error_set(err, CF_ESTATE, NULL, "cannot %s a certificate that is %s%s", what, status,
+		     strcmp(status, "withdrawn") == 0	   ? " (withdrawal is final)"
+		     : strcmp(status, "superseded") == 0 ? " (supersession is final)"
+							   : "");
+	cf_error_set_extra(err, extra);
+	return CF_ESTATE;
+}
+
+/* One status change as it is written: the new status, its event and reason,
+ * the successor (superseded_by, NULL unless superseded), the transaction's
+ * now as the log states it, and the audit action. */
+struct status_change {
+	const char *serial, *to, *event, *reason_code, *reason, *superseded_by, *at, *audit_action;
+};
+
+/*
+ * Writes a status change of a row the caller locked (status_row_lock): the
+ * log entry, the row, its event (with the entry's position), the
+ * notification conformd processes drop their cached answer on, and one audit
+ * record. In the caller's transaction.
+ */
+static cf_err status_apply(struct db *db, const struct principal *p, const struct status_change *c,
+			   struct cf_error *err)
+{
+	json_t *entry = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "status", "serial", c->serial, "status",
+				  c->to, "reason_code", c->reason_code, "at", c->at);
+	if (c->superseded_by)
+		json_object_set_new(entry, "superseded_by", json_string(c->superseded_by));
 	long long index = 0;
-	e = tlog_append(db, "status", j->serial, entry, &index, err);
+	cf_err e = tlog_append(db, "status", c->serial, entry, &index, err);
 	json_decref(entry);
 	if (e)
 		return e;
 	char idx[24];
 	snprintf(idx, sizeof idx, "%lld", index);
-	const char *up[] = { j->serial, changes[k].to, j->reason_code, j->reason };
-	e = db_query_hot(db, NULL, err,
-		"UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
-		" status_changed_at = now() WHERE serial = $1", 4, up);
+	const char *up[] = { c->serial, c->to, c->reason_code, c->reason, c->superseded_by };
+	/* superseded_by is written by a supersession only (successor_of says why) */
+	e = c->superseded_by
+		? db_query_hot(db, NULL, err,
+			       "UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
+			       " status_changed_at = now(), superseded_by = $5 WHERE serial = $1", 5, up)
+		: db_query_hot(db, NULL, err,
+			       "UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
+			       " status_changed_at = now() WHERE serial = $1", 4, up);
 	if (!e) {
 		/* seq is read here, after the row lock, not with it: a statement's snapshot
 		 * predates the lock wait and would miss an event committed meanwhile */
-		const char *ep[] = { j->serial, changes[k].event, j->reason_code, j->reason, j->p->user_id,
-				     idx };
+		const char *ep[] = { c->serial, c->event, c->reason_code, c->reason, p->user_id, idx };
 		e = db_query_hot(db, NULL, err,
 			"INSERT INTO certificate_event (serial, seq, action, reason_code, reason, actor_id,"
 			" log_index) SELECT $1, max(seq) + 1, $2, $3, $4, $5, $6 FROM certificate_event"
@@ -896,17 +987,40 @@ static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* conformd processes drop what they cached of it, at commit */
-	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_CERTIFICATE "', $1)", 1, p);
+	const char *np[] = { c->serial };
+	e = db_query_hot(db, NULL, err, "SELECT pg_notify('" CHANNEL_CERTIFICATE "', $1)", 1, np);
 	if (e)
 		return e;
-	char action[48];
-	snprintf(action, sizeof action, "certificate.%s", j->action);
-	json_t *details = json_pack("{s:s,s:s,s:s,s:I}", "status", changes[k].to, "reason_code",
-				    j->reason_code, "reason", j->reason, "log_index", (json_int_t)index);
-	struct audit_actor actor = party_actor(j->p);
-	e = audit_append(db, &actor, action, "certificate", j->serial, details, err);
+	json_t *details = json_pack("{s:s,s:s,s:s,s:I}", "status", c->to, "reason_code", c->reason_code,
+				    "reason", c->reason, "log_index", (json_int_t)index);
+	if (c->superseded_by)
+		json_object_set_new(details, "superseded_by", json_string(c->superseded_by));
+	struct audit_actor actor = party_actor(p);
+	e = audit_append(db, &actor, c->audit_action, "certificate", c->serial, details, err);
 	json_decref(details);
 	return e;
+}
+
+static cf_err change_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct change_job *j = arg;
+	struct status_row row;
+	cf_err e = status_row_lock(db, j->serial, &row, err);
+	if (e)
+		return e;
+	if (!(j->p->roles & ROLE_ADMIN) && strcmp(row.body, j->p->org_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL, "the issuing body's certifiers change its status");
+	size_t k = 0;
+	while (k < sizeof changes / sizeof changes[0] &&
+	       !(strcmp(changes[k].action, j->action) == 0 && strcmp(changes[k].from, row.status) == 0))
+		k++;
+	if (k == sizeof changes / sizeof changes[0])
+		return status_refused(j->action, row.status, err);
+	char action[48];
+	snprintf(action, sizeof action, "certificate.%s", j->action);
+	struct status_change c = { j->serial, changes[k].to, changes[k].event, j->reason_code, j->reason,
+				   NULL, row.at, action };
+	return status_apply(db, j->p, &c, err);
 }
 
 cf_err certificate_change(struct db *db, const struct principal *p, const char *public_url,
@@ -923,6 +1037,10 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 		e = jsonx_get_text(body, "", "reason", true, 2000, &j.reason, err);
 	if (e)
 		return e;
+	if (strcmp(j.reason_code, SUPERSEDED) == 0)
+		return cf_error_set(err, CF_EINVAL, "/reason_code",
+				    "/reason_code superseded is set only when a newer certificate of the "
+				    "product supersedes this one, never by hand");
 	if (!certificate_reason_known(j.reason_code))
 		return cf_error_set(err, CF_EINVAL, "/reason_code",
 				    "/reason_code must be nonconformity, product_change, support_ended, "
@@ -933,31 +1051,67 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 	return e;
 }
 
+cf_err certificate_supersede(struct db *db, const struct principal *p, const char *old_serial,
+			     const char *new_serial, struct cf_error *err)
+{
+	if (strcmp(old_serial, new_serial) == 0)
+		return cf_error_set(err, CF_ESTATE, NULL, "certificate %.40s cannot supersede itself",
+				    old_serial);
+	struct status_row old, succ;
+	cf_err e = status_row_lock(db, old_serial, &old, err);
+	if (!e)
+		e = status_row_lock(db, new_serial, &succ, err);
+	if (e)
+		return e;
+	if (!(p->roles & ROLE_ADMIN) && strcmp(old.body, p->org_id) != 0)
+		return cf_error_set(err, CF_EFORBIDDEN, NULL,
+				    "the issuing body's certifiers supersede its certificates");
+	if (strcmp(old.body, succ.body) != 0 || strcmp(old.maker, succ.maker) != 0)
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				    "%.40s supersedes only a certificate of the same body and manufacturer; "
+				    "%.40s is not", new_serial, old_serial);
+	if (succ.seq <= old.seq)
+		return cf_error_set(err, CF_EUNPROCESSABLE, NULL,
+				    "%.40s is not newer than %.40s: only a newer certificate supersedes",
+				    new_serial, old_serial);
+	if (strcmp(old.status, "withdrawn") == 0 || strcmp(old.status, SUPERSEDED) == 0)
+		return status_refused("supersede", old.status, err);
+	/* valid or suspended; one past its validity may be superseded all the
+	 * same (its successor names it) */
+	char reason[64];
+	snprintf(reason, sizeof reason, "superseded by %s", new_serial);
+	struct status_change c = { old_serial, SUPERSEDED, SUPERSEDED, SUPERSEDED, reason, new_serial,
+				   old.at, "certificate.supersede" };
+	return status_apply(db, p, &c, err);
+}
+
 /* A row of the register. */
 static json_t *register_json(const PGresult *res, int i)
 {
-	return json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s}", "serial",
+	return json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s},s:s,s:{s:s,s:s},s:I,s:s,s:s,s:s,s:o}", "serial",
 			 db_value(res, i, 1), "status", db_value(res, i, 2), "review",
 			 review_json(db_value(res, i, 14), db_value(res, i, 15)), "product", "name",
 			 db_value(res, i, 4), "model", db_value(res, i, 5), "firmware_version",
 			 db_value(res, i, 6), "manufacturer", db_value(res, i, 7), "scheme", "id",
 			 db_value(res, i, 8), "version", db_value(res, i, 9), "class",
 			 (json_int_t)db_value_ll(res, i, 10), "body", db_value(res, i, 11),
-			 "valid_until", db_value(res, i, 12), "issued_at", db_value(res, i, 13));
+			 "valid_until", db_value(res, i, 12), "issued_at", db_value(res, i, 13), "superseded_by",
+			 jsonx_text_or_null(db_value(res, i, 16)));
 }
 
 cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **out,
 			    struct cf_error *err)
 {
 	*out = NULL;
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired",
-						 "key_compromised" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "superseded",
+						 "expired", "key_compromised" };
 	bool known = !q->status;
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0] && !known; i++)
 		known = strcmp(q->status, statuses[i]) == 0;
 	if (!known)
 		return cf_error_set(err, CF_EINVAL, NULL,
-				    "status must be valid, suspended, withdrawn, expired or key_compromised");
+				    "status must be valid, suspended, withdrawn, superseded, expired or "
+				    "key_compromised");
 	char scheme[64] = "", version[40] = "";
 	if (q->scheme) {
 		const char *at = strchr(q->scheme, '@');
@@ -979,7 +1133,7 @@ cf_err certificate_register(struct db *db, const struct cert_query *q, json_t **
 		"SELECT c.seq, c.serial, s.status, c.application_id, c.product_name,"
 		" c.product_model, c.firmware_version, c.manufacturer_name,"
 		" c.scheme_id, c.scheme_version, c.class, c.issuer_name, " DB_TS("c.valid_until") ", "
-		DB_TS("c.issued_at") ", s.review, " DB_TS("s.review_since")
+		DB_TS("c.issued_at") ", s.review, " DB_TS("s.review_since") ", c.superseded_by"
 		" FROM certificate c" STATE_JOIN
 		" WHERE c.seq > $7::bigint AND ($1::uuid IS NULL OR c.manufacturer_id = $1)"
 		" AND ($2::text IS NULL OR c.manufacturer_name ILIKE '%' || $2 || '%')"
@@ -1070,12 +1224,13 @@ static bool db_certificate(void *arg, const char *serial, struct verify_facts *o
 	if (ok) {
 		digest_sha256(jws, strlen(jws), out->jws_sha256);
 		json_t *since = json_object_get(json_object_get(cert, "key"), "compromised_since");
-		out->facts = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "status", json_object_get(cert, "status"),
+		out->facts = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "status", json_object_get(cert, "status"),
 				       "status_reason", json_object_get(cert, "status_reason"), "review",
 				       json_object_get(cert, "review"), "valid_until",
 				       json_object_get(cert, "valid_until"), "expired",
 				       json_object_get(cert, "expired"), "compromised_since",
-				       since ? since : json_null());
+				       since ? since : json_null(), "superseded_by",
+				       json_object_get(cert, "superseded_by"));
 		ok = out->facts != NULL;
 	}
 	json_decref(cert);
@@ -1152,6 +1307,9 @@ cf_err certificate_verify_from(const struct verify_source *src, const char *publ
 		json_object_set_new(result, "in_register", json_boolean(same));
 		json_object_set(result, "valid_until", json_object_get(f.facts, "valid_until"));
 		json_object_set(result, "expired", json_object_get(f.facts, "expired"));
+		/* superseded: not valid, and here is the certificate that replaced it */
+		json_t *succ = json_object_get(f.facts, "superseded_by");
+		json_object_set(result, "superseded_by", succ ? succ : json_null());
 		/* logged: the entry, and its inclusion proof checked against the
 		 * latest signed tree head */
 		json_object_set_new(result, "logged",
@@ -1163,6 +1321,7 @@ cf_err certificate_verify_from(const struct verify_source *src, const char *publ
 		json_object_set_new(result, "review", json_null());
 		json_object_set_new(result, "in_register", json_false());
 		json_object_set_new(result, "logged", json_null());
+		json_object_set_new(result, "superseded_by", json_null());
 	}
 	const char *status = jsonx_str(result, "status");
 	json_object_set_new(result, "valid",
@@ -1189,13 +1348,15 @@ cf_err certificate_status_list(struct db *db, const struct cert_ctx *ctx, const 
 	 * list's: the same definition as every other surface (a suspended
 	 * certificate past validUntil is expired there, so not in the list).
 	 * Review is no status list purpose: a certificate under review is valid.
-	 * What a compromised key signed after its compromise is revoked. */
+	 * What a compromised key signed after its compromise is revoked, and so
+	 * is a superseded certificate: the list has no other final purpose, and
+	 * the live answer names its successor (docs/certificates.md). */
 	const char *p[] = { body_id, revocation ? "withdrawn" : "suspended" };
 	PGresult *res = NULL;
 	cf_err e = revocation
 		? db_query_hot(db, &res, err, "SELECT c.revocation_index, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'") " FROM certificate c" STATE_JOIN
-			       " WHERE c.body_id = $1 AND s.status IN ($2, 'key_compromised')"
+			       " WHERE c.body_id = $1 AND s.status IN ($2, 'superseded', 'key_compromised')"
 			       " UNION ALL SELECT NULL, " DB_TS("now()") ", "
 			       DB_TS("now() + interval '1 day'"), 2, p)
 		: db_query_hot(db, &res, err, "SELECT c.suspension_index, " DB_TS("now()") ", "

@@ -3,7 +3,8 @@
  * is a W3C Verifiable Credential 2.0 secured as a compact JWS (EdDSA,
  * typ vc+jwt) by the issuing body's key, logged in the transparency log at
  * issuance and at every status change. Its status (valid, suspended,
- * withdrawn; expired derived from validUntil) is served live and as W3C
+ * withdrawn, superseded by a newer certificate; expired derived from
+ * validUntil) is served live and as W3C
  * Bitstring Status Lists. docs/certificates.md describes the format.
  */
 #ifndef CONFORM_CERTIFICATE_H
@@ -42,7 +43,7 @@ cf_err certificate_issue(struct db *db, const struct principal *p, const struct 
  * for now. Every surface (the certificate, verification, the register and its
  * status= filter, the page, the status lists) reads this one definition, the
  * SQL function conform_certificate_state. *out (new reference):
- * {serial, at, status: valid|suspended|withdrawn|expired,
+ * {serial, at, status: valid|suspended|withdrawn|superseded|expired|key_compromised,
  *  review: null | {required: true, code: accreditation_suspended|
  *  accreditation_withdrawn, reason, since}, next_change: the next scheduled
  *  moment the answer changes (an accreditation event, validUntil) or null}.
@@ -72,6 +73,8 @@ struct cert_stored {
 	const char *serial, *status, *reason_code, *reason, *changed_at, *valid_until;
 	const char *kid, *accreditation_id, *log_leaf, *history, *public_part, *payload;
 	const char *jws_sha256;    /* hex */
+	const char *superseded_by; /* the successor's serial, NULL unless superseded */
+	const char *superseded_url; /* the URL of its answer, likewise */
 	long long issued_us, valid_until_us, log_index;
 };
 
@@ -93,7 +96,7 @@ struct cert_key_view {
  * certificate_get) from its stored row, its decided state and key, and
  * whether a signed tree head covers its log entry; and to facts, unless
  * NULL, the members verification repeats: {status, status_reason, review,
- * valid_until, expired, compromised_since}.
+ * valid_until, expired, compromised_since, superseded_by}.
  */
 cf_err certificate_render(const struct cert_stored *c, const struct certstate *st,
 			  const struct cert_key_view *key, bool in_head, struct buf *out, struct buf *facts,
@@ -115,10 +118,31 @@ cf_err certificate_change(struct db *db, const struct principal *p, const char *
 			  const char *serial, const char *action, const json_t *body, json_t **out,
 			  struct cf_error *err) CF_MUST_CHECK;
 
+/*
+ * Supersedes old_serial by new_serial (delta recertification): runs INSIDE
+ * the caller's transaction (the one issuing new_serial, after its issuance
+ * entry and audit record), opens none and commits nothing. Locks both rows;
+ * appends the log entry {kind: status, serial: old, status: superseded,
+ * superseded_by: new, reason_code: superseded, at}, sets the old row's
+ * status superseded, superseded_by, status_reason_code superseded,
+ * status_reason "superseded by <new>" and status_changed_at, records its
+ * event (superseded, with the log index), notifies conformd processes at
+ * commit and writes one audit record certificate.supersede. A valid,
+ * suspended or time-expired certificate may be superseded.
+ * Refusals (the caller rolls back; nothing was written): CF_ENOTFOUND for
+ * either serial unknown; CF_ESTATE (extra {"state"}) when the old one is
+ * withdrawn or already superseded, or is new_serial itself; CF_EFORBIDDEN
+ * when p is not of the old certificate's body (nor an administrator);
+ * CF_EUNPROCESSABLE when the two differ in body or manufacturer, or new is
+ * not the newer.
+ */
+cf_err certificate_supersede(struct db *db, const struct principal *p, const char *old_serial,
+			     const char *new_serial, struct cf_error *err) CF_MUST_CHECK;
+
 struct cert_query {
 	const char *manufacturer;  /* id, or part of the name */
 	const char *scheme;        /* id or id@version */
-	const char *status;        /* valid, suspended, withdrawn, expired */
+	const char *status;        /* valid, suspended, withdrawn, superseded, expired, key_compromised */
 	const char *q;             /* part of product name, model or manufacturer */
 	long long after;           /* register position of the last item seen */
 	int limit;
@@ -139,7 +163,7 @@ cf_err certificate_verify(struct db *db, const char *public_url, const char *jws
 /* What verification needs of the register for one certificate. */
 struct verify_facts {
 	json_t *facts;               /* {status, status_reason, review, valid_until, expired,
-				      * compromised_since} (the source's reference) */
+				      * compromised_since, superseded_by} (the source's reference) */
 	unsigned char jws_sha256[32];
 	long long log_index;
 	bool included;               /* its inclusion proof checks against the latest signed tree head */

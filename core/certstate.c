@@ -1,7 +1,7 @@
 /*
  * certstate: the in-memory mirror of conform_certificate_state (see
- * certstate.h). Read it beside migrations/0015_state_key_compromise.sql: each
- * step below is one clause there.
+ * certstate.h). Read it beside migrations/0028_superseded.sql (which redefines
+ * 0015's): each step below is one clause there.
  */
 #include "certstate.h"
 
@@ -21,11 +21,13 @@ void certstate_decide(const struct certstate_row *c, const struct certstate_key 
 		      const struct certstate_event *ev, size_t n, long long t_us, struct certstate *out)
 {
 	/* s.status: a key compromised at or before issue wins, then withdrawal,
-	 * then expiry, then the stored status */
+	 * then supersession (0028), then expiry, then the stored status */
 	if (k->compromised_us && c->issued_us >= k->compromised_us)
 		out->status = "key_compromised";
 	else if (strcmp(c->status, "withdrawn") == 0)
 		out->status = "withdrawn";
+	else if (strcmp(c->status, "superseded") == 0)
+		out->status = "superseded";
 	else if (t_us >= c->valid_until_us)
 		out->status = "expired";
 	else

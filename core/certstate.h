@@ -1,6 +1,6 @@
 /*
  * certstate: a certificate's effective status decided in memory, by the rule
- * of the SQL function conform_certificate_state (migrations 0011, 0015),
+ * of the SQL function conform_certificate_state (migrations 0011, 0015, 0028),
  * which stays the one definition: every surface that reads the database uses
  * it, and tests/integration/test_certstate checks this mirror against it case
  * by case. conformd uses the mirror where a database round trip per request
@@ -18,7 +18,7 @@
 #include "db.h"
 #include "error.h"
 
-/* What the certificate's row says. status: valid, suspended or withdrawn. */
+/* What the certificate's row says. status: valid, suspended, withdrawn or superseded. */
 struct certstate_row {
 	const char *status;
 	long long issued_us;
@@ -39,7 +39,7 @@ struct certstate_event {
 };
 
 struct certstate {
-	const char *status;       /* key_compromised, withdrawn, expired, suspended, valid */
+	const char *status;       /* key_compromised, withdrawn, superseded, expired, suspended, valid */
 	const char *review;       /* NULL, accreditation_suspended or accreditation_withdrawn */
 	const char *review_since; /* the event's time as written (borrowed from the event) */
 	long long next_change_us; /* 0: the answer never changes by itself */

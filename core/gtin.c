@@ -42,16 +42,19 @@ cf_err gtin_certificates(struct db *db, const char *gtin14, json_t **out, struct
  * most hopeful certificate's */
 static int rank(const char *status)
 {
-	static const char *order[] = { "withdrawn", "expired", "suspended", "valid" };
-	for (int i = 0; i < 4; i++)
+	static const char *order[] = { "withdrawn", "superseded", "expired", "suspended", "valid" };
+	for (int i = 0; i < 5; i++)
 		if (strcmp(status, order[i]) == 0)
 			return i + 1;
 	return 1; /* key_compromised: as final as withdrawn */
 }
 
+/* superseded: a newer certificate replaced it (listed under the same GTIN
+ * when the product kept it, and then more hopeful); never said withdrawn */
 static const char *overall(int r)
 {
-	static const char *names[] = { "none", "withdrawn", "expired", "suspended", "certified" };
+	static const char *names[] = { "none", "withdrawn", "superseded", "expired", "suspended",
+				       "certified" };
 	return names[r];
 }
 

@@ -21,7 +21,8 @@
 
 /* The certificates of a normalised GTIN, oldest first, as an array of
  * {"serial","status","scheme_id","scheme_version","valid_from","valid_until",
- * "product"} (status: valid, suspended, withdrawn, expired, key_compromised).
+ * "product"} (status: valid, suspended, withdrawn, superseded, expired,
+ * key_compromised).
  * *out is the caller's. */
 cf_err gtin_certificates(struct db *db, const char *gtin14, json_t **out,
 			 struct cf_error *err) CF_MUST_CHECK;
@@ -30,7 +31,7 @@ cf_err gtin_certificates(struct db *db, const char *gtin14, json_t **out,
  * that was not a string). Appends one JSON line per item to out, in order:
  * {"gtin": as given, "gtin14", "status", "certificates":[{"serial","status",
  * "scheme","valid_until"}]} where status is certified (a valid certificate),
- * else suspended, expired, withdrawn (the most hopeful of its
+ * else suspended, expired, superseded, withdrawn (the most hopeful of its
  * certificates), or none; or {"gtin", "error": why} for a bad one. One query
  * for the page: memory follows count, not the whole list. */
 cf_err gtin_shelf_page(struct db *db, const char *const *inputs, size_t count, struct buf *out,

@@ -3,7 +3,7 @@
 "The offline proof bundle"), the checks of `conformctl cert verify --bundle`.
 
 usage: verify-bundle.py BUNDLE [--log-key VKEY] [--witness-key VKEY]...
-Prints the verdict (valid, suspended, withdrawn, expired, or invalid: why);
+Prints the verdict (valid, suspended, withdrawn, superseded, expired, or invalid: why);
 exits 0 only for valid. Needs Python 3 and `cryptography` (python3-cryptography).
 """
 import base64, calendar, gzip, hashlib, json, sys, time
@@ -101,8 +101,9 @@ def cosigned(line, body, witnesses):  # a cosignature/v1 line (C2SP tlog-cosigna
 def verify(text, log_key, witnesses, now):
     need(text.endswith("\n"), "not a bundle: no final newline")
     b = strict_json(text[:-1])
-    need(set(b) == {"checkpoint", "credential", "format", "inclusion", "keys", "log_vkey", "made_at", "serial",
-                    "status_lists"} and b["format"] == "conform-bundle/v1", "not a conform-bundle/v1")
+    need(set(b) - {"superseded"} == {"checkpoint", "credential", "format", "inclusion", "keys", "log_vkey",
+                                     "made_at", "serial", "status_lists"} and b["format"] == "conform-bundle/v1",
+         "not a conform-bundle/v1")
     # 1. the checkpoint, signed by the log key (C2SP signed note, Ed25519 key type 0x01)
     need(log_key is None or log_key == b["log_vkey"], "the bundle's log key is not the trusted one")
     name, key_id, log_pub = vkey(b["log_vkey"], 1)
@@ -163,8 +164,16 @@ def verify(text, log_key, witnesses, now):
         bits[purpose] = data[i // 8] >> (7 - i % 8) & 1
     need(all(k.get("used") for k in keys.values()), "a key in the bundle signs nothing")
     need(now >= start, "not valid yet")
-    verdict = ("withdrawn" if bits["revocation"] else "expired" if now >= end else
-               "suspended" if bits["suspension"] else "valid")
+    # 6. a supersession proven in the log: the revocation bit is then its
+    successor = None
+    if "superseded" in b:
+        e = included(b["superseded"], size, root, "the supersession")
+        need(e.get("kind") == "status" and e.get("serial") == b["serial"] and e.get("status") == "superseded" and
+             isinstance(e.get("superseded_by"), str), "the supersession entry is not this certificate's")
+        need(bits["revocation"], "superseded in the log and not in its revocation list")
+        successor = e["superseded_by"]
+    verdict = (("superseded by " + successor if successor else "withdrawn") if bits["revocation"] else
+               "expired" if now >= end else "suspended" if bits["suspension"] else "valid")
     return verdict, b, cosigners
 
 if __name__ == "__main__":

@@ -281,8 +281,8 @@ static cf_err render_database(struct buf *b, struct db *db, struct cf_error *err
 		return CF_OK; /* counted in conform_db_errors_total; the rest still answers */
 	}
 	/* every status is written, 0 included, so that a series never vanishes */
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "expired",
-						"key_compromised" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "superseded",
+						"expired", "key_compromised" };
 	cf_err e = buf_puts(b,
 		"# HELP conform_certificates Certificates by their effective status now.\n"
 		"# TYPE conform_certificates gauge\n", err);

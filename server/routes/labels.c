@@ -93,6 +93,7 @@ static const struct look looks[] = {
 	{ "withdrawn", "withdrawn", "#a0111f" },       /* 8.1:1 */
 	{ "expired", "expired", "#424a53" },           /* 9.0:1 */
 	{ "key_compromised", "not valid (key compromised)", "#6e011a" }, /* 12.5:1 */
+	{ "superseded", "superseded", "#3d4f7c" },     /* 8.1:1: replaced by a newer one, not withdrawn */
 };
 
 static const struct look *look_of(const char *status)

@@ -99,8 +99,10 @@ static const char head[] =
 	".status{border-radius:.75rem;padding:1.1rem 1rem;color:#fff;margin:.5rem 0 1rem}\n"
 	".status strong{display:block;font-size:2.2rem;letter-spacing:.06em;text-align:center}\n"
 	".status p{margin:.5rem 0 0;font-size:1.05rem}\n"
+	".status a{color:#fff;text-decoration:underline}\n"
 	".valid{background:#17693a}.suspended{background:#8a5100}.withdrawn{background:#a4161a}"
-	".expired{background:#55585e}.unknown{background:#33363b}.key_compromised{background:#a4161a}\n"
+	".expired{background:#55585e}.unknown{background:#33363b}.key_compromised{background:#a4161a}"
+	".superseded{background:#3d4f7c}\n"
 	"table{width:100%%;border-collapse:collapse;background:#fff;border-radius:.5rem;overflow:hidden;"
 	"margin-bottom:1rem}\n"
 	"th,td{text-align:left;vertical-align:top;padding:.55rem .75rem;border-bottom:1px solid #e4e4e0;"
@@ -166,7 +168,9 @@ static void unknown_serial(struct request *rq, const char *serial)
 }
 
 /* The status in plain words and what it means for the buyer. A withdrawn
- * or expired certificate says when it ended, never a "valid until". */
+ * or expired certificate says when it ended, never a "valid until"; a
+ * superseded one links to the certificate that replaced it (nothing was
+ * found wrong: it is never called withdrawn). */
 static void status_box(struct page *p, const json_t *c, const char *status)
 {
 	const char *reason = jsonx_str(c, "status_reason");
@@ -207,6 +211,19 @@ static void status_box(struct page *p, const json_t *c, const char *status)
 		}
 		put(p, " — the manufacturer no longer claims this product meets the scheme, and the "
 		       "certificate vouches for nothing. Do not rely on it.");
+	} else if (strcmp(status, "superseded") == 0) {
+		const char *next = jsonx_str(json_object_get(c, "superseded_by"), "serial");
+		char href[64];
+		snprintf(href, sizeof href, "/verify/%s", next ? next : "");
+		put(p, "Superseded by ");
+		if (next)
+			anchor(p, href, next);
+		else
+			put(p, "a newer certificate");
+		put(p, " on ");
+		text(p, day(jsonx_str(c, "status_changed_at"), t, sizeof t));
+		put(p, " — a newer version of this product was certified and that certificate replaces "
+		       "this one. Check that your product's version matches it.");
 	} else if (strcmp(status, "key_compromised") == 0) {
 		put(p, "This certificate was signed with the body's key after that key was compromised: "
 		       "it is not the body's statement and vouches for nothing.");
@@ -238,7 +255,7 @@ static const char *action_words(const char *action)
 	} words[] = {
 		{ "issue", "Issued" }, { "issued", "Issued" }, { "suspend", "Suspended" },
 		{ "suspended", "Suspended" }, { "reinstate", "Reinstated" }, { "reinstated", "Reinstated" },
-		{ "withdraw", "Withdrawn" }, { "withdrawn", "Withdrawn" },
+		{ "withdraw", "Withdrawn" }, { "withdrawn", "Withdrawn" }, { "superseded", "Superseded" },
 	};
 	for (size_t i = 0; action && i < sizeof words / sizeof words[0]; i++)
 		if (strcmp(action, words[i].action) == 0)
@@ -298,7 +315,7 @@ static cf_err render(struct buf *b, const json_t *c)
 	const char *status = jsonx_str(c, "status");
 	const char *serial = jsonx_str(c, "serial");
 	bool ended = strcmp(status, "withdrawn") == 0 || strcmp(status, "expired") == 0 ||
-		     strcmp(status, "key_compromised") == 0;
+		     strcmp(status, "superseded") == 0 || strcmp(status, "key_compromised") == 0;
 	char cls[24], days[48], t[40];
 	snprintf(cls, sizeof cls, "%lld", (long long)json_integer_value(json_object_get(subj, "complianceClass")));
 	snprintf(days, sizeof days, "within %lld days",

@@ -3,7 +3,8 @@
  * and conformctl cert bundle (from the database and through the API) give a
  * file that verifies with no network in-process (bundle_verify), with
  * conformctl cert verify --bundle and with docs/verify-bundle.py; a
- * suspended certificate's bundle says suspended; and a bundle fails if any
+ * suspended certificate's bundle says suspended, a superseded one's names
+ * its successor by the log's proof; and a bundle fails if any
  * byte of it changes: every position flipped in turn in-process, fifty
  * positions spread over the file with the CLI and with the script.
  */
@@ -269,6 +270,81 @@ START_TEST(a_suspended_certificates_bundle_says_suspended)
 }
 END_TEST
 
+/* A superseded certificate's bundle carries the proof of its supersession
+ * entry: offline it says superseded and by which certificate; without the
+ * proof its revocation bit reads withdrawn, never more hopeful. */
+START_TEST(a_superseded_certificates_bundle_names_its_successor)
+{
+	char old[40], successor[40];
+	world_certificate(&w, old);
+	world_certificate(&w, successor);
+	char *before = get_bundle(old);
+	world_supersede(&w, old, successor);
+	char *after = get_bundle(old);
+	struct cf_error err;
+	json_t *report = NULL;
+	ck_assert_msg(bundle_verify(after, strlen(after), vkey, NULL, (long long)time(NULL), &report, &err) ==
+			      CF_OK, "%s", err.detail);
+	ck_assert_str_eq(jsonx_str(report, "verdict"), "superseded");
+	ck_assert_str_eq(jsonx_str(report, "superseded_by"), successor);
+	ck_assert(json_is_true(json_object_get(json_object_get(report, "status_list_bits"), "revocation")));
+	json_decref(report);
+	char v[32];
+	verdict_of(before, strlen(before), v);
+	ck_assert_str_eq(v, "valid"); /* what held when it was made */
+
+	/* without the proof: revoked, read as withdrawn */
+	json_t *j = json_loads(after, 0, NULL);
+	json_t *proof = json_incref(json_object_get(j, "superseded"));
+	ck_assert_ptr_nonnull(proof);
+	json_object_del(j, "superseded");
+	char *c = jsonx_canonical(j), *text = cf_asprintf("%s\n", c);
+	verdict_of(text, strlen(text), v);
+	ck_assert_str_eq(v, "withdrawn");
+	free(text);
+	free(c);
+	/* another entry's proof in its place (the issuance's): not believed */
+	json_object_set(j, "superseded", json_object_get(j, "inclusion"));
+	c = jsonx_canonical(j);
+	text = cf_asprintf("%s\n", c);
+	verdict_of(text, strlen(text), v);
+	ck_assert_str_eq(v, "invalid");
+	free(text);
+	free(c);
+	/* the proof with the status lists of before (the revocation bit clear):
+	 * the two disagree, so neither is believed */
+	json_t *early = json_loads(before, 0, NULL);
+	json_object_set(j, "superseded", proof);
+	json_object_set(j, "status_lists", json_object_get(early, "status_lists"));
+	json_object_set(j, "made_at", json_object_get(early, "made_at"));
+	c = jsonx_canonical(j);
+	text = cf_asprintf("%s\n", c);
+	ck_assert_int_eq(bundle_verify(text, strlen(text), vkey, NULL, (long long)time(NULL), &report, &err),
+			 CF_EUNPROCESSABLE);
+	ck_assert_msg(strstr(err.detail, "revocation list"), "%s", err.detail);
+	free(text);
+	free(c);
+	json_decref(early);
+	json_decref(proof);
+	json_decref(j);
+
+	char *file = write_file("bundle-superseded.json", after, strlen(after)), *out = NULL;
+	ck_assert_int_ne(ctl_verify(file, false, &out), 0);
+	ck_assert_msg(strstr(out, "verdict:     superseded"), "%s", out);
+	char want[80];
+	snprintf(want, sizeof want, "superseded:  by %s", successor);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	free(out);
+	ck_assert_int_ne(script_verify(file, &out), 0);
+	snprintf(want, sizeof want, " superseded by %s (status as of", successor);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	free(out);
+	free(file);
+	free(before);
+	free(after);
+}
+END_TEST
+
 /* Until a checkpoint covers the certificate, its bundle cannot carry a
  * proof: 503 with Retry-After, from the API and from conformctl alike. The
  * next checkpoint is held back by a lock on its table (readers pass, the
@@ -481,6 +557,7 @@ int main(void)
 	tcase_add_test(tc, a_bundle_verifies_offline_with_the_core_the_cli_and_the_script);
 	tcase_add_test(tc, a_bundle_fails_if_any_byte_of_it_changes);
 	tcase_add_test(tc, a_suspended_certificates_bundle_says_suspended);
+	tcase_add_test(tc, a_superseded_certificates_bundle_names_its_successor);
 	tcase_add_test(tc, a_certificate_not_yet_under_a_checkpoint_is_503_with_retry_after);
 	tcase_add_test(tc, cosignatures_are_reported_and_verified_with_the_witness_keys_given);
 	tcase_add_test(tc, a_compromised_key_travels_with_its_proven_revocation);

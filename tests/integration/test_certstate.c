@@ -5,7 +5,8 @@
  * when, and the next scheduled change, case by case. The cases cross a
  * certificate's stored status, issue time and validity with an accreditation
  * that is suspended, reinstated, suspended and reinstated at one instant, and
- * withdrawn, and a key compromised or not, at moments around every event.
+ * withdrawn, and a key compromised or not, at moments around every event;
+ * the stored status is each of valid, suspended, withdrawn and superseded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "certificate.h"
 #include "certstate.h"
 #include "db.h"
+#include "jsonx.h"
 #include "mem.h"
 #include "tsupport.h"
 #include "world.h"
@@ -104,7 +106,7 @@ START_TEST(the_mirror_says_what_the_definition_says)
 			    3, ep));
 	}
 
-	static const char *const statuses[] = { "valid", "suspended", "withdrawn" };
+	static const char *const statuses[] = { "valid", "suspended", "withdrawn", "superseded" };
 	static const char *const issued[] = { "-1", "15", "35", "45" };         /* seconds after B */
 	static const char *const until[] = { "25", "86400" };
 	static const char *const moments[] = { "-5", "10", "10.000001", "15", "20", "25", "30",
@@ -130,7 +132,7 @@ START_TEST(the_mirror_says_what_the_definition_says)
 		struct certstate_event *list = cf_calloc(n, sizeof *list);
 		for (size_t i = 0; i < n; i++)
 			list[i] = (struct certstate_event){ ev[i].effective_us, ev[i].action, ev[i].effective };
-		for (size_t a = 0; a < 3; a++)
+		for (size_t a = 0; a < 4; a++)
 			for (size_t b = 0; b < 4; b++)
 				for (size_t c = 0; c < 2; c++)
 					for (size_t m = 0; m < sizeof moments / sizeof moments[0]; m++) {
@@ -174,15 +176,15 @@ START_TEST(the_mirror_says_what_the_definition_says)
 		certstate_tables_free(&t);
 	}
 	/* the grid reaches every outcome it is meant to */
-	ck_assert_int_eq(cases, 2 * 3 * 4 * 2 * 11);
+	ck_assert_int_eq(cases, 2 * 4 * 4 * 2 * 11);
 	ck_assert_int_gt(reviews, 10);
 }
 END_TEST
 
 /* The answer made from a certificate's row and what conformd holds equals the
  * one the database decides and builds (certificate_get), first read and
- * cached, for a valid, a suspended and a withdrawn certificate, each also
- * under review. */
+ * cached, for a valid, a suspended, a withdrawn and a superseded
+ * certificate (and its successor), each also under review. */
 static void same_answer(const char *one)
 {
 	struct cf_error err;
@@ -208,25 +210,47 @@ static void same_answer(const char *one)
 
 START_TEST(a_first_read_says_what_the_database_says)
 {
-	char serials[3][40], path[160];
-	static const char *const change[] = { NULL, "suspend", "withdraw" };
-	for (int i = 0; i < 3; i++) {
+	char serials[5][40], path[160];
+	static const char *const change[] = { NULL, "suspend", "withdraw", NULL, NULL };
+	for (int i = 0; i < 5; i++) {
 		world_certificate(&w, serials[i]);
 		if (!change[i])
 			continue;
-		snprintf(path, sizeof path, "/v1/certificates/%s/%s", serials[i], change[i]);
+		snprintf(path, sizeof path, "/v1/certificates/%.40s/%s", serials[i], change[i]);
 		json_decref(testsrv_api_text(&w.srv, "POST", path, w.certifier.token,
 					     "{\"reason_code\":\"other\",\"reason\":\"a \\\"quoted\\\" reason\\n\"}",
 					     200));
 	}
-	world_wait_checkpoint(&w, 6); /* four issuances and two changes */
-	for (int i = 0; i < 3; i++)
+	/* the fourth superseded by the fifth, as issuing a change application's
+	 * certificate does */
+	world_supersede(&w, serials[3], serials[4]);
+	world_wait_checkpoint(&w, 9); /* six issuances and three changes */
+	for (int i = 0; i < 5; i++)
 		same_answer(serials[i]);
+	snprintf(path, sizeof path, "/v1/certificates/%.40s", serials[3]);
+	json_t *old = testsrv_api_ok(&w.srv, "GET", path, NULL, NULL, 200);
+	ck_assert_str_eq(jsonx_str(old, "status"), "superseded");
+	ck_assert_str_eq(jsonx_str(json_object_get(old, "superseded_by"), "serial"), serials[4]);
+	json_decref(old);
+	/* verification (conformd's in-memory path, after the first read above)
+	 * says it too, twice: from the row, then from the cache */
+	snprintf(path, sizeof path, "/v1/certificates/%.40s/jws", serials[3]);
+	char *jws = testsrv_get_text(&w.srv, path, 200);
+	json_t *req = json_pack("{s:s}", "jws", jws);
+	for (int round = 0; round < 2; round++) {
+		json_t *v = testsrv_api_ok(&w.srv, "POST", "/v1/verify", NULL, req, 200);
+		ck_assert_str_eq(jsonx_str(v, "status"), "superseded");
+		ck_assert(json_is_false(json_object_get(v, "valid")));
+		ck_assert_str_eq(jsonx_str(json_object_get(v, "superseded_by"), "serial"), serials[4]);
+		json_decref(v);
+	}
+	json_decref(req);
+	free(jws);
 	/* under review: the accreditation suspended now */
 	snprintf(path, sizeof path, "/v1/accreditations/%s/suspend", w.accreditation_dcms);
 	json_decref(testsrv_api_text(&w.srv, "POST", path, w.accreditor.token,
 				     "{\"reason\":\"surveillance visit\"}", 200));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		same_answer(serials[i]);
 }
 END_TEST

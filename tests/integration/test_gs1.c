@@ -32,6 +32,8 @@ static char two[2][40];    /* the two certificates of GTIN_TWO */
 #define GTIN_TWO14 "00000096385074"
 #define GTIN_NONE "4006381333931" /* valid, and no product has it */
 #define GTIN_BAD "4006381333932"  /* its check digit is wrong */
+#define GTIN_RENEWED "5000000000012" /* a product recertified under the same GTIN */
+#define GTIN_REPLACED "5000000000029" /* a product whose successor has another GTIN */
 
 static void product_gtin(const char *gtin)
 {
@@ -398,6 +400,44 @@ START_TEST(the_register_csv_reads_back_with_pythons_csv_module)
 }
 END_TEST
 
+/* The shelf check's status of one GTIN. */
+static void assert_shelf(const char *gtin, const char *status)
+{
+	struct http_resp r;
+	char body[64];
+	snprintf(body, sizeof body, "[\"%s\"]", gtin);
+	shelf(&r, body);
+	ck_assert_msg(r.status == 200, "%ld %.200s", r.status, r.body);
+	json_t *l = json_loads(r.body, JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_msg(strcmp(jsonx_str(l, "status"), status) == 0, "%s: %s, not %s", gtin,
+		      jsonx_str(l, "status"), status);
+	json_decref(l);
+	http_resp_free(&r);
+}
+
+/* Last: it adds certificates. A certificate superseded by a newer one of the
+ * same GTIN leads to the newer; one whose successor has another GTIN says
+ * superseded, never withdrawn. */
+START_TEST(a_superseded_gtin_leads_to_its_successor)
+{
+	char old[40], renewed[40], replaced[40], successor[40];
+	product_gtin(GTIN_RENEWED);
+	world_certificate(&w, old);
+	world_certificate(&w, renewed);
+	world_supersede(&w, old, renewed);
+	assert_redirect("/01/" GTIN_RENEWED, renewed);
+	assert_shelf(GTIN_RENEWED, "certified");
+
+	product_gtin(GTIN_REPLACED);
+	world_certificate(&w, replaced);
+	product_gtin(GTIN_NONE);
+	world_certificate(&w, successor);
+	world_supersede(&w, replaced, successor);
+	assert_shelf(GTIN_REPLACED, "superseded");
+	assert_redirect("/01/" GTIN_REPLACED, replaced); /* its page names the successor */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gs1");
@@ -412,6 +452,7 @@ int main(void)
 	tcase_add_test(tc, a_suspended_gtin_says_suspended);
 	tcase_add_test(tc, ten_thousand_gtins_are_answered_and_one_more_is_413);
 	tcase_add_test(tc, the_register_csv_reads_back_with_pythons_csv_module);
+	tcase_add_test(tc, a_superseded_gtin_leads_to_its_successor);
 	suite_add_tcase(s, tc);
 	return tsupport_run(s);
 }

@@ -192,6 +192,17 @@ START_TEST(counters_move_with_what_they_count)
 	ck_assert(value(t, "conform_certificates{status=\"valid\"}") == valid);
 	free(t);
 
+	/* superseded by a newer certificate: a series of its own (0 before) */
+	ck_assert(value(t = scrape(), "conform_certificates{status=\"superseded\"}") == 0);
+	free(t);
+	char successor[40];
+	world_certificate(&w, successor);
+	world_supersede(&w, serial, successor);
+	t = scrape();
+	ck_assert(value(t, "conform_certificates{status=\"superseded\"}") == 1);
+	ck_assert(value(t, "conform_certificates{status=\"valid\"}") == valid + 1);
+	free(t);
+
 	/* the log's checkpoint: its size and a small age once signed */
 	world_wait_checkpoint(&w, (long long)entries + 1);
 	t = scrape();

@@ -1,6 +1,7 @@
 /*
  * The buyer's page, /verify/{serial}, for each thing a certificate can be:
- * valid, suspended, withdrawn, expired and under review (its body's
+ * valid, suspended, withdrawn, expired, superseded by a newer certificate
+ * and under review (its body's
  * accreditation withdrawn). What it says in plain words, that an ended
  * certificate shows no "valid until", the links a buyer follows; then
  * axe-core (WCAG 2.1 AA) in headless Chromium with screenshots at phone and
@@ -128,11 +129,14 @@ START_TEST(each_status_reads_plainly_and_passes_axe)
 	const char *product[] = { world_product(&w) };
 	PQclear(testdb_super_query(&w.db, "UPDATE product SET gtin = '4006381333931',"
 				   " product_page = 'https://example.org/plug' WHERE id = $1", 1, product));
-	char valid[40], suspended[40], withdrawn[40], expired[40];
+	char valid[40], suspended[40], withdrawn[40], expired[40], superseded[40], successor[40];
 	world_certificate(&w, valid);
 	world_certificate(&w, suspended);
 	world_certificate(&w, withdrawn);
 	world_certificate(&w, expired);
+	world_certificate(&w, superseded);
+	world_certificate(&w, successor);
+	world_supersede(&w, superseded, successor);
 	status_change(suspended, "suspend",
 		      "{\"reason_code\":\"nonconformity\",\"reason\":\"Firmware 2.4.2 reopened telnet\"}");
 	status_change(withdrawn, "withdraw",
@@ -175,15 +179,30 @@ START_TEST(each_status_reads_plainly_and_passes_axe)
 	ck_assert(strstr(html, "<th scope=\"row\">Expired on</th>"));
 	free(html);
 
+	/* superseded: the successor linked, never "withdrawn", no "valid until" */
+	html = page_of(superseded);
+	common(html, superseded);
+	char want[200];
+	snprintf(want, sizeof want, "<strong>SUPERSEDED</strong><p>Superseded by <a href=\"/verify/%s\">%s</a> on 20",
+		 successor, successor);
+	ck_assert_msg(strstr(html, want), "no link to the successor: %s", strstr(html, "<strong>"));
+	ck_assert(strstr(html, "a newer version of this product was certified"));
+	ck_assert(strstr(html, "<td>Superseded</td><td>superseded by "));
+	ck_assert_msg(!strstr(html, "Withdrawn") && !strstr(html, "WITHDRAWN") && !strstr(html, " withdrawn"),
+		      "a superseded certificate is called withdrawn");
+	ck_assert_msg(!has_valid_until(html), "a superseded certificate shows a \"valid until\"");
+	ck_assert(strstr(html, "<th scope=\"row\">Ended on</th>"));
+	free(html);
+
 	/* an unknown serial is told plainly too */
 	html = testsrv_get_text(&w.srv, "/verify/CF-2026-999999", 404);
 	ck_assert(strstr(html, "<h1>Unknown certificate</h1>"));
 	ck_assert(strstr(html, "UNKNOWN"));
 	free(html);
 
-	const char *names[] = { "valid", "suspended", "withdrawn", "expired" };
-	const char *serials[] = { valid, suspended, withdrawn, expired };
-	axe(names, serials, 4);
+	const char *names[] = { "valid", "suspended", "withdrawn", "expired", "superseded" };
+	const char *serials[] = { valid, suspended, withdrawn, expired, superseded };
+	axe(names, serials, 5);
 
 	/* under review: the body lost its accreditation; the certificate's
 	 * status stays valid and the buyer is told to ask before relying on it */

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certificate.h"
+#include "db.h"
 #include "mem.h"
 #include "proc.h"
 #include "tsupport.h"
@@ -350,6 +352,31 @@ void world_certificate(struct world *w, char serial[40])
 	json_t *c = testsrv_api_ok(&w->srv, "POST", path, w->certifier.token, NULL, 201);
 	snprintf(serial, 40, "%s", json_string_value(json_object_get(c, "serial")));
 	json_decref(c);
+}
+
+struct supersession {
+	struct principal p;
+	const char *old_serial, *new_serial;
+};
+
+static cf_err supersede_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct supersession *s = arg;
+	return certificate_supersede(db, &s->p, s->old_serial, s->new_serial, err);
+}
+
+void world_supersede(struct world *w, const char *old_serial, const char *new_serial)
+{
+	struct supersession s = { .p = { .roles = ROLE_CERTIFIER }, old_serial, new_serial };
+	snprintf(s.p.user_id, sizeof s.p.user_id, "%s", w->certifier.user);
+	snprintf(s.p.org_id, sizeof s.p.org_id, "%s", w->certifier.org);
+	snprintf(s.p.org_kind, sizeof s.p.org_kind, "assessment_body");
+	struct cf_error err;
+	struct db *db = NULL;
+	ck_assert_msg(db_connect(w->db.app_url, &db, &err) == CF_OK, "%s", err.detail);
+	cf_err e = db_transaction(db, DB_READ_COMMITTED, supersede_tx, &s, &err);
+	db_close(db);
+	ck_assert_msg(e == CF_OK, "superseding %s by %s: %s", old_serial, new_serial, err.detail);
 }
 
 void world_wait_checkpoint(struct world *w, long long size)

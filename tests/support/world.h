@@ -84,6 +84,12 @@ void world_application(struct world *w, const char *state, char id[37]);
 /* Issues the certificate of a freshly approved application; serial in out. */
 void world_certificate(struct world *w, char serial[40]);
 
+/* Supersedes certificate old_serial by new_serial as the world's certifier,
+ * with core's certificate_supersede in a transaction of its own over
+ * conformd's role (there is no route: issuing a change application's
+ * certificate does it). Aborts the test on failure. */
+void world_supersede(struct world *w, const char *old_serial, const char *new_serial);
+
 /* Waits (up to 10 s) until the log's signed tree head covers size entries. */
 void world_wait_checkpoint(struct world *w, long long size);
 

@@ -4,7 +4,8 @@
  * again, who issues what, the answer and the credential read back, offline
  * verification of the JWS (and of a tampered one), the register's filters
  * and pages, the status at a moment, and the status changes as a state
- * machine (withdrawal last: it is final).
+ * machine (withdrawal last: it is final). A second world supersedes a
+ * certificate by a newer one of the same product (delta recertification).
  */
 #include <check.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include "certificate.h"
 #include "coreworld.h"
 #include "jsonx.h"
+#include "jws.h"
 #include "signer.h"
+#include "statuslist.h"
 #include "tsupport.h"
 
 static struct coreworld f;
@@ -168,22 +171,28 @@ START_TEST(the_jws_verifies_and_a_changed_one_does_not)
 }
 END_TEST
 
-/* Is the suite's certificate on a page of the register for q? */
-static bool listed(struct cert_query q)
+/* Is serial on a page of world's register for q? */
+static bool listed_in(struct coreworld *world, const char *serial, struct cert_query q)
 {
 	json_t *page = NULL;
 	struct cf_error err;
 	if (!q.limit)
 		q.limit = 50;
-	cf_err e = certificate_register(f.db, &q, &page, &err);
+	cf_err e = certificate_register(world->db, &q, &page, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	bool found = false;
 	size_t i;
 	json_t *item;
 	json_array_foreach(json_object_get(page, "items"), i, item)
-		found = found || strcmp(jsonx_str(item, "serial"), f.serial) == 0;
+		found = found || strcmp(jsonx_str(item, "serial"), serial) == 0;
 	json_decref(page);
 	return found;
+}
+
+/* Is the suite's certificate on a page of the register for q? */
+static bool listed(struct cert_query q)
+{
+	return listed_in(&f, f.serial, q);
 }
 
 START_TEST(the_register_filters_by_status_scheme_manufacturer_and_text)
@@ -438,6 +447,290 @@ START_TEST(the_register_walks_every_certificate_once_in_order)
 }
 END_TEST
 
+
+/* ---- supersession: a world of its own, with a newer certificate of the
+ * demo's product ---- */
+
+static struct coreworld g;
+static char older[40], newer[40];
+
+/* A third-party application of the world's product, decided and issued:
+ * its serial in serial. */
+static void issue_another(char serial[40])
+{
+	char app[37];
+	coreworld_application(&g, "third-party", "decided", app);
+	struct cert_ctx ctx = { g.public_url, g.signer.socket };
+	json_t *out = NULL;
+	bool created = false;
+	struct cf_error err;
+	coreworld_expect("issue", certificate_issue(g.db, &g.certifier, &ctx, app, &out, &created, &err),
+			 &err, CF_OK, NULL, NULL);
+	ck_assert(created);
+	snprintf(serial, 40, "%s", jsonx_str(out, "serial"));
+	json_decref(out);
+}
+
+static void supersede_setup(void)
+{
+	coreworld_open(&g, "supersede");
+	coreworld_demo(&g);
+	snprintf(older, sizeof older, "%s", g.serial);
+	issue_another(newer);
+}
+
+static void supersede_teardown(void)
+{
+	coreworld_destroy(&g);
+}
+
+struct supersession {
+	const struct principal *p;
+	const char *old_serial, *new_serial;
+};
+
+static cf_err supersede_tx(struct db *db, void *arg, struct cf_error *err)
+{
+	struct supersession *s = arg;
+	return certificate_supersede(db, s->p, s->old_serial, s->new_serial, err);
+}
+
+/* certificate_supersede in a transaction of its own, as issue_tx calls it. */
+static cf_err supersede(const struct principal *p, const char *old_serial, const char *new_serial,
+			struct cf_error *err)
+{
+	struct supersession s = { p, old_serial, new_serial };
+	return db_transaction(g.db, DB_READ_COMMITTED, supersede_tx, &s, err);
+}
+
+static long long gcount(const char *sql, const char *param)
+{
+	return coreworld_count(&g, sql, param);
+}
+
+static cf_err gchange(const char *serial, const char *action, const char *text, struct cf_error *err)
+{
+	json_t *body = coreworld_json(text), *out = NULL;
+	cf_err e = certificate_change(g.db, &g.certifier, g.public_url, serial, action, body, &out, err);
+	json_decref(body);
+	json_decref(out);
+	return e;
+}
+
+/* Is bit index of the body's status list for purpose set? */
+static bool list_bit(const char *purpose, const char *serial)
+{
+	const char *p[] = { serial };
+	char idx[16];
+	char column[64];
+	snprintf(column, sizeof column, "SELECT %s_index FROM certificate WHERE serial = $1", purpose);
+	coreworld_value(&g, idx, sizeof idx, column, 1, p);
+	struct cert_ctx ctx = { g.public_url, g.signer.socket };
+	char *compact = NULL;
+	struct cf_error err;
+	coreworld_expect("status list", certificate_status_list(g.db, &ctx, g.body, purpose, &compact, &err),
+			 &err, CF_OK, NULL, NULL);
+	struct jws j;
+	ck_assert(jws_parse(compact, 1u << 20, &j, &err) == CF_OK);
+	json_t *cred = coreworld_json((const char *)j.payload);
+	const char *encoded = jsonx_str(json_object_get(cred, "credentialSubject"), "encodedList");
+	unsigned char *bits = NULL;
+	ck_assert(statuslist_decode(encoded, &bits, &err) == CF_OK);
+	bool set = statuslist_get(bits, (unsigned)atoi(idx));
+	free(bits);
+	json_decref(cred);
+	jws_clear(&j);
+	free(compact);
+	return set;
+}
+
+/* Is serial on the first page of the register for status? */
+static bool glisted(const char *status, const char *serial)
+{
+	return listed_in(&g, serial, (struct cert_query){ .status = status });
+}
+
+START_TEST(a_newer_certificate_supersedes_the_old_one_everywhere)
+{
+	struct cf_error err;
+	long long logged = gcount("SELECT count(*) FROM tlog_entry", NULL);
+	/* refused, and nothing written: itself, an older one, another body, no such certificate */
+	coreworld_expect("itself", supersede(&g.certifier, older, older, &err), &err, CF_ESTATE, NULL, "itself");
+	coreworld_expect("the older", supersede(&g.certifier, newer, older, &err), &err, CF_EUNPROCESSABLE,
+			 NULL, "newer");
+	struct principal elsewhere = g.certifier;
+	snprintf(elsewhere.org_id, sizeof elsewhere.org_id, "%s", g.accreditor.org_id);
+	coreworld_expect("another body", supersede(&elsewhere, older, newer, &err), &err, CF_EFORBIDDEN, NULL,
+			 NULL);
+	coreworld_expect("nothing", supersede(&g.certifier, "CF-2099-999999", newer, &err), &err, CF_ENOTFOUND,
+			 NULL, NULL);
+	coreworld_expect("no successor", supersede(&g.certifier, older, "CF-2099-999999", &err), &err,
+			 CF_ENOTFOUND, NULL, NULL);
+	/* nobody sets it by hand: a reason code of supersession alone */
+	coreworld_expect("by hand", gchange(older, "withdraw", "{\"reason_code\":\"superseded\",\"reason\":\"x\"}",
+					    &err), &err, CF_EINVAL, "/reason_code", "never by hand");
+	ck_assert_int_eq(gcount("SELECT count(*) FROM tlog_entry", NULL), logged);
+
+	/* a suspended certificate may be superseded */
+	coreworld_expect("suspend", gchange(older, "suspend", "{\"reason_code\":\"nonconformity\",\"reason\":\"x\"}",
+					    &err), &err, CF_OK, NULL, NULL);
+	ck_assert(list_bit("suspension", older));
+	long long audited = gcount("SELECT count(*) FROM audit_log WHERE object_id = $1", older);
+	coreworld_expect("supersede", supersede(&g.certifier, older, newer, &err), &err, CF_OK, NULL, NULL);
+
+	/* the answer: superseded, naming its successor */
+	json_t *c = NULL;
+	ck_assert(certificate_get(g.db, g.public_url, older, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "status"), "superseded");
+	ck_assert_str_eq(jsonx_str(c, "status_reason_code"), "superseded");
+	char reason[80], url[256];
+	snprintf(reason, sizeof reason, "superseded by %s", newer);
+	ck_assert_str_eq(jsonx_str(c, "status_reason"), reason);
+	json_t *by = json_object_get(c, "superseded_by");
+	ck_assert_str_eq(jsonx_str(by, "serial"), newer);
+	snprintf(url, sizeof url, "%s/v1/certificates/%s", g.public_url, newer);
+	ck_assert_str_eq(jsonx_str(by, "url"), url);
+	json_t *history = json_object_get(c, "history");
+	json_t *last = json_array_get(history, json_array_size(history) - 1);
+	ck_assert_str_eq(jsonx_str(last, "action"), "superseded");
+	ck_assert_str_eq(jsonx_str(last, "reason_code"), "superseded");
+	long long event_index = json_integer_value(json_object_get(last, "log_index"));
+
+	/* the other builder (a first read in conformd) says the same */
+	struct cert_stored st;
+	ck_assert(certificate_stored(g.db, older, &st, &err) == CF_OK);
+	ck_assert_str_eq(st.status, "superseded");
+	struct certstate_row row = { st.status, st.issued_us, st.valid_until_us };
+	struct certstate_key key = { 0 };
+	struct certstate decided;
+	certstate_decide(&row, &key, NULL, 0, st.issued_us + 1, &decided);
+	ck_assert_str_eq(decided.status, "superseded");
+	ck_assert_int_eq(decided.next_change_us, 0); /* final */
+	struct cert_key_view view = { false, NULL, NULL, "did:example#k" };
+	struct buf out, facts;
+	buf_init(&out, 1u << 20);
+	buf_init(&facts, 1u << 16);
+	ck_assert(certificate_render(&st, &decided, &view, false, &out, &facts, &err) == CF_OK);
+	json_t *rendered = coreworld_json(buf_str(&out)), *rfacts = coreworld_json(buf_str(&facts));
+	ck_assert(json_equal(json_object_get(rendered, "superseded_by"), by));
+	ck_assert(json_equal(json_object_get(rfacts, "superseded_by"), by));
+	ck_assert_str_eq(jsonx_str(rendered, "status"), "superseded");
+	json_decref(rendered);
+	json_decref(rfacts);
+	buf_free(&out);
+	buf_free(&facts);
+	certificate_stored_clear(&st);
+	json_decref(c);
+	/* the successor is superseded by nothing */
+	ck_assert(certificate_get(g.db, g.public_url, newer, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "status"), "valid");
+	ck_assert(json_is_null(json_object_get(c, "superseded_by")));
+	json_decref(c);
+
+	/* the log: one status entry that names both, its event and its feed item */
+	ck_assert_int_eq(gcount("SELECT count(*) FROM tlog_entry", NULL), logged + 2); /* suspend, supersede */
+	char entry[1024], idx[24];
+	const char *p[] = { older };
+	coreworld_value(&g, idx, sizeof idx, "SELECT max(idx) FROM tlog_entry WHERE serial = $1", 1, p);
+	coreworld_value(&g, entry, sizeof entry, "SELECT entry FROM tlog_entry WHERE idx = $1::bigint", 1,
+			(const char *const[]){ idx });
+	json_t *e = coreworld_json(entry);
+	ck_assert_str_eq(jsonx_str(e, "kind"), "status");
+	ck_assert_str_eq(jsonx_str(e, "serial"), older);
+	ck_assert_str_eq(jsonx_str(e, "status"), "superseded");
+	ck_assert_str_eq(jsonx_str(e, "superseded_by"), newer);
+	ck_assert_str_eq(jsonx_str(e, "reason_code"), "superseded");
+	ck_assert_ptr_nonnull(jsonx_str(e, "at"));
+	json_decref(e);
+	ck_assert_int_eq(event_index, atoll(idx));
+	ck_assert_int_eq(gcount("SELECT count(*) FROM certificate_event WHERE action = 'superseded'"
+				" AND log_index = $1::bigint", idx), 1);
+	char type[48];
+	coreworld_value(&g, type, sizeof type, "SELECT type FROM feed_item WHERE idx = $1::bigint", 1,
+			(const char *const[]){ idx });
+	ck_assert_str_eq(type, "certificate.superseded");
+	/* one audit record, naming the successor */
+	ck_assert_int_eq(gcount("SELECT count(*) FROM audit_log WHERE object_id = $1", older), audited + 1);
+	ck_assert_int_eq(gcount("SELECT count(*) FROM audit_log WHERE object_id = $1 AND action ="
+				" 'certificate.supersede' AND details->>'superseded_by' IS NOT NULL", older), 1);
+
+	/* offline it reads as revoked; suspension is over */
+	ck_assert(list_bit("revocation", older));
+	ck_assert(!list_bit("suspension", older));
+	ck_assert(!list_bit("revocation", newer));
+
+	/* the state, the register, verification, the counts */
+	json_t *state = NULL;
+	ck_assert(certificate_state(g.db, older, NULL, &state, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(state, "status"), "superseded");
+	ck_assert(json_is_null(json_object_get(state, "next_change")));
+	json_decref(state);
+	ck_assert(glisted("superseded", older));
+	ck_assert(!glisted("superseded", newer));
+	ck_assert(!glisted("withdrawn", older));
+	char *jws = NULL;
+	ck_assert(certificate_jws(g.db, older, &jws, &err) == CF_OK);
+	json_t *v = NULL;
+	ck_assert(certificate_verify(g.db, g.public_url, jws, &v, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(v, "status"), "superseded");
+	ck_assert(json_is_false(json_object_get(v, "valid")));
+	ck_assert_str_eq(jsonx_str(json_object_get(v, "superseded_by"), "serial"), newer);
+	json_decref(v);
+	free(jws);
+	json_t *counts = NULL;
+	ck_assert(certificate_count_by_status(g.db, &counts, &err) == CF_OK);
+	ck_assert_int_eq(json_integer_value(json_object_get(counts, "superseded")), 1);
+	json_decref(counts);
+}
+END_TEST
+
+/* After the test before (older superseded by newer): supersession is final,
+ * a withdrawn certificate stays withdrawn, one past its validity may be
+ * superseded. */
+START_TEST(a_withdrawn_or_superseded_certificate_is_not_superseded)
+{
+	struct cf_error err;
+	char third[40], fourth[40];
+	issue_another(third);
+	long long logged = gcount("SELECT count(*) FROM tlog_entry", NULL);
+	coreworld_expect("again", supersede(&g.certifier, older, third, &err), &err, CF_ESTATE, NULL, "superseded");
+	ck_assert_ptr_nonnull(strstr(err.extra, "\"superseded\""));
+	/* and no manual change takes it back */
+	coreworld_expect("reinstate", gchange(older, "reinstate", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
+					      &err), &err, CF_ESTATE, NULL, "final");
+	coreworld_expect("withdraw", gchange(older, "withdraw", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
+					     &err), &err, CF_ESTATE, NULL, NULL);
+	ck_assert_int_eq(gcount("SELECT count(*) FROM tlog_entry", NULL), logged);
+
+	/* past its validity: superseded all the same, and superseded wins over expired */
+	PQclear(testdb_super_query(&g.tdb, "UPDATE certificate SET valid_from = now() - interval '2 days',"
+				   " valid_until = now() - interval '1 day' WHERE serial = $1", 1,
+				   (const char *const[]){ newer }));
+	json_t *state = NULL;
+	ck_assert(certificate_state(g.db, newer, NULL, &state, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(state, "status"), "expired");
+	json_decref(state);
+	coreworld_expect("expired", supersede(&g.certifier, newer, third, &err), &err, CF_OK, NULL, NULL);
+	ck_assert(certificate_state(g.db, newer, NULL, &state, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(state, "status"), "superseded");
+	json_decref(state);
+
+	/* withdrawn: final, never superseded */
+	coreworld_expect("withdraw", gchange(third, "withdraw", "{\"reason_code\":\"other\",\"reason\":\"x\"}",
+					     &err), &err, CF_OK, NULL, NULL);
+	issue_another(fourth);
+	logged = gcount("SELECT count(*) FROM tlog_entry", NULL);
+	coreworld_expect("withdrawn", supersede(&g.certifier, third, fourth, &err), &err, CF_ESTATE, NULL,
+			 "withdrawn");
+	ck_assert_int_eq(gcount("SELECT count(*) FROM tlog_entry", NULL), logged);
+	json_t *c = NULL;
+	ck_assert(certificate_get(g.db, g.public_url, third, &c, &err) == CF_OK);
+	ck_assert_str_eq(jsonx_str(c, "status"), "withdrawn");
+	ck_assert(json_is_null(json_object_get(c, "superseded_by")));
+	json_decref(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("certificate");
@@ -455,5 +748,11 @@ int main(void)
 	tcase_add_test(tc, a_key_compromised_before_the_signature_wins_over_every_status);
 	tcase_add_test(tc, the_register_walks_every_certificate_once_in_order);
 	suite_add_tcase(s, tc);
+	TCase *sup = tcase_create("supersede");
+	tcase_set_timeout(sup, 300);
+	tcase_add_unchecked_fixture(sup, supersede_setup, supersede_teardown);
+	tcase_add_test(sup, a_newer_certificate_supersedes_the_old_one_everywhere);
+	tcase_add_test(sup, a_withdrawn_or_superseded_certificate_is_not_superseded);
+	suite_add_tcase(s, sup);
 	return tsupport_run(s);
 }

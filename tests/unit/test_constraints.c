@@ -92,7 +92,7 @@ static int rows(const char *sql)
 START_TEST(reason_codes_are_the_same_in_c_and_in_the_database)
 {
 	PGresult *r = testdb_super_exec(&f.tdb, "SELECT code FROM certificate_reason ORDER BY code");
-	ck_assert_int_eq(PQntuples(r), 7);
+	ck_assert_int_eq(PQntuples(r), 8);
 	for (int i = 0; i < PQntuples(r); i++)
 		ck_assert_msg(certificate_reason_known(PQgetvalue(r, i, 0)), "C does not know %s",
 			      PQgetvalue(r, i, 0));
@@ -117,6 +117,13 @@ START_TEST(reason_codes_are_the_same_in_c_and_in_the_database)
 	}
 	ck_assert_int_eq(listed, 7);
 	ck_assert(!certificate_reason_known("key_compromised")); /* shown, never stored */
+	/* superseded: a code of the table and of C, which only supersession
+	 * stores; a person's change is refused it, naming why */
+	ck_assert(certificate_reason_known("superseded"));
+	body = coreworld_json("{\"reason_code\":\"superseded\",\"reason\":\"x\"}");
+	e = certificate_change(f.db, &f.certifier, f.public_url, f.serial, "withdraw", body, &out, &err);
+	coreworld_expect("superseded by hand", e, &err, CF_EINVAL, "/reason_code", "only when a newer certificate");
+	json_decref(body);
 }
 END_TEST
 
@@ -208,6 +215,28 @@ START_TEST(a_status_change_has_a_reason_code_and_an_issuance_none)
 }
 END_TEST
 
+/* 0028: a superseded certificate names its successor, and only it does */
+START_TEST(a_certificate_names_its_successor_exactly_when_superseded)
+{
+	static const char sql[] = "UPDATE certificate SET status = $2, superseded_by = $3,"
+				  " status_reason_code = 'superseded', status_reason = 'x',"
+				  " status_changed_at = now() WHERE serial = $1";
+	const char *unnamed[] = { f.serial, "superseded", NULL };
+	as_app(sql, 3, unnamed, "certificate_superseded_by_check");
+	const char *itself[] = { f.serial, "superseded", f.serial };
+	as_app(sql, 3, itself, "certificate_superseded_by_check");
+	const char *named[] = { f.serial, "withdrawn", f.serial };
+	as_app(sql, 3, named, "certificate_superseded_by_check");
+	const char *unknown[] = { f.serial, "superseded", "CF-2099-999999" };
+	as_app(sql, 3, unknown, "certificate_superseded_by_fkey");
+	const char *bogus[] = { f.serial, "replaced", NULL };
+	as_app(sql, 3, bogus, "certificate_status_check");
+	/* its event, with the code only supersession uses */
+	const char *event[] = { f.serial, "superseded", "superseded", log_index };
+	as_app(CERT_EVENT_SQL, 4, event, NULL);
+}
+END_TEST
+
 START_TEST(a_certificate_event_names_an_entry_of_the_log)
 {
 	const char *bad[] = { f.serial, "suspended", "other", "999999" };
@@ -269,7 +298,7 @@ START_TEST(a_webhook_delivery_has_a_type_of_the_feed)
 	PGresult *r = testdb_super_exec(&f.tdb,
 		"SELECT unnest(regexp_matches(pg_get_constraintdef(oid), '''([a-z_.]+)''', 'g'))"
 		" FROM pg_constraint WHERE conname = 'feed_item_type_check'");
-	ck_assert_int_eq(PQntuples(r), 8);
+	ck_assert_int_eq(PQntuples(r), 9);
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *good[] = { sub, log_index, PQgetvalue(r, i, 0) };
 		as_app(sql, 3, good, NULL);
@@ -308,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, a_certificate_status_reason_is_a_known_code);
 	tcase_add_test(tc, a_certificate_event_reason_is_a_known_code);
 	tcase_add_test(tc, a_status_change_has_a_reason_code_and_an_issuance_none);
+	tcase_add_test(tc, a_certificate_names_its_successor_exactly_when_superseded);
 	tcase_add_test(tc, a_certificate_event_names_an_entry_of_the_log);
 	tcase_add_test(tc, a_certificate_names_an_entry_of_the_log);
 	tcase_add_test(tc, a_certificate_names_an_imported_scheme_version);
