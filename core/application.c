@@ -175,6 +175,7 @@ static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
 	snprintf(t.scheme_id, sizeof t.scheme_id, "%s", j->scheme);
 	snprintf(t.scheme_version, sizeof t.scheme_version, "%s", j->version);
 	snprintf(t.assessment_type, sizeof t.assessment_type, "%s", j->type);
+	snprintf(t.body_id, sizeof t.body_id, "%s", j->body ? j->body : "");
 	struct carry_origin origin;
 	cf_err e = carry_check(db, j->p, &t, &j->carry, &origin, err);
 	if (e)

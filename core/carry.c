@@ -91,7 +91,7 @@ cf_err carry_check(struct db *db, const struct principal *p, const struct applic
 	PGresult *res = NULL;
 	cf_err e = db_query_hot(db, &res, err,
 		"SELECT c.application_id, c.manufacturer_id, c.scheme_id, c.scheme_version, s.status,"
-		" src.product_id FROM certificate c CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
+		" src.product_id, c.body_id FROM certificate c CROSS JOIN LATERAL conform_certificate_state(c, now()) s"
 		" JOIN application src ON src.id = c.application_id WHERE c.serial = $1", 1, cp);
 	if (e)
 		return e;
@@ -129,6 +129,12 @@ cf_err carry_check(struct db *db, const struct principal *p, const struct applic
 		e = cf_error_set(err, CF_EUNPROCESSABLE, "/scheme_version",
 				 "a change application keeps the scheme version of %s (%s@%s)", rq->from,
 				 o->scheme, o->version);
+		goto out;
+	}
+	if (strcmp(db_value(res, 0, 6), a->body_id) != 0) {
+		e = cf_error_set(err, CF_EUNPROCESSABLE, "/body_id",
+				 "a change application goes to the body that issued %s (%s): its "
+				 "certificate supersedes that body's", rq->from, db_value(res, 0, 6));
 		goto out;
 	}
 	PQclear(res);

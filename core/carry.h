@@ -58,11 +58,12 @@ struct carry_origin {
 
 /*
  * Inside the creation transaction, before application a is inserted (its
- * product_id, scheme_id, scheme_version and assessment_type set; no id
- * yet), for p: CF_OK when nothing is carried, or when the certificate may
- * be carried from: a third-party application; the caller's organisation's
- * certificate; valid (for a change, also suspended); for a change the same
- * product and scheme version, and no other change application of it open.
+ * product_id, scheme_id, scheme_version, assessment_type and body_id set;
+ * no id yet), for p: CF_OK when nothing is carried, or when the certificate
+ * may be carried from: a third-party application; the caller's
+ * organisation's certificate; valid (for a change, also suspended); for a
+ * change the same product, scheme version and body, and no other change
+ * application of it open.
  */
 cf_err carry_check(struct db *db, const struct principal *p, const struct application_row *a,
 		   const struct carry_request *rq, struct carry_origin *o, struct cf_error *err) CF_MUST_CHECK;

@@ -261,6 +261,33 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	return CF_OK;
 }
 
+/*
+ * Before the log lock: locks the certificate a change application's
+ * certificate will supersede, as every status change takes the row before
+ * the log (no deadlock with a suspension meanwhile), and says whether it is
+ * to be superseded: not when it was withdrawn meanwhile (the new one still
+ * names it: it replaces it); CF_ESTATE when another certificate superseded
+ * it first.
+ */
+static cf_err supersede_ready(struct db *db, const char *serial, bool *supersede,
+			      struct cf_error *err)
+{
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT status, coalesce(superseded_by, '') FROM certificate WHERE serial = $1 FOR UPDATE",
+		1, p);
+	if (e)
+		return e;
+	*supersede = PQntuples(res) == 1 && strcmp(db_value(res, 0, 0), "withdrawn") != 0;
+	if (*supersede && strcmp(db_value(res, 0, 0), "superseded") == 0)
+		e = cf_error_set(err, CF_ESTATE, NULL,
+				 "%s was superseded by %s meanwhile: open a change application of that "
+				 "certificate", serial, db_value(res, 0, 1));
+	PQclear(res);
+	return e;
+}
+
 static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 {
 	struct issue_job *j = arg;
@@ -269,6 +296,7 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	json_t *payload = NULL, *header = NULL, *entry = NULL, *details = NULL, *maker = NULL;
 	json_t *product = NULL, *assessment = NULL;
 	char supersedes[40] = "";
+	bool supersede = false;
 	char *payload_text = NULL, *jws = NULL;
 	cf_err e = db_query_hot(db, &r, err,
 		"SELECT a.state, a.assessment_type, coalesce(a.body_id::text, ''), a.manufacturer_id,"
@@ -390,6 +418,8 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	signer_did(j->ctx->public_url, body, did);
 	snprintf(fullkid, sizeof fullkid, "%s#%s", did, kid);
 	e = carry_statement(db, j->ctx->public_url, j->application_id, &assessment, supersedes, err);
+	if (!e && supersedes[0])
+		e = supersede_ready(db, supersedes, &supersede, err);
 	if (e)
 		goto out;
 	e = build_payload(j, r, maker, did, acc_id, acc_ref, acc_name, rev, sus, assessment, supersedes,
@@ -464,6 +494,9 @@ static cf_err issue_tx(struct db *db, void *arg, struct cf_error *err)
 	struct audit_actor actor = party_actor(j->p);
 	e = audit_append_at(db, audit_seq, audit_hash[0] ? audit_hash : NULL, &actor,
 			    "certificate.issue", "certificate", j->serial, details, err);
+	/* a change application's certificate replaces the one it was opened from */
+	if (!e && supersede)
+		e = certificate_supersede(db, j->p, supersedes, j->serial, err);
 	if (!e)
 		j->created = true;
 out:

@@ -53,6 +53,19 @@ CREATE TRIGGER application_carry_once
 	BEFORE UPDATE OF carried_from, supersedes, change_description, change_requirements
 	ON application FOR EACH ROW EXECUTE FUNCTION application_carry_once();
 
+-- A change application stays with the body that issued the certificate it
+-- supersedes (its certificate changes that body's statement): at creation
+-- and through any later change of body.
+CREATE FUNCTION application_change_body() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.body_id IS DISTINCT FROM (SELECT body_id FROM certificate WHERE serial = NEW.supersedes) THEN
+		RAISE EXCEPTION 'a change application goes to the body that issued %', NEW.supersedes;
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER application_change_body BEFORE UPDATE OF body_id, supersedes ON application
+	FOR EACH ROW WHEN (NEW.supersedes IS NOT NULL) EXECUTE FUNCTION application_change_body();
+
 -- One open change application at a time per certificate: a second one
 -- waits until the first is withdrawn or decided (core/carry.c says so
 -- first; an approved one supersedes the certificate when it is issued).
