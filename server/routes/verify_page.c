@@ -303,6 +303,44 @@ static void contact(struct page *p, const char *who)
 	put(p, "</td></tr>\n");
 }
 
+/* The certificate serial a certificate URL ends with, as a page link
+ * (/verify/<serial>) in href; false when url is not one. */
+static bool serial_link(const char *url, char *href, size_t size, const char **serial)
+{
+	const char *slash = url ? strrchr(url, '/') : NULL;
+	if (!slash || strncmp(slash + 1, "CF-", 3) != 0)
+		return false;
+	*serial = slash + 1;
+	snprintf(href, size, "/verify/%s", *serial);
+	return true;
+}
+
+/* A change of a certified product: the certificate this one replaces, and
+ * how much of its assessment was carried from an earlier certificate
+ * (docs/workflow.md "Carry-over and change applications"). */
+static void replaces(struct page *p, const json_t *subj)
+{
+	char href[80], n[48];
+	const char *serial;
+	if (serial_link(jsonx_str(subj, "supersedes"), href, sizeof href, &serial)) {
+		row_open(p, "Replaces");
+		anchor(p, href, serial);
+		put(p, " (an earlier version of this product)</td></tr>\n");
+	}
+	const json_t *as = json_object_get(subj, "assessment");
+	if (!json_is_object(as) || !serial_link(jsonx_str(as, "carriedFrom"), href, sizeof href, &serial))
+		return;
+	size_t anew = json_array_size(json_object_get(as, "assessedAnew"));
+	size_t carried = json_array_size(json_object_get(as, "carried"));
+	row_open(p, "Assessment");
+	snprintf(n, sizeof n, "%zu of %zu", anew, anew + carried);
+	text(p, n);
+	put(p, " requirements assessed anew, the others carried over unchanged from the assessment "
+	       "behind ");
+	anchor(p, href, serial);
+	put(p, "</td></tr>\n");
+}
+
 static cf_err render(struct buf *b, const json_t *c)
 {
 	const json_t *cred = json_object_get(c, "credential");
@@ -402,6 +440,7 @@ static cf_err render(struct buf *b, const json_t *c)
 	} else {
 		row(&p, "Ended on", day(jsonx_str(c, "status_changed_at"), t, sizeof t));
 	}
+	replaces(&p, subj);
 	put(&p, "</table>\n");
 
 	history(&p, c);

@@ -278,14 +278,34 @@ START_TEST(a_firmware_change_re_reviews_only_what_changed)
 	free(context_file);
 	free(jws);
 
-	/* the log names both: the new one's issuance names the old */
-	const char *sp[] = { serial };
-	char entry[1024];
+	/* the old one is superseded by the new, not withdrawn */
+	json_t *old = NULL;
+	coreworld_expect("old", certificate_get(f.db, f.public_url, f.serial, &old, &err), &err, CF_OK,
+			 NULL, NULL);
+	ck_assert_str_eq(jsonx_str(old, "status"), "superseded");
+	ck_assert_str_eq(jsonx_str(json_object_get(old, "superseded_by"), "serial"), serial);
+	json_decref(old);
+
+	/* the log names both: the new one's issuance names the old, and the old
+	 * one's status entry, right after it, the new */
+	const char *sp[] = { serial }, *op[] = { f.serial };
+	char entry[1024], idx_new[24], idx_old[24];
 	coreworld_value(&f, entry, sizeof entry,
 			"SELECT entry FROM tlog_entry WHERE serial = $1 AND kind = 'issuance'", 1, sp);
 	json_t *e = coreworld_json(entry);
 	ck_assert_str_eq(jsonx_str(e, "supersedes"), f.serial);
 	json_decref(e);
+	coreworld_value(&f, entry, sizeof entry,
+			"SELECT entry FROM tlog_entry WHERE serial = $1 AND kind = 'status'", 1, op);
+	e = coreworld_json(entry);
+	ck_assert_str_eq(jsonx_str(e, "status"), "superseded");
+	ck_assert_str_eq(jsonx_str(e, "superseded_by"), serial);
+	json_decref(e);
+	coreworld_value(&f, idx_new, sizeof idx_new, "SELECT log_index FROM certificate WHERE serial = $1",
+			1, sp);
+	coreworld_value(&f, idx_old, sizeof idx_old,
+			"SELECT idx FROM tlog_entry WHERE serial = $1 AND kind = 'status'", 1, op);
+	ck_assert_int_eq(atoll(idx_old), atoll(idx_new) + 1);
 }
 END_TEST
 
@@ -431,12 +451,25 @@ START_TEST(what_a_change_application_may_start_from)
 					"{\"description\":\"x\",\"requirements\":[\"DCMS-2\",\"5.1-1\"]}",
 					&out, &err), &err, CF_EUNPROCESSABLE, "/change/requirements/1",
 			  "no requirement 5.1-1");
+	/* the body that issued it */
+	coreworld_unaccredited(&f);
+	char other[1024];
+	snprintf(other, sizeof other,
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
+		 "\"change\":{\"description\":\"x\"}}", f.product, f.other_body, f.serial);
+	coreworld_refused(create(other, &out, &err), &err, CF_EUNPROCESSABLE, "/body_id",
+			  "goes to the body that issued");
 	/* one open change application at a time */
 	char id[37];
 	open_change("[]", id);
 	coreworld_refused(create_change(f.product, "dcms-cop", "2018", "{\"description\":\"x\"}", &out,
 					&err), &err, CF_ECONFLICT, "/supersedes",
 			  "already the open change application");
+	/* and it stays with that body: the database refuses another */
+	const char *bp[] = { id, f.other_body };
+	cf_err moved = db_query(f.db, NULL, &err, "UPDATE application SET body_id = $2 WHERE id = $1", 2, bp);
+	coreworld_refused(moved, &err, CF_EUNPROCESSABLE, "", "goes to the body that issued");
 	coreworld_act_ok(&f, &f.applicant, id, "withdraw", NULL);
 	coreworld_expect("after withdrawal", create_change(f.product, "dcms-cop", "2018",
 							   "{\"description\":\"x\"}", &out, &err),
