@@ -605,22 +605,6 @@ static void key_compromise_note(json_t *cert, const char *live, const char *sinc
 	json_object_set_new(cert, "status_changed_at", json_string(at));
 }
 
-/* The successor of a superseded certificate, read apart (and only for one):
- * what knows nothing of supersession reads nothing of it, so that the
- * programs work on a schema before 0028 until they supersede
- * (tests/integration/test_migrate fills one with them). */
-static cf_err successor_of(struct db *db, const char *serial, char out[40], struct cf_error *err)
-{
-	const char *p[] = { serial };
-	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err, "SELECT superseded_by FROM certificate WHERE serial = $1", 1, p);
-	if (e)
-		return e;
-	snprintf(out, 40, "%s", PQntuples(res) == 1 && db_value(res, 0, 0) ? db_value(res, 0, 0) : "");
-	PQclear(res);
-	return CF_OK;
-}
-
 /* The superseded_by member: null, or the successor's serial and the URL of
  * its answer (new reference). */
 static json_t *successor_json(const char *public_url, const char *serial)
@@ -653,7 +637,7 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		" l.leaf_hash, (SELECT max(size) FROM tlog_checkpoint) > c.log_index, a.reference,"
 		" s.review, " DB_TS("s.review_since") ", " DB_TS("c.issued_at") ", c.application_id,"
 		" floor(extract(epoch FROM s.next_change) * 1000)::bigint, "
-		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at") ", c.status"
+		DB_TS_US("k.compromised_since") ", " DB_TS("k.compromised_at") ", c.superseded_by"
 		" FROM certificate c" STATE_JOIN " JOIN signing_key k ON k.kid = c.kid"
 		" JOIN accreditation a ON a.id = c.accreditation_id"
 		" JOIN tlog_entry l ON l.idx = c.log_index WHERE c.serial = $1", 1, p);
@@ -666,9 +650,6 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 	e = db_query_hot(db, &ev, err,
 		"SELECT seq, action, reason_code, reason, " DB_TS("at") ", log_index FROM certificate_event"
 		" WHERE serial = $1 ORDER BY seq", 1, p);
-	char successor[40] = "";
-	if (!e && strcmp(db_value(res, 0, 23), SUPERSEDED) == 0)
-		e = successor_of(db, serial, successor, err);
 	if (e) {
 		PQclear(ev);
 		PQclear(res);
@@ -715,8 +696,7 @@ cf_err certificate_get_cacheable(struct db *db, const char *public_url, const ch
 		credential ? credential : json_null(), "issued_at", db_value(res, 0, 18), "links",
 		"jws", jws_url, "verify", url);
 	free(method);
-	json_object_set_new(*out, "superseded_by",
-			    successor_json(public_url, successor[0] ? successor : NULL));
+	json_object_set_new(*out, "superseded_by", successor_json(public_url, db_value(res, 0, 23)));
 	key_compromise_note(*out, live, compromised, db_value(res, 0, 22));
 	PQclear(res);
 	return CF_OK;
@@ -1000,14 +980,9 @@ static cf_err status_apply(struct db *db, const struct principal *p, const struc
 	char idx[24];
 	snprintf(idx, sizeof idx, "%lld", index);
 	const char *up[] = { c->serial, c->to, c->reason_code, c->reason, c->superseded_by };
-	/* superseded_by is written by a supersession only (successor_of says why) */
-	e = c->superseded_by
-		? db_query_hot(db, NULL, err,
-			       "UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
-			       " status_changed_at = now(), superseded_by = $5 WHERE serial = $1", 5, up)
-		: db_query_hot(db, NULL, err,
-			       "UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
-			       " status_changed_at = now() WHERE serial = $1", 4, up);
+	e = db_query_hot(db, NULL, err,
+		"UPDATE certificate SET status = $2, status_reason_code = $3, status_reason = $4,"
+		" status_changed_at = now(), superseded_by = $5 WHERE serial = $1", 5, up);
 	if (!e) {
 		/* seq is read here, after the row lock, not with it: a statement's snapshot
 		 * predates the lock wait and would miss an event committed meanwhile */
