@@ -112,24 +112,39 @@ static void answer(const char *id, const char *ref, const char *text)
 	json_decref(out);
 }
 
-/* Completes, decides (another person) and issues; the new serial in serial
- * and its credential (new reference). */
-static json_t *finish(const char *id, char serial[40])
+/* Completes and decides (another person). */
+static void decide(const char *id)
 {
 	coreworld_act_ok(&f, &f.assessor, id, "complete", NULL);
 	coreworld_act_ok(&f, &f.certifier, id, "decide",
 			 "{\"decision\":\"approve\",\"rationale\":\"the change was assessed\"}");
+}
+
+static cf_err issue(const char *id, json_t **out, struct cf_error *err)
+{
 	struct cert_ctx ctx = { f.public_url, f.signer.socket };
-	json_t *out = NULL;
 	bool created = false;
+	return certificate_issue(f.db, &f.certifier, &ctx, id, out, &created, err);
+}
+
+/* Issues the certificate of a decided application; the new serial in
+ * serial and its credential (new reference). */
+static json_t *finish_issued(const char *id, char serial[40])
+{
+	json_t *out = NULL;
 	struct cf_error err;
-	coreworld_expect("issue", certificate_issue(f.db, &f.certifier, &ctx, id, &out, &created, &err),
-			 &err, CF_OK, NULL, NULL);
-	ck_assert(created);
+	coreworld_expect("issue", issue(id, &out, &err), &err, CF_OK, NULL, NULL);
 	snprintf(serial, 40, "%s", jsonx_str(out, "serial"));
 	json_t *credential = json_incref(json_object_get(out, "credential"));
 	json_decref(out);
 	return credential;
+}
+
+/* Completes, decides and issues, as finish_issued. */
+static json_t *finish(const char *id, char serial[40])
+{
+	decide(id);
+	return finish_issued(id, serial);
 }
 
 /* The refs of a JSON array of strings, comma-joined. */
@@ -481,6 +496,62 @@ START_TEST(what_a_change_application_may_start_from)
 }
 END_TEST
 
+/* A change application walked to its decision, every verdict carried. */
+static void change_decided(char id[37])
+{
+	open_change("[]", id);
+	coreworld_act_ok(&f, &f.applicant, id, "submit", NULL);
+	coreworld_act_ok(&f, &f.assessor, id, "take", NULL);
+	char text[1024] = "{\"verdicts\":[";
+	for (int n = 1; n <= 13; n++) {
+		size_t len = strlen(text);
+		snprintf(text + len, sizeof text - len, "{\"ref\":\"DCMS-%d\",\"verdict\":\"carried\"}%s", n,
+			 n < 13 ? "," : "]}");
+	}
+	struct cf_error err;
+	coreworld_expect("carried", review(id, text, &err), &err, CF_OK, NULL, NULL);
+	decide(id);
+}
+
+START_TEST(what_happened_to_the_old_certificate_meanwhile)
+{
+	/* two change applications decided, one after the other (one open at a time) */
+	char first[37], second[37], serial[40];
+	change_decided(first);
+	change_decided(second);
+	json_decref(finish_issued(second, serial));
+	/* the first one's certificate would supersede what is superseded already */
+	json_t *out = NULL;
+	struct cf_error err;
+	coreworld_refused(issue(first, &out, &err), &err, CF_ESTATE, "", "was superseded by");
+	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM certificate WHERE application_id = $1",
+				  first), 0);
+}
+END_TEST
+
+START_TEST(a_withdrawn_certificate_is_replaced_but_stays_withdrawn)
+{
+	char id[37], serial[40];
+	change_decided(id);
+	json_t *body = coreworld_json("{\"reason_code\":\"nonconformity\",\"reason\":\"debug shell\"}");
+	json_t *out = NULL;
+	struct cf_error err;
+	coreworld_expect("withdraw", certificate_change(f.db, &f.certifier, f.public_url, f.serial,
+							"withdraw", body, &out, &err), &err, CF_OK, NULL, NULL);
+	json_decref(body);
+	json_decref(out);
+	json_t *cred = finish_issued(id, serial);
+	char url[256];
+	snprintf(url, sizeof url, "%s/v1/certificates/%s", f.public_url, f.serial);
+	ck_assert_str_eq(jsonx_str(json_object_get(cred, "credentialSubject"), "supersedes"), url);
+	json_decref(cred);
+	const char *sp[] = { f.serial };
+	char status[24];
+	coreworld_value(&f, status, sizeof status, "SELECT status FROM certificate WHERE serial = $1", 1, sp);
+	ck_assert_str_eq(status, "withdrawn");
+}
+END_TEST
+
 START_TEST(a_plain_application_carries_nothing)
 {
 	char id[37];
@@ -641,6 +712,8 @@ int main(void)
 	tcase_add_test(tc, changed_evidence_is_reviewed_anew);
 	tcase_add_test(tc, the_database_refuses_a_carried_verdict_nobody_could_accept);
 	tcase_add_test(tc, what_a_change_application_may_start_from);
+	tcase_add_test(tc, what_happened_to_the_old_certificate_meanwhile);
+	tcase_add_test(tc, a_withdrawn_certificate_is_replaced_but_stays_withdrawn);
 	tcase_add_test(tc, a_plain_application_carries_nothing);
 	tcase_add_test(tc, an_etsi_certificate_carries_into_uk_psti);
 	suite_add_tcase(s, tc);
