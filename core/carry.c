@@ -307,14 +307,47 @@ cf_err carry_open(struct db *db, const struct principal *p, const struct applica
 	return CF_OK;
 }
 
+/*
+ * Whether the certificate application id carries from still vouches for
+ * its verdicts, by the rule of its creation: valid (a change application's
+ * also suspended: the change is what mends it). *serial and *status say
+ * which and what it is now ("" when the application carries nothing).
+ */
+static cf_err origin_usable(struct db *db, const char *id, bool *usable, char serial[40],
+			    char status[24], struct cf_error *err)
+{
+	*usable = false;
+	serial[0] = status[0] = '\0';
+	const char *p[] = { id };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT c.serial, s.status, a.supersedes IS NOT NULL FROM application a"
+		" JOIN certificate c ON c.serial = a.carried_from"
+		" CROSS JOIN LATERAL conform_certificate_state(c, now()) s WHERE a.id = $1", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 1) {
+		snprintf(serial, 40, "%s", db_value(res, 0, 0));
+		snprintf(status, 24, "%s", db_value(res, 0, 1));
+		*usable = strcmp(status, "valid") == 0 ||
+			  (db_value_bool(res, 0, 2) && strcmp(status, "suspended") == 0);
+	}
+	PQclear(res);
+	return CF_OK;
+}
+
 cf_err carry_offers(struct db *db, const char *id, json_t **out, struct cf_error *err)
 {
 	*out = NULL;
 	const char *p[] = { id };
 	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"SELECT ref, verdict, origins::text, conform_carry_changed(application_id, ref)"
-		" FROM carry_offer WHERE application_id = $1", 1, p);
+	bool usable;
+	char serial[40], status[24];
+	cf_err e = origin_usable(db, id, &usable, serial, status, err);
+	if (!e)
+		e = db_query_hot(db, &res, err,
+			"SELECT ref, verdict, origins::text, conform_carry_changed(application_id, ref)"
+			" FROM carry_offer WHERE application_id = $1", 1, p);
 	if (e)
 		return e;
 	*out = json_object();
@@ -324,7 +357,7 @@ cf_err carry_offers(struct db *db, const char *id, json_t **out, struct cf_error
 		json_object_set_new(*out, db_value(res, i, 0),
 			json_pack("{s:s,s:o,s:o,s:b}", "verdict", db_value(res, i, 1), "origins",
 				  origins ? origins : json_array(), "changed", jsonx_text_or_null(changed),
-				  "acceptable", changed == NULL));
+				  "acceptable", changed == NULL && usable));
 	}
 	PQclear(res);
 	return CF_OK;
@@ -372,6 +405,21 @@ cf_err carry_accept(struct db *db, const struct principal *p, const struct appli
 		snprintf(extra, sizeof extra, "{\"changed\":\"%s\"}", changed);
 		cf_error_set(err, CF_ESTATE, ptr, "%.40s cannot carry its verdict: %s; review it anew", ref,
 			     said);
+		cf_error_set_extra(err, extra);
+		e = CF_ESTATE;
+		goto out;
+	}
+	bool usable;
+	char serial[40], status[24];
+	e = origin_usable(db, a->id, &usable, serial, status, err);
+	if (e)
+		goto out;
+	if (!usable) {
+		char extra[64];
+		snprintf(extra, sizeof extra, "{\"origin_status\":\"%s\"}", status);
+		cf_error_set(err, CF_ESTATE, ptr,
+			     "%.40s cannot carry its verdict: %s, the certificate it comes from, is %s "
+			     "now; review it anew", ref, serial, status);
 		cf_error_set_extra(err, extra);
 		e = CF_ESTATE;
 		goto out;

@@ -513,6 +513,18 @@ static void change_decided(char id[37])
 	decide(id);
 }
 
+/* Suspends or withdraws the demo's certificate, as its certifier. */
+static void status_change(const char *action)
+{
+	json_t *body = coreworld_json("{\"reason_code\":\"nonconformity\",\"reason\":\"debug shell\"}");
+	json_t *out = NULL;
+	struct cf_error err;
+	coreworld_expect(action, certificate_change(f.db, &f.certifier, f.public_url, f.serial, action, body,
+						    &out, &err), &err, CF_OK, NULL, NULL);
+	json_decref(body);
+	json_decref(out);
+}
+
 START_TEST(what_happened_to_the_old_certificate_meanwhile)
 {
 	/* two change applications decided, one after the other (one open at a time) */
@@ -533,13 +545,7 @@ START_TEST(a_withdrawn_certificate_is_replaced_but_stays_withdrawn)
 {
 	char id[37], serial[40];
 	change_decided(id);
-	json_t *body = coreworld_json("{\"reason_code\":\"nonconformity\",\"reason\":\"debug shell\"}");
-	json_t *out = NULL;
-	struct cf_error err;
-	coreworld_expect("withdraw", certificate_change(f.db, &f.certifier, f.public_url, f.serial,
-							"withdraw", body, &out, &err), &err, CF_OK, NULL, NULL);
-	json_decref(body);
-	json_decref(out);
+	status_change("withdraw");
 	json_t *cred = finish_issued(id, serial);
 	char url[256];
 	snprintf(url, sizeof url, "%s/v1/certificates/%s", f.public_url, f.serial);
@@ -549,6 +555,50 @@ START_TEST(a_withdrawn_certificate_is_replaced_but_stays_withdrawn)
 	char status[24];
 	coreworld_value(&f, status, sizeof status, "SELECT status FROM certificate WHERE serial = $1", 1, sp);
 	ck_assert_str_eq(status, "withdrawn");
+}
+END_TEST
+
+START_TEST(an_offer_follows_the_certificate_it_comes_from)
+{
+	/* a sibling product carries from the certificate, which is then suspended */
+	json_t *pb = coreworld_json("{\"name\":\"Smart Plug Mini\",\"model\":\"SP-1M\","
+				    "\"hardware_version\":\"1.0\",\"firmware_version\":\"1.0.3\","
+				    "\"support_end\":\"2031-06-30\"}");
+	json_t *prod = NULL, *out = NULL;
+	struct cf_error err;
+	coreworld_expect("product", product_create(f.db, &f.applicant, pb, &prod, &err), &err, CF_OK,
+			 NULL, NULL);
+	char text[1024], sibling[37], change[37];
+	snprintf(text, sizeof text,
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"carried_from\":\"%s\"}",
+		 jsonx_str(prod, "id"), f.body, f.serial);
+	coreworld_expect("sibling", create(text, &out, &err), &err, CF_OK, NULL, NULL);
+	snprintf(sibling, sizeof sibling, "%s", jsonx_str(out, "id"));
+	json_decref(out);
+	json_decref(pb);
+	json_decref(prod);
+	coreworld_act_ok(&f, &f.applicant, sibling, "submit", NULL);
+	coreworld_act_ok(&f, &f.assessor, sibling, "take", NULL);
+	open_change("[]", change);
+	coreworld_act_ok(&f, &f.applicant, change, "submit", NULL);
+	coreworld_act_ok(&f, &f.assessor, change, "take", NULL);
+	status_change("suspend");
+
+	/* a suspended certificate vouches for nothing now: its verdicts do not carry */
+	json_t *app = get(sibling);
+	ck_assert(json_is_false(json_object_get(json_object_get(item(app, "DCMS-1"), "carried"),
+						"acceptable")));
+	json_decref(app);
+	coreworld_refused(review(sibling, "{\"ref\":\"DCMS-1\",\"verdict\":\"carried\"}", &err), &err,
+			  CF_ESTATE, "/verdicts/0/ref", "is suspended now");
+	/* ... except into the change that mends it */
+	coreworld_expect("change", review(change, "{\"ref\":\"DCMS-1\",\"verdict\":\"carried\"}", &err),
+			 &err, CF_OK, NULL, NULL);
+	/* a withdrawn one carries into nothing */
+	status_change("withdraw");
+	coreworld_refused(review(change, "{\"ref\":\"DCMS-2\",\"verdict\":\"carried\"}", &err), &err,
+			  CF_ESTATE, "/verdicts/0/ref", "is withdrawn now");
 }
 END_TEST
 
@@ -714,6 +764,7 @@ int main(void)
 	tcase_add_test(tc, what_a_change_application_may_start_from);
 	tcase_add_test(tc, what_happened_to_the_old_certificate_meanwhile);
 	tcase_add_test(tc, a_withdrawn_certificate_is_replaced_but_stays_withdrawn);
+	tcase_add_test(tc, an_offer_follows_the_certificate_it_comes_from);
 	tcase_add_test(tc, a_plain_application_carries_nothing);
 	tcase_add_test(tc, an_etsi_certificate_carries_into_uk_psti);
 	suite_add_tcase(s, tc);
