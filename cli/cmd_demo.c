@@ -185,7 +185,7 @@ static cf_err walk(struct demo *d, struct cf_error *err)
 		"confidentiality", "basic", "integrity", "basic", "availability", "basic",
 		"assessment_type", "third-party", "body_id", body, "owners", "Software",
 		"Head of firmware", "Hardware", "Hardware lead", "Policy", "CISO", "Process", "PSIRT lead");
-	e = application_create(d->db, &applicant, ab_body, &out, err);
+	e = application_create(d->db, &applicant, ab_body, d->cli->cfg.evidence_quota, &out, err);
 	json_decref(ab_body);
 	if (e)
 		return e;

@@ -211,7 +211,7 @@ static cf_err create_tx(struct db *db, void *arg, struct cf_error *err)
 }
 
 cf_err application_create(struct db *db, const struct principal *p, const json_t *body,
-			  json_t **out, struct cf_error *err)
+			  uint64_t evidence_quota, json_t **out, struct cf_error *err)
 {
 	static const char *const keys[] = { "product_id", "scheme_id", "scheme_version",
 					    "confidentiality", "integrity", "availability", "class",
@@ -233,6 +233,7 @@ cf_err application_create(struct db *db, const struct principal *p, const json_t
 		e = jsonx_get_text(body, "", level_keys[i], false, 8, &j.levels[i], err);
 	if (!e)
 		e = carry_parse(body, &j.carry, err);
+	j.carry.quota = evidence_quota;
 	if (e)
 		return e;
 	if (strcmp(j.type, "self") != 0 && strcmp(j.type, "third-party") != 0)
@@ -812,13 +813,16 @@ static cf_err guard_request_info(struct db *db, const struct app_act *x, struct 
 	return e;
 }
 
-/* complete: by the holder, every mandatory requirement with a final verdict. */
+/* complete: by the holder, every mandatory requirement with a final verdict,
+ * none carried from a certificate that vouches for it no more. */
 static cf_err guard_complete(struct db *db, const struct app_act *x, struct cf_error *err)
 {
 	cf_err e = require_holder(x->a, x->p, err);
 	if (!e)
 		e = require_none(db, x->a, MANDATORY_SQL("v.verdict IS NULL OR v.verdict = 'info_needed'"),
 				 "have no final verdict", err);
+	if (!e)
+		e = carry_sound(db, x->a, NULL, err);
 	return e;
 }
 

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -113,10 +114,14 @@ cf_err application_load(struct db *db, const char *id, bool lock, struct applica
  * Creates a draft for a product of the caller's organisation. body: {product_id,
  * scheme_id, scheme_version, confidentiality, integrity, availability (or
  * class, for a scheme without classes), assessment_type, body_id (third-party),
- * owners}. The class is derived from the security objectives.
+ * owners, carried_from or supersedes and change (core/carry.h)}. The class
+ * is derived from the security objectives. evidence_quota bounds what the
+ * organisation's evidence may hold after a carry copies it
+ * (APPLICATION_NO_QUOTA: no bound).
  */
+#define APPLICATION_NO_QUOTA UINT64_MAX
 cf_err application_create(struct db *db, const struct principal *p, const json_t *body,
-			  json_t **out, struct cf_error *err) CF_MUST_CHECK;
+			  uint64_t evidence_quota, json_t **out, struct cf_error *err) CF_MUST_CHECK;
 
 /* Changes owners or body_id of a draft (or owners while info is requested). */
 cf_err application_update(struct db *db, const struct principal *p, const char *id,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include "evidence.h"
 #include "jsonx.h"
 #include "mem.h"
 
@@ -117,15 +118,24 @@ cf_err carry_check(struct db *db, const struct principal *p, const struct applic
 	snprintf(o->scheme, sizeof o->scheme, "%s", db_value(res, 0, 2));
 	snprintf(o->version, sizeof o->version, "%s", db_value(res, 0, 3));
 	snprintf(o->product, sizeof o->product, "%s", db_value(res, 0, 5));
-	if (!rq->change)
-		goto out;
+	/* verdicts are about a product: they carry to the same product only */
 	if (strcmp(o->product, a->product_id) != 0) {
 		e = cf_error_set(err, CF_EUNPROCESSABLE, "/product_id",
-				 "%s certifies another product: a change application is for the same "
-				 "product (%s)", rq->from, o->product);
+				 "%s certifies another product (%s): verdicts carry to the same product "
+				 "only", rq->from, o->product);
 		goto out;
 	}
-	if (strcmp(o->scheme, a->scheme_id) != 0 || strcmp(o->version, a->scheme_version) != 0) {
+	bool same_version = strcmp(o->scheme, a->scheme_id) == 0 && strcmp(o->version, a->scheme_version) == 0;
+	if (!rq->change) {
+		/* within its own version a certificate is renewed or changed, not copied */
+		if (same_version)
+			e = cf_error_set(err, CF_EUNPROCESSABLE, ptr,
+					 "%s is already a certificate of %s@%s for this product: a new "
+					 "version of the product is a change application (supersedes and "
+					 "change)", rq->from, o->scheme, o->version);
+		goto out;
+	}
+	if (!same_version) {
 		e = cf_error_set(err, CF_EUNPROCESSABLE, "/scheme_version",
 				 "a change application keeps the scheme version of %s (%s@%s)", rq->from,
 				 o->scheme, o->version);
@@ -140,13 +150,17 @@ cf_err carry_check(struct db *db, const struct principal *p, const struct applic
 	PQclear(res);
 	res = NULL;
 	const char *op[] = { rq->from };
+	/* open, or approved and waiting for its certificate: either would
+	 * supersede the certificate first */
 	e = db_query_hot(db, &res, err,
-		"SELECT number FROM application WHERE supersedes = $1"
-		" AND state NOT IN ('withdrawn', 'decided')", 1, op);
+		"SELECT a.number FROM application a LEFT JOIN application_decision d"
+		" ON d.application_id = a.id WHERE a.supersedes = $1 AND (a.state NOT IN ('withdrawn',"
+		" 'decided') OR (d.decision = 'approved' AND NOT EXISTS (SELECT 1 FROM certificate c"
+		" WHERE c.application_id = a.id)))", 1, op);
 	if (!e && PQntuples(res) > 0)
 		e = cf_error_set(err, CF_ECONFLICT, "/supersedes",
-				 "application %s is already the open change application of %s: withdraw it "
-				 "or wait for its decision", db_value(res, 0, 0), rq->from);
+				 "application %s is already the change application of %s: withdraw it, "
+				 "or wait for its refusal or its certificate", db_value(res, 0, 0), rq->from);
 out:
 	PQclear(res);
 	return e;
@@ -176,7 +190,8 @@ static cf_err declared_check(struct db *db, const struct application_row *a, str
  * before, as the new application's first draft (the blobs are shared: the
  * store keeps a file while any evidence row names it). */
 static cf_err copy_draft(struct db *db, const struct principal *p, const struct application_row *a,
-			 const struct carry_origin *o, json_t *details, struct cf_error *err)
+			 const struct carry_origin *o, uint64_t rq_quota, json_t *details,
+			 struct cf_error *err)
 {
 	const char *cp[] = { a->id, o->application, p->user_id };
 	PGresult *res = NULL;
@@ -188,6 +203,22 @@ static cf_err copy_draft(struct db *db, const struct principal *p, const struct 
 		return e;
 	json_object_set_new(details, "answers_copied", json_integer(PQntuples(res)));
 	PQclear(res);
+	/* the copies count against the quota as the uploads did */
+	const char *qp[] = { o->application };
+	e = evidence_quota_lock(db, a->manufacturer_id, err);
+	if (!e)
+		e = db_query_hot(db, &res, err,
+			"SELECT coalesce(sum(size), 0) FROM evidence WHERE application_id = $1"
+			" AND superseded_by IS NULL", 1, qp);
+	if (e)
+		return e;
+	long long need = db_value_ll(res, 0, 0);
+	PQclear(res);
+	res = NULL;
+	e = evidence_quota_check(db, a->manufacturer_id, need > 0 ? (uint64_t)need : 0, rq_quota,
+				 "the carried evidence has", err);
+	if (e)
+		return e;
 	/* who owns each keyword stays, unless the manufacturer named them anew */
 	e = db_query_hot(db, NULL, err,
 		"UPDATE application SET owners = (SELECT owners FROM application WHERE id = $2)"
@@ -296,7 +327,7 @@ cf_err carry_open(struct db *db, const struct principal *p, const struct applica
 	json_t *d = json_pack("{s:s,s:o}", "carried_from", rq->from, "supersedes",
 			      rq->change ? json_string(rq->from) : json_null());
 	if (strcmp(o->scheme, a->scheme_id) == 0 && strcmp(o->version, a->scheme_version) == 0)
-		e = copy_draft(db, p, a, o, d, err);
+		e = copy_draft(db, p, a, o, rq->quota, d, err);
 	if (!e)
 		e = record_offers(db, a, o, d, err);
 	if (e) {
@@ -361,6 +392,33 @@ cf_err carry_offers(struct db *db, const char *id, json_t **out, struct cf_error
 	}
 	PQclear(res);
 	return CF_OK;
+}
+
+cf_err carry_sound(struct db *db, const struct application_row *a, const char *pointer,
+		   struct cf_error *err)
+{
+	bool usable;
+	char serial[40], status[24];
+	cf_err e = origin_usable(db, a->id, &usable, serial, status, err);
+	if (e || usable || !serial[0])
+		return e;
+	const char *p[] = { a->id };
+	PGresult *res = NULL;
+	e = db_query_hot(db, &res, err,
+		"SELECT count(*), string_agg(v.ref, ', ' ORDER BY r.position) FROM application a"
+		" JOIN current_verdict v ON v.application_id = a.id JOIN requirement r"
+		" ON r.scheme_id = a.scheme_id AND r.version = a.scheme_version AND r.ref = v.ref"
+		" WHERE a.id = $1 AND v.carried_from IS NOT NULL", 1, p);
+	if (e)
+		return e;
+	long long n = db_value_ll(res, 0, 0);
+	if (n > 0)
+		e = cf_error_set(err, CF_EUNPROCESSABLE, pointer,
+				 "%lld verdict%s carried from %s, which is %s now and vouches for them no "
+				 "more: review %s anew (%.300s)", n, n == 1 ? " was" : "s were", serial,
+				 status, n == 1 ? "it" : "them", db_value(res, 0, 1));
+	PQclear(res);
+	return e;
 }
 
 /* The static name of a stored verdict. */

@@ -27,6 +27,7 @@
 #define CONFORM_CARRY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -42,6 +43,7 @@ struct carry_request {
 	bool change;             /* a change application: from is superseded */
 	const char *description; /* change.description */
 	const json_t *changed;   /* change.requirements (array of refs) or NULL */
+	uint64_t quota;          /* the bytes of evidence the organisation may hold */
 };
 
 /* Reads carried_from, supersedes and change of an application's creation
@@ -97,6 +99,16 @@ cf_err carry_offers(struct db *db, const char *id, json_t **out, struct cf_error
 cf_err carry_accept(struct db *db, const struct principal *p, const struct application_row *a,
 		    const char *ref, const char *comment, const char *ptr, const char **verdict,
 		    struct cf_error *err) CF_MUST_CHECK;
+
+/*
+ * CF_OK unless verdicts of application a were carried from a certificate
+ * that no longer vouches for them (no longer valid; for a change
+ * application, no longer valid or suspended): then CF_EUNPROCESSABLE at
+ * pointer naming them, to be reviewed anew. Completing the evaluation and
+ * approving check it.
+ */
+cf_err carry_sound(struct db *db, const struct application_row *a, const char *pointer,
+		   struct cf_error *err) CF_MUST_CHECK;
 
 /*
  * What the certificate of application id says of its assessment (*out, new

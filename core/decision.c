@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "application.h"
+#include "carry.h"
 #include "digest.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -112,6 +113,10 @@ cf_err decision_check(struct db *db, const struct application_row *a, const stru
 			return cf_error_set(err, CF_EUNPROCESSABLE, "/decision",
 					    "approval needs every mandatory requirement passed; %d did "
 					    "not: %s", n, list);
+		/* what was carried still stands on a certificate that vouches for it */
+		e = carry_sound(db, a, "/decision", err);
+		if (e)
+			return e;
 	}
 	return CF_OK;
 }

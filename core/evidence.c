@@ -140,22 +140,34 @@ static cf_err check_params(struct db *db, const struct application_row *a,
 	/* the quota: an organisation's every evidence row, however deduplicated
 	 * on disk, counts (its files are its records). A size not yet known
 	 * (chunked) is at least one byte. */
-	uint64_t used = 0, need = size < 0 ? 1 : (uint64_t)size;
-	e = evidence_usage(db, a->manufacturer_id, &used, err);
+	return evidence_quota_check(db, a->manufacturer_id, size < 0 ? 1 : (uint64_t)size, u->quota,
+				    size < 0 ? "the file has at least" : "the file has", err);
+}
+
+cf_err evidence_quota_check(struct db *db, const char *org_id, uint64_t need, uint64_t quota,
+			    const char *what, struct cf_error *err)
+{
+	uint64_t used = 0;
+	cf_err e = evidence_usage(db, org_id, &used, err);
 	if (e)
 		return e;
-	if (need > u->quota || used > u->quota - need) {
-		cf_error_set(err, CF_ETOOLARGE, NULL,
-			     "the organisation's evidence quota of %llu bytes would be exceeded: %llu bytes "
-			     "are used and the file has %s%llu", (unsigned long long)u->quota,
-			     (unsigned long long)used, size < 0 ? "at least " : "", (unsigned long long)need);
-		char extra[128];
-		snprintf(extra, sizeof extra, "{\"quota\":%llu,\"used\":%llu}", (unsigned long long)u->quota,
-			 (unsigned long long)used);
-		cf_error_set_extra(err, extra);
-		return CF_ETOOLARGE;
-	}
-	return CF_OK;
+	if (need <= quota && used <= quota - need)
+		return CF_OK;
+	cf_error_set(err, CF_ETOOLARGE, NULL,
+		     "the organisation's evidence quota of %llu bytes would be exceeded: %llu bytes are "
+		     "used and %s %llu", (unsigned long long)quota, (unsigned long long)used, what,
+		     (unsigned long long)need);
+	char extra[128];
+	snprintf(extra, sizeof extra, "{\"quota\":%llu,\"used\":%llu}", (unsigned long long)quota,
+		 (unsigned long long)used);
+	cf_error_set_extra(err, extra);
+	return CF_ETOOLARGE;
+}
+
+cf_err evidence_quota_lock(struct db *db, const char *org_id, struct cf_error *err)
+{
+	const char *op[] = { org_id };
+	return db_query_hot(db, NULL, err, LOCK_QUOTA, 1, op);
 }
 
 cf_err evidence_usage(struct db *db, const char *org_id, uint64_t *used, struct cf_error *err)
@@ -204,8 +216,7 @@ static cf_err record_tx(struct db *db, void *arg, struct cf_error *err)
 	if (e)
 		return e;
 	/* the quota is checked and used under one lock per organisation */
-	const char *op[] = { a.manufacturer_id };
-	e = db_query_hot(db, NULL, err, LOCK_QUOTA, 1, op);
+	e = evidence_quota_lock(db, a.manufacturer_id, err);
 	if (!e)
 		e = check_params(db, &a, u, (long long)u->size, err);
 	if (e)

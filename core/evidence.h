@@ -41,6 +41,16 @@ struct evidence_upload {
 cf_err evidence_check_upload(struct db *db, const struct principal *p, const struct evidence_upload *u,
 			     long long announced, struct cf_error *err) CF_MUST_CHECK;
 
+/* Takes the organisation's quota lock (until the transaction ends): the
+ * quota is checked and used under it. */
+cf_err evidence_quota_lock(struct db *db, const char *org_id, struct cf_error *err) CF_MUST_CHECK;
+
+/* CF_OK when need more bytes of evidence fit in the organisation's quota;
+ * else CF_ETOOLARGE (413, with members quota and used) saying "... bytes
+ * are used and <what> <need>". */
+cf_err evidence_quota_check(struct db *db, const char *org_id, uint64_t need, uint64_t quota,
+			    const char *what, struct cf_error *err) CF_MUST_CHECK;
+
 /*
  * Records a finished blob (u->blob, after blob_finish) as evidence: checks
  * again as evidence_check_upload with the real size, holds the blob's

@@ -381,13 +381,20 @@ static cf_err finding(const char *id, const json_t *req, const json_t *assessors
 	if (basis && strcmp(basis, "carried") == 0 && json_is_object(carried)) {
 		/* where the verdict came from: the requirements of the certificate carried from */
 		struct buf b;
-		buf_init(&b, 4096);
+		buf_init(&b, 64u << 10);
 		size_t k;
 		json_t *o;
-		json_array_foreach(json_object_get(carried, "origins"), k, o)
-			if (buf_printf(&b, err, "%s%s (%s)", k ? ", " : "", jsonx_str(o, "ref"),
-				       jsonx_str(o, "relationship")))
-				break; /* the cap: the remark names the first ones */
+		json_array_foreach(json_object_get(carried, "origins"), k, o) {
+			struct cf_error full; /* the cap: the remark names the first ones, and says so */
+			if (buf_printf(&b, &full, "%s%s (%s)", k ? ", " : "", jsonx_str(o, "ref"),
+				       jsonx_str(o, "relationship")) != CF_OK) {
+				buf_reset(&b);
+				if (buf_printf(&b, &full, "%zu requirements",
+					       json_array_size(json_object_get(carried, "origins"))) != CF_OK)
+					buf_reset(&b); /* cannot be: a number fits */
+				break;
+			}
+		}
 		char *said = cf_asprintf("The assessor accepted the verdict carried from %s of the "
 					 "certificate the application carried from.", buf_str(&b));
 		json_object_set_new(*out, "remarks", json_string(said));

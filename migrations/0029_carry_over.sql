@@ -157,6 +157,19 @@ CREATE TRIGGER review_verdict_carry_check BEFORE INSERT ON review_verdict
 	EXECUTE FUNCTION review_verdict_carry_check();
 
 
+-- Withdrawn and superseded are final (0006, 0028): core/certificate.c
+-- refuses any change from them; the database does too.
+CREATE FUNCTION certificate_status_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF OLD.status IN ('withdrawn', 'superseded') AND (NEW.status IS DISTINCT FROM OLD.status
+	   OR NEW.superseded_by IS DISTINCT FROM OLD.superseded_by) THEN
+		RAISE EXCEPTION 'certificate % is %: that status is final', OLD.serial, OLD.status;
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER certificate_status_final BEFORE UPDATE OF status, superseded_by ON certificate
+	FOR EACH ROW EXECUTE FUNCTION certificate_status_final();
+
 GRANT SELECT, INSERT ON carry_offer TO conform_app;
 GRANT UPDATE (carried_from, supersedes, change_description, change_requirements) ON application
 	TO conform_app;

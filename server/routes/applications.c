@@ -32,7 +32,8 @@ static cf_err with_etag(struct request *rq, cf_err e, const json_t *out)
 static cf_err create(struct request *rq, struct db *db, const json_t *body, json_t **out,
 		     struct cf_error *err)
 {
-	cf_err e = application_create(db, request_principal(rq), body, out, err);
+	cf_err e = application_create(db, request_principal(rq), body,
+				      request_server(rq)->cfg->evidence_quota, out, err);
 	return with_etag(rq, e, *out);
 }
 

@@ -335,8 +335,7 @@ static void replaces(struct page *p, const json_t *subj)
 	row_open(p, "Assessment");
 	snprintf(n, sizeof n, "%zu of %zu", anew, anew + carried);
 	text(p, n);
-	put(p, " requirements assessed anew, the others carried over unchanged from the assessment "
-	       "behind ");
+	put(p, " requirements assessed anew, the others carried over from the assessment behind ");
 	anchor(p, href, serial);
 	put(p, "</td></tr>\n");
 }

@@ -367,7 +367,7 @@ void coreworld_application(struct coreworld *w, const char *type, const char *st
 		json_object_set_new(b, "body_id", json_string(w->body));
 	json_t *out = NULL;
 	struct cf_error err;
-	ok(application_create(w->db, &w->applicant, b, &out, &err), &err, "application");
+	ok(application_create(w->db, &w->applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, "application");
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	json_decref(out);
 	json_decref(b);

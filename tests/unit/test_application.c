@@ -820,30 +820,30 @@ START_TEST(create_validates_and_derives)
 	json_t *out = NULL;
 	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "product_id", w.product, "scheme_id", "dcms-cop",
 			      "scheme_version", "2018", "assessment_type", "peer");
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EINVAL,
 		"/assessment_type", "self or third-party");
 	json_object_set_new(b, "assessment_type", json_string("third-party"));
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/body_id",
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EINVAL, "/body_id",
 		"body_id");
 	json_object_set_new(b, "body_id", json_string(w.maker));
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/body_id", "is not an assessment body");
 	json_object_set_new(b, "body_id", json_string(w.body));
-	coreworld_refused(application_create(w.db, &w.other_applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.other_applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/product_id", "your organisation has no product");
 	json_object_set_new(b, "scheme_version", json_string("1999"));
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EUNPROCESSABLE,
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EUNPROCESSABLE,
 		"/scheme_version", "there is no scheme dcms-cop version 1999");
 	json_object_set_new(b, "scheme_version", json_string("2018"));
 	json_object_set_new(b, "class", json_integer(2));
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL, "/class",
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EINVAL, "/class",
 		"has only class 0");
 	json_object_del(b, "class");
 	json_object_set_new(b, "owners", json_pack("{s:s}", "Colour", "red"));
-	coreworld_refused(application_create(w.db, &w.applicant, b, &out, &err), &err, CF_EINVAL,
+	coreworld_refused(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), &err, CF_EINVAL,
 		"/owners/Colour", "'Colour' is not a keyword of dcms-cop@2018");
 	json_object_del(b, "owners");
-	ck_assert_int_eq(application_create(w.db, &w.applicant, b, &out, &err), CF_OK);
+	ck_assert_int_eq(application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err), CF_OK);
 	ck_assert_str_eq(jsonx_str(out, "state"), "draft");
 	ck_assert_int_eq(json_integer_value(json_object_get(out, "class")), 0);
 	ck_assert_str_eq(jsonx_str(out, "etag"), "\"1\"");

@@ -482,7 +482,7 @@ static cf_err op_application(struct cf_error *err)
 			 "scheme_id", "dcms-cop", "scheme_version", "2018", "assessment_type",
 			 "third-party", "body_id", c.body_admin.org_id, "owners", "Software", "Dev",
 			 "Hardware", "HW", "Policy", "CISO", "Process", "PSIRT");
-	return application_create(c.db, &c.applicant, body, &result, err);
+	return application_create(c.db, &c.applicant, body, APPLICATION_NO_QUOTA, &result, err);
 }
 
 static cf_err op_answer(struct cf_error *err)

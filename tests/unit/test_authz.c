@@ -39,7 +39,7 @@ static void setup(void)
 		 "\"confidentiality\":\"basic\",\"integrity\":\"basic\",\"availability\":\"basic\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\"}", f.product, f.certifier.org_id);
 	json_t *body = coreworld_json(text);
-	e = application_create(f.db, &f.applicant, body, &out, &err);
+	e = application_create(f.db, &f.applicant, body, APPLICATION_NO_QUOTA, &out, &err);
 	ck_assert_msg(e == CF_OK, "%s", err.detail);
 	snprintf(draft, sizeof draft, "%s", jsonx_str(out, "id"));
 	json_decref(out);

@@ -14,6 +14,7 @@
 #include "application.h"
 #include "certificate.h"
 #include "coreworld.h"
+#include "evidence.h"
 #include "jsonx.h"
 #include "oscal.h"
 #include "product.h"
@@ -36,7 +37,7 @@ static void teardown(void)
 static cf_err create(const char *text, json_t **out, struct cf_error *err)
 {
 	json_t *body = coreworld_json(text);
-	cf_err e = application_create(f.db, &f.applicant, body, out, err);
+	cf_err e = application_create(f.db, &f.applicant, body, APPLICATION_NO_QUOTA, out, err);
 	json_decref(body);
 	return e;
 }
@@ -324,52 +325,63 @@ START_TEST(a_firmware_change_re_reviews_only_what_changed)
 }
 END_TEST
 
-START_TEST(changed_evidence_is_reviewed_anew)
+START_TEST(the_evidence_judged_before_is_copied_and_changed_evidence_reviewed_anew)
 {
+	/* the demo judged without files: the certificate's application gets one
+	 * on DCMS-2 (past the settled-requirement check, as if it had been
+	 * uploaded before the verdict) */
+	const char *op[] = { f.application };
+	PQclear(testdb_super_exec(&f.tdb, "ALTER TABLE evidence_link DISABLE TRIGGER"
+				      " evidence_link_settled_check"));
+	PQclear(testdb_super_query(&f.tdb,
+		"WITH e AS (INSERT INTO evidence (application_id, digest, name, media_type, size,"
+		" uploaded_by) SELECT $1, repeat('ab', 32), 'update-client.pdf', 'application/pdf', 10,"
+		" created_by FROM application WHERE id = $1 RETURNING id)"
+		" INSERT INTO evidence_link (evidence_id, ref) SELECT id, 'DCMS-2' FROM e", 1, op));
+	PQclear(testdb_super_exec(&f.tdb, "ALTER TABLE evidence_link ENABLE TRIGGER"
+				      " evidence_link_settled_check"));
+
+	/* copies count against the evidence quota as uploads do */
+	char text[1024];
+	snprintf(text, sizeof text,
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"supersedes\":\"%s\","
+		 "\"change\":{\"description\":\"x\"}}", f.product, f.body, f.serial);
+	json_t *body = coreworld_json(text), *out = NULL;
+	struct cf_error err;
+	uint64_t used = 0;
+	coreworld_expect("usage", evidence_usage(f.db, f.maker, &used, &err), &err, CF_OK, NULL, NULL);
+	coreworld_refused(application_create(f.db, &f.applicant, body, used + 9, &out, &err), &err,
+			  CF_ETOOLARGE, "", "the carried evidence has 10");
+	coreworld_expect("quota", application_create(f.db, &f.applicant, body, used + 10, &out, &err), &err,
+			 CF_OK, NULL, NULL);
+	json_decref(body);
 	char id[37];
-	open_change("[]", id);
+	snprintf(id, sizeof id, "%s", jsonx_str(out, "id"));
 	/* every evidence file judged before is there again, on the same requirements */
-	const char *ap[] = { id }, *op[] = { f.application };
-	char copied[16], before[16];
-	coreworld_value(&f, copied, sizeof copied,
-			"SELECT count(*) FROM evidence e JOIN evidence_link l ON l.evidence_id = e.id"
-			" WHERE e.application_id = $1", 1, ap);
-	coreworld_value(&f, before, sizeof before,
-			"SELECT count(*) FROM evidence e JOIN evidence_link l ON l.evidence_id = e.id"
-			" WHERE e.application_id = $1 AND e.superseded_by IS NULL", 1, op);
-	ck_assert_str_eq(copied, before);
-	/* a file unlinked from a requirement changes what it would be judged on */
-	char ref[40];
-	coreworld_value(&f, ref, sizeof ref,
-			"SELECT l.ref FROM evidence e JOIN evidence_link l ON l.evidence_id = e.id"
-			" WHERE e.application_id = $1 ORDER BY l.ref LIMIT 1", 1, ap);
-	if (!ref[0]) {
-		/* the demo judged without files: give one requirement a file now */
-		const char *ip[] = { id };
-		PQclear(testdb_super_query(&f.tdb,
-			"WITH e AS (INSERT INTO evidence (application_id, digest, name, media_type, size,"
-			" uploaded_by) SELECT $1, repeat('ab', 32), 'update-client.pdf', 'application/pdf', 10,"
-			" created_by FROM application WHERE id = $1 RETURNING id)"
-			" INSERT INTO evidence_link (evidence_id, ref) SELECT id, 'DCMS-2' FROM e", 1, ip));
-		snprintf(ref, sizeof ref, "DCMS-2");
-	} else {
-		const char *dp[] = { id, ref };
-		PQclear(testdb_super_query(&f.tdb,
-			"DELETE FROM evidence_link l USING evidence e WHERE e.id = l.evidence_id"
-			" AND e.application_id = $1 AND l.ref = $2", 2, dp));
-	}
+	const json_t *ev = json_object_get(item(out, "DCMS-2"), "evidence");
+	ck_assert_uint_eq(json_array_size(ev), 1);
+	const json_t *c = json_object_get(item(out, "DCMS-2"), "carried");
+	ck_assert(json_is_null(json_object_get(c, "changed")));
+	json_decref(out);
+	const char *ap[] = { id };
+	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM evidence e JOIN evidence_link l"
+				  " ON l.evidence_id = e.id WHERE e.application_id = $1 AND l.ref = 'DCMS-2'"
+				  " AND e.digest = repeat('ab', 32)", id), 1);
+
+	/* a file taken off the requirement changes what it would be judged on */
+	PQclear(testdb_super_query(&f.tdb,
+		"DELETE FROM evidence_link l USING evidence e WHERE e.id = l.evidence_id"
+		" AND e.application_id = $1 AND l.ref = 'DCMS-2'", 1, ap));
 	json_t *app = get(id);
-	const json_t *c = json_object_get(item(app, ref), "carried");
+	c = json_object_get(item(app, "DCMS-2"), "carried");
 	ck_assert_str_eq(jsonx_str(c, "changed"), "evidence");
 	ck_assert(json_is_false(json_object_get(c, "acceptable")));
 	json_decref(app);
 	coreworld_act_ok(&f, &f.applicant, id, "submit", NULL);
 	coreworld_act_ok(&f, &f.assessor, id, "take", NULL);
-	char text[128];
-	snprintf(text, sizeof text, "{\"ref\":\"%s\",\"verdict\":\"carried\"}", ref);
-	struct cf_error err;
-	coreworld_refused(review(id, text, &err), &err, CF_ESTATE, "/verdicts/0/ref",
-			  "its evidence differs");
+	coreworld_refused(review(id, "{\"ref\":\"DCMS-2\",\"verdict\":\"carried\"}", &err), &err,
+			  CF_ESTATE, "/verdicts/0/ref", "its evidence differs");
 }
 END_TEST
 
@@ -446,17 +458,22 @@ START_TEST(what_a_change_application_may_start_from)
 	coreworld_refused(create_change(jsonx_str(prod, "id"), "dcms-cop", "2018", "{\"description\":\"x\"}",
 					&out, &err), &err, CF_EUNPROCESSABLE, "/product_id",
 			  "certifies another product");
-	/* ... which may carry from its sibling's certificate, though, as a plain carry-over */
+	/* nor a plain carry-over: verdicts are about the product they judged */
+	snprintf(text, sizeof text,
+		 "{\"product_id\":\"%s\",\"scheme_id\":\"uk-psti\",\"scheme_version\":\"2023\","
+		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"carried_from\":\"%s\"}",
+		 jsonx_str(prod, "id"), f.body, f.serial);
+	coreworld_refused(create(text, &out, &err), &err, CF_EUNPROCESSABLE, "/product_id",
+			  "verdicts carry to the same product only");
+	json_decref(pb);
+	json_decref(prod);
+	/* within its own scheme version, a certificate is carried by a change application */
 	snprintf(text, sizeof text,
 		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"carried_from\":\"%s\"}",
-		 jsonx_str(prod, "id"), f.body, f.serial);
-	coreworld_expect("sibling", create(text, &out, &err), &err, CF_OK, NULL, NULL);
-	ck_assert(json_is_null(json_object_get(out, "supersedes")));
-	ck_assert_str_eq(jsonx_str(json_object_get(item(out, "DCMS-7"), "carried"), "verdict"), "pass");
-	json_decref(out);
-	json_decref(pb);
-	json_decref(prod);
+		 f.product, f.body, f.serial);
+	coreworld_refused(create(text, &out, &err), &err, CF_EUNPROCESSABLE, "/carried_from",
+			  "a new version of the product is a change application");
 	/* the same scheme version */
 	coreworld_refused(create_change(f.product, "uk-psti", "2023", "{\"description\":\"x\"}", &out,
 					&err), &err, CF_EUNPROCESSABLE, "/scheme_version",
@@ -480,7 +497,7 @@ START_TEST(what_a_change_application_may_start_from)
 	open_change("[]", id);
 	coreworld_refused(create_change(f.product, "dcms-cop", "2018", "{\"description\":\"x\"}", &out,
 					&err), &err, CF_ECONFLICT, "/supersedes",
-			  "already the open change application");
+			  "already the change application of");
 	/* and it stays with that body: the database refuses another */
 	const char *bp[] = { id, f.other_body };
 	cf_err moved = db_query(f.db, NULL, &err, "UPDATE application SET body_id = $2 WHERE id = $1", 2, bp);
@@ -492,7 +509,7 @@ START_TEST(what_a_change_application_may_start_from)
 	json_decref(out);
 	/* nothing refused left a row behind: one audit record per creation made */
 	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM application WHERE carried_from IS NOT NULL",
-				  NULL), 3);
+				  NULL), 2);
 }
 END_TEST
 
@@ -513,31 +530,47 @@ static void change_decided(char id[37])
 	decide(id);
 }
 
-/* Suspends or withdraws the demo's certificate, as its certifier. */
-static void status_change(const char *action)
+/* Suspends, reinstates or withdraws a certificate, as its body's certifier. */
+static void status_of(const char *serial, const char *action)
 {
 	json_t *body = coreworld_json("{\"reason_code\":\"nonconformity\",\"reason\":\"debug shell\"}");
 	json_t *out = NULL;
 	struct cf_error err;
-	coreworld_expect(action, certificate_change(f.db, &f.certifier, f.public_url, f.serial, action, body,
+	coreworld_expect(action, certificate_change(f.db, &f.certifier, f.public_url, serial, action, body,
 						    &out, &err), &err, CF_OK, NULL, NULL);
 	json_decref(body);
 	json_decref(out);
 }
 
-START_TEST(what_happened_to_the_old_certificate_meanwhile)
+/* The same for the demo's certificate. */
+static void status_change(const char *action)
 {
-	/* two change applications decided, one after the other (one open at a time) */
+	status_of(f.serial, action);
+}
+
+START_TEST(one_change_at_a_time_until_its_certificate)
+{
 	char first[37], second[37], serial[40];
 	change_decided(first);
-	change_decided(second);
-	json_decref(finish_issued(second, serial));
-	/* the first one's certificate would supersede what is superseded already */
+	/* approved, its certificate not yet issued: it would supersede first */
 	json_t *out = NULL;
 	struct cf_error err;
-	coreworld_refused(issue(first, &out, &err), &err, CF_ESTATE, "", "was superseded by");
-	ck_assert_int_eq(coreworld_count(&f, "SELECT count(*) FROM certificate WHERE application_id = $1",
-				  first), 0);
+	coreworld_refused(create_change(f.product, "dcms-cop", "2018", "{\"description\":\"x\"}", &out,
+					&err), &err, CF_ECONFLICT, "/supersedes",
+			  "wait for its refusal or its certificate");
+	json_decref(finish_issued(first, serial));
+	/* issued: the old certificate is superseded, and the next change is of the new one */
+	coreworld_refused(create_change(f.product, "dcms-cop", "2018", "{\"description\":\"x\"}", &out,
+					&err), &err, CF_EUNPROCESSABLE, "/supersedes", "is superseded");
+	snprintf(f.serial, sizeof f.serial, "%s", serial);
+	change_decided(second);
+	char third[40];
+	json_decref(finish_issued(second, third));
+	/* and the database keeps a superseded certificate superseded */
+	const char *sp[] = { serial };
+	cf_err e = db_query(f.db, NULL, &err,
+		"UPDATE certificate SET status = 'valid', superseded_by = NULL WHERE serial = $1", 1, sp);
+	coreworld_refused(e, &err, CF_EUNPROCESSABLE, "", "that status is final");
 }
 END_TEST
 
@@ -560,45 +593,37 @@ END_TEST
 
 START_TEST(an_offer_follows_the_certificate_it_comes_from)
 {
-	/* a sibling product carries from the certificate, which is then suspended */
-	json_t *pb = coreworld_json("{\"name\":\"Smart Plug Mini\",\"model\":\"SP-1M\","
-				    "\"hardware_version\":\"1.0\",\"firmware_version\":\"1.0.3\","
-				    "\"support_end\":\"2031-06-30\"}");
-	json_t *prod = NULL, *out = NULL;
-	struct cf_error err;
-	coreworld_expect("product", product_create(f.db, &f.applicant, pb, &prod, &err), &err, CF_OK,
-			 NULL, NULL);
-	char text[1024], sibling[37], change[37];
-	snprintf(text, sizeof text,
-		 "{\"product_id\":\"%s\",\"scheme_id\":\"dcms-cop\",\"scheme_version\":\"2018\","
-		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\",\"carried_from\":\"%s\"}",
-		 jsonx_str(prod, "id"), f.body, f.serial);
-	coreworld_expect("sibling", create(text, &out, &err), &err, CF_OK, NULL, NULL);
-	snprintf(sibling, sizeof sibling, "%s", jsonx_str(out, "id"));
-	json_decref(out);
-	json_decref(pb);
-	json_decref(prod);
-	coreworld_act_ok(&f, &f.applicant, sibling, "submit", NULL);
-	coreworld_act_ok(&f, &f.assessor, sibling, "take", NULL);
+	char change[37];
 	open_change("[]", change);
 	coreworld_act_ok(&f, &f.applicant, change, "submit", NULL);
 	coreworld_act_ok(&f, &f.assessor, change, "take", NULL);
+	/* a change mends a suspended certificate: its verdicts still carry into it */
 	status_change("suspend");
-
-	/* a suspended certificate vouches for nothing now: its verdicts do not carry */
-	json_t *app = get(sibling);
-	ck_assert(json_is_false(json_object_get(json_object_get(item(app, "DCMS-1"), "carried"),
+	struct cf_error err;
+	coreworld_expect("suspended", review(change, "{\"ref\":\"DCMS-1\",\"verdict\":\"carried\"}",
+					     &err), &err, CF_OK, NULL, NULL);
+	/* a withdrawn one vouches for nothing: its offers are not acceptable any more ... */
+	status_change("withdraw");
+	json_t *app = get(change);
+	ck_assert(json_is_false(json_object_get(json_object_get(item(app, "DCMS-2"), "carried"),
 						"acceptable")));
 	json_decref(app);
-	coreworld_refused(review(sibling, "{\"ref\":\"DCMS-1\",\"verdict\":\"carried\"}", &err), &err,
-			  CF_ESTATE, "/verdicts/0/ref", "is suspended now");
-	/* ... except into the change that mends it */
-	coreworld_expect("change", review(change, "{\"ref\":\"DCMS-1\",\"verdict\":\"carried\"}", &err),
-			 &err, CF_OK, NULL, NULL);
-	/* a withdrawn one carries into nothing */
-	status_change("withdraw");
 	coreworld_refused(review(change, "{\"ref\":\"DCMS-2\",\"verdict\":\"carried\"}", &err), &err,
 			  CF_ESTATE, "/verdicts/0/ref", "is withdrawn now");
+	/* ... and what was accepted from it before is reviewed anew before the evaluation ends */
+	char text[1024] = "{\"verdicts\":[";
+	for (int n = 2; n <= 13; n++) {
+		size_t len = strlen(text);
+		snprintf(text + len, sizeof text - len,
+			 "{\"ref\":\"DCMS-%d\",\"verdict\":\"pass\",\"comment\":\"re-tested\"}%s", n,
+			 n < 13 ? "," : "]}");
+	}
+	coreworld_expect("reviewed", review(change, text, &err), &err, CF_OK, NULL, NULL);
+	coreworld_refused(coreworld_act(&f, &f.assessor, change, "complete", NULL, &err), &err,
+			  CF_EUNPROCESSABLE, "", "1 verdict was carried from");
+	coreworld_expect("DCMS-1", review(change, "{\"ref\":\"DCMS-1\",\"verdict\":\"pass\","
+					  "\"comment\":\"re-tested\"}", &err), &err, CF_OK, NULL, NULL);
+	coreworld_act_ok(&f, &f.assessor, change, "complete", NULL);
 }
 END_TEST
 
@@ -734,9 +759,29 @@ START_TEST(an_etsi_certificate_carries_into_uk_psti)
 				  psti), 3);
 	json_decref(out);
 
+	/* only a valid certificate's verdicts carry into another scheme: not while
+	 * it is suspended, neither accepted nor standing at the end */
+	status_of(etsi_serial, "suspend");
+	out = get(psti);
+	ck_assert(json_is_false(json_object_get(json_object_get(item(out, "PSTI-2"), "carried"),
+						"acceptable")));
+	json_decref(out);
+	status_of(etsi_serial, "reinstate");
 	evaluate(psti, "uk-psti", "2023", ",PSTI-1,PSTI-2,PSTI-3,");
+	status_of(etsi_serial, "suspend");
+	coreworld_refused(coreworld_act(&f, &f.assessor, psti, "complete", NULL, &err), &err,
+			  CF_EUNPROCESSABLE, "", "3 verdicts were carried from");
+	status_of(etsi_serial, "reinstate");
+	coreworld_act_ok(&f, &f.assessor, psti, "complete", NULL);
+	status_of(etsi_serial, "suspend");
+	coreworld_refused(coreworld_act(&f, &f.certifier, psti, "decide",
+					"{\"decision\":\"approve\",\"rationale\":\"carried\"}", &err),
+			  &err, CF_EUNPROCESSABLE, "/decision", "is suspended now and vouches for them no more");
+	status_of(etsi_serial, "reinstate");
+	coreworld_act_ok(&f, &f.certifier, psti, "decide",
+			 "{\"decision\":\"approve\",\"rationale\":\"the provisions it restates passed\"}");
 	char serial[40];
-	json_t *cred = finish(psti, serial);
+	json_t *cred = finish_issued(psti, serial);
 	const json_t *subject = json_object_get(cred, "credentialSubject");
 	const json_t *as = json_object_get(subject, "assessment");
 	const json_t *carried = json_object_get(as, "carried");
@@ -759,10 +804,10 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, a_firmware_change_re_reviews_only_what_changed);
-	tcase_add_test(tc, changed_evidence_is_reviewed_anew);
+	tcase_add_test(tc, the_evidence_judged_before_is_copied_and_changed_evidence_reviewed_anew);
 	tcase_add_test(tc, the_database_refuses_a_carried_verdict_nobody_could_accept);
 	tcase_add_test(tc, what_a_change_application_may_start_from);
-	tcase_add_test(tc, what_happened_to_the_old_certificate_meanwhile);
+	tcase_add_test(tc, one_change_at_a_time_until_its_certificate);
 	tcase_add_test(tc, a_withdrawn_certificate_is_replaced_but_stays_withdrawn);
 	tcase_add_test(tc, an_offer_follows_the_certificate_it_comes_from);
 	tcase_add_test(tc, a_plain_application_carries_nothing);

@@ -91,7 +91,7 @@ START_TEST(only_a_certifier_of_the_body_issues_and_only_after_an_approval)
 		 "\"confidentiality\":\"basic\",\"integrity\":\"basic\",\"availability\":\"basic\","
 		 "\"assessment_type\":\"third-party\",\"body_id\":\"%s\"}", f.product, f.certifier.org_id);
 	json_t *body = coreworld_json(text), *app = NULL;
-	ck_assert(application_create(f.db, &f.applicant, body, &app, &err) == CF_OK);
+	ck_assert(application_create(f.db, &f.applicant, body, APPLICATION_NO_QUOTA, &app, &err) == CF_OK);
 	coreworld_expect("draft", certificate_issue(f.db, &f.certifier, &ctx, jsonx_str(app, "id"), &out,
 						    &created, &err), &err, CF_ESTATE, NULL, "follows an approval");
 	json_decref(app);

@@ -198,7 +198,7 @@ static void etsi_application(char id[37])
 			      "Policy", "CISO", "Responsibility", "CEO");
 	json_t *out = NULL;
 	struct cf_error err;
-	cf_err e = application_create(w.db, &w.applicant, b, &out, &err);
+	cf_err e = application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err);
 	coreworld_expect("create", e, &err, CF_OK, NULL, NULL);
 	snprintf(id, 37, "%s", jsonx_str(out, "id"));
 	json_decref(out);
@@ -447,7 +447,7 @@ START_TEST(reimport_while_information_is_requested_keeps_settled_provisions)
 			      "assessment_type", "third-party", "body_id", w.body, "owners", "Software",
 			      "Firmware lead", "Hardware", "Hardware lead", "Mechanical", "Design",
 			      "Process", "PSIRT", "Policy", "CISO", "Responsibility", "CEO");
-	e = application_create(w.db, &w.applicant, b, &out, &err);
+	e = application_create(w.db, &w.applicant, b, APPLICATION_NO_QUOTA, &out, &err);
 	json_decref(b);
 	coreworld_expect("create", e, &err, CF_OK, NULL, NULL);
 	char id[37], etag[24], version[40];
