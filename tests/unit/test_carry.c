@@ -72,6 +72,14 @@ static void open_change(const char *requirements, char id[37])
 	json_decref(out);
 }
 
+/* A change application, submitted and taken by the assessor. */
+static void open_taken(const char *requirements, char id[37])
+{
+	open_change(requirements, id);
+	coreworld_act_ok(&f, &f.applicant, id, "submit", NULL);
+	coreworld_act_ok(&f, &f.assessor, id, "take", NULL);
+}
+
 static cf_err review(const char *id, const char *text, struct cf_error *err)
 {
 	json_t *body = coreworld_json(text), *out = NULL;
@@ -388,9 +396,7 @@ END_TEST
 START_TEST(the_database_refuses_a_carried_verdict_nobody_could_accept)
 {
 	char id[37];
-	open_change("[\"DCMS-3\"]", id);
-	coreworld_act_ok(&f, &f.applicant, id, "submit", NULL);
-	coreworld_act_ok(&f, &f.assessor, id, "take", NULL);
+	open_taken("[\"DCMS-3\"]", id);
 	/* straight to the table, past core/carry.c: the trigger holds to the rule */
 	const char *p[] = { id, f.assessor.user_id };
 	struct cf_error err;
@@ -516,9 +522,7 @@ END_TEST
 /* A change application walked to its decision, every verdict carried. */
 static void change_decided(char id[37])
 {
-	open_change("[]", id);
-	coreworld_act_ok(&f, &f.applicant, id, "submit", NULL);
-	coreworld_act_ok(&f, &f.assessor, id, "take", NULL);
+	open_taken("[]", id);
 	char text[1024] = "{\"verdicts\":[";
 	for (int n = 1; n <= 13; n++) {
 		size_t len = strlen(text);
@@ -594,9 +598,7 @@ END_TEST
 START_TEST(an_offer_follows_the_certificate_it_comes_from)
 {
 	char change[37];
-	open_change("[]", change);
-	coreworld_act_ok(&f, &f.applicant, change, "submit", NULL);
-	coreworld_act_ok(&f, &f.assessor, change, "take", NULL);
+	open_taken("[]", change);
 	/* a change mends a suspended certificate: its verdicts still carry into it */
 	status_change("suspend");
 	struct cf_error err;
