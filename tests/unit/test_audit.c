@@ -201,19 +201,24 @@ END_TEST
  */
 static const struct {
 	const char *column;
-	const char *value; /* SQL expression */
+	const char *edit;    /* the change, $1 the record's seq */
+	const char *restore; /* the column put back from the saved copy */
 	const char *problem;
 } edits[] = {
-	{ "at", "at + interval '1 microsecond'", "changed" },
-	{ "actor_kind", "'cli'", "changed" },
-	{ "actor_id", "'mallory'", "changed" },
-	{ "actor_org", "'00000000-0000-4000-8000-000000000000'", "changed" },
-	{ "action", "'test.other'", "changed" },
-	{ "object_type", "'other'", "changed" },
-	{ "object_id", "'thing-x'", "changed" },
-	{ "details", "details || '{\"n\": 99}'", "changed" },
-	{ "hash", "repeat('a', 64)", "changed" },
-	{ "prev_hash", "repeat('0', 64)", "previous hash" },
+#define EDIT(col, expr, problem)                                                                   \
+	{ col, "UPDATE audit_log SET " col " = " expr " WHERE seq = $1::bigint",                   \
+	  "UPDATE audit_log SET " col " = s." col " FROM saved s WHERE audit_log.seq = s.seq", problem }
+	EDIT("at", "at + interval '1 microsecond'", "changed"),
+	EDIT("actor_kind", "'cli'", "changed"),
+	EDIT("actor_id", "'mallory'", "changed"),
+	EDIT("actor_org", "'00000000-0000-4000-8000-000000000000'", "changed"),
+	EDIT("action", "'test.other'", "changed"),
+	EDIT("object_type", "'other'", "changed"),
+	EDIT("object_id", "'thing-x'", "changed"),
+	EDIT("details", "details || '{\"n\": 99}'", "changed"),
+	EDIT("hash", "repeat('a', 64)", "changed"),
+	EDIT("prev_hash", "repeat('0', 64)", "previous hash"),
+#undef EDIT
 };
 
 START_TEST(an_edited_record_is_detected)
@@ -221,12 +226,7 @@ START_TEST(an_edited_record_is_detected)
 	append_some(5);
 	long long target = last_seq() - 2;
 	super_at("CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = $1::bigint", target);
-	/* the column and the edit are SQL of the table above (an identifier and
-	 * an expression), not values */
-	char sql[512];
-	snprintf(sql, sizeof sql, "UPDATE audit_log SET %s = %s WHERE seq = $1::bigint", edits[_i].column,
-		 edits[_i].value);
-	super_at(sql, target);
+	super_at(edits[_i].edit, target);
 	struct audit_check chk;
 	verify(&chk);
 	ck_assert_msg(chk.first_broken == target, "%s edited in %lld: verify says %lld (%s)",
@@ -234,9 +234,7 @@ START_TEST(an_edited_record_is_detected)
 	ck_assert_msg(strstr(chk.problem, edits[_i].problem), "%s: %s", edits[_i].column,
 		      chk.problem);
 	ck_assert_int_eq(chk.records, target - 1);
-	snprintf(sql, sizeof sql, "UPDATE audit_log SET %s = s.%s FROM saved s WHERE audit_log.seq = s.seq",
-		 edits[_i].column, edits[_i].column);
-	super(sql);
+	super(edits[_i].restore);
 	verify_clean();
 }
 END_TEST
@@ -586,6 +584,14 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 	ck_assert_msg(!e, "%s", err.detail);
 	super("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
 	      " $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
+	/* the refusing trigger at commit, on the table and event of a row of ops:
+	 * both go in as parameters, quoted by format() */
+	super("CREATE FUNCTION refuse_at_commit(tbl text, ev text) RETURNS void LANGUAGE plpgsql AS"
+	      " $$ BEGIN IF ev NOT IN ('INSERT', 'UPDATE', 'DELETE') THEN RAISE EXCEPTION 'event %', ev;"
+	      " END IF; EXECUTE format('CREATE CONSTRAINT TRIGGER refuse_change AFTER %s ON %I"
+	      " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()', ev, tbl); END $$");
+	super("CREATE FUNCTION refuse_no_more(tbl text) RETURNS void LANGUAGE plpgsql AS"
+	      " $$ BEGIN EXECUTE format('DROP TRIGGER refuse_change ON %I', tbl); END $$");
 
 	const char *name = ops[_i].name;
 	long long rows = coreworld_count(&c, ops[_i].count, NULL);
@@ -605,15 +611,11 @@ START_TEST(the_audit_record_is_in_the_same_transaction)
 
 	/* 2. the change is refused at commit, after the audit record was
 	 * written: the audit record goes with it */
-	char sql[256];
-	snprintf(sql, sizeof sql, "CREATE CONSTRAINT TRIGGER refuse_change AFTER %s ON %s"
-		 " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()",
-		 ops[_i].event, ops[_i].table);
-	super(sql);
+	const char *tp[] = { ops[_i].table, ops[_i].event };
+	PQclear(testdb_super_query(&c.tdb, "SELECT refuse_at_commit($1, $2)", 2, tp));
 	e = ops[_i].run(&err);
 	release();
-	snprintf(sql, sizeof sql, "DROP TRIGGER refuse_change ON %s", ops[_i].table);
-	super(sql);
+	PQclear(testdb_super_query(&c.tdb, "SELECT refuse_no_more($1)", 1, tp));
 	ck_assert_msg(e, "%s: succeeded though %s refused it at commit", name, ops[_i].table);
 	ck_assert_msg(last_seq() == seq, "%s: an audit record outlived its refused change", name);
 	ck_assert_int_eq(coreworld_count(&c, ops[_i].count, NULL), rows);

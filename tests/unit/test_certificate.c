@@ -520,11 +520,11 @@ static cf_err gchange(const char *serial, const char *action, const char *text, 
 /* Is bit index of the body's status list for purpose set? */
 static bool list_bit(const char *purpose, const char *serial)
 {
-	const char *p[] = { serial };
+	const char *p[] = { serial, purpose };
 	char idx[16];
-	char column[64];
-	snprintf(column, sizeof column, "SELECT %s_index FROM certificate WHERE serial = $1", purpose);
-	coreworld_value(&g, idx, sizeof idx, column, 1, p);
+	coreworld_value(&g, idx, sizeof idx,
+			"SELECT CASE $2 WHEN 'revocation' THEN revocation_index ELSE suspension_index END"
+			" FROM certificate WHERE serial = $1", 2, p);
 	struct cert_ctx ctx = { g.public_url, g.signer.socket };
 	char *compact = NULL;
 	struct cf_error err;
