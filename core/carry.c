@@ -372,15 +372,18 @@ cf_err carry_offers(struct db *db, const char *id, json_t **out, struct cf_error
 	*out = NULL;
 	const char *p[] = { id };
 	PGresult *res = NULL;
-	bool usable;
+	bool usable = false;
 	char serial[40], status[24];
-	cf_err e = origin_usable(db, id, &usable, serial, status, err);
-	if (!e)
-		e = db_query_hot(db, &res, err,
-			"SELECT ref, verdict, origins::text, conform_carry_changed(application_id, ref)"
-			" FROM carry_offer WHERE application_id = $1", 1, p);
-	if (e)
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT ref, verdict, origins::text, conform_carry_changed(application_id, ref)"
+		" FROM carry_offer WHERE application_id = $1", 1, p);
+	/* the certificate is looked at only when something is offered from it */
+	if (!e && PQntuples(res) > 0)
+		e = origin_usable(db, id, &usable, serial, status, err);
+	if (e) {
+		PQclear(res);
 		return e;
+	}
 	*out = json_object();
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *changed = db_value(res, i, 3);

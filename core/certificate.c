@@ -261,6 +261,36 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 	return CF_OK;
 }
 
+/* A certificate's row as a status change reads it, locked until commit. */
+struct status_row {
+	char status[16], body[37], maker[37], at[32];
+	long long seq;
+};
+
+/* Locks serial's row and reads it (CF_ENOTFOUND when there is none). */
+static cf_err status_row_lock(struct db *db, const char *serial, struct status_row *out,
+			      struct cf_error *err)
+{
+	const char *p[] = { serial };
+	PGresult *res = NULL;
+	cf_err e = db_query_hot(db, &res, err,
+		"SELECT status, body_id, manufacturer_id, " DB_TS("now()") ", seq FROM certificate"
+		" WHERE serial = $1 FOR UPDATE", 1, p);
+	if (e)
+		return e;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
+	}
+	snprintf(out->status, sizeof out->status, "%s", db_value(res, 0, 0));
+	snprintf(out->body, sizeof out->body, "%s", db_value(res, 0, 1));
+	snprintf(out->maker, sizeof out->maker, "%s", db_value(res, 0, 2));
+	snprintf(out->at, sizeof out->at, "%s", db_value(res, 0, 3));
+	out->seq = db_value_ll(res, 0, 4);
+	PQclear(res);
+	return CF_OK;
+}
+
 /*
  * Before the log lock: locks the certificate a change application's
  * certificate will supersede, as every status change takes the row before
@@ -272,19 +302,13 @@ static cf_err build_payload(const struct issue_job *j, const PGresult *r, const 
 static cf_err supersede_ready(struct db *db, const char *serial, bool *supersede,
 			      struct cf_error *err)
 {
-	const char *p[] = { serial };
-	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"SELECT status, coalesce(superseded_by, '') FROM certificate WHERE serial = $1 FOR UPDATE",
-		1, p);
-	if (e)
-		return e;
-	*supersede = PQntuples(res) == 1 && strcmp(db_value(res, 0, 0), "withdrawn") != 0;
-	if (*supersede && strcmp(db_value(res, 0, 0), "superseded") == 0)
+	struct status_row old;
+	cf_err e = status_row_lock(db, serial, &old, err);
+	*supersede = !e && strcmp(old.status, "withdrawn") != 0;
+	if (*supersede && strcmp(old.status, SUPERSEDED) == 0)
 		e = cf_error_set(err, CF_ESTATE, NULL,
-				 "%s was superseded by %s meanwhile: open a change application of that "
-				 "certificate", serial, db_value(res, 0, 1));
-	PQclear(res);
+				 "%s was superseded by another certificate meanwhile: open a change "
+				 "application of that certificate", serial);
 	return e;
 }
 
@@ -907,36 +931,6 @@ static const struct {
 	{ "withdraw", "valid", "withdrawn", "withdrawn" },
 	{ "withdraw", "suspended", "withdrawn", "withdrawn" },
 };
-
-/* A certificate's row as a status change reads it, locked until commit. */
-struct status_row {
-	char status[16], body[37], maker[37], at[32];
-	long long seq;
-};
-
-/* Locks serial's row and reads it (CF_ENOTFOUND when there is none). */
-static cf_err status_row_lock(struct db *db, const char *serial, struct status_row *out,
-			      struct cf_error *err)
-{
-	const char *p[] = { serial };
-	PGresult *res = NULL;
-	cf_err e = db_query_hot(db, &res, err,
-		"SELECT status, body_id, manufacturer_id, " DB_TS("now()") ", seq FROM certificate"
-		" WHERE serial = $1 FOR UPDATE", 1, p);
-	if (e)
-		return e;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cf_error_set(err, CF_ENOTFOUND, NULL, "there is no certificate %.40s", serial);
-	}
-	snprintf(out->status, sizeof out->status, "%s", db_value(res, 0, 0));
-	snprintf(out->body, sizeof out->body, "%s", db_value(res, 0, 1));
-	snprintf(out->maker, sizeof out->maker, "%s", db_value(res, 0, 2));
-	snprintf(out->at, sizeof out->at, "%s", db_value(res, 0, 3));
-	out->seq = db_value_ll(res, 0, 4);
-	PQclear(res);
-	return CF_OK;
-}
 
 /* CF_ESTATE for a change the stored status does not allow, with the status
  * in the problem's extra member "state". */
